@@ -1,0 +1,52 @@
+# Agora — the two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+HOST ?= 127.0.0.1
+DEMO_PASSWORD ?= agora-demo
+STAMP := $(VENV)/.installed-stamp
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/django.po))
+
+.PHONY: install run test lint typecheck messages translations clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): $(BIN)/python pyproject.toml constraints.txt
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+locale/%/LC_MESSAGES/django.mo: locale/%/LC_MESSAGES/django.po $(STAMP)
+	$(BIN)/python -m config.i18n compile $<
+
+translations: $(MO_FILES)
+
+run: install translations
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo --password "$(DEMO_PASSWORD)"
+	@echo ""
+	@echo "  Agora est prêt : http://$(HOST):$(PORT)/"
+	@echo "  Connectez-vous avec membre001@example.org / $(DEMO_PASSWORD)"
+	@echo "  (autres comptes de démonstration : voir README.md)"
+	@echo ""
+	$(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
+
+test: install translations
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+
+typecheck: install
+	$(BIN)/mypy .
+
+# Re-extract strings from the code (needs GNU gettext's xgettext), then translate the .po.
+messages: install
+	$(BIN)/python manage.py makemessages --locale fr --locale en --ignore ".venv/*" --ignore "var/*" --no-obsolete
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,47 @@
+"""Pages about the assembly: the member's home."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.roles import Role, user_roles
+from deliberation.models import Assembly, Mandate, Membership, Subgroup
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """What a person sees first: their place in the assembly, mandate and subgroups."""
+    user = request.user
+    today = timezone.localdate()
+    assembly = Assembly.current(today)
+    membership = (
+        Membership.objects.current(today)
+        .filter(user=user)
+        .select_related("seat__canton")
+        .first()
+    )
+    mandates = (
+        Mandate.objects.filter(assembly=assembly, start__lte=today, end__gte=today)
+        if assembly
+        else Mandate.objects.none()
+    )
+    people = Prefetch("facilitators", queryset=User.objects.order_by("display_name"))
+    subgroups = (
+        Subgroup.objects.filter(members=user) | Subgroup.objects.filter(facilitators=user)
+    ).distinct().select_related("mandate").prefetch_related(people)
+    return render(
+        request,
+        "deliberation/home.html",
+        {
+            "assembly": assembly,
+            "membership": membership,
+            "mandates": mandates,
+            "subgroups": subgroups,
+            "roles": sorted(user_roles(user), key=list(Role).index),
+        },
+    )

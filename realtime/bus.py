@@ -1,0 +1,40 @@
+"""The event bus: the only way domain code reaches open websockets."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+
+def session_group(session_key: str) -> str:
+    # Hashed so the session key itself never travels through the channel layer.
+    return "session." + hashlib.sha256(session_key.encode()).hexdigest()[:40]
+
+
+def user_group(user_id: object) -> str:
+    return f"user.{user_id}"
+
+
+def _send(group: str, message: dict[str, Any]) -> None:
+    layer = get_channel_layer()
+    if layer is not None:
+        async_to_sync(layer.group_send)(group, message)
+
+
+def send_on_commit(group: str, message: dict[str, Any]) -> None:
+    """Publish once the current transaction commits (at once outside one)."""
+    transaction.on_commit(lambda: _send(group, message))
+
+
+def close_session_sockets(session_key: str) -> None:
+    """Close every websocket opened with this session (logout)."""
+    _send(session_group(session_key), {"type": "session.close", "code": 4001})
+
+
+def close_user_sockets(user_id: object) -> None:
+    """Close every websocket of this person (account ended, erased, roles removed)."""
+    send_on_commit(user_group(user_id), {"type": "session.close", "code": 4003})

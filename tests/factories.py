@@ -1,0 +1,77 @@
+"""factory_boy factories shared by every test module."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import factory
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.roles import Role, grant_role
+from deliberation import actions
+from deliberation.models import Assembly, Canton, Mandate, MandateKind, Seat, SeatCategory
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"personne{n}@example.org")
+    first_name = factory.Faker("first_name", locale="fr_FR")
+    last_name = factory.Faker("last_name", locale="fr_FR")
+    display_name = factory.LazyAttribute(lambda o: f"{o.first_name} {o.last_name[0]}.")
+    password = factory.django.Password("motdepasse-test")
+
+    @factory.post_generation
+    def roles(self, create: bool, extracted: list[Role] | None, **kwargs: Any) -> None:
+        for role in extracted or []:
+            grant_role(self, role)
+
+
+def make_assembly(**kwargs: Any) -> Assembly:
+    today = timezone.localdate()
+    defaults: dict[str, Any] = {
+        "name": "Assemblée citoyenne de test",
+        "mandate_start": today - dt.timedelta(days=60),
+        "mandate_end": today + dt.timedelta(days=540),
+    }
+    defaults.update(kwargs)
+    return actions.do_create_assembly(None, **defaults)
+
+
+def seat(
+    assembly: Assembly, canton: str = "Muret", category: str = SeatCategory.FEMME_18_44
+) -> Seat:
+    return Seat.objects.get(
+        assembly=assembly, canton=Canton.objects.get(name=canton), category=category
+    )
+
+
+def make_titulaire(assembly: Assembly, **user_kwargs: Any) -> User:
+    """A full member on the first free seat."""
+    user = UserFactory(**user_kwargs)
+    free = (
+        Seat.objects.filter(assembly=assembly)
+        .exclude(memberships__kind="titulaire", memberships__end__isnull=True)
+        .first()
+    )
+    assert free is not None
+    actions.do_add_membership(
+        None, user=user, seat=free, kind="titulaire", start=assembly.mandate_start
+    )
+    return user
+
+
+def make_mandate(assembly: Assembly, **kwargs: Any) -> Mandate:
+    defaults: dict[str, Any] = {
+        "kind": MandateKind.SAISINE,
+        "title": "Mobilités du quotidien",
+        "question": "Comment mieux se déplacer dans les territoires ruraux ?",
+        "start": assembly.mandate_start,
+        "end": assembly.mandate_start + dt.timedelta(days=270),
+    }
+    defaults.update(kwargs)
+    return actions.do_create_mandate(None, assembly=assembly, **defaults)
