@@ -24,3 +24,68 @@ declare(
     categories_of_people=MEMBERS_AND_STAFF,
     recipients=_("DCCU team; facilitators see names and subgroups"),
 )
+
+
+# --- The authentication stack wired in by this app -------------------------------------
+from allauth.account.models import EmailAddress  # noqa: E402
+from allauth.mfa.models import Authenticator  # noqa: E402
+from django.contrib.admin.models import LogEntry  # noqa: E402
+from django.contrib.sessions.models import Session  # noqa: E402
+from guardian.models import UserObjectPermission  # noqa: E402
+
+declare(
+    EmailAddress,
+    subject="user",
+    fields=("email", "verified", "primary"),
+    purpose=_("Send login codes, password resets and notifications."),
+    legal_basis=LegalBasis.PUBLIC_TASK,
+    retention=Retention(_("As long as the account exists.")),
+    erasure=Erasure.DELETE,
+    categories_of_people=MEMBERS_AND_STAFF,
+    recipients=_("DCCU team"),
+)
+declare(
+    Authenticator,
+    subject="user",
+    fields=("type", "created_at", "last_used_at"),
+    purpose=_("Two-factor authentication of staff who can see personal data."),
+    legal_basis=LegalBasis.LEGAL_OBLIGATION,
+    retention=Retention(_("As long as the account exists.")),
+    erasure=Erasure.DELETE,
+    categories_of_people=_("DCCU team, DPO, and anyone who turns it on"),
+    recipients=_("nobody (secrets are encrypted and never shown)"),
+    notes=_("The TOTP secret and recovery codes are never exported."),
+)
+declare(
+    Session,
+    fields=("session_key", "expire_date"),
+    purpose=_("Keep a person logged in."),
+    legal_basis=LegalBasis.PUBLIC_TASK,
+    retention=Retention(_("Until logout or 14 days of inactivity."), days=14, since="expire_date"),
+    erasure=Erasure.DELETE,
+    categories_of_people=MEMBERS_AND_STAFF,
+    recipients=_("nobody"),
+    notes=_("The session refers to its person inside its encoded data; erasure ends them all."),
+)
+declare(
+    LogEntry,
+    subject="user",
+    fields=("action_time", "object_repr", "change_message"),
+    purpose=_("Trace changes made by the DCCU team in the administration."),
+    legal_basis=LegalBasis.PUBLIC_TASK,
+    retention=Retention(_("1 year."), days=365, since="action_time"),
+    erasure=Erasure.PSEUDONYMISE,
+    categories_of_people=_("DCCU team"),
+    recipients=_("DCCU team, DPO"),
+)
+declare(
+    UserObjectPermission,
+    subject="user",
+    fields=("permission", "object_pk"),
+    purpose=_("Grant a person rights on one object (a room, a draft, a document)."),
+    legal_basis=LegalBasis.PUBLIC_TASK,
+    retention=Retention(_("As long as the account exists.")),
+    erasure=Erasure.DELETE,
+    categories_of_people=MEMBERS_AND_STAFF,
+    recipients=_("nobody"),
+)

@@ -1,0 +1,143 @@
+"""Browser tests: a real daphne server on a fresh demo database, driven by Chromium.
+
+The server runs in its own process exactly as `make run` starts it (migrate,
+seed_demo, daphne), on a throw-away SQLite file and, when REDIS_URL is set,
+the Redis channel layer. Chromium is Debian's: Playwright's own browser
+download does not work here. Without Chromium the tests are skipped with a
+visible reason, except under CI=true where they must run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO_PASSWORD = "agora-demo-e2e"
+CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome")
+
+
+def chromium_path() -> str | None:
+    explicit = os.environ.get("CHROMIUM_PATH")
+    if explicit:
+        return explicit
+    for name in CHROMIUM_CANDIDATES:
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def pytest_collection_modifyitems(config: Any, items: list[pytest.Item]) -> None:
+    if chromium_path():
+        return
+    if os.environ.get("CI") == "true":
+        raise pytest.UsageError("CI=true but no Chromium found: .ci/run must install it.")
+    skip = pytest.mark.skip(reason="no Chromium on this machine (apt-get install chromium)")
+    for item in items:
+        if "e2e" in item.keywords:
+            item.add_marker(skip)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def server_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    data_dir = tmp_path_factory.mktemp("agora-e2e")
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(
+        AGORA_DATA_DIR=str(data_dir),
+        DJANGO_SETTINGS_MODULE="config.settings",
+        AGORA_ENV="development",
+        EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
+    )
+    env["EMAIL_FILE_PATH"] = str(data_dir / "mail")
+    return env
+
+
+@pytest.fixture(scope="session")
+def live_url(server_env: dict[str, str]) -> Iterator[str]:
+    python = sys.executable
+    for args in (["migrate", "--noinput"], ["seed_demo", "--password", DEMO_PASSWORD]):
+        subprocess.run(  # noqa: S603
+            [python, "manage.py", *args], cwd=ROOT, env=server_env, check=True,
+            capture_output=True, timeout=300,
+        )
+    port = _free_port()
+    log = open(Path(server_env["AGORA_DATA_DIR"]) / "daphne.log", "wb")  # noqa: SIM115
+    process = subprocess.Popen(  # noqa: S603
+        [python, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+        cwd=ROOT, env=server_env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(url + "/healthz", timeout=2) as response:  # noqa: S310
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError("the test server did not start; see daphne.log")
+            time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    path = chromium_path()
+    assert path is not None
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(
+            executable_path=path,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run"],
+        )
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def phone_page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(locale="fr-FR", viewport={"width": 320, "height": 640},
+                                  is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()

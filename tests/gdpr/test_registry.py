@@ -1,0 +1,96 @@
+"""Every model that stores something about a person is declared in a privacy.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.conf import settings
+from django.db import models
+from django.test.utils import isolate_apps
+
+from gdpr.registry import (
+    DeclarationError,
+    Erasure,
+    LegalBasis,
+    Retention,
+    declarations,
+    declare,
+    get_declaration,
+    is_marked_personal,
+)
+
+
+def _user_model() -> type[models.Model]:
+    return apps.get_model(settings.AUTH_USER_MODEL)
+
+
+def _refers_to_person(model: type[models.Model]) -> bool:
+    user = _user_model()
+    return model is user or any(
+        getattr(f, "related_model", None) is user and not f.auto_created
+        for f in model._meta.get_fields()
+    )
+
+
+def _personal_fields(model: type[models.Model]) -> list[str]:
+    return [f.name for f in model._meta.get_fields() if is_marked_personal(f)]
+
+
+def _undeclared(models_: list[type[models.Model]]) -> list[str]:
+    return [
+        m._meta.label
+        for m in models_
+        if (_refers_to_person(m) or _personal_fields(m)) and get_declaration(m) is None
+    ]
+
+
+def test_every_model_that_refers_to_a_person_is_declared() -> None:
+    # Auto-created M2M tables belong to the model that declares the relation.
+    concrete = [m for m in apps.get_models() if not m._meta.auto_created]
+    assert _undeclared(concrete) == []
+
+
+def test_every_field_marked_personal_is_listed_in_its_declaration() -> None:
+    for declaration in declarations():
+        missing = [
+            name
+            for name in _personal_fields(declaration.model)
+            if name not in declaration.fields and name != "password"
+        ]
+        assert missing == [], f"{declaration.label} does not declare {missing}"
+
+
+@isolate_apps("gdpr")
+def test_a_new_model_with_a_personal_field_is_caught() -> None:
+    class Petition(models.Model):
+        signer_email = models.EmailField()
+        phone = models.CharField(max_length=20)
+
+        class Meta:
+            app_label = "gdpr"
+
+    assert _undeclared([Petition]) == ["gdpr.Petition"]
+
+
+def test_declaring_an_unknown_field_fails_loudly() -> None:
+    with pytest.raises(DeclarationError):
+        declare(
+            _user_model(),
+            fields=("no_such_field",),
+            purpose="x",
+            legal_basis=LegalBasis.PUBLIC_TASK,
+            retention=Retention("x"),
+            erasure=Erasure.DELETE,
+        )
+
+
+@pytest.mark.parametrize("declaration", declarations(), ids=lambda d: d.label)
+def test_each_declaration_states_purpose_basis_retention_and_recipients(declaration: Any) -> None:
+    assert str(declaration.purpose).strip()
+    assert str(declaration.retention.description).strip()
+    assert str(declaration.recipients).strip()
+    assert str(declaration.categories_of_people).strip()
+    if declaration.legal_basis is LegalBasis.CONSENT:
+        assert declaration.erasure is not Erasure.KEEP
