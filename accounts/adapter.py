@@ -1,9 +1,31 @@
-"""allauth adapter: no open sign-up; accounts come from DCCU invitations."""
+"""allauth adapter: no open sign-up (accounts come from invitations); our name in emails."""
+
+from __future__ import annotations
+
+from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
+from django.conf import settings
 from django.http import HttpRequest
 
 
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         return False
+
+    def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
+        """Give every account email the platform's name and the DCCU contact.
+
+        Emails are rendered without a request context, so the template context
+        processor does not reach them; without this they would greet people with
+        the bare host name and point unknown addresses to the (closed) sign-up.
+        """
+        request = context.get("request") or self.request
+        extra: dict[str, Any] = {
+            "site_name": settings.AGORA_SITE_NAME,
+            "assembly_name": settings.AGORA_ASSEMBLY_NAME,
+            "organisation": settings.AGORA_ORGANISATION,
+            "dccu_email": settings.DCCU_EMAIL,
+            "site_url": request.build_absolute_uri("/") if request is not None else "",
+        }
+        super().send_mail(template_prefix, email, {**extra, **context})

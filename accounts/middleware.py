@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 
 from accounts.roles import Role, has_role
 
-# Paths a staff member without 2FA may still reach: enrolment, logout, static, health.
-ALLOWED_PREFIXES = ("/comptes/", "/static/", "/healthz", "/i18n/")
+# What a staff member without a TOTP app may still reach: allauth's own pages (login
+# stages, logout, re-authentication, the two-factor set-up itself), our explanation
+# page, the language switch and the health check. Named views rather than a "/comptes/"
+# prefix, so a page added under /comptes/ later is protected by default.
+ALLOWED_VIEW_PREFIXES = ("account_", "mfa_")
+ALLOWED_VIEW_NAMES = frozenset({"accounts:two_factor_required", "set_language", "healthz"})
 
 
 def requires_two_factor(user: object) -> bool:
@@ -26,17 +31,37 @@ def has_two_factor(user: object) -> bool:
     return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
 
 
+def missing_two_factor(user: object) -> bool:
+    """True for a DCCU or DPD member who has not set up their authenticator app yet."""
+    return requires_two_factor(user) and not has_two_factor(user)
+
+
+def _reachable_without_two_factor(path_info: str) -> bool:
+    try:
+        match = resolve(path_info)
+    except Resolver404:
+        return True  # nothing there: let the 404 happen
+    return match.view_name in ALLOWED_VIEW_NAMES or (match.url_name or "").startswith(
+        ALLOWED_VIEW_PREFIXES
+    )
+
+
 class RequireStaffTwoFactorMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        # Django's admin login form knows nothing of the second factor: a DCCU member
+        # with TOTP could log in there with their password alone. Everyone logs in
+        # through allauth, which asks for the code.
+        if request.path_info == reverse("admin:login"):
+            query = urlencode({"next": request.GET.get("next") or reverse("admin:index")})
+            return redirect(f"{reverse('account_login')}?{query}")
         user = request.user
         if (
             user.is_authenticated
-            and not request.path.startswith(ALLOWED_PREFIXES)
-            and requires_two_factor(user)
-            and not has_two_factor(user)
+            and missing_two_factor(user)
+            and not _reachable_without_two_factor(request.path_info)
         ):
             return redirect(reverse("accounts:two_factor_required"))
         return self.get_response(request)

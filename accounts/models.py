@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
@@ -79,7 +79,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
     class Meta:
         verbose_name = _("person")
@@ -116,6 +116,8 @@ class User(AbstractBaseUser, PermissionsMixin):
 # Accounts are never opened by sign-up: the DCCU invites each person, by hand or
 # from the CSV of the draw. The operations live in ``accounts.invitations``.
 
+from accounts.roles import MEMBER_ROLES, Role  # noqa: E402
+
 
 class InvitationStatus(models.TextChoices):
     PENDING = "pending", _("pending")
@@ -143,13 +145,11 @@ class Invitation(models.Model):
     otherwise.
     """
 
-    from accounts.roles import Role as _Role
-
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     email = models.EmailField(_("email address"))
     first_name = models.CharField(_("first name"), max_length=150, blank=True)
     last_name = models.CharField(_("last name"), max_length=150, blank=True)
-    role = models.CharField(_("role"), max_length=20, choices=_Role.choices)
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     seat = models.ForeignKey(
         "deliberation.Seat",
         on_delete=models.PROTECT,
@@ -184,8 +184,6 @@ class Invitation(models.Model):
     sent_at = models.DateTimeField(_("email sent at"), null=True, blank=True)
     accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
-
-    del _Role
 
     objects = InvitationQuerySet.as_manager()
 
@@ -225,7 +223,7 @@ class Invitation(models.Model):
 
     @property
     def is_for_member(self) -> bool:
-        return self.role in {"titulaire", "remplacant"}
+        return self.role in MEMBER_ROLES
 
     def status_on(self, now: Any = None) -> InvitationStatus:
         if self.accepted_at is not None:

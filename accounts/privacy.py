@@ -89,3 +89,31 @@ declare(
     categories_of_people=MEMBERS_AND_STAFF,
     recipients=_("nobody"),
 )
+
+
+# --- Invitations (accounts.invitations) --------------------------------------------------
+from accounts.models import Invitation  # noqa: E402
+
+declare(
+    Invitation,
+    subject="user",
+    fields=(
+        "email", "first_name", "last_name", "role", "seat", "substitute_rank", "invited_by",
+        "created_at", "expires_at", "sent_at", "accepted_at", "revoked_at",
+    ),
+    purpose=_("Invite the people drawn by lot and the staff to open their account, once."),
+    legal_basis=LegalBasis.PUBLIC_TASK,
+    retention=Retention(
+        _("Unused invitations: 30 days after the link expires. Used ones go at the same "
+          "time: the account then holds the data."),
+        days=30,
+        since="expires_at",
+    ),
+    erasure=Erasure.DELETE,
+    categories_of_people=_("people drawn by lot (members and substitutes), invited staff"),
+    recipients=_("DCCU team"),
+    notes=_(
+        "Only a hash of the link is stored. An invitation not yet accepted is linked to "
+        "its person by the email address until the account exists."
+    ),
+)

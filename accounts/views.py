@@ -6,12 +6,12 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from accounts.middleware import has_two_factor, requires_two_factor
+from accounts.middleware import missing_two_factor
 
 
 @login_required
 def two_factor_required(request: HttpRequest) -> HttpResponse:
     """Tell DCCU and DPD staff why they must enrol a TOTP app before going on."""
-    if not requires_two_factor(request.user) or has_two_factor(request.user):
+    if not missing_two_factor(request.user):
         return redirect("home")
     return render(request, "accounts/two_factor_required.html")

@@ -147,7 +147,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "agora.sqlite3",
+            "NAME": str(DATA_DIR / "agora.sqlite3"),
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
@@ -210,9 +210,12 @@ ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_RATE_LIMITS = {
-    "login": "30/m/ip",
-    "login_failed": "5/5m/ip,5/5m/key",
-    "request_login_code": "5/m/ip,3/5m/key",
+    # Per-address limits stay loose: at a plenary the members share the venue's one
+    # public address (and mobile carriers NAT many phones). The per-key (email)
+    # limits are what protect an account.
+    "login": "120/m/ip",
+    "login_failed": "30/5m/ip,5/5m/key",
+    "request_login_code": "30/m/ip,3/5m/key",
     "reset_password": "20/m/ip,5/m/key",
     "reset_password_from_key": "20/m/ip",
 }

@@ -180,7 +180,8 @@ class Membership(TimeStamped):
             models.CheckConstraint(
                 condition=(
                     Q(kind="titulaire", substitute_rank__isnull=True)
-                    | Q(kind="remplacant", substitute_rank__gte=1)
+                    # isnull: in SQL, NULL >= 1 is unknown, which a CHECK lets through.
+                    | Q(kind="remplacant", substitute_rank__isnull=False, substitute_rank__gte=1)
                 ),
                 name="membership_rank_only_for_substitutes",
             ),

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from accounts.http import AuthenticatedRequest
 from accounts.models import User
 from accounts.roles import Role, user_roles
 from deliberation.models import Assembly, Mandate, Membership, Subgroup
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedRequest) -> HttpResponse:
     """What a person sees first: their place in the assembly, mandate and subgroups."""
     user = request.user
     today = timezone.localdate()

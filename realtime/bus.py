@@ -9,6 +9,11 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+# Close codes the browser sees (4000-4999 are free for applications).
+CLOSE_LOGGED_OUT = 4001  # this session logged out: do not reconnect
+CLOSE_CREDENTIALS_CHANGED = 4002  # password changed: reconnect, the session may still be valid
+CLOSE_ACCESS_ENDED = 4003  # account ended, erased or roles removed: do not reconnect
+
 
 def session_group(session_key: str) -> str:
     # Hashed so the session key itself never travels through the channel layer.
@@ -32,9 +37,9 @@ def send_on_commit(group: str, message: dict[str, Any]) -> None:
 
 def close_session_sockets(session_key: str) -> None:
     """Close every websocket opened with this session (logout)."""
-    _send(session_group(session_key), {"type": "session.close", "code": 4001})
+    _send(session_group(session_key), {"type": "session.close", "code": CLOSE_LOGGED_OUT})
 
 
-def close_user_sockets(user_id: object) -> None:
+def close_user_sockets(user_id: object, *, code: int = CLOSE_ACCESS_ENDED) -> None:
     """Close every websocket of this person (account ended, erased, roles removed)."""
-    send_on_commit(user_group(user_id), {"type": "session.close", "code": 4003})
+    send_on_commit(user_group(user_id), {"type": "session.close", "code": code})

@@ -33,3 +33,31 @@ def member_client(member: User) -> Client:
     client = Client()
     client.force_login(member)
     return client
+
+
+def pytest_configure(config: Any) -> None:
+    from django.conf import settings
+
+    # The real hasher costs ~1 s per password here; tests only need it to work.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache() -> Any:
+    """Rate limits and role caches live in the cache: each test starts clean."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def dccu_client(dccu: User) -> Client:
+    """A DCCU team member, logged in, with the two-factor app enrolled."""
+    from accounts.demo import enrol_demo_totp
+
+    enrol_demo_totp(dccu)
+    client = Client()
+    client.force_login(dccu)
+    return client

@@ -75,3 +75,25 @@ def make_mandate(assembly: Assembly, **kwargs: Any) -> Mandate:
     }
     defaults.update(kwargs)
     return actions.do_create_mandate(None, assembly=assembly, **defaults)
+
+
+def birth_date_for_age(age: int, on: dt.date | None = None) -> dt.date:
+    """A birth date that makes the person exactly ``age`` on that day."""
+    on = on or timezone.localdate()
+    return on.replace(year=on.year - age, month=1, day=1) if on.month > 1 else on.replace(
+        year=on.year - age - 1, month=2, day=1
+    )
+
+
+def make_substitute(assembly: Assembly, seat: Seat, rank: int = 1, **user_kwargs: Any) -> User:
+    """A substitute of ``seat`` with that rank."""
+    user = UserFactory(**user_kwargs)
+    actions.do_add_membership(
+        None,
+        user=user,
+        seat=seat,
+        kind="remplacant",
+        substitute_rank=rank,
+        start=assembly.mandate_start,
+    )
+    return user

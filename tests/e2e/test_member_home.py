@@ -16,9 +16,11 @@ SCREENSHOTS = os.environ.get("E2E_SCREENSHOTS")
 def _login(page: Any, live_url: str, email: str) -> None:
     page.goto(live_url + "/")
     assert "/comptes/login/" in page.url
-    page.get_by_label("Adresse e-mail").first.fill(email)
-    page.get_by_label("Mot de passe").first.fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Connexion").click()
+    # The login page has two forms (emailed code first, then password): use the second.
+    form = page.locator('form[action="/comptes/login/"]')
+    form.locator('input[type="email"]').fill(email)
+    form.get_by_label("Mot de passe").fill(DEMO_PASSWORD)
+    form.get_by_role("button", name="Connexion").click()
     page.wait_for_url(live_url + "/")
 
 

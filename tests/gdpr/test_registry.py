@@ -71,6 +71,9 @@ def test_a_new_model_with_a_personal_field_is_caught() -> None:
         class Meta:
             app_label = "gdpr"
 
+        def __str__(self) -> str:
+            return self.signer_email
+
     assert _undeclared([Petition]) == ["gdpr.Petition"]
 
 

@@ -1,0 +1,186 @@
+"""Admin for people: email login, roles as groups, eligibility that ends memberships."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from accounts.roles import Role, forget_roles
+from deliberation import actions
+from deliberation.admin import acting_user
+from deliberation.models import Membership
+
+
+class EmailMixin:
+    cleaned_data: dict[str, Any]
+
+    def clean_email(self) -> str:
+        # Stored lowercased (User.save), so the uniqueness check must see it that way.
+        return (self.cleaned_data.get("email") or "").strip().lower()
+
+
+class UserCreationForm(EmailMixin, AdminUserCreationForm):
+    class Meta:
+        model = User
+        fields = ("email", "first_name", "last_name", "display_name")
+
+
+class UserEditForm(EmailMixin, UserChangeForm):
+    class Meta:
+        model = User
+        fields = "__all__"
+
+
+class AssemblyRoleFilter(admin.SimpleListFilter):
+    """Member roles are not groups: they follow from the current membership."""
+
+    title = _("membership")
+    parameter_name = "membership"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [
+            (Role.TITULAIRE.value, Role.TITULAIRE.label),
+            (Role.REMPLACANT.value, Role.REMPLACANT.label),
+            ("none", _("no current membership")),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        current = Membership.objects.current()
+        if self.value() in {Role.TITULAIRE.value, Role.REMPLACANT.value}:
+            return queryset.filter(pk__in=current.filter(kind=self.value()).values("user_id"))
+        if self.value() == "none":
+            return queryset.exclude(pk__in=current.values("user_id"))
+        return queryset
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    form = UserEditForm
+    add_form = UserCreationForm
+    ordering = ("last_name", "first_name", "email")
+    list_display = ("email", "display_name", "first_name", "last_name", "is_active")
+    list_filter = (AssemblyRoleFilter, "groups", "is_active", "is_department_agent",
+                   "holds_elected_office")
+    search_fields = ("email", "first_name", "last_name", "display_name")
+    filter_horizontal = ("groups",)
+    readonly_fields = ("is_staff", "is_superuser", "last_login", "date_joined")
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        (_("Identity"), {"fields": ("first_name", "last_name", "display_name")}),
+        (
+            _("Eligibility"),
+            {
+                "fields": (
+                    "birth_date",
+                    "postal_code",
+                    "is_department_agent",
+                    "holds_elected_office",
+                ),
+                "description": _(
+                    "A change that makes the person ineligible ends their membership "
+                    "(démission d'office) and promotes their substitute."
+                ),
+            },
+        ),
+        (_("Roles"), {"fields": ("groups",)}),
+        (
+            _("Access"),
+            {"fields": ("is_active", "is_staff", "is_superuser", "last_login", "date_joined")},
+        ),
+    )
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": (
+                    "email",
+                    "first_name",
+                    "last_name",
+                    "display_name",
+                    "usable_password",
+                    "password1",
+                    "password2",
+                ),
+            },
+        ),
+    )
+
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change and set(form.changed_data) & set(actions.ELIGIBILITY_FIELDS):
+            ended = actions.end_membership_if_ineligible(acting_user(request), obj)
+            if ended is not None:
+                self.message_user(
+                    request,
+                    _(
+                        "%(name)s is no longer eligible: their membership has ended "
+                        "(démission d'office)."
+                    )
+                    % {"name": obj},
+                    messages.WARNING,
+                )
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        user: User = form.instance
+        # is_staff only mirrors the DCCU role, as accounts.roles.grant_role keeps it.
+        is_dccu = user.groups.filter(name=Role.DCCU.value).exists()
+        if user.is_staff != (is_dccu or user.is_superuser):
+            user.is_staff = is_dccu or user.is_superuser
+            user.save(update_fields=["is_staff"])
+        forget_roles(user)
+
+
+# === Invitations ==========================================================================
+# Owned by the invitations feature (accounts/invitations.py). Read-only here: inviting and
+# resending go through /invitations/, so the admin can neither skip the seat checks nor
+# see a token (only its hash is stored, and it is not shown).
+from django.core.exceptions import PermissionDenied, ValidationError  # noqa: E402
+
+from accounts.invitations import do_revoke_invitation  # noqa: E402
+from accounts.models import Invitation  # noqa: E402
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ("email", "last_name", "first_name", "role", "seat", "substitute_rank",
+                    "status_label", "sent_at", "expires_at")
+    list_filter = ("role", "created_at")
+    search_fields = ("email", "first_name", "last_name")
+    list_select_related = ("seat__canton",)
+    exclude = ("token_hash",)
+    readonly_fields = ("email", "first_name", "last_name", "role", "seat", "substitute_rank",
+                       "user", "invited_by", "created_at", "expires_at", "sent_at",
+                       "accepted_at", "revoked_at")
+    actions = ("revoke_invitations",)
+
+    @admin.display(description=_("status"))
+    def status_label(self, obj: Invitation) -> str:
+        return str(obj.status.label)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description=_("Revoke the selected invitations"), permissions=["view"])
+    def revoke_invitations(self, request: HttpRequest, queryset: QuerySet[Invitation]) -> None:
+        revoked = 0
+        for invitation in queryset:
+            try:
+                do_revoke_invitation(request.user, invitation)  # type: ignore[arg-type]
+            except (PermissionDenied, ValidationError):
+                continue
+            revoked += 1
+        self.message_user(
+            request, _("%(count)s invitation(s) revoked.") % {"count": revoked}, messages.SUCCESS
+        )

@@ -1,0 +1,180 @@
+"""The demo seed: a complete assembly, the same on every run; and the demo TOTP code."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from io import StringIO
+from typing import Any
+
+import pytest
+from allauth.mfa.models import Authenticator
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db.models import Count
+from django.test import Client
+
+from accounts.models import User
+from accounts.roles import Role, has_role
+from deliberation import actions
+from deliberation.models import (
+    Assembly,
+    Canton,
+    Mandate,
+    MandateKind,
+    Membership,
+    MembershipKind,
+    SeatCategory,
+    Subgroup,
+)
+
+pytestmark = pytest.mark.django_db
+
+ASSEMBLY_NAME = "Assemblée citoyenne de la Haute-Garonne 2025-2027"
+
+
+def seed(*args: str) -> str:
+    out = StringIO()
+    call_command("seed_demo", *args, stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def seeded(db: Any) -> Assembly:
+    seed()
+    return Assembly.objects.get(name=ASSEMBLY_NAME)
+
+
+def current(kind: str) -> Any:
+    return Membership.objects.current().filter(kind=kind)
+
+
+def test_one_titulaire_and_one_first_substitute_per_seat(seeded: Assembly) -> None:
+    assert Canton.objects.count() == 27
+    assert seeded.mandate_start == dt.date(2025, 10, 1)
+    assert seeded.mandate_end == dt.date(2027, 6, 30)
+    assert current(MembershipKind.TITULAIRE).count() == 108
+    assert current(MembershipKind.REMPLACANT).count() == 108
+    assert set(current(MembershipKind.REMPLACANT).values_list("substitute_rank", flat=True)) == {1}
+    for kind in MembershipKind.values:
+        per_seat = current(kind).values("seat").annotate(n=Count("id"))
+        assert {row["n"] for row in per_seat} == {1}
+        assert len(per_seat) == 108
+        per_canton = current(kind).values("seat__canton").annotate(n=Count("id"))
+        assert len(per_canton) == 27
+        assert {row["n"] for row in per_canton} == {4}
+        per_category = current(kind).values("seat__category").annotate(n=Count("id"))
+        assert {row["seat__category"]: row["n"] for row in per_category} == dict.fromkeys(
+            SeatCategory.values, 27
+        )
+
+
+def test_members_are_eligible_and_fit_their_seat(seeded: Assembly) -> None:
+    memberships = Membership.objects.current().select_related("user", "seat")
+    emails, passwords = set(), set()
+    for membership in memberships:
+        user = membership.user
+        emails.add(user.email)
+        assert actions.eligibility_problems(user, seeded.mandate_start) == []
+        assert re.fullmatch(r"31\d{3}", user.postal_code)
+        assert user.first_name and user.last_name and user.display_name
+        age = actions.age_on(user.birth_date, seeded.mandate_start)  # type: ignore[arg-type]
+        young = membership.seat.category in {SeatCategory.FEMME_18_44, SeatCategory.HOMME_18_44}
+        assert (18 <= age <= 44) if young else (age >= 45)
+        passwords.add(user.password)
+    expected = {f"membre{i:03d}@example.org" for i in range(1, 109)} | {
+        f"remplacant{i:03d}@example.org" for i in range(1, 109)
+    }
+    assert emails == expected
+    assert len(passwords) == 1  # everyone's is the demo password (checked once below)
+    assert all(
+        m.user.email.startswith("membre") for m in memberships if m.kind == MembershipKind.TITULAIRE
+    )
+
+
+def test_saisine_is_current_with_six_subgroups_of_18(seeded: Assembly) -> None:
+    mandate = Mandate.objects.get(assembly=seeded)
+    assert mandate.kind == MandateKind.SAISINE
+    assert mandate.is_current(dt.date(2026, 11, 29))
+    subgroups = Subgroup.objects.filter(mandate=mandate)
+    assert subgroups.count() == 6
+    assert all(s.members.count() == 18 for s in subgroups)
+    titulaires = set(current(MembershipKind.TITULAIRE).values_list("user_id", flat=True))
+    in_subgroups = list(User.subgroups.through.objects.values_list("user_id", flat=True))
+    assert sorted(in_subgroups) == sorted(titulaires)  # each titulaire exactly once
+    facilitated = Counter(f.email for s in subgroups for f in s.facilitators.all())
+    assert facilitated == {f"facilitateur{i}@example.org": 2 for i in (1, 2, 3)}
+
+
+def test_staff_accounts_and_roles(seeded: Assembly) -> None:
+    facilitators = Group.objects.get(name=Role.FACILITATEUR.value).user_set.all()
+    assert sorted(u.email for u in facilitators) == [
+        f"facilitateur{i}@example.org" for i in (1, 2, 3)
+    ]
+    agents = Group.objects.get(name=Role.AGENT.value).user_set.all()
+    assert sorted(u.email for u in agents) == [f"agent{i}@example.org" for i in range(1, 6)]
+    assert all(agent.is_department_agent for agent in agents)
+    for email, role in [("dccu@example.org", Role.DCCU), ("dpd@example.org", Role.DPD)]:
+        user = User.objects.get(email=email)
+        assert has_role(user, role)
+        assert Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+    assert User.objects.get(email="dccu@example.org").is_staff
+
+
+def test_membre001_logs_in_with_the_demo_password(seeded: Assembly) -> None:
+    client = Client()
+    assert client.login(email="membre001@example.org", password="agora-demo")
+    assert not client.login(email="membre001@example.org", password="autre-chose")
+
+
+def test_seed_twice_changes_nothing(seeded: Assembly) -> None:
+    def snapshot() -> dict[str, Any]:
+        return {
+            "assemblies": Assembly.objects.count(),
+            "users": sorted(User.objects.values_list("email", "password", "birth_date")),
+            "memberships": sorted(
+                Membership.objects.values_list("user_id", "seat_id", "kind", "substitute_rank")
+            ),
+            "mandates": Mandate.objects.count(),
+            "subgroups": sorted(
+                (s.name, sorted(str(m.pk) for m in s.members.all()))
+                for s in Subgroup.objects.all()
+            ),
+            "groups": sorted(User.groups.through.objects.values_list("user_id", "group_id")),
+            "authenticators": Authenticator.objects.count(),
+        }
+
+    before = snapshot()
+    seed()
+    assert snapshot() == before
+
+
+def test_custom_password(db: Any) -> None:
+    seed("--password", "un-autre-mot-de-passe")
+    assert User.objects.get(email="agent3@example.org").check_password("un-autre-mot-de-passe")
+
+
+def test_seed_is_refused_outside_demo_mode(db: Any, settings: Any) -> None:
+    settings.AGORA_DEMO = False
+    with pytest.raises(CommandError):
+        seed()
+    assert not User.objects.exists()
+
+
+def test_demo_totp_prints_the_current_code(settings: Any) -> None:
+    from accounts.demo import current_demo_code
+
+    before = current_demo_code()
+    out = StringIO()
+    call_command("demo_totp", stdout=out)
+    printed = out.getvalue().strip()
+    assert re.fullmatch(r"\d{6}", printed)
+    assert printed in {before, current_demo_code()}  # the code may turn over meanwhile
+
+
+def test_demo_totp_is_refused_outside_demo_mode(settings: Any) -> None:
+    settings.AGORA_DEMO = False
+    with pytest.raises(CommandError):
+        call_command("demo_totp", stdout=StringIO())

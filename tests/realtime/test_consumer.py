@@ -1,0 +1,160 @@
+"""The /ws/ socket on the real ASGI app: who may connect, bad frames, closing a person's sockets."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.test import Client
+
+from accounts.models import User
+from accounts.roles import Role
+from config.asgi import application
+from realtime.bus import CLOSE_ACCESS_ENDED, close_user_sockets
+from realtime.consumers import CLOSE_TWO_FACTOR_REQUIRED, CLOSE_UNAUTHENTICATED
+from tests import factories
+
+ORIGIN = (b"origin", b"http://testserver")
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def session_cookie(user: User) -> bytes:
+    """The session cookie of a fresh login, as the browser would send it."""
+    client = Client()
+    client.force_login(user)
+    name = settings.SESSION_COOKIE_NAME
+    return f"{name}={client.cookies[name].value}".encode()
+
+
+async def open_socket(
+    cookie: bytes | None, origin: tuple[bytes, bytes] = ORIGIN
+) -> WebsocketCommunicator:
+    headers = [origin] + ([(b"cookie", cookie)] if cookie else [])
+    return WebsocketCommunicator(application, "/ws/", headers=headers)
+
+
+async def connected(cookie: bytes) -> WebsocketCommunicator:
+    socket = await open_socket(cookie)
+    ok, _ = await socket.connect()
+    assert ok
+    hello = await socket.receive_json_from()
+    assert hello["type"] == "hello"
+    return socket
+
+
+async def assert_closed_with(socket: WebsocketCommunicator, code: int) -> None:
+    message = await socket.receive_output(timeout=2)
+    assert message == {"type": "websocket.close", "code": code}
+
+
+async def assert_still_open(socket: WebsocketCommunicator) -> None:
+    await socket.send_json_to({"type": "ping"})
+    assert await socket.receive_json_from() == {"type": "pong"}
+
+
+@pytest.fixture
+async def person() -> AsyncIterator[User]:
+    yield await sync_to_async(factories.UserFactory)(email="personne@example.org")
+
+
+async def test_logged_in_person_is_greeted_and_can_ping(person: User) -> None:
+    socket = await open_socket(await sync_to_async(session_cookie)(person))
+    ok, _ = await socket.connect()
+    assert ok
+    hello = await socket.receive_json_from()
+    assert hello["type"] == "hello"
+    assert hello["user"]["id"] == str(person.pk)
+    await assert_still_open(socket)
+    await socket.disconnect()
+
+
+async def test_anonymous_socket_is_refused() -> None:
+    socket = await open_socket(None)
+    await socket.connect()
+    await assert_closed_with(socket, CLOSE_UNAUTHENTICATED)
+    await socket.disconnect()
+
+
+async def test_stale_session_cookie_is_refused() -> None:
+    socket = await open_socket(f"{settings.SESSION_COOKIE_NAME}=doesnotexist".encode())
+    await socket.connect()
+    await assert_closed_with(socket, CLOSE_UNAUTHENTICATED)
+    await socket.disconnect()
+
+
+async def test_socket_from_another_origin_is_refused(person: User) -> None:
+    cookie = await sync_to_async(session_cookie)(person)
+    socket = await open_socket(cookie, origin=(b"origin", b"https://evil.example.com"))
+    ok, _ = await socket.connect()
+    assert not ok
+    await socket.disconnect()
+
+
+async def test_dccu_without_authenticator_app_is_refused() -> None:
+    dccu = await sync_to_async(factories.UserFactory)(email="dccu@example.org", roles=[Role.DCCU])
+    socket = await open_socket(await sync_to_async(session_cookie)(dccu))
+    await socket.connect()
+    await assert_closed_with(socket, CLOSE_TWO_FACTOR_REQUIRED)
+    await socket.disconnect()
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        {"text_data": "this is not json"},
+        {"text_data": "[1, 2, 3]"},
+        {"text_data": '{"no": "type"}'},
+        {"text_data": "[" * 100_000},
+        {"bytes_data": b"\x00\x01"},
+        {"text_data": '{"type": "nonsense"}'},
+    ],
+    ids=["not-json", "not-an-object", "no-type", "too-deep", "binary", "unknown-type"],
+)
+async def test_malformed_frame_gets_an_error_and_the_socket_stays_open(
+    person: User, frame: dict[str, Any]
+) -> None:
+    socket = await connected(await sync_to_async(session_cookie)(person))
+    await socket.send_to(**frame)
+    reply = await socket.receive_json_from()
+    assert reply["type"] == "error"
+    assert reply["code"] in {"bad_frame", "unknown_type"}
+    await assert_still_open(socket)
+    await socket.disconnect()
+
+
+async def test_close_user_sockets_closes_every_socket_of_that_person_only(person: User) -> None:
+    other = await sync_to_async(factories.UserFactory)(email="autre@example.org")
+    phone = await connected(await sync_to_async(session_cookie)(person))
+    laptop = await connected(await sync_to_async(session_cookie)(person))
+    neighbour = await connected(await sync_to_async(session_cookie)(other))
+
+    # Called as domain code would, outside a transaction: on_commit runs at once.
+    await sync_to_async(close_user_sockets)(person.pk)
+
+    await assert_closed_with(phone, CLOSE_ACCESS_ENDED)
+    await assert_closed_with(laptop, CLOSE_ACCESS_ENDED)
+    await assert_still_open(neighbour)
+    for socket in (phone, laptop, neighbour):
+        await socket.disconnect()
+
+
+async def test_close_user_sockets_waits_for_the_transaction_to_commit(person: User) -> None:
+    from django.db import transaction
+
+    socket = await connected(await sync_to_async(session_cookie)(person))
+
+    def rolled_back() -> None:
+        try:
+            with transaction.atomic():
+                close_user_sockets(person.pk)
+                raise RuntimeError("roll back")
+        except RuntimeError:
+            pass
+
+    await sync_to_async(rolled_back)()
+    await assert_still_open(socket)
+    await socket.disconnect()
