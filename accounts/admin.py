@@ -184,3 +184,13 @@ class InvitationAdmin(admin.ModelAdmin):
         self.message_user(
             request, _("%(count)s invitation(s) revoked.") % {"count": revoked}, messages.SUCCESS
         )
+
+
+# --- Roles --------------------------------------------------------------------------------------
+# Role groups are fixed in code (accounts.roles): renaming or deleting one in the
+# admin would silently strip everyone of that role, so they are granted on the
+# person's page only.
+from django.contrib.auth.models import Group  # noqa: E402
+
+if admin.site.is_registered(Group):
+    admin.site.unregister(Group)

@@ -200,7 +200,10 @@ class Invitation(models.Model):
             models.CheckConstraint(
                 condition=(
                     models.Q(role="titulaire", seat__isnull=False, substitute_rank__isnull=True)
-                    | models.Q(role="remplacant", seat__isnull=False, substitute_rank__gte=1)
+                    | models.Q(
+                        role="remplacant", seat__isnull=False,
+                        substitute_rank__isnull=False, substitute_rank__gte=1,
+                    )
                     | (
                         ~models.Q(role__in=["titulaire", "remplacant"])
                         & models.Q(seat__isnull=True, substitute_rank__isnull=True)

@@ -1,0 +1,126 @@
+"""docs/permissions.md, walked: every role against every URL that exists so far."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from accounts.demo import enrol_demo_totp
+from accounts.invitations import do_invite_person
+from accounts.models import Invitation, User
+from accounts.roles import Role
+from deliberation.models import Assembly
+from tests import factories
+
+ROLES = ["anonymous", "titulaire", "remplacant", "facilitateur", "agent", "dccu", "dpd",
+         "comite_suivi", "no_role"]
+OK, LOGIN, FORBIDDEN, ADMIN_LOGIN, HOME = "ok", "login", "forbidden", "admin_login", "home"
+
+# (method, url, expectation per role). An expectation is a code above, and the
+# default when a role is missing from the dict is given by "*".
+MATRIX: list[tuple[str, str, dict[str, str]]] = [
+    ("get", "/", {"anonymous": LOGIN, "*": OK}),
+    ("get", "/healthz", {"*": OK}),
+    ("get", "/comptes/login/", {"anonymous": OK, "*": HOME}),
+    ("get", "/comptes/double-authentification/", {"anonymous": LOGIN, "*": HOME}),
+    ("get", "/invitations/", {"anonymous": LOGIN, "dccu": OK, "*": FORBIDDEN}),
+    ("get", "/invitations/nouvelle/", {"anonymous": LOGIN, "dccu": OK, "*": FORBIDDEN}),
+    ("get", "/invitations/import/", {"anonymous": LOGIN, "dccu": OK, "*": FORBIDDEN}),
+    ("post", "/invitations/{invitation}/renvoyer/",
+     {"anonymous": LOGIN, "dccu": HOME, "*": FORBIDDEN}),
+    ("post", "/invitations/{invitation}/revoquer/",
+     {"anonymous": LOGIN, "dccu": HOME, "*": FORBIDDEN}),
+    ("get", "/admin/", {"dccu": OK, "*": ADMIN_LOGIN}),
+    ("get", "/admin/deliberation/membership/", {"dccu": OK, "*": ADMIN_LOGIN}),
+    ("get", "/admin/deliberation/subgroup/", {"dccu": OK, "*": ADMIN_LOGIN}),
+    ("get", "/admin/accounts/user/", {"dccu": OK, "*": ADMIN_LOGIN}),
+    ("get", "/admin/accounts/invitation/", {"dccu": OK, "*": ADMIN_LOGIN}),
+]
+
+
+def _person(role: str, assembly: Assembly) -> User | None:
+    if role == "anonymous":
+        return None
+    if role == "titulaire":
+        return factories.make_titulaire(assembly)
+    if role == "remplacant":
+        return factories.make_substitute(assembly, factories.seat(assembly))
+    if role == "no_role":
+        return factories.UserFactory()
+    user = factories.UserFactory(roles=[Role(role)])
+    if role in {"dccu", "dpd"}:
+        enrol_demo_totp(user)
+    return user
+
+
+def _check(expect: str, response: Any, url: str) -> None:
+    location = response.get("Location", "")
+    if expect == OK:
+        assert response.status_code == 200, (url, response.status_code, location)
+    elif expect == LOGIN:
+        assert response.status_code == 302 and location.startswith("/comptes/login/"), (
+            url, response.status_code, location)
+    elif expect == ADMIN_LOGIN:
+        assert response.status_code == 302 and "login" in location, (url, location)
+    elif expect == FORBIDDEN:
+        assert response.status_code == 403, (url, response.status_code, location)
+    elif expect == HOME:
+        assert response.status_code == 302, (url, response.status_code)
+        assert not location.startswith(("/comptes/login", "/admin/login")), (url, location)
+    else:  # pragma: no cover - a typo in the matrix
+        raise AssertionError(expect)
+
+
+@pytest.fixture
+def invitation(db: Any, assembly: Assembly) -> Invitation:
+    issuer = factories.UserFactory(roles=[Role.DCCU])
+    return do_invite_person(issuer, email="invitee@example.org", first_name="Lou",
+                            last_name="Martin", role=Role.AGENT, base_url="http://testserver")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+def test_role_gets_the_documented_answer_on_every_url(
+    role: str, assembly: Assembly, invitation: Invitation
+) -> None:
+    person = _person(role, assembly)
+    client = Client()
+    if person is not None:
+        client.force_login(person)
+    for method, url_template, expectations in MATRIX:
+        url = url_template.format(invitation=invitation.pk)
+        expect = expectations.get(role, expectations["*"])
+        call: Callable[..., Any] = getattr(client, method)
+        _check(expect, call(url), url)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ["dccu", "dpd"])
+def test_staff_without_two_factor_are_sent_to_enrol_first(role: str, assembly: Assembly) -> None:
+    person = factories.UserFactory(roles=[Role(role)])
+    client = Client()
+    client.force_login(person)
+    for url in ["/", "/invitations/", "/admin/"]:
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"] == "/comptes/double-authentification/"
+
+
+@pytest.mark.django_db
+def test_invitation_of_one_role_cannot_be_revoked_by_another(
+    assembly: Assembly, invitation: Invitation
+) -> None:
+    member = factories.make_titulaire(assembly)
+    client = Client()
+    client.force_login(member)
+    assert client.post(f"/invitations/{invitation.pk}/revoquer/").status_code == 403
+    invitation.refresh_from_db()
+    assert invitation.revoked_at is None
+
+
+@pytest.mark.django_db
+def test_role_groups_cannot_be_renamed_in_the_admin(dccu_client: Client) -> None:
+    assert dccu_client.get("/admin/auth/group/").status_code == 404
