@@ -33,6 +33,9 @@ run: install translations
 	@echo "  Connectez-vous avec membre001@example.org / $(DEMO_PASSWORD)"
 	@echo "  (autres comptes de démonstration : voir README.md)"
 	@echo ""
+	@# The background worker (access copies, retention, reminders) runs beside daphne.
+	$(BIN)/python manage.py db_worker --interval 1 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
 
 test: install translations

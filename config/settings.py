@@ -94,6 +94,8 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "django_ckeditor_5",
     "csp",
+    "django_tasks",
+    "django_tasks_db",
     "accounts",
     "deliberation",
     "forums",
@@ -176,6 +178,15 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- Background tasks (Django's tasks API; django-tasks backport on 5.2) ---------------
+# The database backend needs no extra service: `manage.py db_worker` runs them
+# (`make run` starts one beside daphne; see docs/deploy.md for production).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# --- Privacy --------------------------------------------------------------------------
+ACCESS_COPY_VALID_HOURS = env_int("ACCESS_COPY_VALID_HOURS", 7 * 24)
+PRIVATE_ROOT = Path(env_str("PRIVATE_ROOT", str(DATA_DIR / "private")))
 
 # --- Authentication ----------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from django.db import models
+from django.db.models import Q
 from django.utils.functional import Promise
 
 
@@ -37,13 +38,30 @@ class Erasure(StrEnum):
     KEEP = "keep"  # kept under a legal obligation or archive rule, stated in `retention`
 
 
+class RetentionAction(StrEnum):
+    """What the retention job does to a row once it is due."""
+
+    DELETE = "delete"  # the row goes (its files too)
+    ANONYMISE_FIELDS = "anonymise_fields"  # personal fields blanked, the row stays
+    ERASE_PERSON = "erase_person"  # the whole person is erased (inactive accounts)
+
+
 @dataclass(frozen=True)
 class Retention:
-    """How long a row is kept, in words for the register and in days for the job."""
+    """How long a row is kept, in words for the register and in days for the job.
+
+    ``days`` counts from ``since``: a date/datetime field of the row, or
+    ``"mandate_end"`` for the end of the current assembly's mandate.
+    ``applies_to`` narrows which rows age out (e.g. only unused invitations).
+    Without ``days`` the retention is described only (kept while the account
+    exists, or handled by another declaration).
+    """
 
     description: str | Promise
-    days: int | None = None  # counted from `since`; None means "see description"
-    since: str = "created"  # a field name, or "mandate_end" for the assembly's end
+    days: int | None = None
+    since: str = "created_at"
+    action: RetentionAction = RetentionAction.DELETE
+    applies_to: Q | None = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +79,13 @@ class Declaration:
     export: Callable[[Any], Iterable[dict[str, Any]]] | None = None
     notes: str | Promise = ""
     extra_subjects: tuple[str, ...] = field(default=())
+    # File fields: their files go into the access copy and are removed on deletion.
+    files: tuple[str, ...] = field(default=())
+    # Values put in personal fields when anonymising; others get "" or None.
+    anonymise: dict[str, Any] = field(default_factory=dict)
+    # Per-app erasure for what the generic strategies cannot express:
+    # called as eraser(person, pseudonym) inside the erasure transaction.
+    eraser: Callable[[Any, str], None] | None = None
 
     @property
     def label(self) -> str:
@@ -88,6 +113,9 @@ def declare(
     export: Callable[[Any], Iterable[dict[str, Any]]] | None = None,
     notes: str | Promise = "",
     extra_subjects: Iterable[str] = (),
+    files: Iterable[str] = (),
+    anonymise: dict[str, Any] | None = None,
+    eraser: Callable[[Any, str], None] | None = None,
 ) -> Declaration:
     """Register a model's personal data. Called at import time of ``privacy.py``."""
     names = tuple(fields)
@@ -95,8 +123,13 @@ def declare(
     missing = [n for n in names if n not in known]
     if missing:
         raise DeclarationError(f"{model._meta.label}: unknown fields {missing}")
-    if subject:
-        _check_path(model, subject)
+    for path in (subject, *extra_subjects):
+        if path:
+            _check_path(model, path)
+    file_names = tuple(files)
+    not_declared = [n for n in file_names if n not in names]
+    if not_declared:
+        raise DeclarationError(f"{model._meta.label}: files {not_declared} must be in fields")
     declaration = Declaration(
         model=model,
         fields=names,
@@ -110,6 +143,9 @@ def declare(
         export=export,
         notes=notes,
         extra_subjects=tuple(extra_subjects),
+        files=file_names,
+        anonymise=dict(anonymise or {}),
+        eraser=eraser,
     )
     _REGISTRY[model._meta.label] = declaration
     return declaration
