@@ -28,6 +28,7 @@ translations: $(MO_FILES)
 run: install translations
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo --password "$(DEMO_PASSWORD)"
+	$(BIN)/python manage.py gdpr_retention --schedule
 	@echo ""
 	@echo "  Agora est prêt : http://$(HOST):$(PORT)/"
 	@echo "  Connectez-vous avec membre001@example.org / $(DEMO_PASSWORD)"

@@ -12,16 +12,27 @@ from accounts.roles import Role, has_role
 DCCU_APP_LABELS = frozenset(
     {"accounts", "deliberation", "forums", "documents", "gdpr", "auth", "account"}
 )
+# The DPD reads (never changes) the privacy module's records: audit trail, retention
+# runs, requests, consents.
+DPD_APP_LABELS = frozenset({"gdpr"})
 
 
 class RoleBackend(BaseBackend):
     def has_perm(self, user_obj: Any, perm: str, obj: Any = None) -> bool:
         if obj is not None or not user_obj.is_active:
             return False
-        app_label = perm.split(".", 1)[0]
-        return app_label in DCCU_APP_LABELS and has_role(user_obj, Role.DCCU)
+        app_label, _dot, codename = perm.partition(".")
+        if app_label in DCCU_APP_LABELS and has_role(user_obj, Role.DCCU):
+            return True
+        return (
+            app_label in DPD_APP_LABELS
+            and codename.startswith("view_")
+            and has_role(user_obj, Role.DPD)
+        )
 
     def has_module_perms(self, user_obj: Any, app_label: str) -> bool:
-        return user_obj.is_active and app_label in DCCU_APP_LABELS and has_role(
-            user_obj, Role.DCCU
+        if not user_obj.is_active:
+            return False
+        return (app_label in DCCU_APP_LABELS and has_role(user_obj, Role.DCCU)) or (
+            app_label in DPD_APP_LABELS and has_role(user_obj, Role.DPD)
         )

@@ -9,6 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -39,6 +40,11 @@ class UserManager(BaseUserManager["User"]):
 
     def get_by_natural_key(self, username: str | None) -> User:
         return self.get(email__iexact=username)
+
+
+def pseudonym_for(number: int) -> str:
+    """What an erased person's contributions are signed with."""
+    return gettext("Participant no. %(number)s") % {"number": number}
 
 
 class User(AbstractBaseUser, PermissionsMixin):
@@ -74,6 +80,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(_("admin access"), default=False)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+    # Set by the erasure engine (gdpr.erasure): the row stays so that collective work
+    # keeps an author, shown as « Participant·e n°N » with a stable number.
+    pseudonym_number = models.PositiveIntegerField(
+        _("pseudonym number"), null=True, blank=True, unique=True, editable=False
+    )
+    erased_at = models.DateTimeField(_("erased at"), null=True, blank=True, editable=False)
 
     objects = UserManager()
 
@@ -101,12 +113,22 @@ class User(AbstractBaseUser, PermissionsMixin):
         return f"{self.first_name} {self.last_name}".strip()
 
     @property
+    def is_erased(self) -> bool:
+        return self.pseudonym_number is not None
+
+    @property
+    def pseudonym(self) -> str:
+        return pseudonym_for(self.pseudonym_number) if self.pseudonym_number else ""
+
+    @property
     def public_name(self) -> str:
         """The name shown to other participants."""
+        if self.pseudonym_number is not None:
+            return self.pseudonym
         return self.display_name or self.full_name or self.email.split("@")[0]
 
     def get_full_name(self) -> str:
-        return self.full_name or self.email
+        return self.pseudonym or self.full_name or self.email
 
     def get_short_name(self) -> str:
         return self.public_name

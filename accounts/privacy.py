@@ -1,9 +1,21 @@
 """Personal data held by the accounts app (and the auth libraries it wires in)."""
 
+from datetime import timedelta
+
+from django.db.models import Q
+from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
+from accounts.erasers import (
+    end_sessions,
+    erased_email,
+    export_sessions,
+    forget_cached_account,
+    scrub_admin_log,
+)
 from accounts.models import User
-from gdpr.registry import Erasure, LegalBasis, Retention, declare
+from deliberation.models import Membership
+from gdpr.registry import Erasure, LegalBasis, Retention, RetentionAction, declare
 
 MEMBERS_AND_STAFF = _("members, substitutes, facilitators, agents, DCCU team, DPO")
 
@@ -16,11 +28,35 @@ declare(
     purpose=_("Identify participants, let them log in, check eligibility to the assembly."),
     legal_basis=LegalBasis.PUBLIC_TASK,
     retention=Retention(
-        _("Duration of the mandate, then 1 year after the end of the assembly's mandate."),
+        _(
+            "While the account is in use. One year after the end of the assembly's mandate, "
+            "accounts with no current membership and no login for a year are erased, as on "
+            "request (contributions to collective work stay, under a pseudonym)."
+        ),
         days=365,
         since="mandate_end",
+        action=RetentionAction.ERASE_PERSON,
+        applies_to=(
+            Q(erased_at__isnull=True)
+            & ~Q(pk__in=Membership.objects.open().values("user_id"))
+            & Q(date_joined__lt=Now() - timedelta(days=365))
+            & (Q(last_login__isnull=True) | Q(last_login__lt=Now() - timedelta(days=365)))
+        ),
     ),
-    erasure=Erasure.DELETE,
+    # The row stays so that collective work keeps an author: « Participant·e n°N ».
+    erasure=Erasure.ANONYMISE_FIELDS,
+    anonymise={
+        "email": erased_email,
+        "first_name": "",
+        "last_name": "",
+        "display_name": "",
+        "birth_date": None,
+        "postal_code": "",
+        "is_department_agent": False,
+        "holds_elected_office": False,
+        "last_login": None,
+    },
+    eraser=forget_cached_account,
     categories_of_people=MEMBERS_AND_STAFF,
     recipients=_("DCCU team; facilitators see names and subgroups"),
 )
@@ -61,8 +97,14 @@ declare(
     fields=("session_key", "expire_date"),
     purpose=_("Keep a person logged in."),
     legal_basis=LegalBasis.PUBLIC_TASK,
-    retention=Retention(_("Until logout or 14 days of inactivity."), days=14, since="expire_date"),
+    retention=Retention(
+        _("Until logout or 14 days of inactivity; expired sessions are deleted every night."),
+        days=0,
+        since="expire_date",
+    ),
     erasure=Erasure.DELETE,
+    export=export_sessions,
+    eraser=end_sessions,
     categories_of_people=MEMBERS_AND_STAFF,
     recipients=_("nobody"),
     notes=_("The session refers to its person inside its encoded data; erasure ends them all."),
@@ -75,6 +117,7 @@ declare(
     legal_basis=LegalBasis.PUBLIC_TASK,
     retention=Retention(_("1 year."), days=365, since="action_time"),
     erasure=Erasure.PSEUDONYMISE,
+    eraser=scrub_admin_log,
     categories_of_people=_("DCCU team"),
     recipients=_("DCCU team, DPO"),
 )
@@ -104,10 +147,12 @@ declare(
     purpose=_("Invite the people drawn by lot and the staff to open their account, once."),
     legal_basis=LegalBasis.PUBLIC_TASK,
     retention=Retention(
-        _("Unused invitations: 30 days after the link expires. Used ones go at the same "
-          "time: the account then holds the data."),
+        _("Invitations never accepted (expired or revoked): 30 days after the link expires. "
+          "An accepted invitation stays with its account, as the record of how it was "
+          "opened, and goes with it."),
         days=30,
         since="expires_at",
+        applies_to=Q(accepted_at__isnull=True),
     ),
     erasure=Erasure.DELETE,
     categories_of_people=_("people drawn by lot (members and substitutes), invited staff"),

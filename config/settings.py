@@ -117,7 +117,10 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.RequireStaffTwoFactorMiddleware",
+    "gdpr.middleware.RequireWelcomeMiddleware",
 ]
+# Messages live in the session: the only cookies are session, CSRF and language.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 ROOT_URLCONF = "config.urls"
 ASGI_APPLICATION = "config.asgi.application"
@@ -289,6 +292,20 @@ AGORA_ASSEMBLY_NAME = env_str("AGORA_ASSEMBLY_NAME", "Assemblée citoyenne de la
 DPO_EMAIL = env_str("DPO_EMAIL", "dpd.haute-garonne@cd31.fr")
 DPO_PHONE = env_str("DPO_PHONE", "05 34 33 36 06")
 DCCU_EMAIL = env_str("DCCU_EMAIL", "assemblee.citoyenne@cd31.fr")
+# « Mentions légales »: the publisher, who answers for it, who hosts the platform.
+AGORA_ORGANISATION_ADDRESS = env_str(
+    "AGORA_ORGANISATION_ADDRESS", "1 boulevard de la Marquette, 31090 Toulouse Cedex 9"
+)
+AGORA_PUBLICATION_DIRECTOR = env_str(
+    "AGORA_PUBLICATION_DIRECTOR", "Le président du Conseil départemental de la Haute-Garonne"
+)
+AGORA_HOST_PROVIDER = env_str(
+    "AGORA_HOST_PROVIDER",
+    "Conseil départemental de la Haute-Garonne, sur ses propres serveurs, "
+    "1 boulevard de la Marquette, 31090 Toulouse Cedex 9",
+)
+# Where users get the source code (AGPL, section 13); empty: on request to the DCCU.
+AGORA_SOURCE_URL = env_str("AGORA_SOURCE_URL")
 
 # --- Security ------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -7,6 +7,7 @@ from config.health import healthz
 
 urlpatterns = [
     path("", include("deliberation.urls")),
+    path("", include("gdpr.urls")),
     path("comptes/", include("allauth.urls")),
     path("comptes/", include("accounts.urls")),
     path("invitations/", include("accounts.invitation_urls")),

@@ -1,9 +1,22 @@
 """Personal data held by the assembly's structure."""
 
+from typing import Any
+
 from django.utils.translation import gettext_lazy as _
 
-from deliberation.models import Membership, Subgroup
-from gdpr.registry import Erasure, LegalBasis, Retention, declare
+from deliberation.models import EndReason, Membership, Subgroup
+from gdpr.registry import Erasure, LegalBasis, Retention, RetentionAction, declare
+
+
+def end_membership_on_erasure(person: Any, pseudonym: str) -> None:
+    """An erased person no longer sits: their open membership ends as a resignation, and a
+    freed seat goes to the first substitute, as for any departure."""
+    from deliberation.actions import do_end_membership
+
+    membership = Membership.objects.open().filter(user=person).first()
+    if membership is not None:
+        do_end_membership(None, membership, reason=EndReason.RESIGNATION)
+
 
 declare(
     Membership,
@@ -14,11 +27,12 @@ declare(
     ),
     legal_basis=LegalBasis.PUBLIC_TASK,
     retention=Retention(
-        _("End of the assembly's mandate plus 1 year (the composition is then archived)."),
+        _("Until 1 year after the end of its assembly's mandate, then deleted."),
         days=365,
-        since="mandate_end",
+        since="seat__assembly__mandate_end",
     ),
     erasure=Erasure.KEEP,
+    eraser=end_membership_on_erasure,
     categories_of_people=_("members and substitutes"),
     recipients=_("DCCU team; the list of members is public within the assembly"),
     notes=_(
@@ -33,8 +47,13 @@ declare(
     fields=("members", "facilitators"),
     purpose=_("Organise the work in thematic subgroups."),
     legal_basis=LegalBasis.PUBLIC_TASK,
-    retention=Retention(_("End of the assembly's mandate plus 1 year."), days=365,
-                        since="mandate_end"),
+    retention=Retention(
+        _("Until 1 year after the end of its assembly's mandate; then the lists of members "
+          "and facilitators are emptied (the subgroup and its work stay)."),
+        days=365,
+        since="mandate__assembly__mandate_end",
+        action=RetentionAction.ANONYMISE_FIELDS,
+    ),
     erasure=Erasure.PSEUDONYMISE,
     categories_of_people=_("members and facilitators"),
     recipients=_("the subgroup's members and facilitators, DCCU team"),

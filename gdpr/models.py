@@ -38,6 +38,12 @@ class PolicyText(models.Model):
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("text"))
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    # Only read for optional purposes: the notice and the charter are always asked again.
+    asks_again = models.BooleanField(
+        _("asks everyone again"), default=True,
+        help_text=_("Consents given to earlier versions stop counting until the person "
+                    "gives their consent again."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -59,6 +65,23 @@ class PolicyText(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} (v{self.version})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # What people read or agreed to must stay exactly as they saw it.
+        if not self._state.adding and PolicyText.objects.filter(
+            pk=self.pk, published_at__isnull=False
+        ).exists():
+            raise PermissionError("Published texts cannot be changed: publish a new version.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        if self.published_at is not None:
+            raise PermissionError("Published texts cannot be deleted.")
+        return super().delete(*args, **kwargs)
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None
 
     @classmethod
     def current(cls, kind: str, purpose: str = "") -> PolicyText | None:

@@ -1,8 +1,17 @@
 """Personal data held by the privacy module itself."""
 
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from gdpr.models import AccessCopy, AuditEntry, ConsentRecord, DataRequest, RetentionRun
+from gdpr.access_copy import remove_person_copies
+from gdpr.models import (
+    AccessCopy,
+    AuditEntry,
+    ConsentRecord,
+    DataRequest,
+    RequestStatus,
+    RetentionRun,
+)
 from gdpr.registry import Erasure, LegalBasis, Retention, RetentionAction, declare
 
 EVERYONE = _("members, substitutes, facilitators, agents, DCCU team, DPO")
@@ -14,9 +23,10 @@ declare(
     purpose=_("Prove what each person read, accepted, gave or withdrew (art. 7(1))."),
     legal_basis=LegalBasis.LEGAL_OBLIGATION,
     retention=Retention(
-        _("5 years after the end of the assembly's mandate (proof of consent)."),
-        days=5 * 365,
-        since="mandate_end",
+        _("7 years after it was recorded: the 20-month mandate plus 5 years (proof of "
+          "consent)."),
+        days=7 * 365,
+        since="recorded_at",
     ),
     erasure=Erasure.KEEP,
     categories_of_people=EVERYONE,
@@ -33,9 +43,10 @@ declare(
     purpose=_("Handle requests to exercise data-protection rights within the legal deadline."),
     legal_basis=LegalBasis.LEGAL_OBLIGATION,
     retention=Retention(
-        _("3 years after the request is closed."),
+        _("3 years after the request was received, once it is closed."),
         days=3 * 365,
         since="received_at",
+        applies_to=Q(status__in=[RequestStatus.REFUSED, RequestStatus.COMPLETED]),
     ),
     erasure=Erasure.ANONYMISE_FIELDS,
     anonymise={"details": ""},
@@ -51,6 +62,7 @@ declare(
     retention=Retention(_("The file: 7 days. The record: 1 year."), days=365,
                         since="created_at"),
     erasure=Erasure.DELETE,
+    eraser=remove_person_copies,
     categories_of_people=EVERYONE,
     recipients=_("the person only"),
 )

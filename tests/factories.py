@@ -12,6 +12,7 @@ from accounts.models import User
 from accounts.roles import Role, grant_role
 from deliberation import actions
 from deliberation.models import Assembly, Canton, Mandate, MandateKind, Seat, SeatCategory
+from gdpr.models import ConsentDecision, ConsentRecord, PolicyText, TextKind
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -29,6 +30,20 @@ class UserFactory(factory.django.DjangoModelFactory):
     def roles(self, create: bool, extracted: list[Role] | None, **kwargs: Any) -> None:
         for role in extracted or []:
             grant_role(self, role)
+
+    @factory.post_generation
+    def accepted_policies(self, create: bool, extracted: bool | None, **kwargs: Any) -> None:
+        """Has read the current notice and accepted the current charter, as after a first
+        login; ``accepted_policies=False`` makes someone the welcome gate stops."""
+        if not create or extracted is False:
+            return
+        for kind, decision in (
+            (TextKind.NOTICE, ConsentDecision.READ),
+            (TextKind.CHARTER, ConsentDecision.ACCEPTED),
+        ):
+            text = PolicyText.current(kind)
+            if text is not None:
+                ConsentRecord.objects.create(user=self, text=text, decision=decision)
 
 
 def make_assembly(**kwargs: Any) -> Assembly:

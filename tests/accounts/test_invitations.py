@@ -97,6 +97,13 @@ def test_accepting_logs_in_grants_the_staff_role_and_lands_on_home(
     assert user.display_name == "Camille D."
     assert not user.has_usable_password()  # they log in by email code later
     assert has_role(user, Role.AGENT)
+    # A new person reads the privacy notice and accepts the charter first (gdpr.middleware).
+    welcome = visitor.get("/", follow=True)
+    assert welcome.redirect_chain[-1][0] == "/bienvenue/?next=%2F"
+    assert welcome.wsgi_request.user == user
+    visitor.post("/bienvenue/", {"notice": welcome.context["gate"].notice.pk,
+                                 "charter": welcome.context["gate"].charter.pk,
+                                 "decision": "accept", "next": "/"})
     home = visitor.get("/")
     assert home.status_code == 200
     assert home.wsgi_request.user == user

@@ -101,19 +101,24 @@ def test_dccu_opens_change_pages(dccu_client: Client, assembly: Assembly, member
         assert dccu_client.get(page).status_code == 200, page
 
 
-@pytest.mark.parametrize("role", ["member", Role.FACILITATEUR, Role.DPD, Role.AGENT])
+@pytest.mark.parametrize("role", ["member", Role.FACILITATEUR, Role.AGENT])
 def test_everyone_but_dccu_is_sent_to_admin_login(member: User, role: Any) -> None:
-    if role == "member":
-        user = member
-    else:
-        user = factories.UserFactory(roles=[role])
-        if role == Role.DPD:
-            enrol_demo_totp(user)  # otherwise the two-factor enrolment comes first
+    user = member if role == "member" else factories.UserFactory(roles=[role])
     client = logged_in(user)
     for url in ["/admin/", "/admin/deliberation/membership/", "/admin/accounts/user/"]:
         response = client.get(url)
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("admin:login"))
+
+
+def test_dpd_enters_the_admin_but_not_the_assemblys_models(member: User) -> None:
+    # The DPD reads the privacy module there (tests/gdpr/test_audit.py), nothing else.
+    user = factories.UserFactory(roles=[Role.DPD])
+    enrol_demo_totp(user)  # otherwise the two-factor enrolment comes first
+    client = logged_in(user)
+    assert client.get("/admin/").status_code == 200
+    for url in ["/admin/deliberation/membership/", "/admin/accounts/user/"]:
+        assert client.get(url).status_code == 403, url
 
 
 # --- Memberships ---------------------------------------------------------------------------

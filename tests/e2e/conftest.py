@@ -1,8 +1,8 @@
 """Browser tests: a real daphne server on a fresh demo database, driven by Chromium.
 
-The server runs in its own process exactly as `make run` starts it (migrate,
-seed_demo, daphne), on a throw-away SQLite file and, when REDIS_URL is set,
-the Redis channel layer. Chromium is Debian's: Playwright's own browser
+The server runs in its own processes exactly as `make run` starts it (migrate,
+seed_demo, daphne and the background worker), on a throw-away SQLite file and,
+when REDIS_URL is set, the Redis channel layer. Chromium is Debian's: Playwright's own browser
 download does not work here. Without Chromium the tests are skipped with a
 visible reason, except under CI=true where they must run.
 """
@@ -83,6 +83,13 @@ def live_url(server_env: dict[str, str]) -> Iterator[str]:
         [python, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
         cwd=ROOT, env=server_env, stdout=log, stderr=subprocess.STDOUT,
     )
+    # The background worker, as `make run` starts it: access copies are built there.
+    worker_log = open(Path(server_env["AGORA_DATA_DIR"]) / "worker.log", "wb")  # noqa: SIM115
+    worker = subprocess.Popen(  # noqa: S603
+        [python, "manage.py", "db_worker", "--interval", "0.5", "--no-startup-delay",
+         "--no-reload"],
+        cwd=ROOT, env=server_env, stdout=worker_log, stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -98,12 +105,14 @@ def live_url(server_env: dict[str, str]) -> Iterator[str]:
             time.sleep(0.2)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        for child in (worker, process):
+            child.terminate()
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
         log.close()
+        worker_log.close()
 
 
 @pytest.fixture(scope="session")

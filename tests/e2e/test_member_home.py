@@ -21,6 +21,10 @@ def _login(page: Any, live_url: str, email: str) -> None:
     form.locator('input[type="email"]').fill(email)
     form.get_by_label("Mot de passe").fill(DEMO_PASSWORD)
     form.get_by_role("button", name="Connexion").click()
+    page.wait_for_load_state()
+    if "/bienvenue/" in page.url:
+        # First login: read the privacy notice and accept the charter (gdpr.middleware).
+        page.locator('button[name="decision"][value="accept"]').click()
     page.wait_for_url(live_url + "/")
 
 

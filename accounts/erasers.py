@@ -1,0 +1,127 @@
+"""Export and erasure callables for the accounts app's declarations (``accounts/privacy.py``).
+
+They do for these models what the generic strategies of ``gdpr.erasure``
+cannot: find sessions by their encoded data, scrub a person's names from the
+admin's change log, forget the cached counters keyed by their address.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from django.conf import settings
+from django.contrib.admin.models import LogEntry
+from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.sessions.models import Session
+from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Replace
+
+SESSION_BATCH = 500
+# Shorter strings would match inside unrelated words of other people's entries.
+MIN_SCRUBBED_LENGTH = 4
+
+
+def erased_email(row: Any) -> str:
+    """A unique address that can never receive mail (``.invalid`` is reserved, RFC 2606)."""
+    return f"erased-{uuid.uuid4().hex}@invalid"
+
+
+# --- Sessions: the person is inside the encoded data -----------------------------------------
+
+
+def _session_keys_of(person: Any) -> Iterator[list[str]]:
+    """The person's session keys, a batch at a time, walking the table by key."""
+    wanted = str(person.pk)
+    last = ""
+    while True:
+        page = list(
+            Session.objects.filter(session_key__gt=last)
+            .order_by("session_key")
+            .values_list("session_key", "session_data")[:SESSION_BATCH]
+        )
+        if not page:
+            return
+        store = SessionStore()
+        keys = [key for key, data in page if str(store.decode(data).get("_auth_user_id")) == wanted]
+        if keys:
+            yield keys
+        last = page[-1][0]
+
+
+def export_sessions(person: Any) -> Iterator[dict[str, Any]]:
+    """The person's open sessions, without their keys: a key is a password while it lasts."""
+    for keys in _session_keys_of(person):
+        for key, expires in Session.objects.filter(session_key__in=keys).values_list(
+            "session_key", "expire_date"
+        ):
+            yield {
+                "id": key[:6] + "…",
+                "session_key": key[:6] + "…",
+                "expire_date": expires.isoformat(),
+            }
+
+
+def end_sessions(person: Any, pseudonym: str) -> None:
+    """Delete every session of the person: they are logged out everywhere at once."""
+    for keys in _session_keys_of(person):
+        Session.objects.filter(session_key__in=keys).delete()
+
+
+# --- The admin's change log -------------------------------------------------------------------
+
+
+def scrub_admin_log(person: Any, pseudonym: str) -> None:
+    """Replace the person's names in the change log's descriptions of objects.
+
+    The entries stay (who changed what, when); an object's description is its
+    ``str()`` at the time, e.g. « Marie Dupont — full member — Muret », which
+    would keep the name after the person's row is anonymised.
+    """
+    names = {person.email, person.full_name, person.display_name, person.public_name}
+    for name in sorted((n for n in names if n and len(n) >= MIN_SCRUBBED_LENGTH),
+                       key=len, reverse=True):
+        LogEntry.objects.filter(object_repr__contains=name).update(
+            object_repr=Replace(F("object_repr"), Value(name), Value(pseudonym))
+        )
+
+
+# --- Cached traces --------------------------------------------------------------------------
+
+
+def rate_limit_keys(email: str) -> list[str]:
+    """allauth's per-address counters: keyed by a hash of the address (or of host:address)."""
+    from allauth.core.internal.ratelimit import get_cache_key, get_rates
+
+    email = email.lower()
+    hosts = [h for h in settings.ALLOWED_HOSTS if h and "*" not in h and not h.startswith(".")]
+    candidates = [email, *(f"{host}:{email}" for host in hosts)]
+    keys: list[str] = []
+    for action in settings.ACCOUNT_RATE_LIMITS:
+        rates = get_rates(app="allauth.account", action=action,
+                          config=settings.ACCOUNT_RATE_LIMITS)
+        for rate in rates:
+            if rate.per != "key":
+                continue
+            keys += [
+                get_cache_key(None, app="allauth.account", action=action,  # type: ignore[arg-type]
+                              rate=rate, key=candidate)
+                for candidate in candidates
+            ]
+    return keys
+
+
+def forget_cached_account(person: Any, pseudonym: str) -> None:
+    """Drop what the cache holds about the person once the erasure commits.
+
+    That is allauth's rate-limit counters, keyed by a hash of the address
+    (timestamps only, gone within minutes anyway). Roles are cached on the
+    user instance only (``accounts.roles``), never in the shared cache.
+    """
+    from django.core.cache import cache
+
+    keys = rate_limit_keys(person.email) if person.email else []
+    if keys:
+        transaction.on_commit(lambda: cache.delete_many(keys))

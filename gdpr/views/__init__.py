@@ -1,0 +1,1 @@
+"""Pages of the privacy module, one module per area (consent, rights, DPO)."""

@@ -1,0 +1,377 @@
+"""A person with data in every declared model, and a neighbour with data of their own.
+
+``seed_everything`` walks ``gdpr.registry.declarations()`` and calls one seeder
+per declaration: a declaration without a seeder fails the tests that use it,
+so a new app's personal data cannot escape the access-copy and erasure tests.
+Each seeder creates at least one row for the person and one for the neighbour,
+through the real operations where there are some, and returns their ids.
+
+``attachment_model`` adds, for the duration of a test, a declared model with an
+uploaded file: no app stores files yet, and copies and erasure must handle them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.contrib.sessions.models import Session
+from django.core.files.base import ContentFile
+from django.core.management import call_command
+from django.db import connection, models
+from django.test import Client
+from django.test.utils import isolate_apps
+from django.utils import timezone
+from guardian.models import UserObjectPermission
+from guardian.shortcuts import assign_perm
+
+from accounts.demo import enrol_demo_totp
+from accounts.invitations import create_invitation
+from accounts.models import Invitation, User
+from accounts.roles import Role
+from deliberation import actions as deliberation_actions
+from deliberation.models import Assembly, Membership
+from gdpr import audit
+from gdpr.access_copy import do_request_access_copy
+from gdpr.models import (
+    ConsentDecision,
+    ConsentRecord,
+    PolicyText,
+    RequestKind,
+    RetentionRun,
+    TextKind,
+)
+from gdpr.registry import _REGISTRY, Declaration, Erasure, LegalBasis, Retention, declare
+from gdpr.rights import do_submit_request
+from tests import factories
+
+PASSWORD = "motdepasse-test"  # tests.factories.UserFactory's password
+
+# Names nobody else in the tests has: a scan for them finds only the person.
+PERSON = {
+    "email": "zephyrine.quintal-erasmus@example.org",
+    "first_name": "Zéphyrine",
+    "last_name": "Quintal-Erasmus",
+    "display_name": "Zéphyrine Q.",
+}
+NEIGHBOUR = {
+    "email": "barnabe.oxley-thibaudeau@example.org",
+    "first_name": "Barnabé",
+    "last_name": "Oxley-Thibaudeau",
+    "display_name": "Barnabé O.",
+}
+
+
+@dataclass
+class World:
+    assembly: Assembly
+    person: User
+    neighbour: User
+    dccu: User
+    dpd: User
+    # label -> ids of the rows seeded for the person / for the neighbour
+    mine: dict[str, set[str]] = field(default_factory=dict)
+    theirs: dict[str, set[str]] = field(default_factory=dict)
+    clients: dict[str, Client] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def add(self, label: str, mine: list[Any], theirs: list[Any]) -> None:
+        assert mine and theirs, f"{label}: seed a row for each of the two people"
+        self.mine.setdefault(label, set()).update(str(x) for x in mine)
+        self.theirs.setdefault(label, set()).update(str(x) for x in theirs)
+
+
+Seeder = Callable[[World], None]
+SEEDERS: dict[str, Seeder] = {}
+
+
+def seeder(label: str) -> Callable[[Seeder], Seeder]:
+    def register(fn: Seeder) -> Seeder:
+        SEEDERS[label] = fn
+        return fn
+
+    return register
+
+
+def browser_login(user: User) -> Client:
+    client = Client()
+    response = client.post("/comptes/login/", {"login": user.email, "password": PASSWORD})
+    assert response.status_code == 302, "the real login form should let the person in"
+    return client
+
+
+@seeder("accounts.User")
+def _users(world: World) -> None:
+    world.add("accounts.User", [world.person.pk], [world.neighbour.pk])
+
+
+@seeder("account.EmailAddress")
+def _email_addresses(world: World) -> None:
+    rows = [
+        EmailAddress.objects.create(user=u, email=u.email, primary=True, verified=True).pk
+        for u in (world.person, world.neighbour)
+    ]
+    world.add("account.EmailAddress", rows[:1], rows[1:])
+
+
+@seeder("mfa.Authenticator")
+def _authenticators(world: World) -> None:
+    for user in (world.person, world.neighbour):
+        enrol_demo_totp(user)
+    world.add(
+        "mfa.Authenticator",
+        list(Authenticator.objects.filter(user=world.person).values_list("pk", flat=True)),
+        list(Authenticator.objects.filter(user=world.neighbour).values_list("pk", flat=True)),
+    )
+
+
+@seeder("sessions.Session")
+def _sessions(world: World) -> None:
+    before = set(Session.objects.values_list("session_key", flat=True))
+    world.clients["person"] = browser_login(world.person)
+    mine = set(Session.objects.values_list("session_key", flat=True)) - before
+    world.clients["neighbour"] = browser_login(world.neighbour)
+    theirs = set(Session.objects.values_list("session_key", flat=True)) - before - mine
+    # The copy shows a session by the start of its key only: a key is a password.
+    world.add("sessions.Session", [k[:6] + "…" for k in mine], [k[:6] + "…" for k in theirs])
+
+
+@seeder("admin.LogEntry")
+def _admin_log(world: World) -> None:
+    subgroup_type = ContentType.objects.get_for_model(Membership)
+    rows = []
+    for user in (world.person, world.neighbour):
+        membership = Membership.objects.filter(user=user).first()
+        assert membership is not None
+        # Each changed their own membership in the admin (as if they were staff)...
+        rows.append(LogEntry.objects.create(
+            user=user, content_type=subgroup_type, object_id=str(membership.pk),
+            object_repr=str(membership), action_flag=CHANGE, change_message="[]",
+        ).pk)
+    # ...and the DCCU changed the person's: the description holds the person's name.
+    membership = Membership.objects.get(user=world.person)
+    world.extra["dccu_log"] = LogEntry.objects.create(
+        user=world.dccu, content_type=subgroup_type, object_id=str(membership.pk),
+        object_repr=str(membership), action_flag=CHANGE, change_message="[]",
+    )
+    world.add("admin.LogEntry", rows[:1], rows[1:])
+
+
+@seeder("guardian.UserObjectPermission")
+def _object_permissions(world: World) -> None:
+    subgroup = world.extra["subgroups"][0]
+    for user in (world.person, world.neighbour):
+        assign_perm("deliberation.view_subgroup", user, subgroup)
+    world.add(
+        "guardian.UserObjectPermission",
+        list(UserObjectPermission.objects.filter(user=world.person).values_list("pk", flat=True)),
+        list(UserObjectPermission.objects.filter(user=world.neighbour)
+             .values_list("pk", flat=True)),
+    )
+
+
+@seeder("accounts.Invitation")
+def _invitations(world: World) -> None:
+    rows = []
+    for user in (world.person, world.neighbour):
+        membership = Membership.objects.get(user=user)
+        item = create_invitation(
+            world.dccu, email=user.email, first_name=user.first_name, last_name=user.last_name,
+            role="titulaire", seat=membership.seat, user=user,
+        )
+        Invitation.objects.filter(pk=item.invitation.pk).update(accepted_at=timezone.now())
+        rows.append(item.invitation.pk)
+    world.add("accounts.Invitation", rows[:1], rows[1:])
+
+
+@seeder("deliberation.Membership")
+def _memberships(world: World) -> None:
+    world.add(
+        "deliberation.Membership",
+        [Membership.objects.get(user=world.person).pk],
+        [Membership.objects.get(user=world.neighbour).pk],
+    )
+
+
+@seeder("deliberation.Subgroup")
+def _subgroups(world: World) -> None:
+    mine, theirs = world.extra["subgroups"]
+    world.add("deliberation.Subgroup", [mine.pk], [theirs.pk])
+
+
+@seeder("gdpr.ConsentRecord")
+def _consents(world: World) -> None:
+    notice = PolicyText.current(TextKind.NOTICE)
+    if notice is None:
+        notice = PolicyText.objects.create(
+            kind=TextKind.NOTICE, version=99, title="Notice", body="…",
+            published_at=timezone.now(),
+        )
+    rows = [
+        ConsentRecord.objects.create(user=u, text=notice, decision=ConsentDecision.READ).pk
+        for u in (world.person, world.neighbour)
+    ]
+    world.add("gdpr.ConsentRecord", rows[:1], rows[1:])
+
+
+@seeder("gdpr.DataRequest")
+def _requests(world: World) -> None:
+    rows = [
+        do_submit_request(
+            u, kind=RequestKind.OBJECTION,
+            details=f"{u.first_name} {u.last_name} objects to being photographed.",
+        ).pk
+        for u in (world.person, world.neighbour)
+    ]
+    world.add("gdpr.DataRequest", rows[:1], rows[1:])
+
+
+@seeder("gdpr.AccessCopy")
+def _copies(world: World) -> None:
+    rows = [
+        do_request_access_copy(u, base_url="http://testserver/").pk
+        for u in (world.person, world.neighbour)
+    ]
+    world.add("gdpr.AccessCopy", rows[:1], rows[1:])
+
+
+@seeder("gdpr.AuditEntry")
+def _audit(world: World) -> None:
+    rows = [
+        # Staff looked at the person's data; the person did something themself.
+        audit.record(world.dpd, "test.view", subject=world.person).pk,
+        audit.record(world.person, "test.self").pk,
+    ]
+    other = audit.record(world.dpd, "test.view", subject=world.neighbour).pk
+    world.add("gdpr.AuditEntry", rows, [other])
+
+
+@seeder("gdpr.RetentionRun")
+def _retention_runs(world: World) -> None:
+    rows = [
+        RetentionRun.objects.create(actor=u, trigger="test", finished_at=timezone.now()).pk
+        for u in (world.person, world.neighbour)
+    ]
+    world.add("gdpr.RetentionRun", rows[:1], rows[1:])
+
+
+# Logging in comes before the two-factor app is enrolled (which would ask for a code).
+FIRST = ("sessions.Session",)
+
+
+def make_world() -> World:
+    assembly = factories.make_assembly()
+    person = factories.make_titulaire(assembly, **PERSON, birth_date=dt.date(1990, 5, 1),
+                                      postal_code="31600")
+    neighbour = factories.make_titulaire(assembly, **NEIGHBOUR)
+    dccu = factories.UserFactory(email="dccu-team@example.org", roles=[Role.DCCU])
+    dpd = factories.UserFactory(email="dpo-office@example.org", roles=[Role.DPD])
+    facilitator = factories.UserFactory(roles=[Role.FACILITATEUR])
+    world = World(assembly, person, neighbour, dccu, dpd)
+    mandate = factories.make_mandate(assembly)
+    world.extra["subgroups"] = [
+        deliberation_actions.do_create_subgroup(
+            dccu, mandate=mandate, name=name, members=[member], facilitators=[facilitator]
+        )
+        for name, member in (("Transports", person), ("Santé", neighbour))
+    ]
+    world.extra["facilitator"] = facilitator
+    return world
+
+
+def seed_everything(declarations: list[Declaration]) -> World:
+    """A world where the person and the neighbour each have rows for every declaration."""
+    missing = sorted({d.label for d in declarations} - set(SEEDERS))
+    assert not missing, (
+        "No seeder for these declarations: add one to tests/gdpr/personal_data.py so that "
+        f"access copies and erasure are tested on them: {missing}"
+    )
+    world = make_world()
+    order = sorted(declarations, key=lambda d: (d.label not in FIRST, d.label))
+    for declaration in order:
+        SEEDERS[declaration.label](world)
+        assert world.mine.get(declaration.label), f"{declaration.label}: nothing seeded"
+    return world
+
+
+# --- A declared model with files, for one test at a time --------------------------------------
+
+
+ATTACHMENT_LABEL = "gdpr.TestAttachment"
+
+
+def attachment_model() -> Iterator[type[models.Model]]:
+    """Create the table and the declaration; remove both afterwards (a generator fixture)."""
+    with isolate_apps("gdpr"):
+
+        class TestAttachment(models.Model):
+            owner = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+            title = models.CharField(max_length=100)
+            upload = models.FileField(upload_to="attachments/")
+
+            class Meta:
+                app_label = "gdpr"
+
+            def __str__(self) -> str:
+                return self.title
+
+        with connection.schema_editor() as editor:
+            editor.create_model(TestAttachment)
+        declare(
+            TestAttachment,
+            subject="owner",
+            fields=("title", "upload"),
+            files=("upload",),
+            purpose="Files people share (test).",
+            legal_basis=LegalBasis.PUBLIC_TASK,
+            retention=Retention("While the account exists."),
+            erasure=Erasure.DELETE,
+            categories_of_people="members",
+            recipients="members",
+        )
+        try:
+            yield TestAttachment
+        finally:
+            _REGISTRY.pop(ATTACHMENT_LABEL, None)
+            with connection.schema_editor() as editor:
+                editor.delete_model(TestAttachment)
+
+
+@seeder(ATTACHMENT_LABEL)
+def _attachments(world: World) -> None:
+    model = _REGISTRY[ATTACHMENT_LABEL].model
+    rows = []
+    for user, text in ((world.person, b"my notes on buses"), (world.neighbour, b"clinic map")):
+        row: Any = model(owner=user, title=f"Notes of {user.first_name}")
+        row.upload.save(f"{user.first_name}-notes.txt", ContentFile(text), save=True)
+        rows.append(row)
+    world.extra["attachments"] = rows
+    world.add(ATTACHMENT_LABEL, [rows[0].pk], [rows[1].pk])
+
+
+# --- The worker -------------------------------------------------------------------------------
+
+
+def run_worker() -> None:
+    """Run the real database worker until the queue is empty; fail on any failed task."""
+    import signal
+
+    from django_tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        call_command("db_worker", batch=True, startup_delay=False, reload=False,
+                     interval=0, verbosity=0)
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+    failed = DBTaskResult.objects.filter(status=TaskResultStatus.FAILED)
+    assert not failed.exists(), [(f.task_path, f.traceback) for f in failed]
+
