@@ -309,7 +309,7 @@ def do_accept_invitation(
     """
     with transaction.atomic():
         invitation = (
-            Invitation.objects.select_for_update().select_related("seat", "user")
+            Invitation.objects.select_for_update(of=("self",)).select_related("seat", "user")
             .get(pk=invitation.pk)
         )
         if invitation.status != InvitationStatus.PENDING:

@@ -20,8 +20,6 @@ def _database_ok() -> bool:
             return cursor.fetchone() == (1,)
     except Exception:  # noqa: BLE001 - any failure means unhealthy
         return False
-    finally:
-        connection.close_if_unusable_or_obsolete()
 
 
 async def _channel_layer_ok() -> bool:

@@ -61,3 +61,31 @@ def dccu_client(dccu: User) -> Client:
     client = Client()
     client.force_login(dccu)
     return client
+
+
+REFERENCE_DATA = [
+    ("accounts.migrations.0002_role_groups", "create_groups"),
+    ("deliberation.migrations.0002_cantons", "create_cantons"),
+    ("gdpr.migrations.0002_policy_texts", "create_first_versions"),
+]
+
+
+def restore_reference_data() -> None:
+    """Put back the rows data migrations create (the idempotent migration functions)."""
+    import importlib
+
+    from django.apps import apps
+
+    for module, function in REFERENCE_DATA:
+        getattr(importlib.import_module(module), function)(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _reference_data_in_transactional_tests(request: pytest.FixtureRequest) -> None:
+    """A transactional test starts after a flush that emptied every table, reference
+    data included (cantons, role groups, policy texts): restore it, as the migrations
+    would on a real database."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is not None and marker.kwargs.get("transaction"):
+        request.getfixturevalue("transactional_db")
+        restore_reference_data()

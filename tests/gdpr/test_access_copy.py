@@ -82,7 +82,7 @@ def open_copy(copy: AccessCopy) -> zipfile.ZipFile:
     return zipfile.ZipFile(path)
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_copy_holds_every_item_of_the_person_and_none_of_anyone_else(
     attachment_model: Any, settings: Any
 ) -> None:
@@ -144,7 +144,7 @@ def test_copy_holds_every_item_of_the_person_and_none_of_anyone_else(
     assert not ready[0].attachments
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_progress_is_saved_while_the_copy_is_built_and_the_summary_is_bounded(
     monkeypatch: Any,
 ) -> None:
@@ -317,7 +317,7 @@ def test_a_member_cannot_prepare_a_copy_of_someone_else(member: User, assembly: 
         do_request_access_copy(member, person=other)
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_my_data_page_lists_what_is_held_with_purpose_and_retention() -> None:
     world: World = seed_everything(
         [d for d in declarations() if d.label != personal_data.ATTACHMENT_LABEL]

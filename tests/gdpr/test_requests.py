@@ -201,7 +201,7 @@ def test_the_dpd_is_reminded_once_a_day_before_the_deadline(
     assert len(emails) == 2
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_the_scheduled_reminder_task_runs_on_the_worker(settings: Any) -> None:
     assembly = factories.make_assembly()
     person = factories.make_titulaire(assembly)

@@ -374,7 +374,9 @@ def test_the_scheduled_task_applies_retention_and_queues_the_next_run(
     assert len(queued) == 1 and queued[0].run_after == next_run_at()
 
 
-@pytest.mark.django_db
+# The real worker commits and checks its connection: it needs a transactional test
+# (inside the test's atomic block PostgreSQL's connection would be closed under it).
+@pytest.mark.django_db(transaction=True)
 def test_the_worker_runs_a_due_retention_task_and_it_requeues_itself(
     backdated: dict[str, Any],
 ) -> None:
