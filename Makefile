@@ -29,6 +29,7 @@ run: install translations
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo --password "$(DEMO_PASSWORD)"
 	$(BIN)/python manage.py gdpr_retention --schedule
+	$(BIN)/python manage.py forums_digest --schedule
 	@echo ""
 	@echo "  Agora est prêt : http://$(HOST):$(PORT)/"
 	@echo "  Connectez-vous avec membre001@example.org / $(DEMO_PASSWORD)"
@@ -37,7 +38,7 @@ run: install translations
 	@# The background worker (access copies, retention, reminders) runs beside daphne.
 	$(BIN)/python manage.py db_worker --interval 1 & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
+	$(BIN)/daphne -b $(HOST) -p $(PORT) --websocket-max-message-size 131072 --websocket-max-frame-size 131072 config.asgi:application
 
 test: install translations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
@@ -16,6 +17,7 @@ from accounts.roles import Role, forget_roles
 from deliberation import actions
 from deliberation.admin import acting_user
 from deliberation.models import Membership
+from realtime.bus import CLOSE_CREDENTIALS_CHANGED, close_user_sockets
 
 
 class EmailMixin:
@@ -113,8 +115,41 @@ class UserAdmin(DjangoUserAdmin):
         ),
     )
 
+    def user_change_password(
+        self, request: HttpRequest, id: str, form_url: str = ""
+    ) -> HttpResponse:
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:
+            # As when people change it themselves (accounts.signals): Django's admin
+            # sends no allauth signal, so the person's open sockets are closed here.
+            close_user_sockets(unquote(id), code=CLOSE_CREDENTIALS_CHANGED)
+        return response
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A superuser's account (its password, address, roles) is beyond the DCCU:
+        # otherwise setting its password would hand the DCCU every power at once.
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.pk == request.user.pk and not request.user.is_superuser:
+            # Nobody grants themselves a role (the DPD's, say, to read the audit trail
+            # that records the DCCU's own accesses): another DCCU member does it, and
+            # their change of someone else's page is audited.
+            readonly.append("groups")
+        return readonly
+
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
+        if change and "email" in form.changed_data:
+            _follow_new_email(request, obj)
         if change and set(form.changed_data) & set(actions.ELIGIBILITY_FIELDS):
             ended = actions.end_membership_if_ineligible(acting_user(request), obj)
             if ended is not None:
@@ -129,14 +164,34 @@ class UserAdmin(DjangoUserAdmin):
                 )
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        roles_before = {getattr(g, "pk", g) for g in form.initial.get("groups") or []}
         super().save_related(request, form, formsets, change)
         user: User = form.instance
+        roles_removed = roles_before - set(user.groups.values_list("pk", flat=True))
+        if change and (roles_removed or ("is_active" in form.changed_data and not user.is_active)):
+            # Live sockets were opened with the old rights: they must not outlive them.
+            close_user_sockets(user.pk)
         # is_staff only mirrors the DCCU role, as accounts.roles.grant_role keeps it.
         is_dccu = user.groups.filter(name=Role.DCCU.value).exists()
         if user.is_staff != (is_dccu or user.is_superuser):
             user.is_staff = is_dccu or user.is_superuser
             user.save(update_fields=["is_staff"])
         forget_roles(user)
+
+
+def _follow_new_email(request: HttpRequest, user: User) -> None:
+    """After the DCCU changes someone's address: only the new one logs in, and it is audited.
+
+    allauth finds accounts by its own ``EmailAddress`` rows as well as by
+    ``User.email``: a row left with the old address would still receive login
+    codes for this account.
+    """
+    from allauth.account.models import EmailAddress
+
+    from gdpr import audit
+
+    EmailAddress.objects.filter(user=user).exclude(email__iexact=user.email).delete()
+    audit.record(request.user, "accounts.email.change", subject=user, obj=user)
 
 
 # === Invitations ==========================================================================

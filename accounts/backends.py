@@ -15,6 +15,11 @@ DCCU_APP_LABELS = frozenset(
 # The DPD reads (never changes) the privacy module's records: audit trail, retention
 # runs, requests, consents.
 DPD_APP_LABELS = frozenset({"gdpr"})
+# allauth's email addresses are login credentials: adding one to someone's account lets
+# whoever reads that mailbox log in as them (by a code), with no trace on their page.
+# The DCCU only reads them; a person's address is changed on their own admin page,
+# where ``accounts.admin.UserAdmin`` keeps allauth's rows in step and audits it.
+DCCU_READ_ONLY_APP_LABELS = frozenset({"account"})
 
 
 class RoleBackend(BaseBackend):
@@ -23,7 +28,7 @@ class RoleBackend(BaseBackend):
             return False
         app_label, _dot, codename = perm.partition(".")
         if app_label in DCCU_APP_LABELS and has_role(user_obj, Role.DCCU):
-            return True
+            return app_label not in DCCU_READ_ONLY_APP_LABELS or codename.startswith("view_")
         return (
             app_label in DPD_APP_LABELS
             and codename.startswith("view_")

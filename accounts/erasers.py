@@ -125,3 +125,19 @@ def forget_cached_account(person: Any, pseudonym: str) -> None:
     keys = rate_limit_keys(person.email) if person.email else []
     if keys:
         transaction.on_commit(lambda: cache.delete_many(keys))
+
+
+# --- Invitations not linked to the account -------------------------------------------------
+
+
+def delete_invitations_to(person: Any, pseudonym: str) -> None:
+    """Delete every invitation sent to the person's address, linked to the account or not.
+
+    The declaration finds invitations through ``user``, which is set only once one
+    is accepted: an earlier invitation that expired or was revoked still holds the
+    address and the names, and would outlive the erasure.
+    """
+    from accounts.models import Invitation
+
+    if person.email:
+        Invitation.objects.filter(email__iexact=person.email).delete()

@@ -21,6 +21,10 @@ ALLOWED_VIEW_NAMES = frozenset({"accounts:two_factor_required", "set_language", 
 
 
 def requires_two_factor(user: object) -> bool:
+    # A superuser sees and changes everything, whatever their roles: at least as much
+    # reason for a second factor as the DCCU.
+    if getattr(user, "is_superuser", False) and getattr(user, "is_active", False):
+        return True
     roles = [Role(r) for r in settings.AGORA_STAFF_2FA_ROLES]
     return has_role(user, *roles)
 
@@ -32,7 +36,7 @@ def has_two_factor(user: object) -> bool:
 
 
 def missing_two_factor(user: object) -> bool:
-    """True for a DCCU or DPD member who has not set up their authenticator app yet."""
+    """True for a DCCU or DPD member (or a superuser) without an authenticator app yet."""
     return requires_two_factor(user) and not has_two_factor(user)
 
 

@@ -7,6 +7,7 @@ from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
 from accounts.erasers import (
+    delete_invitations_to,
     end_sessions,
     erased_email,
     export_sessions,
@@ -155,6 +156,7 @@ declare(
         applies_to=Q(accepted_at__isnull=True),
     ),
     erasure=Erasure.DELETE,
+    eraser=delete_invitations_to,
     categories_of_people=_("people drawn by lot (members and substitutes), invited staff"),
     recipients=_("DCCU team"),
     notes=_(

@@ -168,7 +168,13 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 5000, "expiry": 60},
+            # socket_timeout None: redis-py 8 defaults to 5 s, which aborts the layer's
+            # blocking BZPOPMIN and kills idle consumers (channels_redis issue #422).
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_timeout": None}],
+                "capacity": 5000,
+                "expiry": 60,
+            },
         }
     }
     CACHES = {
@@ -242,6 +248,10 @@ ANONYMOUS_USER_NAME = None  # guardian: no anonymous user row
 AGORA_STAFF_2FA_ROLES = ("dccu", "dpd")
 # Demo mode lets seeded staff enrol with a documented TOTP secret.
 AGORA_DEMO = env_bool("AGORA_DEMO", not PRODUCTION)
+if PRODUCTION and AGORA_DEMO:
+    # Demo staff accounts get a TOTP secret published in the README: with real data,
+    # that is no second factor at all.
+    raise ImproperlyConfigured("AGORA_DEMO cannot be on with AGORA_ENV=production.")
 
 INVITATION_VALID_DAYS = env_int("INVITATION_VALID_DAYS", 14)
 
@@ -282,6 +292,8 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# The file e-mail backend (the browser tests use it) writes its messages here.
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH") or None
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Agora <ne-pas-repondre@agora.example.org>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -304,6 +316,8 @@ AGORA_HOST_PROVIDER = env_str(
     "Conseil départemental de la Haute-Garonne, sur ses propres serveurs, "
     "1 boulevard de la Marquette, 31090 Toulouse Cedex 9",
 )
+# The platform's public address, for links in emails sent outside a request.
+AGORA_BASE_URL = env_str("AGORA_BASE_URL", "" if PRODUCTION else "http://localhost:8000")
 # Where users get the source code (AGPL, section 13); empty: on request to the DCCU.
 AGORA_SOURCE_URL = env_str("AGORA_SOURCE_URL")
 
@@ -353,6 +367,11 @@ CKEDITOR_5_CONFIGS = {
     }
 }
 CKEDITOR_5_FILE_UPLOAD_PERMISSION = "staff"
+# Voice messages (forums/voice.py): longest recording and largest file accepted.
+FORUMS_VOICE_MAX_SECONDS = env_int("FORUMS_VOICE_MAX_SECONDS", 300)
+FORUMS_VOICE_MAX_BYTES = env_int("FORUMS_VOICE_MAX_BYTES", 10 * 1024 * 1024)
+# Forum posts take no uploaded images: the widget's upload address refuses them.
+CK_EDITOR_5_UPLOAD_FILE_VIEW_NAME = "forums:upload_refused"
 
 LOGGING = {
     "version": 1,

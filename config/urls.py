@@ -3,11 +3,15 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts.views import email_addresses_closed
 from config.health import healthz
 
 urlpatterns = [
     path("", include("deliberation.urls")),
     path("", include("gdpr.urls")),
+    path("discussions/", include("forums.urls")),
+    # Before allauth's own: its page to add or switch addresses is closed (accounts.views).
+    path("comptes/email/", email_addresses_closed, name="email_addresses_closed"),
     path("comptes/", include("allauth.urls")),
     path("comptes/", include("accounts.urls")),
     path("invitations/", include("accounts.invitation_urls")),

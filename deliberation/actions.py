@@ -281,6 +281,10 @@ def do_create_subgroup(
     do_set_subgroup_people(
         actor, subgroup, members=members or [], facilitators=facilitators or []
     )
+    # Every subgroup talks in its own room from the start (imported here: forums depends on us).
+    from forums.actions import ensure_rooms
+
+    ensure_rooms(mandate)
     return subgroup
 
 
@@ -312,6 +316,13 @@ def do_set_subgroup_people(
             errors.append(_("%(name)s is not a facilitator.") % {"name": user.public_name})
     if errors:
         raise ValidationError(errors)
+    before = set(subgroup.members.values_list("pk", flat=True)) | set(
+        subgroup.facilitators.values_list("pk", flat=True)
+    )
     subgroup.members.set(members)
     subgroup.facilitators.set(facilitators)
+    # Who joined or left hears it at once on their open sockets (the room's events).
+    from forums.actions import subgroup_people_changed
+
+    subgroup_people_changed(subgroup, before ^ (member_ids | {u.pk for u in facilitators}))
     return subgroup

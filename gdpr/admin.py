@@ -25,7 +25,12 @@ from gdpr.registry import Declaration, get_declaration
 # page of every ModelAdmin to ``audited_admin_view``. Whether the page shows personal
 # data, and whose, comes from the model's declaration: nothing here names a model.
 
-AUDITED_ADMIN_VIEWS = frozenset({"change_view", "history_view", "delete_view"})
+# ``user_change_password``: the DCCU setting someone's password can then log in as them.
+AUDITED_ADMIN_VIEWS = frozenset(
+    {"change_view", "history_view", "delete_view", "user_change_password"}
+)
+CHANGING_VIEWS = frozenset({"change_view", "user_change_password"})
+PAGE_NAMES = {"user_change_password": "password"}
 MAX_PEOPLE_PER_ENTRY = 50
 
 
@@ -60,7 +65,7 @@ def _admin_action(request: HttpRequest, view_name: str, response: HttpResponseBa
     done = request.method == "POST" and response.status_code in (301, 302, 303)
     if done and view_name == "delete_view":
         return "admin.delete"
-    if done and view_name == "change_view":
+    if done and view_name in CHANGING_VIEWS:
         return "admin.change"
     return "admin.view"
 
@@ -75,12 +80,13 @@ def audited_admin_view(
         return view
 
     @wraps(view)
-    def wrapper(
-        request: HttpRequest, object_id: str, *args: Any, **kwargs: Any
-    ) -> HttpResponseBase:
-        obj = model_admin.get_object(request, unquote(object_id))
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        # The object's id comes as ``object_id`` (Django's object pages) or ``id``
+        # (the user admin's password page), or positionally.
+        object_id = kwargs.get("object_id", kwargs.get("id", args[0] if args else None))
+        obj = model_admin.get_object(request, unquote(str(object_id)))
         people = people_of(declaration, obj) if obj is not None else []
-        response = view(request, object_id, *args, **kwargs)
+        response = view(request, *args, **kwargs)
         if obj is None or response.status_code >= 400:
             return response
         action = _admin_action(request, view.__name__, response)
@@ -93,7 +99,7 @@ def audited_admin_view(
         others = [p for p in people if p.pk != request.user.pk][:MAX_PEOPLE_PER_ENTRY]
         if people and not others:
             return response  # one's own data
-        page = view.__name__.removesuffix("_view")
+        page = PAGE_NAMES.get(view.__name__, view.__name__.removesuffix("_view"))
         for person in others or [None]:
             audit.record(request.user, action, subject=person, obj=obj, page=page)
         return response

@@ -23,13 +23,16 @@ from django.utils.safestring import SafeString, mark_safe
 _LINK = re.compile(r"\[([^\]\n]+)\]\(([^)\s]+)\)")
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
 _ALLOWED_LINK_PREFIXES = ("/", "#", "mailto:", "tel:", "https://")
+_OFFSITE_PATHS = ("//", "/\\")
 
 
 def _inline(text: str) -> str:
     def link(match: re.Match[str]) -> str:
         label, target = match.group(1), match.group(2)
         # Escaping already happened; "&amp;" in a query string is what HTML wants.
-        if not target.startswith(_ALLOWED_LINK_PREFIXES) or target.startswith("//"):
+        # "//host" and "/\host" (which browsers read as "//host") leave the platform
+        # while looking like a path inside it.
+        if not target.startswith(_ALLOWED_LINK_PREFIXES) or target.startswith(_OFFSITE_PATHS):
             return match.group(0)
         return f'<a href="{target}">{label}</a>'
 

@@ -290,6 +290,15 @@ def _heading_rows(register: Register) -> list[list[str]]:
     ]
 
 
+# A cell starting with one of these is a formula to Excel and LibreOffice (OWASP "CSV
+# injection"); a leading apostrophe makes it text again, shown as typed.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_cell(value: str) -> str:
+    return f"'{value}" if value.startswith(FORMULA_STARTS) else value
+
+
 def to_csv(register: Register) -> bytes:
     """One row per category of data; UTF-8 with a BOM and semicolons, as Excel in France expects.
 
@@ -298,9 +307,9 @@ def to_csv(register: Register) -> bytes:
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(_columns())
+    writer.writerow([_csv_cell(c) for c in _columns()])
     for processing, data in register.data_categories:
-        writer.writerow(_row(processing, data))
+        writer.writerow([_csv_cell(c) for c in _row(processing, data)])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 

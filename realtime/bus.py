@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
+
+if TYPE_CHECKING:
+    from realtime.events import Event
 
 # Close codes the browser sees (4000-4999 are free for applications).
 CLOSE_LOGGED_OUT = 4001  # this session logged out: do not reconnect
@@ -22,6 +25,11 @@ def session_group(session_key: str) -> str:
 
 def user_group(user_id: object) -> str:
     return f"user.{user_id}"
+
+
+def room_group(room_id: object) -> str:
+    """Every socket subscribed to this room."""
+    return f"room.{room_id}"
 
 
 def _send(group: str, message: dict[str, Any]) -> None:
@@ -43,3 +51,20 @@ def close_session_sockets(session_key: str) -> None:
 def close_user_sockets(user_id: object, *, code: int = CLOSE_ACCESS_ENDED) -> None:
     """Close every websocket of this person (account ended, erased, roles removed)."""
     send_on_commit(user_group(user_id), {"type": "session.close", "code": code})
+
+
+def send_event_on_commit(event: Event, groups: list[str]) -> None:
+    """Publish a typed event to these groups once the current transaction commits.
+
+    The layer may drop messages (capacity, expiry, a Redis restart): an event is
+    a hint that something stored changed, never the only copy. Clients resync
+    from the database (``resync`` frame) after any gap.
+    """
+    message = {"type": "event.relay", "event": event.to_dict()}
+    targets = list(dict.fromkeys(groups))
+
+    def publish() -> None:
+        for group in targets:
+            _send(group, message)
+
+    transaction.on_commit(publish)

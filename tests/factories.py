@@ -112,3 +112,67 @@ def make_substitute(assembly: Assembly, seat: Seat, rank: int = 1, **user_kwargs
         start=assembly.mandate_start,
     )
     return user
+
+
+# --- Conversations (forums) ------------------------------------------------------------
+
+
+def make_subgroup(
+    assembly: Assembly,
+    *,
+    members: list[User] | None = None,
+    facilitators: list[User] | None = None,
+    name: str = "Mobilité",
+    mandate: Mandate | None = None,
+) -> Any:
+    """A subgroup of a (new) mandate, with its room (created by the action)."""
+    mandate = mandate or Mandate.objects.filter(assembly=assembly).first() or make_mandate(
+        assembly
+    )
+    return actions.do_create_subgroup(
+        None, mandate=mandate, name=name, members=members or [],
+        facilitators=facilitators or [],
+    )
+
+
+def room_of(subgroup: Any) -> Any:
+    from forums.models import Room
+
+    return Room.objects.get(subgroup=subgroup)
+
+
+def plenary_room(mandate: Mandate) -> Any:
+    from forums.actions import ensure_rooms
+    from forums.models import Room, RoomKind
+
+    ensure_rooms(mandate)
+    return Room.objects.get(mandate=mandate, kind=RoomKind.PLENARY)
+
+
+def staff_room(mandate: Mandate) -> Any:
+    from forums.actions import ensure_rooms
+    from forums.models import Room, RoomKind
+
+    ensure_rooms(mandate)
+    return Room.objects.get(mandate=mandate, kind=RoomKind.STAFF)
+
+
+def direct_room(*people: User) -> Any:
+    from forums.actions import default_thread
+    from forums.models import Room, RoomKind
+
+    room = Room.objects.create(kind=RoomKind.DIRECT, name="", created_by=people[0])
+    room.participants.set(people)
+    default_thread(room)
+    return room
+
+
+def send(author: User, room: Any, body: str = "Bonjour à toutes et à tous", **kwargs: Any) -> Any:
+    """A message sent through the real action (a fresh client_id each time)."""
+    import uuid
+
+    from forums.actions import do_send_message
+
+    kwargs.setdefault("client_id", uuid.uuid4())
+    message, _created = do_send_message(author, room, body=body, **kwargs)
+    return message

@@ -36,6 +36,11 @@ MATRIX: list[tuple[str, str, dict[str, str]]] = [
     ("get", "/admin/", {"dccu": OK, "dpd": OK, "*": ADMIN_LOGIN}),
     ("get", "/admin/deliberation/membership/", {"dccu": OK, "dpd": FORBIDDEN, "*": ADMIN_LOGIN}),
     ("get", "/admin/deliberation/subgroup/", {"dccu": OK, "dpd": FORBIDDEN, "*": ADMIN_LOGIN}),
+    # Conversations' admin (forums/admin.py): the DCCU only, never the DPD.
+    ("get", "/admin/forums/room/", {"dccu": OK, "dpd": FORBIDDEN, "*": ADMIN_LOGIN}),
+    ("get", "/admin/forums/message/", {"dccu": OK, "dpd": FORBIDDEN, "*": ADMIN_LOGIN}),
+    ("get", "/admin/forums/report/", {"dccu": OK, "dpd": FORBIDDEN, "*": ADMIN_LOGIN}),
+    ("get", "/admin/forums/mute/", {"dccu": OK, "dpd": FORBIDDEN, "*": ADMIN_LOGIN}),
     ("get", "/admin/accounts/user/", {"dccu": OK, "dpd": FORBIDDEN, "*": ADMIN_LOGIN}),
     ("get", "/admin/accounts/invitation/", {"dccu": OK, "dpd": FORBIDDEN, "*": ADMIN_LOGIN}),
     # The privacy module's DPO pages (gdpr/urls_dpo.py).

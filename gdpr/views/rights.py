@@ -111,6 +111,15 @@ class ProfileForm(forms.ModelForm[User]):
     class Meta:
         model = User
         fields = ("display_name", "first_name", "last_name", "postal_code")
+        # WCAG 1.3.5 (identify input purpose): browsers and assistive tools can fill these.
+        widgets = {
+            "display_name": forms.TextInput(attrs={"autocomplete": "nickname"}),
+            "first_name": forms.TextInput(attrs={"autocomplete": "given-name"}),
+            "last_name": forms.TextInput(attrs={"autocomplete": "family-name"}),
+            "postal_code": forms.TextInput(
+                attrs={"autocomplete": "postal-code", "inputmode": "numeric"}
+            ),
+        }
 
     def clean_postal_code(self) -> str:
         value = (self.cleaned_data.get("postal_code") or "").strip()

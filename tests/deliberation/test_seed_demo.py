@@ -178,3 +178,20 @@ def test_demo_totp_is_refused_outside_demo_mode(settings: Any) -> None:
     settings.AGORA_DEMO = False
     with pytest.raises(CommandError):
         call_command("demo_totp", stdout=StringIO())
+
+
+def test_every_room_of_the_saisine_opens_with_a_few_messages(seeded: Assembly) -> None:
+    from forums.models import Message, Room, RoomKind
+
+    mandate = Mandate.objects.get(assembly=seeded)
+    rooms = Room.objects.filter(mandate=mandate)
+    assert sorted(rooms.values_list("kind", flat=True)) == sorted(
+        [RoomKind.PLENARY, RoomKind.STAFF] + [RoomKind.SUBGROUP] * 6
+    )
+    for room in rooms:
+        messages = Message.objects.filter(room=room)
+        assert messages.count() >= 2, room.name
+        assert all(m.room.get_abilities(m.author)["write"] for m in messages), room.name
+    before = Message.objects.count()
+    seed()
+    assert Message.objects.count() == before  # fixed client ids: nothing sent twice

@@ -80,7 +80,9 @@ def live_url(server_env: dict[str, str]) -> Iterator[str]:
     port = _free_port()
     log = open(Path(server_env["AGORA_DATA_DIR"]) / "daphne.log", "wb")  # noqa: SIM115
     process = subprocess.Popen(  # noqa: S603
-        [python, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+        [python, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+         "--websocket-max-message-size", "131072", "--websocket-max-frame-size", "131072",
+         "config.asgi:application"],
         cwd=ROOT, env=server_env, stdout=log, stderr=subprocess.STDOUT,
     )
     # The background worker, as `make run` starts it: access copies are built there.
@@ -127,7 +129,9 @@ def browser() -> Iterator[Any]:
             headless=True,
             args=["--no-sandbox", "--disable-gpu", "--disable-quic",
                   "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"],
+                  "--disable-sync", "--no-first-run",
+                  # Voice messages: a fake microphone, and no permission prompt.
+                  "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"],
         )
         yield instance
         instance.close()

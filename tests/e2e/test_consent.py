@@ -77,7 +77,7 @@ def test_refusing_the_charter_leaves_an_exit(page: Any, live_url: str) -> None:
 @pytest.mark.parametrize(("path", "email"), [
     ("/bienvenue/", "membre012@example.org"),
     ("/confidentialite/choix/", "membre013@example.org"),
-    ("/donnees-personnelles/", "membre014@example.org"),
+    ("/donnees-personnelles/", "membre054@example.org"),  # not 014: test_chat logs it in
     ("/mentions-legales/", "membre015@example.org"),
 ])
 def test_privacy_pages_are_usable_on_a_320px_phone(

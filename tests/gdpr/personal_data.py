@@ -375,3 +375,86 @@ def run_worker() -> None:
     failed = DBTaskResult.objects.filter(status=TaskResultStatus.FAILED)
     assert not failed.exists(), [(f.task_path, f.traceback) for f in failed]
 
+
+
+# --- Conversations (forums) -------------------------------------------------------------------
+
+
+def _forums(world: World) -> dict[str, Any]:
+    """The conversations of the person and the neighbour, built once for every forums seeder.
+
+    Each talks in their own subgroup's room, starts a topic, sends a voice message, reacts,
+    reads, reports, has a direct conversation with the facilitator and gets muted; the
+    facilitator mentions the person by name (which erasure must replace).
+    """
+    if "forums" in world.extra:
+        return world.extra["forums"]
+    import uuid
+
+    from forums import actions as forums_actions
+    from forums.models import Attachment, AttachmentKind, NotificationPreference, Room
+
+    facilitator = world.extra["facilitator"]
+    data: dict[str, Any] = {"rooms": [], "threads": [], "messages": [], "attachments": [],
+                            "reactions": [], "markers": [], "reports": [], "mutes": [],
+                            "preferences": []}
+    lines = {
+        world.person: "Le bus du matin passe trop tôt pour les aides à domicile.",
+        world.neighbour: "Il faut six mois pour un rendez-vous chez le cardiologue.",
+    }
+    for user, subgroup in zip((world.person, world.neighbour), world.extra["subgroups"],
+                              strict=True):
+        room = Room.objects.get(subgroup=subgroup)
+
+        def say(author: Any, body: str, room: Any = room, **kwargs: Any) -> Any:
+            message, _created = forums_actions.do_send_message(
+                author, room, body=body, client_id=uuid.uuid4(), **kwargs
+            )
+            return message
+
+        own = say(user, lines[user])
+        welcome = say(facilitator, f"Merci @{user.display_name} pour cette remarque.")
+        thread = forums_actions.do_create_thread(
+            user, room, title="Horaires des transports", body="<p>Qui prend la ligne 315 ?</p>"
+        )
+        voice = say(user, "Message vocal", thread=thread)
+        attachment = Attachment(message=voice, kind=AttachmentKind.VOICE, name="vocal.ogg",
+                                content_type="audio/ogg", size=12, duration_seconds=3.0,
+                                transcript="Je propose un minibus le mardi matin.")
+        attachment.file.save("vocal.ogg", ContentFile(b"OggS-fake-audio"), save=True)
+        forums_actions.do_react(user, welcome, emoji="👍", add=True)
+        forums_actions.do_mark_read(user, welcome.thread, up_to_id=welcome.pk)
+        report = forums_actions.do_report_message(user, welcome, reason="Hors sujet")
+        direct = forums_actions.do_create_direct_room(user, participants=[facilitator])
+        say(user, "Pouvons-nous parler de la prochaine séance ?", room=direct)
+        mute = forums_actions.do_mute_person(facilitator, room, user, minutes=5,
+                                             reason="Messages répétés")
+        preference = NotificationPreference.objects.create(user=user)
+        mentioned = [welcome.pk] if user == world.person else []
+        data["rooms"].append([direct.pk])
+        data["threads"].append([thread.pk])
+        data["messages"].append([own.pk, voice.pk, *mentioned])
+        data["attachments"].append([attachment.pk])
+        data["reactions"].append(list(welcome.reactions.values_list("pk", flat=True)))
+        data["markers"].append(list(user.read_markers.values_list("pk", flat=True)))
+        data["reports"].append([report.pk])
+        data["mutes"].append([mute.pk])
+        data["preferences"].append([preference.pk])
+    world.extra["forums"] = data
+    return data
+
+
+def _forums_seeder(label: str, key: str) -> None:
+    @seeder(label)
+    def seed(world: World) -> None:
+        mine, theirs = _forums(world)[key]
+        world.add(label, mine, theirs)
+
+
+for _label, _key in (
+    ("forums.Room", "rooms"), ("forums.Thread", "threads"), ("forums.Message", "messages"),
+    ("forums.Attachment", "attachments"), ("forums.Reaction", "reactions"),
+    ("forums.ReadMarker", "markers"), ("forums.Report", "reports"), ("forums.Mute", "mutes"),
+    ("forums.NotificationPreference", "preferences"),
+):
+    _forums_seeder(_label, _key)

@@ -109,8 +109,12 @@ def test_copy_holds_every_item_of_the_person_and_none_of_anyone_else(
 
     # The person's own files, byte for byte; not the neighbour's.
     mine, theirs = world.extra["attachments"]
-    file_names = [n for n in names if n.startswith("files/")]
+    file_names = [n for n in names if n.startswith(f"files/{personal_data.ATTACHMENT_LABEL}/")]
     assert len(file_names) == 1
+    # The person's voice message too (and only theirs).
+    voices = [n for n in names if n.startswith("files/forums.Attachment/")]
+    assert [archive.read(n) for n in voices] == [b"OggS-fake-audio"]
+    assert voices[0].split("/")[2] in world.mine["forums.Attachment"]
     assert archive.read(file_names[0]) == b"my notes on buses"
     attachments = json.loads(archive.read(f"data/{personal_data.ATTACHMENT_LABEL}.json"))
     assert attachments["items"][0]["upload"]["in_copy"] == file_names[0]

@@ -135,7 +135,7 @@ def test_declarations_are_grouped_by_the_app_that_declares_them() -> None:
     assert app_of(Membership) == "deliberation"
     assert app_of(ConsentRecord) == "gdpr"
     register = build_register()
-    assert [p.key for p in register.processings] == ["accounts", "deliberation", "gdpr"]
+    assert [p.key for p in register.processings] == ["accounts", "deliberation", "forums", "gdpr"]
 
 
 @isolate_apps("gdpr")

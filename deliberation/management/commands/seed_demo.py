@@ -26,6 +26,7 @@ from deliberation.models import (
     SeatCategory,
     Subgroup,
 )
+from forums.models import Room
 
 ASSEMBLY_NAME = "Assemblée citoyenne de la Haute-Garonne 2025-2027"
 MANDATE_START = date(2025, 10, 1)
@@ -47,6 +48,37 @@ SUBGROUPS = [
     ("EHPAD et résidences autonomie", "Qualité de l'accueil, coût, alternatives à l'EHPAD."),
 ]
 SUBGROUPS_PER_FACILITATOR = 2
+
+# A few opening messages per room, so that the demo does not start on empty rooms.
+# Authors: "member:N" is the room's (or the assembly's) Nth member, else a staff email.
+SUBGROUP_MESSAGES = [
+    ("facilitator", "Bonjour à toutes et à tous ! Bienvenue dans le salon du sous-groupe. "
+     "Présentez-vous en quelques mots, et dites ce qui vous a donné envie de travailler "
+     "sur ce thème."),
+    ("member:0", "Bonjour ! Je m'occupe de ma mère qui vit seule à la campagne, alors le "
+     "sujet me parle beaucoup."),
+    ("member:1", "Bonjour à tous. Je suis infirmière libérale, je vois chaque semaine des "
+     "personnes âgées qui auraient besoin de **plus d'aide** à domicile."),
+    ("member:2", "Salut ! Avant la prochaine séance, est-ce qu'on pourrait lire le rapport "
+     "du Département ? Il est dans la bibliothèque."),
+]
+ROOM_MESSAGES = {
+    "plenary": [
+        ("dccu@example.org", "Bienvenue dans le salon de l'assemblée plénière. Ici, tout le "
+         "monde peut lire les échanges ; les membres titulaires, l'équipe et le comité de "
+         "suivi peuvent écrire. Merci de respecter la charte."),
+        ("member:5", "Merci pour l'accueil ! La prochaine plénière a bien lieu à l'Hôtel du "
+         "Département ?"),
+        ("agent1@example.org", "Oui, salle de l'assemblée. Le programme sera envoyé une "
+         "semaine avant."),
+    ],
+    "staff": [
+        ("facilitateur1@example.org", "Point d'étape : les six sous-groupes ont tous fait "
+         "leur première séance en visio."),
+        ("agent2@example.org", "Je dépose les fiches pédagogiques sur l'APA dans la "
+         "bibliothèque d'ici vendredi."),
+    ],
+}
 
 # First names by generation, so that a 25-year-old is not called Josiane.
 FIRST_NAMES = {
@@ -229,21 +261,61 @@ class Command(BaseCommand):
         )
         facilitators = [users[email] for email, *_rest in STAFF if email.startswith("facilit")]
         created_subgroups = self.ensure_subgroups(mandate, seats, facilitators)
+        sent = self.ensure_conversations(mandate, users)
 
         memberships = Membership.objects.current().filter(seat__assembly=assembly)
         full = memberships.filter(kind=MembershipKind.TITULAIRE).count()
         subs = memberships.filter(kind=MembershipKind.REMPLACANT).count()
         subgroups = Subgroup.objects.filter(mandate=mandate).count()
+        rooms = Room.objects.filter(mandate=mandate).count()
         summary = [
             f"Assembly: {assembly} ({len(seats)} seats)",
             f"People: {len(users)} ({created_users} created)",
             f"Memberships: {full} full members, {subs} substitutes ({added} added)",
             f"Mandate: {mandate} ({mandate.start} – {mandate.end})",
             f"Subgroups: {subgroups} ({created_subgroups} created)",
+            f"Conversations: {rooms} rooms ({sent} messages sent)",
         ]
         if created_users:
             summary.append(f"Password of the created accounts: {password}")
         return summary
+
+    def ensure_conversations(self, mandate: Mandate, users: dict[str, User]) -> int:
+        """Every room of the mandate, with a few opening messages (idempotent: fixed ids)."""
+        import uuid
+
+        from forums.actions import do_send_message, ensure_rooms
+        from forums.models import RoomKind
+
+        ensure_rooms(mandate)
+        titulaires = sorted(
+            (u for u in users.values() if u.email.startswith("membre")), key=lambda u: u.email
+        )
+        sent = 0
+        for room in Room.objects.filter(mandate=mandate).select_related("subgroup"):
+            if room.kind == RoomKind.SUBGROUP:
+                assert room.subgroup is not None  # noqa: S101 - a subgroup room has one
+                script = SUBGROUP_MESSAGES
+                members = list(room.subgroup.members.order_by("email"))
+                facilitator = room.subgroup.facilitators.order_by("email").first()
+            else:
+                script = ROOM_MESSAGES.get(room.kind, [])
+                members, facilitator = titulaires, None
+            for index, (who, body) in enumerate(script):
+                if who == "facilitator":
+                    author = facilitator
+                elif who.startswith("member:"):
+                    position = int(who.split(":")[1])
+                    author = members[position] if position < len(members) else None
+                else:
+                    author = users.get(who)
+                if author is None:
+                    continue
+                client_id = uuid.uuid5(uuid.NAMESPACE_URL, f"agora-demo/{room.name}/{index}")
+                _message, created = do_send_message(author, room, body=body,
+                                                    client_id=client_id)
+                sent += created
+        return sent
 
     def ensure_users(self, people: list[Person], password: str) -> tuple[dict[str, User], int]:
         """Create the missing accounts in bulk; existing ones are left as they are."""

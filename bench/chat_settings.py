@@ -1,0 +1,28 @@
+"""Settings for the chat benches: the app's own, with the layer chosen by BENCH_LAYER."""
+
+import os
+
+from config.settings import *  # noqa: F403
+from config.settings import REDIS_URL
+
+_LAYERS = {
+    "redis": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {
+            "hosts": [{"address": REDIS_URL, "socket_timeout": None}],
+            "capacity": 5000,
+            "expiry": 60,
+        },
+    },
+    "pubsub": {
+        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": None}]},
+    },
+}
+CHANNEL_LAYERS = {"default": _LAYERS[os.environ.get("BENCH_LAYER", "redis")]}
+
+# One sender at 10 messages a second is far above a person's limits.
+FORUMS_RATE_LIMIT = (1_000_000, 10)
+REALTIME_FRAME_RATE = 1000
+REALTIME_FRAME_BURST = 1000
+LOGGING = {"version": 1, "disable_existing_loggers": False}

@@ -1,0 +1,133 @@
+"""Who may read, write and moderate a room, and the access helpers views and consumers use.
+
+The rules (docs/permissions.md, « Conversations »):
+- subgroup room: its members and facilitators read and write; its facilitators
+  and the DCCU moderate; the DCCU reads;
+- plenary: every current member reads; titulaires, facilitators, agents, the
+  DCCU and the follow-up committee write; substitutes read only; facilitators
+  and the DCCU moderate;
+- direct room: its participants only (nobody else reads it, the DCCU included;
+  moderators see a direct message only when someone reports it);
+- staff room: facilitators, agents and the DCCU;
+- anyone may be added to a room by a django-guardian grant
+  (``forums.participate_room`` / ``forums.moderate_room``);
+- a muted person cannot write until the mute ends; an archived room is read-only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q
+from django.http import Http404
+from django.utils import timezone
+
+from accounts.roles import Role, user_roles
+from forums.models import Message, Room, RoomKind, Thread
+
+NONE = {"read": False, "write": False, "moderate": False}
+
+
+def room_abilities(room: Room, user: Any) -> dict[str, bool]:
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return dict(NONE)
+    roles = user_roles(user)
+    read = write = moderate = False
+    if room.kind == RoomKind.SUBGROUP and room.subgroup_id is not None:
+        subgroup = room.subgroup
+        assert subgroup is not None  # noqa: S101 - subgroup_id checked above
+        is_member = subgroup.members.filter(pk=user.pk).exists()
+        is_facilitator = subgroup.facilitators.filter(pk=user.pk).exists()
+        read = write = is_member or is_facilitator
+        moderate = is_facilitator or Role.DCCU in roles
+        read = read or Role.DCCU in roles
+    elif room.kind == RoomKind.PLENARY:
+        read = bool(roles - {Role.DPD})
+        write = bool(roles & {Role.TITULAIRE, Role.FACILITATEUR, Role.AGENT, Role.DCCU,
+                              Role.COMITE_SUIVI})
+        moderate = bool(roles & {Role.FACILITATEUR, Role.DCCU})
+    elif room.kind == RoomKind.DIRECT:
+        read = write = room.participants.filter(pk=user.pk).exists()
+    elif room.kind == RoomKind.STAFF:
+        read = write = bool(roles & {Role.FACILITATEUR, Role.AGENT, Role.DCCU})
+        moderate = Role.DCCU in roles
+    if room.kind != RoomKind.DIRECT:
+        if user.has_perm("forums.participate_room", room) or room.participants.filter(
+            pk=user.pk
+        ).exists():
+            read = write = True
+        if user.has_perm("forums.moderate_room", room):
+            read = moderate = True
+    if write and (room.archived_at is not None or is_muted(room, user)):
+        write = False
+    return {"read": read, "write": write, "moderate": moderate and read}
+
+
+def is_muted(room: Room, user: Any) -> bool:
+    return room.mutes.filter(user=user, until__gt=timezone.now()).exists()
+
+
+def readable_rooms(user: Any) -> list[Room]:
+    """Every room the user may read (for the hello frame and the room list).
+
+    The same rules as ``room_abilities``, as one query (plus the roles and the
+    django-guardian grants), whatever the number of rooms; a test checks that
+    both agree for every role and kind of room.
+    """
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return []
+    from guardian.shortcuts import get_objects_for_user
+
+    roles = user_roles(user)
+    visible = Q(participants=user)  # direct rooms, and guests of other rooms
+    visible |= Q(kind=RoomKind.SUBGROUP, subgroup__members=user)
+    visible |= Q(kind=RoomKind.SUBGROUP, subgroup__facilitators=user)
+    if Role.DCCU in roles:
+        visible |= Q(kind=RoomKind.SUBGROUP)
+    if roles - {Role.DPD}:
+        visible |= Q(kind=RoomKind.PLENARY)
+    if roles & {Role.FACILITATEUR, Role.AGENT, Role.DCCU}:
+        visible |= Q(kind=RoomKind.STAFF)
+    granted = get_objects_for_user(
+        user, ["forums.participate_room", "forums.moderate_room"], klass=Room, any_perm=True,
+        accept_global_perms=False,
+    ).values("pk")
+    visible |= Q(pk__in=granted) & ~Q(kind=RoomKind.DIRECT)
+    ids = Room.objects.filter(visible).values("pk")
+    return list(
+        Room.objects.filter(pk__in=ids)
+        .select_related("subgroup")
+        .prefetch_related("participants")  # names of direct rooms, in one more query
+        .order_by("kind", "name")
+    )
+
+
+def access_room(user: Any, room_id: Any) -> Room:
+    """The room, or 404 when it does not exist *or* the user may not read it."""
+    try:
+        room = Room.objects.select_related("subgroup").get(pk=room_id)
+    except (Room.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+    if not room_abilities(room, user)["read"]:
+        raise Http404
+    return room
+
+
+def access_thread(user: Any, thread_id: Any) -> Thread:
+    try:
+        thread = Thread.objects.select_related("room__subgroup").get(pk=thread_id)
+    except (Thread.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+    if not room_abilities(thread.room, user)["read"]:
+        raise Http404
+    return thread
+
+
+def access_message(user: Any, message_id: Any) -> Message:
+    try:
+        message = Message.objects.select_related("room__subgroup", "thread").get(pk=message_id)
+    except (Message.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+    if not room_abilities(message.room, user)["read"]:
+        raise Http404
+    return message

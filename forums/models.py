@@ -1,0 +1,360 @@
+"""Conversations: rooms, threads and messages. A live chat and a forum are two views of them."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+MESSAGE_MAX_LENGTH = 4000  # chat and plain-text posts
+POST_MAX_LENGTH = 50_000  # long forum posts written with the rich-text editor (HTML)
+
+
+class RoomKind(models.TextChoices):
+    SUBGROUP = "subgroup", _("subgroup")
+    PLENARY = "plenary", _("plenary")
+    DIRECT = "direct", _("direct messages")
+    STAFF = "staff", _("staff")
+
+
+class Room(models.Model):
+    """Where people talk: one subgroup, the plenary, a direct conversation, or the staff.
+
+    Who may read, write and moderate follows from ``get_abilities``
+    (``forums.access``): roles, the subgroup's people, the participants of a
+    direct room, and django-guardian grants for anyone added by hand.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(_("kind"), max_length=10, choices=RoomKind.choices)
+    name = models.CharField(_("name"), max_length=200)
+    subgroup = models.OneToOneField(
+        "deliberation.Subgroup", on_delete=models.CASCADE, null=True, blank=True,
+        related_name="room", verbose_name=_("subgroup"),
+    )
+    mandate = models.ForeignKey(
+        "deliberation.Mandate", on_delete=models.CASCADE, null=True, blank=True,
+        related_name="rooms", verbose_name=_("mandate"),
+    )
+    # People of a direct room (and guests added to another room by the DCCU).
+    participants = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="rooms", verbose_name=_("participants"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("created by"),
+    )
+    charter = models.TextField(
+        _("pinned charter"), blank=True,
+        help_text=_("Shown at the top of the room. Empty: the assembly's charter."),
+    )
+    archived_at = models.DateTimeField(_("archived at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("room")
+        verbose_name_plural = _("rooms")
+        ordering = ["kind", "name"]
+        permissions = [
+            ("participate_room", _("Can read and write in this room")),
+            ("moderate_room", _("Can moderate this room")),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="subgroup", subgroup__isnull=False)
+                | ~Q(kind="subgroup") & Q(subgroup__isnull=True),
+                name="room_subgroup_only_for_subgroup_rooms",
+            ),
+            # ensure_rooms may run in two processes at once: one plenary, one staff room.
+            models.UniqueConstraint(
+                fields=["mandate", "kind"], condition=Q(kind__in=["plenary", "staff"]),
+                name="room_one_plenary_and_staff_room_per_mandate",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_abilities(self, user: Any) -> dict[str, bool]:
+        from forums.access import room_abilities
+
+        return room_abilities(self, user)
+
+
+class Thread(models.Model):
+    """A topic inside a room; every room has one default thread, « Général »."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    room = models.ForeignKey(
+        Room, on_delete=models.CASCADE, related_name="threads", verbose_name=_("room")
+    )
+    title = models.CharField(_("title"), max_length=200)
+    is_default = models.BooleanField(_("default thread"), default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("started by"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    last_activity_at = models.DateTimeField(_("last activity"), default=timezone.now,
+                                            db_index=True)
+
+    class Meta:
+        verbose_name = _("thread")
+        verbose_name_plural = _("threads")
+        ordering = ["-last_activity_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["room"], condition=Q(is_default=True), name="thread_one_default_per_room"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class MessageFormat(models.TextChoices):
+    TEXT = "text", _("plain text")
+    HTML = "html", _("rich text")
+
+
+class Message(models.Model):
+    """Something said in a thread. Integer ids order the stream and serve as resync cursors.
+
+    ``client_id`` (chosen by the sender's browser) makes sending idempotent:
+    the same author sending the same client_id twice gets the first message back.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    room = models.ForeignKey(
+        Room, on_delete=models.CASCADE, related_name="messages", verbose_name=_("room")
+    )
+    thread = models.ForeignKey(
+        Thread, on_delete=models.CASCADE, related_name="messages", verbose_name=_("thread")
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="messages",
+        verbose_name=_("author"),
+    )
+    client_id = models.UUIDField(_("client id"))
+    format = models.CharField(
+        _("format"), max_length=4, choices=MessageFormat.choices, default=MessageFormat.TEXT
+    )
+    body = models.TextField(_("text"), blank=True)
+    body_html = models.TextField(_("text (HTML, sanitized)"), blank=True, editable=False)
+    reply_to = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="replies",
+        verbose_name=_("reply to"),
+    )
+    mentions = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="mentioned_in",
+        verbose_name=_("mentioned people"),
+    )
+    created_at = models.DateTimeField(_("sent at"), default=timezone.now, db_index=True)
+    edited_at = models.DateTimeField(_("edited at"), null=True, blank=True)
+    deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
+    hidden_at = models.DateTimeField(_("hidden at"), null=True, blank=True)
+    hidden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("hidden by"),
+    )
+    hidden_reason = models.CharField(_("reason for hiding"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["room", "id"], name="message_room_cursor"),
+            models.Index(fields=["thread", "id"], name="message_thread_cursor"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["author", "client_id"], name="message_client_id_unique_per_author"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} in {self.room_id}"
+
+    @property
+    def is_visible(self) -> bool:
+        return self.deleted_at is None and self.hidden_at is None
+
+
+class AttachmentKind(models.TextChoices):
+    FILE = "file", _("file")
+    VOICE = "voice", _("voice message")
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    # Random names: the original name is kept in `name`, never used on disk.
+    return f"forums/{instance.kind}/{uuid.uuid4().hex}"
+
+
+class Attachment(models.Model):
+    """A file or a voice recording sent with a message."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("message")
+    )
+    kind = models.CharField(_("kind"), max_length=5, choices=AttachmentKind.choices)
+    file = models.FileField(_("file"), upload_to=attachment_path)
+    name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size in bytes"))
+    duration_seconds = models.FloatField(_("duration (seconds)"), null=True, blank=True)
+    transcript = models.TextField(
+        _("transcript"), blank=True,
+        help_text=_("What the recording says, for people who cannot listen to it."),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Reaction(models.Model):
+    id = models.BigAutoField(primary_key=True)
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, related_name="reactions", verbose_name=_("message")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reactions",
+        verbose_name=_("person"),
+    )
+    emoji = models.CharField(_("reaction"), max_length=16)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("reaction")
+        verbose_name_plural = _("reactions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message", "user", "emoji"], name="reaction_once_per_person"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.emoji
+
+
+class ReadMarker(models.Model):
+    """Up to which message a person has read a thread (unread counts, « nouveaux messages »)."""
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="read_markers",
+        verbose_name=_("person"),
+    )
+    thread = models.ForeignKey(
+        Thread, on_delete=models.CASCADE, related_name="read_markers", verbose_name=_("thread")
+    )
+    last_read_id = models.BigIntegerField(_("last message read"), default=0)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("read marker")
+        verbose_name_plural = _("read markers")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "thread"], name="readmarker_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.thread_id} {self.last_read_id}"
+
+
+class Report(models.Model):
+    """Someone reports a message to the moderators."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, related_name="reports", verbose_name=_("message")
+    )
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reports_made",
+        verbose_name=_("reported by"),
+    )
+    reason = models.CharField(_("reason"), max_length=500)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("handled by"),
+    )
+    handled_at = models.DateTimeField(_("handled at"), null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("report")
+        verbose_name_plural = _("reports")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message", "reporter"], name="report_once_per_person"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.message_id}: {self.reason[:40]}"
+
+
+class Mute(models.Model):
+    """A person may not write in a room until ``until`` (moderation)."""
+
+    id = models.BigAutoField(primary_key=True)
+    room = models.ForeignKey(
+        Room, on_delete=models.CASCADE, related_name="mutes", verbose_name=_("room")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mutes",
+        verbose_name=_("person"),
+    )
+    until = models.DateTimeField(_("until"))
+    reason = models.CharField(_("reason"), max_length=500)
+    muted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("muted by"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("mute")
+        verbose_name_plural = _("mutes")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in {self.room_id} until {self.until:%Y-%m-%d %H:%M}"
+
+
+class NotificationPreference(models.Model):
+    """How a person wants to hear about messages when they are not connected."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True,
+        related_name="notification_preference", verbose_name=_("person"),
+    )
+    email_direct_and_mentions = models.BooleanField(
+        _("email me direct messages and mentions when I am not connected"), default=True
+    )
+    # The daily digest is an optional purpose: it follows the person's consent
+    # (gdpr.consent.has_consent(user, OptionalPurpose.EMAIL_DIGEST)), not a field here.
+    last_digest_at = models.DateTimeField(_("last digest sent"), null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+
+    def __str__(self) -> str:
+        return str(self.user_id)

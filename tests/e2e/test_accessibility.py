@@ -1,0 +1,256 @@
+"""axe-core (WCAG 2.0/2.1 A and AA rules) on the pages people meet, and the login page by keyboard.
+
+axe-core comes bundled in axe-playwright-python; it runs inside the page, so the pages are
+checked as Chromium renders them (real CSS, real contrast). A "serious" or "critical"
+violation fails the test; lesser ones are printed (pytest -s) but do not fail.
+
+Closed <details> are opened first so that their content is checked too. axe does not
+check everything WCAG asks (reflow, input purpose, keyboard order): see the last tests.
+
+Demo accounts used here and nowhere else: membre050 (welcome page), membre051 (member pages),
+membre052 (home on a 320 px phone), membre053 (code and reset requests). DCCU and DPD log in
+once each per module: a TOTP code is refused a second time by the server (replay protection).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import DEMO_PASSWORD
+
+pytestmark = pytest.mark.e2e
+
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+FAILING_IMPACTS = {"serious", "critical"}
+
+
+def _axe_violations(page: Any) -> list[dict[str, Any]]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    options = {"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]}
+    results = Axe().run(page, options=options)
+    return list(results.response["violations"])
+
+
+def _describe(violations: list[dict[str, Any]]) -> str:
+    lines = []
+    for violation in violations:
+        lines.append(f"[{violation['impact']}] {violation['id']}: {violation['help']}")
+        for node in violation["nodes"][:10]:
+            lines.append(f"    {' > '.join(str(t) for t in node['target'])}")
+        if len(violation["nodes"]) > 10:
+            lines.append(f"    … and {len(violation['nodes']) - 10} more")
+    return "\n".join(lines)
+
+
+def assert_accessible(page: Any, what: str) -> None:
+    page.wait_for_load_state("load")
+    # axe skips what is hidden: open the disclosures so their content is checked too.
+    page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")
+    violations = _axe_violations(page)
+    failing = [v for v in violations if v["impact"] in FAILING_IMPACTS]
+    others = [v for v in violations if v["impact"] not in FAILING_IMPACTS]
+    if others:
+        print(f"\n{what} ({page.url}), minor or moderate:\n{_describe(others)}")
+    assert not failing, f"{what} ({page.url}):\n{_describe(failing)}"
+
+
+def _password_login(page: Any, live_url: str, email: str) -> None:
+    page.goto(live_url + "/comptes/login/")
+    form = page.locator('form[action="/comptes/login/"]')
+    form.locator('input[type="email"]').fill(email)
+    form.locator('input[type="password"]').fill(DEMO_PASSWORD)
+    form.locator('button[type="submit"]').click()
+    page.wait_for_load_state()
+
+
+def _accept_charter_if_asked(page: Any, live_url: str) -> None:
+    if "/bienvenue/" in page.url:
+        page.locator('button[name="decision"][value="accept"]').click()
+        page.wait_for_url(live_url + "/")
+
+
+def _demo_code() -> str:
+    from accounts.demo import current_demo_code
+
+    return current_demo_code()
+
+
+def _staff_login(page: Any, live_url: str, email: str) -> None:
+    """Password, then the demo TOTP code (retried once in the next 30 s window if refused)."""
+    _password_login(page, live_url, email)
+    code_input = page.locator('input[name="code"]')
+    for attempt in range(2):
+        if "/2fa/" not in page.url:
+            break
+        code_input.fill(_demo_code())
+        page.locator('form button[type="submit"]').first.click()
+        page.wait_for_load_state()
+        if "/2fa/" in page.url and attempt == 0:
+            time.sleep(31 - time.time() % 30)  # the code was used already: wait for the next
+    assert "/2fa/" not in page.url and "/comptes/login/" not in page.url, page.url
+    _accept_charter_if_asked(page, live_url)
+
+
+def _new_page(browser: Any, width: int = 1280, height: int = 900, **kwargs: Any) -> Any:
+    context = browser.new_context(locale="fr-FR", viewport={"width": width, "height": height},
+                                  **kwargs)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    return page
+
+
+@pytest.fixture(scope="module")
+def member_page(browser: Any, live_url: str) -> Iterator[Any]:
+    page = _new_page(browser)
+    _password_login(page, live_url, "membre051@example.org")
+    _accept_charter_if_asked(page, live_url)
+    yield page
+    page.context.close()
+
+
+@pytest.fixture(scope="module")
+def dccu_page(browser: Any, live_url: str) -> Iterator[Any]:
+    page = _new_page(browser)
+    _staff_login(page, live_url, "dccu@example.org")
+    yield page
+    page.context.close()
+
+
+@pytest.fixture(scope="module")
+def dpd_page(browser: Any, live_url: str) -> Iterator[Any]:
+    page = _new_page(browser)
+    _staff_login(page, live_url, "dpd@example.org")
+    yield page
+    page.context.close()
+
+
+def test_the_checker_reports_a_violation(page: Any) -> None:
+    """Guard against a silently disabled axe: a broken page must fail with the rule id."""
+    page.set_content('<!DOCTYPE html><html lang="fr"><head><title>t</title></head><body>'
+                     '<main><h1>t</h1><a href="/x"><img src="x.png"></a></main></body></html>')
+    with pytest.raises(AssertionError) as failure:
+        assert_accessible(page, "broken page")
+    assert "image-alt" in str(failure.value) and "img" in str(failure.value)
+
+
+@pytest.mark.parametrize("path", [
+    "/comptes/login/",
+    "/comptes/login/code/",
+    "/comptes/password/reset/",
+    "/donnees-personnelles/",
+    "/mentions-legales/",
+])
+def test_public_pages_have_no_serious_violation(page: Any, live_url: str, path: str) -> None:
+    page.goto(live_url + path)
+    assert_accessible(page, path)
+
+
+def test_the_pages_after_asking_for_a_code_or_a_reset_have_no_serious_violation(
+    page: Any, live_url: str
+) -> None:
+    page.goto(live_url + "/comptes/login/code/")
+    page.locator('main input[type="email"]').fill("membre053@example.org")
+    page.locator('main button[type="submit"]').first.click()
+    page.wait_for_url("**/comptes/login/code/confirm/**")
+    assert_accessible(page, "type the emailed code")
+    page.goto(live_url + "/comptes/password/reset/")
+    page.locator('main input[type="email"]').fill("membre053@example.org")
+    page.locator('main button[type="submit"]').first.click()
+    page.wait_for_url("**/comptes/password/reset/done/**")
+    assert_accessible(page, "reset link sent")
+
+
+def test_the_welcome_page_has_no_serious_violation(page: Any, live_url: str) -> None:
+    _password_login(page, live_url, "membre050@example.org")
+    page.wait_for_url("**/bienvenue/**")
+    assert_accessible(page, "welcome and charter")
+
+
+@pytest.mark.parametrize("path", [
+    "/",
+    "/mes-donnees/",
+    "/mes-donnees/profil/",
+    "/confidentialite/choix/",
+    "/donnees-personnelles/",
+    "/mentions-legales/",
+])
+def test_member_pages_have_no_serious_violation(member_page: Any, live_url: str,
+                                                path: str) -> None:
+    member_page.goto(live_url + path)
+    assert member_page.url == live_url + path
+    assert_accessible(member_page, path)
+
+
+def test_profile_fields_declare_their_purpose(member_page: Any, live_url: str) -> None:
+    """WCAG 1.3.5, which axe does not check: the person's own details carry autocomplete."""
+    member_page.goto(live_url + "/mes-donnees/profil/")
+    expected = {"display_name": "nickname", "first_name": "given-name",
+                "last_name": "family-name", "postal_code": "postal-code"}
+    for name, purpose in expected.items():
+        field = member_page.locator(f'main input[name="{name}"]')
+        assert field.get_attribute("autocomplete") == purpose, name
+
+
+def test_home_on_a_320px_phone_has_no_serious_violation(browser: Any, live_url: str) -> None:
+    page = _new_page(browser, 320, 640, is_mobile=True, has_touch=True)
+    try:
+        _password_login(page, live_url, "membre052@example.org")
+        _accept_charter_if_asked(page, live_url)
+        assert page.url == live_url + "/"
+        assert_accessible(page, "home at 320 px")
+    finally:
+        page.context.close()
+
+
+@pytest.mark.parametrize("path", ["/invitations/", "/invitations/import/"])
+def test_dccu_pages_have_no_serious_violation(dccu_page: Any, live_url: str, path: str) -> None:
+    dccu_page.goto(live_url + path)
+    assert dccu_page.url == live_url + path
+    assert_accessible(dccu_page, path)
+
+
+@pytest.mark.parametrize("path", ["/dpd/registre/", "/dpd/journal/"])
+def test_dpd_pages_have_no_serious_violation(dpd_page: Any, live_url: str, path: str) -> None:
+    dpd_page.goto(live_url + path)
+    assert dpd_page.url == live_url + path
+    assert_accessible(dpd_page, path)
+
+
+def test_login_page_tab_order(page: Any, live_url: str) -> None:
+    """Tab goes through the code form, then the password form, each in reading order."""
+    page.goto(live_url + "/comptes/login/")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.classList.contains('skip-link')")
+    seen: list[str] = []
+    for _ in range(20):
+        page.keyboard.press("Tab")
+        stop, outlined = page.evaluate("""() => {
+            const el = document.activeElement;
+            const form = el.closest('form');
+            const where = form ? form.getAttribute('action') : '';
+            return [`${where}|${el.tagName.toLowerCase()}|${el.getAttribute('type') || ''}`,
+                    getComputedStyle(el).outlineStyle !== 'none'];
+        }""")
+        if stop.startswith("/comptes/login/"):
+            assert outlined, f"no visible focus on {stop}"  # WCAG 2.4.7
+        seen.append(stop)
+    code_url = "/comptes/login/code/"
+    login_url = "/comptes/login/"
+    expected = [
+        f"{code_url}|input|email",
+        f"{code_url}|button|submit",
+        f"{login_url}|input|email",
+        f"{login_url}|input|password",
+        f"{login_url}|button|submit",
+    ]
+    for stop in expected:
+        assert stop in seen, f"Tab never reaches {stop}: {seen}"
+    positions = [seen.index(stop) for stop in expected]
+    assert positions == sorted(positions), f"tab order is not the reading order: {seen}"
+    # After the skip link, only the site name's link comes before the code field.
+    assert seen.index(f"{code_url}|input|email") == 1, seen

@@ -1,0 +1,122 @@
+"""Two members of one subgroup chat live in two browsers, and one sends a voice message."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.e2e.test_member_home import _login
+
+pytestmark = pytest.mark.e2e
+SCREENSHOTS = os.environ.get("E2E_SCREENSHOTS")
+# Both in « Habitat et maintien à domicile » in seed_demo (the same people on every run).
+ALICE, BOB = "membre001@example.org", "membre014@example.org"
+ROOM = "Habitat et maintien à domicile"
+
+
+def _context(browser: Any, **kwargs: Any) -> Any:
+    context = browser.new_context(locale="fr-FR", **kwargs)
+    context.set_default_timeout(15_000)
+    return context
+
+
+@pytest.fixture
+def two_pages(browser: Any) -> Iterator[tuple[Any, Any]]:
+    first = _context(browser, viewport={"width": 1280, "height": 900})
+    second = _context(browser, viewport={"width": 320, "height": 640}, is_mobile=True,
+                      has_touch=True)
+    yield first.new_page(), second.new_page()
+    first.close()
+    second.close()
+
+
+def _open_room(page: Any, live_url: str, email: str) -> None:
+    _login(page, live_url, email)
+    page.get_by_role("navigation", name="Menu principal").get_by_role(
+        "link", name="Discussions").click()
+    page.get_by_role("link", name=re.compile(ROOM)).click()
+    page.get_by_role("heading", name=ROOM).wait_for()
+    # Live once the socket subscribed; until then the composer is a plain form.
+    _wait_until(page, "() => Boolean(window.agoraChat && window.agoraChat.ready)")
+
+
+def _wait_until(page: Any, expression: str, arg: Any = None, timeout: float = 15) -> None:
+    """Poll with evaluate: wait_for_function evaluates strings, which our CSP forbids."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression, arg):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout} s: {expression}")
+        page.wait_for_timeout(100)
+
+
+def _send(page: Any, text: str) -> None:
+    box = page.get_by_label("Votre message")
+    box.fill(text)
+    box.press("Enter")
+
+
+def test_two_members_chat_live_and_share_a_voice_message(
+    two_pages: tuple[Any, Any], live_url: str
+) -> None:
+    alice, bob = two_pages
+    _open_room(alice, live_url, ALICE)
+    _open_room(bob, live_url, BOB)
+
+    _send(alice, "Bonjour Bob, tu as lu la note de cadrage ?")
+    bob.locator("#chat-log .msg", has_text="tu as lu la note de cadrage").wait_for()
+    # Bob's screen reader hears about it once, politely, a moment later.
+    _wait_until(
+        bob, "() => document.getElementById('chat-announce').textContent"
+        ".includes('Nouveau message de')",
+    )
+    _send(bob, "Oui, on en parle mardi.")
+    alice.locator("#chat-log .msg", has_text="on en parle mardi").wait_for()
+    # Sent over the socket, shown once (no double from the acknowledgement).
+    assert alice.locator("#chat-log .msg", has_text="la note de cadrage").count() == 1
+
+    # Alice records with the fake microphone, listens, writes the transcript, sends.
+    alice.get_by_role("button", name="Enregistrer").click()
+    alice.wait_for_timeout(1500)
+    alice.get_by_role("button", name="Arrêter").click()
+    alice.get_by_label("Ce que vous dites, par écrit").fill("Un bip de test pour Bob")
+    alice.get_by_role("button", name="Envoyer le message vocal").click()
+
+    voice = bob.locator("#chat-log .msg", has_text="Un bip de test pour Bob")
+    audio = voice.locator("audio")
+    audio.wait_for()
+    assert "Transcription" in voice.inner_text()
+    _wait_until(bob, "el => el.readyState >= 1 && el.duration > 0", audio.element_handle())
+    # Bob's connection drops while Alice writes: he reconnects and resyncs, nothing lost
+    # and nothing doubled.
+    bob.evaluate("() => window.agoraChat.socket.close()")
+    _send(alice, "Message écrit pendant ta coupure")
+    bob.locator("#chat-log .msg", has_text="pendant ta coupure").wait_for()
+    _wait_until(bob, "() => window.agoraChat.ready")
+    bob.wait_for_timeout(500)
+    assert bob.locator("#chat-log .msg", has_text="pendant ta coupure").count() == 1
+
+    if SCREENSHOTS:
+        alice.screenshot(path=f"{SCREENSHOTS}/chat-desktop.png", full_page=True)
+        bob.screenshot(path=f"{SCREENSHOTS}/chat-phone.png", full_page=True)
+    scroll_width = bob.evaluate("document.documentElement.scrollWidth")
+    assert scroll_width <= 320, "the chat scrolls sideways on a 320 px phone"
+
+
+def test_the_room_reads_and_answers_without_javascript(browser: Any, live_url: str) -> None:
+    context = browser.new_context(locale="fr-FR", java_script_enabled=False)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        _login(page, live_url, "membre025@example.org")
+        page.goto(live_url + "/discussions/")
+        page.get_by_role("link", name=re.compile(ROOM)).click()
+        page.get_by_label("Votre message").fill("Message envoyé sans JavaScript")
+        page.get_by_role("button", name="Envoyer", exact=True).click()
+        page.locator("#chat-log .msg", has_text="sans JavaScript").wait_for()
+    finally:
+        context.close()

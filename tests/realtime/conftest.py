@@ -1,0 +1,24 @@
+"""Socket tests: a fresh channel layer per test, the database thread's connection closed after."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from asgiref.sync import SyncToAsync
+from channels.layers import channel_layers
+from django.db import connections
+
+
+@pytest.fixture(autouse=True)
+def _fresh_channel_layer(request: pytest.FixtureRequest) -> Iterator[None]:
+    # Each test runs in its own event loop; a Redis layer keeps locks and pools bound
+    # to the loop that first used it, so every test gets its own layer instance.
+    # (A sync fixture: it must also work for tests that run their own loop.)
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
+    if request.node.get_closest_marker("django_db") is not None:
+        # database_sync_to_async runs on asgiref's one shared thread; its connection
+        # would outlive the test and keep PostgreSQL from dropping the test database.
+        SyncToAsync.single_thread_executor.submit(connections.close_all).result(timeout=10)

@@ -1,0 +1,118 @@
+"""Two daphne processes sharing one Redis: a message sent through one reaches the other."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+import websockets
+
+from realtime.events import check_event
+from tests.realtime.servers import (
+    Daphne,
+    django_env,
+    migrate,
+    redis_reachable,
+    redis_url,
+    run_python,
+)
+
+SETUP = """
+from django.test import Client
+from tests.realtime.chat import make_world
+world = make_world()
+def cookie(user):
+    client = Client()
+    client.force_login(user)
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+print(json.dumps({"alice": cookie(world.alice), "bob": cookie(world.bob),
+                  "carol": cookie(world.carol), "room": str(world.mobility.pk)}))
+"""
+
+
+@pytest.fixture
+def redis_or_skip() -> None:
+    if not redis_reachable(redis_url()):
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Redis is required under CI and not reachable at {redis_url()}")
+        pytest.skip(f"Redis not reachable at {redis_url()}: the two-process test needs it")
+
+
+async def receive(socket: Any, kind: str) -> dict[str, Any]:
+    for _ in range(20):  # bounded: skip presence chatter
+        frame = json.loads(await asyncio.wait_for(socket.recv(), timeout=5))
+        if frame["type"] in ("message", "presence", "typing"):
+            check_event(frame)
+        if frame["type"] == kind:
+            return frame
+    raise AssertionError(f"no {kind} frame")
+
+
+def open_socket(server: Daphne, cookie: str) -> Any:
+    return websockets.connect(
+        server.url(),
+        origin=server.origin,
+        additional_headers={"Cookie": cookie},  # type: ignore[arg-type]
+        max_size=2**20,
+        open_timeout=10,
+    )
+
+
+def test_message_sent_through_one_process_reaches_a_client_of_the_other(
+    redis_or_skip: None, tmp_path: Path
+) -> None:
+    env = django_env(tmp_path)
+    migrate(env)
+    world = run_python(env, SETUP)
+    with Daphne(env) as first, Daphne(env) as second:
+        # Its own loop in its own thread: independent of whatever loop the test
+        # session (Playwright's, pytest-asyncio's) has running.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pool.submit(asyncio.run, exchange(first, second, world)).result(timeout=120)
+
+
+async def exchange(first: Daphne, second: Daphne, world: dict[str, str]) -> None:
+    room = world["room"]
+    async with (
+        open_socket(first, world["alice"]) as alice,
+        open_socket(second, world["bob"]) as bob,
+        open_socket(second, world["carol"]) as carol,
+    ):
+        for socket in (alice, bob, carol):
+            assert (await receive(socket, "hello"))["type"] == "hello"
+        await bob.send(json.dumps({"type": "subscribe", "room": room}))
+        await receive(bob, "subscribed")
+        await alice.send(json.dumps({"type": "subscribe", "room": room}))
+        await receive(alice, "subscribed")
+        # Bob's process learns through Redis that Alice opened the room.
+        arrived = await receive(bob, "presence")
+        assert arrived["online"] is True
+
+        client_id = str(uuid.uuid4())
+        await alice.send(
+            json.dumps(
+                {
+                    "type": "message.send",
+                    "room": room,
+                    "thread": None,
+                    "body": "Bonjour depuis l'autre serveur",
+                    "client_id": client_id,
+                }
+            )
+        )
+        ack = await receive(alice, "message")
+        assert ack["message"]["client_id"] == client_id
+        received = await receive(bob, "message")
+        assert received["message"]["id"] == ack["message"]["id"]
+        assert "autre serveur" in received["message"]["body_html"]
+
+        # Carol (another subgroup) on the same process as Bob hears nothing of it.
+        await carol.send(json.dumps({"type": "subscribe", "room": room}))
+        refused = await receive(carol, "error")
+        assert refused["code"] == "not_found"
