@@ -49,12 +49,14 @@ from forums.queries import (  # noqa: F401 - direct_room_name is part of the ope
     unread_counts,
 )
 from gdpr import audit
-from realtime.bus import room_group, send_event_on_commit, user_group
+from realtime.bus import readers_group, room_group, send_event_on_commit, user_group
 from realtime.events import (
     MessageEvent,
     MessageUpdatedEvent,
+    NotificationEvent,
     ReactionEvent,
     RoomAccessChangedEvent,
+    UnreadBumpEvent,
     UnreadEvent,
 )
 
@@ -173,12 +175,51 @@ def render(room: Room, body: str, fmt: str) -> tuple[str, str, list[Any]]:
 # --- Publishing --------------------------------------------------------------------------
 
 
-def _publish_new(message: Message) -> None:
+def _publish_new(message: Message, mentioned: list[Any] | None = None) -> None:
+    room_id = str(message.room_id)
     send_event_on_commit(
-        MessageEvent(room=str(message.room_id), message=serialize_message(message)),
+        MessageEvent(room=room_id, message=serialize_message(message)),
         [room_group(message.room_id)],
     )
+    # Every other reader's count of the room grows by one (docs/protocol.md, unread.bump).
+    send_event_on_commit(
+        UnreadBumpEvent(room=room_id, message=message.pk, author=str(message.author_id)),
+        [readers_group(message.room_id)],
+    )
+    _publish_notifications(message, mentioned or [])
     transaction.on_commit(lambda: _notify(message.pk))
+
+
+def _publish_notifications(message: Message, mentioned: list[Any]) -> None:
+    """A live notification for each person mentioned and each other participant of a direct room.
+
+    Like the emails, the text says who and where, never what was said. The consumer
+    checks again that the person may read the room before relaying it.
+    """
+    room = message.room
+    why: dict[Any, str] = {}
+    if room.kind == RoomKind.DIRECT:
+        for person_id in room.participants.values_list("pk", flat=True):
+            why[person_id] = "direct"
+    for person in mentioned:
+        why.setdefault(person.pk, "mention")
+    why.pop(message.author_id, None)
+    if not why:
+        return
+    author = message.author.public_name
+    with translation.override(settings.LANGUAGE_CODE):
+        texts = {
+            "direct": _("%(author)s sent you a message") % {"author": author},
+            "mention": _("%(author)s mentioned you in « %(room)s »") % {
+                "author": author, "room": room.name,
+            },
+        }
+    for person_id, kind in why.items():
+        send_event_on_commit(
+            NotificationEvent(kind=kind, room=str(room.pk), message=message.pk,
+                              text=texts[kind]),
+            [user_group(person_id)],
+        )
 
 
 def _notify(message_id: int) -> None:
@@ -270,7 +311,7 @@ def do_send_message(
                 last_activity_at=now
             )
             message = _fresh(message)
-            _publish_new(message)
+            _publish_new(message, mentioned)
     except IntegrityError:
         # The same client_id sent twice at once: the other request won, acknowledge it.
         existing = Message.objects.filter(author=actor, client_id=client_uuid).first()

@@ -20,6 +20,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.http import AuthenticatedRequest
@@ -114,7 +115,22 @@ def room_list(request: AuthenticatedRequest) -> HttpResponse:
                 if (room.kind == RoomKind.DIRECT) == direct]
 
     groups = [(_("My groups"), rows(False)), (_("Direct messages"), rows(True))]
-    return render(request, "forums/room_list.html", {"groups": groups})
+    return render(request, "forums/room_list.html", {"groups": groups, "rooms_text": rooms_text()})
+
+
+def rooms_text() -> dict[str, str]:
+    """The words rooms.js shows on the room list (badges, announcements)."""
+    # JS has no plural rules: both forms are sent (one: count 1, many: above).
+    return {
+        "unread_one": ngettext("%(count)s unread", "%(count)s unread", 1),
+        "unread_many": ngettext("%(count)s unread", "%(count)s unread", 2),
+        "new_one": ngettext(
+            "%(count)s new message in %(room)s", "%(count)s new messages in %(room)s", 1
+        ),
+        "new_many": ngettext(
+            "%(count)s new message in %(room)s", "%(count)s new messages in %(room)s", 2
+        ),
+    }
 
 
 @login_required

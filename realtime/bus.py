@@ -32,6 +32,11 @@ def room_group(room_id: object) -> str:
     return f"room.{room_id}"
 
 
+def readers_group(room_id: object) -> str:
+    """Every socket whose person may read this room, subscribed or not (unread counts)."""
+    return f"readers.{room_id}"
+
+
 def _send(group: str, message: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is not None:

@@ -20,7 +20,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.utils.translation import gettext
 
-from realtime.bus import CLOSE_LOGGED_OUT, room_group, session_group, user_group
+from realtime.bus import (
+    CLOSE_LOGGED_OUT,
+    readers_group,
+    room_group,
+    session_group,
+    user_group,
+)
 from realtime.events import MessageEvent, PresenceEvent, TypingEvent
 
 logger = logging.getLogger(__name__)
@@ -208,6 +214,9 @@ class AgoraConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         self.groups_joined = []
         self.subscriptions: dict[str, float] = {}  # room id -> when read ability was checked
+        # room id -> when read ability was checked, for the rooms whose readers_group
+        # (unread.bump) this socket joined, subscribed or not.
+        self.reader_of: dict[str, float] = {}
         self.typing_sent: dict[str, float] = {}
         self.delivered: set[int] = set()
         self.delivered_order: deque[int] = deque()
@@ -237,9 +246,20 @@ class AgoraConsumer(AsyncJsonWebsocketConsumer):
         await self._refresh_connected(force=True)
         payload = await self._user_payload(user)
         self.brief = {"id": payload["id"], "name": payload["name"]}
-        await self.send_json(
-            {"type": "hello", "user": payload, "rooms": await self._room_summaries(user)}
-        )
+        rooms = await self._room_summaries(user)
+        # Every readable room's `unread.bump` events, subscribed or not (the room list).
+        for room in rooms:
+            await self._join_readers(room["id"])
+        await self.send_json({"type": "hello", "user": payload, "rooms": rooms})
+
+    async def _join_readers(self, room_id: str) -> None:
+        if room_id not in self.reader_of:
+            await self.channel_layer.group_add(readers_group(room_id), self.channel_name)
+        self.reader_of[room_id] = time.monotonic()
+
+    async def _leave_readers(self, room_id: str) -> None:
+        if self.reader_of.pop(room_id, None) is not None:
+            await self.channel_layer.group_discard(readers_group(room_id), self.channel_name)
 
     async def _refuse(self, code: int) -> None:
         await self.accept()
@@ -294,6 +314,8 @@ class AgoraConsumer(AsyncJsonWebsocketConsumer):
                 _sockets_of[str(user.pk)] = left
         for group in getattr(self, "groups_joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
+        for room_id in list(getattr(self, "reader_of", {})):
+            await self._leave_readers(room_id)
 
     # --- Incoming frames ---------------------------------------------------------
 
@@ -527,13 +549,30 @@ class AgoraConsumer(AsyncJsonWebsocketConsumer):
         room_id = event.get("room")
         kind = event.get("type")
         if kind == "room.access_changed":
-            if isinstance(room_id, str) and room_id in self.subscriptions:
-                await self._recheck(room_id, force=True)
+            if isinstance(room_id, str):
+                readable = await self._may_read(room_id)
+                if readable:
+                    await self._join_readers(room_id)
+                else:
+                    await self._leave_readers(room_id)
+                if room_id in self.subscriptions:
+                    await self._recheck(room_id, force=True)
+            return
+        if kind == "unread.bump":
+            if event.get("author") == self.brief["id"] or not isinstance(room_id, str):
+                return  # one's own message is not unread
+            if await self._still_reader(room_id):
+                await self.send_json(event)
+            return
+        if kind == "notification":
+            # Checked at once, whatever the cache: never news of a room one may not read.
+            if isinstance(room_id, str) and await self._may_read(room_id):
+                await self.send_json(event)
             return
         if isinstance(room_id, str) and room_id in self.subscriptions:
             if not await self._recheck(room_id):
                 return
-        elif kind not in ("unread", "notification"):
+        elif kind != "unread":
             return  # a room event after unsubscribing: drop it
         if kind == "typing" and event["user"]["id"] == self.brief["id"]:
             return  # one's own typing is not news
@@ -554,6 +593,23 @@ class AgoraConsumer(AsyncJsonWebsocketConsumer):
         if len(self.delivered_order) > DELIVERED_MEMORY:
             self.delivered.discard(self.delivered_order.popleft())
 
+    async def _still_reader(self, room_id: str) -> bool:
+        """Like ``_recheck`` for the readers group: leave it once the room is unreadable."""
+        checked = self.reader_of.get(room_id)
+        if checked is None:
+            return False
+        ttl = ABILITY_TTL * random.uniform(0.5, 1.5)  # noqa: S311 - spreading load, not security
+        if time.monotonic() - checked < ttl:
+            return True
+        if await self._may_read(room_id):
+            self.reader_of[room_id] = time.monotonic()
+            return True
+        await self._leave_readers(room_id)
+        return False
+
+    async def _may_read(self, room_id: str) -> bool:
+        return bool((await database_sync_to_async(_room_abilities)(self.user, room_id))["read"])
+
     async def _recheck(self, room_id: str, *, force: bool = False) -> bool:
         """Is the socket's person still allowed in the room? Unsubscribe them if not."""
         checked = self.subscriptions[room_id]
@@ -564,6 +620,7 @@ class AgoraConsumer(AsyncJsonWebsocketConsumer):
             self.subscriptions[room_id] = time.monotonic()
             return True
         await self._leave_room(room_id)
+        await self._leave_readers(room_id)
         await self.send_json({"type": "unsubscribed", "room": room_id, "reason": "access_ended"})
         return False
 

@@ -75,7 +75,23 @@ class UnreadEvent(Event):
 
 
 @dataclasses.dataclass(frozen=True)
+class UnreadBumpEvent(Event):
+    """One more unread message in a room, for every socket that may read it but its author's.
+
+    Published once to ``realtime.bus.readers_group`` (not per person): the client adds
+    one to the room's count; the next ``hello`` or ``unread`` gives the exact figure.
+    """
+
+    type: ClassVar[Literal["unread.bump"]] = "unread.bump"
+    room: str
+    message: int
+    author: str
+
+
+@dataclasses.dataclass(frozen=True)
 class NotificationEvent(Event):
+    """A mention or a direct message, for one person; ``text`` never carries the message."""
+
     type: ClassVar[Literal["notification"]] = "notification"
     kind: str  # "mention" | "direct" | …
     room: str
@@ -104,6 +120,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         TypingEvent,
         PresenceEvent,
         UnreadEvent,
+        UnreadBumpEvent,
         NotificationEvent,
         RoomAccessChangedEvent,
     )

@@ -138,6 +138,11 @@ class Chat {
       case "typing":
         if (frame.room === this.roomId) this.showTyping(frame.user);
         break;
+      case "notification":
+        // A mention or direct message elsewhere: said politely and shown briefly;
+        // this room's own messages already show (and announce) themselves.
+        if (frame.room !== this.roomId && frame.text) this.showNotification(frame.text);
+        break;
       case "error":
         if (frame.client_id && this.pending.has(frame.client_id)) {
           this.pending.delete(frame.client_id);
@@ -349,6 +354,13 @@ class Chat {
       p.textContent = line;
       this.announcer.replaceChildren(p);
     }, ANNOUNCE_AFTER_MS);
+  }
+
+  showNotification(text) {
+    const p = document.createElement("p");
+    p.textContent = text;
+    this.announcer.replaceChildren(p);
+    this.setStatus(text, true);
   }
 
   showTyping(user) {

@@ -70,8 +70,11 @@ def test_member_sends_a_message_to_the_default_thread_and_everyone_in_the_room_h
     assert created
     assert message.thread.is_default and message.thread.title == "Général"
     assert message.body_html == "Bonjour !"
-    [(event, groups)] = published
+    [(event, groups), (bump, bump_groups)] = published
     assert event["type"] == "message" and groups == [f"room.{room.pk}"]
+    assert bump == {"type": "unread.bump", "room": str(room.pk), "message": message.pk,
+                    "author": str(member.pk)}
+    assert bump_groups == [f"readers.{room.pk}"]
     assert event["message"]["client_id"] == str(client_id)
     assert event["message"]["author"] == {"id": str(member.pk), "name": member.public_name}
 
@@ -86,7 +89,7 @@ def test_sending_twice_with_the_same_client_id_never_duplicates(
     assert created and not created_again
     assert again.pk == first.pk
     assert Message.objects.count() == 1
-    assert len(published) == 1  # the replay publishes nothing new
+    assert len(published) == 2  # message and unread.bump; the replay publishes nothing new
 
 
 def test_the_same_client_id_from_two_people_is_two_messages(

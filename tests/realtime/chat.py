@@ -122,7 +122,7 @@ class Socket:
             frame = await self.receive(timeout)
             if frame["type"] == kind:
                 return frame
-            assert frame["type"] in ("presence", "typing", "unread"), frame
+            assert frame["type"] in ("presence", "typing", "unread", "unread.bump"), frame
 
     async def nothing(self, timeout: float = 0.3) -> None:
         assert await self.communicator.receive_nothing(timeout=timeout)

@@ -1,0 +1,149 @@
+// The room list (/discussions/) kept live (docs/protocol.md): unread badges from `hello`,
+// `unread` and `unread.bump`, and mentions and direct messages from `notification`.
+// Without it the page still shows the counts of when it was loaded.
+
+import { fill } from "./util.js";
+
+const CLOSE_FINAL = new Set([4001, 4003, 4401, 4403]);
+const PING_EVERY_MS = 30000;
+const ANNOUNCE_AFTER_MS = 1500;
+const NOTIFICATIONS_SHOWN = 5;
+
+class RoomList {
+  constructor() {
+    this.text = JSON.parse(document.getElementById("rooms-text").textContent);
+    this.announcer = document.getElementById("rooms-announce");
+    this.list = document.getElementById("rooms-notifications");
+    this.counts = new Map(); // room id -> unread count
+    this.toAnnounce = new Map(); // room id -> count, grouped before announcing
+    this.announceTimer = null;
+    this.attempts = 0;
+    this.pinger = null;
+    for (const link of document.querySelectorAll("a[data-room]")) {
+      const badge = link.querySelector("[data-unread]");
+      this.counts.set(link.dataset.room, badge ? Number.parseInt(badge.textContent, 10) || 0 : 0);
+    }
+    this.connect();
+  }
+
+  connect() {
+    const scheme = window.location.protocol === "https:" ? "wss" : "ws";
+    const socket = new WebSocket(`${scheme}://${window.location.host}/ws/`);
+    socket.addEventListener("message", (event) => {
+      let frame;
+      try {
+        frame = JSON.parse(event.data);
+      } catch {
+        return;
+      }
+      this.onFrame(frame);
+    });
+    socket.addEventListener("open", () => {
+      window.clearInterval(this.pinger);
+      this.pinger = window.setInterval(() => {
+        if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: "ping" }));
+      }, PING_EVERY_MS);
+    });
+    socket.addEventListener("close", (event) => {
+      window.clearInterval(this.pinger);
+      if (CLOSE_FINAL.has(event.code)) return;
+      const delay = Math.min(30000, 500 * 2 ** this.attempts) * (0.5 + Math.random() / 2);
+      this.attempts += 1;
+      window.setTimeout(() => this.connect(), delay);
+    });
+  }
+
+  onFrame(frame) {
+    switch (frame.type) {
+      case "hello":
+        this.attempts = 0;
+        // Exact counts again (after a reconnect, bumps may have been missed).
+        for (const room of frame.rooms || []) this.setCount(room.id, room.unread);
+        break;
+      case "unread":
+        this.setCount(frame.room, frame.unread);
+        break;
+      case "unread.bump": {
+        const count = (this.counts.get(frame.room) || 0) + 1;
+        if (this.setCount(frame.room, count)) this.queueAnnounce(frame.room, count);
+        break;
+      }
+      case "notification":
+        this.showNotification(frame);
+        break;
+      default:
+        break;
+    }
+  }
+
+  link(roomId) {
+    return document.querySelector(`a[data-room="${CSS.escape(String(roomId))}"]`);
+  }
+
+  // Returns whether the room is on this page (a room created since is not).
+  setCount(roomId, count) {
+    const link = this.link(roomId);
+    if (!link) return false;
+    this.counts.set(roomId, count);
+    let badge = link.querySelector("[data-unread]");
+    if (!count) {
+      if (badge) badge.remove();
+      return true;
+    }
+    if (!badge) {
+      badge = document.createElement("span");
+      badge.className = "badge badge--unread";
+      badge.dataset.unread = roomId;
+      link.append(badge);
+    }
+    badge.textContent = fill(count === 1 ? this.text.unread_one : this.text.unread_many, { count });
+    return true;
+  }
+
+  roomName(roomId) {
+    const link = this.link(roomId);
+    const name = link && link.querySelector(".room-list__name");
+    return name ? name.textContent.trim() : "";
+  }
+
+  // One polite announcement for a burst of messages: « 3 nouveaux messages dans Transports ».
+  queueAnnounce(roomId, count) {
+    this.toAnnounce.set(roomId, count);
+    if (this.announceTimer) return;
+    this.announceTimer = window.setTimeout(() => {
+      const lines = [...this.toAnnounce].map(([id, n]) => fill(
+        n === 1 ? this.text.new_one : this.text.new_many, { count: n, room: this.roomName(id) },
+      ));
+      this.toAnnounce.clear();
+      this.announceTimer = null;
+      this.say(lines.join(". "));
+    }, ANNOUNCE_AFTER_MS);
+  }
+
+  say(line) {
+    const p = document.createElement("p");
+    p.textContent = line;
+    this.announcer.replaceChildren(p);
+  }
+
+  showNotification(frame) {
+    if (!frame.text) return;
+    const item = document.createElement("li");
+    item.className = "notifications__item";
+    const link = this.link(frame.room);
+    if (link) {
+      const a = document.createElement("a");
+      a.href = link.getAttribute("href");
+      a.textContent = frame.text;
+      item.append(a);
+    } else {
+      item.textContent = frame.text;
+    }
+    this.list.prepend(item);
+    while (this.list.children.length > NOTIFICATIONS_SHOWN) this.list.lastElementChild.remove();
+    this.list.hidden = false;
+    this.say(frame.text);
+  }
+}
+
+if (document.getElementById("rooms-text")) window.agoraRooms = new RoomList();
