@@ -113,7 +113,24 @@ class AppendOnlyQuerySet(models.QuerySet[Any]):
         raise PermissionError("This history is append-only.")
 
 
-class ConsentRecord(models.Model):
+class AppendOnlyModel(models.Model):
+    """A history the application only adds to: rows are never changed or deleted."""
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise PermissionError(f"{self._meta.verbose_name} cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise PermissionError(f"{self._meta.verbose_name} cannot be deleted.")
+
+
+class ConsentRecord(AppendOnlyModel):
     """Proof of what a person read, accepted, gave or withdrew: who, which text, when, how.
 
     Append-only: rows are never changed or deleted by the application (the
@@ -139,8 +156,6 @@ class ConsentRecord(models.Model):
     )
     recorded_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
 
-    objects = AppendOnlyQuerySet.as_manager()
-
     class Meta:
         verbose_name = _("consent record")
         verbose_name_plural = _("consent records")
@@ -148,14 +163,6 @@ class ConsentRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.decision} {self.text}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise PermissionError("Consent records cannot be changed.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise PermissionError("Consent records cannot be deleted.")
 
 
 class RequestKind(models.TextChoices):
@@ -301,7 +308,7 @@ class RetentionRun(models.Model):
         return f"{self.started_at:%Y-%m-%d %H:%M} {'apply' if self.applied else 'dry run'}"
 
 
-class AuditEntry(models.Model):
+class AuditEntry(AppendOnlyModel):
     """Who did what to whose personal data, when. Never a secret or a message body."""
 
     id = models.BigAutoField(primary_key=True)
@@ -319,8 +326,6 @@ class AuditEntry(models.Model):
     object_id = models.CharField(_("object id"), max_length=64, blank=True)
     details = models.JSONField(_("details"), default=dict, blank=True)
 
-    objects = AppendOnlyQuerySet.as_manager()
-
     class Meta:
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit trail")
@@ -328,11 +333,3 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise PermissionError("Audit entries cannot be changed.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise PermissionError("Audit entries cannot be deleted.")
