@@ -8,7 +8,7 @@ DEMO_PASSWORD ?= agora-demo
 STAMP := $(VENV)/.installed-stamp
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/django.po))
 
-.PHONY: install run test lint typecheck messages translations clean
+.PHONY: install run test lint typecheck messages translations frontend clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,21 @@ locale/%/LC_MESSAGES/django.mo: locale/%/LC_MESSAGES/django.po $(STAMP)
 
 translations: $(MO_FILES)
 
-run: install translations
+# The co-writing editor (Tiptap + Yjs) is built from frontend/ into static/drafts/ (not
+# committed): npm installs the locked packages, esbuild bundles them. Node ≥ 18 needed.
+NODE_STAMP := frontend/node_modules/.installed-stamp
+EDITOR_BUNDLE := static/drafts/editor.js
+
+$(NODE_STAMP): frontend/package.json frontend/package-lock.json
+	npm ci --prefix frontend --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+$(EDITOR_BUNDLE): $(NODE_STAMP) frontend/build.mjs $(wildcard frontend/src/*)
+	npm run --prefix frontend --silent build
+
+frontend: $(EDITOR_BUNDLE)
+
+run: install translations frontend
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo --password "$(DEMO_PASSWORD)"
 	$(BIN)/python manage.py gdpr_retention --schedule
@@ -38,9 +52,9 @@ run: install translations
 	@# The background worker (access copies, retention, reminders) runs beside daphne.
 	$(BIN)/python manage.py db_worker --interval 1 & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/daphne -b $(HOST) -p $(PORT) --websocket-max-message-size 131072 --websocket-max-frame-size 131072 config.asgi:application
+	$(BIN)/daphne -b $(HOST) -p $(PORT) --websocket-max-message-size 1048576 --websocket-max-frame-size 1048576 config.asgi:application
 
-test: install translations
+test: install translations frontend
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install
@@ -54,4 +68,4 @@ messages: install
 	$(BIN)/python manage.py makemessages --locale fr --locale en --ignore ".venv/*" --ignore "var/*" --no-obsolete
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache static/drafts frontend/node_modules

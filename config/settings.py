@@ -188,6 +188,14 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# --- Live drafts (realtime/draftsync.py, docs/protocol.md) -----------------------------
+DRAFT_MAX_UPDATE_BYTES = env_int("DRAFT_MAX_UPDATE_BYTES", 512 * 1024)
+DRAFT_MAX_DOCUMENT_BYTES = env_int("DRAFT_MAX_DOCUMENT_BYTES", 8 * 1024 * 1024)
+DRAFT_COMPACT_EVERY = env_int("DRAFT_COMPACT_EVERY", 500)
+DRAFT_VERSION_PAUSE = env_int("DRAFT_VERSION_PAUSE", 60)  # seconds without edits
+DRAFT_FRAME_RATE = env_int("DRAFT_FRAME_RATE", 60)  # messages a second per socket
+DRAFT_FRAME_BURST = env_int("DRAFT_FRAME_BURST", 200)
+
 # --- Background tasks (Django's tasks API; django-tasks backport on 5.2) ---------------
 # The database backend needs no extra service: `manage.py db_worker` runs them
 # (`make run` starts one beside daphne; see docs/deploy.md for production).

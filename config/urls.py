@@ -10,6 +10,8 @@ urlpatterns = [
     path("", include("deliberation.urls")),
     path("", include("gdpr.urls")),
     path("discussions/", include("forums.urls")),
+    path("propositions/", include("deliberation.urls_proposals")),
+    path("propositions/", include("deliberation.urls_export")),
     # Before allauth's own: its page to add or switch addresses is closed (accounts.views).
     path("comptes/email/", email_addresses_closed, name="email_addresses_closed"),
     path("comptes/", include("allauth.urls")),

@@ -21,6 +21,7 @@ from accounts.roles import Role, forget_roles, has_role
 from deliberation.models import (
     Assembly,
     Canton,
+    Draft,
     EndReason,
     Mandate,
     MandateKind,
@@ -325,4 +326,9 @@ def do_set_subgroup_people(
     from forums.actions import subgroup_people_changed
 
     subgroup_people_changed(subgroup, before ^ (member_ids | {u.pk for u in facilitators}))
+    # Who may write in the subgroup's drafts changed: open draft sockets re-read abilities.
+    from realtime.drafts import announce_draft_changed
+
+    for draft_id in Draft.objects.filter(proposal__subgroup=subgroup).values_list("pk", flat=True):
+        announce_draft_changed(draft_id)
     return subgroup

@@ -25,6 +25,7 @@ from deliberation.models import (
     Mandate,
     Membership,
     MembershipKind,
+    Proposal,
     Seat,
     Subgroup,
 )
@@ -408,3 +409,29 @@ class SubgroupAdmin(ActionAdmin):
     @admin.display(description=_("facilitators"))
     def facilitator_names(self, obj: Subgroup) -> str:
         return ", ".join(str(user) for user in obj.facilitators.all())
+
+
+# --- Proposals ------------------------------------------------------------------------------
+
+
+@admin.register(Proposal)
+class ProposalAdmin(admin.ModelAdmin):
+    """Read mostly: proposals are created and moved through the workflow on their pages
+    (``deliberation.proposals``); here the DCCU orders them for the mandate's report."""
+
+    list_display = ["title", "subgroup", "mandate", "status", "position", "updated_at"]
+    list_filter = ["status", "mandate", "subgroup"]
+    list_editable = ["position"]
+    search_fields = ["title", "subgroup__name"]
+    list_select_related = ["subgroup", "mandate"]
+    fields = ["title", "mandate", "subgroup", "status", "position", "created_by", "created_at",
+              "updated_at"]
+    readonly_fields = ["title", "mandate", "subgroup", "status", "created_by", "created_at",
+                       "updated_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A proposal's history (draft, versions, comments) is the assembly's record.
+        return False

@@ -146,9 +146,7 @@ class Membership(TimeStamped):
         Seat, on_delete=models.PROTECT, related_name="memberships", verbose_name=_("seat")
     )
     kind = models.CharField(_("kind"), max_length=10, choices=MembershipKind.choices)
-    substitute_rank = models.PositiveSmallIntegerField(
-        _("substitute rank"), null=True, blank=True
-    )
+    substitute_rank = models.PositiveSmallIntegerField(_("substitute rank"), null=True, blank=True)
     start = models.DateField(_("start"))
     end = models.DateField(_("end"), null=True, blank=True)
     end_reason = models.CharField(
@@ -288,3 +286,235 @@ class Subgroup(TimeStamped):
             "facilitate": is_facilitator or staff,
             "manage": staff,
         }
+
+
+# --- Proposals and their live drafts -------------------------------------------------------
+
+
+def person_link(verbose_name: Any, related_name: str = "+") -> Any:
+    """Who did something: kept when the person goes (null), pseudonymised on erasure."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name=related_name,
+        verbose_name=verbose_name,
+    )
+
+
+class ProposalStatus(models.TextChoices):
+    DRAFT = "brouillon", _("draft")
+    REVIEW = "relecture", _("in review")
+    SUBMITTED = "soumise", _("submitted to the plenary")
+    ADOPTED = "adoptee", _("adopted")
+    NOT_RETAINED = "non_retenue", _("not retained")
+    TRANSMITTED = "transmise", _("sent to the President")
+    ANSWERED = "reponse", _("answered by the Département")
+    FOLLOW_UP = "suivi", _("in follow-up")
+
+
+# Statuses whose draft is frozen on entering them (a facilitator may reopen it).
+FROZEN_STATUSES = frozenset(
+    {
+        ProposalStatus.SUBMITTED,
+        ProposalStatus.ADOPTED,
+        ProposalStatus.NOT_RETAINED,
+        ProposalStatus.TRANSMITTED,
+        ProposalStatus.ANSWERED,
+        ProposalStatus.FOLLOW_UP,
+    }
+)
+
+
+class Proposal(TimeStamped):
+    """A proposal of a subgroup, written together in its draft, then carried by the plenary."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    mandate = models.ForeignKey(
+        Mandate, on_delete=models.PROTECT, related_name="proposals", verbose_name=_("mandate")
+    )
+    subgroup = models.ForeignKey(
+        Subgroup, on_delete=models.PROTECT, related_name="proposals", verbose_name=_("subgroup")
+    )
+    title = models.CharField(_("title"), max_length=200)
+    status = models.CharField(
+        _("status"), max_length=20, choices=ProposalStatus.choices, default=ProposalStatus.DRAFT
+    )
+    position = models.PositiveIntegerField(_("position in the report"), default=0)
+    created_by = person_link(_("created by"))
+
+    class Meta:
+        verbose_name = _("proposal")
+        verbose_name_plural = _("proposals")
+        ordering = ["mandate", "position", "created_at"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ProposalTransition(models.Model):
+    """One change of status of a proposal: who, when, from what to what (never edited)."""
+
+    proposal = models.ForeignKey(
+        Proposal, on_delete=models.CASCADE, related_name="transitions", verbose_name=_("proposal")
+    )
+    from_status = models.CharField(_("from"), max_length=20, choices=ProposalStatus.choices)
+    to_status = models.CharField(_("to"), max_length=20, choices=ProposalStatus.choices)
+    by = person_link(_("by"))
+    note = models.TextField(_("note"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("status change")
+        verbose_name_plural = _("status changes")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.proposal}: {self.from_status} → {self.to_status}"
+
+
+class Draft(models.Model):
+    """The Yjs document of a proposal: a compacted snapshot plus the updates appended since.
+
+    The document's state is `snapshot` merged with every `DraftUpdate` of the draft, in any
+    order (Yjs updates commute). See `deliberation/drafts.py` and docs/protocol.md.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    proposal = models.OneToOneField(
+        Proposal, on_delete=models.CASCADE, related_name="draft", verbose_name=_("proposal")
+    )
+    snapshot = models.BinaryField(_("snapshot"), default=b"")
+    frozen = models.BooleanField(_("frozen"), default=False)
+    last_edit_at = models.DateTimeField(_("last edit"), null=True, blank=True)
+    compacted_at = models.DateTimeField(_("compacted at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("draft")
+        verbose_name_plural = _("drafts")
+
+    def __str__(self) -> str:
+        return str(self.proposal)
+
+
+class DraftUpdate(models.Model):
+    """One Yjs update accepted by the server, stored before it is relayed to anyone."""
+
+    id = models.BigAutoField(primary_key=True)
+    draft = models.ForeignKey(
+        Draft, on_delete=models.CASCADE, related_name="updates", verbose_name=_("draft")
+    )
+    data = models.BinaryField(_("data"))
+    author = person_link(_("author"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("draft update")
+        verbose_name_plural = _("draft updates")
+        indexes = [models.Index(fields=["draft", "id"], name="draftupdate_draft_id")]
+
+    def __str__(self) -> str:
+        return f"{self.draft_id} #{self.pk}"
+
+
+class VersionKind(models.TextChoices):
+    AUTO = "auto", _("automatic (after a pause)")
+    NAMED = "named", _("named")
+    STATUS = "status", _("change of status")
+    RESTORE = "restore", _("restoration")
+
+
+class DraftVersion(models.Model):
+    """A frozen copy of the draft's full state, with the people who wrote since the last one."""
+
+    draft = models.ForeignKey(
+        Draft, on_delete=models.CASCADE, related_name="versions", verbose_name=_("draft")
+    )
+    number = models.PositiveIntegerField(_("number"))
+    kind = models.CharField(_("kind"), max_length=10, choices=VersionKind.choices)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    state = models.BinaryField(_("state"))
+    text = models.TextField(_("text"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    created_by = person_link(_("created by"))
+    authors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="+", blank=True, verbose_name=_("authors")
+    )
+
+    class Meta:
+        verbose_name = _("version")
+        verbose_name_plural = _("versions")
+        ordering = ["draft", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["draft", "number"], name="draftversion_unique_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.draft} v{self.number}"
+
+
+class DraftContribution(models.Model):
+    """Someone wrote in the draft since its last version (`version` null) or in `version`."""
+
+    draft = models.ForeignKey(
+        Draft, on_delete=models.CASCADE, related_name="contributions", verbose_name=_("draft")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="draft_contributions",
+        verbose_name=_("person"),
+    )
+    version = models.ForeignKey(
+        DraftVersion, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("contribution")
+        verbose_name_plural = _("contributions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["draft", "user"],
+                condition=Q(version__isnull=True),
+                name="draftcontribution_one_pending",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.draft_id} / {self.user_id}"
+
+
+class DraftComment(models.Model):
+    """A comment anchored to a passage of the draft (Yjs relative positions), or a reply."""
+
+    draft = models.ForeignKey(
+        Draft, on_delete=models.CASCADE, related_name="comments", verbose_name=_("draft")
+    )
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="replies",
+        verbose_name=_("in reply to"),
+    )
+    author = person_link(_("author"), related_name="draft_comments")
+    body = models.TextField(_("comment"))
+    # {"start": <Y.RelativePosition JSON>, "end": <…>} — set on the thread's first comment.
+    anchor = models.JSONField(_("anchor"), null=True, blank=True)
+    quote = models.CharField(_("quoted passage"), max_length=300, blank=True)
+    resolved = models.BooleanField(_("resolved"), default=False)
+    resolved_by = person_link(_("resolved by"))
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.draft_id} #{self.pk}"

@@ -1,10 +1,22 @@
 """Personal data held by the assembly's structure."""
 
+import re
 from typing import Any
 
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from deliberation.models import EndReason, Membership, Subgroup
+from deliberation.models import (
+    DraftComment,
+    DraftContribution,
+    DraftUpdate,
+    DraftVersion,
+    EndReason,
+    Membership,
+    Proposal,
+    ProposalTransition,
+    Subgroup,
+)
 from gdpr.registry import Erasure, LegalBasis, Retention, RetentionAction, declare
 
 
@@ -57,4 +69,133 @@ declare(
     erasure=Erasure.PSEUDONYMISE,
     categories_of_people=_("members and facilitators"),
     recipients=_("the subgroup's members and facilitators, DCCU team"),
+)
+
+
+# --- Proposals and their drafts ---------------------------------------------------------------
+
+WRITERS = _("members and facilitators of the subgroups; DCCU team; for comments, also "
+            "full members and agents")
+PROPOSAL_READERS = _(
+    "the assembly (full members, substitutes), facilitators, agents, DCCU team and the "
+    "follow-up committee; adopted proposals go to the President of the Département"
+)
+WITH_THE_PROPOSAL = _(
+    "Kept with the proposal, which is part of the assembly's record (the archives service "
+    "decides at the end of the mandate); erasure keeps it under a pseudonym."
+)
+
+
+def _person_names(person: Any) -> list[str]:
+    names = {person.display_name, f"{person.first_name} {person.last_name}".strip()}
+    return sorted((n for n in names if n and n.strip()), key=len, reverse=True)
+
+
+def scrub_names_in_comments(person: Any, pseudonym: str) -> None:
+    """Where the person's name was written in a comment or its quoted passage (« comme le
+    dit Zoé M. »), the pseudonym takes its place; the rest of the comment stays."""
+    names = _person_names(person)
+    if not names:
+        return
+    pattern = re.compile("|".join(re.escape(n) for n in names), re.IGNORECASE)
+    named = Q()
+    for name in names:
+        named |= Q(body__icontains=name) | Q(quote__icontains=name)
+    for comment in DraftComment.objects.filter(named).iterator(chunk_size=500):
+        body, quote = pattern.sub(pseudonym, comment.body), pattern.sub(pseudonym, comment.quote)
+        if (body, quote) != (comment.body, comment.quote):
+            DraftComment.objects.filter(pk=comment.pk).update(body=body, quote=quote[:300])
+
+
+declare(
+    Proposal,
+    subject="created_by",
+    fields=("mandate", "subgroup", "title", "status", "created_by", "created_at"),
+    purpose=_("Write the assembly's proposals together and carry them to the President."),
+    legal_basis=LegalBasis.PUBLIC_TASK,
+    retention=Retention(WITH_THE_PROPOSAL),
+    erasure=Erasure.PSEUDONYMISE,
+    categories_of_people=WRITERS,
+    recipients=PROPOSAL_READERS,
+)
+declare(
+    ProposalTransition,
+    subject="by",
+    fields=("proposal", "from_status", "to_status", "note", "created_at"),
+    purpose=_("Keep track of who moved a proposal through its steps, and why."),
+    legal_basis=LegalBasis.PUBLIC_TASK,
+    retention=Retention(WITH_THE_PROPOSAL),
+    erasure=Erasure.PSEUDONYMISE,
+    categories_of_people=WRITERS,
+    recipients=PROPOSAL_READERS,
+)
+declare(
+    DraftUpdate,
+    subject="author",
+    fields=("draft", "created_at"),
+    purpose=_(
+        "Store every change typed in a draft before it is sent to the other writers, so that "
+        "nothing written is lost."
+    ),
+    legal_basis=LegalBasis.PUBLIC_TASK,
+    retention=Retention(
+        _("Merged into the draft and deleted at its next compaction (after a few hundred "
+          "changes); whatever remains loses its author 1 year after the end of the "
+          "assembly's mandate."),
+        days=365,
+        since="draft__proposal__mandate__assembly__mandate_end",
+        action=RetentionAction.ANONYMISE_FIELDS,
+    ),
+    erasure=Erasure.PSEUDONYMISE,
+    categories_of_people=WRITERS,
+    recipients=_("nobody reads it directly: it makes up the draft's text"),
+    notes=_(
+        "The names and colours shown beside the writers' cursors (awareness) are sent live "
+        "and never stored: no stored change or version holds them."
+    ),
+)
+declare(
+    DraftVersion,
+    subject="created_by",
+    extra_subjects=("authors",),
+    fields=("draft", "number", "kind", "name", "created_by", "authors", "created_at"),
+    purpose=_("Keep the history of a draft: who wrote in each version, to compare and restore."),
+    legal_basis=LegalBasis.PUBLIC_TASK,
+    retention=Retention(WITH_THE_PROPOSAL),
+    erasure=Erasure.PSEUDONYMISE,
+    categories_of_people=WRITERS,
+    recipients=PROPOSAL_READERS,
+    notes=_("Erasure keeps the person among the authors of each version under their "
+            "pseudonym; versions hold no name from the live presence list."),
+)
+declare(
+    DraftContribution,
+    subject="user",
+    fields=("draft", "version", "created_at"),
+    purpose=_("Know who wrote in a draft since its last version, to credit them in it."),
+    legal_basis=LegalBasis.PUBLIC_TASK,
+    retention=Retention(WITH_THE_PROPOSAL),
+    erasure=Erasure.PSEUDONYMISE,
+    categories_of_people=WRITERS,
+    recipients=PROPOSAL_READERS,
+)
+declare(
+    DraftComment,
+    subject="author",
+    fields=("draft", "parent", "body", "quote", "resolved", "resolved_at", "created_at",
+            "updated_at"),
+    purpose=_("Discuss a passage of a draft beside it, answer and mark it resolved."),
+    legal_basis=LegalBasis.PUBLIC_TASK,
+    retention=Retention(
+        _("Until 1 year after the end of the assembly's mandate, then deleted (the proposal "
+          "keeps the outcome)."),
+        days=365,
+        since="draft__proposal__mandate__assembly__mandate_end",
+    ),
+    # As for messages: what was said belongs to the collective work; the comment stays,
+    # signed « Participant·e n°N », and the person's names written in comments are replaced.
+    erasure=Erasure.PSEUDONYMISE,
+    eraser=scrub_names_in_comments,
+    categories_of_people=WRITERS,
+    recipients=PROPOSAL_READERS,
 )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
 from django.http import HttpResponse
@@ -11,7 +13,20 @@ from django.utils import timezone
 from accounts.http import AuthenticatedRequest
 from accounts.models import User
 from accounts.roles import Role, user_roles
-from deliberation.models import Assembly, Mandate, Membership, Subgroup
+from deliberation.models import Assembly, Mandate, Membership, Proposal, Subgroup
+from deliberation.proposals import READER_ROLES
+
+# Staff who follow every subgroup's proposals: the home page sends them to the whole list.
+STAFF_PROPOSAL_READERS = frozenset({Role.FACILITATEUR, Role.AGENT, Role.DCCU, Role.COMITE_SUIVI})
+
+
+def _my_proposals(user: User, subgroups: Any) -> list[Proposal]:
+    """The proposals of the person's subgroups, for the home page's links."""
+    return list(
+        Proposal.objects.filter(subgroup__in=list(subgroups))
+        .select_related("subgroup")
+        .order_by("subgroup__name", "position", "created_at")
+    )
 
 
 @login_required
@@ -44,5 +59,8 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
             "mandates": mandates,
             "subgroups": subgroups,
             "roles": sorted(user_roles(user), key=list(Role).index),
+            "proposals": _my_proposals(user, subgroups),
+            "reads_all_proposals": bool(user_roles(user) & STAFF_PROPOSAL_READERS),
+            "reads_proposals": bool(user_roles(user) & READER_ROLES),
         },
     )

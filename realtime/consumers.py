@@ -38,7 +38,7 @@ CLOSE_TWO_FACTOR_REQUIRED = 4403  # DCCU/DPD without an authenticator app yet
 CLOSE_TOO_MANY_FRAMES = 4429  # kept flooding after rate_limited errors: back off, then retry
 
 # A frame above this is refused with a `too_large` error (the socket stays open).
-# daphne itself closes with 1009 above 128 KB (--websocket-max-message-size 131072,
+# daphne itself closes with 1009 above 1 MB (--websocket-max-message-size 1048576,
 # see docs/protocol.md), so nothing much larger is ever buffered.
 MAX_FRAME_CHARS = 64 * 1024
 
@@ -208,7 +208,23 @@ def _domain_error(exc: Exception) -> FrameError:
     raise exc
 
 
-class AgoraConsumer(AsyncJsonWebsocketConsumer):
+class SocketGuards:
+    """What every Agora socket does before anything else (both consumers use it)."""
+
+    async def _refuse(self, code: int) -> None:
+        # Accept, then close: a refusal before accepting reaches browsers as a bare 1006.
+        await self.accept()  # type: ignore[attr-defined]
+        await self.close(code=code)  # type: ignore[attr-defined]
+
+    @database_sync_to_async
+    def _missing_two_factor(self, user: Any) -> bool:
+        # Same rule as the HTTP middleware: no live data before the second factor.
+        from accounts.middleware import missing_two_factor
+
+        return missing_two_factor(user)
+
+
+class AgoraConsumer(SocketGuards, AsyncJsonWebsocketConsumer):
     groups_joined: list[str]
 
     async def connect(self) -> None:
@@ -260,17 +276,6 @@ class AgoraConsumer(AsyncJsonWebsocketConsumer):
     async def _leave_readers(self, room_id: str) -> None:
         if self.reader_of.pop(room_id, None) is not None:
             await self.channel_layer.group_discard(readers_group(room_id), self.channel_name)
-
-    async def _refuse(self, code: int) -> None:
-        await self.accept()
-        await self.close(code=code)
-
-    @database_sync_to_async
-    def _missing_two_factor(self, user: Any) -> bool:
-        # Same rule as the HTTP middleware: no live data before the second factor.
-        from accounts.middleware import missing_two_factor
-
-        return missing_two_factor(user)
 
     @database_sync_to_async
     def _user_payload(self, user: Any) -> dict[str, Any]:

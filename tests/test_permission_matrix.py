@@ -79,6 +79,11 @@ MATRIX: list[tuple[str, str, dict[str, str]]] = [
     ("get", "/demandes-rgpd/", {"anonymous": LOGIN, "dccu": OK, "dpd": OK, "*": FORBIDDEN}),
     ("get", "/demandes-rgpd/enregistrer/",
      {"anonymous": LOGIN, "dccu": OK, "dpd": OK, "*": FORBIDDEN}),
+    # Proposals (deliberation/urls_proposals.py): the list shows what one may read (nothing
+    # for the DPD); pages with an id are walked role by role in
+    # tests/deliberation/test_proposals_access.py.
+    ("get", "/propositions/", {"anonymous": LOGIN, "*": OK}),
+    ("get", "/admin/deliberation/proposal/", {"dccu": OK, "dpd": FORBIDDEN, "*": ADMIN_LOGIN}),
 ]
 
 

@@ -81,7 +81,7 @@ def live_url(server_env: dict[str, str]) -> Iterator[str]:
     log = open(Path(server_env["AGORA_DATA_DIR"]) / "daphne.log", "wb")  # noqa: SIM115
     process = subprocess.Popen(  # noqa: S603
         [python, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-         "--websocket-max-message-size", "131072", "--websocket-max-frame-size", "131072",
+         "--websocket-max-message-size", "1048576", "--websocket-max-frame-size", "1048576",
          "config.asgi:application"],
         cwd=ROOT, env=server_env, stdout=log, stderr=subprocess.STDOUT,
     )

@@ -458,3 +458,85 @@ for _label, _key in (
     ("forums.NotificationPreference", "preferences"),
 ):
     _forums_seeder(_label, _key)
+
+
+# --- Proposals and their drafts (deliberation) ------------------------------------------------
+
+
+def _proposals(world: World) -> dict[str, Any]:
+    """Each of the two people starts a proposal in their subgroup, types in its draft, sends
+    it for review, names a version and comments on a passage — through the real operations."""
+    if "proposals" in world.extra:
+        return world.extra["proposals"]
+    import pycrdt
+
+    from deliberation import drafts
+    from deliberation.models import (
+        DraftComment,
+        DraftContribution,
+        DraftUpdate,
+        DraftVersion,
+        ProposalTransition,
+    )
+    from deliberation.proposals import (
+        do_comment,
+        do_create_proposal,
+        do_named_version,
+        do_transition,
+    )
+
+    data: dict[str, Any] = {key: [] for key in (
+        "proposals", "transitions", "updates", "versions", "contributions", "comments")}
+    lines = {
+        world.person: ("Un minibus le mardi matin", "Relier les hameaux au marché."),
+        world.neighbour: ("Des consultations avancées", "Un cardiologue une fois par mois."),
+    }
+    for user, subgroup in zip((world.person, world.neighbour), world.extra["subgroups"],
+                              strict=True):
+        title, sentence = lines[user]
+        proposal = do_create_proposal(user, subgroup, title)
+        draft = proposal.draft
+        doc = drafts.load(draft.pk).doc
+        before = doc.get_state()
+        fragment = doc.get(drafts.FRAGMENT, type=pycrdt.XmlFragment)
+        fragment.children.append(pycrdt.XmlElement("paragraph", {}, [pycrdt.XmlText(sentence)]))
+        drafts.append(draft.pk, [(doc.get_update(before), user.pk)], known_authors=set())
+        do_named_version(user, proposal, "Avant la plénière")
+        do_transition(user, proposal, "relecture", note="Prêt à relire")
+        do_comment(user, proposal, "Il faut préciser le coût.",
+                   anchor={"start": {"type": None, "tname": "default", "item": None,
+                                     "assoc": 0},
+                           "end": {"type": None, "tname": "default", "item": None,
+                                   "assoc": 0}},
+                   quote=sentence)
+        data["proposals"].append([proposal.pk])
+        data["transitions"].append(list(ProposalTransition.objects.filter(
+            proposal=proposal, by=user).values_list("pk", flat=True)))
+        data["updates"].append(list(DraftUpdate.objects.filter(
+            draft=draft, author=user).values_list("pk", flat=True)))
+        data["versions"].append(list(DraftVersion.objects.filter(
+            draft=draft, authors=user).values_list("pk", flat=True)))
+        data["contributions"].append(list(DraftContribution.objects.filter(
+            draft=draft, user=user).values_list("pk", flat=True)))
+        data["comments"].append(list(DraftComment.objects.filter(
+            draft=draft, author=user).values_list("pk", flat=True)))
+    world.extra["proposals"] = data
+    return data
+
+
+def _proposals_seeder(label: str, key: str) -> None:
+    @seeder(label)
+    def seed(world: World) -> None:
+        mine, theirs = _proposals(world)[key]
+        world.add(label, mine, theirs)
+
+
+for _label, _key in (
+    ("deliberation.Proposal", "proposals"),
+    ("deliberation.ProposalTransition", "transitions"),
+    ("deliberation.DraftUpdate", "updates"),
+    ("deliberation.DraftVersion", "versions"),
+    ("deliberation.DraftContribution", "contributions"),
+    ("deliberation.DraftComment", "comments"),
+):
+    _proposals_seeder(_label, _key)

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import secrets
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[2]
-# daphne closes (1009) anything over 128 KB before reading it; the consumer answers
-# frames between 64 and 128 KB with a `too_large` error (docs/protocol.md).
-DAPHNE_LIMITS = ["--websocket-max-message-size", "131072", "--websocket-max-frame-size", "131072"]
+# daphne closes (1009) anything over 1 MB before reading it; the /ws/ consumer answers
+# frames between 64 KB and 1 MB with a `too_large` error (docs/protocol.md).
+DAPHNE_LIMITS = ["--websocket-max-message-size", "1048576", "--websocket-max-frame-size", "1048576"]
 
 
 def redis_url() -> str:
@@ -150,3 +154,81 @@ class Daphne:
     @property
     def origin(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+
+# --- Helpers for the live-draft tests (issue 5) ------------------------------------------
+
+DRAFT_WORLD = """
+from django.test import Client
+from tests import factories
+from tests.realtime.ydrafts import make_draft
+assembly = factories.make_assembly()
+writers = [factories.make_titulaire(assembly) for _ in range(3)]
+reader = factories.make_titulaire(assembly)  # a titulaire of no subgroup: reads only
+subgroup = factories.make_subgroup(assembly, members=writers)
+draft = make_draft(subgroup)
+def cookie(user):
+    client = Client()
+    client.force_login(user)
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+print(json.dumps({"draft": str(draft.pk), "writers": [cookie(u) for u in writers],
+                  "reader": cookie(reader)}))
+"""
+
+
+def draft_world(env: dict[str, str]) -> dict[str, Any]:
+    """A draft (from the template) in a subgroup of three writers, and a reader outside it:
+    {"draft": id, "writers": [cookie, cookie, cookie], "reader": cookie} (cookie = a
+    ready `Cookie` header value). The database must be migrated."""
+    return run_python(env, DRAFT_WORLD)  # type: ignore[no-any-return]
+
+
+def stored_draft(env: dict[str, str], draft_id: str) -> dict[str, Any]:
+    """What the database holds for a draft, read in a child process: its text
+    (deliberation.drafts.doc_text) and its top-level blocks as [name, plain text]."""
+    code = f"""
+import pycrdt
+from deliberation import drafts
+doc = drafts.load({draft_id!r}).doc
+def plain(node):
+    if isinstance(node, pycrdt.XmlText):
+        return "".join(c for c, _ in node.diff() if isinstance(c, str))
+    return "".join(plain(child) for child in node.children)
+blocks = [[getattr(node, "tag", None) or "#text", plain(node)]
+          for node in doc.get(drafts.FRAGMENT, type=pycrdt.XmlFragment).children]
+print(json.dumps({{"text": drafts.doc_text(doc), "blocks": blocks}}))
+"""
+    return run_python(env, code)  # type: ignore[no-any-return]
+
+
+def kill(server: Daphne) -> None:
+    """Stop a daphne abruptly (SIGKILL): nothing flushed on the way out."""
+    if server.process is not None and server.process.poll() is None:
+        server.process.kill()
+        server.process.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def private_database() -> Iterator[dict[str, str]]:
+    """Extra `django_env` settings for child processes: nothing under SQLite (each test's
+    data dir has its own file); under PostgreSQL (DATABASE_URL), a database of its own,
+    created here and dropped after (never the test run's database)."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        yield {}
+        return
+    import psycopg
+    from psycopg import sql
+
+    parts = urlsplit(url)
+    name = f"agora_servers_{os.getpid()}_{secrets.token_hex(4)}"
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield {"DATABASE_URL": urlunsplit(parts._replace(path=f"/{name}"))}
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )

@@ -22,6 +22,7 @@ from deliberation.models import (
     MandateKind,
     Membership,
     MembershipKind,
+    Proposal,
     Seat,
     SeatCategory,
     Subgroup,
@@ -262,12 +263,14 @@ class Command(BaseCommand):
         facilitators = [users[email] for email, *_rest in STAFF if email.startswith("facilit")]
         created_subgroups = self.ensure_subgroups(mandate, seats, facilitators)
         sent = self.ensure_conversations(mandate, users)
+        created_proposals = self.ensure_proposals(mandate)
 
         memberships = Membership.objects.current().filter(seat__assembly=assembly)
         full = memberships.filter(kind=MembershipKind.TITULAIRE).count()
         subs = memberships.filter(kind=MembershipKind.REMPLACANT).count()
         subgroups = Subgroup.objects.filter(mandate=mandate).count()
         rooms = Room.objects.filter(mandate=mandate).count()
+        proposals = Proposal.objects.filter(mandate=mandate).count()
         summary = [
             f"Assembly: {assembly} ({len(seats)} seats)",
             f"People: {len(users)} ({created_users} created)",
@@ -275,6 +278,7 @@ class Command(BaseCommand):
             f"Mandate: {mandate} ({mandate.start} – {mandate.end})",
             f"Subgroups: {subgroups} ({created_subgroups} created)",
             f"Conversations: {rooms} rooms ({sent} messages sent)",
+            f"Proposals: {proposals} ({created_proposals} created, drafts from the template)",
         ]
         if created_users:
             summary.append(f"Password of the created accounts: {password}")
@@ -316,6 +320,19 @@ class Command(BaseCommand):
                                                     client_id=client_id)
                 sent += created
         return sent
+
+    def ensure_proposals(self, mandate: Mandate) -> int:
+        """One proposal per subgroup, its draft filled with the template (idempotent: a
+        subgroup that has a proposal gets none more)."""
+        from deliberation.proposals import do_create_proposal
+
+        created = 0
+        for subgroup in Subgroup.objects.filter(mandate=mandate).order_by("name"):
+            if Proposal.objects.filter(subgroup=subgroup).exists():
+                continue
+            do_create_proposal(None, subgroup, f"Proposition du sous-groupe {subgroup.name}")
+            created += 1
+        return created
 
     def ensure_users(self, people: list[Person], password: str) -> tuple[dict[str, User], int]:
         """Create the missing accounts in bulk; existing ones are left as they are."""

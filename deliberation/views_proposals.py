@@ -1,0 +1,439 @@
+"""Proposals pages: the list, the draft page with its editor, projection, versions and diff,
+the workflow and freeze buttons, and the comments' JSON endpoints.
+
+Every page works without JavaScript (the draft's content is rendered here, read only;
+plain forms POST and redirect with a message). Proposals are loaded through
+``access_proposal`` only: one that is missing or may not be read is a 404, the same answer.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.http import AuthenticatedRequest
+from accounts.roles import Role, user_roles
+from deliberation import drafts
+from deliberation.models import (
+    DraftComment,
+    DraftVersion,
+    Proposal,
+    ProposalStatus,
+    Subgroup,
+)
+from deliberation.proposals import (
+    MAX_TITLE,
+    access_proposal,
+    do_comment,
+    do_create_proposal,
+    do_freeze,
+    do_named_version,
+    do_resolve,
+    do_restore_version,
+    do_transition,
+    may_create_in,
+    readable_proposals,
+    writer_identity,
+)
+from deliberation.render import doc_html, line_diff
+
+
+def _error_text(error: ValidationError | PermissionDenied) -> str:
+    if isinstance(error, PermissionDenied):
+        return str(error) or _("You cannot do this here.")
+    return " ".join(error.messages)
+
+
+def _back(proposal: Proposal) -> str:
+    return reverse("proposal", args=[proposal.pk])
+
+
+# The workflow's main path, in order, then the side branch (docs/permissions.md).
+WORKFLOW = [
+    ProposalStatus.DRAFT, ProposalStatus.REVIEW, ProposalStatus.SUBMITTED,
+    ProposalStatus.ADOPTED, ProposalStatus.TRANSMITTED, ProposalStatus.ANSWERED,
+    ProposalStatus.FOLLOW_UP,
+]
+
+
+def transition_label(from_status: str, to_status: str) -> str:
+    """The words on the button that moves a proposal to `to_status`."""
+    if to_status == ProposalStatus.REVIEW and from_status == ProposalStatus.SUBMITTED:
+        return _("Back to review")
+    labels = {
+        ProposalStatus.DRAFT: _("Back to draft"),
+        ProposalStatus.REVIEW: _("Send for review"),
+        ProposalStatus.SUBMITTED: _("Submit to the plenary"),
+        ProposalStatus.ADOPTED: _("Mark as adopted"),
+        ProposalStatus.NOT_RETAINED: _("Mark as not retained"),
+        ProposalStatus.TRANSMITTED: _("Mark as sent to the President"),
+        ProposalStatus.ANSWERED: _("Record the Département's answer"),
+        ProposalStatus.FOLLOW_UP: _("Put in follow-up"),
+    }
+    return str(labels.get(ProposalStatus(to_status), ProposalStatus(to_status).label))
+
+
+def export_links(proposal: Proposal) -> list[tuple[str, str]]:
+    """(label, url) of the exports (deliberation/urls_export.py, written beside this)."""
+    links = []
+    for name, label in (
+        ("proposal_export_docx", _("Word document (.docx)")),
+        ("proposal_export_html", _("Web page (HTML)")),
+    ):
+        links.append((label, reverse(name, args=[proposal.pk])))
+    return links
+
+
+# --- List and creation ----------------------------------------------------------------------
+
+
+def _creatable_subgroups(user: Any) -> list[Subgroup]:
+    """Subgroups where `user` may start a proposal: theirs, or every one for the DCCU."""
+    qs = Subgroup.objects.select_related("mandate").order_by("mandate__start", "name")
+    if Role.DCCU in user_roles(user):
+        return list(qs)
+    if not user_roles(user):
+        return []
+    return list(qs.filter(Q(members=user) | Q(facilitators=user)).distinct())
+
+
+@login_required
+@require_GET
+def proposals(request: AuthenticatedRequest) -> HttpResponse:
+    """« Propositions »: mine first, then every proposal I may read by mandate and subgroup."""
+    user = request.user
+    mine_ids = set(
+        Subgroup.objects.filter(Q(members=user) | Q(facilitators=user)).values_list(
+            "pk", flat=True
+        )
+    )
+    mine: list[Proposal] = []
+    groups: dict[Any, dict[Any, list[Proposal]]] = {}
+    rows = readable_proposals(user).order_by(
+        "-mandate__start", "mandate__title", "subgroup__name", "position", "created_at"
+    )
+    for proposal in rows:
+        if proposal.subgroup_id in mine_ids:
+            mine.append(proposal)
+        else:
+            groups.setdefault(proposal.mandate, {}).setdefault(proposal.subgroup, []).append(
+                proposal
+            )
+    return render(request, "deliberation/proposals/list.html", {
+        "mine": mine,
+        "has_subgroup": bool(mine_ids),
+        "groups": [(mandate, list(subgroups.items())) for mandate, subgroups in groups.items()],
+        "creatable": _creatable_subgroups(user),
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def proposal_create(request: AuthenticatedRequest, subgroup_id: uuid.UUID) -> HttpResponse:
+    subgroup = Subgroup.objects.select_related("mandate").filter(pk=subgroup_id).first()
+    if subgroup is None:
+        raise Http404
+    if not may_create_in(request.user, subgroup):
+        raise PermissionDenied(_("Only the subgroup's members and facilitators can start a "
+                                 "proposal here."))
+    title = request.POST.get("title", "") if request.method == "POST" else ""
+    error = ""
+    if request.method == "POST":
+        try:
+            proposal = do_create_proposal(request.user, subgroup, title)
+        except (ValidationError, PermissionDenied) as exc:
+            error = _error_text(exc)
+        else:
+            messages.success(request, _("Your proposal is created: write it together here."))
+            return redirect("proposal", proposal.pk)
+    return render(request, "deliberation/proposals/create.html", {
+        "subgroup": subgroup, "title": title, "error": error, "max_title": MAX_TITLE,
+    }, status=400 if error else 200)
+
+
+# --- The draft page ---------------------------------------------------------------------------
+
+
+def _editor_context(request: AuthenticatedRequest, proposal: Proposal, draft: Any,
+                    abilities: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "proposal": proposal,
+        "draft": draft,
+        "abilities": abilities,
+        "identity": writer_identity(request.user),
+        "content": doc_html(drafts.load(draft.pk).doc),
+        "status_label": ProposalStatus(proposal.status).label,
+    }
+
+
+@login_required
+@require_GET
+def proposal(request: AuthenticatedRequest, proposal_id: uuid.UUID) -> HttpResponse:
+    proposal, draft, abilities = access_proposal(request.user, proposal_id)
+    context = _editor_context(request, proposal, draft, abilities)
+    workflow = [*WORKFLOW]
+    if proposal.status == ProposalStatus.NOT_RETAINED:
+        workflow.insert(WORKFLOW.index(ProposalStatus.ADOPTED), ProposalStatus.NOT_RETAINED)
+        workflow.remove(ProposalStatus.ADOPTED)
+    context.update({
+        "workflow": [(status, ProposalStatus(status).label) for status in workflow],
+        "transitions": [
+            (target, transition_label(proposal.status, target))
+            for target in abilities["transitions"]
+        ],
+        "history": proposal.transitions.select_related("by").order_by("-created_at", "-id"),
+        "exports": export_links(proposal),
+        "versions_count": draft.versions.count(),
+        "subgroup_facilitators": proposal.subgroup.facilitators.order_by("display_name"),
+    })
+    return render(request, "deliberation/proposals/proposal.html", context)
+
+
+@login_required
+@require_GET
+def proposal_projection(request: AuthenticatedRequest, proposal_id: uuid.UUID) -> HttpResponse:
+    """The room's screen: large, read only, live, with the writers' carets; no comments."""
+    proposal, draft, abilities = access_proposal(request.user, proposal_id)
+    if not abilities["facilitate"]:
+        raise PermissionDenied(_("Only the subgroup's facilitators can project the draft."))
+    return render(request, "deliberation/proposals/projection.html",
+                  _editor_context(request, proposal, draft, abilities))
+
+
+@login_required
+@require_POST
+def proposal_transition(request: AuthenticatedRequest, proposal_id: uuid.UUID) -> HttpResponse:
+    proposal, _draft, abilities = access_proposal(request.user, proposal_id)
+    if not abilities["transitions"]:
+        raise PermissionDenied(_("You cannot change the status of this proposal."))
+    to_status = request.POST.get("to", "")
+    try:
+        proposal = do_transition(request.user, proposal, to_status,
+                                 note=request.POST.get("note", ""))
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(request, _("The proposal is now « %(status)s ».")
+                         % {"status": ProposalStatus(proposal.status).label})
+    return redirect(_back(proposal))
+
+
+@login_required
+@require_POST
+def proposal_freeze(request: AuthenticatedRequest, proposal_id: uuid.UUID) -> HttpResponse:
+    proposal, _draft, abilities = access_proposal(request.user, proposal_id)
+    if not abilities["facilitate"]:
+        raise PermissionDenied(_("Only the subgroup's facilitators can freeze or reopen the "
+                                 "draft."))
+    frozen = request.POST.get("freeze") == "1"
+    do_freeze(request.user, proposal, frozen)
+    messages.success(request, _("The draft is frozen: nobody can write in it until it is "
+                                "reopened.") if frozen else _("The draft is open again."))
+    return redirect(_back(proposal))
+
+
+# --- Versions ---------------------------------------------------------------------------------
+
+
+def _version(draft: Any, number: int) -> DraftVersion:
+    version = (
+        DraftVersion.objects.filter(draft=draft, number=number)
+        .select_related("created_by").prefetch_related("authors").first()
+    )
+    if version is None:
+        raise Http404
+    return version
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def proposal_versions(request: AuthenticatedRequest, proposal_id: uuid.UUID) -> HttpResponse:
+    """The history of the draft; a POST names the current state."""
+    proposal, draft, abilities = access_proposal(request.user, proposal_id)
+    may_name = abilities["write"] or abilities["facilitate"]
+    if request.method == "POST":
+        if not may_name:
+            raise PermissionDenied(_("Only the people who write this proposal can name a "
+                                     "version."))
+        try:
+            version = do_named_version(request.user, proposal, request.POST.get("name", ""))
+        except ValidationError as exc:
+            messages.error(request, _error_text(exc))
+        else:
+            assert version is not None  # noqa: S101 - named versions are always recorded
+            messages.success(request, _("Version %(number)d « %(name)s » is saved.")
+                             % {"number": version.number, "name": version.name})
+        return redirect("proposal_versions", proposal.pk)
+    versions = list(
+        draft.versions.select_related("created_by").prefetch_related("authors")
+        .order_by("-number")
+    )
+    return render(request, "deliberation/proposals/versions.html", {
+        "proposal": proposal, "draft": draft, "abilities": abilities, "versions": versions,
+        "may_name": may_name,
+        "may_restore": abilities["facilitate"] or abilities["edit"],
+    })
+
+
+@login_required
+@require_GET
+def proposal_version(request: AuthenticatedRequest, proposal_id: uuid.UUID,
+                     number: int) -> HttpResponse:
+    proposal, draft, abilities = access_proposal(request.user, proposal_id)
+    version = _version(draft, number)
+    return render(request, "deliberation/proposals/version.html", {
+        "proposal": proposal, "draft": draft, "abilities": abilities, "version": version,
+        "content": doc_html(drafts.new_doc(bytes(version.state))),
+        "may_restore": abilities["facilitate"] or abilities["edit"],
+        "previous": number - 1 if number > 1 else None,
+    })
+
+
+@login_required
+@require_POST
+def proposal_version_restore(request: AuthenticatedRequest, proposal_id: uuid.UUID,
+                             number: int) -> HttpResponse:
+    proposal, draft, abilities = access_proposal(request.user, proposal_id)
+    _version(draft, number)
+    if not (abilities["facilitate"] or abilities["edit"]):
+        raise PermissionDenied(_("You cannot restore a version of this proposal."))
+    if request.POST.get("confirm") != "1":
+        messages.error(request, _("Tick the box to confirm the restoration."))
+        return redirect("proposal_version", proposal.pk, number)
+    try:
+        version = do_restore_version(request.user, proposal, number)
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+        return redirect("proposal_version", proposal.pk, number)
+    messages.success(request, _("Version %(number)d is restored (as version %(new)d: the "
+                                "history is kept).") % {"number": number, "new": version.number})
+    return redirect(_back(proposal))
+
+
+@login_required
+@require_GET
+def proposal_versions_diff(request: AuthenticatedRequest, proposal_id: uuid.UUID) -> HttpResponse:
+    proposal, draft, abilities = access_proposal(request.user, proposal_id)
+    try:
+        old_number, new_number = int(request.GET.get("de", "")), int(request.GET.get("a", ""))
+    except ValueError:
+        messages.error(request, _("Choose the two versions to compare."))
+        return redirect("proposal_versions", proposal.pk)
+    old, new = _version(draft, old_number), _version(draft, new_number)
+    rows = line_diff(old.text, new.text)
+    return render(request, "deliberation/proposals/diff.html", {
+        "proposal": proposal, "draft": draft, "abilities": abilities, "old": old, "new": new,
+        "rows": rows,
+        "changed": any(row["op"] != "equal" for row in rows),
+        "versions": draft.versions.order_by("-number").only("number", "name", "kind"),
+    })
+
+
+# --- Comments (JSON, for the editor) ----------------------------------------------------------
+
+
+def _json_error(message: str, status: int) -> JsonResponse:
+    return JsonResponse({"error": message}, status=status)
+
+
+def _not_found() -> JsonResponse:
+    return _json_error(_("This proposal does not exist or you cannot see it."), 404)
+
+
+def serialize_comment(comment: DraftComment, user: Any, *, replies: bool = True) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "id": comment.pk,
+        "author": comment.author.public_name if comment.author else "",
+        "author_is_me": comment.author_id == user.pk,
+        "body": comment.body,
+        "quote": comment.quote,
+        "resolved": comment.resolved,
+        "resolved_by": comment.resolved_by.public_name if comment.resolved_by else None,
+        "created_at": comment.created_at.isoformat(),
+    }
+    if replies:
+        item["anchor"] = comment.anchor
+        item["replies"] = [
+            serialize_comment(reply, user, replies=False) for reply in comment.replies.all()
+        ]
+    return item
+
+
+def _read_json(request: AuthenticatedRequest) -> dict[str, Any]:
+    try:
+        data = json.loads(request.body or b"{}")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValidationError(_("The request could not be read. Reload the page.")) from exc
+    if not isinstance(data, dict):
+        raise ValidationError(_("The request could not be read. Reload the page."))
+    return data
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def proposal_comments(request: AuthenticatedRequest, proposal_id: uuid.UUID) -> JsonResponse:
+    try:
+        proposal, draft, abilities = access_proposal(request.user, proposal_id)
+    except Http404:
+        return _not_found()
+    if request.method == "POST":
+        if not abilities["comment"]:
+            return _json_error(_("You cannot comment on this proposal."), 403)
+        try:
+            data = _read_json(request)
+            comment = do_comment(
+                request.user, proposal, data.get("body", ""), anchor=data.get("anchor"),
+                quote=data.get("quote", ""), parent=data.get("parent"),
+            )
+        except PermissionDenied as exc:
+            return _json_error(_error_text(exc), 403)
+        except ValidationError as exc:
+            return _json_error(_error_text(exc), 400)
+        return JsonResponse(serialize_comment(comment, request.user, replies=comment.parent_id
+                                              is None), status=201)
+    threads = (
+        DraftComment.objects.filter(draft=draft, parent__isnull=True)
+        .select_related("author", "resolved_by")
+        .prefetch_related("replies__author", "replies__resolved_by")
+        .order_by("created_at", "id")
+    )
+    return JsonResponse({"comments": [serialize_comment(c, request.user) for c in threads]})
+
+
+@login_required
+@require_POST
+def proposal_comment_resolve(request: AuthenticatedRequest, proposal_id: uuid.UUID,
+                             comment_id: int) -> JsonResponse:
+    try:
+        _proposal, draft, abilities = access_proposal(request.user, proposal_id)
+    except Http404:
+        return _not_found()
+    comment = DraftComment.objects.filter(pk=comment_id, draft=draft).first()
+    if comment is None:
+        return _json_error(_("This comment no longer exists."), 404)
+    if not abilities["comment"]:
+        return _json_error(_("You cannot comment on this proposal."), 403)
+    try:
+        data = _read_json(request)
+        resolved = data.get("resolved")
+        if not isinstance(resolved, bool):
+            raise ValidationError(_("The request could not be read. Reload the page."))
+        comment = do_resolve(request.user, comment, resolved)
+    except PermissionDenied as exc:
+        return _json_error(_error_text(exc), 403)
+    except ValidationError as exc:
+        return _json_error(_error_text(exc), 400)
+    comment = (DraftComment.objects.select_related("author", "resolved_by")
+               .prefetch_related("replies__author").get(pk=comment.pk))
+    return JsonResponse(serialize_comment(comment, request.user))

@@ -1,0 +1,489 @@
+"""The co-writing sync server: one `DraftRoom` per open draft per daphne process.
+
+Design (measured in bench/drafts_writers.py, see docs/performance.md and docs/protocol.md):
+- A room holds the draft's Yjs document (pycrdt) and the sockets of this process that
+  have it open. An update from a writer is applied to the room's document (which both
+  validates it and tells what it really adds), appended to the database in a batch by a
+  writer task on a thread of its own, and only then relayed: directly to the other
+  sockets of this process, and to the other processes with ONE channel-layer message per
+  batch (the group `draft.<id>` holds one channel per process, not one per socket).
+- The channel layer may drop messages (capacity, expiry, restart): every few seconds a
+  room reads the ids stored since its last look and applies what it has not seen, so
+  sockets converge even when a relay was lost. A client that reconnects resyncs with the
+  standard sync step 1 / step 2 exchange against the stored state.
+- Updates are merged into the snapshot every `COMPACT_EVERY` updates, on a thread of its
+  own, deleting only the rows merged (deliberation/drafts.py).
+- After `VERSION_PAUSE` seconds without edits the room records an automatic version.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import weakref
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from channels.layers import InMemoryChannelLayer, get_channel_layer
+from django.conf import settings
+from django.db import close_old_connections, connections
+
+from realtime import yprotocol as yp
+from realtime.drafts import draft_group
+
+if TYPE_CHECKING:
+    import pycrdt
+
+    from realtime.draft_consumer import DraftConsumer
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+CATCHUP_SECONDS: float = getattr(settings, "DRAFT_CATCHUP_SECONDS", 2.0)
+VERSION_PAUSE: float = getattr(settings, "DRAFT_VERSION_PAUSE", 60.0)
+ROOM_GRACE: float = getattr(settings, "DRAFT_ROOM_GRACE", 10.0)
+FROZEN_CHECK_TICKS = 5  # every 5 looks, re-read whether the draft is frozen
+
+# One thread appends updates (in order, never behind a slow HTTP view on Channels' own
+# database thread); another compacts and records versions, which may take longer.
+_writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="drafts-db")
+_slow = ThreadPoolExecutor(max_workers=1, thread_name_prefix="drafts-compact")
+
+
+def _in_thread(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    close_old_connections()
+    try:
+        return function(*args, **kwargs)
+    except Exception:
+        # A broken connection must not poison the next job of this thread.
+        for conn in connections.all(initialized_only=True):
+            if conn.in_atomic_block is False:
+                conn.close_if_unusable_or_obsolete()
+        raise
+
+
+async def on_writer(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_writer, lambda: _in_thread(function, *args, **kwargs))
+
+
+async def on_slow(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_slow, lambda: _in_thread(function, *args, **kwargs))
+
+
+def close_thread_connections() -> None:
+    """Close the database connections of the two threads (tests, shutdown)."""
+    for executor in (_writer, _slow):
+        executor.submit(connections.close_all).result(timeout=10)
+
+
+class DraftHub:
+    """Every open draft of this process, and the one layer channel that feeds them."""
+
+    _hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, DraftHub] = (
+        weakref.WeakKeyDictionary()
+    )
+
+    def __init__(self, layer: Any) -> None:
+        self.layer = layer
+        self.rooms: dict[str, DraftRoom] = {}
+        self.channel = ""
+        self.listener: asyncio.Task[None] | None = None
+        # With the in-memory layer there is no other process: skip the relay to them.
+        self.alone = isinstance(layer, InMemoryChannelLayer)
+
+    @classmethod
+    def current(cls) -> DraftHub:
+        loop = asyncio.get_running_loop()
+        hub = cls._hubs.get(loop)
+        if hub is None:
+            hub = cls._hubs[loop] = DraftHub(get_channel_layer())
+        return hub
+
+    async def _ensure_channel(self) -> None:
+        if not self.channel:
+            # The default prefix: channels-redis reads every process-local channel through
+            # one receive loop on "specific.<process>!"; another prefix would never be read.
+            self.channel = await self.layer.new_channel()
+            self.listener = asyncio.create_task(self._listen())
+
+    async def room(self, draft_id: str) -> DraftRoom:
+        await self._ensure_channel()
+        room = self.rooms.get(draft_id)
+        if room is None:
+            room = self.rooms[draft_id] = DraftRoom(self, draft_id)
+        await room.ready()
+        return room
+
+    async def close(self) -> None:
+        """Stop every room's housekeeping and the listener (tests; process shutdown)."""
+        for room in list(self.rooms.values()):
+            room.closed = True
+            room._stop()
+        self.rooms.clear()
+        if self.listener is not None:
+            self.listener.cancel()
+            self.listener = None
+        self.channel = ""
+        DraftHub._hubs.pop(asyncio.get_running_loop(), None)
+
+    def forget(self, room: DraftRoom) -> None:
+        if self.rooms.get(room.draft_id) is room:
+            del self.rooms[room.draft_id]
+
+    async def publish(self, room: DraftRoom, message: dict[str, Any]) -> None:
+        if self.alone:
+            return
+        message = {**message, "draft": room.draft_id, "origin": self.channel}
+        try:
+            await self.layer.group_send(draft_group(room.draft_id), message)
+        except Exception:
+            # Other processes catch up from the database (DraftRoom.catch_up).
+            logger.warning("draft relay to other processes failed", exc_info=True)
+
+    async def _listen(self) -> None:
+        while True:
+            try:
+                message = await self.layer.receive(self.channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.warning("draft hub: layer receive failed; retrying", exc_info=True)
+                await asyncio.sleep(1)
+                continue
+            room = self.rooms.get(str(message.get("draft", "")))
+            if room is None or message.get("origin") == self.channel:
+                continue
+            try:
+                await room.on_layer_message(message)
+            except Exception:
+                logger.exception("draft hub: could not handle %s", message.get("type"))
+
+
+class DraftRoom:
+    """One draft open in this process: its document, its sockets, its pending writes."""
+
+    def __init__(self, hub: DraftHub, draft_id: str) -> None:
+        self.hub = hub
+        self.draft_id = draft_id
+        self.sockets: set[DraftConsumer] = set()
+        self.doc: pycrdt.Doc | None = None
+        self.frozen = False
+        self.stored_bytes = 0
+        self.since_compaction = 0
+        self.compacting = False
+        self._loading: asyncio.Task[None] | None = None
+        self._captured: list[bytes] = []
+        self._subscription: Any = None
+        self.queue: list[tuple[DraftConsumer | None, bytes, Any]] = []
+        self.flushing: asyncio.Task[None] | None = None
+        self.closed = False
+        # Ids stored or relayed that this room's document already holds, and the
+        # watermarks of the catch-up: each look reads ids above the one before last, so
+        # a row committed late (PostgreSQL hands out ids before commit) is still seen.
+        self.seen: set[int] = set()
+        self.watermarks = [0, 0]
+        self.known_authors: set[Any] = set()
+        # Awareness: client id -> (clock, JSON state, owning socket of this process).
+        self.awareness: dict[int, tuple[int, str, DraftConsumer | None]] = {}
+        self.last_local_edit = 0.0
+        self.versioned_edit = 0.0
+        self.ticker: asyncio.Task[None] | None = None
+        self.empty_since: float | None = None
+
+    # --- Loading --------------------------------------------------------------------
+
+    async def ready(self) -> None:
+        if self.doc is not None:
+            return
+        if self._loading is None:
+            self._loading = asyncio.create_task(self._load())
+        await asyncio.shield(self._loading)
+
+    async def _load(self) -> None:
+        from deliberation import drafts
+
+        # Joined even alone: the server's own messages (restore, freeze) come this way.
+        await self.hub.layer.group_add(draft_group(self.draft_id), self.hub.channel)
+        try:
+            loaded = await on_writer(drafts.load, self.draft_id)
+        except Exception:
+            self._loading = None
+            self.hub.forget(self)
+            raise
+        self.doc = loaded.doc
+        self._subscription = self.doc.observe(self._on_transaction)
+        self.frozen = loaded.frozen
+        self.stored_bytes = loaded.stored_bytes
+        self.watermarks = [loaded.last_update_id, loaded.last_update_id]
+        self.since_compaction = 0
+        self.ticker = asyncio.create_task(self._tick())
+
+    def _on_transaction(self, event: Any) -> None:
+        self._captured.append(event.update)
+
+    def apply(self, update: bytes) -> bytes:
+        """Apply an update to the document; return what it added (b"" if nothing).
+
+        Raises ValueError for an update that does not decode."""
+        doc = self._doc()
+        self._captured.clear()
+        doc.apply_update(update)
+        if not self._captured:
+            return b""
+        if len(self._captured) == 1:
+            return self._captured[0]
+        import pycrdt
+
+        return pycrdt.merge_updates(*self._captured)
+
+    # --- Sockets ----------------------------------------------------------------------
+
+    def add(self, socket: DraftConsumer) -> None:
+        self.sockets.add(socket)
+        self.empty_since = None
+
+    async def remove(self, socket: DraftConsumer) -> None:
+        self.sockets.discard(socket)
+        gone = [cid for cid, (_, _, owner) in self.awareness.items() if owner is socket]
+        if gone:
+            entries = []
+            for client_id in gone:
+                clock = self.awareness.pop(client_id)[0]
+                entries.append(yp.AwarenessEntry(client_id, clock + 1, "null"))
+            payload = yp.encode_awareness(entries)
+            await self.send_all(yp.awareness_message(payload))
+            await self.hub.publish(self, {"type": "draft.awareness", "payload": payload})
+        if not self.sockets:
+            self.empty_since = time.monotonic()
+
+    async def send_all(self, message: bytes, *, but: DraftConsumer | None = None) -> None:
+        for socket in list(self.sockets):
+            if socket is not but:
+                await socket.send_bytes(message)
+
+    def _doc(self) -> pycrdt.Doc:
+        if self.doc is None:
+            raise RuntimeError("draft room used before it was loaded")
+        return self.doc
+
+    def state_vector(self) -> bytes:
+        return self._doc().get_state()
+
+    def update_for(self, state_vector: bytes) -> bytes:
+        return self._doc().get_update(state_vector)
+
+    # --- Writes -----------------------------------------------------------------------
+
+    def enqueue(self, sender: DraftConsumer | None, effective: bytes, author: Any) -> None:
+        self.queue.append((sender, effective, author))
+        self.stored_bytes += len(effective)
+        self.last_local_edit = time.monotonic()
+        if self.flushing is None or self.flushing.done():
+            self.flushing = asyncio.create_task(self._flush())
+
+    async def _flush(self) -> None:
+        from deliberation import drafts
+
+        while self.queue:
+            batch, self.queue = self.queue, []
+            try:
+                ids = await on_writer(
+                    drafts.append,
+                    self.draft_id,
+                    [(update, author) for _, update, author in batch],
+                    known_authors=self.known_authors,
+                )
+            except Exception:
+                logger.exception("draft %s: could not store %d updates", self.draft_id, len(batch))
+                await self.fail()
+                return
+            self.seen.update(ids)
+            self.since_compaction += len(batch)
+            for sender, update, _ in batch:
+                await self.send_all(yp.sync_update(update), but=sender)
+            await self.hub.publish(
+                self,
+                {"type": "draft.update", "ids": ids, "updates": [update for _, update, _ in batch]},
+            )
+        if self.since_compaction >= drafts.COMPACT_EVERY and not self.compacting:
+            asyncio.create_task(self.compact())
+
+    async def fail(self) -> None:
+        """Storage failed: what the document holds may not be stored. Close every socket
+        (clients resync against the database when they reconnect) and drop the room."""
+        self.closed = True
+        self.hub.forget(self)
+        for socket in list(self.sockets):
+            await socket.close(code=1011)
+        self._stop()
+
+    async def compact(self) -> None:
+        from deliberation import drafts
+
+        self.compacting = True
+        try:
+            started = self.since_compaction
+            merged, size = await on_slow(drafts.compact, self.draft_id)
+            self.since_compaction = max(0, self.since_compaction - started)
+            self.stored_bytes = size + sum(len(u) for _, u, _ in self.queue)
+            logger.info("draft %s: compacted %d updates into %d bytes", self.draft_id, merged, size)
+        except Exception:
+            logger.exception("draft %s: compaction failed (nothing was deleted)", self.draft_id)
+        finally:
+            self.compacting = False
+
+    # --- Other processes --------------------------------------------------------------
+
+    async def on_layer_message(self, message: dict[str, Any]) -> None:
+        kind = message.get("type")
+        if kind == "draft.update" and self.doc is not None:
+            for update_id, update in zip(
+                message.get("ids") or [None] * len(message["updates"]),
+                message["updates"],
+                strict=False,
+            ):
+                if update_id is not None:
+                    self.seen.add(update_id)
+                try:
+                    effective = self.apply(update)
+                except Exception:
+                    logger.warning("draft %s: relayed update does not apply", self.draft_id)
+                    continue
+                if effective:
+                    self.stored_bytes += len(effective)
+                    await self.send_all(yp.sync_update(effective))
+        elif kind == "draft.awareness":
+            payload = message["payload"]
+            for entry in yp.parse_awareness(payload):
+                if entry.state == "null":
+                    self.awareness.pop(entry.client_id, None)
+                else:
+                    self.awareness[entry.client_id] = (entry.clock, entry.state, None)
+            await self.send_all(yp.awareness_message(payload))
+        elif kind == "draft.control":
+            await self.refresh_abilities()
+        elif kind == "draft.comments":
+            for socket in list(self.sockets):
+                await socket.send_control({"type": "comments.changed"})
+
+    async def _read_frozen(self) -> bool:
+        from deliberation.models import Draft
+
+        frozen = await on_writer(
+            lambda: Draft.objects.filter(pk=self.draft_id).values_list("frozen", flat=True).first()
+        )
+        return bool(frozen)
+
+    async def refresh_abilities(self) -> None:
+        self.frozen = await self._read_frozen()
+        for socket in list(self.sockets):
+            await socket.refresh_abilities()
+
+    async def check_frozen(self) -> None:
+        if await self._read_frozen() != self.frozen:
+            await self.refresh_abilities()
+
+    async def catch_up(self) -> None:
+        """Apply what other processes stored and this one did not get through the layer."""
+        from deliberation.models import DraftUpdate
+
+        floor = self.watermarks[0]
+
+        def unseen() -> tuple[int, list[tuple[int, bytes]]]:
+            ids = list(
+                DraftUpdate.objects.filter(draft_id=self.draft_id, id__gt=floor).values_list(
+                    "id", flat=True
+                )
+            )
+            top = max(ids, default=floor)
+            missing = [i for i in ids if i not in self.seen]
+            rows = (
+                DraftUpdate.objects.filter(pk__in=missing).order_by("id").values_list("id", "data")
+                if missing
+                else []
+            )
+            return top, [(i, bytes(d)) for i, d in rows]
+
+        top, rows = await on_writer(unseen)
+        for update_id, data in rows:
+            self.seen.add(update_id)
+            try:
+                effective = self.apply(data)
+            except Exception:
+                logger.warning(
+                    "draft %s: stored update %s does not apply", self.draft_id, update_id
+                )
+                continue
+            if effective:
+                self.stored_bytes += len(effective)
+                await self.send_all(yp.sync_update(effective))
+        self.watermarks = [self.watermarks[1], max(top, self.watermarks[1])]
+        self.seen = {i for i in self.seen if i > self.watermarks[0]}
+
+    # --- Housekeeping -------------------------------------------------------------------
+
+    async def _tick(self) -> None:
+        from deliberation import drafts
+        from deliberation.models import VersionKind
+
+        ticks = 0
+        while not self.closed:
+            await asyncio.sleep(CATCHUP_SECONDS)
+            try:
+                if not self.hub.alone:
+                    await self.catch_up()
+                # Re-join at every look: a Redis restart, a flush or an expiry may have
+                # lost the group, and with it relays, awareness and control messages.
+                await self.hub.layer.group_add(draft_group(self.draft_id), self.hub.channel)
+                ticks += 1
+                if ticks % FROZEN_CHECK_TICKS == 0:
+                    # A freeze announced while the group was lost still arrives, late.
+                    await self.check_frozen()
+                self.known_authors.clear()
+                now = time.monotonic()
+                edited = self.last_local_edit
+                if edited > self.versioned_edit and now - edited >= VERSION_PAUSE:
+                    self.versioned_edit = edited
+                    await on_slow(
+                        drafts.create_version, self.draft_id, VersionKind.AUTO, only_if_changed=True
+                    )
+                if self.empty_since is not None and now - self.empty_since >= ROOM_GRACE:
+                    await self._retire()
+                    return
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("draft %s: housekeeping failed", self.draft_id)
+
+    async def _retire(self) -> None:
+        """Nobody left for a while: record the pause as a version, compact, let go."""
+        from deliberation import drafts
+        from deliberation.models import VersionKind
+
+        if self.flushing is not None:
+            await self.flushing
+        if self.sockets:
+            return
+        self.closed = True
+        self.hub.forget(self)
+        # Leave the group before the slow work below: a room opened meanwhile for the
+        # same draft joins after this (and every room re-joins at each look anyway).
+        await self.hub.layer.group_discard(draft_group(self.draft_id), self.hub.channel)
+        if self.last_local_edit > self.versioned_edit:
+            await on_slow(
+                drafts.create_version, self.draft_id, VersionKind.AUTO, only_if_changed=True
+            )
+        if self.since_compaction:
+            await self.compact()
+        self._stop(cancel_ticker=False)
+
+    def _stop(self, *, cancel_ticker: bool = True) -> None:
+        if self.ticker is not None and cancel_ticker:
+            self.ticker.cancel()
+        if self._subscription is not None and self.doc is not None:
+            self.doc.unobserve(self._subscription)
+            self._subscription = None

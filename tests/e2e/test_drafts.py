@@ -1,0 +1,173 @@
+"""Two members co-write a draft in two browsers; a reader cannot type; the Word export has it."""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+import zipfile
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.e2e.test_member_home import _login
+
+pytestmark = pytest.mark.e2e
+# Both in « Habitat et maintien à domicile » in seed_demo; facilitateur1 leads it.
+ALICE, BOB = "membre001@example.org", "membre014@example.org"
+READER = "remplacant001@example.org"
+FACILITATOR = "facilitateur1@example.org"
+PROPOSAL = "Proposition du sous-groupe Habitat et maintien à domicile"
+
+
+def _context(browser: Any, **kwargs: Any) -> Any:
+    context = browser.new_context(locale="fr-FR", accept_downloads=True, **kwargs)
+    context.set_default_timeout(15_000)
+    return context
+
+
+@pytest.fixture
+def pages(browser: Any) -> Iterator[list[Any]]:
+    contexts = [
+        _context(browser, viewport={"width": 1280, "height": 900}),
+        _context(browser, viewport={"width": 1280, "height": 900}),
+        _context(browser, viewport={"width": 320, "height": 640}, is_mobile=True, has_touch=True),
+    ]
+    yield [context.new_page() for context in contexts]
+    for context in contexts:
+        context.close()
+
+
+def _wait_until(page: Any, expression: str, arg: Any = None, timeout: float = 15) -> None:
+    """Poll with evaluate: wait_for_function evaluates strings, which our CSP forbids."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression, arg):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout} s: {expression}")
+        page.wait_for_timeout(100)
+
+
+def _open_draft(page: Any, live_url: str, email: str) -> None:
+    _login(page, live_url, email)
+    page.goto(live_url + "/propositions/")
+    page.get_by_role("link", name=PROPOSAL).first.click()
+    page.get_by_role("heading", name=PROPOSAL).wait_for()
+    assert page.locator("#draft-editor").get_attribute("data-draft-id")
+    _wait_until(page, "() => document.documentElement.dataset.draftSynced === 'true'")
+
+
+def _text(page: Any) -> str:
+    return str(page.evaluate("() => window.agoraDraft.editor.getText()"))
+
+
+def _end_of_document(page: Any) -> None:
+    editor = page.locator("#draft-editor .ProseMirror")
+    editor.click()
+    page.keyboard.press("Control+End")
+
+
+def test_two_members_write_at_once_a_reader_cannot_and_the_report_has_it(
+    pages: list[Any], live_url: str
+) -> None:
+    alice, bob, reader = pages
+    _open_draft(alice, live_url, ALICE)
+    _open_draft(bob, live_url, BOB)
+    assert "Constat" in _text(alice)
+
+    # Both at the end of the document, typing in turns, keystroke by keystroke.
+    _end_of_document(alice)
+    alice.keyboard.press("Enter")
+    _end_of_document(bob)
+    bob.keyboard.press("Enter")
+    for a_char, b_char in zip("Alice écrit ici", "Bob tape là-bas", strict=True):
+        alice.keyboard.type(a_char)
+        bob.keyboard.type(b_char)
+    _wait_until(alice, "(t) => window.agoraDraft.editor.getText().includes(t)", "Bob tape là-bas")
+    _wait_until(bob, "(t) => window.agoraDraft.editor.getText().includes(t)", "Alice écrit ici")
+    deadline = time.monotonic() + 10
+    while _text(alice) != _text(bob):
+        assert time.monotonic() < deadline, (_text(alice), _text(bob))
+        alice.wait_for_timeout(100)
+    # Each sees the other's caret, labelled with the other's name (imposed by the server).
+    alice_name = str(alice.locator("#draft-editor").get_attribute("data-user-name"))
+    bob_name = str(bob.locator("#draft-editor").get_attribute("data-user-name"))
+    alice.locator(".collaboration-carets__label", has_text=bob_name).first.wait_for()
+    bob.locator(".collaboration-carets__label", has_text=alice_name).first.wait_for()
+    # Presence: both names in the list of people connected.
+    presence = alice.locator("#draft-presence")
+    _wait_until(
+        alice, "(n) => document.querySelector('#draft-presence').textContent.includes(n)", bob_name
+    )
+    assert alice_name in presence.inner_text()
+
+    # A substitute reads, live, but cannot type.
+    _open_draft(reader, live_url, READER)
+    assert "Alice écrit ici" in _text(reader)
+    editable = reader.locator("#draft-editor .ProseMirror").get_attribute("contenteditable")
+    assert editable == "false"
+    before = _text(reader)
+    reader.locator("#draft-editor .ProseMirror").click()
+    reader.keyboard.type("intrus")
+    reader.wait_for_timeout(500)
+    assert _text(reader) == before
+    assert "intrus" not in _text(alice)
+    alice.keyboard.type(" et encore")
+    _wait_until(reader, "(t) => window.agoraDraft.editor.getText().includes(t)", "et encore")
+    assert reader.get_by_role("status").filter(has_text="Lecture seule").count() >= 1
+
+    # The proposal's own Word export carries the text under real heading styles.
+    with alice.expect_download() as download_info:
+        alice.get_by_role("link", name=re.compile(r"Word")).first.click()
+    document = _docx(download_info.value.path())
+    assert "Alice écrit ici" in document["text"]
+    assert "Bob tape là-bas" in document["text"]
+    assert any(style.startswith("Heading") for style in document["styles"])
+
+
+def test_adopted_proposal_reaches_the_report_with_a_table_of_contents(
+    pages: list[Any], live_url: str
+) -> None:
+    alice, facilitator, _ = pages
+    _open_draft(alice, live_url, ALICE)
+    _end_of_document(alice)
+    alice.keyboard.press("Enter")
+    alice.keyboard.type("Texte adopté par la plénière")
+    # The writer sends it to review; the facilitator submits it, then records adoption.
+    _wait_until(alice, "(t) => document.documentElement.dataset.draftSynced === 'true'")
+    alice.get_by_role("button", name=re.compile("relecture", re.I)).click()
+    alice.wait_for_load_state()
+    _open_draft(facilitator, live_url, FACILITATOR)
+    assert "Texte adopté par la plénière" in _text(facilitator)
+    facilitator.get_by_role("button", name=re.compile("plénière", re.I)).first.click()
+    facilitator.wait_for_load_state()
+    facilitator.get_by_role("button", name=re.compile("adopt", re.I)).first.click()
+    facilitator.wait_for_load_state()
+    # The submitted draft is frozen: the writer's editor turned read-only, live.
+    _wait_until(
+        alice,
+        "() => document.querySelector('#draft-editor .ProseMirror')"
+        ".getAttribute('contenteditable') === 'false'",
+    )
+    facilitator.goto(live_url + "/propositions/")
+    with facilitator.expect_download() as download_info:
+        facilitator.get_by_role("link", name=re.compile("rapport", re.I)).first.click()
+    report = _docx(download_info.value.path())
+    assert "Texte adopté par la plénière" in report["text"]
+    assert PROPOSAL in report["text"]
+    assert "Heading 1" in report["styles"]
+    assert 'TOC \\o "1-3"' in report["xml"]
+
+
+def _docx(path: Any) -> dict[str, Any]:
+    from docx import Document
+
+    data = open(path, "rb").read()  # noqa: SIM115
+    document = Document(io.BytesIO(data))
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        xml = archive.read("word/document.xml").decode()
+    return {
+        "text": "\n".join(p.text for p in document.paragraphs),
+        "styles": {p.style.name for p in document.paragraphs if p.style is not None},
+        "xml": xml,
+    }
