@@ -37,6 +37,11 @@ def readers_group(room_id: object) -> str:
     return f"readers.{room_id}"
 
 
+def library_group(audience: str) -> str:
+    """Every socket whose person reads the library's documents of this audience."""
+    return f"library.{audience}"
+
+
 def _send(group: str, message: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is not None:

@@ -22,6 +22,7 @@ from django.utils.translation import gettext
 
 from realtime.bus import (
     CLOSE_LOGGED_OUT,
+    library_group,
     readers_group,
     room_group,
     session_group,
@@ -35,6 +36,7 @@ logger = logging.getLogger(__name__)
 # accept reaches it as a bare 1006, indistinguishable from a network failure.
 CLOSE_UNAUTHENTICATED = 4401  # log in again, do not retry as is
 CLOSE_TWO_FACTOR_REQUIRED = 4403  # DCCU/DPD without an authenticator app yet
+CLOSE_WELCOME_REQUIRED = 4451  # the privacy notice is unread or the charter not accepted
 CLOSE_TOO_MANY_FRAMES = 4429  # kept flooding after rate_limited errors: back off, then retry
 
 # A frame above this is refused with a `too_large` error (the socket stays open).
@@ -223,6 +225,27 @@ class SocketGuards:
 
         return missing_two_factor(user)
 
+    @database_sync_to_async
+    def _behind_welcome_gate(self, user: Any) -> bool:
+        # Same rule as gdpr.middleware: nothing before the notice is read and the
+        # charter accepted (pages never open a socket before; a hand-made client must not).
+        from gdpr.consent import gate_for
+
+        return not gate_for(user).is_open
+
+    async def _guard(self, user: Any) -> bool:
+        """Refuse the socket (and say why) unless `user` may have live data; True if refused."""
+        if user is None or not user.is_authenticated or not user.is_active:
+            await self._refuse(CLOSE_UNAUTHENTICATED)
+            return True
+        if await self._missing_two_factor(user):
+            await self._refuse(CLOSE_TWO_FACTOR_REQUIRED)
+            return True
+        if await self._behind_welcome_gate(user):
+            await self._refuse(CLOSE_WELCOME_REQUIRED)
+            return True
+        return False
+
 
 class AgoraConsumer(SocketGuards, AsyncJsonWebsocketConsumer):
     groups_joined: list[str]
@@ -241,11 +264,7 @@ class AgoraConsumer(SocketGuards, AsyncJsonWebsocketConsumer):
         self.connected_marked = 0.0
         user = self.scope.get("user")
         session = self.scope.get("session")
-        if user is None or not user.is_authenticated or not user.is_active:
-            await self._refuse(CLOSE_UNAUTHENTICATED)
-            return
-        if await self._missing_two_factor(user):
-            await self._refuse(CLOSE_TWO_FACTOR_REQUIRED)
+        if await self._guard(user):
             return
         self.user = user
         # The session group lets logout close this tab's sockets; the user group lets
@@ -254,6 +273,8 @@ class AgoraConsumer(SocketGuards, AsyncJsonWebsocketConsumer):
         groups = [user_group(user.pk)]
         if session is not None and session.session_key:
             groups.append(session_group(session.session_key))
+        # New documents of the library, per audience the person reads (documents.access).
+        groups += [library_group(audience) for audience in await self._library_audiences(user)]
         for group in groups:
             await self.channel_layer.group_add(group, self.channel_name)
             self.groups_joined.append(group)
@@ -276,6 +297,21 @@ class AgoraConsumer(SocketGuards, AsyncJsonWebsocketConsumer):
     async def _leave_readers(self, room_id: str) -> None:
         if self.reader_of.pop(room_id, None) is not None:
             await self.channel_layer.group_discard(readers_group(room_id), self.channel_name)
+
+    @database_sync_to_async
+    def _library_audiences(self, user: Any) -> list[str]:
+        from accounts.roles import user_roles
+        from documents.access import audiences_for
+
+        return [str(audience) for audience in audiences_for(user_roles(user))]
+
+    @database_sync_to_async
+    def _may_read_document(self, document_id: Any) -> bool:
+        from documents.access import document_abilities
+        from documents.models import Document
+
+        document = Document.objects.filter(pk=document_id).first() if document_id else None
+        return document is not None and document_abilities(self.user, document)["read"]
 
     @database_sync_to_async
     def _user_payload(self, user: Any) -> dict[str, Any]:
@@ -567,6 +603,11 @@ class AgoraConsumer(SocketGuards, AsyncJsonWebsocketConsumer):
             if event.get("author") == self.brief["id"] or not isinstance(room_id, str):
                 return  # one's own message is not unread
             if await self._still_reader(room_id):
+                await self.send_json(event)
+            return
+        if kind and kind.startswith("library."):
+            # Checked at once for this person: never news of a document they may not read.
+            if await self._may_read_document(event.get("document")):
                 await self.send_json(event)
             return
         if kind == "notification":

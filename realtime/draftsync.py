@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 from django.db import close_old_connections, connections
+from django.utils import timezone
 
 from realtime import yprotocol as yp
 from realtime.drafts import draft_group
@@ -45,6 +46,7 @@ CATCHUP_SECONDS: float = getattr(settings, "DRAFT_CATCHUP_SECONDS", 2.0)
 VERSION_PAUSE: float = getattr(settings, "DRAFT_VERSION_PAUSE", 60.0)
 ROOM_GRACE: float = getattr(settings, "DRAFT_ROOM_GRACE", 10.0)
 FROZEN_CHECK_TICKS = 5  # every 5 looks, re-read whether the draft is frozen
+AUTHORS_FORGET_TICKS = 5  # and forget which writers are recorded as contributors
 
 # One thread appends updates (in order, never behind a slow HTTP view on Channels' own
 # database thread); another compacts and records versions, which may take longer.
@@ -180,6 +182,9 @@ class DraftRoom:
         self._subscription: Any = None
         self.queue: list[tuple[DraftConsumer | None, bytes, Any]] = []
         self.flushing: asyncio.Task[None] | None = None
+        self.outbox: list[tuple[list[int], list[bytes]]] = []
+        self.publishing: asyncio.Task[None] | None = None
+        self.marked_edit = 0.0  # last_local_edit when last_edit_at was last written
         self.closed = False
         # Ids stored or relayed that this room's document already holds, and the
         # watermarks of the catch-up: each look reads ids above the one before last, so
@@ -305,12 +310,24 @@ class DraftRoom:
             self.since_compaction += len(batch)
             for sender, update, _ in batch:
                 await self.send_all(yp.sync_update(update), but=sender)
-            await self.hub.publish(
-                self,
-                {"type": "draft.update", "ids": ids, "updates": [update for _, update, _ in batch]},
-            )
+            if not self.hub.alone:
+                # Other processes get it from a task of its own, in order: the next batch
+                # is stored meanwhile instead of waiting for Redis.
+                self.outbox.append((ids, [update for _, update, _ in batch]))
+                if self.publishing is None or self.publishing.done():
+                    self.publishing = asyncio.create_task(self._publish())
         if self.since_compaction >= drafts.COMPACT_EVERY and not self.compacting:
             asyncio.create_task(self.compact())
+
+    async def _publish(self) -> None:
+        while self.outbox:
+            ids: list[int] = []
+            updates: list[bytes] = []
+            for batch_ids, batch_updates in self.outbox:
+                ids += batch_ids
+                updates += batch_updates
+            self.outbox.clear()
+            await self.hub.publish(self, {"type": "draft.update", "ids": ids, "updates": updates})
 
     async def fail(self) -> None:
         """Storage failed: what the document holds may not be stored. Close every socket
@@ -365,6 +382,7 @@ class DraftRoom:
                     self.awareness[entry.client_id] = (entry.clock, entry.state, None)
             await self.send_all(yp.awareness_message(payload))
         elif kind == "draft.control":
+            self.known_authors.clear()  # a change of status records a version
             await self.refresh_abilities()
         elif kind == "draft.comments":
             for socket in list(self.sockets):
@@ -443,14 +461,20 @@ class DraftRoom:
                 if ticks % FROZEN_CHECK_TICKS == 0:
                     # A freeze announced while the group was lost still arrives, late.
                     await self.check_frozen()
-                self.known_authors.clear()
+                if ticks % AUTHORS_FORGET_TICKS == 0:
+                    # Another process or a page may have recorded a version meanwhile.
+                    self.known_authors.clear()
                 now = time.monotonic()
                 edited = self.last_local_edit
+                if edited > self.marked_edit:
+                    self.marked_edit = edited
+                    await on_writer(drafts.mark_edited, self.draft_id, timezone.now())
                 if edited > self.versioned_edit and now - edited >= VERSION_PAUSE:
                     self.versioned_edit = edited
                     await on_slow(
                         drafts.create_version, self.draft_id, VersionKind.AUTO, only_if_changed=True
                     )
+                    self.known_authors.clear()
                 if self.empty_since is not None and now - self.empty_since >= ROOM_GRACE:
                     await self._retire()
                     return
@@ -473,6 +497,8 @@ class DraftRoom:
         # Leave the group before the slow work below: a room opened meanwhile for the
         # same draft joins after this (and every room re-joins at each look anyway).
         await self.hub.layer.group_discard(draft_group(self.draft_id), self.hub.channel)
+        if self.last_local_edit > self.marked_edit:
+            await on_writer(drafts.mark_edited, self.draft_id, timezone.now())
         if self.last_local_edit > self.versioned_edit:
             await on_slow(
                 drafts.create_version, self.draft_id, VersionKind.AUTO, only_if_changed=True

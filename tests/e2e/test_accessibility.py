@@ -254,3 +254,39 @@ def test_login_page_tab_order(page: Any, live_url: str) -> None:
     assert positions == sorted(positions), f"tab order is not the reading order: {seen}"
     # After the skip link, only the site name's link comes before the code field.
     assert seen.index(f"{code_url}|input|email") == 1, seen
+
+
+def _own_draft_url(page: Any, live_url: str) -> str:
+    page.goto(live_url + "/")
+    link = page.get_by_role("main").locator('a[href^="/propositions/"][href$="/"]').filter(
+        has_text="Proposition du sous-groupe"
+    ).first
+    return live_url + str(link.get_attribute("href"))
+
+
+def test_proposal_pages_and_the_live_editor_have_no_serious_violation(
+    member_page: Any, live_url: str
+) -> None:
+    member_page.goto(live_url + "/propositions/")
+    assert_accessible(member_page, "/propositions/")
+    draft_url = _own_draft_url(member_page, live_url)
+    member_page.goto(draft_url)
+    deadline = time.monotonic() + 15
+    while member_page.evaluate("document.documentElement.dataset.draftSynced") != "true":
+        assert time.monotonic() < deadline, "the editor never synced"
+        member_page.wait_for_timeout(100)
+    assert_accessible(member_page, "draft editor")
+    member_page.goto(draft_url + "versions/")
+    assert_accessible(member_page, "versions")
+
+
+def test_the_editor_on_a_320px_phone_has_no_serious_violation(browser: Any, live_url: str) -> None:
+    page = _new_page(browser, 320, 640, is_mobile=True, has_touch=True)
+    _password_login(page, live_url, "membre052@example.org")
+    _accept_charter_if_asked(page, live_url)
+    page.goto(_own_draft_url(page, live_url))
+    page.locator("#draft-editor .ProseMirror").wait_for()
+    assert_accessible(page, "draft editor, 320 px")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 320, f"the page scrolls sideways ({width} px)"
+    page.context.close()

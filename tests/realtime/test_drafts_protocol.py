@@ -365,3 +365,19 @@ async def test_logout_closes_the_draft_socket(world: World) -> None:
     session_key = cookie.decode().split("=", 1)[1]
     await sync_to_async(close_session_sockets)(session_key)
     await closed_with(socket, CLOSE_LOGGED_OUT)
+
+
+@pytest.mark.parametrize("path", ["/ws/", "DRAFT"])
+async def test_sockets_wait_for_the_charter(world: World, path: str) -> None:
+    """A hand-made client gets no live data before the notice is read and the charter
+    accepted, exactly as pages redirect to /bienvenue/ (gdpr.middleware)."""
+    from realtime.consumers import CLOSE_WELCOME_REQUIRED
+
+    newcomer = await sync_to_async(
+        lambda: factories.make_titulaire(world.subgroup.mandate.assembly, accepted_policies=False)
+    )()
+    target = f"/ws/drafts/{world.draft.pk}" if path == "DRAFT" else path
+    cookie = await sync_to_async(cookie_of)(newcomer)
+    socket = WebsocketCommunicator(application, target, headers=[ORIGIN, (b"cookie", cookie)])
+    assert (await socket.connect())[0]
+    await closed_with(socket, CLOSE_WELCOME_REQUIRED)

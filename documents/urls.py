@@ -1,0 +1,3 @@
+"""The library's URLs (docs/permissions.md, « Bibliothèque »)."""
+
+urlpatterns: list = []
