@@ -220,11 +220,14 @@ def bench_access_copy(messages: int, files: int) -> dict[str, Any]:
     from gdpr.access_copy import build_access_copy, do_request_access_copy, stored_path
     from gdpr.models import AccessCopy
 
-    result: dict[str, Any] = {"bench": "access_copy", "messages": messages, "files": files,
-                              "db": connection.vendor}
+    result: dict[str, Any] = {
+        "bench": "access_copy",
+        "messages": messages,
+        "files": files,
+        "db": connection.vendor,
+    }
     model = _declare_bench_messages()
-    person = User.objects.create_user("lourd@example.org", first_name="Camille",
-                                      last_name="Lourde")
+    person = User.objects.create_user("lourd@example.org", first_name="Camille", last_name="Lourde")
     other = User.objects.create_user("autre@example.org")
     started = time.perf_counter()
     body = "Je propose que les lignes de bus rurales passent toutes les heures. " * 4
@@ -266,8 +269,13 @@ def child(kind: str, sizes: list[int]) -> None:
 
 
 def _run_child(kind: str, *sizes: int) -> dict[str, Any]:
-    command = [sys.executable, str(Path(__file__).resolve()), "--child", kind,
-               *[str(s) for s in sizes]]
+    command = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--child",
+        kind,
+        *[str(s) for s in sizes],
+    ]
     done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
     if done.returncode != 0:
         sys.stderr.write(done.stdout + done.stderr)
@@ -286,19 +294,32 @@ def _machine() -> str:
         pass
     import sqlite3
 
-    database = "PostgreSQL (DATABASE_URL)" if os.environ.get("DATABASE_URL") else (
-        f"SQLite {sqlite3.sqlite_version} (file, WAL)"
+    database = (
+        "PostgreSQL (DATABASE_URL)"
+        if os.environ.get("DATABASE_URL")
+        else (f"SQLite {sqlite3.sqlite_version} (file, WAL)")
     )
-    return (f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, "
-            f"{platform.system()} {platform.release()}, {database}")
+    return (
+        f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, "
+        f"{platform.system()} {platform.release()}, {database}"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000],
-                        help="backdated rows for the retention run (one child each)")
-    parser.add_argument("--copies", nargs="+", default=["1000:20", "10000:200"],
-                        help="messages:files of the heavy user (one child each)")
+    parser.add_argument(
+        "--rows",
+        type=int,
+        nargs="+",
+        default=[100_000, 1_000_000],
+        help="backdated rows for the retention run (one child each)",
+    )
+    parser.add_argument(
+        "--copies",
+        nargs="+",
+        default=["1000:20", "10000:200"],
+        help="messages:files of the heavy user (one child each)",
+    )
     parser.add_argument("--quick", action="store_true", help="small volumes, a smoke run")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -310,24 +331,33 @@ def main() -> None:
 
     print(f"Machine: {_machine()}\n")
     print("Retention run (audit entries past their 1-year retention, batches of 1,000):\n")
-    print("| rows | insert (s) | retention run (s) | second run (s) | Python heap peak (MiB) "
-          "| RSS peak during run (MiB) |")
+    print(
+        "| rows | insert (s) | retention run (s) | second run (s) | Python heap peak (MiB) "
+        "| RSS peak during run (MiB) |"
+    )
     print("|---:|---:|---:|---:|---:|---:|")
     for rows in args.rows:
         r = _run_child("retention", rows)
-        print(f"| {r['rows']:,} | {r['insert_seconds']} | {r['seconds']} | "
-              f"{r['second_run_seconds']} | {r['python_peak_mib']} | {r['rss_peak_mib']} |",
-              flush=True)
+        print(
+            f"| {r['rows']:,} | {r['insert_seconds']} | {r['seconds']} | "
+            f"{r['second_run_seconds']} | {r['python_peak_mib']} | {r['rss_peak_mib']} |",
+            flush=True,
+        )
 
     print("\nAccess copy of a heavy user (messages of ~300 characters, files of 50 KB):\n")
-    print("| messages | files | build (s) | ZIP (MiB) | Python heap peak (MiB) "
-          "| RSS peak during build (MiB) |")
+    print(
+        "| messages | files | build (s) | ZIP (MiB) | Python heap peak (MiB) "
+        "| RSS peak during build (MiB) |"
+    )
     print("|---:|---:|---:|---:|---:|---:|")
     for spec in args.copies:
         messages, files = (int(x) for x in spec.split(":"))
         r = _run_child("copy", messages, files)
-        print(f"| {r['messages']:,} | {r['files']} | {r['seconds']} | {r['zip_mib']} | "
-              f"{r['python_peak_mib']} | {r['rss_peak_mib']} |", flush=True)
+        print(
+            f"| {r['messages']:,} | {r['files']} | {r['seconds']} | {r['zip_mib']} | "
+            f"{r['python_peak_mib']} | {r['rss_peak_mib']} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

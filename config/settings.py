@@ -293,6 +293,34 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = not PRODUCTION
 
+# --- Library (documents/files.py, docs/deploy.md « Library files ») --------------------
+# Largest file accepted in the library; large videos are shared as links.
+LIBRARY_MAX_UPLOAD_BYTES = env_int("LIBRARY_MAX_UPLOAD_BYTES", 50 * 1024 * 1024)
+# Where the library's files live: "local" (under PRIVATE_ROOT/library/, never served by
+# the web server directly) or "s3" (an S3-compatible bucket through django-storages).
+# Only the library's storage reads these; Django's default storage is untouched.
+LIBRARY_STORAGE = env_str("LIBRARY_STORAGE", "local")
+if LIBRARY_STORAGE not in {"local", "s3"}:
+    raise ImproperlyConfigured("LIBRARY_STORAGE must be local or s3")
+LIBRARY_S3 = {
+    "bucket_name": env_str("AWS_STORAGE_BUCKET_NAME"),
+    "endpoint_url": env_str("AWS_S3_ENDPOINT_URL") or None,
+    "region_name": env_str("AWS_S3_REGION_NAME") or None,
+    "access_key": env_str("AWS_S3_ACCESS_KEY_ID") or env_str("AWS_ACCESS_KEY_ID") or None,
+    "secret_key": env_str("AWS_S3_SECRET_ACCESS_KEY") or env_str("AWS_SECRET_ACCESS_KEY") or None,
+}
+if LIBRARY_STORAGE == "s3" and not LIBRARY_S3["bucket_name"]:
+    raise ImproperlyConfigured("LIBRARY_STORAGE=s3 needs AWS_STORAGE_BUCKET_NAME.")
+# Hand the file body to nginx: the prefix of an `internal` location (e.g. /_library/);
+# empty: the application streams the file itself.
+LIBRARY_X_ACCEL_REDIRECT = env_str("LIBRARY_X_ACCEL_REDIRECT")
+# A ClamAV daemon ("host:port" or a unix socket path); empty: no antivirus scan.
+CLAMAV_ADDRESS = env_str("CLAMAV_ADDRESS")
+CLAMAV_TIMEOUT = env_int("CLAMAV_TIMEOUT", 30)  # seconds
+for _public_root in (STATIC_ROOT, MEDIA_ROOT):
+    if PRIVATE_ROOT.resolve().is_relative_to(_public_root.resolve()):
+        raise ImproperlyConfigured("PRIVATE_ROOT must not be inside STATIC_ROOT or MEDIA_ROOT.")
+
 # --- Email -------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")

@@ -29,6 +29,13 @@ def _my_proposals(user: User, subgroups: Any) -> list[Proposal]:
     )
 
 
+def _reading_paths(user: User) -> list[dict[str, Any]]:
+    """The person's progress in the library's reading paths (« 3 sur 5 lus »)."""
+    from documents.views import path_progress
+
+    return path_progress(user)
+
+
 @login_required
 def home(request: AuthenticatedRequest) -> HttpResponse:
     """What a person sees first: their place in the assembly, mandate and subgroups."""
@@ -62,5 +69,6 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
             "proposals": _my_proposals(user, subgroups),
             "reads_all_proposals": bool(user_roles(user) & STAFF_PROPOSAL_READERS),
             "reads_proposals": bool(user_roles(user) & READER_ROLES),
+            "reading_paths": _reading_paths(user),
         },
     )

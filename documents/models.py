@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -105,6 +106,10 @@ class Document(models.Model):
     # Everything searchable, as plain text (title, summary, sheet, text extracted from the
     # current file): documents/search.py keeps it and indexes it.
     search_text = models.TextField(_("searchable text"), blank=True, editable=False)
+    # On PostgreSQL: the title (weight A) and search_text (weight D) through the
+    # agora_french configuration, kept by documents/search.py, GIN-indexed (migration
+    # 0003). Stored, so matching and ranking never re-parse the texts. Null on SQLite.
+    search_vector = SearchVectorField(_("search index"), null=True, editable=False)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

@@ -11,7 +11,11 @@ The rules (docs/permissions.md, « Conversations »):
 - staff room: facilitators, agents and the DCCU;
 - anyone may be added to a room by a django-guardian grant
   (``forums.participate_room`` / ``forums.moderate_room``);
-- a muted person cannot write until the mute ends; an archived room is read-only.
+- a muted person cannot write until the mute ends; an archived room is read-only;
+- a document's comment room (kind « document »): read by whoever may read the document,
+  written by whoever may comment on it, moderated by the library's moderators of it
+  (``documents.access.document_abilities``); no grant or guest opens it, and it is not
+  listed with the conversations (its thread is shown on the document's page).
 """
 
 from __future__ import annotations
@@ -51,7 +55,15 @@ def room_abilities(room: Room, user: Any) -> dict[str, bool]:
     elif room.kind == RoomKind.STAFF:
         read = write = bool(roles & {Role.FACILITATEUR, Role.AGENT, Role.DCCU})
         moderate = Role.DCCU in roles
-    if room.kind != RoomKind.DIRECT:
+    elif room.kind == RoomKind.DOCUMENT:
+        from documents.access import document_abilities
+
+        document = room.document
+        if document is None:
+            return dict(NONE)
+        abilities = document_abilities(user, document)
+        read, write, moderate = abilities["read"], abilities["comment"], abilities["moderate"]
+    if room.kind not in (RoomKind.DIRECT, RoomKind.DOCUMENT):
         if user.has_perm("forums.participate_room", room) or room.participants.filter(
             pk=user.pk
         ).exists():
@@ -93,7 +105,8 @@ def readable_rooms(user: Any) -> list[Room]:
         accept_global_perms=False,
     ).values("pk")
     visible |= Q(pk__in=granted) & ~Q(kind=RoomKind.DIRECT)
-    ids = Room.objects.filter(visible).values("pk")
+    # Document comment rooms live on their document's page, never in the room list.
+    ids = Room.objects.filter(visible).exclude(kind=RoomKind.DOCUMENT).values("pk")
     return list(
         Room.objects.filter(pk__in=ids)
         .select_related("subgroup")
@@ -105,7 +118,7 @@ def readable_rooms(user: Any) -> list[Room]:
 def access_room(user: Any, room_id: Any) -> Room:
     """The room, or 404 when it does not exist *or* the user may not read it."""
     try:
-        room = Room.objects.select_related("subgroup").get(pk=room_id)
+        room = Room.objects.select_related("subgroup", "document").get(pk=room_id)
     except (Room.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
     if not room_abilities(room, user)["read"]:
@@ -115,7 +128,7 @@ def access_room(user: Any, room_id: Any) -> Room:
 
 def access_thread(user: Any, thread_id: Any) -> Thread:
     try:
-        thread = Thread.objects.select_related("room__subgroup").get(pk=thread_id)
+        thread = Thread.objects.select_related("room__subgroup", "room__document").get(pk=thread_id)
     except (Thread.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
     if not room_abilities(thread.room, user)["read"]:
@@ -125,7 +138,9 @@ def access_thread(user: Any, thread_id: Any) -> Thread:
 
 def access_message(user: Any, message_id: Any) -> Message:
     try:
-        message = Message.objects.select_related("room__subgroup", "thread").get(pk=message_id)
+        message = Message.objects.select_related("room__subgroup", "room__document", "thread").get(
+            pk=message_id
+        )
     except (Message.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
     if not room_abilities(message.room, user)["read"]:

@@ -20,6 +20,8 @@ class RoomKind(models.TextChoices):
     PLENARY = "plenary", _("plenary")
     DIRECT = "direct", _("direct messages")
     STAFF = "staff", _("staff")
+    # The comments of one library document: its abilities follow the document's.
+    DOCUMENT = "document", _("comments on a document")
 
 
 class Room(models.Model):
@@ -40,6 +42,10 @@ class Room(models.Model):
     mandate = models.ForeignKey(
         "deliberation.Mandate", on_delete=models.CASCADE, null=True, blank=True,
         related_name="rooms", verbose_name=_("mandate"),
+    )
+    document = models.OneToOneField(
+        "documents.Document", on_delete=models.CASCADE, null=True, blank=True,
+        related_name="room", verbose_name=_("document"),
     )
     # People of a direct room (and guests added to another room by the DCCU).
     participants = models.ManyToManyField(
@@ -70,6 +76,11 @@ class Room(models.Model):
                 condition=Q(kind="subgroup", subgroup__isnull=False)
                 | ~Q(kind="subgroup") & Q(subgroup__isnull=True),
                 name="room_subgroup_only_for_subgroup_rooms",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="document", document__isnull=False)
+                | ~Q(kind="document") & Q(document__isnull=True),
+                name="room_document_only_for_document_rooms",
             ),
             # ensure_rooms may run in two processes at once: one plenary, one staff room.
             models.UniqueConstraint(

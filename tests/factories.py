@@ -176,3 +176,70 @@ def send(author: User, room: Any, body: str = "Bonjour à toutes et à tous", **
     kwargs.setdefault("client_id", uuid.uuid4())
     message, _created = do_send_message(author, room, body=body, **kwargs)
     return message
+
+
+# --- The library (documents) -------------------------------------------------------------
+
+
+class ThemeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "documents.Theme"
+        django_get_or_create = ("slug",)
+
+    name = factory.Sequence(lambda n: f"Thème {n}")
+    slug = factory.Sequence(lambda n: f"theme-{n}")
+
+
+class DocumentFactory(factory.django.DjangoModelFactory):
+    """A published link for the assembly, unless told otherwise (no file: see make_file)."""
+
+    class Meta:
+        model = "documents.Document"
+        skip_postgeneration_save = True
+
+    title = factory.Sequence(lambda n: f"Document {n}")
+    summary = "Un document pour comprendre la question."
+    kind = "lien"
+    url = factory.Sequence(lambda n: f"https://example.org/doc/{n}")
+    audience = "assemblee"
+    contributor_type = "service"
+    status = "publie"
+    published_at = factory.LazyFunction(timezone.now)
+
+    @factory.post_generation
+    def mandates(self, create: bool, extracted: list[Any] | None, **kwargs: Any) -> None:
+        if create and extracted:
+            self.mandates.set(extracted)  # type: ignore[attr-defined]
+
+    @factory.post_generation
+    def themes(self, create: bool, extracted: list[Any] | None, **kwargs: Any) -> None:
+        if create and extracted:
+            self.themes.set(extracted)  # type: ignore[attr-defined]
+
+
+def make_file(document: Any, *, version: int = 1, mime_type: str = "application/pdf",
+              name: str = "note.pdf", preview: bool = True, uploaded_by: Any = None,
+              **kwargs: Any) -> Any:
+    """A file version row without bytes in storage (pages and access tests); uploads that
+    store real bytes go through documents.files.store_upload."""
+    import uuid
+
+    from documents.models import DocumentFile
+
+    return DocumentFile.objects.create(
+        document=document, version=version, storage_name=f"library/{uuid.uuid4().hex}",
+        original_name=name, size=1234, mime_type=mime_type, sha256="0" * 64,
+        preview_name=f"library/previews/{uuid.uuid4().hex}.png" if preview else "",
+        uploaded_by=uploaded_by, **kwargs,
+    )
+
+
+def make_path(title: str, documents: list[Any], *, slug: str | None = None) -> Any:
+    from django.utils.text import slugify
+
+    from documents.models import ReadingPath, ReadingPathItem
+
+    path = ReadingPath.objects.create(title=title, slug=slug or slugify(title))
+    for position, document in enumerate(documents):
+        ReadingPathItem.objects.create(path=path, document=document, position=position)
+    return path

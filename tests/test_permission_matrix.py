@@ -84,6 +84,19 @@ MATRIX: list[tuple[str, str, dict[str, str]]] = [
     # tests/deliberation/test_proposals_access.py.
     ("get", "/propositions/", {"anonymous": LOGIN, "*": OK}),
     ("get", "/admin/deliberation/proposal/", {"dccu": OK, "dpd": FORBIDDEN, "*": ADMIN_LOGIN}),
+    # The library (documents/urls.py): browse and search are open to anonymous visitors
+    # (public documents only); pages with an id are walked role by role in
+    # tests/documents/test_pages.py, test_moderation.py and test_paths.py.
+    ("get", "/bibliotheque/", {"*": OK}),
+    ("get", "/bibliotheque/recherche/?q=assemblee", {"*": OK}),
+    ("get", "/bibliotheque/proposer/",
+     {"anonymous": LOGIN, "dpd": FORBIDDEN, "comite_suivi": FORBIDDEN, "no_role": FORBIDDEN,
+      "*": OK}),
+    ("get", "/bibliotheque/moderation/",
+     {"anonymous": LOGIN, "facilitateur": OK, "dccu": OK, "*": FORBIDDEN}),
+    ("get", "/bibliotheque/parcours/", {"anonymous": LOGIN, "*": OK}),
+    ("get", "/admin/documents/document/", {"dccu": OK, "dpd": FORBIDDEN, "*": ADMIN_LOGIN}),
+    ("get", "/admin/documents/readingpath/", {"dccu": OK, "dpd": FORBIDDEN, "*": ADMIN_LOGIN}),
 ]
 
 

@@ -540,3 +540,68 @@ for _label, _key in (
     ("deliberation.DraftComment", "comments"),
 ):
     _proposals_seeder(_label, _key)
+
+
+# --- The library (documents) ------------------------------------------------------------------
+
+
+def _library(world: World) -> dict[str, Any]:
+    """Each of the two people shares a published document and a proposal never published
+    (which erasure deletes), uploads a file version, reads, follows a mandate; the DCCU
+    publishes and builds a reading path — through the real operations."""
+    if "library" in world.extra:
+        return world.extra["library"]
+    from documents import actions as library_actions
+    from documents.models import DocumentEvent, MandateFollow, ReadingProgress
+
+    facilitator = world.extra["facilitator"]
+    mandate = world.extra["subgroups"][0].mandate
+    data: dict[str, Any] = {key: [] for key in (
+        "documents", "files", "events", "progress", "follows", "paths")}
+    for number, (user, title) in enumerate(((world.person, "Le minibus de mon village"),
+                                            (world.neighbour, "Carte des cabinets médicaux"))):
+        shared = library_actions.do_propose_document(
+            user, kind="lien", title=title, url="https://example.org/" + str(user.pk),
+            mandates=[mandate],
+        )
+        library_actions.do_publish_document(facilitator, shared)
+        private = library_actions.do_propose_document(
+            user, kind="lien", title=f"Brouillon n°{number}",
+            url="https://example.org/brouillon",
+        )
+        file_row = factories.make_file(shared, uploaded_by=user)
+        library_actions.do_mark_read(user, shared)
+        library_actions.do_follow_mandate(user, mandate)
+        path = factories.make_path(f"Parcours n°{number}", [shared],
+                                   slug=f"parcours-{number}")
+        path.created_by = user
+        path.save()
+        data["documents"].append([shared.pk, private.pk])
+        data["files"].append([file_row.pk])
+        data["events"].append(list(DocumentEvent.objects.filter(actor=user).values_list(
+            "pk", flat=True)))
+        data["progress"].append(list(ReadingProgress.objects.filter(user=user).values_list(
+            "pk", flat=True)))
+        data["follows"].append(list(MandateFollow.objects.filter(user=user).values_list(
+            "pk", flat=True)))
+        data["paths"].append([path.pk])
+    world.extra["library"] = data
+    return data
+
+
+def _library_seeder(label: str, key: str) -> None:
+    @seeder(label)
+    def seed(world: World) -> None:
+        mine, theirs = _library(world)[key]
+        world.add(label, mine, theirs)
+
+
+for _label, _key in (
+    ("documents.Document", "documents"),
+    ("documents.DocumentFile", "files"),
+    ("documents.DocumentEvent", "events"),
+    ("documents.ReadingProgress", "progress"),
+    ("documents.MandateFollow", "follows"),
+    ("documents.ReadingPath", "paths"),
+):
+    _library_seeder(_label, _key)

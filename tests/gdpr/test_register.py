@@ -135,7 +135,13 @@ def test_declarations_are_grouped_by_the_app_that_declares_them() -> None:
     assert app_of(Membership) == "deliberation"
     assert app_of(ConsentRecord) == "gdpr"
     register = build_register()
-    assert [p.key for p in register.processings] == ["accounts", "deliberation", "forums", "gdpr"]
+    assert [p.key for p in register.processings] == [
+        "accounts",
+        "deliberation",
+        "forums",
+        "documents",
+        "gdpr",
+    ]
 
 
 @isolate_apps("gdpr")

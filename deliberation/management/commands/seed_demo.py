@@ -81,6 +81,122 @@ ROOM_MESSAGES = {
     ],
 }
 
+# The library (documents/): themes, documents of every kind and contributor type, and the
+# welcome path. "publish": a member's proposal a facilitator publishes; without it a
+# member's document stays « proposé » (awaiting moderation).
+LIBRARY_THEMES = [
+    ("autonomie", "Autonomie et grand âge"),
+    ("sante", "Santé"),
+    ("mobilite", "Mobilité"),
+    ("democratie", "Démocratie participative"),
+]
+WELCOME_PATH = "Bienvenue dans l'Assemblée"
+LIBRARY_DOCUMENTS: list[tuple[str, dict[str, Any]]] = [
+    ("dccu@example.org", {
+        "kind": "fichier", "title": "Présentation de l'Assemblée citoyenne",
+        "summary": "Qui siège, comment on travaille, le calendrier des plénières.",
+        "pdf": "Assemblee citoyenne de la Haute-Garonne : presentation, role des membres "
+               "titulaires et remplacants, calendrier des plenieres.",
+        "themes": ["democratie"],
+    }),
+    ("facilitateur1@example.org", {
+        "kind": "fiche", "title": "Fiche : comment se déroule une séance",
+        "summary": "Le déroulé d'une plénière et d'une interplénière, pas à pas.",
+        "body": "<h2>Avant la séance</h2><p>Lisez les documents du parcours.</p>"
+                "<h2>Pendant</h2><ul><li>Tour de parole</li><li>Travail en sous-groupes</li>"
+                "</ul><h2>Après</h2><p>Le compte rendu est publié dans la bibliothèque.</p>",
+        "themes": ["democratie"],
+    }),
+    ("agent1@example.org", {
+        "kind": "lien", "title": "Le site du Département de la Haute-Garonne",
+        "url": "https://www.haute-garonne.fr/", "summary": "Les compétences du Département.",
+    }),
+    ("agent2@example.org", {
+        "kind": "fiche", "title": "Fiche : l'allocation personnalisée d'autonomie (APA)",
+        "summary": "Qui peut en bénéficier, comment la demander, ce qu'elle finance.",
+        "body": "<p>L'<strong>APA</strong> aide les personnes de 60 ans et plus en perte "
+                "d'autonomie à payer les aides dont elles ont besoin.</p>",
+        "themes": ["autonomie"],
+    }),
+    ("facilitateur2@example.org", {
+        "kind": "video", "title": "Vidéo : l'Assemblée citoyenne en trois minutes",
+        "url": "https://www.example.org/videos/assemblee-3-minutes",
+        "summary": "Une courte vidéo pour les nouveaux membres et les remplaçants.",
+        "themes": ["democratie"],
+    }),
+    ("agent3@example.org", {
+        "kind": "audio", "title": "Podcast : être aidant au quotidien",
+        "url": "https://www.example.org/podcasts/aidants",
+        "summary": "Trois aidants racontent leur semaine.", "themes": ["autonomie"],
+    }),
+    ("facilitateur3@example.org", {
+        "kind": "bibliographie", "title": "Bibliographie : vieillir chez soi",
+        "summary": "Rapport Libault, « Grand âge et autonomie », ministère des Solidarités, "
+                   "2019.\nDrees, « L'aide à domicile », Études et résultats, 2023.",
+        "themes": ["autonomie"],
+    }),
+    ("agent4@example.org", {
+        "kind": "lien", "title": "Le transport à la demande en Haute-Garonne",
+        "url": "https://www.example.org/transport-a-la-demande",
+        "summary": "Les lignes et les horaires du transport à la demande.",
+        "themes": ["mobilite"],
+    }),
+    ("agent5@example.org", {
+        "kind": "fiche", "title": "Note de l'équipe : calendrier des saisines",
+        "summary": "Document de travail réservé à l'équipe.", "audience": "equipe",
+        "body": "<p>Calendrier prévisionnel, à ne pas diffuser.</p>",
+    }),
+    ("dccu@example.org", {
+        "kind": "lien", "title": "La charte de la participation citoyenne",
+        "url": "https://www.example.org/charte-participation", "audience": "public",
+        "summary": "La charte publique qui encadre la démarche.", "themes": ["democratie"],
+    }),
+    ("membre001@example.org", {
+        "kind": "lien", "title": "Témoignage : ma mère et l'EHPAD",
+        "url": "https://www.example.org/temoignage-ehpad", "publish": True,
+        "summary": "Un article de journal local qu'une membre a trouvé éclairant.",
+        "themes": ["autonomie", "sante"],
+    }),
+    ("membre002@example.org", {
+        "kind": "lien", "title": "Article : les déserts médicaux en zone rurale",
+        "url": "https://www.example.org/deserts-medicaux",
+        "summary": "Proposé par un membre, en attente d'un modérateur.", "themes": ["sante"],
+    }),
+]
+WELCOME_STEPS = [
+    "Présentation de l'Assemblée citoyenne",
+    "Vidéo : l'Assemblée citoyenne en trois minutes",
+    "Fiche : comment se déroule une séance",
+    "Le site du Département de la Haute-Garonne",
+    "Fiche : l'allocation personnalisée d'autonomie (APA)",
+]
+
+
+def _demo_pdf(text: str) -> bytes:
+    """A small one-page PDF (Helvetica, a correct cross-reference table)."""
+    stream = b"BT /F1 14 Tf 60 720 Td (" + text.encode("latin-1", "replace") + b") Tj ET"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+        b"/Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    for offset in offsets:
+        out += b"%010d 00000 n \n" % offset
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1, xref)
+    return bytes(out)
+
+
 # First names by generation, so that a 25-year-old is not called Josiane.
 FIRST_NAMES = {
     (True, True): [
@@ -264,6 +380,7 @@ class Command(BaseCommand):
         created_subgroups = self.ensure_subgroups(mandate, seats, facilitators)
         sent = self.ensure_conversations(mandate, users)
         created_proposals = self.ensure_proposals(mandate)
+        created_documents = self.ensure_library(mandate, users)
 
         memberships = Membership.objects.current().filter(seat__assembly=assembly)
         full = memberships.filter(kind=MembershipKind.TITULAIRE).count()
@@ -279,6 +396,7 @@ class Command(BaseCommand):
             f"Subgroups: {subgroups} ({created_subgroups} created)",
             f"Conversations: {rooms} rooms ({sent} messages sent)",
             f"Proposals: {proposals} ({created_proposals} created, drafts from the template)",
+            f"Library: {created_documents} documents created, path « {WELCOME_PATH} »",
         ]
         if created_users:
             summary.append(f"Password of the created accounts: {password}")
@@ -320,6 +438,56 @@ class Command(BaseCommand):
                                                     client_id=client_id)
                 sent += created
         return sent
+
+    def ensure_library(self, mandate: Mandate, users: dict[str, User]) -> int:
+        """Themes, documents of every kind and contributor type (one real PDF stored through
+        documents.files), the welcome reading path, and a member's proposal awaiting
+        moderation (idempotent: a title that exists is not added again)."""
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from documents import actions as library
+        from documents.models import Document, ReadingPath, ReadingPathItem, Theme
+
+        themes = {
+            slug: Theme.objects.get_or_create(slug=slug, defaults={"name": name})[0]
+            for slug, name in LIBRARY_THEMES
+        }
+        facilitator = users["facilitateur1@example.org"]
+        created = 0
+        documents: dict[str, Document] = {}
+        for author_email, entry in LIBRARY_DOCUMENTS:
+            title = entry["title"]
+            existing = Document.objects.filter(title=title).first()
+            if existing is not None:
+                documents[title] = existing
+                continue
+            author = users[author_email]
+            upload = None
+            if entry.get("pdf"):
+                upload = SimpleUploadedFile("presentation-assemblee.pdf", _demo_pdf(entry["pdf"]),
+                                            content_type="application/pdf")
+            doc = library.do_propose_document(
+                author, kind=entry["kind"], title=title, summary=entry.get("summary", ""),
+                url=entry.get("url", ""), body=entry.get("body", ""), upload=upload,
+                mandates=[mandate], themes=[themes[t] for t in entry.get("themes", [])],
+                audience=entry.get("audience", "assemblee"),
+            )
+            if entry.get("publish") and doc.status == "propose":
+                library.do_publish_document(facilitator, doc)
+            documents[title] = doc
+            created += 1
+        path, _new = ReadingPath.objects.get_or_create(
+            slug="bienvenue", defaults={
+                "title": WELCOME_PATH, "mandate": mandate, "position": 0,
+                "description": "Cinq documents pour découvrir l'assemblée, son mandat et la "
+                               "façon de travailler ensemble : à lire à votre rythme.",
+            },
+        )
+        for position, title in enumerate(WELCOME_STEPS):
+            ReadingPathItem.objects.get_or_create(
+                path=path, document=documents[title], defaults={"position": position}
+            )
+        return created
 
     def ensure_proposals(self, mandate: Mandate) -> int:
         """One proposal per subgroup, its draft filled with the template (idempotent: a
