@@ -133,9 +133,11 @@ class UserAdmin(DjangoUserAdmin):
         return super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        if obj is not None and obj.is_superuser and not request.user.is_superuser:
-            return False
-        return super().has_delete_permission(request, obj)
+        # Nobody deletes a person here, superusers included: a deletion would cascade
+        # through their data and leave their files behind. People leave through the
+        # erasure engine (gdpr.erasure.erase_person: an erasure request, or the
+        # retention run), which follows every app's privacy declarations.
+        return False
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         readonly = list(super().get_readonly_fields(request, obj))
