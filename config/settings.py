@@ -72,8 +72,17 @@ if PRODUCTION:
 else:
     # Development only: a fixed key is fine because nothing here is trusted.
     SECRET_KEY = env_str("SECRET_KEY", "dev-insecure-" + "x" * 50)
-    ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
+    LOCAL_HOSTS = ["localhost", "127.0.0.1", "[::1]", "testserver"]
+    ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", LOCAL_HOSTS)
     DEBUG = env_bool("DEBUG", False)
+    # A deployment that forgot AGORA_ENV=production must not serve other machines with
+    # the published development key (sessions, password-reset links and invitations
+    # are signed with it).
+    if SECRET_KEY.startswith("dev-insecure-") and set(ALLOWED_HOSTS) - set(LOCAL_HOSTS):
+        raise ImproperlyConfigured(
+            "ALLOWED_HOSTS names other machines than this one: set AGORA_ENV=production "
+            "with its SECRET_KEY (docs/deploy.md). The development key is public."
+        )
 
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
@@ -203,6 +212,9 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # --- Privacy --------------------------------------------------------------------------
 ACCESS_COPY_VALID_HOURS = env_int("ACCESS_COPY_VALID_HOURS", 7 * 24)
+# Art. 12(5) (requests repeated to excess): what one person may ask for in 24 hours.
+GDPR_COPIES_PER_DAY = env_int("GDPR_COPIES_PER_DAY", 3)
+GDPR_REQUESTS_PER_DAY = env_int("GDPR_REQUESTS_PER_DAY", 10)
 PRIVATE_ROOT = Path(env_str("PRIVATE_ROOT", str(DATA_DIR / "private")))
 
 # --- Authentication ----------------------------------------------------------------

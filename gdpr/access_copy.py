@@ -26,7 +26,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
@@ -35,6 +35,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.roles import Role, has_role
 from gdpr import audit
@@ -418,6 +419,25 @@ def do_request_access_copy(
         ).first()
         if pending is not None:
             return pending
+        if not on_behalf:
+            # Art. 12(5): requests repeated to excess may be refused. A copy is heavy to
+            # build; a few a day is far more than anyone needs.
+            since = timezone.now() - timedelta(days=1)
+            limit = settings.GDPR_COPIES_PER_DAY
+            if AccessCopy.objects.filter(
+                user=person, requested_by=actor, created_at__gte=since
+            ).count() >= limit:
+                raise ValidationError(
+                    ngettext(
+                        "You have already asked for %(count)d copy of your data today. "
+                        "Please download it, or ask again tomorrow.",
+                        "You have already asked for %(count)d copies of your data today. "
+                        "Please download the last one, or ask again tomorrow.",
+                        limit,
+                    )
+                    % {"count": limit},
+                    code="too_many_copies",
+                )
         copy = AccessCopy.objects.create(user=person, requested_by=actor)
         # The database backend writes the task in this transaction: no copy without its task.
         build_access_copy_task.enqueue(str(copy.pk), base_url)

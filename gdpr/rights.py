@@ -202,6 +202,23 @@ def do_submit_request(
     )
     now = timezone.now()
     with transaction.atomic():
+        limit = settings.GDPR_REQUESTS_PER_DAY
+        if not on_behalf and DataRequest.objects.filter(
+            user=person, received_at__gte=now - timedelta(days=1)
+        ).count() >= limit:
+            # Art. 12(5): requests repeated to excess may be refused; each one writes to
+            # the DPD. A person with more to say adds it to an open request, or writes.
+            raise ValidationError(
+                {
+                    "kind": [
+                        _(
+                            "You have sent %(count)d requests today. Please wait until "
+                            "tomorrow, or write to the data protection officer."
+                        )
+                        % {"count": limit}
+                    ]
+                }
+            )
         if DataRequest.objects.filter(
             user=person, kind=kind, status__in=OPEN_REQUEST_STATUSES
         ).exists() and kind != RequestKind.RECTIFICATION:

@@ -172,7 +172,12 @@ def profile(request: AuthenticatedRequest) -> HttpResponse:
 @require_POST
 @login_required
 def copy_request(request: AuthenticatedRequest) -> HttpResponse:
-    copy = do_request_access_copy(request.user, base_url=_base_url(request))
+    try:
+        copy = do_request_access_copy(request.user, base_url=_base_url(request))
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return redirect("rights:home")
     return redirect("rights:copy", copy_id=copy.pk)
 
 

@@ -95,3 +95,16 @@ def test_a_malformed_boolean_is_refused() -> None:
     result = _settings(DEBUG="maybe")
     assert result.returncode != 0
     assert "DEBUG must be a boolean" in result.stderr
+
+
+@pytest.mark.parametrize("hosts", ["agora.example.org", "localhost,agora.example.org", "*"])
+def test_the_public_development_key_never_serves_other_machines(hosts: str) -> None:
+    """AGORA_ENV=production forgotten: refuse rather than sign sessions with a known key."""
+    result = _settings(ALLOWED_HOSTS=hosts)
+    assert result.returncode != 0
+    assert "AGORA_ENV=production" in result.stderr
+
+
+def test_development_may_serve_other_hosts_with_a_key_of_its_own() -> None:
+    values = _read(ALLOWED_HOSTS="agora.local", SECRET_KEY="k" * 60)
+    assert values["hosts"] == ["agora.local"]
