@@ -155,10 +155,6 @@ def compact(draft_id: Any) -> tuple[int, int]:
     return len(rows), len(snapshot)
 
 
-def stored_update_count(draft_id: Any) -> int:
-    return DraftUpdate.objects.filter(draft_id=draft_id).count()
-
-
 def create_version(
     draft_id: Any,
     kind: str,

@@ -54,8 +54,6 @@ def visible_documents(user: Any) -> QuerySet[Document]:
     shown = Q(status__in=(DocumentStatus.PUBLISHED, DocumentStatus.ARCHIVED))
     if roles & MODERATORS:
         shown = Q()  # every status
-    elif getattr(user, "is_authenticated", False):
-        shown |= Q(contributor=user)
     mine = Q(contributor=user) if getattr(user, "is_authenticated", False) else Q(pk__in=[])
     return Document.objects.filter((Q(audience__in=audiences) & shown) | mine)
 

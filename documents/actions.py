@@ -45,6 +45,7 @@ from documents.models import (
     MandateFollow,
     ReadingProgress,
 )
+from documents.search import reindex
 from realtime.bus import library_group, send_event_on_commit, user_group
 from realtime.events import LibraryDocumentPublishedEvent, LibraryNotificationEvent
 
@@ -140,15 +141,6 @@ def _log(document: Document, action: str, actor: Any, note: str = "") -> Documen
 
 def _is_person(user: Any) -> bool:
     return bool(user is not None and getattr(user, "is_authenticated", False))
-
-
-def reindex(document: Document) -> None:
-    """Keep the search text in step (documents/search.py, written beside this module)."""
-    try:
-        from documents import search
-    except ImportError:  # pragma: no cover - the search module lands with its own helper
-        return
-    search.reindex(document)
 
 
 def _clean_title(title: str) -> str:

@@ -49,6 +49,7 @@ from django_tasks import task
 
 from documents import clamav, extract
 from documents.models import Document, DocumentEvent, DocumentFile, ScanStatus
+from documents.search import reindex
 
 logger = logging.getLogger(__name__)
 
@@ -566,16 +567,6 @@ def _bytes_file(data: bytes) -> BinaryIO:
     import io
 
     return io.BytesIO(data)
-
-
-def reindex(document: Document) -> None:
-    try:
-        from documents import search
-    except ModuleNotFoundError as exc:  # the search module is another helper's part
-        if exc.name != "documents.search":
-            raise
-        return
-    search.reindex(document)
 
 
 # --- Antivirus ----------------------------------------------------------------------------

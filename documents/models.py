@@ -12,17 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-
-def person_link(verbose_name: Any, related_name: str = "+") -> Any:
-    """Who did something: kept when the person goes (null), pseudonymised on erasure."""
-    return models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name=related_name,
-        verbose_name=verbose_name,
-    )
+from deliberation.models import person_link
 
 
 class DocumentKind(models.TextChoices):
