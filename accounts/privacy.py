@@ -25,6 +25,7 @@ declare(
     fields=(
         "email", "first_name", "last_name", "display_name", "birth_date", "postal_code",
         "is_department_agent", "holds_elected_office", "date_joined", "last_login",
+        "groups",
     ),
     purpose=_("Identify participants, let them log in, check eligibility to the assembly."),
     legal_basis=LegalBasis.PUBLIC_TASK,
@@ -60,6 +61,9 @@ declare(
     eraser=forget_cached_account,
     categories_of_people=MEMBERS_AND_STAFF,
     recipients=_("DCCU team; facilitators see names and subgroups"),
+    notes=_("The groups are the staff roles (facilitator, agent, DCCU team, DPO, follow-up "
+            "committee), granted by the DCCU; member roles follow from the membership. An "
+            "erased account is inactive and holds no role."),
 )
 
 

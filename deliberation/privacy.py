@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from deliberation.models import (
+    Draft,
     DraftComment,
     DraftContribution,
     DraftUpdate,
@@ -154,19 +155,50 @@ declare(
         "and never stored: no stored change or version holds them."
     ),
 )
+def export_drafts(person: Any) -> Any:
+    """The drafts the person wrote in. Their text, as of each version, is in the versions:
+    the snapshot is the editor's binary format, not something a person can read."""
+    rows = Draft.objects.filter(
+        pk__in=DraftContribution.objects.filter(user=person).values("draft_id")
+    ).select_related("proposal").order_by("proposal__created_at", "pk")
+    for draft in rows.iterator(chunk_size=500):
+        yield {
+            "id": str(draft.pk),
+            "proposal": {"id": str(draft.proposal_id), "name": draft.proposal.title},
+            "last_edit_at": draft.last_edit_at,
+        }
+
+
+declare(
+    Draft,
+    subject="contributions__user",
+    fields=("proposal", "snapshot", "last_edit_at"),
+    purpose=_("Hold the current text of each proposal's draft, written together."),
+    legal_basis=LegalBasis.PUBLIC_TASK,
+    retention=Retention(WITH_THE_PROPOSAL),
+    erasure=Erasure.KEEP,
+    export=export_drafts,
+    categories_of_people=WRITERS,
+    recipients=PROPOSAL_READERS,
+    notes=_("The snapshot is the text everyone typed, merged (the editor's format); it names "
+            "no writer. Kept on erasure as collective work; who wrote what is in the "
+            "versions and contributions."),
+)
 declare(
     DraftVersion,
     subject="created_by",
     extra_subjects=("authors",),
-    fields=("draft", "number", "kind", "name", "created_by", "authors", "created_at"),
+    fields=("draft", "number", "kind", "name", "text", "created_by", "authors", "created_at"),
     purpose=_("Keep the history of a draft: who wrote in each version, to compare and restore."),
     legal_basis=LegalBasis.PUBLIC_TASK,
     retention=Retention(WITH_THE_PROPOSAL),
     erasure=Erasure.PSEUDONYMISE,
     categories_of_people=WRITERS,
     recipients=PROPOSAL_READERS,
-    notes=_("Erasure keeps the person among the authors of each version under their "
-            "pseudonym; versions hold no name from the live presence list."),
+    notes=_("Each version holds the full text of the draft at that moment (also in the "
+            "editor's format, as its state). Erasure keeps the person among the authors of "
+            "each version under their pseudonym; versions hold no name from the live "
+            "presence list."),
 )
 declare(
     DraftContribution,

@@ -24,6 +24,7 @@ from deliberation.models import (
     ProposalTransition,
     VersionKind,
 )
+from deliberation.people import person_name
 from realtime.drafts import announce_comments_changed, announce_draft_changed
 
 # Roles that read every proposal of the assembly. The DPD reads none (as for conversations).
@@ -142,7 +143,8 @@ def writer_identity(user: Any) -> dict[str, str]:
     import hashlib
 
     digest = hashlib.sha256(str(user.pk).encode()).digest()
-    return {"name": user.public_name, "color": WRITER_COLOURS[digest[0] % len(WRITER_COLOURS)]}
+    return {"name": person_name(user),
+            "color": WRITER_COLOURS[digest[0] % len(WRITER_COLOURS)]}
 
 
 # --- Access ----------------------------------------------------------------------------------

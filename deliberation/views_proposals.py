@@ -32,6 +32,7 @@ from deliberation.models import (
     ProposalStatus,
     Subgroup,
 )
+from deliberation.people import label_people, person_name
 from deliberation.proposals import (
     MAX_TITLE,
     access_proposal,
@@ -354,12 +355,12 @@ def _not_found() -> JsonResponse:
 def serialize_comment(comment: DraftComment, user: Any, *, replies: bool = True) -> dict[str, Any]:
     item: dict[str, Any] = {
         "id": comment.pk,
-        "author": comment.author.public_name if comment.author else "",
+        "author": person_name(comment.author),
         "author_is_me": comment.author_id == user.pk,
         "body": comment.body,
         "quote": comment.quote,
         "resolved": comment.resolved,
-        "resolved_by": comment.resolved_by.public_name if comment.resolved_by else None,
+        "resolved_by": person_name(comment.resolved_by) if comment.resolved_by else None,
         "created_at": comment.created_at.isoformat(),
     }
     if replies:
@@ -408,7 +409,10 @@ def proposal_comments(request: AuthenticatedRequest, proposal_id: uuid.UUID) -> 
         .prefetch_related("replies__author", "replies__resolved_by")
         .order_by("created_at", "id")
     )
-    return JsonResponse({"comments": [serialize_comment(c, request.user) for c in threads]})
+    threads_list = list(threads)
+    label_people(person for c in threads_list for r in (c, *c.replies.all())
+                 for person in (r.author, r.resolved_by))
+    return JsonResponse({"comments": [serialize_comment(c, request.user) for c in threads_list]})
 
 
 @login_required

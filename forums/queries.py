@@ -15,6 +15,7 @@ from django.http import Http404
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext
 
+from deliberation.people import label_people, person_name
 from forums.access import readable_rooms, room_abilities
 from forums.models import Attachment, Message, ReadMarker, Room, RoomKind, Thread
 
@@ -24,7 +25,13 @@ SEARCH_MAX = 100
 
 
 def author_dict(user: Any) -> dict[str, str]:
-    return {"id": str(user.pk), "name": user.public_name}
+    return {"id": str(user.pk), "name": person_name(user)}
+
+
+def _labelled(messages: list[Message]) -> list[Message]:
+    """The authors' shown names (with their canton when they agreed) in one go for the page."""
+    label_people(m.author for m in messages)
+    return messages
 
 
 def attachment_url(attachment: Attachment) -> str:
@@ -128,14 +135,14 @@ def history(
         messages = messages.filter(id__lt=before)
     page = list(with_related(messages.order_by("-id"))[: _clamp(limit, HISTORY_MAX)])
     page.reverse()
-    return page
+    return _labelled(page)
 
 
 def messages_after(viewer: Any, room: Room, *, after: int, limit: int = 200) -> list[Message]:
     """What was said in the room after message ``after``, oldest first (resync on reconnect)."""
     _check_read(viewer, room)
     messages = Message.objects.filter(room=room, id__gt=after).order_by("id")
-    return list(with_related(messages)[: _clamp(limit, RESYNC_MAX)])
+    return _labelled(list(with_related(messages)[: _clamp(limit, RESYNC_MAX)]))
 
 
 def _unread_messages(viewer: Any) -> QuerySet[Message]:
@@ -239,8 +246,8 @@ def search_messages(viewer: Any, text: str, *, limit: int = 50) -> list[Message]
         ).filter(search=SearchQuery(text, config="french", search_type="websearch"))
     else:
         messages = messages.filter(body__icontains=text)
-    return list(
+    return _labelled(list(
         with_related(messages.select_related("room", "thread")).order_by("-id")[
             : _clamp(limit, SEARCH_MAX)
         ]
-    )
+    ))

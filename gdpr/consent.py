@@ -24,6 +24,7 @@ entry (no text bodies in it).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,7 +32,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.roles import Role, has_role
 from gdpr import audit
@@ -211,6 +214,29 @@ def has_consent(user: Any, purpose: str) -> bool:
     return next(s.given for s in purpose_states(user) if s.purpose == purpose)
 
 
+def consenting(people: Iterable[Any], purpose: str) -> set[str]:
+    """The ids (as text) of those among ``people`` (users or ids) who agree to ``purpose``
+    now, by the same rule as ``has_consent``, in two queries however many people."""
+    purpose = OptionalPurpose(purpose)
+    ids = {str(getattr(p, "pk", p)) for p in people if p is not None}
+    versions = list(PolicyText.objects.filter(
+        kind=TextKind.PURPOSE, purpose=purpose.value, published_at__isnull=False
+    ))
+    current = max(versions, key=lambda t: t.version, default=None)
+    if not ids or current is None:
+        return set()
+    floor = _baseline(versions, current)
+    last: dict[str, str] = {}
+    for user_id, decision in (
+        ConsentRecord.objects.filter(
+            user_id__in=ids, text__kind=TextKind.PURPOSE, text__purpose=purpose.value,
+            text__version__gte=floor, decision__in=PURPOSE_DECISIONS,
+        ).order_by("recorded_at", "id").values_list("user_id", "decision")
+    ):
+        last[str(user_id)] = decision
+    return {user_id for user_id, decision in last.items() if decision == ConsentDecision.GRANTED}
+
+
 def consent_history(user: Any) -> Any:
     """Every record about the person, newest first: what they read, accepted, gave, withdrew."""
     return (
@@ -384,3 +410,83 @@ def do_discard_policy_draft(actor: Any, text: PolicyText) -> None:
         _check_draft(text)
         audit.record(actor, "gdpr.text.discard", obj=text, version=text.version)
         text.delete()
+
+
+# --- What each optional purpose processes (the register) --------------------------------
+
+
+@dataclass(frozen=True)
+class PurposeProcessing:
+    """What an optional purpose does with personal data, as the register states it.
+
+    Every ``OptionalPurpose`` is a processing activity on the legal basis of
+    consent (art. 6(1)(a)); ``gdpr.register`` lists one entry per purpose, so a
+    new purpose is in the register the day it is added.
+    """
+
+    data: str | Promise
+    categories_of_people: str | Promise
+    recipients: str | Promise
+    retention: str | Promise
+    notes: str | Promise = ""
+
+
+CONSENT_PROOF = gettext_lazy(
+    "Only while the consent stands: withdrawing it stops the processing at once. The "
+    "proof of each decision (gdpr.ConsentRecord) is kept 7 years."
+)
+
+PURPOSE_PROCESSING: dict[str, PurposeProcessing] = {
+    OptionalPurpose.SHOW_CANTON: PurposeProcessing(
+        data=gettext_lazy("the canton of the person's seat, shown next to their name"),
+        categories_of_people=gettext_lazy("members and substitutes who opted in"),
+        recipients=gettext_lazy("the other people on the platform who see the name"),
+        retention=CONSENT_PROOF,
+        notes=gettext_lazy(
+            "The canton itself is kept with the membership (public task); only showing it "
+            "to others rests on consent."
+        ),
+    ),
+    OptionalPurpose.EMAIL_DIGEST: PurposeProcessing(
+        data=gettext_lazy(
+            "email address; titles, authors and links of the new messages in the person's "
+            "conversations; the time of the last digest"
+        ),
+        categories_of_people=gettext_lazy("everyone with an account who opted in"),
+        recipients=gettext_lazy(
+            "the person only, by email through the département's mail server"
+        ),
+        retention=CONSENT_PROOF,
+        notes=gettext_lazy(
+            "The digest is built when it is sent and not stored; the time of the last one "
+            "is kept with the notification preferences."
+        ),
+    ),
+    OptionalPurpose.RECORDINGS: PurposeProcessing(
+        data=gettext_lazy(
+            "the person's image and voice in photos, videos and sound recordings of sessions"
+        ),
+        categories_of_people=gettext_lazy("members, substitutes and staff who opted in"),
+        recipients=gettext_lazy(
+            "DCCU team; the public for the reports and the information on the assembly's "
+            "work; the département's archives"
+        ),
+        retention=CONSENT_PROOF,
+        notes=gettext_lazy(
+            "The images are not stored on the platform. When consent is withdrawn, published "
+            "images are withdrawn where possible and no new image of the person is used."
+        ),
+    ),
+}
+
+UNDESCRIBED_PURPOSE = PurposeProcessing(
+    data=gettext_lazy("the person's choice, and what the purpose's text describes"),
+    categories_of_people=gettext_lazy("everyone with an account who opted in"),
+    recipients=gettext_lazy("as the purpose's text describes"),
+    retention=CONSENT_PROOF,
+)
+
+
+def purpose_processing(purpose: str) -> PurposeProcessing:
+    """What ``purpose`` processes; a purpose not described yet is still in the register."""
+    return PURPOSE_PROCESSING.get(purpose, UNDESCRIBED_PURPOSE)

@@ -15,16 +15,19 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from django.apps import AppConfig, apps
 from django.conf import settings
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from gdpr.consent import purpose_processing
+from gdpr.models import OptionalPurpose
 from gdpr.registry import Declaration, Erasure, LegalBasis, declarations
 
 LEGAL_BASES = {
@@ -208,8 +211,46 @@ def _category(declaration: Declaration) -> DataCategory:
     )
 
 
+CONSENT_KEY = "consent"
+CONSENT_ERASURE = gettext_lazy(
+    "the processing stops; the proofs of consent are kept under the pseudonym"
+)
+
+
+def consent_entry_key(purpose: str) -> str:
+    """How the register names an optional purpose in its « Model » column."""
+    return f"{CONSENT_KEY}:{purpose}"
+
+
+def _consent_category(purpose: OptionalPurpose) -> DataCategory:
+    described = purpose_processing(purpose)
+    return DataCategory(
+        model=consent_entry_key(purpose.value),
+        name=_text(purpose.label),
+        fields=(_text(described.data),),
+        purpose=_text(purpose.label) + ". " + _("Only for the people who opted in."),
+        legal_basis=_text(LEGAL_BASES[LegalBasis.CONSENT]),
+        categories_of_people=_text(described.categories_of_people),
+        recipients=_text(described.recipients),
+        retention=_text(described.retention),
+        erasure=_text(CONSENT_ERASURE),
+        notes=_text(described.notes),
+    )
+
+
+def consent_processing() -> Processing:
+    """Every optional purpose (``gdpr.models.OptionalPurpose``) as a processing on consent."""
+    return Processing(
+        key=CONSENT_KEY,
+        name=_("Optional purposes, on consent"),
+        data=tuple(_consent_category(purpose) for purpose in OptionalPurpose),
+        transfers=_text(NO_TRANSFER),
+    )
+
+
 def build_register() -> Register:
-    """The register as the declarations say it now, in the active language."""
+    """The register as the declarations and the optional purposes say it now, in the
+    active language."""
     groups: dict[str, tuple[AppConfig, list[DataCategory]]] = {}
     for declaration in declarations():
         app = declaring_app(declaration)
@@ -223,7 +264,7 @@ def build_register() -> Register:
             transfers=_text(NO_TRANSFER),
         )
         for label, (app, items) in sorted(groups.items(), key=lambda g: order.get(g[0], 0))
-    )
+    ) + (consent_processing(),)
     return Register(
         controller=Contact(
             name=settings.AGORA_ORGANISATION,
@@ -299,17 +340,32 @@ def _csv_cell(value: str) -> str:
     return f"'{value}" if value.startswith(FORMULA_STARTS) else value
 
 
-def to_csv(register: Register) -> bytes:
-    """One row per category of data; UTF-8 with a BOM and semicolons, as Excel in France expects.
+def _security_rows(register: Register) -> list[list[str]]:
+    return [[_("Security measures")], *([measure] for measure in register.security_measures)]
 
-    The CSV holds the table only; the ODS and the HTML add the contacts and
-    the security measures.
+
+def to_csv(register: Register) -> bytes:
+    """UTF-8 with a BOM and semicolons, as Excel in France expects.
+
+    Laid out as the ODS's first sheet: the title, the controller and the DPO,
+    then the table (one row per category of data), then the security measures
+    that the ODS puts on its second sheet.
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow([_csv_cell(c) for c in _columns()])
+
+    def write(values: list[str]) -> None:
+        writer.writerow([_csv_cell(c) for c in values])
+
+    for values in _heading_rows(register):
+        write(values)
+    write([])
+    write(_columns())
     for processing, data in register.data_categories:
-        writer.writerow([_csv_cell(c) for c in _row(processing, data)])
+        write(_row(processing, data))
+    write([])
+    for values in _security_rows(register):
+        write(values)
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
@@ -351,9 +407,10 @@ def to_ods(register: Register) -> bytes:
 
     measures = Table(name=_("Security measures"))
     measures.addElement(TableColumn(stylename=wide))
-    add_row(measures, [_("Security measures")], bold)
-    for measure in register.security_measures:
-        add_row(measures, [measure])
+    title, *rows = _security_rows(register)
+    add_row(measures, title, bold)
+    for values in rows:
+        add_row(measures, values)
     doc.spreadsheet.addElement(measures)
 
     out = io.BytesIO()
@@ -403,7 +460,8 @@ def to_markdown(register: Register) -> str:
             "|---|---|---|---|---|---|---|",
         ]
         for data in processing.data:
-            cells = [data.name, data.fields_text, data.purpose, data.legal_basis,
+            purpose = f"{data.purpose} {data.notes}" if data.notes else data.purpose
+            cells = [data.name, data.fields_text, purpose, data.legal_basis,
                      data.retention, data.erasure, f"`{data.model}`"]
             lines.append("| " + " | ".join(_md(c) for c in cells) + " |")
         lines.append("")
@@ -433,6 +491,52 @@ def export(register: Register, fmt: str) -> tuple[bytes, str]:
     content_type, render = EXPORTS[fmt]
     content = render(register)
     return (content.encode("utf-8") if isinstance(content, str) else content), content_type
+
+
+# --- The table in docs/privacy.md ------------------------------------------------------------
+
+DOCS_PATH = Path(settings.BASE_DIR) / "docs" / "privacy.md"
+TABLE_START = "<!-- register-table:start (generated: python manage.py gdpr_register_table) -->"
+TABLE_END = "<!-- register-table:end -->"
+REGENERATE = "python manage.py gdpr_register_table"
+
+
+def declarations_table() -> str:
+    """« What is declared today »: one Markdown row per entry of the register, in English
+    (the language of the docs), with no date in it so that it changes only with the code."""
+    with translation.override("en"):
+        register = build_register()
+        lines = [
+            "| processing | data | where | purpose | legal basis | retention | on erasure |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for processing, data in register.data_categories:
+            cells = [processing.name, f"{data.name}: {data.fields_text}", f"`{data.model}`",
+                     data.purpose, data.legal_basis, data.retention, data.erasure]
+            lines.append("| " + " | ".join(_md(c) for c in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _with_table(document: str, table: str) -> str:
+    start, end = document.find(TABLE_START), document.find(TABLE_END)
+    if start < 0 or end < start:
+        raise ValueError(f"docs/privacy.md lacks the markers {TABLE_START!r} … {TABLE_END!r}")
+    return document[: start + len(TABLE_START)] + "\n\n" + table + "\n" + document[end:]
+
+
+def docs_table_is_current(path: Path = DOCS_PATH) -> bool:
+    document = path.read_text(encoding="utf-8")
+    return _with_table(document, declarations_table()) == document
+
+
+def write_docs_table(path: Path = DOCS_PATH) -> bool:
+    """Write the generated table between the markers of ``path``; True when it changed."""
+    document = path.read_text(encoding="utf-8")
+    updated = _with_table(document, declarations_table())
+    if updated == document:
+        return False
+    path.write_text(updated, encoding="utf-8")
+    return True
 
 
 # --- Who reads it ----------------------------------------------------------------------------

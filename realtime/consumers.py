@@ -316,10 +316,11 @@ class AgoraConsumer(SocketGuards, AsyncJsonWebsocketConsumer):
     @database_sync_to_async
     def _user_payload(self, user: Any) -> dict[str, Any]:
         from accounts.roles import user_roles
+        from deliberation.people import person_name
 
         return {
             "id": str(user.pk),
-            "name": user.public_name,
+            "name": person_name(user),
             "roles": sorted(r.value for r in user_roles(user)),
         }
 

@@ -220,6 +220,21 @@ def _consents(world: World) -> None:
     world.add("gdpr.ConsentRecord", rows[:1], rows[1:])
 
 
+@seeder("django_tasks_database.DBTaskResult")
+def _task_results(world: World) -> None:
+    """A request queues its reminder tasks: their results name the request by its id."""
+    from django_tasks_db.models import DBTaskResult
+
+    def queued_by(user: User) -> list[Any]:
+        before = set(DBTaskResult.objects.values_list("pk", flat=True))
+        do_submit_request(user, kind=RequestKind.RECTIFICATION,
+                          details="Mon code postal a changé.")
+        return list(set(DBTaskResult.objects.values_list("pk", flat=True)) - before)
+
+    world.add("django_tasks_database.DBTaskResult", queued_by(world.person),
+              queued_by(world.neighbour))
+
+
 @seeder("gdpr.DataRequest")
 def _requests(world: World) -> None:
     rows = [
@@ -486,7 +501,8 @@ def _proposals(world: World) -> dict[str, Any]:
     )
 
     data: dict[str, Any] = {key: [] for key in (
-        "proposals", "transitions", "updates", "versions", "contributions", "comments")}
+        "proposals", "drafts", "transitions", "updates", "versions", "contributions",
+        "comments")}
     lines = {
         world.person: ("Un minibus le mardi matin", "Relier les hameaux au marché."),
         world.neighbour: ("Des consultations avancées", "Un cardiologue une fois par mois."),
@@ -510,6 +526,7 @@ def _proposals(world: World) -> dict[str, Any]:
                                    "assoc": 0}},
                    quote=sentence)
         data["proposals"].append([proposal.pk])
+        data["drafts"].append([draft.pk])
         data["transitions"].append(list(ProposalTransition.objects.filter(
             proposal=proposal, by=user).values_list("pk", flat=True)))
         data["updates"].append(list(DraftUpdate.objects.filter(
@@ -533,6 +550,7 @@ def _proposals_seeder(label: str, key: str) -> None:
 
 for _label, _key in (
     ("deliberation.Proposal", "proposals"),
+    ("deliberation.Draft", "drafts"),
     ("deliberation.ProposalTransition", "transitions"),
     ("deliberation.DraftUpdate", "updates"),
     ("deliberation.DraftVersion", "versions"),

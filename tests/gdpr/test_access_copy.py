@@ -17,13 +17,14 @@ from django.db import models
 from django.test import Client
 from django.utils import timezone
 from django.utils.html import escape
+from django_tasks_db.models import DBTaskResult
 
 from accounts.demo import enrol_demo_totp
 from accounts.models import User
 from accounts.roles import Role
 from gdpr import access_copy as copies
 from gdpr.access_copy import build_access_copy, do_request_access_copy, expire_access_copies
-from gdpr.models import AccessCopy, AuditEntry, CopyStatus, RequestKind
+from gdpr.models import AccessCopy, AuditEntry, CopyStatus, DataRequest, RequestKind
 from gdpr.registry import declarations
 from gdpr.rights import do_prepare_copy_for_request, do_submit_request
 from gdpr.subjects import subject_paths
@@ -66,6 +67,14 @@ def expected_ids(declaration: Any, person: User) -> set[str]:
             s.session_key[:6] + "…" for s in Session.objects.all()
             if str(s.get_decoded().get("_auth_user_id")) == str(person.pk)
         }
+    if model is DBTaskResult:
+        # Task results name the person, or one of their requests or copies, by id.
+        ids = {str(person.pk)} | {
+            str(pk) for m in (AccessCopy, DataRequest)
+            for pk in m.objects.filter(user=person).values_list("pk", flat=True)
+        }
+        return {str(r.pk) for r in DBTaskResult.objects.all()
+                if any(i in json.dumps(r.args_kwargs) for i in ids)}
     paths = subject_paths(declaration)
     assert paths, f"{declaration.label}: no way to find the person's rows"
     return {

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
+import re
 import zipfile
 from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from django.db import models
 from django.test import Client, override_settings
 from django.test.utils import isolate_apps
+from django.utils import timezone
 from odf.opendocument import load
 from odf.table import Table, TableCell
 from odf.teletype import extractText
@@ -20,14 +25,20 @@ from accounts.demo import enrol_demo_totp
 from accounts.roles import Role
 from deliberation.models import Assembly
 from gdpr import registry
-from gdpr.models import AuditEntry
+from gdpr.consent import PURPOSE_PROCESSING
+from gdpr.models import AuditEntry, OptionalPurpose
 from gdpr.register import (
     EXPORTS,
+    REGENERATE,
     SECURITY_MEASURES,
     build_register,
+    consent_entry_key,
+    declarations_table,
     declaring_app,
     do_export_register,
+    docs_table_is_current,
     export,
+    write_docs_table,
 )
 from gdpr.registry import Erasure, LegalBasis, Retention, declarations, get_declaration
 from tests import factories
@@ -46,14 +57,30 @@ def _ods_sheets(content: bytes) -> dict[str, list[list[str]]]:
     return sheets
 
 
-def _csv_rows(content: bytes) -> list[dict[str, str]]:
+def _csv_lines(content: bytes) -> list[list[str]]:
     assert content.startswith(b"\xef\xbb\xbf"), "Excel needs the BOM to read UTF-8"
-    return list(csv.DictReader(io.StringIO(content.decode("utf-8-sig")), delimiter=";"))
+    return list(csv.reader(io.StringIO(content.decode("utf-8-sig")), delimiter=";"))
+
+
+def _csv_rows(content: bytes) -> list[dict[str, str]]:
+    """The table of the CSV: from its header row to the first empty row."""
+    lines = _csv_lines(content)
+    start = next(i for i, line in enumerate(lines) if line[:1] == ["Processing activity"])
+    end = next((i for i in range(start, len(lines)) if not lines[i]), len(lines))
+    header = lines[start]
+    return [dict(zip(header, line, strict=True)) for line in lines[start + 1:end]]
+
+
+def _entry_keys() -> set[str]:
+    """What the register must list: every declaration and every optional purpose."""
+    return {d.label for d in declarations()} | {
+        consent_entry_key(p.value) for p in OptionalPurpose
+    }
 
 
 def _models_in(fmt: str, content: bytes) -> set[str]:
     """Which declared models an export names, read the way its reader would."""
-    labels = {d.label for d in declarations()}
+    labels = _entry_keys()
     if fmt == "csv":
         return {row["Model"] for row in _csv_rows(content)}
     if fmt == "ods":
@@ -61,6 +88,19 @@ def _models_in(fmt: str, content: bytes) -> set[str]:
         return {cell for row in register for cell in row if cell in labels}
     text = content.decode("utf-8")
     return {label for label in labels if label in text}
+
+
+def _text_of(fmt: str, content: bytes) -> str:
+    """Everything a reader of the export sees, as plain text."""
+    if fmt == "ods":
+        return "\n".join(cell for rows in _ods_sheets(content).values()
+                         for row in rows for cell in row)
+    if fmt == "csv":
+        return "\n".join(cell for line in _csv_lines(content) for cell in line)
+    text = content.decode("utf-8")
+    if fmt == "md":
+        return text.replace("\\|", "|").replace("\\\\", "\\")
+    return html.unescape(re.sub(r"<[^>]+>", " ", text))
 
 
 @pytest.fixture
@@ -75,13 +115,13 @@ def english(settings: Any) -> Iterator[None]:
 @pytest.mark.parametrize("fmt", list(EXPORTS))
 def test_every_declaration_appears_in_every_export(fmt: str, english: None) -> None:
     content, _type = export(build_register(), fmt)
-    assert _models_in(fmt, content) == {d.label for d in declarations()}
+    assert _models_in(fmt, content) == _entry_keys()
 
 
 def test_csv_has_one_row_per_declaration_with_the_art_30_columns(english: None) -> None:
     rows = _csv_rows(export(build_register(), "csv")[0])
 
-    assert len(rows) == len(declarations())
+    assert len(rows) == len(declarations()) + len(OptionalPurpose)
     user = next(row for row in rows if row["Model"] == "accounts.User")
     assert user["Legal basis"].startswith("Task carried out in the public interest")
     assert "email address" in user["Data"] and "date of birth" in user["Data"]
@@ -141,6 +181,7 @@ def test_declarations_are_grouped_by_the_app_that_declares_them() -> None:
         "forums",
         "documents",
         "gdpr",
+        "consent",
     ]
 
 
@@ -180,6 +221,175 @@ def test_a_new_declaration_shows_up_in_every_export(fmt: str, english: None) -> 
     finally:
         registry._REGISTRY.pop("gdpr.Petition", None)
     assert "gdpr.Petition" not in _models_in(fmt, export(build_register(), fmt)[0])
+
+
+# --- Optional purposes: processings on consent -------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("fmt", list(EXPORTS))
+def test_every_optional_purpose_is_a_processing_on_consent(fmt: str, english: None) -> None:
+    register = build_register()
+    content = export(register, fmt)[0]
+    text = _text_of(fmt, content)
+
+    entries = {d.model: d for p in register.processings for d in p.data}
+    for purpose in OptionalPurpose:  # a purpose added to the enum is checked at once
+        entry = entries[consent_entry_key(purpose.value)]
+        assert entry.legal_basis == "Consent of the person (GDPR art. 6(1)(a))"
+        assert str(purpose.label) in entry.purpose
+        for value in (entry.fields_text, entry.retention, entry.recipients):
+            assert value and value in text, (purpose, value)
+    if fmt == "csv":
+        rows = {row["Model"]: row for row in _csv_rows(content)}
+        basis = {rows[consent_entry_key(p.value)]["Legal basis"] for p in OptionalPurpose}
+        assert basis == {"Consent of the person (GDPR art. 6(1)(a))"}
+
+
+def test_every_optional_purpose_says_what_it_processes() -> None:
+    """A new purpose is in the register at once (with a generic entry); this says to
+    describe it in gdpr.consent.PURPOSE_PROCESSING."""
+    assert set(PURPOSE_PROCESSING) == set(OptionalPurpose)
+
+
+# --- The same content in every format -----------------------------------------------------------
+
+
+def _expected_content(register: Any) -> list[str]:
+    controller, dpo = register.controller, register.dpo
+    values = [controller.name, controller.address, controller.email,
+              dpo.email, dpo.phone, dpo.address, *register.security_measures]
+    for processing in register.processings:
+        values += [processing.name, processing.transfers, *processing.categories_of_people,
+                   *processing.recipients]
+        for data in processing.data:
+            values += [data.name, data.fields_text, data.purpose, data.legal_basis,
+                       data.retention, data.erasure, data.notes, data.model]
+    return [v for v in values if v]
+
+
+@pytest.mark.django_db
+@override_settings(DPO_EMAIL="dpo@example.org", DPO_PHONE="01 02 03 04 05",
+                   DCCU_EMAIL="dccu@example.org")
+@pytest.mark.parametrize("fmt", list(EXPORTS))
+def test_every_format_carries_the_same_content(fmt: str, english: None) -> None:
+    register = build_register()
+    text = _text_of(fmt, export(register, fmt)[0])
+
+    missing = [value for value in _expected_content(register) if value not in text]
+    assert missing == []
+
+
+def test_csv_holds_the_controller_the_dpo_and_the_security_measures(english: None) -> None:
+    lines = _csv_lines(export(build_register(), "csv")[0])
+
+    by_title = {line[0]: line[1:] for line in lines if line}
+    assert by_title["Controller"][:2] == [
+        "Conseil départemental de la Haute-Garonne",
+        "1 boulevard de la Marquette, 31090 Toulouse Cedex 9",
+    ]
+    assert by_title["Data protection officer"][:2] == [
+        "dpd.haute-garonne@cd31.fr", "05 34 33 36 06"
+    ]
+    start = next(i for i, line in enumerate(lines) if line == ["Security measures"])
+    assert [line[0] for line in lines[start + 1:]] == [str(m) for m in SECURITY_MEASURES]
+
+
+# --- Data that is stored is in the register --------------------------------------------------
+
+
+@pytest.mark.parametrize(("model", "data"), [
+    ("deliberation.Draft", "snapshot"),  # the text everyone typed, merged
+    ("deliberation.DraftVersion", "text"),  # the text at each version
+    ("accounts.User", "groups"),  # the staff roles
+    ("django_tasks_database.DBTaskResult", "traceback"),  # the task queue
+])
+def test_stored_personal_data_is_in_the_register(model: str, data: str, english: None) -> None:
+    entries = {d.model: d for _p, d in build_register().data_categories}
+    assert data in entries[model].fields
+
+
+@pytest.mark.django_db
+def test_finished_task_results_are_deleted_after_30_days_by_the_retention_job() -> None:
+    from django_tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from gdpr.retention import do_run_retention
+    from gdpr.tasks import rights_housekeeping_task
+
+    now = timezone.now()
+
+    def result(status: str, finished_days_ago: int | None) -> str:
+        queued = rights_housekeeping_task.enqueue()
+        finished = now - timedelta(days=finished_days_ago) if finished_days_ago else None
+        DBTaskResult.objects.filter(pk=queued.id).update(
+            status=status, finished_at=finished,
+            enqueued_at=now - timedelta(days=(finished_days_ago or 0) + 40),
+        )
+        return str(queued.id)
+
+    old_done = result(TaskResultStatus.SUCCESSFUL, 31)
+    old_failed = result(TaskResultStatus.FAILED, 45)
+    recent_done = result(TaskResultStatus.SUCCESSFUL, 29)
+    waiting = result(TaskResultStatus.READY, None)  # queued 40 days ago, never run
+    running = result(TaskResultStatus.RUNNING, None)
+
+    run = do_run_retention(None, apply=True, trigger="test")
+
+    left = {str(pk) for pk in DBTaskResult.objects.values_list("pk", flat=True)}
+    assert left == {recent_done, waiting, running}
+    assert {old_done, old_failed}.isdisjoint(left)
+    line = next(x for x in run.summary if x["model"] == "django_tasks_database.DBTaskResult")
+    assert (line["due"], line["processed"]) == (2, 2)
+
+
+@pytest.mark.django_db
+def test_erasure_deletes_the_finished_task_results_about_the_person(assembly: Assembly) -> None:
+    from django_tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from gdpr.erasure import erase_person
+    from gdpr.models import RequestKind
+    from gdpr.rights import do_submit_request
+
+    person, neighbour = factories.make_titulaire(assembly), factories.make_titulaire(assembly)
+    for who in (person, neighbour):
+        do_submit_request(who, kind=RequestKind.RECTIFICATION, details="Mon nom est mal écrit.")
+    DBTaskResult.objects.update(status=TaskResultStatus.SUCCESSFUL, finished_at=timezone.now())
+    theirs = {r.pk for r in DBTaskResult.objects.all()
+              if str(neighbour.data_requests.get().pk) in str(r.args_kwargs)}
+    assert theirs and DBTaskResult.objects.count() > len(theirs)
+
+    erase_person(person, reason="test")
+
+    assert set(DBTaskResult.objects.values_list("pk", flat=True)) == theirs
+
+
+# --- The table in docs/privacy.md ----------------------------------------------------------------
+
+
+def test_the_table_in_docs_privacy_md_agrees_with_the_declarations() -> None:
+    assert docs_table_is_current(), (
+        f"docs/privacy.md's « What is declared today » is out of date: run `{REGENERATE}`"
+    )
+
+
+def test_the_docs_table_lists_every_declaration_and_purpose(tmp_path: Path) -> None:
+    table = declarations_table()
+    for key in _entry_keys():
+        assert f"`{key}`" in table, key
+    assert "forums.Message" in table and "gdpr.ConsentRecord" in table
+
+    # The command rewrites only what lies between the markers.
+    doc = tmp_path / "privacy.md"
+    doc.write_text("# Before\n\n<!-- register-table:start (generated: python manage.py "
+                   "gdpr_register_table) -->\n| old |\n<!-- register-table:end -->\n\nAfter\n",
+                   encoding="utf-8")
+    assert not docs_table_is_current(doc)
+    assert write_docs_table(doc) is True
+    text = doc.read_text(encoding="utf-8")
+    assert text.startswith("# Before\n") and text.endswith("After\n") and "| old |" not in text
+    assert docs_table_is_current(doc) and write_docs_table(doc) is False
 
 
 # --- Pages and who reaches them ---------------------------------------------------------------
