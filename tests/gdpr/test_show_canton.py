@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -26,7 +26,7 @@ SHOW = OptionalPurpose.SHOW_CANTON
 
 
 def _seated(assembly: Assembly, canton: str, display_name: str, email: str) -> User:
-    person = factories.UserFactory(display_name=display_name, email=email)
+    person = cast(User, factories.UserFactory(display_name=display_name, email=email))
     seat = factories.seat(assembly, canton)
     deliberation_actions.do_add_membership(
         None, user=person, seat=seat, kind="titulaire", start=assembly.mandate_start
