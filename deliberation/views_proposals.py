@@ -280,6 +280,7 @@ def proposal_versions(request: AuthenticatedRequest, proposal_id: uuid.UUID) -> 
         draft.versions.select_related("created_by").prefetch_related("authors")
         .order_by("-number")
     )
+    label_people(person for v in versions for person in (v.created_by, *v.authors.all()))
     return render(request, "deliberation/proposals/versions.html", {
         "proposal": proposal, "draft": draft, "abilities": abilities, "versions": versions,
         "may_name": may_name,

@@ -70,6 +70,24 @@ def test_the_chat_page_shows_the_canton_only_of_who_agreed(assembly: Assembly) -
 
 
 @pytest.mark.django_db
+def test_topics_and_search_show_the_canton_only_of_who_agreed(assembly: Assembly) -> None:
+    from forums.actions import do_create_thread
+
+    sylvie, marc, ines, room = _people(assembly)
+    do_create_thread(sylvie, room, title="Transport à la demande", body="<p>Le minibus</p>")
+    do_create_thread(marc, room, title="Horaires du marché", body="<p>Le minibus aussi</p>")
+    client = Client()
+    client.force_login(ines)
+
+    topics = client.get(f"/discussions/salle/{room.pk}/sujets/").content.decode()
+    found = client.get("/discussions/recherche/", {"q": "minibus"}).content.decode()
+
+    for page in (topics, found):
+        assert "Sylvie M. (Muret)" in page
+        assert "Marc D." in page and "Blagnac" not in page
+
+
+@pytest.mark.django_db
 def test_the_json_of_messages_and_the_writers_names_follow_the_same_rule(
     assembly: Assembly,
 ) -> None:
