@@ -196,7 +196,7 @@ def last_read_id(viewer: Any, thread: Thread) -> int:
 def threads(viewer: Any, room: Room) -> list[Thread]:
     """The room's threads, latest activity first, each with its number of messages."""
     _check_read(viewer, room)
-    listed = list(
+    listed: list[Thread] = list(
         room.threads.select_related("created_by").annotate(
             message_count=Count("messages", filter=Q(messages__deleted_at__isnull=True))
         ).order_by("-is_default", "-last_activity_at")
