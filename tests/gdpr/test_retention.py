@@ -16,6 +16,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage
 from django.core.management import call_command
 from django.db import connection, models
+from django.db.models import F
 from django.test import Client
 from django.test.utils import isolate_apps
 from django.utils import timezone
@@ -28,8 +29,9 @@ from accounts.roles import Role
 from deliberation.models import Assembly, Subgroup
 from gdpr import registry
 from gdpr.models import AuditEntry, RetentionRun
-from gdpr.registry import Erasure, LegalBasis, Retention, declarations
+from gdpr.registry import Anchor, Erasure, LegalBasis, Retention, declarations
 from gdpr.retention import (
+    RetentionConfigError,
     check_declaration,
     do_run_retention,
     due_queryset,
@@ -95,6 +97,35 @@ def backdated(db: Any) -> dict[str, Any]:
 def test_every_declared_retention_can_be_carried_out() -> None:
     problems = {d.label: check_declaration(d) for d in declarations()}
     assert {label: p for label, p in problems.items() if p} == {}
+
+
+@pytest.mark.parametrize(
+    ("since", "problem"),
+    [
+        # No global « end of the mandate » any more: each rule names its row's assembly.
+        ("mandate_end", "no field 'mandate_end'"),
+        ("room__mandate__title", "is not a date"),
+        ("mentions__date_joined", "is many-valued"),
+        (Anchor("a text", F("body")), "'a text' is not a date"),
+        (Anchor("nowhere", F("room__nowhere")), "'nowhere' cannot be worked out"),
+        ((), "no date to count from"),
+        (("created_at", "mandate_end"), "no field 'mandate_end'"),
+    ],
+)
+def test_rules_the_job_cannot_carry_out_are_refused(since: Any, problem: str) -> None:
+    from dataclasses import replace
+
+    from forums.models import Message
+
+    declaration = registry.get_declaration(Message)
+    assert declaration is not None
+    broken = replace(declaration, retention=Retention("test", days=365, since=since))
+
+    problems = check_declaration(broken)
+
+    assert any(problem in p for p in problems), problems
+    with pytest.raises(RetentionConfigError):
+        due_queryset(broken, now=timezone.now())
 
 
 @pytest.mark.django_db
