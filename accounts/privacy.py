@@ -1,9 +1,7 @@
 """Personal data held by the accounts app (and the auth libraries it wires in)."""
 
-from datetime import timedelta
-
-from django.db.models import Q
-from django.db.models.functions import Now
+from django.db.models import OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce, Greatest
 from django.utils.translation import gettext_lazy as _
 
 from accounts.erasers import (
@@ -15,10 +13,33 @@ from accounts.erasers import (
     scrub_admin_log,
 )
 from accounts.models import User
-from deliberation.models import Membership
-from gdpr.registry import Erasure, LegalBasis, Retention, RetentionAction, declare
+from deliberation.models import Membership, mandate_end_in_office
+from gdpr.registry import Anchor, Erasure, LegalBasis, Retention, RetentionAction, declare
 
 MEMBERS_AND_STAFF = _("members, substitutes, facilitators, agents, DCCU team, DPO")
+INACTIVE_DAYS = 365
+
+
+def _person_assembly_end() -> Anchor:
+    """The end of the mandate of the person's own last assembly: the latest assembly they
+    sat in (a membership, ended or not), or, for staff who never sat, the one in office
+    when they last logged in (or were invited, if they never did). The later of the two
+    when both exist; unknown (never due) before any assembly."""
+    sat = Subquery(
+        Membership.objects.filter(user=OuterRef("pk"))
+        .order_by("-seat__assembly__mandate_end")
+        .values("seat__assembly__mandate_end")[:1]
+    )
+    worked = mandate_end_in_office(Coalesce(OuterRef("last_login"), OuterRef("date_joined")))
+    # Greatest is NULL with one NULL on SQLite, and ignores it on PostgreSQL: pair each
+    # with the other so both databases give the later known date.
+    return Anchor(
+        "end of the person's last assembly",
+        Greatest(Coalesce(sat, worked), Coalesce(worked, sat)),
+    )
+
+
+LAST_SEEN = Anchor("last login (or account creation)", Coalesce("last_login", "date_joined"))
 
 declare(
     User,
@@ -31,18 +52,17 @@ declare(
     legal_basis=LegalBasis.PUBLIC_TASK,
     retention=Retention(
         _(
-            "While the account is in use. One year after the end of the assembly's mandate, "
-            "accounts with no current membership and no login for a year are erased, as on "
-            "request (contributions to collective work stay, under a pseudonym)."
+            "While the account is in use. One year after the end of the person's own last "
+            "assembly (the one they sat in; for staff, the one in office when they last "
+            "logged in), an account with no current membership and no login for a year is "
+            "erased, as on request (contributions to collective work stay, under a "
+            "pseudonym)."
         ),
-        days=365,
-        since="mandate_end",
+        days=INACTIVE_DAYS,
+        since=(_person_assembly_end(), LAST_SEEN),
         action=RetentionAction.ERASE_PERSON,
         applies_to=(
-            Q(erased_at__isnull=True)
-            & ~Q(pk__in=Membership.objects.open().values("user_id"))
-            & Q(date_joined__lt=Now() - timedelta(days=365))
-            & (Q(last_login__isnull=True) | Q(last_login__lt=Now() - timedelta(days=365)))
+            Q(erased_at__isnull=True) & ~Q(pk__in=Membership.objects.open().values("user_id"))
         ),
     ),
     # The row stays so that collective work keeps an author: « Participant·e n°N ».

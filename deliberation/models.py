@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import ExpressionWrapper, OuterRef, Q, Subquery
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -53,6 +54,22 @@ class Assembly(TimeStamped):
             cls.objects.filter(mandate_start__lte=on, mandate_end__gte=on).first()
             or cls.objects.first()
         )
+
+
+def mandate_end_in_office(written_at: Any) -> Subquery:
+    """The end of the mandate of the assembly in office when a row was written.
+
+    ``written_at`` names a datetime field of the outer query's rows (or is an expression
+    of it). The assembly in office is the latest begun on that day (the previous one,
+    between two assemblies); before the first assembly the answer is NULL. For rows that
+    belong to no mandate — a direct conversation, a library comment — this is their
+    assembly, which retention counts from (``gdpr.retention``).
+    """
+    when = OuterRef(written_at) if isinstance(written_at, str) else written_at
+    # The wrapper gives the outer reference its type, which TruncDate needs to resolve.
+    day = TruncDate(ExpressionWrapper(when, output_field=models.DateTimeField()))
+    in_office = Assembly.objects.filter(mandate_start__lte=day).order_by("-mandate_start")
+    return Subquery(in_office.values("mandate_end")[:1], output_field=models.DateField())
 
 
 class Canton(models.Model):

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import timedelta
 from typing import Any
 
-from django.db.models import Q
-from django.db.models.functions import Now
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
+from deliberation.models import mandate_end_in_office
 from forums.models import (
     Attachment,
     Message,
@@ -22,7 +22,7 @@ from forums.models import (
     Room,
     Thread,
 )
-from gdpr.registry import Erasure, LegalBasis, Retention, declare
+from gdpr.registry import Anchor, Erasure, LegalBasis, Retention, declare
 
 PEOPLE = _("members, substitutes, facilitators, agents, DCCU team, follow-up committee")
 ROOM_READERS = _(
@@ -31,6 +31,26 @@ ROOM_READERS = _(
 )
 MESSAGE_DAYS = 365
 RECORDING_DAYS = 90
+
+
+def assembly_end(room: str, written_at: str) -> Anchor:
+    """The end of the mandate of the assembly a conversation belongs to.
+
+    A subgroup, plenary or staff room belongs to a mandate, hence to its assembly. A
+    direct conversation or a document's comments belong to none: what is said there
+    belongs to the assembly in office when it was said (``written_at``), so that a
+    conversation going on from one assembly to the next keeps what was said under the
+    current one. Before the first assembly the date is unknown, and nothing is due.
+    """
+    prefix = f"{room}__" if room else ""
+    return Anchor(
+        f"end of the assembly of {room or 'the room'} (or in office at {written_at})",
+        Coalesce(
+            F(f"{prefix}mandate__assembly__mandate_end"),
+            F(f"{prefix}subgroup__mandate__assembly__mandate_end"),
+            mandate_end_in_office(written_at),
+        ),
+    )
 
 
 def _names(person: Any) -> list[str]:
@@ -73,8 +93,11 @@ declare(
     purpose=_("Know who takes part in a direct conversation, and who started it."),
     legal_basis=LegalBasis.PUBLIC_TASK,
     retention=Retention(
-        _("As long as the room exists; the rooms of a mandate go with the mandate's "
-          "conversations, 1 year after the end of the assembly's mandate.")
+        _("Deleted 1 year after the end of its assembly's mandate (for a direct "
+          "conversation: of the assembly in office when it was started), once everything "
+          "said in it is due too."),
+        days=MESSAGE_DAYS,
+        since=(assembly_end("", "created_at"), "created_at"),
     ),
     erasure=Erasure.PSEUDONYMISE,
     categories_of_people=PEOPLE,
@@ -89,10 +112,10 @@ declare(
     purpose=_("Organise the conversations into topics that can be read and answered later."),
     legal_basis=LegalBasis.PUBLIC_TASK,
     retention=Retention(
-        _("1 year after the end of the assembly's mandate, then deleted with its messages."),
+        _("1 year after the end of its assembly's mandate, then deleted, once every "
+          "message in it is due too (a message posted later keeps the thread)."),
         days=MESSAGE_DAYS,
-        since="mandate_end",
-        applies_to=Q(created_at__lt=Now() - timedelta(days=MESSAGE_DAYS)),
+        since=(assembly_end("room", "created_at"), "created_at"),
     ),
     erasure=Erasure.PSEUDONYMISE,
     categories_of_people=PEOPLE,
@@ -113,11 +136,13 @@ declare(
     ),
     legal_basis=LegalBasis.PUBLIC_TASK,
     retention=Retention(
-        _("Until 1 year after the end of the assembly's mandate, then deleted (the "
-          "proposals and reports keep the outcome of the discussions)."),
+        _("Until 1 year after the end of its assembly's mandate (for a direct message or "
+          "a comment on a document: of the assembly in office when it was written), and "
+          "at least 1 year after it was written, then deleted (the proposals and reports "
+          "keep the outcome of the discussions). A message that is reported stays as long "
+          "as the report."),
         days=MESSAGE_DAYS,
-        since="mandate_end",
-        applies_to=Q(created_at__lt=Now() - timedelta(days=MESSAGE_DAYS)),
+        since=(assembly_end("room", "created_at"), "created_at"),
     ),
     # What was said belongs to the collective discussion: the text stays, signed
     # « Participant·e n°N »; the person's names written in messages are replaced.
@@ -143,12 +168,12 @@ declare(
     ),
     legal_basis=LegalBasis.PUBLIC_TASK,
     retention=Retention(
-        _("Deleted with their files 90 days after the end of the assembly's mandate: a "
-          "recorded voice identifies the person more than a text, and the discussions no "
-          "longer need it once the assembly has ended."),
+        _("Deleted with their files 90 days after the end of their assembly's mandate (as "
+          "for their message), and at least 90 days after they were sent: a recorded voice "
+          "identifies the person more than a text, and the discussions no longer need it "
+          "once the assembly has ended."),
         days=RECORDING_DAYS,
-        since="mandate_end",
-        applies_to=Q(created_at__lt=Now() - timedelta(days=RECORDING_DAYS)),
+        since=(assembly_end("message__room", "created_at"), "created_at"),
     ),
     erasure=Erasure.DELETE,
     categories_of_people=PEOPLE,

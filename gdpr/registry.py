@@ -47,19 +47,35 @@ class RetentionAction(StrEnum):
 
 
 @dataclass(frozen=True)
+class Anchor:
+    """A date worked out for each row by the database, when no single field of the row
+    (or of a row it points to) holds it: e.g. the end of the assembly that was in office
+    when a direct message was written. ``expression`` is an ORM expression evaluated on
+    the declared model; a row for which it is NULL has no known date and is never due."""
+
+    name: str  # what the run's summary shows, e.g. "end of the room's assembly"
+    expression: Any
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
 class Retention:
     """How long a row is kept, in words for the register and in days for the job.
 
-    ``days`` counts from ``since``: a date/datetime field of the row, or
-    ``"mandate_end"`` for the end of the current assembly's mandate.
-    ``applies_to`` narrows which rows age out (e.g. only unused invitations).
-    Without ``days`` the retention is described only (kept while the account
-    exists, or handled by another declaration).
+    ``days`` counts from ``since``: a date/datetime field of the row, a path to one
+    through foreign keys (``"seat__assembly__mandate_end"``: the end of *that row's*
+    assembly), an ``Anchor``, or a tuple of these: the row is due once every one of
+    those dates is ``days`` old (so the count starts from the latest), and never while
+    one of them is unknown (NULL). ``applies_to`` narrows which rows age out (e.g.
+    only unused invitations). Without ``days`` the retention is described only (kept
+    while the account exists, or handled by another declaration).
     """
 
     description: str | Promise
     days: int | None = None
-    since: str = "created_at"
+    since: str | Anchor | tuple[str | Anchor, ...] = "created_at"
     action: RetentionAction = RetentionAction.DELETE
     applies_to: Q | None = None
 

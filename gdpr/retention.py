@@ -1,10 +1,16 @@
 """Retention: delete, anonymise or erase what has outlived its declared retention.
 
 Everything here follows from ``gdpr.registry.declarations()``: a declaration
-whose ``Retention`` has ``days`` is due for rows whose ``since`` date is older
-than that (``applies_to`` narrows the rows). ``since`` is a date or datetime
-field of the row, a path to one through foreign keys (``"seat__assembly__mandate_end"``),
-or ``"mandate_end"``: the end of the assembly whose mandate ended most recently.
+whose ``Retention`` has ``days`` is due for rows whose ``since`` dates are all older
+than that (``applies_to`` narrows the rows). Each ``since`` is a date or datetime
+field of the row, a path to one through foreign keys (``"seat__assembly__mandate_end"``:
+the end of *that row's* assembly), or an ``Anchor`` the database works out per row; a
+row whose date is unknown (NULL) is never due.
+
+Deleting a row deletes what hangs on it (``on_delete=CASCADE``). A row is held back
+while one of those rows is declared with a retention of its own and is not due yet
+(a thread stays while one of its messages does), so retention never removes a row
+before its own time; the files of every row a deletion removes go too.
 
 The work is done in batches selected by primary key (keyset pagination), so
 memory stays flat whatever the volume, and a pass is idempotent: what was
@@ -21,21 +27,29 @@ from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.core.exceptions import FieldDoesNotExist, FieldError, PermissionDenied
 from django.core.files.storage import Storage
-from django.db import models, transaction
+from django.db import models, router, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.deletion import Collector
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django_tasks import TaskResultStatus, task
 
 from gdpr import audit
 from gdpr.models import RetentionRun
-from gdpr.registry import Declaration, RetentionAction, declarations
+from gdpr.registry import (
+    Anchor,
+    Declaration,
+    Retention,
+    RetentionAction,
+    declarations,
+    get_declaration,
+)
 
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 1000
-MANDATE_END = "mandate_end"
 # The daily run: at 03:00, Paris time, when nobody is deliberating.
 SCHEDULE_TIME = time(3, 0)
 SCHEDULE_ZONE = "Europe/Paris"
@@ -74,20 +88,14 @@ class Outcome:
 # --- What is due ------------------------------------------------------------------------
 
 
-def last_mandate_end(today: date) -> date | None:
-    """The end of the assembly whose mandate ended most recently, if any has ended.
+def _sinces(retention: Retention) -> tuple[str | Anchor, ...]:
+    since = retention.since
+    return since if isinstance(since, tuple) else (since,)
 
-    This is the one place where the privacy module reads another app's model:
-    "end of the mandate" is a date every declaration may count from, and it
-    lives on ``deliberation.Assembly``. Imported lazily so that ``gdpr`` keeps
-    no import-time dependency on the assembly's app.
-    """
-    from deliberation.models import Assembly
 
-    ended = Assembly.objects.filter(mandate_end__lt=today).aggregate(
-        last=models.Max("mandate_end")
-    )
-    return ended["last"]
+def since_label(retention: Retention) -> str:
+    """The dates a retention counts from, in a line (the run's summary)."""
+    return " + ".join(str(s) for s in _sinces(retention))
 
 
 def _since_field(model: type[models.Model], since: str) -> models.Field[Any, Any]:
@@ -110,6 +118,24 @@ def _since_field(model: type[models.Model], since: str) -> models.Field[Any, Any
     if not isinstance(found, models.DateField):  # DateTimeField is a DateField
         raise RetentionConfigError(f"{model._meta.label}: {since!r} is not a date")
     return found
+
+
+def _date_of(model: type[models.Model], since: str | Anchor) -> models.Field[Any, Any]:
+    """The date or datetime field one ``since`` stands for on ``model``."""
+    if isinstance(since, Anchor):
+        try:
+            query = model._base_manager.alias(_retention_since=since.expression).query
+            found: Any = query.annotations["_retention_since"].output_field
+        except (FieldError, FieldDoesNotExist, AttributeError, TypeError) as exc:
+            raise RetentionConfigError(
+                f"{model._meta.label}: {since.name!r} cannot be worked out ({exc})"
+            ) from exc
+        if not isinstance(found, models.DateField):
+            raise RetentionConfigError(f"{model._meta.label}: {since.name!r} is not a date")
+        return found
+    if not isinstance(since, str):
+        raise RetentionConfigError(f"{model._meta.label}: {since!r} is not a field or an anchor")
+    return _since_field(model, since)
 
 
 def _m2m_exists(f: Any) -> Exists:
@@ -169,9 +195,11 @@ def check_declaration(declaration: Declaration) -> list[str]:
     problems: list[str] = []
     if retention.days < 0:
         problems.append("days must not be negative")
-    if retention.since != MANDATE_END:
+    if not _sinces(retention):
+        problems.append("no date to count from")
+    for since in _sinces(retention):
         try:
-            _since_field(declaration.model, retention.since)
+            _date_of(declaration.model, since)
         except RetentionConfigError as exc:
             problems.append(str(exc))
     if retention.action == RetentionAction.ANONYMISE_FIELDS:
@@ -186,8 +214,14 @@ def check_declaration(declaration: Declaration) -> list[str]:
     return problems
 
 
-def due_queryset(declaration: Declaration, *, now: datetime) -> QuerySet[Any]:
-    """The rows of this declaration that are due at ``now``."""
+def due_queryset(
+    declaration: Declaration, *, now: datetime, _chain: frozenset[str] = frozenset()
+) -> QuerySet[Any]:
+    """The rows of this declaration that are due at ``now``.
+
+    ``_chain`` holds the models whose rows are being deleted above this one (see
+    ``_held_back``), so that a model referring to itself is looked at once.
+    """
     retention = declaration.retention
     model = declaration.model
     # The base manager: no custom filtering, and append-only histories (audit trail,
@@ -199,23 +233,72 @@ def due_queryset(declaration: Declaration, *, now: datetime) -> QuerySet[Any]:
     if problems:
         raise RetentionConfigError(f"{declaration.label}: {'; '.join(problems)}")
     today = timezone.localdate(now)
-    if retention.since == MANDATE_END:
-        end = last_mandate_end(today)
-        if end is None or today <= end + timedelta(days=retention.days):
-            return rows.none()
-    else:
-        since_field = _since_field(model, retention.since)
-        if isinstance(since_field, models.DateTimeField):
+    for index, since in enumerate(_sinces(retention)):
+        found = _date_of(model, since)
+        if isinstance(found, models.DateTimeField):
             cutoff: date | datetime = now - timedelta(days=retention.days)
         else:
             cutoff = today - timedelta(days=retention.days)
-        rows = rows.filter(**{f"{retention.since}__lt": cutoff})
+        # NULL < cutoff is not true: a row whose date is unknown is never due.
+        if isinstance(since, Anchor):
+            name = f"_retention_since_{index}"
+            rows = rows.alias(**{name: since.expression}).filter(**{f"{name}__lt": cutoff})
+        else:
+            rows = rows.filter(**{f"{since}__lt": cutoff})
     if retention.applies_to is not None:
         # Through a subquery, so a condition on a many-valued relation cannot count a row twice.
         rows = rows.filter(pk__in=model._base_manager.filter(retention.applies_to).values("pk"))
     if retention.action == RetentionAction.ANONYMISE_FIELDS:
         rows = rows.filter(_not_yet_anonymised(declaration))
+    if retention.action == RetentionAction.DELETE and model._meta.label not in _chain:
+        held = _held_back(model, now=now, chain=_chain | {model._meta.label})
+        if held is not None:
+            rows = rows.exclude(held)
     return rows
+
+
+def _cascades(model: type[models.Model]) -> Iterator[Any]:
+    """The relations whose rows a deletion of ``model``'s rows deletes with them."""
+    for rel in model._meta.get_fields(include_hidden=True):
+        if (
+            rel.auto_created
+            and not rel.concrete
+            and (rel.one_to_many or rel.one_to_one)
+            and getattr(rel, "on_delete", None) is models.CASCADE
+        ):
+            yield rel
+
+
+def _kept(model: type[models.Model], *, now: datetime, chain: frozenset[str]) -> Any:
+    """The rows of ``model`` that must stay at ``now`` (a queryset), or None when every row
+    may go with the row it hangs on."""
+    declaration = get_declaration(model)
+    rows = model._base_manager.all()
+    if declaration is not None and declaration.retention.days is not None:
+        if declaration.retention.action != RetentionAction.DELETE:
+            return rows  # its rule keeps the row (anonymised, or its person erased)
+        due = due_queryset(declaration, now=now, _chain=chain)
+        return rows.filter(~Exists(due.filter(pk=OuterRef("pk"))))
+    if model._meta.label in chain:
+        return None
+    # No rule of its own (reactions, read markers): it goes with its parent, unless
+    # something hanging on it must stay.
+    held = _held_back(model, now=now, chain=chain | {model._meta.label})
+    return None if held is None else rows.filter(held)
+
+
+def _held_back(model: type[models.Model], *, now: datetime, chain: frozenset[str]) -> Q | None:
+    """Rows of ``model`` whose deletion would take with it a row that must stay (a message
+    not yet due in a thread that is), or None when no relation can hold a row back."""
+    condition: Q | None = None
+    for rel in _cascades(model):
+        kept = _kept(rel.related_model, now=now, chain=chain)
+        if kept is None:
+            continue
+        target = rel.field.target_field.attname
+        blocking = Q(Exists(kept.filter(**{rel.field.name: OuterRef(target)})))
+        condition = blocking if condition is None else condition | blocking
+    return condition
 
 
 def scheduled_declarations() -> list[Declaration]:
@@ -242,17 +325,36 @@ def _delete_files(files: list[tuple[Storage, str]]) -> int:
     return deleted
 
 
-def _delete_batch(declaration: Declaration, pks: list[Any]) -> tuple[int, int]:
-    model = declaration.model
-    batch = model._base_manager.filter(pk__in=pks)
+def _files_of(collector: Collector) -> list[tuple[Storage, str]]:
+    """The stored files of every row the collector is about to delete, cascades included."""
+    querysets: list[QuerySet[Any]] = [
+        model._base_manager.filter(pk__in=[row.pk for row in instances])
+        for model, instances in collector.data.items()
+    ]
+    querysets.extend(collector.fast_deletes)
     files: list[tuple[Storage, str]] = []
-    if declaration.files:
-        fields: list[Any] = [model._meta.get_field(name) for name in declaration.files]
+    for queryset in querysets:
+        fields: list[Any] = [
+            f for f in queryset.model._meta.concrete_fields if isinstance(f, models.FileField)
+        ]
+        if not fields:
+            continue
         storages = [f.storage for f in fields]
-        for row in batch.values_list(*declaration.files):
+        for row in queryset.values_list(*(f.attname for f in fields)):
             files.extend((st, name) for st, name in zip(storages, row, strict=True) if name)
+    return files
+
+
+def _delete_batch(rows: QuerySet[Any], pks: list[Any]) -> tuple[int, int]:
+    model = rows.model
     with transaction.atomic():
-        _total, per_model = batch.delete()
+        # Selected again as due, at the time of deleting: a message posted meanwhile in a
+        # thread keeps it.
+        batch = rows.filter(pk__in=pks)
+        collector = Collector(using=router.db_for_write(model), origin=batch)
+        collector.collect(batch)  # type: ignore[arg-type]  # as QuerySet.delete() does
+        files = _files_of(collector)
+        _total, per_model = collector.delete()
         # Files go only once the rows are gone for good (at once outside a transaction).
         transaction.on_commit(partial(_delete_files, files))
     return per_model.get(model._meta.label, 0), len(files)
@@ -328,7 +430,7 @@ def _apply(
     action = declaration.retention.action
     for pks in _batches(rows, batch_size):
         if action == RetentionAction.DELETE:
-            processed, files = _delete_batch(declaration, pks)
+            processed, files = _delete_batch(rows, pks)
             outcome.files += files
         elif action == RetentionAction.ANONYMISE_FIELDS:
             processed = _anonymise_batch(declaration, pks)
@@ -380,7 +482,7 @@ def do_run_retention(
             model=declaration.label,
             action=str(retention.action),
             days=retention.days or 0,
-            since=retention.since,
+            since=since_label(retention),
             rule=str(retention.description),
         )
         outcomes.append(outcome)
@@ -428,11 +530,31 @@ def next_run_at(now: datetime | None = None) -> datetime:
     return candidate
 
 
+# Stored files no row refers to any more (rows deleted by cascade outside retention,
+# uploads rolled back): each app's sweep, run after the nightly retention, returns the
+# names it deleted.
+ORPHAN_SWEEPS = ("forums.orphans.delete_orphans",)
+
+
+def sweep_orphan_files() -> dict[str, int]:
+    """Run every orphan-file sweep; one that fails is logged and the others still run."""
+    deleted: dict[str, int] = {}
+    for path in ORPHAN_SWEEPS:
+        try:
+            deleted[path] = len(import_string(path)())
+        except Exception:
+            logger.exception("Orphan sweep %s failed", path)
+    audit.record(None, "gdpr.retention.orphan_files", deleted=deleted)
+    return deleted
+
+
 @task()
 def retention_task() -> int:
-    """The daily retention run; it queues the next one whatever happens to this one."""
+    """The daily retention run, then the orphan-file sweeps; it queues the next run
+    whatever happens to this one."""
     try:
         run = do_run_retention(None, apply=True, trigger="schedule")
+        sweep_orphan_files()
     finally:
         ensure_scheduled()
     return run.pk

@@ -16,6 +16,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage
 from django.core.management import call_command
 from django.db import connection, models
+from django.db.models import F
 from django.test import Client
 from django.test.utils import isolate_apps
 from django.utils import timezone
@@ -28,8 +29,9 @@ from accounts.roles import Role
 from deliberation.models import Assembly, Subgroup
 from gdpr import registry
 from gdpr.models import AuditEntry, RetentionRun
-from gdpr.registry import Erasure, LegalBasis, Retention, declarations
+from gdpr.registry import Anchor, Erasure, LegalBasis, Retention, declarations
 from gdpr.retention import (
+    RetentionConfigError,
     check_declaration,
     do_run_retention,
     due_queryset,
@@ -95,6 +97,35 @@ def backdated(db: Any) -> dict[str, Any]:
 def test_every_declared_retention_can_be_carried_out() -> None:
     problems = {d.label: check_declaration(d) for d in declarations()}
     assert {label: p for label, p in problems.items() if p} == {}
+
+
+@pytest.mark.parametrize(
+    ("since", "problem"),
+    [
+        # No global « end of the mandate » any more: each rule names its row's assembly.
+        ("mandate_end", "no field 'mandate_end'"),
+        ("room__mandate__title", "is not a date"),
+        ("mentions__date_joined", "is many-valued"),
+        (Anchor("a text", F("body")), "'a text' is not a date"),
+        (Anchor("nowhere", F("room__nowhere")), "'nowhere' cannot be worked out"),
+        ((), "no date to count from"),
+        (("created_at", "mandate_end"), "no field 'mandate_end'"),
+    ],
+)
+def test_rules_the_job_cannot_carry_out_are_refused(since: Any, problem: str) -> None:
+    from dataclasses import replace
+
+    from forums.models import Message
+
+    declaration = registry.get_declaration(Message)
+    assert declaration is not None
+    broken = replace(declaration, retention=Retention("test", days=365, since=since))
+
+    problems = check_declaration(broken)
+
+    assert any(problem in p for p in problems), problems
+    with pytest.raises(RetentionConfigError):
+        due_queryset(broken, now=timezone.now())
 
 
 @pytest.mark.django_db
@@ -258,8 +289,11 @@ def test_retention_erases_inactive_people_through_the_erasure_engine(
 
 
 @pytest.fixture
-def attachment_model(transactional_db: Any, tmp_path: Path) -> Iterator[type[models.Model]]:
-    """A declared model with files, its table created for the test, its declaration removed."""
+def file_models(
+    transactional_db: Any, tmp_path: Path
+) -> Iterator[tuple[type[models.Model], type[models.Model]]]:
+    """A declared model with files and an undeclared one hanging on it (CASCADE) with
+    files of its own, their tables created for the test, the declaration removed."""
     storage = FileSystemStorage(location=str(tmp_path))
     with isolate_apps("gdpr"):
 
@@ -273,8 +307,19 @@ def attachment_model(transactional_db: Any, tmp_path: Path) -> Iterator[type[mod
             def __str__(self) -> str:
                 return self.upload.name
 
+        class Page(models.Model):
+            attachment = models.ForeignKey(Attachment, on_delete=models.CASCADE)
+            scan = models.FileField(storage=storage, upload_to="pages/")
+
+            class Meta:
+                app_label = "gdpr"
+
+            def __str__(self) -> str:
+                return self.scan.name
+
         with connection.schema_editor() as editor:
             editor.create_model(Attachment)
+            editor.create_model(Page)
         registry.declare(
             Attachment,
             fields=("upload", "created_at"),
@@ -287,11 +332,17 @@ def attachment_model(transactional_db: Any, tmp_path: Path) -> Iterator[type[mod
             recipients="test",
         )
         try:
-            yield Attachment
+            yield Attachment, Page
         finally:
             registry._REGISTRY.pop(Attachment._meta.label, None)
             with connection.schema_editor() as editor:
+                editor.delete_model(Page)
                 editor.delete_model(Attachment)
+
+
+@pytest.fixture
+def attachment_model(file_models: tuple[type[models.Model], type[models.Model]]) -> Any:
+    return file_models[0]
 
 
 def test_files_of_deleted_rows_are_deleted_too(attachment_model: Any) -> None:
@@ -309,6 +360,30 @@ def test_files_of_deleted_rows_are_deleted_too(attachment_model: Any) -> None:
     assert list(attachment_model.objects.values_list("pk", flat=True)) == [kept.pk]
     line = _summary(run)["gdpr.Attachment"]
     assert (line["due"], line["processed"], line["files"]) == (1, 1, 1)
+
+
+def test_files_of_rows_deleted_by_cascade_are_deleted_too(
+    file_models: tuple[Any, Any],
+) -> None:
+    attachment_model, page_model = file_models
+    now = timezone.now()
+    old = attachment_model(created_at=now - dt.timedelta(days=40))
+    old.upload.save("vieux.txt", ContentFile(b"ancien"), save=True)
+    page = page_model(attachment=old)
+    page.scan.save("page1.png", ContentFile(b"scan"), save=True)
+    kept = attachment_model(created_at=now - dt.timedelta(days=2))
+    kept.upload.save("recent.txt", ContentFile(b"recent"), save=True)
+    kept_page = page_model(attachment=kept)
+    kept_page.scan.save("page2.png", ContentFile(b"scan"), save=True)
+    storage = old.upload.storage
+
+    run = do_run_retention(None, apply=True)
+
+    assert not storage.exists(page.scan.name)  # went with its row, by cascade
+    assert not storage.exists(old.upload.name)
+    assert storage.exists(kept_page.scan.name) and storage.exists(kept.upload.name)
+    assert list(page_model.objects.values_list("pk", flat=True)) == [kept_page.pk]
+    assert _summary(run)["gdpr.Attachment"]["files"] == 2
 
 
 # --- The daily schedule --------------------------------------------------------------------------
