@@ -158,7 +158,7 @@ declare(
     DraftVersion,
     subject="created_by",
     extra_subjects=("authors",),
-    fields=("draft", "number", "kind", "name", "created_by", "authors", "created_at"),
+    fields=("draft", "number", "kind", "name", "text", "created_by", "authors", "created_at"),
     purpose=_("Keep the history of a draft: who wrote in each version, to compare and restore."),
     legal_basis=LegalBasis.PUBLIC_TASK,
     retention=Retention(WITH_THE_PROPOSAL),
@@ -184,6 +184,7 @@ declare(
     subject="author",
     fields=("draft", "parent", "body", "quote", "resolved", "resolved_at", "created_at",
             "updated_at"),
+    actors={"resolved_by": ("draft", "resolved", "resolved_at")},
     purpose=_("Discuss a passage of a draft beside it, answer and mark it resolved."),
     legal_basis=LegalBasis.PUBLIC_TASK,
     retention=Retention(
