@@ -268,7 +268,17 @@ def items_for(
             item[name] = _value(declaration, row, name, person, files)
         if str(row.pk) in extra_files:
             item[IN_COPY] = extra_files[str(row.pk)]
+        _hide_other_person_reference(item, person)
         yield item
+
+
+def _hide_other_person_reference(item: dict[str, Any], person: Any) -> None:
+    """A generic reference (the audit trail's object type and id) to someone else's account
+    keeps its type, not their id: a DCCU member's copy says they opened an account's page."""
+    if item.get("object_type") == get_user_model()._meta.label and (
+        item.get("object_id") not in ("", None, str(person.pk))
+    ):
+        item["object_id"] = ""
 
 
 def _declared_files(declaration: Declaration, rows: Any) -> Iterator[CopyFile]:

@@ -21,8 +21,10 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from accounts.demo import enrol_demo_totp
-from accounts.models import User
+from accounts.invitations import create_invitation
+from accounts.models import Invitation, User
 from accounts.roles import Role
+from deliberation.models import Membership
 from documents import files
 from gdpr import access_copy as copies
 from gdpr import audit
@@ -471,6 +473,13 @@ def _two_assemblies(settings: Any) -> Assemblies:
     forums.do_mute_person(amandine, room, paul, minutes=60, reason="Messages répétés")
     # An entry written the way reports were recorded before: the author as its subject.
     audit.record(paul, "forums.message.report", subject=sylvie, obj=report)
+    # The DCCU invited Sylvie, and later opened her account's page in the administration.
+    invitation = create_invitation(
+        dccu, email=sylvie.email, first_name="Sylvie", last_name="Marchand", role="titulaire",
+        seat=Membership.objects.get(user=sylvie).seat, user=sylvie,
+    ).invitation
+    Invitation.objects.filter(pk=invitation.pk).update(accepted_at=timezone.now())
+    audit.record(dccu, "admin.view", subject=sylvie, obj=sylvie, page="change")
 
     # Sylvie shares the minutes of a workshop as a PDF; Amandine publishes it.
     document = library.do_propose_document(
@@ -533,6 +542,10 @@ def test_a_members_copy_holds_her_files_messages_and_drafts_and_no_one_elses_ide
     # Paul as the platform shows him to her: his name here, no id, no email.
     assert mention["author"] == {"name": "Paul D."}
     assert mention["mentions"] == [{"id": str(world.sylvie.pk), "name": "Sylvie M."}]
+
+    # Her invitation: sent by « l'équipe DCCU », not by a named person.
+    [invitation] = held["accounts.Invitation"]["items"]
+    assert invitation["invited_by"] == {"name": "l'équipe DCCU"}
 
     # The document she shared: published by « l'équipe d'animation », not by Amandine.
     documents = {item["id"]: item for item in held["documents.Document"]["items"]}
@@ -620,5 +633,22 @@ def test_the_reporter_finds_the_report_in_their_own_copy(db: Any, settings: Any)
     actions = [item["action"] for item in held["gdpr.AuditEntry"]["items"]]
     assert actions.count("forums.message.report") == 2  # recorded now, and the older entry
     # He reads of Sylvie only what the platform shows him.
+    everything = _everything(archive)
+    assert str(world.sylvie.pk) not in everything and world.sylvie.email not in everything
+
+
+def test_the_dccus_copy_holds_the_invitations_they_sent_without_the_invitees_identity(
+    db: Any, settings: Any
+) -> None:
+    world = _two_assemblies(settings)
+    archive = _copy_of(world.dccu)
+    held = sections(archive)
+    [invitation] = held["accounts.Invitation"]["items"]
+    assert invitation["your_part"] == ["Envoyée par : vous"]
+    assert invitation["role"] == "titulaire" and invitation["accepted_at"]
+    assert "email" not in invitation and "first_name" not in invitation
+    # They opened Sylvie's page: the act is theirs, her id and email are not.
+    views = [item for item in held["gdpr.AuditEntry"]["items"] if item["action"] == "admin.view"]
+    assert [(v["object_type"], v["object_id"]) for v in views] == [("accounts.User", "")]
     everything = _everything(archive)
     assert str(world.sylvie.pk) not in everything and world.sylvie.email not in everything
