@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import uuid
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -403,6 +404,7 @@ class Assemblies:
     amandine: User
     dccu: User
     sylvie_message: Any
+    voice_message: Any
     paul_mention: Any
     bernard_message: Any
     report: Any
@@ -429,6 +431,7 @@ def _two_assemblies(settings: Any) -> Assemblies:
     from deliberation.proposals import do_create_proposal, do_named_version
     from documents import actions as library
     from forums import actions as forums
+    from forums.voice import do_add_voice_message
     from tests.documents.fixtures import makers
 
     settings.LIBRARY_STORAGE = "local"
@@ -464,6 +467,12 @@ def _two_assemblies(settings: Any) -> Assemblies:
     # Now: Sylvie writes, Paul mentions her and reports her message, Amandine hides it.
     room = factories.room_of(group)
     sylvie_message = factories.send(sylvie, room, "Le car de 7 h 10 ne passe plus par Rieumes.")
+    voice_message, _created = do_add_voice_message(
+        sylvie, room, upload=SimpleUploadedFile("enregistrement.wav", makers.wav(0.5),
+                                                "audio/wav"),
+        duration_seconds=0.5, transcript="Je propose un car le mardi matin.",
+        client_id=uuid.uuid4(),
+    )
     paul_mention = factories.send(paul, room, "@Sylvie M. as-tu les nouveaux horaires ?")
     assert list(paul_mention.mentions.all()) == [sylvie]
     report = forums.do_report_message(paul, sylvie_message,
@@ -497,7 +506,7 @@ def _two_assemblies(settings: Any) -> Assemblies:
     do_named_version(sylvie, proposal, "Avant la plénière")
     return Assemblies(
         sylvie=sylvie, paul=paul, bernard=bernard, amandine=amandine, dccu=dccu,
-        sylvie_message=sylvie_message, paul_mention=paul_mention,
+        sylvie_message=sylvie_message, voice_message=voice_message, paul_mention=paul_mention,
         bernard_message=bernard_message, report=report, document=document,
         library_file=document.files.get(), version_sentence=sentence,
     )
@@ -516,6 +525,8 @@ def _everything(archive: zipfile.ZipFile) -> str:
 def test_a_members_copy_holds_her_files_messages_and_drafts_and_no_one_elses_identity(
     db: Any, settings: Any
 ) -> None:
+    from tests.documents.fixtures import makers
+
     world = _two_assemblies(settings)
     archive = _copy_of(world.sylvie)
     held = sections(archive)
@@ -532,7 +543,8 @@ def test_a_members_copy_holds_her_files_messages_and_drafts_and_no_one_elses_ide
     # Each message says why it is hers: she wrote it, or she is mentioned in it.
     messages = {item["id"]: item for item in held["forums.Message"]["items"]}
     assert held["forums.Message"]["file"] == "messages.json"
-    assert set(messages) == {str(world.sylvie_message.pk), str(world.paul_mention.pk)}
+    assert set(messages) == {str(world.sylvie_message.pk), str(world.voice_message.pk),
+                             str(world.paul_mention.pk)}
     own = messages[str(world.sylvie_message.pk)]
     assert own["your_part"] == ["Auteur ou autrice : vous"]
     assert own["author"] == {"id": str(world.sylvie.pk), "name": "Sylvie M."}
@@ -546,6 +558,13 @@ def test_a_members_copy_holds_her_files_messages_and_drafts_and_no_one_elses_ide
     # Her invitation: sent by « l'équipe DCCU », not by a named person.
     [invitation] = held["accounts.Invitation"]["items"]
     assert invitation["invited_by"] == {"name": "l'équipe DCCU"}
+
+    # Her voice message, stored without an extension, comes with the one of its type.
+    [voice] = held["forums.Attachment"]["items"]
+    voice_path = voice["file"]["in_copy"]
+    assert voice_path.startswith("fichiers/pieces-jointes/") and voice_path in names
+    assert voice_path.endswith(" Message vocal.wav")
+    assert archive.read(voice_path) == makers.wav(0.5)
 
     # The document she shared: published by « l'équipe d'animation », not by Amandine.
     documents = {item["id"]: item for item in held["documents.Document"]["items"]}
