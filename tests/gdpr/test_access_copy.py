@@ -651,6 +651,9 @@ def test_the_reporter_finds_the_report_in_their_own_copy(db: Any, settings: Any)
     assert report["reason"] == "Propos déplacés envers le chauffeur"
     actions = [item["action"] for item in held["gdpr.AuditEntry"]["items"]]
     assert actions.count("forums.message.report") == 2  # recorded now, and the older entry
+    # A report is now recorded as the reporter's data (the older entry named the author).
+    subjects = AuditEntry.objects.filter(action="forums.message.report").order_by("pk")
+    assert [e.subject_id for e in subjects] == [world.paul.pk, world.sylvie.pk]
     # He reads of Sylvie only what the platform shows him.
     everything = _everything(archive)
     assert str(world.sylvie.pk) not in everything and world.sylvie.email not in everything
