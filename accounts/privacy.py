@@ -169,6 +169,9 @@ declare(
         "email", "first_name", "last_name", "role", "seat", "substitute_rank", "invited_by",
         "created_at", "expires_at", "sent_at", "accepted_at", "revoked_at",
     ),
+    actors={"invited_by": ("role", "seat", "created_at", "sent_at", "accepted_at",
+                           "revoked_at")},
+    shown_as={"invited_by": _("the DCCU team")},
     purpose=_("Invite the people drawn by lot and the staff to open their account, once."),
     legal_basis=LegalBasis.PUBLIC_TASK,
     retention=Retention(

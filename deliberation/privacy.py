@@ -216,6 +216,7 @@ declare(
     subject="author",
     fields=("draft", "parent", "body", "quote", "resolved", "resolved_at", "created_at",
             "updated_at"),
+    actors={"resolved_by": ("draft", "resolved", "resolved_at")},
     purpose=_("Discuss a passage of a draft beside it, answer and mark it resolved."),
     legal_basis=LegalBasis.PUBLIC_TASK,
     retention=Retention(

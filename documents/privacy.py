@@ -3,6 +3,8 @@ progress and followed mandates."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import PurePosixPath
 from typing import Any
 
 from django.db import transaction
@@ -17,7 +19,7 @@ from documents.models import (
     ReadingPath,
     ReadingProgress,
 )
-from gdpr.registry import Erasure, LegalBasis, Retention, declare
+from gdpr.registry import CopyFile, Erasure, LegalBasis, Retention, declare
 
 PEOPLE = _("members, substitutes, facilitators, agents, DCCU team")
 READERS = _(
@@ -54,10 +56,30 @@ def delete_private_proposals(person: Any, pseudonym: str) -> None:
         transaction.on_commit(lambda: files.delete_quietly(files.library_storage(), names))
 
 
+def library_copy_files(rows: Any) -> Iterator[CopyFile]:
+    """The files the person uploaded to the library, read through its private storage, under
+    the name they gave (quarantined or infected files are never handed out)."""
+    from documents import files
+
+    storage = files.library_storage()
+    columns = ("pk", "storage_name", "original_name", "version", "scan_status")
+    for pk, stored, original, version, scan in rows.values_list(*columns).iterator(
+        chunk_size=500
+    ):
+        if not stored or not files.servable(DocumentFile(scan_status=scan)):
+            continue
+        name = PurePosixPath(original or "fichier")
+        shown = name.name if version <= 1 else f"{name.stem} (v{version}){name.suffix}"
+        yield CopyFile(str(pk), "storage_name", shown, storage, stored)
+
+
 declare(
     Document,
     subject="contributor",
-    extra_subjects=("published_by",),
+    # Whoever published a document finds that act in their copy; its contributor, in theirs,
+    # reads that the facilitation team published it, not who.
+    actors={"published_by": ("title", "kind", "status", "published_at")},
+    shown_as={"published_by": _("the facilitation team")},
     fields=(
         "title",
         "summary",
@@ -109,6 +131,7 @@ declare(
         "uploaded_by",
         "created_at",
     ),
+    copy_files=library_copy_files,
     purpose=_("Keep the versions of a document's file and who uploaded each one."),
     legal_basis=LegalBasis.PUBLIC_TASK,
     retention=Retention(_("With its document.")),
@@ -116,7 +139,8 @@ declare(
     categories_of_people=PEOPLE,
     recipients=READERS,
     notes=_(
-        "The file itself is stored under a random name and served only to the document's readers."
+        "The file itself is stored under a random name and served only to the document's "
+        "readers; the person who uploaded it finds it in their copy of their data."
     ),
 )
 

@@ -482,7 +482,9 @@ def do_report_message(actor: Any, message: Message, *, reason: str) -> Report:
             message=message, reporter=actor, defaults={"reason": reason}
         )
         if created:
-            audit.record(actor, "forums.message.report", subject=message.author, obj=report,
+            # A report is the reporter's data (forums/privacy.py): the author of the message
+            # is not its subject, so nothing about it reaches the author's copy of their data.
+            audit.record(actor, "forums.message.report", subject=actor, obj=report,
                          room=str(message.room_id), message_id=message.pk)
     return report
 
@@ -524,7 +526,7 @@ def do_handle_report(actor: Any, report: Report, *, outcome: str) -> Report:
         report = Report.objects.select_for_update().get(pk=report.pk)
         report.handled_by, report.handled_at, report.outcome = actor, timezone.now(), outcome
         report.save(update_fields=["handled_by", "handled_at", "outcome"])
-        audit.record(actor, "forums.report.handle", subject=report.message.author, obj=report)
+        audit.record(actor, "forums.report.handle", subject=report.reporter, obj=report)
     return report
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from deliberation.models import mandate_end_in_office
@@ -22,7 +24,8 @@ from forums.models import (
     Room,
     Thread,
 )
-from gdpr.registry import Anchor, Erasure, LegalBasis, Retention, declare
+from gdpr.audit import withhold_from_subject
+from gdpr.registry import Anchor, CopyFile, Erasure, LegalBasis, Retention, declare
 
 PEOPLE = _("members, substitutes, facilitators, agents, DCCU team, follow-up committee")
 ROOM_READERS = _(
@@ -85,6 +88,35 @@ def scrub_names_in_conversations(person: Any, pseudonym: str) -> None:
             Room.objects.filter(pk=room.pk).update(name=name)
 
 
+def attachment_copy_files(rows: Any) -> Iterator[CopyFile]:
+    """The person's voices and files for their copy: dated, named as shown in the room, with
+    their extension (they are stored under a random name without one)."""
+    import mimetypes
+
+    from forums.voice import EXTENSIONS
+
+    storage = Attachment._meta.get_field("file").storage  # type: ignore[attr-defined]
+    columns = ("pk", "file", "name", "content_type", "created_at")
+    for pk, stored, name, content_type, created_at in rows.values_list(*columns).iterator(
+        chunk_size=500
+    ):
+        if not stored:
+            continue
+        extension = EXTENSIONS.get(content_type) or (
+            mimetypes.guess_extension(content_type) or ""
+        ).lstrip(".")
+        shown = name or str(Attachment._meta.verbose_name)
+        if extension and not shown.lower().endswith(f".{extension}"):
+            shown = f"{shown}.{extension}"
+        when = timezone.localtime(created_at).strftime("%Y-%m-%d %Hh%M")
+        yield CopyFile(str(pk), "file", f"{when} {shown}", storage, stored)
+
+
+# Entries written before reports were recorded as the reporter's named the message's author
+# as their subject: they stay out of the author's copy.
+withhold_from_subject("forums.message.report", "forums.report.handle")
+
+
 declare(
     Room,
     subject="participants",
@@ -127,9 +159,12 @@ declare(
     subject="author",
     extra_subjects=("mentions",),
     fields=(
-        "room", "thread", "format", "body", "reply_to", "mentions", "created_at", "edited_at",
-        "deleted_at", "hidden_at", "hidden_reason",
+        "room", "thread", "author", "format", "body", "reply_to", "mentions", "created_at",
+        "edited_at", "deleted_at", "hidden_at", "hidden_reason",
     ),
+    # A moderator's copy holds the messages they hid: whose, where, when and why.
+    actors={"hidden_by": ("room", "thread", "author", "created_at", "hidden_at",
+                          "hidden_reason")},
     purpose=_(
         "Let the members and the staff exchange in writing, live or later, in their "
         "subgroups, in the plenary and one to one (Article 5 of the assembly's specification)."
@@ -162,6 +197,7 @@ declare(
     fields=("message", "kind", "name", "file", "content_type", "size", "duration_seconds",
             "transcript", "created_at"),
     files=("file",),
+    copy_files=attachment_copy_files,
     purpose=_(
         "Share files and voice messages in the conversations; the transcript lets people "
         "who cannot listen read what was said."
@@ -208,6 +244,7 @@ declare(
     Report,
     subject="reporter",
     fields=("message", "reason", "created_at", "handled_at", "outcome"),
+    actors={"handled_by": ("message", "handled_at", "outcome")},
     purpose=_("Let anyone alert the moderators to a message that breaks the charter."),
     legal_basis=LegalBasis.PUBLIC_TASK,
     retention=Retention(
@@ -220,12 +257,16 @@ declare(
     categories_of_people=PEOPLE,
     recipients=_("the room's moderators (facilitators, DCCU team); never the author of the "
                  "message"),
+    notes=_("A report is the reporter's data: the author of the message is not told who "
+            "reported it, nor that it was reported (not even in their copy of their data); "
+            "what the moderators decided about the message (hiding it, and why) is theirs."),
 )
 
 declare(
     Mute,
     subject="user",
     fields=("room", "until", "reason", "created_at"),
+    actors={"muted_by": ("room", "user", "until", "reason", "created_at")},
     purpose=_("Stop someone from writing in a room for a while, as the charter provides."),
     legal_basis=LegalBasis.PUBLIC_TASK,
     retention=Retention(

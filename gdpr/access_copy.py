@@ -1,9 +1,11 @@
 """Access copies (art. 15): a ZIP of everything Agora holds about a person.
 
 The copy is built by the background worker (``gdpr.tasks``) from the
-declarations alone: one JSON file per declaration with the person's rows
-(declared fields only; related objects as id and name; dates in ISO 8601),
-a readable ``index.html``, and the person's own uploaded files. Rows are read
+declarations alone: one JSON file per kind of data held about the person, named
+in French (``messages.json``), with their rows (declared fields only; related
+objects as id and name; other people only as the platform shows them; dates in
+ISO 8601), the rows where they acted as staff (only the fields of their act), a
+readable ``index.html`` in French, and the person's own files (``fichiers/``). Rows are read
 in chunks and streamed into the ZIP entry, so memory stays flat whatever the
 volume. The file lives under ``PRIVATE_ROOT`` (never under MEDIA or STATIC),
 is downloadable only by the person (or the staff member who prepared it on
@@ -16,6 +18,7 @@ import io
 import json
 import logging
 import os
+import re
 import shutil
 import zipfile
 from collections.abc import Iterator
@@ -30,18 +33,20 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
+from django.db.models import Exists, OuterRef
 from django.http import Http404
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.text import capfirst, slugify
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.roles import Role, has_role
 from gdpr import audit
 from gdpr.models import AccessCopy, CopyStatus
-from gdpr.registry import Declaration, LegalBasis, declarations
-from gdpr.subjects import count_for, rows_for
+from gdpr.registry import CopyFile, Declaration, LegalBasis, declarations
+from gdpr.subjects import count_for, link_condition, rows_for, subject_paths
 
 logger = logging.getLogger(__name__)
 
@@ -83,13 +88,70 @@ def remove_person_copies(person: Any, pseudonym: str) -> None:
 
 # --- Turning rows into JSON -------------------------------------------------------------------
 
+# Headings (and file names) where a model's own name is technical or not translated.
+SECTION_NAMES: dict[str, Any] = {
+    "accounts.User": gettext_lazy("Your account"),
+    "account.EmailAddress": gettext_lazy("Email addresses"),
+    "mfa.Authenticator": gettext_lazy("Two-step login"),
+    "sessions.Session": gettext_lazy("Open sessions"),
+    "admin.LogEntry": gettext_lazy("Changes made in the administration"),
+    "guardian.UserObjectPermission": gettext_lazy("Rights on one room, draft or document"),
+    "gdpr.AuditEntry": gettext_lazy("Operations on your data"),
+}
+FILES_DIR = "fichiers"
+SUMMARY_TEXT = 300  # characters of a long text shown in index.html; the JSON has it whole
+YOUR_PART = "your_part"  # item key: how the row is linked to the person
+IN_COPY = "in_copy"  # item key: the row's files in the copy (when no declared field holds them)
+_UNSAFE_NAME = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]+')
+
+
+def section_name(declaration: Declaration) -> str:
+    name = SECTION_NAMES.get(declaration.label) or declaration.model._meta.verbose_name_plural
+    return capfirst(str(name))
+
+
+@dataclass
+class _Link:
+    """One way a row leads to the person: their own data, or their act as staff."""
+
+    path: str
+    label: str
+    act_fields: tuple[str, ...] | None = None  # None: the person's own row, every field
+
+
+def _links(declaration: Declaration) -> list[_Link]:
+    links = [_Link(path, _path_label(declaration, path)) for path in subject_paths(declaration)]
+    links += [
+        _Link(path, _path_label(declaration, path), fields)
+        for path, fields in declaration.actors.items()
+    ]
+    return links
+
+
+def _path_label(declaration: Declaration, path: str) -> str:
+    model: Any = declaration.model
+    f: Any = None
+    for part in path.split("__"):
+        f = model._meta.get_field(part)
+        model = f.related_model
+    verbose = getattr(f, "verbose_name", None) or path
+    return _("%(field)s: you") % {"field": capfirst(str(verbose))}
+
+
+def _person_value(declaration: Declaration, name: str, obj: Any, person: Any) -> Any:
+    """Someone named by a row: the person themself in full; anyone else only as the platform
+    shows them (a role, or the name shown to others), never their id or email."""
+    if obj is None:
+        return None
+    if obj.pk == person.pk:
+        return {"id": str(obj.pk), "name": obj.public_name}
+    if name in declaration.shown_as:
+        return {"name": str(declaration.shown_as[name])}
+    return {"name": obj.public_name}
+
 
 def _ref(obj: Any) -> dict[str, str] | None:
-    return None if obj is None else {"id": str(obj.pk), "str": str(obj)}
-
-
-def file_arcname(declaration: Declaration, pk: Any, field_name: str, name: str) -> str:
-    return f"files/{declaration.label}/{pk}/{field_name}-{PurePosixPath(name).name}"
+    return None if obj is None else {"id": str(obj.pk), "name": str(obj)}
 
 
 @dataclass
@@ -101,10 +163,10 @@ class _Plan:
     prefetch: list[Any] = field(default_factory=list)
 
 
-def _plan(declaration: Declaration, person: Any) -> _Plan:
+def _plan(declaration: Declaration, person: Any, names: list[str]) -> _Plan:
     plan = _Plan(declaration)
     user_model = get_user_model()
-    for name in declaration.fields:
+    for name in names:
         f: Any = declaration.model._meta.get_field(name)
         if f.many_to_many and not f.auto_created:
             if f.related_model is user_model:
@@ -119,69 +181,143 @@ def _plan(declaration: Declaration, person: Any) -> _Plan:
     return plan
 
 
-def _value(declaration: Declaration, row: Any, name: str, person: Any) -> Any:
+def _value(
+    declaration: Declaration, row: Any, name: str, person: Any, files: dict[Any, str]
+) -> Any:
     f: Any = declaration.model._meta.get_field(name)
+    user_model = get_user_model()
     if f.many_to_many or f.one_to_many:
         accessor = name if not f.auto_created else f.get_accessor_name()
-        return [_ref(obj) for obj in getattr(row, accessor).all()]
+        related = getattr(row, accessor).all()
+        if f.related_model is user_model:
+            return [_person_value(declaration, name, obj, person) for obj in related]
+        return [_ref(obj) for obj in related]
     if f.is_relation:
-        return _ref(getattr(row, name, None))
+        obj = getattr(row, name, None)
+        if f.related_model is user_model:
+            return _person_value(declaration, name, obj, person)
+        return _ref(obj)
     if isinstance(f, models.FileField):
         stored = getattr(row, name)
         if not stored:
             return None
-        return {
-            "name": PurePosixPath(stored.name).name,
-            "in_copy": file_arcname(declaration, row.pk, name, stored.name),
-        }
+        return {"name": PurePosixPath(stored.name).name,
+                "in_copy": files.get((str(row.pk), name))}
     return f.value_from_object(row)
 
 
-def serialise_row(declaration: Declaration, row: Any, person: Any) -> dict[str, Any]:
-    item: dict[str, Any] = {"id": str(row.pk)}
-    for name in declaration.fields:
-        item[name] = _value(declaration, row, name, person)
-    return item
+def _row_fields(declaration: Declaration, links: list[_Link], matched: list[_Link]) -> list[str]:
+    """The fields exported for a row: all of them when it is the person's own, else only
+    those that describe the person's act(s) on it."""
+    own = not links or any(link.act_fields is None for link in matched)
+    names = list(declaration.fields) if own else []
+    for link in matched:
+        for name in link.act_fields or ():
+            if name not in names:
+                names.append(name)
+    return names
 
 
-def items_for(declaration: Declaration, person: Any) -> Iterator[dict[str, Any]]:
-    """The person's items of this declaration, one dict at a time."""
+def items_for(
+    declaration: Declaration, person: Any, files: dict[Any, str] | None = None
+) -> Iterator[dict[str, Any]]:
+    """The person's items of this declaration, one dict at a time.
+
+    ``files`` maps (row id, field) to where the row's files are in the copy.
+    """
+    files = files or {}
     if declaration.export is not None:
-        for item in declaration.export(person):
-            yield dict(item)
+        for exported in declaration.export(person):
+            yield dict(exported)
         return
-    rows = rows_for(declaration, person)
+    rows = rows_for(declaration, person, with_acts=True)
     if rows is None:
         return
-    plan = _plan(declaration, person)
+    links = _links(declaration)
+    if len(links) > 1:
+        # Which ways lead to the person, per row: « Author: you », « Hidden by: you ».
+        manager = declaration.model._base_manager
+        rows = rows.annotate(**{
+            f"agora_link_{i}": Exists(manager.filter(
+                link_condition(declaration, link.path, person, with_acts=True), pk=OuterRef("pk")
+            ))
+            for i, link in enumerate(links)
+        })
+    names = list(declaration.fields)
+    for fields_ in declaration.actors.values():
+        names += [n for n in fields_ if n not in names]
+    plan = _plan(declaration, person, names)
     if plan.select:
         rows = rows.select_related(*plan.select)
     if plan.prefetch:
         rows = rows.prefetch_related(*plan.prefetch)
+    # Files kept outside any exported field (a name in a text field): listed with their row.
+    extra_files: dict[str, list[str]] = {}
+    for (row_id, name), arcname in files.items():
+        if name not in names:
+            extra_files.setdefault(row_id, []).append(arcname)
     for row in rows.iterator(chunk_size=CHUNK_SIZE):
-        yield serialise_row(declaration, row, person)
+        matched = (
+            [link for i, link in enumerate(links) if getattr(row, f"agora_link_{i}")]
+            if len(links) > 1 else links
+        )
+        item: dict[str, Any] = {"id": str(row.pk)}
+        if len(links) > 1:
+            item[YOUR_PART] = [link.label for link in matched]
+        for name in _row_fields(declaration, links, matched):
+            item[name] = _value(declaration, row, name, person, files)
+        if str(row.pk) in extra_files:
+            item[IN_COPY] = extra_files[str(row.pk)]
+        _hide_other_person_reference(item, person)
+        yield item
 
 
-def _file_refs(declaration: Declaration, person: Any) -> Iterator[tuple[str, Any, str]]:
-    """(arcname, storage, stored name) of the person's files for this declaration."""
-    rows = rows_for(declaration, person)
-    if rows is None or not declaration.files:
-        return
+def _hide_other_person_reference(item: dict[str, Any], person: Any) -> None:
+    """A generic reference (the audit trail's object type and id) to someone else's account
+    keeps its type, not their id: a DCCU member's copy says they opened an account's page."""
+    if item.get("object_type") == get_user_model()._meta.label and (
+        item.get("object_id") not in ("", None, str(person.pk))
+    ):
+        item["object_id"] = ""
+
+
+def _declared_files(declaration: Declaration, rows: Any) -> Iterator[CopyFile]:
+    """The files held in the declaration's file fields, named as stored."""
     fields: list[Any] = [declaration.model._meta.get_field(n) for n in declaration.files]
     for pk, *names in rows.values_list("pk", *declaration.files).iterator(chunk_size=CHUNK_SIZE):
         for f, name in zip(fields, names, strict=True):
             if name:
-                yield file_arcname(declaration, pk, f.name, name), f.storage, name
+                yield CopyFile(str(pk), f.name, PurePosixPath(name).name, f.storage, name)
 
 
-def _count_files(declaration: Declaration, person: Any) -> int:
+def copy_files_for(declaration: Declaration, person: Any) -> Iterator[CopyFile]:
+    """The person's own files of this declaration (never those of rows they only acted on)."""
+    if not declaration.files and declaration.copy_files is None:
+        return
     rows = rows_for(declaration, person)
     if rows is None:
-        return 0
-    total = 0
-    for name in declaration.files:
-        total += rows.exclude(**{name: ""}).exclude(**{f"{name}__isnull": True}).count()
-    return total
+        return
+    if declaration.copy_files is not None:
+        yield from declaration.copy_files(rows)
+    else:
+        yield from _declared_files(declaration, rows)
+
+
+def _safe_name(name: str) -> str:
+    name = _UNSAFE_NAME.sub("_", PurePosixPath(name.replace("\\", "/")).name).strip(" .")
+    return name[:150] or "fichier"
+
+
+def _arcname(folder: str, name: str, used: set[str]) -> str:
+    stem, dot, extension = _safe_name(name).rpartition(".")
+    if not dot:
+        stem, extension = extension, ""
+    candidate, number = f"{FILES_DIR}/{folder}/{stem}{dot}{extension}", 1
+    while candidate in used:
+        number += 1
+        candidate = f"{FILES_DIR}/{folder}/{stem} ({number}){dot}{extension}"
+    used.add(candidate)
+    return candidate
 
 
 # --- Building the ZIP -------------------------------------------------------------------------
@@ -198,7 +334,7 @@ def describe(declaration: Declaration) -> dict[str, str]:
     }
     return {
         "label": declaration.label,
-        "name": str(declaration.model._meta.verbose_name_plural).capitalize(),
+        "name": section_name(declaration),
         "purpose": str(declaration.purpose),
         "legal_basis": str(basis_labels.get(declaration.legal_basis, declaration.legal_basis)),
         "retention": str(declaration.retention.description),
@@ -209,13 +345,32 @@ def describe(declaration: Declaration) -> dict[str, str]:
 def _display(value: Any) -> str:
     if value is None or value == "":
         return "—"
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
     if isinstance(value, dict):
-        return str(value.get("str") or value.get("name") or value.get("id") or "")
+        return str(value.get("name") or value.get("id") or "")
     if isinstance(value, list):
         return ", ".join(_display(v) for v in value) or "—"
     if isinstance(value, datetime):
         return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
-    return str(value)
+    text = str(value)
+    if len(text) > SUMMARY_TEXT:
+        return text[:SUMMARY_TEXT] + "…"
+    return text
+
+
+def _column_label(declaration: Declaration, name: str) -> str:
+    if name == YOUR_PART:
+        return _("What links it to you")
+    if name == IN_COPY:
+        return _("File in this copy")
+    if name == "id":
+        return _("Number")
+    try:
+        f: Any = declaration.model._meta.get_field(name)
+    except Exception:
+        return name
+    return capfirst(str(getattr(f, "verbose_name", name)))
 
 
 class _Progress:
@@ -236,74 +391,114 @@ class _Progress:
         AccessCopy.objects.filter(pk=self.copy_id).update(done=min(self.done, self.total))
 
 
+@dataclass
+class _Section:
+    """One kind of data in the copy: its JSON file, its files, its summary in index.html."""
+
+    declaration: Declaration
+    slug: str
+    count: int
+    files: list[tuple[CopyFile, str]]
+
+    @property
+    def path(self) -> str:
+        return f"{self.slug}.json"
+
+
 def _write_declaration(
-    zf: zipfile.ZipFile, declaration: Declaration, person: Any, progress: _Progress
+    zf: zipfile.ZipFile, section: _Section, person: Any, progress: _Progress
 ) -> dict[str, Any]:
-    """Stream one declaration's items into ``data/<label>.json``; return its summary."""
+    """Stream one declaration's items into ``<name>.json``; return its summary."""
+    declaration = section.declaration
     about = describe(declaration)
-    path = f"data/{declaration.label}.json"
     head = {**about, "fields": list(declaration.fields)}
-    summary: dict[str, Any] = {**about, "path": path, "count": 0, "rows": [],
-                               "columns": ["id", *declaration.fields]}
-    with zf.open(path, "w", force_zip64=True) as raw:
+    summary: dict[str, Any] = {**about, "path": section.path, "slug": section.slug,
+                               "count": 0, "rows": [], "columns": []}
+    files = {(f.row_id, f.field): arcname for f, arcname in section.files}
+    columns: list[str] = []
+    with zf.open(section.path, "w", force_zip64=True) as raw:
         out = io.TextIOWrapper(raw, encoding="utf-8")
         out.write(json.dumps(head, cls=DjangoJSONEncoder, ensure_ascii=False)[:-1])
         out.write(', "items": [\n')
-        for item in items_for(declaration, person):
+        for item in items_for(declaration, person, files):
             if summary["count"]:
                 out.write(",\n")
-            out.write(json.dumps(item, cls=DjangoJSONEncoder, ensure_ascii=False))
+            out.write(json.dumps(item, cls=DjangoJSONEncoder, ensure_ascii=False, indent=None))
             if summary["count"] < SUMMARY_ITEMS:
-                summary["rows"].append(
-                    [_display(item.get(c)) for c in summary["columns"]]
-                )
+                columns += [key for key in item if key not in columns]
+                summary["rows"].append(item)
             summary["count"] += 1
             progress.step()
         out.write("\n]}\n")
         out.flush()
         out.detach()
+    summary["columns"] = [_column_label(declaration, c) for c in columns]
+    summary["rows"] = [[_display(item.get(c)) for c in columns] for item in summary["rows"]]
     summary["truncated"] = summary["count"] > SUMMARY_ITEMS
     return summary
 
 
-def _write_files(
-    zf: zipfile.ZipFile, declaration: Declaration, person: Any, progress: _Progress
-) -> int:
-    written = 0
-    for arcname, storage, name in _file_refs(declaration, person):
+def _write_files(zf: zipfile.ZipFile, section: _Section, progress: _Progress) -> list[str]:
+    written = []
+    for copy_file, arcname in section.files:
         try:
-            with storage.open(name, "rb") as source, zf.open(
+            with copy_file.storage.open(copy_file.stored_name, "rb") as source, zf.open(
                 arcname, "w", force_zip64=True
             ) as target:
                 shutil.copyfileobj(source, target, 1024 * 1024)
-            written += 1
+            written.append(arcname)
         except FileNotFoundError:
-            logger.warning("Access copy: a declared file is missing (%s)", declaration.label)
+            logger.warning("Access copy: a declared file is missing (%s)",
+                           section.declaration.label)
         progress.step()
     return written
 
 
+def _sections(person: Any) -> list[_Section]:
+    """The kinds of data held about the person (none that are empty), each with a French
+    file name and its files' places in the copy."""
+    sections: list[_Section] = []
+    slugs: set[str] = set()
+    used: set[str] = set()
+    for declaration in declarations():
+        count = count_for(declaration, person, with_acts=True)
+        slug = base = slugify(section_name(declaration)) or "donnees"
+        number = 1
+        while slug in slugs:
+            number += 1
+            slug = f"{base}-{number}"
+        files = [(f, _arcname(slug, f.name, used)) for f in copy_files_for(declaration, person)]
+        if not count and not files:
+            continue
+        slugs.add(slug)
+        sections.append(_Section(declaration, slug, count, files))
+    return sections
+
+
 def write_zip(target: Path, person: Any, copy_id: Any) -> int:
     """Write the whole copy to ``target``; return the number of items."""
-    decls = declarations()
-    total = sum(count_for(d, person) + _count_files(d, person) for d in decls)
+    sections = _sections(person)
+    total = sum(s.count + len(s.files) for s in sections)
     AccessCopy.objects.filter(pk=copy_id).update(total=total, done=0)
     progress = _Progress(copy_id, total)
-    sections: list[dict[str, Any]] = []
-    files = 0
+    summaries: list[dict[str, Any]] = []
+    files: list[dict[str, Any]] = []
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for declaration in decls:
-            sections.append(_write_declaration(zf, declaration, person, progress))
-        for declaration in decls:
-            if declaration.files:
-                files += _write_files(zf, declaration, person, progress)
+        for section in sections:
+            summaries.append(_write_declaration(zf, section, person, progress))
+        for section in sections:
+            written = _write_files(zf, section, progress)
+            if written:
+                files.append({"name": section_name(section.declaration), "paths": written})
         index = render_to_string(
             "gdpr/rights/copy_index.html",
             {
                 "person": person,
                 "generated_at": timezone.now(),
-                "sections": sections,
+                "sections": summaries,
                 "files": files,
+                "file_count": sum(len(f["paths"]) for f in files),
+                "files_dir": FILES_DIR,
                 "summary_items": SUMMARY_ITEMS,
                 "site_name": settings.AGORA_SITE_NAME,
                 "assembly_name": settings.AGORA_ASSEMBLY_NAME,

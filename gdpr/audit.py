@@ -5,11 +5,24 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models
+from django.db.models import Q
 
 from gdpr.models import AuditEntry
 
 # Keys that must never reach the trail, whatever a caller passes.
 FORBIDDEN_DETAIL_KEYS = frozenset({"password", "token", "secret", "code", "body", "message"})
+# Actions whose entry may name a person as its subject while recording someone else's data
+# that this person is not told of (art. 15(4)): a report on their message is the reporter's.
+# Apps add theirs from their privacy.py; such entries stay out of the subject's access copy.
+_WITHHELD_FROM_SUBJECT: set[str] = set()
+
+
+def withhold_from_subject(*actions: str) -> None:
+    _WITHHELD_FROM_SUBJECT.update(actions)
+
+
+def withheld_from_subject() -> Q:
+    return Q(action__in=sorted(_WITHHELD_FROM_SUBJECT))
 
 
 def record(

@@ -9,6 +9,7 @@ from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from gdpr.access_copy import remove_person_copies
+from gdpr.audit import withheld_from_subject
 from gdpr.models import (
     AccessCopy,
     AuditEntry,
@@ -25,6 +26,8 @@ declare(
     ConsentRecord,
     subject="user",
     fields=("text", "decision", "method", "recorded_at"),
+    # A consent given on paper and typed in by the DCCU: their act, in their copy.
+    actors={"recorded_by": ("user", "text", "decision", "method", "recorded_at")},
     purpose=_("Prove what each person read, accepted, gave or withdrew (art. 7(1))."),
     legal_basis=LegalBasis.LEGAL_OBLIGATION,
     retention=Retention(
@@ -45,6 +48,7 @@ declare(
         "kind", "status", "details", "received_at", "due_at", "extension_reason",
         "decision_reason", "decided_at", "completed_at",
     ),
+    actors={"decided_by": ("user", "kind", "status", "decided_at", "decision_reason")},
     purpose=_("Handle requests to exercise data-protection rights within the legal deadline."),
     legal_basis=LegalBasis.LEGAL_OBLIGATION,
     retention=Retention(
@@ -62,6 +66,7 @@ declare(
     AccessCopy,
     subject="user",
     fields=("status", "created_at", "finished_at", "expires_at", "downloaded_at", "size"),
+    actors={"requested_by": ("user", "status", "created_at", "finished_at", "downloaded_at")},
     purpose=_("Give each person a copy of their data (art. 15)."),
     legal_basis=LegalBasis.LEGAL_OBLIGATION,
     retention=Retention(_("The file: 7 days. The record: 1 year."), days=365,
@@ -75,6 +80,7 @@ declare(
     AuditEntry,
     subject="subject",
     extra_subjects=("actor",),
+    withheld=withheld_from_subject,
     fields=("at", "action", "object_type", "object_id", "details"),
     purpose=_("Trace staff access to personal data and every privacy operation."),
     legal_basis=LegalBasis.LEGAL_OBLIGATION,

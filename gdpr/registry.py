@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from django.core.files.storage import Storage
 from django.db import models
 from django.db.models import Q
 from django.utils.functional import Promise
@@ -81,6 +82,17 @@ class Retention:
 
 
 @dataclass(frozen=True)
+class CopyFile:
+    """One file of a person's row, as their access copy reads and names it."""
+
+    row_id: str
+    field: str
+    name: str  # the name the person knows, with its extension
+    storage: Storage
+    stored_name: str
+
+
+@dataclass(frozen=True)
 class Declaration:
     model: type[models.Model]
     fields: tuple[str, ...]
@@ -102,6 +114,19 @@ class Declaration:
     # Per-app erasure for what the generic strategies cannot express:
     # called as eraser(person, pseudonym) inside the erasure transaction.
     eraser: Callable[[Any, str], None] | None = None
+    # Paths to a person who acted on the row as staff or moderator (``hidden_by``): the row is
+    # in that person's access copy with only the fields that describe their act. Erasure and
+    # retention ignore them (the act stays, signed by the pseudonym).
+    actors: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Fields naming a person other than the subject that the platform shows as a role, never
+    # as a person (« l'équipe d'animation »): the access copy writes this label instead.
+    shown_as: dict[str, str | Promise] = field(default_factory=dict)
+    # The files of the person's rows for the access copy, when ``files`` cannot say it (a
+    # name kept in a text field, a storage of the app's own, the name the person gave).
+    copy_files: Callable[[Any], Iterable[CopyFile]] | None = None
+    # Rows reached through ``subject`` that hold someone else's data about the person, which
+    # they are not told of (art. 15(4)): left out of their copy and « Mes données ».
+    withheld: Callable[[], Q] | None = None
 
     @property
     def label(self) -> str:
@@ -132,6 +157,10 @@ def declare(
     files: Iterable[str] = (),
     anonymise: dict[str, Any] | None = None,
     eraser: Callable[[Any, str], None] | None = None,
+    actors: dict[str, Iterable[str]] | None = None,
+    shown_as: dict[str, str | Promise] | None = None,
+    copy_files: Callable[[Any], Iterable[CopyFile]] | None = None,
+    withheld: Callable[[], Q] | None = None,
 ) -> Declaration:
     """Register a model's personal data. Called at import time of ``privacy.py``."""
     names = tuple(fields)
@@ -142,6 +171,15 @@ def declare(
     for path in (subject, *extra_subjects):
         if path:
             _check_path(model, path)
+    acts = {path: tuple(names) for path, names in (actors or {}).items()}
+    for path, act_fields in acts.items():
+        _check_path(model, path)
+        unknown = [n for n in act_fields if n not in known]
+        if unknown or not act_fields:
+            raise DeclarationError(f"{model._meta.label}: act {path!r} has bad fields {unknown}")
+    for name in shown_as or {}:
+        if name not in names:
+            raise DeclarationError(f"{model._meta.label}: shown_as {name!r} must be in fields")
     file_names = tuple(files)
     not_declared = [n for n in file_names if n not in names]
     if not_declared:
@@ -162,6 +200,10 @@ def declare(
         files=file_names,
         anonymise=dict(anonymise or {}),
         eraser=eraser,
+        actors=acts,
+        shown_as=dict(shown_as or {}),
+        copy_files=copy_files,
+        withheld=withheld,
     )
     _REGISTRY[model._meta.label] = declaration
     return declaration

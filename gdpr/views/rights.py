@@ -82,7 +82,7 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
     user = request.user
     held = []
     for declaration in declarations():
-        count = count_for(declaration, user)
+        count = count_for(declaration, user, with_acts=True)
         if count:
             held.append({**describe(declaration), "count": count})
     return render(

@@ -55,10 +55,13 @@ def test_member_requests_and_downloads_their_access_copy(page: Any, live_url: st
         archive = zipfile.ZipFile(io.BytesIO(handle.read()))
     names = archive.namelist()
     assert "index.html" in names
-    user = json.loads(archive.read("data/accounts.User.json"))
+    # Named in French after what they hold, beside index.html.
+    user = json.loads(archive.read("votre-compte.json"))
     assert [item["email"] for item in user["items"]] == [MEMBER]
-    memberships = json.loads(archive.read("data/deliberation.Membership.json"))
+    memberships = json.loads(archive.read("participations.json"))
     assert len(memberships["items"]) == 1
+    assert not [name for name in names if name.startswith("data/")]
+    assert "Copie de vos données" in archive.read("index.html").decode()
 
 
 def test_another_member_gets_a_404_for_that_copy(browser: Any, live_url: str) -> None:

@@ -563,6 +563,13 @@ for _label, _key in (
 # --- The library (documents) ------------------------------------------------------------------
 
 
+# The bytes of the file each of the two people uploads to the library.
+LIBRARY_FILES = (
+    "Compte rendu de l'atelier mobilités : trois lignes de bus à revoir.\n".encode(),
+    "Relevé des délais de rendez-vous chez les spécialistes.\n".encode(),
+)
+
+
 def _library(world: World) -> dict[str, Any]:
     """Each of the two people shares a published document and a proposal never published
     (which erasure deletes), uploads a file version, reads, follows a mandate; the DCCU
@@ -587,14 +594,23 @@ def _library(world: World) -> dict[str, Any]:
             user, kind="lien", title=f"Brouillon n°{number}",
             url="https://example.org/brouillon",
         )
-        file_row = factories.make_file(shared, uploaded_by=user)
+        # A file on disk, through the real upload (checked, stored under a random name).
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        filed = library_actions.do_propose_document(
+            user, kind="fichier", title=f"Compte rendu n°{number}", mandates=[mandate],
+            upload=SimpleUploadedFile(f"compte-rendu-{number}.txt", LIBRARY_FILES[number],
+                                      "text/plain"),
+        )
+        library_actions.do_publish_document(facilitator, filed)
+        file_row = filed.files.get()
         library_actions.do_mark_read(user, shared)
         library_actions.do_follow_mandate(user, mandate)
         path = factories.make_path(f"Parcours n°{number}", [shared],
                                    slug=f"parcours-{number}")
         path.created_by = user
         path.save()
-        data["documents"].append([shared.pk, private.pk])
+        data["documents"].append([shared.pk, private.pk, filed.pk])
         data["files"].append([file_row.pk])
         data["events"].append(list(DocumentEvent.objects.filter(actor=user).values_list(
             "pk", flat=True)))

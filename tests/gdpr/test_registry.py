@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from django.db import models
 from django.test.utils import isolate_apps
 
 from gdpr.registry import (
+    Declaration,
     DeclarationError,
     Erasure,
     LegalBasis,
@@ -60,6 +62,46 @@ def test_every_field_marked_personal_is_listed_in_its_declaration() -> None:
             if name not in declaration.fields and name != "password"
         ]
         assert missing == [], f"{declaration.label} does not declare {missing}"
+
+
+def _people_links_not_followed(declaration: Any) -> list[str]:
+    paths = {p.split("__")[0] for p in (declaration.subject, *declaration.extra_subjects,
+                                        *declaration.actors) if p}
+    return [
+        f.name for f in declaration.model._meta.get_fields()
+        if getattr(f, "related_model", None) is _user_model() and f.concrete
+        and f.name not in paths
+    ]
+
+
+def test_every_link_to_a_person_leads_the_access_copy_to_them() -> None:
+    """A person's own acts as staff (« hidden_by », « handled_by »…) are their data too: every
+    relation to the user model is a subject, an extra subject or an actor path."""
+    missing = {d.label: _people_links_not_followed(d) for d in declarations()}
+    assert {label: names for label, names in missing.items() if names} == {}
+
+
+@isolate_apps("gdpr")
+def test_a_new_link_to_a_person_that_no_path_follows_is_caught() -> None:
+    class Ruling(models.Model):
+        member = models.ForeignKey(_user_model(), on_delete=models.CASCADE,
+                                   related_name="+")
+        decided_by = models.ForeignKey(_user_model(), on_delete=models.CASCADE,
+                                       related_name="+")
+
+        class Meta:
+            app_label = "gdpr"
+
+        def __str__(self) -> str:
+            return str(self.pk)
+
+    declaration = Declaration(
+        model=Ruling, subject="member", fields=(), purpose="p",
+        legal_basis=LegalBasis.PUBLIC_TASK, retention=Retention("r"), erasure=Erasure.DELETE,
+    )
+    assert _people_links_not_followed(declaration) == ["decided_by"]
+    acted = replace(declaration, actors={"decided_by": ("member",)})
+    assert _people_links_not_followed(acted) == []
 
 
 @isolate_apps("gdpr")
