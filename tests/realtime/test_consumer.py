@@ -18,6 +18,8 @@ from realtime.bus import CLOSE_ACCESS_ENDED, close_user_sockets
 from realtime.consumers import CLOSE_TWO_FACTOR_REQUIRED, CLOSE_UNAUTHENTICATED
 from tests import factories
 
+# Browsers send both; the origin must be the site the socket is opened on.
+HOST = (b"host", b"testserver")
 ORIGIN = (b"origin", b"http://testserver")
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -33,7 +35,7 @@ def session_cookie(user: User) -> bytes:
 async def open_socket(
     cookie: bytes | None, origin: tuple[bytes, bytes] = ORIGIN
 ) -> WebsocketCommunicator:
-    headers = [origin] + ([(b"cookie", cookie)] if cookie else [])
+    headers = [HOST, origin] + ([(b"cookie", cookie)] if cookie else [])
     return WebsocketCommunicator(application, "/ws/", headers=headers)
 
 
