@@ -197,6 +197,12 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# --- Sockets (realtime/consumers.py, docs/protocol.md « Close codes ») ------------------
+# Open sockets (conversations and drafts together) per session and per person, counted
+# in each daphne process; one more is closed with 4409. A tab opens one, or two on a draft.
+REALTIME_SOCKETS_PER_SESSION = env_int("REALTIME_SOCKETS_PER_SESSION", 20)
+REALTIME_SOCKETS_PER_PERSON = env_int("REALTIME_SOCKETS_PER_PERSON", 40)
+
 # --- Live drafts (realtime/draftsync.py, docs/protocol.md) -----------------------------
 DRAFT_MAX_UPDATE_BYTES = env_int("DRAFT_MAX_UPDATE_BYTES", 512 * 1024)
 DRAFT_MAX_DOCUMENT_BYTES = env_int("DRAFT_MAX_DOCUMENT_BYTES", 8 * 1024 * 1024)
