@@ -275,8 +275,7 @@ def test_a_members_file_stays_unpublished_until_the_antivirus_passed_it(
 def test_the_deploy_check_warns_without_an_antivirus(
     settings: Any, clamav: str, acknowledged: bool, level: str | None
 ) -> None:
-    from django.core.checks import INFO, WARNING
-    from django.core.checks import run_checks
+    from django.core.checks import INFO, WARNING, run_checks
     from django.core.management import call_command
     from django.core.management.base import SystemCheckError
 

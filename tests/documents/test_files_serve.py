@@ -175,7 +175,8 @@ def _with(add: Any, *, object_streams: bool = False) -> bytes:
     with pikepdf.open(io.BytesIO(makers.pdf())) as pdf:
         add(pdf)
         out = io.BytesIO()
-        mode = pikepdf.ObjectStreamMode.generate if object_streams else pikepdf.ObjectStreamMode.disable
+        modes = pikepdf.ObjectStreamMode
+        mode = modes.generate if object_streams else modes.disable
         pdf.save(out, object_stream_mode=mode, compress_streams=True)
         return out.getvalue()
 
@@ -211,7 +212,8 @@ def page_additional_action(pdf: Any) -> None:
 def names_javascript(pdf: Any) -> None:
     import pikepdf
 
-    tree = pikepdf.Dictionary(Names=pikepdf.Array([pikepdf.String("go"), pdf.make_indirect(_js("1"))]))
+    script = pdf.make_indirect(_js("1"))
+    tree = pikepdf.Dictionary(Names=pikepdf.Array([pikepdf.String("go"), script]))
     pdf.Root.Names = pikepdf.Dictionary(JavaScript=pdf.make_indirect(tree))
 
 
@@ -230,7 +232,8 @@ def hex_escaped_name() -> bytes:
     original = makers.pdf()
     changed = original.replace(
         b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Catalog /Pages 2 0 R /OpenAction << /S /J#61vaScript /J#53 (app.alert(1)) >> >>",
+        b"<< /Type /Catalog /Pages 2 0 R "
+        b"/OpenAction << /S /J#61vaScript /J#53 (app.alert(1)) >> >>",
     )
     import io
 

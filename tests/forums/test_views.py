@@ -19,7 +19,6 @@ from tests import factories
 from tests.forums.recordings import recording
 
 
-
 @pytest.fixture
 def facilitator(db: Any) -> User:
     return factories.UserFactory(roles=[Role.FACILITATEUR], display_name="Amandine R.")

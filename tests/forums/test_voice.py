@@ -154,7 +154,8 @@ def test_a_video_is_not_a_voice_message(member_client: Client, room: Room, media
 
 
 @pytest.mark.parametrize("name,content", [
-    ("son.mp3", b"ID3\x04" + b"\x00" * 400), ("son.wav", b"RIFF\x00\x00\x00\x00WAVE" + b"\x00" * 400),
+    ("son.mp3", b"ID3\x04" + b"\x00" * 400),
+    ("son.wav", b"RIFF\x00\x00\x00\x00WAVE" + b"\x00" * 400),
 ])
 def test_formats_no_browser_records_are_refused(
     member_client: Client, room: Room, media: Path, name: str, content: bytes

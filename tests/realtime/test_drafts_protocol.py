@@ -243,7 +243,9 @@ async def test_flooding_closes_4429(world: World, monkeypatch: pytest.MonkeyPatc
 
 async def test_refusals(world: World) -> None:
     # Anonymous.
-    socket = WebsocketCommunicator(application, f"/ws/drafts/{world.draft.pk}", headers=[HOST, ORIGIN])
+    socket = WebsocketCommunicator(
+        application, f"/ws/drafts/{world.draft.pk}", headers=[HOST, ORIGIN]
+    )
     assert (await socket.connect())[0]
     await closed_with(socket, CLOSE_UNAUTHENTICATED)
     # Unknown draft, not a uuid, and a draft the person may not read: the same answer.

@@ -84,7 +84,11 @@ async def test_socket_reopened_with_the_old_cookie_after_logout_is_refused() -> 
     await sync_to_async(browser.post)(reverse("account_logout"))
 
     socket = WebsocketCommunicator(
-        application, "/ws/", headers=[(b"cookie", old_cookie), (b"host", b"testserver"), (b"origin", b"http://testserver")]
+        application,
+        "/ws/",
+        headers=[
+            (b"cookie", old_cookie), (b"host", b"testserver"), (b"origin", b"http://testserver")
+        ],
     )
     await socket.connect()
     message = await socket.receive_output(timeout=2)
