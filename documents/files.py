@@ -330,6 +330,14 @@ ACTIVE_PDF_ACTIONS = frozenset(
      "/GoToE", "/GoToR"}
 )
 PDF_WALK_DEPTH = 32
+# HTML a browser would recognise (the WHATWG sniffing patterns and active tags), but not
+# `<?xml`: PDFs often keep their XMP metadata as plain XML.
+HTML_IN_PDF = re.compile(
+    rb"<\s*(!doctype\s+html|html[\s>]|head[\s>]|body[\s>]|script|iframe|svg[\s>]|title>|"
+    rb"style[\s>]|table[\s>]|div[\s>]|font[\s>]|h1[\s>]|br[\s/>]|a\s+href|img\s|form[\s>]|"
+    rb"meta\s|object[\s>]|embed[\s>])",
+    re.IGNORECASE,
+)
 
 
 def pdf_active_content(path: Path) -> bool:
@@ -351,7 +359,7 @@ def pdf_active_content(path: Path) -> bool:
         fh.seek(0)
         tail = b""
         while chunk := fh.read(COPY_CHUNK):
-            if MARKUP.search(tail + chunk):
+            if HTML_IN_PDF.search(tail + chunk):
                 return True
             tail = chunk[-64:]
     try:

@@ -69,18 +69,13 @@ def _own_origin(scope: dict[str, Any], headers: dict[str, str]) -> Origin | None
 
 
 def _trusted(origin: Origin) -> bool:
+    """One of CSRF_TRUSTED_ORIGINS, port included (`https://*.example.org`: subdomains)."""
     for entry in settings.CSRF_TRUSTED_ORIGINS:
-        trusted = parse_origin(entry.replace("*.", "wildcard.", 1) if "*." in entry else entry)
-        if trusted is None:
+        wildcard = "://*." in entry
+        trusted = parse_origin(entry.replace("://*.", "://", 1))
+        if trusted is None or (origin[0], origin[2]) != (trusted[0], trusted[2]):
             continue
-        scheme, host, port = trusted
-        if "*." in entry:
-            host = "." + host.removeprefix("wildcard.")  # is_same_domain's wildcard form
-        if (
-            origin[0] == scheme
-            and origin[2] == port
-            and (origin[1] == host or is_same_domain(origin[1], host))
-        ):
+        if origin[1] == trusted[1] or (wildcard and is_same_domain(origin[1], "." + trusted[1])):
             return True
     return False
 

@@ -296,3 +296,28 @@ def test_a_plain_pdf_with_a_goto_open_action_is_still_shown_inline(document: Doc
     assert not item.active_content
     shown = files.serve_file(RequestFactory().get("/"), item, download=False)
     assert shown["Content-Disposition"] == 'inline; filename="Plan.pdf"'
+
+
+def test_a_pdf_with_plain_xmp_metadata_is_still_shown_inline(document: Document) -> None:
+    """Producers keep XMP metadata as uncompressed XML (`<?xml …>`): not HTML."""
+    import pikepdf
+
+    def xmp(pdf: Any) -> None:
+        packet = (
+            b'<?xml version="1.0" encoding="UTF-8"?>\n<x:xmpmeta xmlns:x="adobe:ns:meta/">'
+            b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+            b"<rdf:Description><dc:title>Plan</dc:title></rdf:Description></rdf:RDF></x:xmpmeta>"
+        )
+        stream = pikepdf.Stream(pdf, packet)
+        stream.Type, stream.Subtype = pikepdf.Name.Metadata, pikepdf.Name.XML
+        pdf.Root.Metadata = pdf.make_indirect(stream)
+
+    import io
+
+    with pikepdf.open(io.BytesIO(makers.pdf())) as pdf:
+        xmp(pdf)
+        out = io.BytesIO()
+        pdf.save(out, compress_streams=False, fix_metadata_version=False)
+    assert b"<?xml" in out.getvalue()
+    item = store(document, "Plan.pdf", out.getvalue())
+    assert not item.active_content
