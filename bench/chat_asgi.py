@@ -12,10 +12,10 @@ from typing import Any  # noqa: E402
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.generic.websocket import AsyncJsonWebsocketConsumer  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.urls import re_path  # noqa: E402
 
 from realtime.consumers import AgoraConsumer  # noqa: E402
+from realtime.origin import SameOriginValidator  # noqa: E402
 
 BARE_GROUP = "bench.bare"
 
@@ -40,7 +40,7 @@ class BareConsumer(AsyncJsonWebsocketConsumer):
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
+        "websocket": SameOriginValidator(
             AuthMiddlewareStack(
                 URLRouter(
                     [

@@ -25,4 +25,7 @@ CHANNEL_LAYERS = {"default": _LAYERS[os.environ.get("BENCH_LAYER", "redis")]}
 FORUMS_RATE_LIMIT = (1_000_000, 10)
 REALTIME_FRAME_RATE = 1000
 REALTIME_FRAME_BURST = 1000
+# Benches open thousands of sockets with a hundred sessions: no per-session cap here.
+REALTIME_SOCKETS_PER_SESSION = 1_000_000
+REALTIME_SOCKETS_PER_PERSON = 1_000_000
 LOGGING = {"version": 1, "disable_existing_loggers": False}

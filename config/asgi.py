@@ -9,14 +9,19 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from realtime.frames import close_oversized_frames_cleanly  # noqa: E402
+from realtime.origin import SameOriginValidator  # noqa: E402
 from realtime.routing import websocket_urlpatterns  # noqa: E402
+
+# A frame over daphne's limit closes with 1009, not a dropped connection (1006).
+close_oversized_frames_cleanly()
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
+        # Origin compared by scheme, host and port (realtime/origin.py).
+        "websocket": SameOriginValidator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),
     }

@@ -197,6 +197,12 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# --- Sockets (realtime/consumers.py, docs/protocol.md « Close codes ») ------------------
+# Open sockets (conversations and drafts together) per session and per person, counted
+# in each daphne process; one more is closed with 4409. A tab opens one, or two on a draft.
+REALTIME_SOCKETS_PER_SESSION = env_int("REALTIME_SOCKETS_PER_SESSION", 20)
+REALTIME_SOCKETS_PER_PERSON = env_int("REALTIME_SOCKETS_PER_PERSON", 40)
+
 # --- Live drafts (realtime/draftsync.py, docs/protocol.md) -----------------------------
 DRAFT_MAX_UPDATE_BYTES = env_int("DRAFT_MAX_UPDATE_BYTES", 512 * 1024)
 DRAFT_MAX_DOCUMENT_BYTES = env_int("DRAFT_MAX_DOCUMENT_BYTES", 8 * 1024 * 1024)
@@ -329,6 +335,9 @@ LIBRARY_X_ACCEL_REDIRECT = env_str("LIBRARY_X_ACCEL_REDIRECT")
 # A ClamAV daemon ("host:port" or a unix socket path); empty: no antivirus scan.
 CLAMAV_ADDRESS = env_str("CLAMAV_ADDRESS")
 CLAMAV_TIMEOUT = env_int("CLAMAV_TIMEOUT", 30)  # seconds
+# Without CLAMAV_ADDRESS, `check --deploy` warns (documents.W001) unless this says the
+# operator runs without an antivirus on purpose (then it only informs, documents.I001).
+LIBRARY_WITHOUT_ANTIVIRUS = env_bool("LIBRARY_WITHOUT_ANTIVIRUS", False)
 for _public_root in (STATIC_ROOT, MEDIA_ROOT):
     if PRIVATE_ROOT.resolve().is_relative_to(_public_root.resolve()):
         raise ImproperlyConfigured("PRIVATE_ROOT must not be inside STATIC_ROOT or MEDIA_ROOT.")

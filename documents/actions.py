@@ -44,6 +44,7 @@ from documents.models import (
     DocumentStatus,
     MandateFollow,
     ReadingProgress,
+    ScanStatus,
 )
 from documents.search import reindex
 from realtime.bus import library_group, send_event_on_commit, user_group
@@ -352,6 +353,7 @@ def do_publish_document(actor: Any, document: Document, *, note: str = "") -> Do
         document = Document.objects.select_for_update().get(pk=document.pk)
         if document.status != DocumentStatus.PROPOSED:
             raise ValidationError(_("This document is not awaiting moderation."), code="bad_status")
+        _require_scanned(document)
         document.status = DocumentStatus.PUBLISHED
         document.published_at = timezone.now()
         document.published_by = actor
@@ -361,6 +363,29 @@ def do_publish_document(actor: Any, document: Document, *, note: str = "") -> Do
         _announce(document)
         reindex(document)
     return document
+
+
+def _require_scanned(document: Document) -> None:
+    """A proposed file is published only once the antivirus has passed it: while it is
+    quarantined (clamd unreachable) or found infected, the document stays « proposé »."""
+    if document.kind not in FILE_KINDS:
+        return
+    current = document.current_file
+    if current is None:
+        return
+    if current.scan_status == ScanStatus.PENDING:
+        raise ValidationError(
+            _(
+                "The antivirus has not scanned this document's file yet: it can be "
+                "published once the scan is done (it is retried every few minutes)."
+            ),
+            code="not_scanned",
+        )
+    if current.scan_status == ScanStatus.INFECTED:
+        raise ValidationError(
+            _("This document's file was found infected: it cannot be published."),
+            code="infected",
+        )
 
 
 def do_decline_document(actor: Any, document: Document, *, reason: str) -> Document:

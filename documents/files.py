@@ -322,6 +322,75 @@ def check_pdf(path: Path) -> None:
     pdf.close()
 
 
+# Keys and action types that make a PDF run something when opened or used: scripts,
+# programs, form submission, embedded media players, XFA forms (which carry scripts).
+ACTIVE_PDF_KEYS = frozenset({"/JS", "/JavaScript", "/AA", "/Launch", "/XFA", "/RichMedia"})
+ACTIVE_PDF_ACTIONS = frozenset(
+    {"/JavaScript", "/Launch", "/SubmitForm", "/ImportData", "/RichMediaExecute", "/Rendition",
+     "/GoToE", "/GoToR"}
+)
+PDF_WALK_DEPTH = 32
+# HTML a browser would recognise (the WHATWG sniffing patterns and active tags), but not
+# `<?xml`: PDFs often keep their XMP metadata as plain XML.
+HTML_IN_PDF = re.compile(
+    rb"<\s*(!doctype\s+html|html[\s>]|head[\s>]|body[\s>]|script|iframe|svg[\s>]|title>|"
+    rb"style[\s>]|table[\s>]|div[\s>]|font[\s>]|h1[\s>]|br[\s/>]|a\s+href|img\s|form[\s>]|"
+    rb"meta\s|object[\s>]|embed[\s>])",
+    re.IGNORECASE,
+)
+
+
+def pdf_active_content(path: Path) -> bool:
+    """True when a browser should not open this PDF itself: it carries JavaScript, a
+    launch or other active action (the catalog's /OpenAction, /AA, the names tree's
+    JavaScript, link or form actions…), anything before its `%PDF-` header, or HTML
+    markup in its bytes (a PDF/HTML polyglot). Such files are served as attachments.
+
+    pikepdf walks every object, those packed in compressed object streams too, so
+    hex-escaped names (/J#61vaScript) and hidden objects are read as the reader will.
+    """
+    import pikepdf
+
+    with path.open("rb") as fh:
+        head = fh.read(1024)
+        start = head.find(b"%PDF-")
+        if start < 0 or head[:start].strip():
+            return True
+        fh.seek(0)
+        tail = b""
+        while chunk := fh.read(COPY_CHUNK):
+            if HTML_IN_PDF.search(tail + chunk):
+                return True
+            tail = chunk[-64:]
+    try:
+        with pikepdf.open(path) as pdf:
+            return any(_active(obj, 0) for obj in pdf.objects)
+    except Exception:  # noqa: BLE001 - what pikepdf cannot read, a browser should not run
+        return True
+
+
+def _active(obj: Any, depth: int) -> bool:
+    import pikepdf
+
+    if depth > PDF_WALK_DEPTH:
+        return True
+    if isinstance(obj, (pikepdf.Dictionary, pikepdf.Stream)):
+        keys = set(obj.keys())
+        if keys & ACTIVE_PDF_KEYS or str(obj.get("/S", "")) in ACTIVE_PDF_ACTIONS:
+            return True
+        values = [obj.get(key) for key in keys]
+    elif isinstance(obj, pikepdf.Array):
+        values = list(obj)
+    else:
+        return False
+    # Indirect objects are visited on their own by the caller's walk of pdf.objects.
+    return any(
+        _active(value, depth + 1)
+        for value in values
+        if isinstance(value, (pikepdf.Dictionary, pikepdf.Array)) and not value.is_indirect
+    )
+
+
 def check_image(path: Path) -> None:
     from PIL import Image
 
@@ -524,6 +593,7 @@ def store_upload(
                     f"{PREVIEW_PREFIX}{uuid.uuid4().hex}.png", File(_bytes_file(preview))
                 )
                 written.append(preview_name)
+            active_content = mime_type == "application/pdf" and pdf_active_content(path)
             scan_status, signature = scan_local(path)
             if scan_status == ScanStatus.INFECTED:
                 for stored in written[1:]:
@@ -545,6 +615,7 @@ def store_upload(
                     text=text,
                     preview_name=preview_name,
                     scan_status=scan_status,
+                    active_content=active_content,
                     note=note[:300],
                     uploaded_by=user if getattr(user, "pk", None) else None,
                 )
@@ -670,9 +741,10 @@ def servable(document_file: DocumentFile) -> bool:
     return document_file.scan_status in (ScanStatus.NOT_SCANNED, ScanStatus.CLEAN)
 
 
-def inline_allowed(mime_type: str) -> bool:
+def inline_allowed(mime_type: str, active_content: bool = False) -> bool:
+    """A browser may show it in the page: an inline type, and no PDF that runs things."""
     kind = ALLOWED.get(mime_type)
-    return bool(kind and kind.inline)
+    return bool(kind and kind.inline) and not active_content
 
 
 def serve_file(
@@ -697,7 +769,8 @@ def serve_file(
             document_file.mime_type,
             document_file.size,
         )
-        inline, filename = (not download and inline_allowed(mime_type), document_file.original_name)
+        inline = not download and inline_allowed(mime_type, document_file.active_content)
+        filename = document_file.original_name
     storage = library_storage()
     prefix = settings.LIBRARY_X_ACCEL_REDIRECT
     if prefix:

@@ -139,6 +139,9 @@ class DocumentFile(models.Model):
     scan_status = models.CharField(
         _("antivirus"), max_length=20, choices=ScanStatus.choices, default=ScanStatus.NOT_SCANNED
     )
+    # A PDF with JavaScript, launch or other actions, or a PDF/HTML polyglot
+    # (documents.files.pdf_active_content): always served as an attachment.
+    active_content = models.BooleanField(_("active content"), default=False, editable=False)
     note = models.CharField(_("what changed"), max_length=300, blank=True)
     uploaded_by = person_link(_("uploaded by"))
     created_at = models.DateTimeField(_("created at"), default=timezone.now)

@@ -34,9 +34,7 @@ class ThreadForm(forms.Form):
 
 class VoiceForm(forms.Form):
     audio = forms.FileField(label=_("Recording"))
-    duration_seconds = forms.FloatField(
-        label=_("Duration in seconds"), min_value=0, widget=forms.HiddenInput
-    )
+    # No duration field: the duration is read from the file itself (forums/voice.py).
     transcript = forms.CharField(
         label=_("What you say, in writing"), max_length=MESSAGE_MAX_LENGTH,
         help_text=_("People who cannot listen will read it."),

@@ -419,7 +419,6 @@ def voice(request: AuthenticatedRequest, room_id: uuid.UUID) -> HttpResponse:
         try:
             message, _created = do_add_voice_message(
                 request.user, room, upload=form.cleaned_data["audio"],
-                duration_seconds=form.cleaned_data["duration_seconds"],
                 transcript=form.cleaned_data["transcript"],
                 client_id=form.cleaned_data["client_id"] or uuid.uuid4(),
             )

@@ -8,7 +8,7 @@ import random
 import time
 import uuid
 import weakref
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -38,6 +38,7 @@ CLOSE_UNAUTHENTICATED = 4401  # log in again, do not retry as is
 CLOSE_TWO_FACTOR_REQUIRED = 4403  # DCCU/DPD without an authenticator app yet
 CLOSE_WELCOME_REQUIRED = 4451  # the privacy notice is unread or the charter not accepted
 CLOSE_TOO_MANY_FRAMES = 4429  # kept flooding after rate_limited errors: back off, then retry
+CLOSE_TOO_MANY_SOCKETS = 4409  # too many sockets open for this session or person: no retry
 
 # A frame above this is refused with a `too_large` error (the socket stays open).
 # daphne itself closes with 1009 above 1 MB (--websocket-max-message-size 1048576,
@@ -210,8 +211,51 @@ def _domain_error(exc: Exception) -> FrameError:
     raise exc
 
 
+# Open sockets (both consumers) per session key and per person, in this process. A
+# browser opens one /ws/ per tab and one more per open draft; hundreds are a script.
+_open_per_session: Counter[str] = Counter()
+_open_per_person: Counter[str] = Counter()
+
+
+def _socket_limits() -> tuple[int, int]:
+    return (
+        int(getattr(settings, "REALTIME_SOCKETS_PER_SESSION", 20)),
+        int(getattr(settings, "REALTIME_SOCKETS_PER_PERSON", 40)),
+    )
+
+
 class SocketGuards:
     """What every Agora socket does before anything else (both consumers use it)."""
+
+    socket_slot: tuple[str, str] | None = None
+
+    def _claim_socket_slot(self, user: Any) -> bool:
+        """Count this socket against its session's and its person's caps; False (and
+        nothing counted) when either is reached."""
+        per_session, per_person = _socket_limits()
+        session = self.scope.get("session")  # type: ignore[attr-defined]
+        session_key = (session.session_key if session is not None else None) or ""
+        person = str(user.pk)
+        if _open_per_person[person] >= per_person or (
+            session_key and _open_per_session[session_key] >= per_session
+        ):
+            return False
+        _open_per_person[person] += 1
+        if session_key:
+            _open_per_session[session_key] += 1
+        self.socket_slot = (session_key, person)
+        return True
+
+    def _release_socket_slot(self) -> None:
+        if self.socket_slot is None:
+            return
+        session_key, person = self.socket_slot
+        self.socket_slot = None
+        for counter, key in ((_open_per_session, session_key), (_open_per_person, person)):
+            if key:
+                counter[key] -= 1
+                if counter[key] <= 0:
+                    del counter[key]
 
     async def _refuse(self, code: int) -> None:
         # Accept, then close: a refusal before accepting reaches browsers as a bare 1006.
@@ -243,6 +287,10 @@ class SocketGuards:
             return True
         if await self._behind_welcome_gate(user):
             await self._refuse(CLOSE_WELCOME_REQUIRED)
+            return True
+        if not self._claim_socket_slot(user):
+            logger.warning("socket refused: too many open for person %s", user.pk)
+            await self._refuse(CLOSE_TOO_MANY_SOCKETS)
             return True
         return False
 
@@ -344,6 +392,7 @@ class AgoraConsumer(SocketGuards, AsyncJsonWebsocketConsumer):
                 logger.exception("could not mark %s connected", self.user.pk)
 
     async def disconnect(self, code: int) -> None:
+        self._release_socket_slot()
         for room in list(getattr(self, "subscriptions", {})):
             await self._leave_room(room)
         user = getattr(self, "user", None)

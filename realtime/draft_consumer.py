@@ -86,6 +86,7 @@ class DraftConsumer(SocketGuards, AsyncWebsocketConsumer):
             await self.send_bytes(yp.awareness_message(self._awareness_snapshot(room)))
 
     async def disconnect(self, code: int) -> None:
+        self._release_socket_slot()
         if self.room is not None:
             await self.room.remove(self)
             self.room = None

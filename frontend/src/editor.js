@@ -368,6 +368,7 @@ function mount(root) {
     4401: 'Déconnecté : votre session a expiré. Rechargez la page pour vous reconnecter.',
     4403: 'Déconnecté : la double authentification est requise. Rechargez la page.',
     4404: 'Ce brouillon n’est plus accessible.',
+    4409: 'Trop de connexions ouvertes (onglets ou fenêtres) : fermez-en quelques-unes puis rechargez la page.',
     4400: 'Déconnecté après une erreur de synchronisation. Rechargez la page.',
     4413: 'Modification trop volumineuse : elle n’a pas été enregistrée. Rechargez la page.',
     4429: 'Trop de modifications d’un coup : reconnexion dans quelques secondes…',

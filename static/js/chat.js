@@ -4,7 +4,8 @@
 
 import { fill, formatDuration, newClientId } from "./util.js";
 
-const CLOSE_FINAL = new Set([4001, 4003, 4401, 4403]);
+// 4409: too many sockets open for this session or person (docs/protocol.md): never retried.
+const CLOSE_FINAL = new Set([4001, 4003, 4401, 4403, 4409]);
 const TYPING_EVERY_MS = 3000;
 const TYPING_SHOWN_MS = 5000;
 const ANNOUNCE_AFTER_MS = 1500;

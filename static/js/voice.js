@@ -97,7 +97,6 @@ class VoiceRecorder {
     const data = new FormData(this.form);
     const extension = this.blob.type.includes("ogg") ? "ogg" : this.blob.type.includes("mp4") ? "m4a" : "webm";
     data.append("audio", this.blob, `voice.${extension}`);
-    data.append("duration_seconds", Math.max(0.1, this.seconds).toFixed(1));
     data.append("client_id", newClientId());
     const button = document.getElementById("voice-send");
     button.disabled = true;

@@ -217,3 +217,85 @@ def test_the_task_queues_itself_again_while_files_remain_pending(
     counts = files.rescan_pending_task.call()
     assert counts["pending"] == 1
     assert DBTaskResult.objects.filter(task_path="documents.files.rescan_pending_task").exists()
+
+
+# --- Member-proposed files are published only once scanned --------------------------------
+
+
+@pytest.mark.django_db
+def test_a_members_file_stays_unpublished_until_the_antivirus_passed_it(
+    settings: Any, assembly: Any
+) -> None:
+    from django.core.exceptions import ValidationError
+
+    from documents import actions
+    from documents.models import DocumentStatus
+
+    member = factories.make_titulaire(assembly)
+    facilitator = factories.UserFactory(roles=[Role.FACILITATEUR])
+    settings.CLAMAV_ADDRESS = closed_port()  # clamd is down when the member sends the file
+    document = actions.do_propose_document(
+        member, kind=DocumentKind.FILE, title="Compte rendu de l'atelier mobilités",
+        upload=SimpleUploadedFile("compte-rendu.pdf", makers.pdf()),
+    )
+    assert document.current_file is not None
+    assert document.current_file.scan_status == ScanStatus.PENDING
+    with pytest.raises(ValidationError) as refused:
+        actions.do_publish_document(facilitator, document)
+    assert refused.value.code == "not_scanned"
+    # The facilitator's « Publier » button says why, in French.
+    from tests.documents.test_pages import client_for
+
+    page = client_for(facilitator).post(f"/bibliotheque/{document.pk}/publier/", follow=True)
+    assert "L'antivirus n'a pas encore analysé le fichier de ce document" in (
+        page.content.decode().replace("&#x27;", "'")
+    )
+    document.refresh_from_db()
+    assert document.status == DocumentStatus.PROPOSED and document.published_at is None
+
+    server = serve(socketserver.ThreadingTCPServer(("127.0.0.1", 0), FakeClamd))
+    try:
+        settings.CLAMAV_ADDRESS = f"127.0.0.1:{server.server_address[1]}"
+        assert files.rescan_pending() == {"clean": 1, "infected": 0, "pending": 0}
+        actions.do_publish_document(facilitator, document)
+        document.refresh_from_db()
+        assert document.status == DocumentStatus.PUBLISHED
+
+        # An infected file is never published.
+        infected = actions.do_propose_document(
+            member, kind=DocumentKind.FILE, title="Notes",
+            upload=SimpleUploadedFile("notes.txt", makers.EICAR),
+        )
+        with pytest.raises(ValidationError) as refused:
+            actions.do_publish_document(facilitator, infected)
+        assert refused.value.code == "infected"
+        infected.refresh_from_db()
+        assert infected.status == DocumentStatus.PROPOSED
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize("clamav,acknowledged,level", [
+    ("", False, "WARNING"), ("", True, "INFO"), ("127.0.0.1:3310", False, None),
+])
+def test_the_deploy_check_warns_without_an_antivirus(
+    settings: Any, clamav: str, acknowledged: bool, level: str | None
+) -> None:
+    from django.core.checks import INFO, WARNING, run_checks
+    from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
+
+    settings.CLAMAV_ADDRESS = clamav
+    settings.LIBRARY_WITHOUT_ANTIVIRUS = acknowledged
+    found = [m for m in run_checks(include_deployment_checks=True) if m.id and
+             m.id.startswith("documents.")]
+    if level is None:
+        assert found == []
+    else:
+        [message] = found
+        assert message.level == {"WARNING": WARNING, "INFO": INFO}[level]
+        assert ("CLAMAV_ADDRESS" in (message.hint or "")) is (level == "WARNING")
+    if level == "WARNING":  # what .ci/run and docs/deploy.md run
+        with pytest.raises(SystemCheckError, match="documents.W001"):
+            call_command("check", "--deploy", "--fail-level", "WARNING", "--tag", "security")

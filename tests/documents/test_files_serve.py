@@ -160,3 +160,164 @@ def test_ooxml_spreadsheets_and_presentations_are_recognised(document: Document)
     pptx = makers.zip_with({"[Content_Types].xml": types, "ppt/presentation.xml": b"<p/>"})
     assert store(document, "t.xlsx", xlsx).mime_type == files.XLSX
     assert store(document, "p.pptx", pptx).mime_type == files.PPTX
+
+
+# --- PDFs that run things: attachment only ---------------------------------------------
+
+
+def _with(add: Any, *, object_streams: bool = False) -> bytes:
+    """makers.pdf() changed by `add(pdf)` (pikepdf), saved (optionally packing objects
+    into compressed object streams, where a byte search cannot see them)."""
+    import io
+
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(makers.pdf())) as pdf:
+        add(pdf)
+        out = io.BytesIO()
+        modes = pikepdf.ObjectStreamMode
+        mode = modes.generate if object_streams else modes.disable
+        pdf.save(out, object_stream_mode=mode, compress_streams=True)
+        return out.getvalue()
+
+
+def _js(code: str) -> Any:
+    import pikepdf
+
+    return pikepdf.Dictionary(S=pikepdf.Name.JavaScript, JS=pikepdf.String(code))
+
+
+def open_action_js(pdf: Any) -> None:
+    pdf.Root.OpenAction = pdf.make_indirect(_js("app.alert('ouvert')"))
+
+
+def open_action_direct(pdf: Any) -> None:
+    pdf.Root.OpenAction = _js("app.alert('direct')")  # a direct object inside the catalog
+
+
+def launch(pdf: Any) -> None:
+    import pikepdf
+
+    pdf.Root.OpenAction = pikepdf.Dictionary(
+        S=pikepdf.Name.Launch, F=pikepdf.String("C:\\Windows\\System32\\calc.exe")
+    )
+
+
+def page_additional_action(pdf: Any) -> None:
+    import pikepdf
+
+    pdf.pages[0].obj.AA = pikepdf.Dictionary(O=pdf.make_indirect(_js("this.print()")))
+
+
+def names_javascript(pdf: Any) -> None:
+    import pikepdf
+
+    script = pdf.make_indirect(_js("1"))
+    tree = pikepdf.Dictionary(Names=pikepdf.Array([pikepdf.String("go"), script]))
+    pdf.Root.Names = pikepdf.Dictionary(JavaScript=pdf.make_indirect(tree))
+
+
+def link_launch(pdf: Any) -> None:
+    import pikepdf
+
+    link = pikepdf.Dictionary(
+        Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Link, Rect=pikepdf.Array([0, 0, 100, 100]),
+        A=pikepdf.Dictionary(S=pikepdf.Name.Launch, F=pikepdf.String("payload.exe")),
+    )
+    pdf.pages[0].obj.Annots = pikepdf.Array([pdf.make_indirect(link)])
+
+
+def hex_escaped_name() -> bytes:
+    """/OpenAction with /S /J#61vaScript: the name a reader decodes as /JavaScript."""
+    original = makers.pdf()
+    changed = original.replace(
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Catalog /Pages 2 0 R "
+        b"/OpenAction << /S /J#61vaScript /J#53 (app.alert(1)) >> >>",
+    )
+    import io
+
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(changed)) as pdf:  # rewrites the cross-reference table
+        out = io.BytesIO()
+        pdf.save(out, object_stream_mode=pikepdf.ObjectStreamMode.disable)
+    assert b"J#61vaScript" in out.getvalue() or b"/JavaScript" in out.getvalue()
+    return out.getvalue()
+
+
+def html_polyglot() -> bytes:
+    """A PDF that is also a web page: the markup sits in a comment after the header, so
+    libmagic and pdfium both call it a PDF."""
+    original = makers.pdf()
+    head = b"%PDF-1.4\n"
+    payload = b"%<html><body><script>fetch('/compte/')</script></body></html>\n"
+    import io
+
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(head + payload + original[len(head):])) as pdf:
+        assert len(pdf.pages) == 1
+    return head + payload + original[len(head):]
+
+
+@pytest.mark.parametrize("content_of", [
+    lambda: _with(open_action_js),
+    lambda: _with(open_action_direct),
+    lambda: _with(open_action_js, object_streams=True),
+    lambda: _with(launch),
+    lambda: _with(page_additional_action),
+    lambda: _with(names_javascript, object_streams=True),
+    lambda: _with(link_launch),
+    hex_escaped_name,
+    html_polyglot,
+], ids=["openaction-js", "openaction-direct", "openaction-in-objstm", "launch", "page-aa",
+        "names-javascript", "link-launch", "hex-escaped-name", "html-polyglot"])
+def test_a_pdf_with_scripts_or_actions_is_only_served_as_an_attachment(
+    document: Document, content_of: Any
+) -> None:
+    content = content_of()
+    item = store(document, "Programme.pdf", content)
+    assert item.mime_type == "application/pdf"
+    assert item.active_content
+    shown = files.serve_file(RequestFactory().get("/"), item, download=False)
+    assert_safe_headers(shown)
+    assert shown["Content-Disposition"] == 'attachment; filename="Programme.pdf"'
+    assert body(shown) == content
+
+
+def test_a_plain_pdf_with_a_goto_open_action_is_still_shown_inline(document: Document) -> None:
+    import pikepdf
+
+    def goto(pdf: Any) -> None:  # "open at page 1, fit width": no script
+        pdf.Root.OpenAction = pikepdf.Array([pdf.pages[0].obj, pikepdf.Name.FitH, 792])
+
+    item = store(document, "Plan.pdf", _with(goto, object_streams=True))
+    assert not item.active_content
+    shown = files.serve_file(RequestFactory().get("/"), item, download=False)
+    assert shown["Content-Disposition"] == 'inline; filename="Plan.pdf"'
+
+
+def test_a_pdf_with_plain_xmp_metadata_is_still_shown_inline(document: Document) -> None:
+    """Producers keep XMP metadata as uncompressed XML (`<?xml …>`): not HTML."""
+    import pikepdf
+
+    def xmp(pdf: Any) -> None:
+        packet = (
+            b'<?xml version="1.0" encoding="UTF-8"?>\n<x:xmpmeta xmlns:x="adobe:ns:meta/">'
+            b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+            b"<rdf:Description><dc:title>Plan</dc:title></rdf:Description></rdf:RDF></x:xmpmeta>"
+        )
+        stream = pikepdf.Stream(pdf, packet)
+        stream.Type, stream.Subtype = pikepdf.Name.Metadata, pikepdf.Name.XML
+        pdf.Root.Metadata = pdf.make_indirect(stream)
+
+    import io
+
+    with pikepdf.open(io.BytesIO(makers.pdf())) as pdf:
+        xmp(pdf)
+        out = io.BytesIO()
+        pdf.save(out, compress_streams=False, fix_metadata_version=False)
+    assert b"<?xml" in out.getvalue()
+    item = store(document, "Plan.pdf", out.getvalue())
+    assert not item.active_content

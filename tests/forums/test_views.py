@@ -16,8 +16,7 @@ from deliberation.models import Assembly
 from forums.models import Message, Mute, Report, Room, Thread
 from forums.voice import do_add_voice_message
 from tests import factories
-
-WEBM = b"\x1a\x45\xdf\xa3" + b"\x00" * 200
+from tests.forums.recordings import recording
 
 
 @pytest.fixture
@@ -321,8 +320,8 @@ def test_voice_file_is_served_only_to_readers(
 ) -> None:
     settings.MEDIA_ROOT = tmp_path
     voice, _created = do_add_voice_message(
-        other, room, upload=SimpleUploadedFile("x.webm", WEBM, "audio/webm"),
-        duration_seconds=3, transcript="Bonjour", client_id=uuid.uuid4(),
+        other, room, upload=SimpleUploadedFile("x.webm", recording(), "audio/webm"),
+        transcript="Bonjour", client_id=uuid.uuid4(),
     )
     attachment = voice.attachments.get()
     response = client_for(role, people).get(reverse("forums:attachment", args=[attachment.pk]))
@@ -333,7 +332,7 @@ def test_voice_file_is_served_only_to_readers(
         assert response["Content-Type"] == "audio/webm"
         assert response["X-Content-Type-Options"] == "nosniff"
         assert response["Content-Disposition"].startswith("inline")
-        assert b"".join(response.streaming_content) == WEBM
+        assert b"".join(response.streaming_content) == recording()
     else:
         assert response.status_code == 404
 

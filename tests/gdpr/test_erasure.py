@@ -266,7 +266,7 @@ def cookie_of(client: Client) -> bytes:
 async def open_socket(client: Client) -> WebsocketCommunicator:
     socket = WebsocketCommunicator(
         application, "/ws/",
-        headers=[(b"cookie", cookie_of(client)), (b"origin", b"http://testserver")],
+        headers=[(b"cookie", cookie_of(client)), (b"host", b"testserver"), (b"origin", b"http://testserver")],
     )
     ok, _ = await socket.connect()
     assert ok
@@ -300,7 +300,7 @@ async def test_erasure_ends_every_session_and_closes_every_socket_of_the_person(
     assert response.status_code == 302 and response["Location"].startswith("/comptes/login/")
     again = WebsocketCommunicator(
         application, "/ws/", headers=[(b"cookie", cookie_of(laptop)),
-                                      (b"origin", b"http://testserver")],
+                                      (b"host", b"testserver"), (b"origin", b"http://testserver")],
     )
     await again.connect()
     assert (await again.receive_output(timeout=2))["type"] == "websocket.close"

@@ -20,6 +20,8 @@ from forums.models import Room, RoomKind
 from realtime.events import EVENT_TYPES, check_event
 from tests import factories
 
+# Browsers send both; the origin must be the site the socket is opened on.
+HOST = (b"host", b"testserver")
 ORIGIN = (b"origin", b"http://testserver")
 
 
@@ -71,7 +73,7 @@ class Socket:
 
     def __init__(self, cookie: bytes) -> None:
         self.communicator = WebsocketCommunicator(
-            application, "/ws/", headers=[ORIGIN, (b"cookie", cookie)]
+            application, "/ws/", headers=[HOST, ORIGIN, (b"cookie", cookie)]
         )
         self.hello: dict[str, Any] = {}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -18,6 +19,8 @@ from realtime.bus import CLOSE_ACCESS_ENDED, close_user_sockets
 from realtime.consumers import CLOSE_TWO_FACTOR_REQUIRED, CLOSE_UNAUTHENTICATED
 from tests import factories
 
+# Browsers send both; the origin must be the site the socket is opened on.
+HOST = (b"host", b"testserver")
 ORIGIN = (b"origin", b"http://testserver")
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -33,7 +36,7 @@ def session_cookie(user: User) -> bytes:
 async def open_socket(
     cookie: bytes | None, origin: tuple[bytes, bytes] = ORIGIN
 ) -> WebsocketCommunicator:
-    headers = [origin] + ([(b"cookie", cookie)] if cookie else [])
+    headers = [HOST, origin] + ([(b"cookie", cookie)] if cookie else [])
     return WebsocketCommunicator(application, "/ws/", headers=headers)
 
 
@@ -158,3 +161,61 @@ async def test_close_user_sockets_waits_for_the_transaction_to_commit(person: Us
     await sync_to_async(rolled_back)()
     await assert_still_open(socket)
     await socket.disconnect()
+
+
+async def test_sockets_are_capped_per_session_and_per_person(settings: Any) -> None:
+    """200 sockets opened in a few seconds by one session: past the cap each new one is
+    closed with 4409 (docs/protocol.md), the ones already open keep working, and a
+    closed one frees its place. The person's cap holds across their sessions; another
+    person is not affected."""
+    from realtime.consumers import CLOSE_TOO_MANY_SOCKETS
+
+    settings.REALTIME_SOCKETS_PER_SESSION = 3
+    settings.REALTIME_SOCKETS_PER_PERSON = 5
+    camille = await sync_to_async(factories.UserFactory)(email="camille@example.org")
+    dominique = await sync_to_async(factories.UserFactory)(email="dominique@example.org")
+    laptop = await sync_to_async(session_cookie)(camille)
+    phone = await sync_to_async(session_cookie)(camille)
+    tablet = await sync_to_async(session_cookie)(camille)
+
+    sockets = [await connected(laptop) for _ in range(3)]
+    for _ in range(5):  # a script opening more: refused with a code that says why
+        extra = await open_socket(laptop)
+        await extra.connect()
+        await assert_closed_with(extra, CLOSE_TOO_MANY_SOCKETS)
+        await extra.disconnect()
+    for socket in sockets:
+        await assert_still_open(socket)
+
+    # The person's cap (5) across sessions: two more from the phone, then none.
+    sockets += [await connected(phone) for _ in range(2)]
+    extra = await open_socket(tablet)
+    await extra.connect()
+    await assert_closed_with(extra, CLOSE_TOO_MANY_SOCKETS)
+    await extra.disconnect()
+    # Someone else is not concerned.
+    other = await connected(await sync_to_async(session_cookie)(dominique))
+    await assert_still_open(other)
+
+    # Closing a tab frees its place.
+    await sockets.pop(0).disconnect()
+    sockets.append(await connected(tablet))
+    for socket in [*sockets, other]:
+        await socket.disconnect()
+
+
+async def test_draft_sockets_count_against_the_same_cap(settings: Any) -> None:
+    from realtime.consumers import CLOSE_TOO_MANY_SOCKETS
+
+    settings.REALTIME_SOCKETS_PER_SESSION = 2
+    person = await sync_to_async(factories.UserFactory)(email="sacha@example.org")
+    cookie = await sync_to_async(session_cookie)(person)
+    sockets = [await connected(cookie) for _ in range(2)]
+    draft = WebsocketCommunicator(
+        application, f"/ws/drafts/{uuid.uuid4()}", headers=[HOST, ORIGIN, (b"cookie", cookie)]
+    )
+    await draft.connect()
+    await assert_closed_with(draft, CLOSE_TOO_MANY_SOCKETS)
+    await draft.disconnect()
+    for socket in sockets:
+        await socket.disconnect()

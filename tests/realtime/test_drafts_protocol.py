@@ -27,7 +27,7 @@ from realtime.draft_consumer import (
 from realtime.drafts import announce_comments_changed, announce_draft_changed
 from realtime.draftsync import DraftHub
 from tests import factories
-from tests.realtime.ydrafts import ORIGIN, YClient, cookie_of, make_draft
+from tests.realtime.ydrafts import HOST, ORIGIN, YClient, cookie_of, make_draft
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -243,7 +243,9 @@ async def test_flooding_closes_4429(world: World, monkeypatch: pytest.MonkeyPatc
 
 async def test_refusals(world: World) -> None:
     # Anonymous.
-    socket = WebsocketCommunicator(application, f"/ws/drafts/{world.draft.pk}", headers=[ORIGIN])
+    socket = WebsocketCommunicator(
+        application, f"/ws/drafts/{world.draft.pk}", headers=[HOST, ORIGIN]
+    )
     assert (await socket.connect())[0]
     await closed_with(socket, CLOSE_UNAUTHENTICATED)
     # Unknown draft, not a uuid, and a draft the person may not read: the same answer.
@@ -253,7 +255,7 @@ async def test_refusals(world: World) -> None:
         (world.dpd, f"/ws/drafts/{world.draft.pk}"),
         (world.nobody, f"/ws/drafts/{world.draft.pk}"),
     ]:
-        headers = [ORIGIN, (b"cookie", await sync_to_async(cookie_of)(user))]
+        headers = [HOST, ORIGIN, (b"cookie", await sync_to_async(cookie_of)(user))]
         socket = WebsocketCommunicator(application, path, headers=headers)
         assert (await socket.connect())[0]
         await closed_with(socket, CLOSE_NOT_FOUND)
@@ -359,7 +361,7 @@ async def test_logout_closes_the_draft_socket(world: World) -> None:
 
     cookie = await sync_to_async(cookie_of)(world.writer)
     socket = WebsocketCommunicator(
-        application, f"/ws/drafts/{world.draft.pk}", headers=[ORIGIN, (b"cookie", cookie)]
+        application, f"/ws/drafts/{world.draft.pk}", headers=[HOST, ORIGIN, (b"cookie", cookie)]
     )
     assert (await socket.connect())[0]
     session_key = cookie.decode().split("=", 1)[1]
@@ -378,6 +380,6 @@ async def test_sockets_wait_for_the_charter(world: World, path: str) -> None:
     )()
     target = f"/ws/drafts/{world.draft.pk}" if path == "DRAFT" else path
     cookie = await sync_to_async(cookie_of)(newcomer)
-    socket = WebsocketCommunicator(application, target, headers=[ORIGIN, (b"cookie", cookie)])
+    socket = WebsocketCommunicator(application, target, headers=[HOST, ORIGIN, (b"cookie", cookie)])
     assert (await socket.connect())[0]
     await closed_with(socket, CLOSE_WELCOME_REQUIRED)

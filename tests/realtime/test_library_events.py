@@ -12,14 +12,14 @@ from accounts.roles import Role
 from config.asgi import application
 from documents import actions
 from tests import factories
-from tests.realtime.ydrafts import ORIGIN, cookie_of
+from tests.realtime.ydrafts import HOST, ORIGIN, cookie_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 async def connected(user: Any) -> WebsocketCommunicator:
     cookie = await sync_to_async(cookie_of)(user)
-    socket = WebsocketCommunicator(application, "/ws/", headers=[ORIGIN, (b"cookie", cookie)])
+    socket = WebsocketCommunicator(application, "/ws/", headers=[HOST, ORIGIN, (b"cookie", cookie)])
     assert (await socket.connect())[0]
     assert (await socket.receive_json_from())["type"] == "hello"
     return socket

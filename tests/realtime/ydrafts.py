@@ -16,6 +16,8 @@ from deliberation import drafts
 from deliberation.models import Draft, Proposal
 from realtime import yprotocol as yp
 
+# Browsers send both; the origin must be the site the socket is opened on.
+HOST = (b"host", b"testserver")
 ORIGIN = (b"origin", b"http://testserver")
 
 
@@ -49,7 +51,7 @@ class YClient:
         from asgiref.sync import sync_to_async
 
         cookie = await sync_to_async(cookie_of)(user) if user is not None else None
-        headers = [ORIGIN] + ([(b"cookie", cookie)] if cookie else [])
+        headers = [HOST, ORIGIN] + ([(b"cookie", cookie)] if cookie else [])
         socket = WebsocketCommunicator(
             application, path or f"/ws/drafts/{draft_id}", headers=headers
         )
