@@ -56,12 +56,20 @@ if AGORA_ENV not in {"development", "production", "test"}:
 PRODUCTION = AGORA_ENV == "production"
 
 DATA_DIR = Path(env_str("AGORA_DATA_DIR", str(BASE_DIR / "var")))
+# The development key is published in this file: anything signed with it (sessions,
+# password-reset links, invitations) can be forged by anyone who reads the source.
+DEVELOPMENT_KEY_PREFIX = "dev-insecure-"
 
 if PRODUCTION:
     SECRET_KEY = env_str("SECRET_KEY")
     if len(SECRET_KEY) < 50:
         raise ImproperlyConfigured(
             "AGORA_ENV=production needs SECRET_KEY (at least 50 random characters)."
+        )
+    if SECRET_KEY.startswith(DEVELOPMENT_KEY_PREFIX):
+        raise ImproperlyConfigured(
+            "AGORA_ENV=production refuses the published development SECRET_KEY: "
+            "generate one (docs/deploy.md)."
         )
     ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
     if not ALLOWED_HOSTS:
@@ -71,14 +79,14 @@ if PRODUCTION:
     DEBUG = False
 else:
     # Development only: a fixed key is fine because nothing here is trusted.
-    SECRET_KEY = env_str("SECRET_KEY", "dev-insecure-" + "x" * 50)
+    SECRET_KEY = env_str("SECRET_KEY", DEVELOPMENT_KEY_PREFIX + "x" * 50)
     LOCAL_HOSTS = ["localhost", "127.0.0.1", "[::1]", "testserver"]
     ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", LOCAL_HOSTS)
     DEBUG = env_bool("DEBUG", False)
     # A deployment that forgot AGORA_ENV=production must not serve other machines with
     # the published development key (sessions, password-reset links and invitations
     # are signed with it).
-    if SECRET_KEY.startswith("dev-insecure-") and set(ALLOWED_HOSTS) - set(LOCAL_HOSTS):
+    if SECRET_KEY.startswith(DEVELOPMENT_KEY_PREFIX) and set(ALLOWED_HOSTS) - set(LOCAL_HOSTS):
         raise ImproperlyConfigured(
             "ALLOWED_HOSTS names other machines than this one: set AGORA_ENV=production "
             "with its SECRET_KEY (docs/deploy.md). The development key is public."
