@@ -122,6 +122,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.middleware.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -259,14 +260,22 @@ ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_RATE_LIMITS = {
     # Per-address limits stay loose: at a plenary the members share the venue's one
-    # public address (and mobile carriers NAT many phones). The per-key (email)
-    # limits are what protect an account.
-    "login": "120/m/ip",
-    "login_failed": "30/5m/ip,5/5m/key",
+    # public address (and mobile carriers NAT many phones): 30 failures there used to
+    # lock password login for the whole room. The per-key (email) limits are what
+    # protect an account; the per-address one only slows down trying a few passwords
+    # on every account. A locked-out person can still log in with an emailed code
+    # ("request_login_code" counts apart), and the error message says so.
+    "login": "300/m/ip",
+    "login_failed": "5/5m/key,200/10m/ip",
     "request_login_code": "30/m/ip,3/5m/key",
     "reset_password": "20/m/ip,5/m/key",
     "reset_password_from_key": "20/m/ip",
 }
+# The client address is what config.middleware.TrustedProxyMiddleware put in
+# REMOTE_ADDR, behind exactly AGORA_TRUSTED_PROXY_COUNT proxies of ours (docs/deploy.md);
+# allauth must not read X-Forwarded-For a second time on its own.
+AGORA_TRUSTED_PROXY_COUNT = env_int("AGORA_TRUSTED_PROXY_COUNT", 0)
+ALLAUTH_TRUSTED_PROXY_COUNT = 0
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Agora] "
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "Agora CD31")
