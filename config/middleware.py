@@ -1,4 +1,4 @@
-"""Request plumbing: French first, and the client address as our own proxies saw it."""
+"""Request plumbing: French first, the real client address, no caching of private pages."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
+from django.utils.cache import patch_cache_control
 
 
 class FrenchFirstLocaleMiddleware(LocaleMiddleware):
@@ -67,3 +68,23 @@ class TrustedProxyMiddleware:
         if client is not None:
             request.META["REMOTE_ADDR"] = client
         return self.get_response(request)
+
+
+class PrivatePagesNoStoreMiddleware:
+    """Whatever a logged-in person is sent is theirs: no cache may keep a copy.
+
+    Pages behind login show names, messages and drafts; with no ``Cache-Control``
+    a shared computer's browser (a library, the plenary's kiosk) or a proxy could
+    serve them again after logout. Static files never reach this (whitenoise answers
+    first) and anonymous visitors' public pages keep their caching.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            patch_cache_control(response, private=True, no_store=True)
+        return response
