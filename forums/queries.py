@@ -15,6 +15,7 @@ from django.http import Http404
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext
 
+from accounts.names import badge_role
 from forums.access import readable_rooms, room_abilities
 from forums.models import Attachment, Message, ReadMarker, Room, RoomKind, Thread
 
@@ -24,7 +25,8 @@ SEARCH_MAX = 100
 
 
 def author_dict(user: Any) -> dict[str, str]:
-    return {"id": str(user.pk), "name": user.public_name}
+    """Who wrote: ``role`` names the staff badge shown beside the name ("" for none)."""
+    return {"id": str(user.pk), "name": user.public_name, "role": badge_role(user)}
 
 
 def attachment_url(attachment: Attachment) -> str:
