@@ -25,10 +25,11 @@ from accounts.roles import Role
 
 # Word stems that only the organisers' own names would use (matched at the start of a
 # word, accents and case ignored): « équipe », « officiel·le », « animation/animateur »,
-# « modérateur/modération », « administrateur/administration », « Département »…
+# « modérateur/modération », « administrateur/administration », « Département », and
+# every badge label, so that « Karim B. (agent) » cannot be typed as a name.
 RESERVED_STEMS = (
     "equipe", "dccu", "officiel", "animat", "moderat", "administrat", "admin",
-    "departement", "dpd", "dpo", "facilitat", "agora", "participant",
+    "departement", "dpd", "dpo", "facilitat", "agora", "participant", "agent",
 )
 _RESERVED = re.compile(r"\b(?:" + "|".join(RESERVED_STEMS) + r")")
 
@@ -144,6 +145,14 @@ def badge_label(role: str) -> str:
 
 def badge_title(role: str) -> str:
     return str(BADGE_TITLES[Role(role)]) if role else ""
+
+
+def name_with_role(user: Any) -> str:
+    """« Amandine R. (animation) »: the badge in plain text, for places that show text
+    only (draft comments, co-writers' carets, pickers). The words in brackets are
+    reserved, so no member's name can carry them."""
+    role = badge_role(user)
+    return f"{user.public_name} ({badge_label(role)})" if role else user.public_name
 
 
 @receiver(m2m_changed, dispatch_uid="accounts.names.groups_changed")

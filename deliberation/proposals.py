@@ -142,7 +142,9 @@ def writer_identity(user: Any) -> dict[str, str]:
     import hashlib
 
     digest = hashlib.sha256(str(user.pk).encode()).digest()
-    return {"name": user.public_name, "color": WRITER_COLOURS[digest[0] % len(WRITER_COLOURS)]}
+    from accounts.names import name_with_role
+
+    return {"name": name_with_role(user), "color": WRITER_COLOURS[digest[0] % len(WRITER_COLOURS)]}
 
 
 # --- Access ----------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.http import AuthenticatedRequest
+from accounts.names import name_with_role
 from accounts.roles import Role, user_roles
 from deliberation import drafts
 from deliberation.models import (
@@ -354,12 +355,12 @@ def _not_found() -> JsonResponse:
 def serialize_comment(comment: DraftComment, user: Any, *, replies: bool = True) -> dict[str, Any]:
     item: dict[str, Any] = {
         "id": comment.pk,
-        "author": comment.author.public_name if comment.author else "",
+        "author": name_with_role(comment.author) if comment.author else "",
         "author_is_me": comment.author_id == user.pk,
         "body": comment.body,
         "quote": comment.quote,
         "resolved": comment.resolved,
-        "resolved_by": comment.resolved_by.public_name if comment.resolved_by else None,
+        "resolved_by": name_with_role(comment.resolved_by) if comment.resolved_by else None,
         "created_at": comment.created_at.isoformat(),
     }
     if replies:
