@@ -7,9 +7,21 @@ from typing import Any
 from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    error_messages = {  # noqa: RUF012 - allauth's own shape
+        **DefaultAccountAdapter.error_messages,
+        # allauth's « try again later » leaves a locked-out member stuck at the door of
+        # a plenary: say what works now (the emailed code counts apart).
+        "too_many_login_attempts": _(
+            "Too many attempts with a wrong password. To log in now, ask for a code by "
+            "email (« Receive a code by email »). You can try your password again in a "
+            "few minutes."
+        ),
+    }
+
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         return False
 

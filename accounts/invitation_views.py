@@ -31,6 +31,7 @@ from accounts.invitations import (
     find_invitation,
 )
 from accounts.models import Invitation, InvitationQuerySet, InvitationStatus, User
+from accounts.names import validate_display_name
 from accounts.roles import MEMBER_ROLES, Role, has_role
 from deliberation.models import Assembly, Canton, MembershipKind, Seat, SeatCategory
 
@@ -292,6 +293,11 @@ class AcceptForm(forms.Form):
     def __init__(self, *args: Any, invitation: Invitation, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.invitation = invitation
+
+    def clean_display_name(self) -> str:
+        value = self.cleaned_data["display_name"].strip()
+        validate_display_name(value, person=self.invitation.user)
+        return value
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

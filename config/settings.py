@@ -56,12 +56,20 @@ if AGORA_ENV not in {"development", "production", "test"}:
 PRODUCTION = AGORA_ENV == "production"
 
 DATA_DIR = Path(env_str("AGORA_DATA_DIR", str(BASE_DIR / "var")))
+# The development key is published in this file: anything signed with it (sessions,
+# password-reset links, invitations) can be forged by anyone who reads the source.
+DEVELOPMENT_KEY_PREFIX = "dev-insecure-"
 
 if PRODUCTION:
     SECRET_KEY = env_str("SECRET_KEY")
     if len(SECRET_KEY) < 50:
         raise ImproperlyConfigured(
             "AGORA_ENV=production needs SECRET_KEY (at least 50 random characters)."
+        )
+    if SECRET_KEY.startswith(DEVELOPMENT_KEY_PREFIX):
+        raise ImproperlyConfigured(
+            "AGORA_ENV=production refuses the published development SECRET_KEY: "
+            "generate one (docs/deploy.md)."
         )
     ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
     if not ALLOWED_HOSTS:
@@ -71,14 +79,14 @@ if PRODUCTION:
     DEBUG = False
 else:
     # Development only: a fixed key is fine because nothing here is trusted.
-    SECRET_KEY = env_str("SECRET_KEY", "dev-insecure-" + "x" * 50)
+    SECRET_KEY = env_str("SECRET_KEY", DEVELOPMENT_KEY_PREFIX + "x" * 50)
     LOCAL_HOSTS = ["localhost", "127.0.0.1", "[::1]", "testserver"]
     ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", LOCAL_HOSTS)
     DEBUG = env_bool("DEBUG", False)
     # A deployment that forgot AGORA_ENV=production must not serve other machines with
     # the published development key (sessions, password-reset links and invitations
     # are signed with it).
-    if SECRET_KEY.startswith("dev-insecure-") and set(ALLOWED_HOSTS) - set(LOCAL_HOSTS):
+    if SECRET_KEY.startswith(DEVELOPMENT_KEY_PREFIX) and set(ALLOWED_HOSTS) - set(LOCAL_HOSTS):
         raise ImproperlyConfigured(
             "ALLOWED_HOSTS names other machines than this one: set AGORA_ENV=production "
             "with its SECRET_KEY (docs/deploy.md). The development key is public."
@@ -114,6 +122,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.middleware.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -121,6 +130,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "config.middleware.PrivatePagesNoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -257,14 +267,22 @@ ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_RATE_LIMITS = {
     # Per-address limits stay loose: at a plenary the members share the venue's one
-    # public address (and mobile carriers NAT many phones). The per-key (email)
-    # limits are what protect an account.
-    "login": "120/m/ip",
-    "login_failed": "30/5m/ip,5/5m/key",
+    # public address (and mobile carriers NAT many phones): 30 failures there used to
+    # lock password login for the whole room. The per-key (email) limits are what
+    # protect an account; the per-address one only slows down trying a few passwords
+    # on every account. A locked-out person can still log in with an emailed code
+    # ("request_login_code" counts apart), and the error message says so.
+    "login": "300/m/ip",
+    "login_failed": "5/5m/key,200/10m/ip",
     "request_login_code": "30/m/ip,3/5m/key",
     "reset_password": "20/m/ip,5/m/key",
     "reset_password_from_key": "20/m/ip",
 }
+# The client address is what config.middleware.TrustedProxyMiddleware put in
+# REMOTE_ADDR, behind exactly AGORA_TRUSTED_PROXY_COUNT proxies of ours (docs/deploy.md);
+# allauth must not read X-Forwarded-For a second time on its own.
+AGORA_TRUSTED_PROXY_COUNT = env_int("AGORA_TRUSTED_PROXY_COUNT", 0)
+ALLAUTH_TRUSTED_PROXY_COUNT = 0
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Agora] "
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "Agora CD31")

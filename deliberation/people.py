@@ -61,3 +61,16 @@ def person_name(person: Any) -> str:
         return str(labelled)
     # Not kept on the instance: a long-lived one (a socket's user) must see a withdrawal.
     return _label(person, shown_cantons([person]).get(str(person.pk)))
+
+
+def person_name_with_role(person: Any) -> str:
+    """« Amandine R. (animation) »: the shown name with the staff badge in plain text, for
+    places that show text only (draft comments, co-writers' carets, pickers). The words in
+    brackets are reserved (``accounts.names``), so no member's name can carry them."""
+    from accounts.names import badge_label, badge_role
+
+    if person is None:
+        return ""
+    role = badge_role(person)
+    name = person_name(person)
+    return f"{name} ({badge_label(role)})" if role else name

@@ -24,7 +24,7 @@ from deliberation.models import (
     ProposalTransition,
     VersionKind,
 )
-from deliberation.people import person_name
+from deliberation.people import person_name_with_role
 from realtime.drafts import announce_comments_changed, announce_draft_changed
 
 # Roles that read every proposal of the assembly. The DPD reads none (as for conversations).
@@ -143,7 +143,7 @@ def writer_identity(user: Any) -> dict[str, str]:
     import hashlib
 
     digest = hashlib.sha256(str(user.pk).encode()).digest()
-    return {"name": person_name(user),
+    return {"name": person_name_with_role(user),
             "color": WRITER_COLOURS[digest[0] % len(WRITER_COLOURS)]}
 
 

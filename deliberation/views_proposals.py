@@ -32,7 +32,7 @@ from deliberation.models import (
     ProposalStatus,
     Subgroup,
 )
-from deliberation.people import label_people, person_name
+from deliberation.people import label_people, person_name_with_role
 from deliberation.proposals import (
     MAX_TITLE,
     access_proposal,
@@ -356,12 +356,12 @@ def _not_found() -> JsonResponse:
 def serialize_comment(comment: DraftComment, user: Any, *, replies: bool = True) -> dict[str, Any]:
     item: dict[str, Any] = {
         "id": comment.pk,
-        "author": person_name(comment.author),
+        "author": person_name_with_role(comment.author),
         "author_is_me": comment.author_id == user.pk,
         "body": comment.body,
         "quote": comment.quote,
         "resolved": comment.resolved,
-        "resolved_by": person_name(comment.resolved_by) if comment.resolved_by else None,
+        "resolved_by": person_name_with_role(comment.resolved_by) if comment.resolved_by else None,
         "created_at": comment.created_at.isoformat(),
     }
     if replies:

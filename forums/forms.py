@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django_ckeditor_5.widgets import CKEditor5Widget
 
+from deliberation.people import person_name_with_role
 from forums.models import MESSAGE_MAX_LENGTH, POST_MAX_LENGTH, NotificationPreference
 
 
@@ -57,7 +58,7 @@ class MuteForm(forms.Form):
 
 class PeopleField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: Any) -> str:
-        return str(obj.public_name)
+        return person_name_with_role(obj)
 
 
 class DirectRoomForm(forms.Form):

@@ -15,6 +15,7 @@ from django.http import Http404
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext
 
+from accounts.names import badge_role
 from deliberation.people import label_people, person_name
 from forums.access import readable_rooms, room_abilities
 from forums.models import Attachment, Message, ReadMarker, Room, RoomKind, Thread
@@ -25,7 +26,7 @@ SEARCH_MAX = 100
 
 
 def author_dict(user: Any) -> dict[str, str]:
-    return {"id": str(user.pk), "name": person_name(user)}
+    return {"id": str(user.pk), "name": person_name(user), "role": badge_role(user)}
 
 
 def _labelled(messages: list[Message]) -> list[Message]:

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.http import AuthenticatedRequest
 from accounts.models import User
+from accounts.names import BADGE_ROLES, badge_label, badge_title
 from accounts.roles import Role
 from forums import actions, queries
 from forums.access import access_message, access_room, access_thread, readable_rooms
@@ -98,6 +99,9 @@ def chat_text() -> dict[str, str]:
         "send_failed": _("The message could not be sent. Try again."),
         "seconds": _("%(sec)d s"),
         "minutes": _("%(min)d min %(sec)02d s"),
+        # The badge beside staff names (message.author.role), as accounts.names shows it.
+        **{f"role_{role.value}": badge_label(role.value) for role in BADGE_ROLES},
+        **{f"role_title_{role.value}": badge_title(role.value) for role in BADGE_ROLES},
     }
 
 

@@ -47,9 +47,13 @@ def _clear_cache() -> Any:
     """Rate limits and role caches live in the cache: each test starts clean."""
     from django.core.cache import cache
 
+    from accounts.names import forget_staff_badges
+
     cache.clear()
+    forget_staff_badges()
     yield
     cache.clear()
+    forget_staff_badges()
 
 
 @pytest.fixture

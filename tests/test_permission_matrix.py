@@ -153,7 +153,17 @@ def test_role_gets_the_documented_answer_on_every_url(
         url = url_template.format(invitation=invitation.pk)
         expect = expectations.get(role, expectations["*"])
         call: Callable[..., Any] = getattr(client, method)
-        _check(expect, call(url), url)
+        response = call(url)
+        _check(expect, response, url)
+        if person is not None:
+            # Behind login, nothing may be kept by a browser or a proxy: pages, refusals,
+            # redirects and exports alike.
+            cache_control = response.get("Cache-Control", "")
+            assert "no-store" in cache_control and "private" in cache_control, (
+                url, cache_control)
+        elif expect == OK and not url.startswith("/comptes/"):  # allauth's never_cache
+            # Public pages stay cacheable.
+            assert "no-store" not in response.get("Cache-Control", ""), url
 
 
 @pytest.mark.django_db

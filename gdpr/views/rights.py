@@ -26,6 +26,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.http import AuthenticatedRequest
 from accounts.models import User
+from accounts.names import validate_display_name
 from accounts.roles import MEMBER_ROLES, has_role
 from gdpr import audit
 from gdpr.access_copy import (
@@ -120,6 +121,12 @@ class ProfileForm(forms.ModelForm[User]):
                 attrs={"autocomplete": "postal-code", "inputmode": "numeric"}
             ),
         }
+
+    def clean_display_name(self) -> str:
+        value = (self.cleaned_data.get("display_name") or "").strip()
+        if value and "display_name" in self.changed_data:
+            validate_display_name(value, person=self.instance)
+        return value
 
     def clean_postal_code(self) -> str:
         value = (self.cleaned_data.get("postal_code") or "").strip()

@@ -271,10 +271,21 @@ class Chat {
     const author = document.createElement("span");
     author.className = "msg__author";
     author.textContent = message.author ? message.author.name : "";
+    meta.append(author);
+    // Staff names carry their role, live as on the server-rendered page
+    // (templates/forums/_message.html, accounts.names): a look-alike name has none.
+    const role = message.author && message.author.role;
+    if (role && this.text[`role_${role}`]) {
+      const badge = document.createElement("span");
+      badge.className = "badge badge--role";
+      badge.title = this.text[`role_title_${role}`] || "";
+      badge.textContent = this.text[`role_${role}`];
+      meta.append(badge);
+    }
     const time = document.createElement("time");
     time.dateTime = message.created_at;
     time.textContent = this.dateFormat.format(new Date(message.created_at));
-    meta.append(author, " ", time);
+    meta.append(" ", time);
     if (message.edited_at && !message.deleted) {
       const edited = document.createElement("span");
       edited.className = "muted";

@@ -116,3 +116,19 @@ def test_the_public_development_key_never_serves_other_machines(hosts: str) -> N
 def test_development_may_serve_other_hosts_with_a_key_of_its_own() -> None:
     values = _read(ALLOWED_HOSTS="agora.local", SECRET_KEY="k" * 60)
     assert values["hosts"] == ["agora.local"]
+
+
+@pytest.mark.parametrize("env", ["production", "test", "development"])
+def test_the_published_development_key_is_refused_for_other_machines_in_every_mode(
+    env: str,
+) -> None:
+    """The key in config/settings.py signs nothing that leaves this machine, whatever the mode.
+
+    Copying it into the environment is the mistake: production used to accept it
+    because it is long enough.
+    """
+    published = "dev-insecure-" + "x" * 50
+    result = _settings(AGORA_ENV=env, SECRET_KEY=published, ALLOWED_HOSTS="agora.example.org")
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "development" in result.stderr

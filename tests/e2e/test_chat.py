@@ -120,3 +120,29 @@ def test_the_room_reads_and_answers_without_javascript(browser: Any, live_url: s
         page.locator("#chat-log .msg", has_text="sans JavaScript").wait_for()
     finally:
         context.close()
+
+
+def test_a_facilitators_live_message_carries_the_animation_badge(
+    two_pages: tuple[Any, Any], live_url: str
+) -> None:
+    """« Amandine R. » is the room's facilitator: her name says so, live as on reload,
+    so that a member calling themself the same cannot pass for her."""
+    alice, amandine = two_pages
+    _open_room(alice, live_url, ALICE)
+    _open_room(amandine, live_url, "facilitateur1@example.org")
+
+    _send(amandine, "Rappel : on se retrouve mardi à 18 h en visio.")
+    live = alice.locator("#chat-log .msg", has_text="on se retrouve mardi à 18 h")
+    live.wait_for()
+    meta = live.locator(".msg__meta")
+    assert meta.locator(".msg__author").inner_text() == "Amandine R."
+    assert meta.locator(".badge--role").inner_text() == "animation"
+    # A member's own message has none.
+    _send(alice, "Merci, je serai là.")
+    mine = amandine.locator("#chat-log .msg", has_text="je serai là")
+    mine.wait_for()
+    assert mine.locator(".badge--role").count() == 0
+
+    alice.reload()
+    again = alice.locator("#chat-log .msg", has_text="on se retrouve mardi à 18 h")
+    assert again.locator(".msg__meta .badge--role").inner_text() == "animation"

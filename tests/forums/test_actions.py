@@ -76,7 +76,8 @@ def test_member_sends_a_message_to_the_default_thread_and_everyone_in_the_room_h
                     "author": str(member.pk)}
     assert bump_groups == [f"readers.{room.pk}"]
     assert event["message"]["client_id"] == str(client_id)
-    assert event["message"]["author"] == {"id": str(member.pk), "name": member.public_name}
+    assert event["message"]["author"] == {
+        "id": str(member.pk), "name": member.public_name, "role": ""}
 
 
 def test_sending_twice_with_the_same_client_id_never_duplicates(
