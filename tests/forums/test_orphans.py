@@ -24,8 +24,9 @@ from forums.voice import do_add_voice_message
 from gdpr.models import AuditEntry
 from gdpr.retention import retention_task
 from tests import factories
+from tests.forums.recordings import recording
 
-WEBM = b"\x1a\x45\xdf\xa3" + b"\x00" * 500
+WEBM = recording("webm", seconds=2.5)
 
 
 @pytest.fixture(autouse=True)
@@ -44,7 +45,7 @@ def room(assembly: Assembly, member: User) -> Room:
 def voice(author: User, room: Room, thread: Thread | None = None) -> Attachment:
     message, _created = do_add_voice_message(
         author, room, upload=SimpleUploadedFile("v.webm", WEBM, "audio/webm"),
-        duration_seconds="2.5", transcript="Un minibus le mardi", client_id=uuid.uuid4(),
+        transcript="Un minibus le mardi", client_id=uuid.uuid4(),
         thread=thread,
     )
     return message.attachments.get()

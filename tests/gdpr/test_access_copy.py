@@ -36,6 +36,7 @@ from gdpr.registry import declarations
 from gdpr.rights import do_prepare_copy_for_request, do_submit_request
 from gdpr.subjects import subject_paths
 from tests import factories
+from tests.forums.recordings import recording
 from tests.gdpr import personal_data
 from tests.gdpr.personal_data import NEIGHBOUR, PERSON, World, run_worker, seed_everything
 
@@ -477,9 +478,9 @@ def _two_assemblies(settings: Any) -> Assemblies:
     room = factories.room_of(group)
     sylvie_message = factories.send(sylvie, room, "Le car de 7 h 10 ne passe plus par Rieumes.")
     voice_message, _created = do_add_voice_message(
-        sylvie, room, upload=SimpleUploadedFile("enregistrement.wav", makers.wav(0.5),
-                                                "audio/wav"),
-        duration_seconds=0.5, transcript="Je propose un car le mardi matin.",
+        sylvie, room, upload=SimpleUploadedFile("enregistrement.ogg", recording("ogg", 0.5),
+                                                "audio/ogg"),
+        transcript="Je propose un car le mardi matin.",
         client_id=uuid.uuid4(),
     )
     paul_mention = factories.send(paul, room, "@Sylvie M. as-tu les nouveaux horaires ?")
@@ -534,7 +535,6 @@ def _everything(archive: zipfile.ZipFile) -> str:
 def test_a_members_copy_holds_her_files_messages_and_drafts_and_no_one_elses_identity(
     db: Any, settings: Any
 ) -> None:
-    from tests.documents.fixtures import makers
 
     world = _two_assemblies(settings)
     archive = _copy_of(world.sylvie)
@@ -572,8 +572,8 @@ def test_a_members_copy_holds_her_files_messages_and_drafts_and_no_one_elses_ide
     [voice] = held["forums.Attachment"]["items"]
     voice_path = voice["file"]["in_copy"]
     assert voice_path.startswith("fichiers/pieces-jointes/") and voice_path in names
-    assert voice_path.endswith(" Message vocal.wav")
-    assert archive.read(voice_path) == makers.wav(0.5)
+    assert voice_path.endswith(" Message vocal.ogg")
+    assert archive.read(voice_path) == recording("ogg", 0.5)
 
     # The document she shared: published by « l'équipe d'animation », not by Amandine.
     documents = {item["id"]: item for item in held["documents.Document"]["items"]}

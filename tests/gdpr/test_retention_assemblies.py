@@ -29,9 +29,10 @@ from gdpr import registry
 from gdpr.models import RetentionRun
 from gdpr.retention import do_run_retention, due_queryset
 from tests import factories
+from tests.forums.recordings import recording
 
 PARIS = ZoneInfo("Europe/Paris")
-WEBM = b"\x1a\x45\xdf\xa3" + b"\x00" * 500
+WEBM = recording("webm", seconds=3.0)
 TABLES = (Room, Thread, Message, Attachment, Report)
 
 
@@ -141,7 +142,7 @@ def world(db: Any, media: Path) -> dict[str, Any]:
     backdate(plenary_message, NOW - dt.timedelta(days=400))
     voice_message, _created = do_add_voice_message(
         member, rooms["subgroup"], upload=SimpleUploadedFile("v.webm", WEBM, "audio/webm"),
-        duration_seconds="3.0", transcript="Un minibus le mardi", client_id=uuid.uuid4(),
+        transcript="Un minibus le mardi", client_id=uuid.uuid4(),
     )
     backdate(voice_message, NOW - dt.timedelta(days=100))
     voice = backdate(voice_message.attachments.get(), NOW - dt.timedelta(days=100))
