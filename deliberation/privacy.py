@@ -1,9 +1,7 @@
 """Personal data held by the assembly's structure."""
 
-import re
 from typing import Any
 
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from deliberation.models import (
@@ -84,27 +82,6 @@ WITH_THE_PROPOSAL = _(
     "Kept with the proposal, which is part of the assembly's record (the archives service "
     "decides at the end of the mandate); erasure keeps it under a pseudonym."
 )
-
-
-def _person_names(person: Any) -> list[str]:
-    names = {person.display_name, f"{person.first_name} {person.last_name}".strip()}
-    return sorted((n for n in names if n and n.strip()), key=len, reverse=True)
-
-
-def scrub_names_in_comments(person: Any, pseudonym: str) -> None:
-    """Where the person's name was written in a comment or its quoted passage (« comme le
-    dit Zoé M. »), the pseudonym takes its place; the rest of the comment stays."""
-    names = _person_names(person)
-    if not names:
-        return
-    pattern = re.compile("|".join(re.escape(n) for n in names), re.IGNORECASE)
-    named = Q()
-    for name in names:
-        named |= Q(body__icontains=name) | Q(quote__icontains=name)
-    for comment in DraftComment.objects.filter(named).iterator(chunk_size=500):
-        body, quote = pattern.sub(pseudonym, comment.body), pattern.sub(pseudonym, comment.quote)
-        if (body, quote) != (comment.body, comment.quote):
-            DraftComment.objects.filter(pk=comment.pk).update(body=body, quote=quote[:300])
 
 
 declare(
@@ -193,9 +170,9 @@ declare(
         since="draft__proposal__mandate__assembly__mandate_end",
     ),
     # As for messages: what was said belongs to the collective work; the comment stays,
-    # signed « Participant·e n°N », and the person's names written in comments are replaced.
+    # signed « Participant·e n°N », and the person's names written in comments are replaced
+    # (gdpr.scrub).
     erasure=Erasure.PSEUDONYMISE,
-    eraser=scrub_names_in_comments,
     categories_of_people=WRITERS,
     recipients=PROPOSAL_READERS,
 )

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import html
-import re
 from datetime import timedelta
-from typing import Any
 
 from django.db.models import Q
 from django.db.models.functions import Now
@@ -31,38 +28,6 @@ ROOM_READERS = _(
 )
 MESSAGE_DAYS = 365
 RECORDING_DAYS = 90
-
-
-def _names(person: Any) -> list[str]:
-    names = {person.display_name, f"{person.first_name} {person.last_name}".strip()}
-    return sorted((n for n in names if n.strip()), key=len, reverse=True)
-
-
-def _scrub(text: str, names: list[str], pseudonym: str) -> str:
-    for name in names:
-        for variant in {name, html.escape(name)}:
-            text = re.sub(re.escape(variant), pseudonym, text, flags=re.IGNORECASE)
-    return text
-
-
-def scrub_names_in_conversations(person: Any, pseudonym: str) -> None:
-    """Where others wrote the person's name (« @Zoé M. ») or the person named a direct room,
-    the pseudonym takes its place; the rest of what was said stays."""
-    names = _names(person)
-    if not names:
-        return
-    messages = Message.objects.filter(
-        Q(mentions=person) | Q(author=person) | Q(room__participants=person)
-    ).distinct()
-    for message in messages.iterator(chunk_size=500):
-        body = _scrub(message.body, names, pseudonym)
-        body_html = _scrub(message.body_html, names, pseudonym)
-        if (body, body_html) != (message.body, message.body_html):
-            Message.objects.filter(pk=message.pk).update(body=body, body_html=body_html)
-    for room in Room.objects.filter(participants=person).exclude(name=""):
-        name = _scrub(room.name, names, pseudonym)
-        if name != room.name:
-            Room.objects.filter(pk=room.pk).update(name=name)
 
 
 declare(
@@ -120,9 +85,9 @@ declare(
         applies_to=Q(created_at__lt=Now() - timedelta(days=MESSAGE_DAYS)),
     ),
     # What was said belongs to the collective discussion: the text stays, signed
-    # « Participant·e n°N »; the person's names written in messages are replaced.
+    # « Participant·e n°N »; the person's names written in messages (and in every other
+    # text of the platform) are replaced by gdpr.scrub.
     erasure=Erasure.PSEUDONYMISE,
-    eraser=scrub_names_in_conversations,
     categories_of_people=PEOPLE,
     recipients=ROOM_READERS,
     notes=_(
@@ -137,6 +102,7 @@ declare(
     fields=("message", "kind", "name", "file", "content_type", "size", "duration_seconds",
             "transcript", "created_at"),
     files=("file",),
+    machine_text=("content_type",),
     purpose=_(
         "Share files and voice messages in the conversations; the transcript lets people "
         "who cannot listen read what was said."
