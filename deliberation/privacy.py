@@ -18,6 +18,40 @@ from deliberation.models import (
 from gdpr.registry import Erasure, LegalBasis, Retention, RetentionAction, declare
 
 
+def scrub_names_in_drafts(person: Any, pseudonym: str) -> dict[str, int]:
+    """Where the person's names were typed in a draft, or in one of its versions, the
+    pseudonym takes their place (gdpr.scrub replaces them in every other text).
+
+    The live draft gets the change as any server edit (open editors receive it), then is
+    compacted, so the typed names are gone from its stored updates too; each version's
+    state is rewritten. Text typed and deleted before the erasure stays in the stored
+    updates of drafts without the names until their next compaction."""
+    from deliberation import drafts
+    from deliberation.models import Draft
+    from gdpr.scrub import NameMatcher
+
+    matcher = NameMatcher.for_person(person)
+    if matcher is None:
+        return {}
+    for draft_id in Draft.objects.order_by("pk").values_list("pk", flat=True).iterator():
+        doc = drafts.load(draft_id).doc
+        if not matcher.regex.search(drafts.doc_text(doc)):
+            continue
+        before = doc.get_state()
+        if drafts.replace_text(doc, matcher.regex, pseudonym):
+            drafts.append_server_update(draft_id, doc.get_update(before))
+            drafts.compact(draft_id)
+    # A version's text is its state's words (gdpr.scrub replaces the names there after).
+    versions = DraftVersion.objects.filter(text__iregex=matcher.prefilter or ".").order_by("pk")
+    for version in versions.only("pk", "state", "text").iterator(chunk_size=50):
+        if not matcher.regex.search(version.text):
+            continue
+        doc = drafts.new_doc(bytes(version.state or b""))
+        if drafts.replace_text(doc, matcher.regex, pseudonym):
+            DraftVersion.objects.filter(pk=version.pk).update(state=doc.get_update())
+    return {}
+
+
 def end_membership_on_erasure(person: Any, pseudonym: str) -> None:
     """An erased person no longer sits: their open membership ends as a resignation, and a
     freed seat goes to the first substitute, as for any departure."""
@@ -140,6 +174,7 @@ declare(
     legal_basis=LegalBasis.PUBLIC_TASK,
     retention=Retention(WITH_THE_PROPOSAL),
     erasure=Erasure.PSEUDONYMISE,
+    eraser=scrub_names_in_drafts,
     categories_of_people=WRITERS,
     recipients=PROPOSAL_READERS,
     notes=_("Erasure keeps the person among the authors of each version under their "

@@ -563,3 +563,41 @@ def test_other_peoples_copies_that_name_the_erased_person_are_replaced(
     # Every live copy is replaced, whoever it names: the Mercier copy too, intact.
     assert AccessCopy.objects.filter(user=mercier, status=CopyStatus.READY).count() == 1
     assert AccessCopy.objects.filter(user=mercier, status=CopyStatus.EXPIRED).count() == 1
+
+
+@pytest.mark.django_db
+def test_names_typed_in_a_draft_and_its_versions_are_replaced(
+    two_assemblies: dict[str, Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    import pycrdt
+
+    from deliberation import drafts
+    from deliberation.models import Draft, DraftUpdate, DraftVersion
+    from deliberation.proposals import do_named_version
+
+    w = two_assemblies
+    proposal = w["proposal"]
+    doc = drafts.load(proposal.draft.pk).doc
+    before = doc.get_state()
+    fragment = doc.get(drafts.FRAGMENT, type=pycrdt.XmlFragment)
+    fragment.children.append(pycrdt.XmlElement("paragraph", {}, [pycrdt.XmlText(
+        "L'idée de Sylvie Martin, reprise par Marcel D. : un minibus le mardi.")]))
+    drafts.append(proposal.draft.pk, [(doc.get_update(before), w["marcel"].pk)],
+                  known_authors=set())
+    version = do_named_version(w["amandine"], proposal, "Relue avec Sylvie M.")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        erase_person(w["sylvie"], reason="test")
+
+    pseudonym = User.objects.get(pk=w["sylvie"].pk).pseudonym
+    text = drafts.doc_text(drafts.load(proposal.draft.pk).doc)
+    assert f"L'idée de {pseudonym}, reprise par Marcel D. : un minibus le mardi." in text
+    stored = [bytes(Draft.objects.get(pk=proposal.draft.pk).snapshot)] + [
+        bytes(d) for d in DraftUpdate.objects.filter(draft=proposal.draft)
+        .values_list("data", flat=True)]
+    assert not any(b"Martin" in data for data in stored)
+    version = DraftVersion.objects.get(pk=version.pk)
+    assert "Sylvie" not in version.text and "Marcel D." in version.text
+    assert version.name == f"Relue avec {pseudonym}"
+    assert "Sylvie" not in drafts.doc_text(drafts.new_doc(bytes(version.state)))
+    assert b"Martin" not in bytes(version.state)
