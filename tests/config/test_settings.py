@@ -108,3 +108,14 @@ def test_the_public_development_key_never_serves_other_machines(hosts: str) -> N
 def test_development_may_serve_other_hosts_with_a_key_of_its_own() -> None:
     values = _read(ALLOWED_HOSTS="agora.local", SECRET_KEY="k" * 60)
     assert values["hosts"] == ["agora.local"]
+
+
+def test_production_sends_email_by_smtp_and_refuses_the_console() -> None:
+    """The console backend would write every email — addresses, names, login codes — to
+    the server log (docs/privacy.md)."""
+    secrets = {"AGORA_ENV": "production", "SECRET_KEY": "s" * 60,
+               "ALLOWED_HOSTS": "agora.example.org"}
+    assert _read(**secrets)["email"] == "django.core.mail.backends.smtp.EmailBackend"
+    result = _settings(**secrets, EMAIL_BACKEND="django.core.mail.backends.console.EmailBackend")
+    assert result.returncode != 0
+    assert "console email backend" in result.stderr
