@@ -103,7 +103,7 @@ def variant_pattern(name: str) -> str:
 def _fragment(name: str) -> str:
     """A loose pattern the database can test: the longest run of letters of the name,
     accentable letters as ``.``. Whatever ``variant_pattern`` matches contains it."""
-    runs = re.findall(r"[^\W\d_]+", name)
+    runs = re.findall(r"[^\W\d_]+", name.split("@")[0])  # an address: its own part
     if not runs:
         return ""
     run = max(runs, key=len)
