@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+import smtplib
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+
+from gdpr.logs import mail_failure
+
+logger = logging.getLogger(__name__)
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -40,4 +46,9 @@ class AccountAdapter(DefaultAccountAdapter):
             "dccu_email": settings.DCCU_EMAIL,
             "site_url": request.build_absolute_uri("/") if request is not None else "",
         }
-        super().send_mail(template_prefix, email, {**extra, **context})
+        try:
+            super().send_mail(template_prefix, email, {**extra, **context})
+        except (smtplib.SMTPException, OSError):
+            # A refused or unreachable address must not end in an error page whose
+            # logged traceback quotes it; the person sees the usual « code sent » page.
+            mail_failure(logger, "Account email %s could not be sent", template_prefix)

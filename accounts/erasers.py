@@ -1,8 +1,9 @@
 """Export and erasure callables for the accounts app's declarations (``accounts/privacy.py``).
 
 They do for these models what the generic strategies of ``gdpr.erasure``
-cannot: find sessions by their encoded data, scrub a person's names from the
-admin's change log, forget the cached counters keyed by their address.
+cannot: find sessions by their encoded data, forget the cached counters keyed
+by their address, find invitations by their address. (The names in the admin's
+change log are replaced by ``gdpr.scrub``, as in every other text.)
 """
 
 from __future__ import annotations
@@ -12,16 +13,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
-from django.contrib.admin.models import LogEntry
 from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
 from django.db import transaction
-from django.db.models import F, Value
-from django.db.models.functions import Replace
 
 SESSION_BATCH = 500
-# Shorter strings would match inside unrelated words of other people's entries.
-MIN_SCRUBBED_LENGTH = 4
 
 
 def erased_email(row: Any) -> str:
@@ -64,28 +60,12 @@ def export_sessions(person: Any) -> Iterator[dict[str, Any]]:
             }
 
 
-def end_sessions(person: Any, pseudonym: str) -> None:
+def end_sessions(person: Any, pseudonym: str) -> dict[str, int]:
     """Delete every session of the person: they are logged out everywhere at once."""
+    deleted = 0
     for keys in _session_keys_of(person):
-        Session.objects.filter(session_key__in=keys).delete()
-
-
-# --- The admin's change log -------------------------------------------------------------------
-
-
-def scrub_admin_log(person: Any, pseudonym: str) -> None:
-    """Replace the person's names in the change log's descriptions of objects.
-
-    The entries stay (who changed what, when); an object's description is its
-    ``str()`` at the time, e.g. « Marie Dupont — full member — Muret », which
-    would keep the name after the person's row is anonymised.
-    """
-    names = {person.email, person.full_name, person.display_name, person.public_name}
-    for name in sorted((n for n in names if n and len(n) >= MIN_SCRUBBED_LENGTH),
-                       key=len, reverse=True):
-        LogEntry.objects.filter(object_repr__contains=name).update(
-            object_repr=Replace(F("object_repr"), Value(name), Value(pseudonym))
-        )
+        deleted += Session.objects.filter(session_key__in=keys).delete()[0]
+    return {"deleted": deleted}
 
 
 # --- Cached traces --------------------------------------------------------------------------
@@ -130,7 +110,7 @@ def forget_cached_account(person: Any, pseudonym: str) -> None:
 # --- Invitations not linked to the account -------------------------------------------------
 
 
-def delete_invitations_to(person: Any, pseudonym: str) -> None:
+def delete_invitations_to(person: Any, pseudonym: str) -> dict[str, int]:
     """Delete every invitation sent to the person's address, linked to the account or not.
 
     The declaration finds invitations through ``user``, which is set only once one
@@ -139,5 +119,7 @@ def delete_invitations_to(person: Any, pseudonym: str) -> None:
     """
     from accounts.models import Invitation
 
-    if person.email:
-        Invitation.objects.filter(email__iexact=person.email).delete()
+    if not person.email:
+        return {}
+    deleted, _per_model = Invitation.objects.filter(email__iexact=person.email).delete()
+    return {"deleted": deleted}

@@ -28,6 +28,7 @@ from accounts.models import Invitation, InvitationStatus, User
 from accounts.roles import GROUP_ROLES, MEMBER_ROLES, Role, grant_role, has_role
 from deliberation.actions import do_add_membership
 from deliberation.models import Membership, MembershipKind, Seat
+from gdpr.logs import mail_failure
 
 logger = logging.getLogger(__name__)
 
@@ -203,12 +204,12 @@ def send_invitation_emails(outgoing: list[OutgoingInvitation], *, base_url: str)
             try:
                 connection.send_messages([_invitation_message(item, base_url)])
             except Exception:
-                logger.exception("Invitation email to %s failed", item.invitation.pk)
+                mail_failure(logger, "Invitation email %s failed", item.invitation.pk)
                 continue
             Invitation.objects.filter(pk=item.invitation.pk).update(sent_at=timezone.now())
             sent += 1
     except Exception:
-        logger.exception("Could not open the email connection for invitations")
+        mail_failure(logger, "Could not open the email connection for invitations")
     finally:
         connection.close()
     return sent

@@ -10,7 +10,6 @@ from accounts.erasers import (
     erased_email,
     export_sessions,
     forget_cached_account,
-    scrub_admin_log,
 )
 from accounts.models import User
 from deliberation.models import Membership, mandate_end_in_office
@@ -79,6 +78,7 @@ declare(
         "last_login": None,
     },
     eraser=forget_cached_account,
+    machine_text=("password",),
     categories_of_people=MEMBERS_AND_STAFF,
     recipients=_("DCCU team; facilitators see names and subgroups"),
     notes=_("The groups are the staff roles (facilitator, agent, DCCU team, DPO, follow-up "
@@ -130,6 +130,7 @@ declare(
     erasure=Erasure.DELETE,
     export=export_sessions,
     eraser=end_sessions,
+    machine_text=("session_data",),
     categories_of_people=MEMBERS_AND_STAFF,
     recipients=_("nobody"),
     notes=_("The session refers to its person inside its encoded data; erasure ends them all."),
@@ -142,7 +143,7 @@ declare(
     legal_basis=LegalBasis.PUBLIC_TASK,
     retention=Retention(_("1 year."), days=365, since="action_time"),
     erasure=Erasure.PSEUDONYMISE,
-    eraser=scrub_admin_log,
+    machine_text=("object_id",),
     categories_of_people=_("DCCU team"),
     recipients=_("DCCU team, DPO"),
 )
@@ -150,6 +151,7 @@ declare(
     UserObjectPermission,
     subject="user",
     fields=("permission", "object_pk"),
+    machine_text=("object_pk",),
     purpose=_("Grant a person rights on one object (a room, a draft, a document)."),
     legal_basis=LegalBasis.PUBLIC_TASK,
     retention=Retention(_("As long as the account exists.")),
@@ -184,6 +186,7 @@ declare(
     ),
     erasure=Erasure.DELETE,
     eraser=delete_invitations_to,
+    machine_text=("token_hash",),
     categories_of_people=_("people drawn by lot (members and substitutes), invited staff"),
     recipients=_("DCCU team"),
     notes=_(

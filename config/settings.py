@@ -361,7 +361,17 @@ for _public_root in (STATIC_ROOT, MEDIA_ROOT):
         raise ImproperlyConfigured("PRIVATE_ROOT must not be inside STATIC_ROOT or MEDIA_ROOT.")
 
 # --- Email -------------------------------------------------------------------------------
-EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Development prints emails on the console: that output is a log holding addresses, names
+# and login codes (docs/privacy.md, « Server and mail logs »), so production never does.
+CONSOLE_EMAIL = "django.core.mail.backends.console.EmailBackend"
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend" if PRODUCTION else CONSOLE_EMAIL
+)
+if PRODUCTION and EMAIL_BACKEND == CONSOLE_EMAIL:
+    raise ImproperlyConfigured(
+        "The console email backend writes every email, login codes included, to the server "
+        "log: set EMAIL_BACKEND to the SMTP backend in production (docs/deploy.md)."
+    )
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")

@@ -13,6 +13,7 @@ formatting attributes (``bold``, ``italic``, ``link`` with ``href``, ``comment``
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -213,6 +214,45 @@ def restore_update(draft_id: Any, version: DraftVersion) -> bytes:
         for child in source.children:
             _append_copy(target.children, child)
     return current.get_update(before)
+
+
+def _texts(node: Any) -> Iterator[Any]:
+    for child in node.children:
+        if isinstance(child, pycrdt.XmlText):
+            yield child
+        else:
+            yield from _texts(child)
+
+
+def replace_text(doc: pycrdt.Doc, pattern: re.Pattern[str], replacement: str) -> int:
+    """Replace every match of `pattern` inside each text of the document, marks kept, in
+    one transaction; return how many (an erasure replaces a person's names this way)."""
+    replaced = 0
+    with doc.transaction():
+        for text in list(_texts(doc.get(FRAGMENT, type=pycrdt.XmlFragment))):
+            chunks = list(text.diff())
+            if not all(isinstance(chunk, str) for chunk, _attrs in chunks):
+                continue  # an embedded object: offsets would not be those of the string
+            plain = "".join(chunk for chunk, _attrs in chunks)
+            matches = list(pattern.finditer(plain))
+            for match in reversed(matches):
+                # pycrdt counts UTF-8 bytes.
+                start = len(plain[: match.start()].encode("utf-8"))
+                end = len(plain[: match.end()].encode("utf-8"))
+                attrs = _attrs_at(chunks, match.start())
+                del text[start:end]
+                text.insert(start, replacement, attrs)
+            replaced += len(matches)
+    return replaced
+
+
+def _attrs_at(chunks: list[Any], index: int) -> dict[str, Any] | None:
+    position = 0
+    for chunk, attrs in chunks:
+        position += len(chunk)
+        if index < position:
+            return dict(attrs) if attrs else None
+    return None
 
 
 def _append_copy(children: Any, node: Any) -> None:

@@ -1,9 +1,7 @@
 """Personal data held by the assembly's structure."""
 
-import re
 from typing import Any
 
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from deliberation.models import (
@@ -19,6 +17,40 @@ from deliberation.models import (
     Subgroup,
 )
 from gdpr.registry import Erasure, LegalBasis, Retention, RetentionAction, declare
+
+
+def scrub_names_in_drafts(person: Any, pseudonym: str) -> dict[str, int]:
+    """Where the person's names were typed in a draft, or in one of its versions, the
+    pseudonym takes their place (gdpr.scrub replaces them in every other text).
+
+    The live draft gets the change as any server edit (open editors receive it), then is
+    compacted, so the typed names are gone from its stored updates too; each version's
+    state is rewritten. Text typed and deleted before the erasure stays in the stored
+    updates of drafts without the names until their next compaction."""
+    from deliberation import drafts
+    from deliberation.models import Draft
+    from gdpr.scrub import NameMatcher
+
+    matcher = NameMatcher.for_person(person)
+    if matcher is None:
+        return {}
+    for draft_id in Draft.objects.order_by("pk").values_list("pk", flat=True).iterator():
+        doc = drafts.load(draft_id).doc
+        if not matcher.regex.search(drafts.doc_text(doc)):
+            continue
+        before = doc.get_state()
+        if drafts.replace_text(doc, matcher.regex, pseudonym):
+            drafts.append_server_update(draft_id, doc.get_update(before))
+            drafts.compact(draft_id)
+    # A version's text is its state's words (gdpr.scrub replaces the names there after).
+    versions = DraftVersion.objects.filter(text__iregex=matcher.prefilter or ".").order_by("pk")
+    for version in versions.only("pk", "state", "text").iterator(chunk_size=50):
+        if not matcher.regex.search(version.text):
+            continue
+        doc = drafts.new_doc(bytes(version.state or b""))
+        if drafts.replace_text(doc, matcher.regex, pseudonym):
+            DraftVersion.objects.filter(pk=version.pk).update(state=doc.get_update())
+    return {}
 
 
 def end_membership_on_erasure(person: Any, pseudonym: str) -> None:
@@ -85,27 +117,6 @@ WITH_THE_PROPOSAL = _(
     "Kept with the proposal, which is part of the assembly's record (the archives service "
     "decides at the end of the mandate); erasure keeps it under a pseudonym."
 )
-
-
-def _person_names(person: Any) -> list[str]:
-    names = {person.display_name, f"{person.first_name} {person.last_name}".strip()}
-    return sorted((n for n in names if n and n.strip()), key=len, reverse=True)
-
-
-def scrub_names_in_comments(person: Any, pseudonym: str) -> None:
-    """Where the person's name was written in a comment or its quoted passage (« comme le
-    dit Zoé M. »), the pseudonym takes its place; the rest of the comment stays."""
-    names = _person_names(person)
-    if not names:
-        return
-    pattern = re.compile("|".join(re.escape(n) for n in names), re.IGNORECASE)
-    named = Q()
-    for name in names:
-        named |= Q(body__icontains=name) | Q(quote__icontains=name)
-    for comment in DraftComment.objects.filter(named).iterator(chunk_size=500):
-        body, quote = pattern.sub(pseudonym, comment.body), pattern.sub(pseudonym, comment.quote)
-        if (body, quote) != (comment.body, comment.quote):
-            DraftComment.objects.filter(pk=comment.pk).update(body=body, quote=quote[:300])
 
 
 declare(
@@ -193,6 +204,7 @@ declare(
     legal_basis=LegalBasis.PUBLIC_TASK,
     retention=Retention(WITH_THE_PROPOSAL),
     erasure=Erasure.PSEUDONYMISE,
+    eraser=scrub_names_in_drafts,
     categories_of_people=WRITERS,
     recipients=PROPOSAL_READERS,
     notes=_("Each version holds the full text of the draft at that moment (also in the "
@@ -226,9 +238,9 @@ declare(
         since="draft__proposal__mandate__assembly__mandate_end",
     ),
     # As for messages: what was said belongs to the collective work; the comment stays,
-    # signed « Participant·e n°N », and the person's names written in comments are replaced.
+    # signed « Participant·e n°N », and the person's names written in comments are replaced
+    # (gdpr.scrub).
     erasure=Erasure.PSEUDONYMISE,
-    eraser=scrub_names_in_comments,
     categories_of_people=WRITERS,
     recipients=PROPOSAL_READERS,
 )

@@ -47,6 +47,7 @@ from documents.models import (
     ScanStatus,
 )
 from documents.search import reindex
+from gdpr.logs import mail_failure
 from realtime.bus import library_group, send_event_on_commit, user_group
 from realtime.events import LibraryDocumentPublishedEvent, LibraryNotificationEvent
 
@@ -617,4 +618,4 @@ def _send_emails(emails: list[EmailMessage]) -> None:
     try:
         get_connection().send_messages(emails)
     except OSError:
-        logger.exception("could not send %s library notification(s)", len(emails))
+        mail_failure(logger, "could not send %s library notification(s)", len(emails))

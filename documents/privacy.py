@@ -37,6 +37,16 @@ def private_proposals(person: Any) -> Any:
     )
 
 
+def reindex_scrubbed(rows: Any) -> None:
+    """After names were replaced in documents or their files' text: the search text and,
+    on PostgreSQL, the stored search vector hold the old words until rebuilt."""
+    from documents import search
+
+    if rows.model is DocumentFile:
+        rows = Document.objects.filter(pk__in=rows.values("document_id"))
+    search.reindex_all(rows)
+
+
 def delete_private_proposals(person: Any, pseudonym: str) -> None:
     """Erasure: the person's proposals that were never published go, with their files (once
     the erasure commits); shared documents stay, their contributor pseudonymised."""
@@ -113,6 +123,7 @@ declare(
     # « Participant·e n°N »; the person's never-published proposals are deleted.
     erasure=Erasure.PSEUDONYMISE,
     eraser=delete_private_proposals,
+    after_scrub=reindex_scrubbed,
     categories_of_people=PEOPLE,
     recipients=READERS,
     notes=_("The reason given when a proposal is declined is shown to its author only."),
@@ -136,6 +147,9 @@ declare(
     legal_basis=LegalBasis.PUBLIC_TASK,
     retention=Retention(_("With its document.")),
     erasure=Erasure.PSEUDONYMISE,
+    # The extracted text is scrubbed; the stored file is not rewritten (docs/privacy.md).
+    machine_text=("storage_name", "preview_name", "sha256", "mime_type"),
+    after_scrub=reindex_scrubbed,
     categories_of_people=PEOPLE,
     recipients=READERS,
     notes=_(

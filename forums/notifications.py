@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from django_tasks import TaskResultStatus, task
 
 from forums.models import Message, NotificationPreference, ReadMarker, RoomKind, Thread
+from gdpr.logs import mail_failure
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +120,7 @@ def send_message_notifications(message_id: int) -> int:
     try:
         return int(get_connection().send_messages(emails) or 0)
     except OSError:
-        logger.exception("could not send the notifications of message %s", message_id)
+        mail_failure(logger, "could not send the notifications of message %s", message_id)
         return 0
 
 

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import html
-import re
 from collections.abc import Iterator
 from typing import Any
 
-from django.db.models import F, Q
+from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -54,38 +52,6 @@ def assembly_end(room: str, written_at: str) -> Anchor:
             mandate_end_in_office(written_at),
         ),
     )
-
-
-def _names(person: Any) -> list[str]:
-    names = {person.display_name, f"{person.first_name} {person.last_name}".strip()}
-    return sorted((n for n in names if n.strip()), key=len, reverse=True)
-
-
-def _scrub(text: str, names: list[str], pseudonym: str) -> str:
-    for name in names:
-        for variant in {name, html.escape(name)}:
-            text = re.sub(re.escape(variant), pseudonym, text, flags=re.IGNORECASE)
-    return text
-
-
-def scrub_names_in_conversations(person: Any, pseudonym: str) -> None:
-    """Where others wrote the person's name (« @Zoé M. ») or the person named a direct room,
-    the pseudonym takes its place; the rest of what was said stays."""
-    names = _names(person)
-    if not names:
-        return
-    messages = Message.objects.filter(
-        Q(mentions=person) | Q(author=person) | Q(room__participants=person)
-    ).distinct()
-    for message in messages.iterator(chunk_size=500):
-        body = _scrub(message.body, names, pseudonym)
-        body_html = _scrub(message.body_html, names, pseudonym)
-        if (body, body_html) != (message.body, message.body_html):
-            Message.objects.filter(pk=message.pk).update(body=body, body_html=body_html)
-    for room in Room.objects.filter(participants=person).exclude(name=""):
-        name = _scrub(room.name, names, pseudonym)
-        if name != room.name:
-            Room.objects.filter(pk=room.pk).update(name=name)
 
 
 def attachment_copy_files(rows: Any) -> Iterator[CopyFile]:
@@ -180,9 +146,9 @@ declare(
         since=(assembly_end("room", "created_at"), "created_at"),
     ),
     # What was said belongs to the collective discussion: the text stays, signed
-    # « Participant·e n°N »; the person's names written in messages are replaced.
+    # « Participant·e n°N »; the person's names written in messages (and in every other
+    # text of the platform) are replaced by gdpr.scrub.
     erasure=Erasure.PSEUDONYMISE,
-    eraser=scrub_names_in_conversations,
     categories_of_people=PEOPLE,
     recipients=ROOM_READERS,
     notes=_(
@@ -198,6 +164,7 @@ declare(
             "transcript", "created_at"),
     files=("file",),
     copy_files=attachment_copy_files,
+    machine_text=("content_type",),
     purpose=_(
         "Share files and voice messages in the conversations; the transcript lets people "
         "who cannot listen read what was said."

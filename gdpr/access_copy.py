@@ -585,7 +585,9 @@ def _send_ready_email(copy: AccessCopy, base_url: str) -> None:
             to=[recipient.email],
         ).send()
     except Exception:
-        logger.exception("Could not send the access copy email for %s", copy.pk)
+        from gdpr.logs import mail_failure  # the refusal would quote the address
+
+        mail_failure(logger, "Could not send the access copy email for %s", copy.pk)
 
 
 # --- Operations -------------------------------------------------------------------------------

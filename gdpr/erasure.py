@@ -15,12 +15,19 @@ the retention job for accounts whose time is over. Everything follows from
 
 then the declaration's ``eraser``, if any, for what the generic strategies
 cannot express. An ``anonymise`` value may be a callable, called with the row
-(e.g. a unique placeholder email address).
+(e.g. a unique placeholder email address). Then ``gdpr.scrub`` replaces the
+person's names by the pseudonym in the free text of every declared model,
+whoever wrote it (« Merci Sylvie M. » in someone else's message).
+
+The audit entry counts what was done, once everything ran: per declaration,
+the person's rows deleted (by the strategy, an eraser or a cascade) and kept,
+the rows changed, and the rows whose text had the person's names replaced.
 
 The person's own row is the user model's declaration, done last so that every
 eraser still sees the names it may have to scrub. The engine then makes the
 account unusable, numbers the pseudonym, closes the person's open websockets
-and writes the audit entry. The user model provides ``pseudonym_number`` and
+and writes the audit entry; once committed, other people's access copies built
+before are replaced (they may name the person). The user model provides ``pseudonym_number`` and
 ``erased_at`` for this.
 """
 
@@ -32,6 +39,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, models, transaction
 from django.db.models import Max
@@ -39,6 +47,7 @@ from django.utils import timezone
 
 from gdpr import audit
 from gdpr.registry import Declaration, DeclarationError, Erasure, declarations
+from gdpr.scrub import scrub_names
 from gdpr.subjects import is_findable, is_person_model, rows_for, subject_paths
 from realtime.bus import close_user_sockets
 
@@ -157,19 +166,82 @@ def _blank(declaration: Declaration, rows: models.QuerySet[Any]) -> int:
 
 
 def _erase_declaration(declaration: Declaration, person: Any, pseudonym: str) -> dict[str, int]:
+    """Apply the declaration's strategy, then its eraser; return what the eraser reports
+    beyond the rows the engine counts itself (``_tally``)."""
     rows = rows_for(declaration, person)
     counts: dict[str, int] = {}
     if rows is not None:
         if declaration.erasure == Erasure.DELETE:
-            counts["deleted"] = _delete(declaration, rows)
+            _delete(declaration, rows)
         elif declaration.erasure in (Erasure.PSEUDONYMISE, Erasure.ANONYMISE_FIELDS):
             counts["changed"] = _blank(declaration, rows)
-            counts["kept"] = rows.count()
-        else:
-            counts["kept"] = rows.count()
     if declaration.eraser is not None:
-        declaration.eraser(person, pseudonym)
+        for key, n in (declaration.eraser(person, pseudonym) or {}).items():
+            counts[key] = counts.get(key, 0) + n
     return counts
+
+
+def _tally(
+    declaration: Declaration, person: Any, before: int | None, counts: dict[str, int],
+    names_replaced: int,
+) -> dict[str, int]:
+    """What was done, counted once everything ran: the person's rows that are gone (by
+    the strategy, an eraser or a cascade) and those kept, plus the eraser's own counts."""
+    rows = rows_for(declaration, person)
+    tally = dict(counts)
+    if rows is not None and before is not None:
+        kept = rows.count()
+        if before > kept:
+            tally["deleted"] = tally.get("deleted", 0) + before - kept
+        tally["kept"] = kept
+    if names_replaced:
+        tally["names_replaced"] = names_replaced
+    return tally
+
+
+# --- Other people's access copies -------------------------------------------------------------
+
+
+def replace_stale_copies(erased_pk: Any) -> int:
+    """Replace the other people's copies built (or being built) before an erasure.
+
+    A copy of someone who shared a room with the erased person holds their names (the
+    room's participants, messages that named them). Once the erasure has committed,
+    each such copy is withdrawn — its file deleted, the copy shown as expired — and a
+    new one queued for the same person and requester, built from the scrubbed data.
+    A copy still being built is withdrawn too: it may have read the data before the
+    erasure committed, and its builder discards a copy that is no longer running.
+    """
+    from gdpr.access_copy import person_dir
+    from gdpr.models import AccessCopy, CopyStatus
+    from gdpr.tasks import build_access_copy_task
+
+    live = (CopyStatus.READY, CopyStatus.RUNNING)
+    stale = list(
+        AccessCopy.objects.filter(status__in=live).exclude(user_id=erased_pk)
+        .select_related("user", "requested_by")
+    )
+    files: list[Any] = []
+    replaced = 0
+    with transaction.atomic():
+        now = timezone.now()
+        for old in stale:
+            withdrawn = AccessCopy.objects.filter(pk=old.pk, status__in=live).update(
+                status=CopyStatus.EXPIRED, file_name="", expires_at=now
+            )
+            if not withdrawn:
+                continue
+            files.append(person_dir(old.user_id) / f"{old.pk}.zip")
+            requester = old.requested_by
+            if not old.user.is_active or (requester is not None and not requester.is_active):
+                continue
+            new = AccessCopy.objects.create(user=old.user, requested_by=requester)
+            build_access_copy_task.enqueue(str(new.pk), settings.AGORA_BASE_URL)
+            audit.record(None, "gdpr.copy.replace", subject=old.user, obj=new,
+                         replaces=str(old.pk), reason="erasure")
+            replaced += 1
+    transaction.on_commit(lambda: [path.unlink(missing_ok=True) for path in files])
+    return replaced
 
 
 def erase_person(person: Any, *, actor: Any = None, reason: str = "") -> ErasureReport:
@@ -193,9 +265,18 @@ def erase_person(person: Any, *, actor: Any = None, reason: str = "") -> Erasure
         locked.pseudonym_number = _assign_pseudonym_number(locked)
         pseudonym = locked.pseudonym
         report = ErasureReport(str(locked.pk), pseudonym)
-        for declaration in _ordered(declarations()):
-            report.counts[declaration.label] = _erase_declaration(
-                declaration, snapshot, pseudonym
+        items = _ordered(declarations())
+        before: dict[str, int | None] = {}
+        for declaration in items:
+            rows = rows_for(declaration, snapshot)
+            before[declaration.label] = None if rows is None else rows.count()
+        done = {d.label: _erase_declaration(d, snapshot, pseudonym) for d in items}
+        # Last, with the names still known: what others wrote about the person.
+        replaced = scrub_names(snapshot, pseudonym, items)
+        for declaration in items:
+            label = declaration.label
+            report.counts[label] = _tally(
+                declaration, snapshot, before[label], done[label], replaced.get(label, 0)
             )
         locked.refresh_from_db()
         locked.set_unusable_password()
@@ -203,6 +284,8 @@ def erase_person(person: Any, *, actor: Any = None, reason: str = "") -> Erasure
         locked.erased_at = timezone.now()
         locked.save(update_fields=["password", "is_active", "erased_at"])
         close_user_sockets(locked.pk)
+        erased_pk = locked.pk
+        transaction.on_commit(lambda: replace_stale_copies(erased_pk))
         audit.record(
             actor,
             "gdpr.erasure",

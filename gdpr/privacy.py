@@ -82,6 +82,7 @@ declare(
     extra_subjects=("actor",),
     withheld=withheld_from_subject,
     fields=("at", "action", "object_type", "object_id", "details"),
+    machine_text=("action", "object_type", "object_id"),
     purpose=_("Trace staff access to personal data and every privacy operation."),
     legal_basis=LegalBasis.LEGAL_OBLIGATION,
     retention=Retention(_("1 year."), days=365, since="at", action=RetentionAction.DELETE),

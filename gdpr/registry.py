@@ -111,9 +111,18 @@ class Declaration:
     files: tuple[str, ...] = field(default=())
     # Values put in personal fields when anonymising; others get "" or None.
     anonymise: dict[str, Any] = field(default_factory=dict)
-    # Per-app erasure for what the generic strategies cannot express:
-    # called as eraser(person, pseudonym) inside the erasure transaction.
-    eraser: Callable[[Any, str], None] | None = None
+    # Per-app erasure for what the generic strategies cannot express: called as
+    # eraser(person, pseudonym) inside the erasure transaction. It may return
+    # ``{"deleted": n}`` for rows it deleted that the subject path does not reach
+    # (rows the path reaches are counted by the engine).
+    eraser: Callable[[Any, str], dict[str, int] | None] | None = None
+    # Text fields that hold no prose (keys, hashes, encoded data, file names on disk):
+    # the scrub of an erased person's names (``gdpr.scrub``) skips them. Every other
+    # text field of a declared model is scrubbed, whoever wrote it.
+    machine_text: tuple[str, ...] = field(default=())
+    # Called with the rows whose text the scrub changed, after every declaration's
+    # scrub, e.g. to rebuild a search index derived from that text.
+    after_scrub: Callable[[Any], None] | None = None
     # Paths to a person who acted on the row as staff or moderator (``hidden_by``): the row is
     # in that person's access copy with only the fields that describe their act. Erasure and
     # retention ignore them (the act stays, signed by the pseudonym).
@@ -156,7 +165,9 @@ def declare(
     extra_subjects: Iterable[str] = (),
     files: Iterable[str] = (),
     anonymise: dict[str, Any] | None = None,
-    eraser: Callable[[Any, str], None] | None = None,
+    eraser: Callable[[Any, str], dict[str, int] | None] | None = None,
+    machine_text: Iterable[str] = (),
+    after_scrub: Callable[[Any], None] | None = None,
     actors: dict[str, Iterable[str]] | None = None,
     shown_as: dict[str, str | Promise] | None = None,
     copy_files: Callable[[Any], Iterable[CopyFile]] | None = None,
@@ -165,7 +176,8 @@ def declare(
     """Register a model's personal data. Called at import time of ``privacy.py``."""
     names = tuple(fields)
     known = {f.name for f in model._meta.get_fields()}
-    missing = [n for n in names if n not in known]
+    machine = tuple(machine_text)
+    missing = [n for n in (*names, *machine) if n not in known]
     if missing:
         raise DeclarationError(f"{model._meta.label}: unknown fields {missing}")
     for path in (subject, *extra_subjects):
@@ -204,6 +216,8 @@ def declare(
         shown_as=dict(shown_as or {}),
         copy_files=copy_files,
         withheld=withheld,
+        machine_text=machine,
+        after_scrub=after_scrub,
     )
     _REGISTRY[model._meta.label] = declaration
     return declaration

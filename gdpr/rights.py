@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from accounts.roles import Role, has_role
 from gdpr import audit
 from gdpr.erasure import erase_person
+from gdpr.logs import mail_failure
 from gdpr.models import OPEN_REQUEST_STATUSES, DataRequest, RequestKind, RequestStatus
 
 logger = logging.getLogger(__name__)
@@ -141,7 +142,7 @@ def _send_on_commit(messages: list[Any]) -> None:
         try:
             get_connection().send_messages(messages)
         except Exception:
-            logger.exception("A data-request email could not be sent")
+            mail_failure(logger, "A data-request email could not be sent")
 
     if messages:
         transaction.on_commit(send)

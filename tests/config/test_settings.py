@@ -132,3 +132,14 @@ def test_the_published_development_key_is_refused_for_other_machines_in_every_mo
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert "development" in result.stderr
+
+
+def test_production_sends_email_by_smtp_and_refuses_the_console() -> None:
+    """The console backend would write every email — addresses, names, login codes — to
+    the server log (docs/privacy.md)."""
+    secrets = {"AGORA_ENV": "production", "SECRET_KEY": "s" * 60,
+               "ALLOWED_HOSTS": "agora.example.org"}
+    assert _read(**secrets)["email"] == "django.core.mail.backends.smtp.EmailBackend"
+    result = _settings(**secrets, EMAIL_BACKEND="django.core.mail.backends.console.EmailBackend")
+    assert result.returncode != 0
+    assert "console email backend" in result.stderr
