@@ -194,6 +194,9 @@ def test_after_erasure_nothing_identifies_the_person_and_collective_work_stays(
     after = {d.label: count_for(d, neighbour) for d in declarations()}
     assert after.pop("gdpr.AccessCopy") == neighbour_counts.pop("gdpr.AccessCopy") + 1
     assert after.pop("gdpr.AuditEntry") == neighbour_counts.pop("gdpr.AuditEntry") + 1
+    # ... built by a task queued for them.
+    assert (after.pop("django_tasks_database.DBTaskResult")
+            == neighbour_counts.pop("django_tasks_database.DBTaskResult") + 1)
     assert after == neighbour_counts
     theirs = world.extra["attachments"][1]
     assert Path(theirs.upload.path).exists()
