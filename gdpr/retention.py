@@ -533,7 +533,7 @@ def next_run_at(now: datetime | None = None) -> datetime:
 # Stored files no row refers to any more (rows deleted by cascade outside retention,
 # uploads rolled back): each app's sweep, run after the nightly retention, returns the
 # names it deleted.
-ORPHAN_SWEEPS = ("forums.orphans.delete_orphans",)
+ORPHAN_SWEEPS = ("forums.orphans.delete_orphans", "documents.orphans.delete_orphans")
 
 
 def sweep_orphan_files() -> dict[str, int]:

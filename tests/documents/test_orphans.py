@@ -68,3 +68,41 @@ def test_a_rolled_back_upload_leaves_an_orphan_that_the_command_deletes(
 def test_nothing_to_do_on_an_empty_library(private_root: Path, capsys: Any) -> None:  # noqa: F811
     call_command("library_orphans")
     assert "0 orphan file(s) found." in capsys.readouterr().out
+
+
+def test_the_nightly_retention_task_sweeps_the_librarys_orphans(
+    private_root: Path,  # noqa: F811
+) -> None:
+    """Left behind by a rolled-back upload, found at night without anyone running a command."""
+    import os
+    import time
+
+    from gdpr.models import AuditEntry
+    from gdpr.retention import retention_task
+
+    agent = factories.UserFactory(roles=[Role.AGENT])
+    kept = Document.objects.create(
+        title="Gardé", kind=DocumentKind.FILE, contributor=agent,
+        contributor_type=ContributorType.SERVICE,
+    )
+    files.store_upload(upload("garde.pdf", makers.pdf("gardé")), document=kept, user=agent)
+    before = set(stored(private_root))
+    with pytest.raises(RolledBack), transaction.atomic():
+        lost = Document.objects.create(
+            title="Perdu", kind=DocumentKind.FILE, contributor=agent,
+            contributor_type=ContributorType.SERVICE,
+        )
+        files.store_upload(upload("perdu.pdf", makers.pdf("perdu")), document=lost, user=agent)
+        raise RolledBack
+    left_behind = set(stored(private_root)) - before
+    assert left_behind
+    then = time.time() - GRACE.total_seconds() - 60
+    for name in stored(private_root):
+        os.utime(name, (then, then))
+
+    retention_task.call()
+
+    assert set(stored(private_root)) == before
+    assert files.servable(DocumentFile.objects.get(document=kept))
+    entry = AuditEntry.objects.get(action="gdpr.retention.orphan_files")
+    assert entry.details["deleted"]["documents.orphans.delete_orphans"] == len(left_behind)

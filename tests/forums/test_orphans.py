@@ -99,7 +99,7 @@ def test_the_nightly_retention_task_sweeps_orphan_voice_files(
     assert not gone_path.exists()
     assert kept_path.exists()
     entry = AuditEntry.objects.get(action="gdpr.retention.orphan_files")
-    assert entry.details["deleted"] == {"forums.orphans.delete_orphans": 1}
+    assert entry.details["deleted"]["forums.orphans.delete_orphans"] == 1
 
 
 @pytest.mark.django_db
