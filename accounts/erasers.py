@@ -93,15 +93,18 @@ def rate_limit_keys(email: str) -> list[str]:
     return keys
 
 
-def forget_cached_account(person: Any, pseudonym: str) -> None:
-    """Drop what the cache holds about the person once the erasure commits.
+def end_roles_and_cached_traces(person: Any, pseudonym: str) -> None:
+    """Take away the person's staff roles, and drop what the cache holds about them once
+    the erasure commits.
 
-    That is allauth's rate-limit counters, keyed by a hash of the address
-    (timestamps only, gone within minutes anyway). Roles are cached on the
-    user instance only (``accounts.roles``), never in the shared cache.
+    An erased account holds no role (the register says so): its groups are emptied. The
+    cache holds allauth's rate-limit counters, keyed by a hash of the address (timestamps
+    only, gone within minutes anyway). Roles are cached on the user instance only
+    (``accounts.roles``), never in the shared cache.
     """
     from django.core.cache import cache
 
+    person.groups.clear()
     keys = rate_limit_keys(person.email) if person.email else []
     if keys:
         transaction.on_commit(lambda: cache.delete_many(keys))

@@ -6,10 +6,10 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.erasers import (
     delete_invitations_to,
+    end_roles_and_cached_traces,
     end_sessions,
     erased_email,
     export_sessions,
-    forget_cached_account,
 )
 from accounts.models import User
 from deliberation.models import Membership, mandate_end_in_office
@@ -77,7 +77,7 @@ declare(
         "holds_elected_office": False,
         "last_login": None,
     },
-    eraser=forget_cached_account,
+    eraser=end_roles_and_cached_traces,
     machine_text=("password",),
     categories_of_people=MEMBERS_AND_STAFF,
     recipients=_("DCCU team; facilitators see names and subgroups"),

@@ -217,6 +217,19 @@ def test_erasure_numbers_pseudonyms_in_order_and_is_idempotent(assembly: Any) ->
     assert AuditEntry.objects.filter(action="gdpr.erasure", subject=first).count() == 1
 
 
+def test_an_erased_facilitator_holds_no_role_any_more(assembly: Any) -> None:
+    """The register says an erased account holds no role: its staff groups go with it."""
+    facilitator = factories.UserFactory(roles=[Role.FACILITATEUR, Role.AGENT])
+    colleague = factories.UserFactory(roles=[Role.FACILITATEUR])
+    assert facilitator.groups.count() == 2
+
+    erase_person(facilitator, reason="test")
+
+    facilitator = User.objects.get(pk=facilitator.pk)
+    assert list(facilitator.groups.all()) == []
+    assert colleague.groups.count() == 1
+
+
 def test_erasure_is_one_transaction(member: User, monkeypatch: Any) -> None:
     """If one declaration fails, nothing at all is erased."""
     EmailAddress.objects.create(user=member, email=member.email, primary=True, verified=True)
