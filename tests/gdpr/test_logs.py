@@ -110,3 +110,33 @@ def test_logins_invitations_and_an_erasure_log_no_address_and_no_name(
                "marcel@example.org"]
     assert personal_data_in(caplog.records, needles) == []
     assert mail.outbox == []  # everything went to the (refusing) server
+
+
+def test_the_server_log_masks_addresses_that_errors_quote_back() -> None:
+    """A database error or a library's warning may quote an address we never meant to log:
+    the server log's formatter masks it, traceback included (config/logformat.py)."""
+    import io
+
+    from django.conf import settings
+    from django.utils.log import configure_logging
+
+    configure_logging(settings.LOGGING_CONFIG, settings.LOGGING)
+    handler = next(h for h in logging.getLogger().handlers
+                   if isinstance(h, logging.StreamHandler) and h.formatter is not None
+                   and type(h.formatter).__name__ == "RedactingFormatter")
+    stream = io.StringIO()
+    previous = handler.setStream(stream)
+    try:
+        try:
+            raise ValueError('Key (email)=(sylvie.martin@example.org) already exists.')
+        except ValueError:
+            logging.getLogger("gdpr.access_copy").exception(
+                "Access copy %s failed for %s", "c0ffee", "marc.l+agora@mairie-muret.fr"
+            )
+    finally:
+        handler.setStream(previous)
+    written = stream.getvalue()
+    assert "Access copy c0ffee failed" in written and "Traceback" in written
+    assert "sylvie.martin@example.org" not in written
+    assert "marc.l+agora@mairie-muret.fr" not in written
+    assert written.count("<adresse masquée>") >= 2
