@@ -184,6 +184,21 @@ def test_typos_at_a_plenary_do_not_lock_the_room_out(
         assert phone.session["_auth_user_id"] == str(person.pk)
 
 
+def test_a_plenary_asks_for_its_codes_at_once_from_the_venues_address(
+    assembly: Any, settings: Any
+) -> None:
+    """The plenary opens: sixty members behind the venue's one address ask for a code in
+    the same minute, and each receives theirs."""
+    settings.AGORA_TRUSTED_PROXY_COUNT = 1
+    people = [
+        factories.make_titulaire(assembly, email=f"membre{i}@example.org") for i in range(60)
+    ]
+    for person in people:
+        Client().post(reverse("account_request_login_code"), {"email": person.email},
+                      **through_nginx(VENUE))
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(p.email for p in people)
+
+
 def test_a_locked_account_is_told_what_to_do_and_logs_in_with_a_code(
     client: Client, member: User
 ) -> None:
