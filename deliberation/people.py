@@ -38,7 +38,7 @@ def _label(person: Any, canton: str | None) -> str:
     name = person.public_name
     if not canton or person.is_erased:
         return name
-    return _("%(name)s (%(canton)s)") % {"name": name, "canton": canton}
+    return _("%(name)s — %(canton)s") % {"name": name, "canton": canton}
 
 
 def label_people(people: Iterable[Any]) -> None:
@@ -53,7 +53,7 @@ def label_people(people: Iterable[Any]) -> None:
 
 
 def person_name(person: Any) -> str:
-    """The name other people see: « Sylvie M. (Muret) » if she agreed, else « Sylvie M. »."""
+    """The name other people see: « Sylvie M. — Muret » if she agreed, else « Sylvie M. »."""
     if person is None:
         return ""
     labelled = getattr(person, LABEL_ATTR, None)

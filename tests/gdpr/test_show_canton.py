@@ -59,7 +59,7 @@ def test_the_chat_page_shows_the_canton_only_of_who_agreed(assembly: Assembly) -
 
     page = client.get(f"/discussions/salle/{room.pk}/").content.decode()
 
-    assert "Sylvie M. (Muret)" in page
+    assert "Sylvie M. — Muret" in page
     assert "Marc D." in page
     assert "Blagnac" not in page and "Marc D. (" not in page
 
@@ -83,7 +83,7 @@ def test_topics_and_search_show_the_canton_only_of_who_agreed(assembly: Assembly
     found = client.get("/discussions/recherche/", {"q": "minibus"}).content.decode()
 
     for page in (topics, found):
-        assert "Sylvie M. (Muret)" in page
+        assert "Sylvie M. — Muret" in page
         assert "Marc D." in page and "Blagnac" not in page
 
 
@@ -99,8 +99,8 @@ def test_the_json_of_messages_and_the_writers_names_follow_the_same_rule(
 
     page = queries.serialize_messages(queries.history(ines, room), ines)
 
-    assert [m["author"]["name"] for m in page] == ["Sylvie M. (Muret)", "Marc D."]
-    assert writer_identity(sylvie)["name"] == "Sylvie M. (Muret)"
+    assert [m["author"]["name"] for m in page] == ["Sylvie M. — Muret", "Marc D."]
+    assert writer_identity(sylvie)["name"] == "Sylvie M. — Muret"
     assert writer_identity(marc)["name"] == "Marc D."
 
 
@@ -123,7 +123,7 @@ def test_no_canton_without_a_current_seat_or_after_a_text_that_asks_again(
     consent.do_publish_policy_text(dccu, draft, asks_again=True)
     assert person_name(sylvie) == "Sylvie M."
     consent.do_give_consent(sylvie, SHOW)
-    assert person_name(sylvie) == "Sylvie M. (Muret)"
+    assert person_name(sylvie) == "Sylvie M. — Muret"
 
     # Her membership ends: no canton any more.
     membership = Membership.objects.get(user=sylvie)
@@ -178,7 +178,7 @@ async def test_live_messages_carry_the_canton_only_of_who_agreed(opened: list[An
 
     hello = await say(speaker, "Bonjour !")
     for socket in (speaker, reader, other):
-        assert await name_heard(socket, hello) == "Sylvie M. (Muret)"
+        assert await name_heard(socket, hello) == "Sylvie M. — Muret"
     answer = await say(other, "Bonjour Sylvie.")
     for socket in (other, reader, speaker):
         assert await name_heard(socket, answer) == "Marc D."
