@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.http import AuthenticatedRequest
 from accounts.roles import Role, user_roles
 from deliberation import drafts
+from deliberation.editor_text import editor_text
 from deliberation.models import (
     DraftComment,
     DraftVersion,
@@ -175,6 +176,7 @@ def _editor_context(request: AuthenticatedRequest, proposal: Proposal, draft: An
         "identity": writer_identity(request.user),
         "content": doc_html(drafts.load(draft.pk).doc),
         "status_label": ProposalStatus(proposal.status).label,
+        "editor_text": editor_text(),
     }
 
 

@@ -183,6 +183,77 @@ def test_simple_msgids_in_the_code_are_in_the_catalogue() -> None:
     assert not missing, "run `make messages` and translate:\n" + "\n".join(missing)
 
 
+# The co-writing editor (frontend/src): gettext('English msgid') calls, whose translations the
+# draft pages embed from deliberation.editor_text (frontend/src/i18n.js reads them).
+EDITOR_SOURCES = ROOT / "frontend" / "src"
+JS_GETTEXT_CALL = re.compile(r"(?<!function )\bgettext\(")
+JS_GETTEXT = re.compile(r"""(?<!function )\bgettext\(\s*(['"])(?P<msgid>[^'"\\\n]+)\1\s*\)""")
+# A French word typed straight into the editor's code instead of going through gettext.
+FRENCH_LETTERS = re.compile(r"[àâçéèêëîïôöûùüÿœæÀÂÇÉÈÊËÎÏÔÖÛÙÜŸŒÆ’«»]")
+
+
+def _editor_msgids() -> dict[str, list[str]]:
+    """{msgid: files} of every gettext call in the editor; a call on a non-literal fails."""
+    found: dict[str, list[str]] = {}
+    for path in sorted(EDITOR_SOURCES.glob("*.js")):
+        source = path.read_text(encoding="utf-8")
+        literal = list(JS_GETTEXT.finditer(source))
+        assert len(literal) == len(JS_GETTEXT_CALL.findall(source)), (
+            f"{path.name}: gettext() takes one literal string, or its msgid cannot be checked"
+        )
+        for match in literal:
+            found.setdefault(match.group("msgid"), []).append(path.name)
+    return found
+
+
+def test_every_word_of_the_editor_is_translated_and_reaches_its_page() -> None:
+    from deliberation.editor_text import EDITOR_MSGIDS
+
+    used = _editor_msgids()
+    assert len(used) > 50, "the editor's gettext calls were not found"
+    translated = {
+        entry.msgid for entry in _entries() if entry.msgstr and "fuzzy" not in entry.flags
+    }
+    untranslated = sorted(f"{msgid!r} ({', '.join(files)})" for msgid, files in used.items()
+                          if msgid not in translated)
+    assert not untranslated, (
+        "translate in locale/fr/LC_MESSAGES/django.po and compile:\n" + "\n".join(untranslated)
+    )
+    unsent = sorted(set(used) - set(EDITOR_MSGIDS))
+    assert not unsent, "add to deliberation/editor_text.py, or the page will not send it:\n" + (
+        "\n".join(map(repr, unsent))
+    )
+    unused = sorted(set(EDITOR_MSGIDS) - set(used))
+    assert not unused, "no longer used by the editor:\n" + "\n".join(map(repr, unused))
+    assert len(EDITOR_MSGIDS) == len(set(EDITOR_MSGIDS))
+
+
+def test_the_editor_has_no_french_outside_the_catalogue() -> None:
+    typed = [
+        f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+        for path in sorted(EDITOR_SOURCES.glob("*.js"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if FRENCH_LETTERS.search(line)
+    ]
+    assert not typed, "write gettext('English msgid') and translate it:\n" + "\n".join(typed)
+
+
+def test_the_editor_words_follow_the_language() -> None:
+    from django.utils import translation
+
+    from deliberation.editor_text import editor_text
+
+    with translation.override("fr"):
+        french = editor_text()
+    with translation.override("en"):
+        english = editor_text()
+    assert french["Bold"] == "Gras"
+    assert french["Read only"] == "Lecture seule"
+    assert french["Too many connections open (tabs or windows): close some of them, then "
+                  "reload the page."].startswith("Trop de connexions ouvertes")
+    assert english["Bold"] == "Bold"
+
+
 # --- The catalogue in use ---------------------------------------------------------------
 
 

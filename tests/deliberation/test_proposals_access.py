@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from typing import Any
@@ -184,6 +185,27 @@ def test_the_draft_page_carries_the_editor_element_and_the_content(
     for heading in ("Constat", "Proposition", "Impacts attendus", "Points de vigilance"):
         assert heading in html
     assert f"/propositions/{proposal.pk}/export.docx" in html
+
+
+def _editor_text(html: str) -> dict[str, str]:
+    match = re.search(
+        r'<script id="draft-editor-text" type="application/json">(.*?)</script>', html, re.S
+    )
+    assert match, "the editor's words are not on the page"
+    return dict(json.loads(match.group(1)))
+
+
+@pytest.mark.parametrize(("role", "suffix"), [("titulaire_in", ""),
+                                              ("facilitateur_of", "projection/")])
+def test_the_draft_pages_give_the_editor_its_words_in_french(
+    world: dict[str, Any], role: str, suffix: str
+) -> None:
+    html = client_for(world, role).get(
+        f"/propositions/{world['proposal'].pk}/{suffix}").content.decode()
+    text = _editor_text(html)
+    assert text["Bold"] == "Gras"
+    assert text["Draft frozen by the facilitators"] == "Brouillon gelé par l’animation"
+    assert "<script>" not in html  # data only: the CSP allows no inline script
 
 
 def test_a_reader_gets_a_read_only_editor(world: dict[str, Any]) -> None:

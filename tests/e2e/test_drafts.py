@@ -100,6 +100,13 @@ def test_two_members_write_at_once_a_reader_cannot_and_the_report_has_it(
         alice, "(n) => document.querySelector('#draft-presence').textContent.includes(n)", bob_name
     )
     assert alice_name in presence.inner_text()
+    # The editor speaks French: its words come from the catalogue (deliberation/editor_text.py).
+    toolbar = alice.get_by_role("toolbar", name="Mise en forme du texte")
+    assert toolbar.get_by_role("button", name="Gras").is_visible()
+    assert toolbar.get_by_role("button", name="Liste à puces").is_visible()
+    assert alice.get_by_role("heading", name="Commentaires").is_visible()
+    assert alice.get_by_label("Votre commentaire").is_visible()
+    assert "personnes connectées" in presence.inner_text()
 
     # A substitute reads, live, but cannot type.
     _open_draft(reader, live_url, READER)
@@ -124,6 +131,53 @@ def test_two_members_write_at_once_a_reader_cannot_and_the_report_has_it(
     assert "Bob tape là-bas" in document["text"]
     assert any(style.startswith("Heading") for style in document["styles"])
 
+
+def test_a_member_comments_a_passage_and_resolves_it_in_french(
+    pages: list[Any], live_url: str
+) -> None:
+    alice = pages[0]
+    _open_draft(alice, live_url, ALICE)
+    panel = alice.locator("#draft-comments")
+    panel.get_by_text("Sélectionnez un passage du texte pour le commenter.").wait_for()
+    alice.evaluate("() => window.agoraDraft.editor.commands.setTextSelection({from: 2, to: 8})")
+    quote = str(alice.evaluate(
+        "() => window.agoraDraft.editor.state.doc.textBetween(2, 8, ' ', ' ').trim()"
+    ))
+    panel.get_by_text("Passage sélectionné :").wait_for()
+    toolbar = alice.get_by_role("toolbar", name="Mise en forme du texte")
+    toolbar.get_by_role("button", name="Commenter").click()
+    panel.get_by_label("Votre commentaire").fill("À reformuler, trop long")
+    panel.get_by_role("button", name="Commenter").click()
+    thread = panel.locator(".comment-thread", has_text="À reformuler, trop long")
+    thread.wait_for()
+    assert thread.get_by_role("button", name=f"Aller au passage commenté : {quote}").is_visible()
+    assert "(vous)" in thread.inner_text()
+    # The passage is highlighted in the text.
+    alice.locator("#draft-editor .comment-anchor").first.wait_for()
+    thread.get_by_role("button", name="Marquer comme résolu").click()
+    panel.locator(".comment-thread--resolved", has_text="À reformuler, trop long").get_by_text(
+        "Résolu par"
+    ).wait_for()
+    assert panel.get_by_role("button", name="Rouvrir").first.is_visible()
+
+
+def test_the_projection_is_read_only_and_not_a_writer(pages: list[Any], live_url: str) -> None:
+    alice, facilitator, _ = pages
+    _open_draft(alice, live_url, ALICE)
+    _login(facilitator, live_url, FACILITATOR)
+    facilitator.goto(alice.url.split("#")[0] + "projection/")
+    _wait_until(facilitator, "() => document.documentElement.dataset.draftSynced === 'true'")
+    text = facilitator.get_by_role("textbox", name="Texte de la proposition (projection)")
+    assert text.get_attribute("contenteditable") == "false"
+    assert facilitator.locator(".draft-toolbar, #draft-comments").count() == 0
+    facilitator.get_by_role("status").filter(has_text="Connecté").wait_for()
+    # Alice writes; the projector shows it but is not among the writers she sees.
+    _end_of_document(alice)
+    alice.keyboard.type(" projeté")
+    _wait_until(facilitator, "(t) => window.agoraDraft.editor.getText().includes(t)", "projeté")
+    projector = str(facilitator.locator("#draft-editor").get_attribute("data-user-name"))
+    assert projector not in alice.locator("#draft-presence").inner_text()
+    assert "Une personne connectée" in alice.locator("#draft-presence").inner_text()
 
 def test_adopted_proposal_reaches_the_report_with_a_table_of_contents(
     pages: list[Any], live_url: str

@@ -1,0 +1,31 @@
+// What this person may do right now: write, comment, or only read (a reader, a frozen
+// draft, the projection). The page says it first (data-can-*); the server's `abilities`
+// control message says it again after each connection and whenever it changes.
+
+/** The projection never writes nor comments, whatever it is told. */
+export function createAccess(app) {
+  const { state, projection } = app
+
+  function setEditable(editable) {
+    const { editor, toolbar, linkForm } = app
+    const value = !projection && editable
+    state.canEdit = value
+    if (editor.isEditable !== value) editor.setEditable(value)
+    editor.view.dom.setAttribute('aria-readonly', value ? 'false' : 'true')
+    if (toolbar) {
+      toolbar.el.hidden = !value
+      if (!value) linkForm.close(false)
+    }
+    app.status.render()
+    app.refreshToolbar()
+  }
+
+  function applyAbilities(message) {
+    state.frozen = !!message.frozen
+    state.canComment = !projection && !!message.comment
+    setEditable(!!message.edit)
+    app.comments.render()
+  }
+
+  return { setEditable, applyAbilities }
+}
