@@ -36,7 +36,6 @@ from documents.models import (
     Audience,
     Document,
     DocumentEvent,
-    DocumentFile,
     DocumentKind,
     DocumentStatus,
     MandateFollow,
@@ -85,29 +84,6 @@ def action_label(code: str) -> str:
 
 
 # --- Access ----------------------------------------------------------------------------------
-
-
-def access_document(user: Any, document_id: Any) -> Document:
-    """The document, or 404 when it is missing *or* the user may not read it (same answer)."""
-    try:
-        document = Document.objects.select_related("contributor", "published_by").get(
-            pk=document_id
-        )
-    except (Document.DoesNotExist, ValueError, TypeError, ValidationError) as exc:
-        raise Http404 from exc
-    if not document.get_abilities(user)["read"]:
-        raise Http404
-    return document
-
-
-def access_file(user: Any, document: Document, file_id: Any) -> DocumentFile:
-    """A file version of a document the user may read (404 otherwise, like a missing one)."""
-    if not document.get_abilities(user)["download"]:
-        raise Http404
-    try:
-        return DocumentFile.objects.get(pk=file_id, document=document)
-    except (DocumentFile.DoesNotExist, ValueError, TypeError, ValidationError) as exc:
-        raise Http404 from exc
 
 
 def _require(actor: Any, document: Document, ability: str, message: str) -> dict[str, bool]:

@@ -30,7 +30,13 @@ from accounts.roles import MODERATOR_ROLES, user_roles
 from config.errors import error_text
 from deliberation.models import Mandate
 from documents import actions
-from documents.access import may_contribute, publishes_directly, visible_documents
+from documents.access import (
+    access_document,
+    access_file,
+    may_contribute,
+    publishes_directly,
+    visible_documents,
+)
 from documents.forms import (
     PAGE_SIZE,
     CommentForm,
@@ -256,7 +262,7 @@ def _document_context(request: HttpRequest, document: Document, **extra: Any) ->
 
 @require_GET
 def document(request: HttpRequest, document_id: uuid.UUID) -> HttpResponse:
-    doc = actions.access_document(request.user, document_id)
+    doc = access_document(request.user, document_id)
     return render(request, "documents/document.html", _document_context(request, doc))
 
 
@@ -270,8 +276,8 @@ def _serve(
 ) -> HttpResponseBase:
     from documents import files
 
-    doc = actions.access_document(request.user, document_id)
-    stored = actions.access_file(request.user, doc, file_id)
+    doc = access_document(request.user, document_id)
+    stored = access_file(request.user, doc, file_id)
     if preview and not stored.preview_name:
         raise Http404
     return files.serve_file(request, stored, preview=preview, download=download)
@@ -360,7 +366,7 @@ def propose(request: AuthenticatedRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def edit(request: AuthenticatedRequest, document_id: uuid.UUID) -> HttpResponse:
-    doc = actions.access_document(request.user, document_id)
+    doc = access_document(request.user, document_id)
     if not doc.get_abilities(request.user)["edit"]:
         raise PermissionDenied(_("You cannot change this document."))
     audiences = actions.allowed_audiences(request.user)
@@ -417,7 +423,7 @@ def edit(request: AuthenticatedRequest, document_id: uuid.UUID) -> HttpResponse:
 @login_required
 @require_POST
 def new_version(request: AuthenticatedRequest, document_id: uuid.UUID) -> HttpResponse:
-    doc = actions.access_document(request.user, document_id)
+    doc = access_document(request.user, document_id)
     form = VersionForm(request.POST, request.FILES)
     if not form.is_valid():
         return render(
@@ -447,7 +453,7 @@ def new_version(request: AuthenticatedRequest, document_id: uuid.UUID) -> HttpRe
 @login_required
 @require_POST
 def withdraw(request: AuthenticatedRequest, document_id: uuid.UUID) -> HttpResponse:
-    doc = actions.access_document(request.user, document_id)
+    doc = access_document(request.user, document_id)
     actions.do_withdraw_document(request.user, doc)
     messages.success(
         request, _("Your document is withdrawn: only you and the moderators can still see it.")
@@ -488,7 +494,7 @@ def _back(request: HttpRequest, fallback: str) -> str:
 @login_required
 @require_POST
 def publish(request: AuthenticatedRequest, document_id: uuid.UUID) -> HttpResponse:
-    doc = actions.access_document(request.user, document_id)
+    doc = access_document(request.user, document_id)
     try:
         actions.do_publish_document(request.user, doc)
     except ValidationError as error:
@@ -501,7 +507,7 @@ def publish(request: AuthenticatedRequest, document_id: uuid.UUID) -> HttpRespon
 @login_required
 @require_POST
 def decline(request: AuthenticatedRequest, document_id: uuid.UUID) -> HttpResponse:
-    doc = actions.access_document(request.user, document_id)
+    doc = access_document(request.user, document_id)
     if not doc.get_abilities(request.user)["decline"]:
         raise PermissionDenied(_("Only the moderators can decline a document."))
     form = ReasonForm(request.POST)
@@ -524,7 +530,7 @@ def decline(request: AuthenticatedRequest, document_id: uuid.UUID) -> HttpRespon
 @login_required
 @require_POST
 def archive(request: AuthenticatedRequest, document_id: uuid.UUID) -> HttpResponse:
-    doc = actions.access_document(request.user, document_id)
+    doc = access_document(request.user, document_id)
     actions.do_archive_document(request.user, doc)
     messages.success(request, _("The document is archived."))
     return redirect("library_document", doc.pk)
@@ -536,7 +542,7 @@ def archive(request: AuthenticatedRequest, document_id: uuid.UUID) -> HttpRespon
 @login_required
 @require_POST
 def mark_read(request: AuthenticatedRequest, document_id: uuid.UUID) -> HttpResponse:
-    doc = actions.access_document(request.user, document_id)
+    doc = access_document(request.user, document_id)
     read = request.POST.get("read", "1") != "0"
     actions.do_mark_read(request.user, doc, read=read)
     return redirect(_back(request, reverse("library_document", args=[doc.pk])))
@@ -564,7 +570,7 @@ def follow(request: AuthenticatedRequest, mandate_id: uuid.UUID) -> HttpResponse
 @login_required
 @require_POST
 def comment(request: AuthenticatedRequest, document_id: uuid.UUID) -> HttpResponse:
-    doc = actions.access_document(request.user, document_id)
+    doc = access_document(request.user, document_id)
     if not doc.get_abilities(request.user)["comment"]:
         raise PermissionDenied(_("You cannot comment on this document."))
     form = CommentForm(request.POST)
