@@ -241,6 +241,7 @@ class DataRequest(models.Model):
         handler = handles and self.user_id != user.pk
         return {
             "read": bool(user.is_authenticated) and (self.user_id == user.pk or handles),
+            "handle": handler,
             "extend": handler and self.status == RequestStatus.RECEIVED
             and not self.extension_reason,
             "decide": handler and self.status in UNDECIDED_REQUEST_STATUSES,

@@ -304,7 +304,7 @@ def request_new(request: AuthenticatedRequest, kind: str) -> HttpResponse:
 def request_detail(request: AuthenticatedRequest, request_id: uuid.UUID) -> HttpResponse:
     data_request = access_data_request(request.user, request_id)
     abilities = data_request.get_abilities(request.user)
-    handling = is_handler(request.user) and data_request.user_id != request.user.pk
+    handling = abilities["handle"]
     if handling:
         audit.record(request.user, "gdpr.request.view", subject=data_request.user,
                      obj=data_request)
