@@ -477,7 +477,7 @@ def do_report_message(actor: Any, message: Message, *, reason: str) -> Report:
     return report
 
 
-def _require_may_moderate(actor: Any, message: Message) -> None:
+def _require_moderate_message(actor: Any, message: Message) -> None:
     if message.get_abilities(actor)["moderate"]:
         return
     _abilities(actor, message.room)  # 404 for a room the actor may not read
@@ -510,7 +510,7 @@ def do_handle_report(actor: Any, report: Report, *, outcome: str) -> Report:
 
 def do_hide_message(actor: Any, message: Message, *, reason: str) -> Message:
     """A moderator hides a message; the reason stays visible to moderators and in the audit."""
-    _require_may_moderate(actor, message)
+    _require_moderate_message(actor, message)
     reason = _reason(reason)
     with transaction.atomic():
         message = _locked(message)
@@ -529,7 +529,7 @@ def do_hide_message(actor: Any, message: Message, *, reason: str) -> Message:
 
 
 def do_unhide_message(actor: Any, message: Message) -> Message:
-    _require_may_moderate(actor, message)
+    _require_moderate_message(actor, message)
     with transaction.atomic():
         message = _locked(message)
         if message.hidden_at is not None:

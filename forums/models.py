@@ -248,11 +248,11 @@ class Message(models.Model):
     def get_abilities(self, user: Any) -> dict[str, bool]:
         """``report`` (whoever reads the room) and ``moderate``: the room's moderators; for a
         direct message, which no moderator reads, the DCCU once someone reported it."""
-        room_abilities = self.room.get_abilities(user)
-        moderate = room_abilities["moderate"]
+        in_room = self.room.get_abilities(user)
+        moderate = in_room["moderate"]
         if self.room.kind == RoomKind.DIRECT:
             moderate = Role.DCCU in user_roles(user) and self.reports.exists()
-        return {"report": room_abilities["read"], "moderate": moderate}
+        return {"report": in_room["read"], "moderate": moderate}
 
     @property
     def is_visible(self) -> bool:
