@@ -31,6 +31,25 @@ class Role(models.TextChoices):
 MEMBER_ROLES = frozenset({Role.TITULAIRE, Role.REMPLACANT})
 GROUP_ROLES = frozenset(set(Role) - MEMBER_ROLES)
 
+# Role groups, declared once: every app's permission rules are written with these
+# (docs/permissions.md). The DPD is in none of the assembly's groups: it reaches personal
+# data through the privacy module, never by reading the exchanges.
+
+# Read the plenary, the « assemblée » documents and every proposal.
+ASSEMBLY_ROLES = frozenset(set(Role) - {Role.DPD})
+# Propose and comment on documents (the follow-up committee reads).
+CONTRIBUTOR_ROLES = ASSEMBLY_ROLES - {Role.COMITE_SUIVI}
+# Write in the plenary (substitutes read only).
+PLENARY_WRITER_ROLES = ASSEMBLY_ROLES - {Role.REMPLACANT}
+# Comment on any proposal they read (substitutes and the committee read only).
+SPEAKER_ROLES = CONTRIBUTOR_ROLES - {Role.REMPLACANT}
+# The staff room, the « équipe » documents, publish in the library at once.
+STAFF_ROLES = frozenset({Role.FACILITATEUR, Role.AGENT, Role.DCCU})
+# Moderate the plenary and the library.
+MODERATOR_ROLES = frozenset({Role.FACILITATEUR, Role.DCCU})
+# Handle the people's data requests and prepare access copies on their behalf.
+DATA_HANDLER_ROLES = frozenset({Role.DPD, Role.DCCU})
+
 _CACHE_ATTR = "_agora_roles_cache"
 
 

@@ -13,6 +13,8 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.roles import ASSEMBLY_ROLES, SPEAKER_ROLES, Role, user_roles
+
 if TYPE_CHECKING:
     from accounts.models import User
 
@@ -344,6 +346,21 @@ FROZEN_STATUSES = frozenset(
 )
 
 
+# Who moves a proposal from one status to another. "writer": a member or facilitator of the
+# proposal's subgroup; "facilitator": a facilitator of the subgroup or the DCCU; "dccu".
+S = ProposalStatus
+TRANSITIONS: dict[str, dict[str, str]] = {
+    S.DRAFT: {S.REVIEW: "writer"},
+    S.REVIEW: {S.DRAFT: "writer", S.SUBMITTED: "facilitator"},
+    S.SUBMITTED: {S.ADOPTED: "facilitator", S.NOT_RETAINED: "facilitator", S.REVIEW: "facilitator"},
+    S.NOT_RETAINED: {S.DRAFT: "facilitator"},
+    S.ADOPTED: {S.TRANSMITTED: "dccu"},
+    S.TRANSMITTED: {S.ANSWERED: "dccu"},
+    S.ANSWERED: {S.FOLLOW_UP: "dccu"},
+    S.FOLLOW_UP: {},
+}
+
+
 class Proposal(TimeStamped):
     """A proposal of a subgroup, written together in its draft, then carried by the plenary."""
 
@@ -368,6 +385,58 @@ class Proposal(TimeStamped):
 
     def __str__(self) -> str:
         return self.title
+
+    def get_abilities(self, user: Any) -> dict[str, bool]:
+        """docs/permissions.md, « Propositions »; ``readable_proposals`` lists the proposals
+        whose ``read`` is true.
+
+        read: see the proposal, its draft, versions, comments, exports.
+        write: one of its writers (a member or facilitator of its subgroup).
+        edit: write in the draft (writers while it is not frozen).
+        comment: add comments and replies, resolve them.
+        facilitate: freeze and reopen, named versions, restore, projection, who is connected.
+        transition: move it to another status now (which ones: ``allowed_transitions``).
+        """
+        return self._abilities_and_transitions(user)[0]
+
+    def allowed_transitions(self, user: Any) -> list[str]:
+        """The statuses ``user`` may move the proposal to now (``TRANSITIONS``)."""
+        return self._abilities_and_transitions(user)[1]
+
+    def _abilities_and_transitions(self, user: Any) -> tuple[dict[str, bool], list[str]]:
+        roles = user_roles(user)
+        none = dict.fromkeys(("read", "write", "edit", "comment", "facilitate", "transition"),
+                             False)
+        if not roles:
+            return none, []
+        subgroup = self.subgroup
+        is_member = subgroup.members.filter(pk=user.pk).exists()
+        is_facilitator = subgroup.facilitators.filter(pk=user.pk).exists()
+        if not (is_member or is_facilitator or roles & ASSEMBLY_ROLES):
+            return none, []
+        writer = is_member or is_facilitator
+        facilitate = is_facilitator or Role.DCCU in roles
+        who = {"writer": writer, "facilitator": facilitate, "dccu": Role.DCCU in roles}
+        transitions = [
+            target for target, needs in TRANSITIONS.get(self.status, {}).items() if who[needs]
+        ]
+        return {
+            "read": True,
+            "write": writer,
+            "edit": writer and not self._draft_frozen(),
+            "comment": writer or facilitate or bool(roles & SPEAKER_ROLES),
+            "facilitate": facilitate,
+            "transition": bool(transitions),
+        }, transitions
+
+    def _draft_frozen(self) -> bool:
+        """Whether the draft is frozen, without loading its content when it is not at hand
+        (a proposal without a draft is read only)."""
+        if Proposal.draft.is_cached(self):
+            draft = getattr(self, "draft", None)
+            return draft.frozen if draft is not None else True
+        frozen = Draft.objects.filter(proposal=self).values_list("frozen", flat=True).first()
+        return True if frozen is None else frozen
 
 
 class ProposalTransition(models.Model):
@@ -413,6 +482,10 @@ class Draft(models.Model):
 
     def __str__(self) -> str:
         return str(self.proposal)
+
+    def get_abilities(self, user: Any) -> dict[str, bool]:
+        """Its proposal's abilities (the draft is where ``edit`` happens)."""
+        return self.proposal.get_abilities(user)
 
 
 class DraftUpdate(models.Model):

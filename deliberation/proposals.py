@@ -12,10 +12,11 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.roles import Role, user_roles
+from accounts.roles import ASSEMBLY_ROLES, Role, user_roles
 from deliberation import drafts
 from deliberation.models import (
     FROZEN_STATUSES,
+    TRANSITIONS,
     Draft,
     DraftComment,
     DraftVersion,
@@ -26,92 +27,6 @@ from deliberation.models import (
 )
 from deliberation.people import person_name_with_role
 from realtime.drafts import announce_comments_changed, announce_draft_changed
-
-# Roles that read every proposal of the assembly. The DPD reads none (as for conversations).
-READER_ROLES = frozenset(
-    {
-        Role.TITULAIRE,
-        Role.REMPLACANT,
-        Role.FACILITATEUR,
-        Role.AGENT,
-        Role.DCCU,
-        Role.COMITE_SUIVI,
-    }
-)
-# Roles that may comment on any proposal they read (substitutes and the committee read only).
-COMMENTER_ROLES = frozenset({Role.TITULAIRE, Role.FACILITATEUR, Role.AGENT, Role.DCCU})
-
-# Who moves a proposal from one status to another. "writer": a member or facilitator of the
-# proposal's subgroup; "facilitator": a facilitator of the subgroup or the DCCU; "dccu".
-S = ProposalStatus
-TRANSITIONS: dict[str, dict[str, str]] = {
-    S.DRAFT: {S.REVIEW: "writer"},
-    S.REVIEW: {S.DRAFT: "writer", S.SUBMITTED: "facilitator"},
-    S.SUBMITTED: {S.ADOPTED: "facilitator", S.NOT_RETAINED: "facilitator", S.REVIEW: "facilitator"},
-    S.NOT_RETAINED: {S.DRAFT: "facilitator"},
-    S.ADOPTED: {S.TRANSMITTED: "dccu"},
-    S.TRANSMITTED: {S.ANSWERED: "dccu"},
-    S.ANSWERED: {S.FOLLOW_UP: "dccu"},
-    S.FOLLOW_UP: {},
-}
-
-
-def proposal_abilities(user: Any, proposal: Proposal, draft: Draft | None = None) -> dict[str, Any]:
-    """Abilities of `user` on `proposal` (and its draft, passed to spare a query).
-
-    read: see the proposal, its draft, versions, comments, exports.
-    edit: write in the draft (writers while it is not frozen).
-    comment: add comments and replies, resolve them.
-    facilitate: freeze and reopen, named versions, restore, projection, who is connected.
-    transitions: the statuses this person may move the proposal to now.
-    """
-    roles = user_roles(user)
-    none: dict[str, Any] = {
-        "read": False,
-        "edit": False,
-        "comment": False,
-        "facilitate": False,
-        "write": False,
-        "transitions": [],
-    }
-    if not roles:
-        return none
-    subgroup = proposal.subgroup
-    is_member = subgroup.members.filter(pk=user.pk).exists()
-    is_facilitator = subgroup.facilitators.filter(pk=user.pk).exists()
-    read = is_member or is_facilitator or bool(roles & READER_ROLES)
-    if not read:
-        return none
-    if draft is None:
-        draft = Draft.objects.filter(proposal=proposal).only("frozen").first()
-    frozen = draft.frozen if draft is not None else True
-    writer = is_member or is_facilitator
-    facilitate = is_facilitator or Role.DCCU in roles
-    who = {"writer": writer, "facilitator": facilitate, "dccu": Role.DCCU in roles}
-    return {
-        "read": True,
-        "write": writer,
-        "edit": writer and not frozen,
-        "comment": writer or facilitate or bool(roles & COMMENTER_ROLES),
-        "facilitate": facilitate,
-        "transitions": [
-            target for target, needs in TRANSITIONS.get(proposal.status, {}).items() if who[needs]
-        ],
-    }
-
-
-def draft_abilities(user: Any, draft_id: Any) -> dict[str, Any] | None:
-    """Abilities on a draft by id; None when it does not exist or may not be read (the
-    caller answers both the same way)."""
-    draft = (
-        Draft.objects.select_related("proposal__subgroup").filter(pk=draft_id).first()
-        if _is_uuid(draft_id)
-        else None
-    )
-    if draft is None:
-        return None
-    abilities = proposal_abilities(user, draft.proposal, draft)
-    return abilities if abilities["read"] else None
 
 
 def _is_uuid(value: Any) -> bool:
@@ -150,25 +65,33 @@ def writer_identity(user: Any) -> dict[str, str]:
 # --- Access ----------------------------------------------------------------------------------
 
 
-def access_proposal(user: Any, proposal_id: Any) -> tuple[Proposal, Draft, dict[str, Any]]:
-    """The proposal, its draft and the user's abilities; 404 when it is missing or may not
-    be read (the same answer: nobody learns that a proposal exists)."""
+def access_proposal(user: Any, proposal_id: Any) -> Proposal:
+    """The proposal (its draft at hand); 404 when it is missing or may not be read (the same
+    answer: nobody learns that a proposal exists)."""
     proposal = (
-        Proposal.objects.select_related("subgroup", "mandate", "draft")
+        Proposal.objects.select_related("subgroup", "mandate__assembly", "draft")
         .filter(pk=proposal_id)
         .first()
         if _is_uuid(proposal_id)
         else None
     )
-    if proposal is None:
+    if proposal is None or getattr(proposal, "draft", None) is None:
         raise Http404
-    draft = getattr(proposal, "draft", None)
-    if draft is None:
+    if not proposal.get_abilities(user)["read"]:
         raise Http404
-    abilities = proposal_abilities(user, proposal, draft)
-    if not abilities["read"]:
+    return proposal
+
+
+def access_draft(user: Any, draft_id: Any) -> Draft:
+    """The draft; 404 when it is missing or its proposal may not be read."""
+    draft = (
+        Draft.objects.select_related("proposal__subgroup").filter(pk=draft_id).first()
+        if _is_uuid(draft_id)
+        else None
+    )
+    if draft is None or not draft.get_abilities(user)["read"]:
         raise Http404
-    return proposal, draft, abilities
+    return draft
 
 
 def readable_proposals(user: Any) -> Any:
@@ -177,7 +100,7 @@ def readable_proposals(user: Any) -> Any:
     if not roles:
         return Proposal.objects.none()
     qs = Proposal.objects.select_related("subgroup", "mandate", "mandate__assembly")
-    if roles & READER_ROLES:
+    if roles & ASSEMBLY_ROLES:
         return qs
     return qs.filter(Q(subgroup__members=user) | Q(subgroup__facilitators=user)).distinct()
 
@@ -207,17 +130,18 @@ MAX_ANCHOR_BYTES = 2048
 MAX_NOTE = 2000
 
 
-def _abilities_or_system(actor: Any, proposal: Proposal, draft: Draft) -> dict[str, Any]:
+def _abilities_or_system(actor: Any, proposal: Proposal, draft: Draft) -> dict[str, bool]:
     if actor is None:
-        return {
-            "read": True,
-            "write": True,
-            "edit": not draft.frozen,
-            "comment": True,
-            "facilitate": True,
-            "transitions": list(TRANSITIONS.get(proposal.status, {})),
+        return dict.fromkeys(("read", "write", "comment", "facilitate", "transition"), True) | {
+            "edit": not draft.frozen
         }
-    return proposal_abilities(actor, proposal, draft)
+    return proposal.get_abilities(actor)
+
+
+def _transitions_or_system(actor: Any, proposal: Proposal) -> list[str]:
+    if actor is None:
+        return list(TRANSITIONS.get(proposal.status, {}))
+    return proposal.allowed_transitions(actor)
 
 
 def _clean_title(title: str) -> str:
@@ -286,7 +210,7 @@ def do_transition(actor: Any, proposal: Proposal, to_status: str, note: str = ""
                     "to": ProposalStatus(to_status).label,
                 }
             )
-        if to_status not in abilities["transitions"]:
+        if to_status not in _transitions_or_system(actor, proposal):
             raise PermissionDenied(
                 _("You cannot move this proposal to « %(to)s ».")
                 % {"to": ProposalStatus(to_status).label}

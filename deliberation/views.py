@@ -12,12 +12,8 @@ from django.utils import timezone
 
 from accounts.http import AuthenticatedRequest
 from accounts.models import User
-from accounts.roles import Role, user_roles
+from accounts.roles import ASSEMBLY_ROLES, MEMBER_ROLES, Role, user_roles
 from deliberation.models import Assembly, Mandate, Membership, Proposal, Subgroup
-from deliberation.proposals import READER_ROLES
-
-# Staff who follow every subgroup's proposals: the home page sends them to the whole list.
-STAFF_PROPOSAL_READERS = frozenset({Role.FACILITATEUR, Role.AGENT, Role.DCCU, Role.COMITE_SUIVI})
 
 
 def _my_proposals(user: User, subgroups: Any) -> list[Proposal]:
@@ -67,8 +63,9 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
             "subgroups": subgroups,
             "roles": sorted(user_roles(user), key=list(Role).index),
             "proposals": _my_proposals(user, subgroups),
-            "reads_all_proposals": bool(user_roles(user) & STAFF_PROPOSAL_READERS),
-            "reads_proposals": bool(user_roles(user) & READER_ROLES),
+            # Staff who follow every subgroup's proposals: sent to the whole list.
+            "reads_all_proposals": bool(user_roles(user) & (ASSEMBLY_ROLES - MEMBER_ROLES)),
+            "reads_proposals": bool(user_roles(user) & ASSEMBLY_ROLES),
             "reading_paths": _reading_paths(user),
         },
     )

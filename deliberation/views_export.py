@@ -16,22 +16,10 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
 from accounts.http import AuthenticatedRequest
-from accounts.roles import MEMBER_ROLES, user_roles
+from accounts.roles import ASSEMBLY_ROLES, MEMBER_ROLES, user_roles
 from deliberation import export
-from deliberation.models import Mandate, Membership, Proposal, Subgroup
-from deliberation.proposals import READER_ROLES, proposal_abilities
-
-
-def access_proposal(user: Any, proposal_id: uuid.UUID) -> Proposal:
-    """The proposal if `user` may read it; 404 when missing or hidden alike."""
-    proposal = (
-        Proposal.objects.select_related("subgroup", "mandate__assembly")
-        .filter(pk=proposal_id)
-        .first()
-    )
-    if proposal is None or not proposal_abilities(user, proposal)["read"]:
-        raise Http404
-    return proposal
+from deliberation.models import Mandate, Membership, Subgroup
+from deliberation.proposals import access_proposal
 
 
 def mandate_report_allowed(user: Any, mandate: Mandate) -> bool:
@@ -45,7 +33,7 @@ def mandate_report_allowed(user: Any, mandate: Mandate) -> bool:
         Q(members=user) | Q(facilitators=user), mandate=mandate
     ).exists():
         return True
-    if roles & (READER_ROLES - MEMBER_ROLES):
+    if roles & (ASSEMBLY_ROLES - MEMBER_ROLES):
         return True
     if roles & MEMBER_ROLES:
         return Membership.objects.current().filter(

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.http import AuthenticatedRequest
 from accounts.roles import Role, user_roles
+from config.errors import error_text
 from deliberation import drafts
 from deliberation.editor_text import editor_text
 from deliberation.models import (
@@ -49,12 +50,6 @@ from deliberation.proposals import (
     writer_identity,
 )
 from deliberation.render import doc_html, line_diff
-
-
-def _error_text(error: ValidationError | PermissionDenied) -> str:
-    if isinstance(error, PermissionDenied):
-        return str(error) or _("You cannot do this here.")
-    return " ".join(error.messages)
 
 
 def _back(proposal: Proposal) -> str:
@@ -155,7 +150,7 @@ def proposal_create(request: AuthenticatedRequest, subgroup_id: uuid.UUID) -> Ht
         try:
             proposal = do_create_proposal(request.user, subgroup, title)
         except (ValidationError, PermissionDenied) as exc:
-            error = _error_text(exc)
+            error = error_text(exc)
         else:
             messages.success(request, _("Your proposal is created: write it together here."))
             return redirect("proposal", proposal.pk)
@@ -168,7 +163,7 @@ def proposal_create(request: AuthenticatedRequest, subgroup_id: uuid.UUID) -> Ht
 
 
 def _editor_context(request: AuthenticatedRequest, proposal: Proposal, draft: Any,
-                    abilities: dict[str, Any]) -> dict[str, Any]:
+                    abilities: dict[str, bool]) -> dict[str, Any]:
     return {
         "proposal": proposal,
         "draft": draft,
@@ -183,7 +178,8 @@ def _editor_context(request: AuthenticatedRequest, proposal: Proposal, draft: An
 @login_required
 @require_GET
 def proposal(request: AuthenticatedRequest, proposal_id: uuid.UUID) -> HttpResponse:
-    proposal, draft, abilities = access_proposal(request.user, proposal_id)
+    proposal = access_proposal(request.user, proposal_id)
+    draft, abilities = proposal.draft, proposal.get_abilities(request.user)
     context = _editor_context(request, proposal, draft, abilities)
     workflow = [*WORKFLOW]
     if proposal.status == ProposalStatus.NOT_RETAINED:
@@ -193,7 +189,7 @@ def proposal(request: AuthenticatedRequest, proposal_id: uuid.UUID) -> HttpRespo
         "workflow": [(status, ProposalStatus(status).label) for status in workflow],
         "transitions": [
             (target, transition_label(proposal.status, target))
-            for target in abilities["transitions"]
+            for target in proposal.allowed_transitions(request.user)
         ],
         "history": proposal.transitions.select_related("by").order_by("-created_at", "-id"),
         "exports": export_links(proposal),
@@ -207,7 +203,8 @@ def proposal(request: AuthenticatedRequest, proposal_id: uuid.UUID) -> HttpRespo
 @require_GET
 def proposal_projection(request: AuthenticatedRequest, proposal_id: uuid.UUID) -> HttpResponse:
     """The room's screen: large, read only, live, with the writers' carets; no comments."""
-    proposal, draft, abilities = access_proposal(request.user, proposal_id)
+    proposal = access_proposal(request.user, proposal_id)
+    draft, abilities = proposal.draft, proposal.get_abilities(request.user)
     if not abilities["facilitate"]:
         raise PermissionDenied(_("Only the subgroup's facilitators can project the draft."))
     return render(request, "deliberation/proposals/projection.html",
@@ -217,15 +214,16 @@ def proposal_projection(request: AuthenticatedRequest, proposal_id: uuid.UUID) -
 @login_required
 @require_POST
 def proposal_transition(request: AuthenticatedRequest, proposal_id: uuid.UUID) -> HttpResponse:
-    proposal, _draft, abilities = access_proposal(request.user, proposal_id)
-    if not abilities["transitions"]:
+    proposal = access_proposal(request.user, proposal_id)
+    abilities = proposal.get_abilities(request.user)
+    if not abilities["transition"]:
         raise PermissionDenied(_("You cannot change the status of this proposal."))
     to_status = request.POST.get("to", "")
     try:
         proposal = do_transition(request.user, proposal, to_status,
                                  note=request.POST.get("note", ""))
     except ValidationError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, _("The proposal is now « %(status)s ».")
                          % {"status": ProposalStatus(proposal.status).label})
@@ -235,7 +233,8 @@ def proposal_transition(request: AuthenticatedRequest, proposal_id: uuid.UUID) -
 @login_required
 @require_POST
 def proposal_freeze(request: AuthenticatedRequest, proposal_id: uuid.UUID) -> HttpResponse:
-    proposal, _draft, abilities = access_proposal(request.user, proposal_id)
+    proposal = access_proposal(request.user, proposal_id)
+    abilities = proposal.get_abilities(request.user)
     if not abilities["facilitate"]:
         raise PermissionDenied(_("Only the subgroup's facilitators can freeze or reopen the "
                                  "draft."))
@@ -263,7 +262,8 @@ def _version(draft: Any, number: int) -> DraftVersion:
 @require_http_methods(["GET", "POST"])
 def proposal_versions(request: AuthenticatedRequest, proposal_id: uuid.UUID) -> HttpResponse:
     """The history of the draft; a POST names the current state."""
-    proposal, draft, abilities = access_proposal(request.user, proposal_id)
+    proposal = access_proposal(request.user, proposal_id)
+    draft, abilities = proposal.draft, proposal.get_abilities(request.user)
     may_name = abilities["write"] or abilities["facilitate"]
     if request.method == "POST":
         if not may_name:
@@ -272,7 +272,7 @@ def proposal_versions(request: AuthenticatedRequest, proposal_id: uuid.UUID) -> 
         try:
             version = do_named_version(request.user, proposal, request.POST.get("name", ""))
         except ValidationError as exc:
-            messages.error(request, _error_text(exc))
+            messages.error(request, error_text(exc))
         else:
             assert version is not None  # noqa: S101 - named versions are always recorded
             messages.success(request, _("Version %(number)d « %(name)s » is saved.")
@@ -294,7 +294,8 @@ def proposal_versions(request: AuthenticatedRequest, proposal_id: uuid.UUID) -> 
 @require_GET
 def proposal_version(request: AuthenticatedRequest, proposal_id: uuid.UUID,
                      number: int) -> HttpResponse:
-    proposal, draft, abilities = access_proposal(request.user, proposal_id)
+    proposal = access_proposal(request.user, proposal_id)
+    draft, abilities = proposal.draft, proposal.get_abilities(request.user)
     version = _version(draft, number)
     return render(request, "deliberation/proposals/version.html", {
         "proposal": proposal, "draft": draft, "abilities": abilities, "version": version,
@@ -308,7 +309,8 @@ def proposal_version(request: AuthenticatedRequest, proposal_id: uuid.UUID,
 @require_POST
 def proposal_version_restore(request: AuthenticatedRequest, proposal_id: uuid.UUID,
                              number: int) -> HttpResponse:
-    proposal, draft, abilities = access_proposal(request.user, proposal_id)
+    proposal = access_proposal(request.user, proposal_id)
+    draft, abilities = proposal.draft, proposal.get_abilities(request.user)
     _version(draft, number)
     if not (abilities["facilitate"] or abilities["edit"]):
         raise PermissionDenied(_("You cannot restore a version of this proposal."))
@@ -318,7 +320,7 @@ def proposal_version_restore(request: AuthenticatedRequest, proposal_id: uuid.UU
     try:
         version = do_restore_version(request.user, proposal, number)
     except ValidationError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, error_text(exc))
         return redirect("proposal_version", proposal.pk, number)
     messages.success(request, _("Version %(number)d is restored (as version %(new)d: the "
                                 "history is kept).") % {"number": number, "new": version.number})
@@ -328,7 +330,8 @@ def proposal_version_restore(request: AuthenticatedRequest, proposal_id: uuid.UU
 @login_required
 @require_GET
 def proposal_versions_diff(request: AuthenticatedRequest, proposal_id: uuid.UUID) -> HttpResponse:
-    proposal, draft, abilities = access_proposal(request.user, proposal_id)
+    proposal = access_proposal(request.user, proposal_id)
+    draft, abilities = proposal.draft, proposal.get_abilities(request.user)
     try:
         old_number, new_number = int(request.GET.get("de", "")), int(request.GET.get("a", ""))
     except ValueError:
@@ -388,7 +391,8 @@ def _read_json(request: AuthenticatedRequest) -> dict[str, Any]:
 @require_http_methods(["GET", "POST"])
 def proposal_comments(request: AuthenticatedRequest, proposal_id: uuid.UUID) -> JsonResponse:
     try:
-        proposal, draft, abilities = access_proposal(request.user, proposal_id)
+        proposal = access_proposal(request.user, proposal_id)
+        draft, abilities = proposal.draft, proposal.get_abilities(request.user)
     except Http404:
         return _not_found()
     if request.method == "POST":
@@ -401,9 +405,9 @@ def proposal_comments(request: AuthenticatedRequest, proposal_id: uuid.UUID) -> 
                 quote=data.get("quote", ""), parent=data.get("parent"),
             )
         except PermissionDenied as exc:
-            return _json_error(_error_text(exc), 403)
+            return _json_error(error_text(exc), 403)
         except ValidationError as exc:
-            return _json_error(_error_text(exc), 400)
+            return _json_error(error_text(exc), 400)
         return JsonResponse(serialize_comment(comment, request.user, replies=comment.parent_id
                                               is None), status=201)
     threads = (
@@ -423,7 +427,8 @@ def proposal_comments(request: AuthenticatedRequest, proposal_id: uuid.UUID) -> 
 def proposal_comment_resolve(request: AuthenticatedRequest, proposal_id: uuid.UUID,
                              comment_id: int) -> JsonResponse:
     try:
-        _proposal, draft, abilities = access_proposal(request.user, proposal_id)
+        proposal = access_proposal(request.user, proposal_id)
+        draft, abilities = proposal.draft, proposal.get_abilities(request.user)
     except Http404:
         return _not_found()
     comment = DraftComment.objects.filter(pk=comment_id, draft=draft).first()
@@ -438,9 +443,9 @@ def proposal_comment_resolve(request: AuthenticatedRequest, proposal_id: uuid.UU
             raise ValidationError(_("The request could not be read. Reload the page."))
         comment = do_resolve(request.user, comment, resolved)
     except PermissionDenied as exc:
-        return _json_error(_error_text(exc), 403)
+        return _json_error(error_text(exc), 403)
     except ValidationError as exc:
-        return _json_error(_error_text(exc), 400)
+        return _json_error(error_text(exc), 400)
     comment = (DraftComment.objects.select_related("author", "resolved_by")
                .prefetch_related("replies__author").get(pk=comment.pk))
     return JsonResponse(serialize_comment(comment, request.user))

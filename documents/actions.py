@@ -25,12 +25,9 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts.roles import user_roles
+from accounts.roles import MODERATOR_ROLES, user_roles
 from documents.access import (
-    MODERATORS,
-    audiences_for,
     contributor_type_for,
-    document_abilities,
     may_contribute,
     publishes_directly,
     visible_documents,
@@ -39,12 +36,12 @@ from documents.models import (
     Audience,
     Document,
     DocumentEvent,
-    DocumentFile,
     DocumentKind,
     DocumentStatus,
     MandateFollow,
     ReadingProgress,
     ScanStatus,
+    audiences_for,
 )
 from documents.search import reindex
 from gdpr.logs import mail_failure
@@ -89,31 +86,8 @@ def action_label(code: str) -> str:
 # --- Access ----------------------------------------------------------------------------------
 
 
-def access_document(user: Any, document_id: Any) -> Document:
-    """The document, or 404 when it is missing *or* the user may not read it (same answer)."""
-    try:
-        document = Document.objects.select_related("contributor", "published_by").get(
-            pk=document_id
-        )
-    except (Document.DoesNotExist, ValueError, TypeError, ValidationError) as exc:
-        raise Http404 from exc
-    if not document_abilities(user, document)["read"]:
-        raise Http404
-    return document
-
-
-def access_file(user: Any, document: Document, file_id: Any) -> DocumentFile:
-    """A file version of a document the user may read (404 otherwise, like a missing one)."""
-    if not document_abilities(user, document)["download"]:
-        raise Http404
-    try:
-        return DocumentFile.objects.get(pk=file_id, document=document)
-    except (DocumentFile.DoesNotExist, ValueError, TypeError, ValidationError) as exc:
-        raise Http404 from exc
-
-
 def _require(actor: Any, document: Document, ability: str, message: str) -> dict[str, bool]:
-    abilities = document_abilities(actor, document)
+    abilities = document.get_abilities(actor)
     if not abilities["read"]:
         raise Http404
     if not abilities[ability]:
@@ -427,7 +401,7 @@ def do_archive_document(actor: Any, document: Document, *, note: str = "") -> Do
 
 def moderation_queue(user: Any) -> Any:
     """The proposals awaiting a decision that this moderator may take."""
-    if not user_roles(user) & MODERATORS:
+    if not user_roles(user) & MODERATOR_ROLES:
         return Document.objects.none()
     return visible_documents(user).filter(status=DocumentStatus.PROPOSED)
 
@@ -527,7 +501,7 @@ def followers_to_notify(document: Document) -> list[Any]:
         .order_by("pk")
     )
     skip = {document.published_by_id, document.contributor_id}
-    return [p for p in people if p.pk not in skip and document_abilities(p, document)["read"]]
+    return [p for p in people if p.pk not in skip and document.get_abilities(p)["read"]]
 
 
 def notify_followers(document_id: Any) -> int:

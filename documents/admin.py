@@ -15,6 +15,7 @@ from documents.models import (
     ReadingPathItem,
     Theme,
 )
+from documents.search import reindex
 
 
 @admin.register(Theme)
@@ -125,4 +126,4 @@ class DocumentAdmin(admin.ModelAdmin):
         DocumentEvent.objects.create(
             document=obj, action=actions.Action.EDITED, actor_id=request.user.pk, note="admin"
         )
-        actions.reindex(obj)
+        reindex(obj)

@@ -12,6 +12,14 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.roles import (
+    ASSEMBLY_ROLES,
+    CONTRIBUTOR_ROLES,
+    MODERATOR_ROLES,
+    STAFF_ROLES,
+    Role,
+    user_roles,
+)
 from deliberation.models import person_link
 
 
@@ -28,6 +36,16 @@ class Audience(models.TextChoices):
     ASSEMBLY = "assemblee", _("the assembly and the staff")
     STAFF = "equipe", _("the staff only")
     PUBLIC = "public", _("everyone, even without an account")
+
+
+def audiences_for(roles: frozenset[Role]) -> list[str]:
+    """The audiences whose documents someone holding ``roles`` reads once published."""
+    audiences: list[str] = [Audience.PUBLIC]
+    if roles & ASSEMBLY_ROLES:
+        audiences.append(Audience.ASSEMBLY)
+    if roles & STAFF_ROLES:
+        audiences.append(Audience.STAFF)
+    return audiences
 
 
 class ContributorType(models.TextChoices):
@@ -111,6 +129,30 @@ class Document(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def get_abilities(self, user: Any) -> dict[str, bool]:
+        """docs/permissions.md, « Bibliothèque »; ``documents.access.visible_documents`` lists
+        the documents whose ``read`` is true."""
+        roles = user_roles(user)
+        audiences = audiences_for(roles)
+        is_author = bool(
+            getattr(user, "is_authenticated", False) and self.contributor_id == user.pk
+        )
+        moderator = bool(roles & MODERATOR_ROLES) and self.audience in audiences
+        listed = self.status in (DocumentStatus.PUBLISHED, DocumentStatus.ARCHIVED)
+        read = is_author or moderator or (listed and self.audience in audiences)
+        return {
+            "read": read,
+            "download": read,
+            "comment": read and listed and bool(roles & CONTRIBUTOR_ROLES),
+            "edit": read and (is_author or moderator) and self.status != DocumentStatus.WITHDRAWN,
+            "withdraw": is_author
+            and self.status in (DocumentStatus.PROPOSED, DocumentStatus.PUBLISHED),
+            "moderate": moderator,
+            "publish": moderator and self.status == DocumentStatus.PROPOSED,
+            "decline": moderator and self.status == DocumentStatus.PROPOSED,
+            "archive": moderator and self.status == DocumentStatus.PUBLISHED,
+        }
 
     @property
     def current_file(self) -> DocumentFile | None:

@@ -26,10 +26,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.http import AuthenticatedRequest
-from accounts.roles import user_roles
+from accounts.roles import MODERATOR_ROLES, user_roles
+from config.errors import error_text
 from deliberation.models import Mandate
 from documents import actions
-from documents.access import MODERATORS, document_abilities, may_contribute, visible_documents
+from documents.access import (
+    access_document,
+    access_file,
+    may_contribute,
+    publishes_directly,
+    visible_documents,
+)
 from documents.forms import (
     PAGE_SIZE,
     CommentForm,
@@ -57,12 +64,6 @@ COMMENTS_SHOWN = 100
 INLINE_TYPES = ("audio/", "video/", "application/pdf")
 SERVED_SCAN = (ScanStatus.NOT_SCANNED, ScanStatus.CLEAN)
 MINE_STATUSES = (DocumentStatus.PROPOSED, DocumentStatus.DECLINED, DocumentStatus.WITHDRAWN)
-
-
-def _error_text(error: ValidationError | PermissionDenied) -> str:
-    if isinstance(error, PermissionDenied):
-        return str(error) or _("You cannot do this here.")
-    return " ".join(error.messages)
 
 
 def _is_person(user: Any) -> bool:
@@ -160,8 +161,8 @@ def browse(request: HttpRequest) -> HttpResponse:
             "mandates": mandates,
             "follows": follows,
             "may_contribute": may_contribute(user),
-            "moderates": bool(roles & MODERATORS),
-            "to_moderate": actions.moderation_queue(user).count() if roles & MODERATORS else 0,
+            "moderates": bool(roles & MODERATOR_ROLES),
+            "to_moderate": actions.moderation_queue(user).count() if roles & MODERATOR_ROLES else 0,
             "library_text": library_text(),
             "live": _is_person(user),
         },
@@ -210,7 +211,7 @@ def search(request: HttpRequest) -> HttpResponse:
 
 def _document_context(request: HttpRequest, document: Document, **extra: Any) -> dict[str, Any]:
     user = request.user
-    abilities = document_abilities(user, document)
+    abilities = document.get_abilities(user)
     files = list(document.files.select_related("uploaded_by").order_by("-version"))
     current = files[0] if files else None
     is_author = _is_person(user) and document.contributor_id == user.pk
@@ -248,7 +249,7 @@ def _document_context(request: HttpRequest, document: Document, **extra: Any) ->
         "mandates": list(document.mandates.order_by("title")),
         "themes": list(document.themes.all()),
         "comments": comments,
-        "room_abilities": room.get_abilities(user)
+        "comment_room_abilities": room.get_abilities(user)
         if room is not None
         else {"read": abilities["comment"], "write": abilities["comment"], "moderate": False},
         "comment_form": CommentForm(initial={"client_id": uuid.uuid4()}),
@@ -261,7 +262,7 @@ def _document_context(request: HttpRequest, document: Document, **extra: Any) ->
 
 @require_GET
 def document(request: HttpRequest, document_id: uuid.UUID) -> HttpResponse:
-    doc = actions.access_document(request.user, document_id)
+    doc = access_document(request.user, document_id)
     return render(request, "documents/document.html", _document_context(request, doc))
 
 
@@ -275,8 +276,8 @@ def _serve(
 ) -> HttpResponseBase:
     from documents import files
 
-    doc = actions.access_document(request.user, document_id)
-    stored = actions.access_file(request.user, doc, file_id)
+    doc = access_document(request.user, document_id)
+    stored = access_file(request.user, doc, file_id)
     if preview and not stored.preview_name:
         raise Http404
     return files.serve_file(request, stored, preview=preview, download=download)
@@ -337,7 +338,7 @@ def propose(request: AuthenticatedRequest) -> HttpResponse:
                 note=cleaned["note"],
             )
         except (ValidationError, PermissionDenied) as error:
-            form.add_error(None, _error_text(error))
+            form.add_error(None, error_text(error))
         else:
             if doc.status == DocumentStatus.PUBLISHED:
                 messages.success(request, _("Your document is published."))
@@ -355,8 +356,8 @@ def propose(request: AuthenticatedRequest) -> HttpResponse:
         "documents/propose.html",
         {
             "form": form,
-            "publishes_directly": bool(user_roles(user) & MODERATORS)
-            or actions.publishes_directly(user),
+            "publishes_directly": bool(user_roles(user) & MODERATOR_ROLES)
+            or publishes_directly(user),
         },
         status=400 if form.errors else 200,
     )
@@ -365,8 +366,8 @@ def propose(request: AuthenticatedRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def edit(request: AuthenticatedRequest, document_id: uuid.UUID) -> HttpResponse:
-    doc = actions.access_document(request.user, document_id)
-    if not document_abilities(request.user, doc)["edit"]:
+    doc = access_document(request.user, document_id)
+    if not doc.get_abilities(request.user)["edit"]:
         raise PermissionDenied(_("You cannot change this document."))
     audiences = actions.allowed_audiences(request.user)
     if doc.audience not in audiences:
@@ -398,7 +399,7 @@ def edit(request: AuthenticatedRequest, document_id: uuid.UUID) -> HttpResponse:
                 note=cleaned["note"],
             )
         except (ValidationError, PermissionDenied) as error:
-            form.add_error(None, _error_text(error))
+            form.add_error(None, error_text(error))
         else:
             if doc.status == DocumentStatus.PROPOSED:
                 messages.success(
@@ -422,7 +423,7 @@ def edit(request: AuthenticatedRequest, document_id: uuid.UUID) -> HttpResponse:
 @login_required
 @require_POST
 def new_version(request: AuthenticatedRequest, document_id: uuid.UUID) -> HttpResponse:
-    doc = actions.access_document(request.user, document_id)
+    doc = access_document(request.user, document_id)
     form = VersionForm(request.POST, request.FILES)
     if not form.is_valid():
         return render(
@@ -438,7 +439,7 @@ def new_version(request: AuthenticatedRequest, document_id: uuid.UUID) -> HttpRe
     except PermissionDenied:
         raise
     except ValidationError as error:
-        form.add_error("file", _error_text(error))
+        form.add_error("file", error_text(error))
         return render(
             request,
             "documents/document.html",
@@ -452,7 +453,7 @@ def new_version(request: AuthenticatedRequest, document_id: uuid.UUID) -> HttpRe
 @login_required
 @require_POST
 def withdraw(request: AuthenticatedRequest, document_id: uuid.UUID) -> HttpResponse:
-    doc = actions.access_document(request.user, document_id)
+    doc = access_document(request.user, document_id)
     actions.do_withdraw_document(request.user, doc)
     messages.success(
         request, _("Your document is withdrawn: only you and the moderators can still see it.")
@@ -466,7 +467,7 @@ def withdraw(request: AuthenticatedRequest, document_id: uuid.UUID) -> HttpRespo
 @login_required
 @require_GET
 def moderation(request: AuthenticatedRequest) -> HttpResponse:
-    if not user_roles(request.user) & MODERATORS:
+    if not user_roles(request.user) & MODERATOR_ROLES:
         raise PermissionDenied(_("Only the moderators of the library can see this page."))
     queue = with_listing(actions.moderation_queue(request.user), request.user).order_by(
         "created_at"
@@ -493,11 +494,11 @@ def _back(request: HttpRequest, fallback: str) -> str:
 @login_required
 @require_POST
 def publish(request: AuthenticatedRequest, document_id: uuid.UUID) -> HttpResponse:
-    doc = actions.access_document(request.user, document_id)
+    doc = access_document(request.user, document_id)
     try:
         actions.do_publish_document(request.user, doc)
     except ValidationError as error:
-        messages.error(request, _error_text(error))
+        messages.error(request, error_text(error))
     else:
         messages.success(request, _("The document is published."))
     return redirect(_back(request, reverse("library_document", args=[doc.pk])))
@@ -506,15 +507,15 @@ def publish(request: AuthenticatedRequest, document_id: uuid.UUID) -> HttpRespon
 @login_required
 @require_POST
 def decline(request: AuthenticatedRequest, document_id: uuid.UUID) -> HttpResponse:
-    doc = actions.access_document(request.user, document_id)
-    if not document_abilities(request.user, doc)["decline"]:
+    doc = access_document(request.user, document_id)
+    if not doc.get_abilities(request.user)["decline"]:
         raise PermissionDenied(_("Only the moderators can decline a document."))
     form = ReasonForm(request.POST)
     if form.is_valid():
         try:
             actions.do_decline_document(request.user, doc, reason=form.cleaned_data["reason"])
         except ValidationError as error:
-            form.add_error("reason", _error_text(error))
+            form.add_error("reason", error_text(error))
         else:
             messages.success(request, _("The document is declined; its author is told why."))
             return redirect(_back(request, reverse("library_document", args=[doc.pk])))
@@ -529,7 +530,7 @@ def decline(request: AuthenticatedRequest, document_id: uuid.UUID) -> HttpRespon
 @login_required
 @require_POST
 def archive(request: AuthenticatedRequest, document_id: uuid.UUID) -> HttpResponse:
-    doc = actions.access_document(request.user, document_id)
+    doc = access_document(request.user, document_id)
     actions.do_archive_document(request.user, doc)
     messages.success(request, _("The document is archived."))
     return redirect("library_document", doc.pk)
@@ -541,7 +542,7 @@ def archive(request: AuthenticatedRequest, document_id: uuid.UUID) -> HttpRespon
 @login_required
 @require_POST
 def mark_read(request: AuthenticatedRequest, document_id: uuid.UUID) -> HttpResponse:
-    doc = actions.access_document(request.user, document_id)
+    doc = access_document(request.user, document_id)
     read = request.POST.get("read", "1") != "0"
     actions.do_mark_read(request.user, doc, read=read)
     return redirect(_back(request, reverse("library_document", args=[doc.pk])))
@@ -569,8 +570,8 @@ def follow(request: AuthenticatedRequest, mandate_id: uuid.UUID) -> HttpResponse
 @login_required
 @require_POST
 def comment(request: AuthenticatedRequest, document_id: uuid.UUID) -> HttpResponse:
-    doc = actions.access_document(request.user, document_id)
-    if not document_abilities(request.user, doc)["comment"]:
+    doc = access_document(request.user, document_id)
+    if not doc.get_abilities(request.user)["comment"]:
         raise PermissionDenied(_("You cannot comment on this document."))
     form = CommentForm(request.POST)
     if not form.is_valid():
@@ -584,7 +585,7 @@ def comment(request: AuthenticatedRequest, document_id: uuid.UUID) -> HttpRespon
                 client_id=form.cleaned_data["client_id"],
             )
         except (ValidationError, PermissionDenied) as error:
-            messages.error(request, _error_text(error))
+            messages.error(request, error_text(error))
     return redirect(reverse("library_document", args=[doc.pk]) + "#commentaires")
 
 

@@ -1,6 +1,7 @@
-"""Who may read, write and moderate a room, and the access helpers views and consumers use.
+"""The rooms one may read, and the access helpers views and consumers use.
 
-The rules (docs/permissions.md, « Conversations »):
+Who may read, write and moderate a room is ``Room.get_abilities``; the rules
+(docs/permissions.md, « Conversations »):
 - subgroup room: its members and facilitators read and write; its facilitators
   and the DCCU moderate; the DCCU reads;
 - plenary: every current member reads; titulaires, facilitators, agents, the
@@ -14,7 +15,7 @@ The rules (docs/permissions.md, « Conversations »):
 - a muted person cannot write until the mute ends; an archived room is read-only;
 - a document's comment room (kind « document »): read by whoever may read the document,
   written by whoever may comment on it, moderated by the library's moderators of it
-  (``documents.access.document_abilities``); no grant or guest opens it, and it is not
+  (``Document.get_abilities``); no grant or guest opens it, and it is not
   listed with the conversations (its thread is shown on the document's page).
 """
 
@@ -24,65 +25,15 @@ from typing import Any
 
 from django.db.models import Q
 from django.http import Http404
-from django.utils import timezone
 
-from accounts.roles import Role, user_roles
+from accounts.roles import ASSEMBLY_ROLES, STAFF_ROLES, Role, user_roles
 from forums.models import Message, Room, RoomKind, Thread
-
-NONE = {"read": False, "write": False, "moderate": False}
-
-
-def room_abilities(room: Room, user: Any) -> dict[str, bool]:
-    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
-        return dict(NONE)
-    roles = user_roles(user)
-    read = write = moderate = False
-    if room.kind == RoomKind.SUBGROUP and room.subgroup_id is not None:
-        subgroup = room.subgroup
-        assert subgroup is not None  # noqa: S101 - subgroup_id checked above
-        is_member = subgroup.members.filter(pk=user.pk).exists()
-        is_facilitator = subgroup.facilitators.filter(pk=user.pk).exists()
-        read = write = is_member or is_facilitator
-        moderate = is_facilitator or Role.DCCU in roles
-        read = read or Role.DCCU in roles
-    elif room.kind == RoomKind.PLENARY:
-        read = bool(roles - {Role.DPD})
-        write = bool(roles & {Role.TITULAIRE, Role.FACILITATEUR, Role.AGENT, Role.DCCU,
-                              Role.COMITE_SUIVI})
-        moderate = bool(roles & {Role.FACILITATEUR, Role.DCCU})
-    elif room.kind == RoomKind.DIRECT:
-        read = write = room.participants.filter(pk=user.pk).exists()
-    elif room.kind == RoomKind.STAFF:
-        read = write = bool(roles & {Role.FACILITATEUR, Role.AGENT, Role.DCCU})
-        moderate = Role.DCCU in roles
-    elif room.kind == RoomKind.DOCUMENT:
-        from documents.access import document_abilities
-
-        document = room.document
-        if document is None:
-            return dict(NONE)
-        abilities = document_abilities(user, document)
-        read, write, moderate = abilities["read"], abilities["comment"], abilities["moderate"]
-    if room.kind not in (RoomKind.DIRECT, RoomKind.DOCUMENT):
-        if user.has_perm("forums.participate_room", room) or room.participants.filter(
-            pk=user.pk
-        ).exists():
-            read = write = True
-        if user.has_perm("forums.moderate_room", room):
-            read = moderate = True
-    if write and (room.archived_at is not None or is_muted(room, user)):
-        write = False
-    return {"read": read, "write": write, "moderate": moderate and read}
-
-
-def is_muted(room: Room, user: Any) -> bool:
-    return room.mutes.filter(user=user, until__gt=timezone.now()).exists()
 
 
 def readable_rooms(user: Any) -> list[Room]:
     """Every room the user may read (for the hello frame and the room list).
 
-    The same rules as ``room_abilities``, as one query (plus the roles and the
+    The same rules as ``Room.get_abilities``, as one query (plus the roles and the
     django-guardian grants), whatever the number of rooms; a test checks that
     both agree for every role and kind of room.
     """
@@ -96,9 +47,9 @@ def readable_rooms(user: Any) -> list[Room]:
     visible |= Q(kind=RoomKind.SUBGROUP, subgroup__facilitators=user)
     if Role.DCCU in roles:
         visible |= Q(kind=RoomKind.SUBGROUP)
-    if roles - {Role.DPD}:
+    if roles & ASSEMBLY_ROLES:
         visible |= Q(kind=RoomKind.PLENARY)
-    if roles & {Role.FACILITATEUR, Role.AGENT, Role.DCCU}:
+    if roles & STAFF_ROLES:
         visible |= Q(kind=RoomKind.STAFF)
     granted = get_objects_for_user(
         user, ["forums.participate_room", "forums.moderate_room"], klass=Room, any_perm=True,
@@ -121,7 +72,7 @@ def access_room(user: Any, room_id: Any) -> Room:
         room = Room.objects.select_related("subgroup", "document").get(pk=room_id)
     except (Room.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
-    if not room_abilities(room, user)["read"]:
+    if not room.get_abilities(user)["read"]:
         raise Http404
     return room
 
@@ -131,7 +82,7 @@ def access_thread(user: Any, thread_id: Any) -> Thread:
         thread = Thread.objects.select_related("room__subgroup", "room__document").get(pk=thread_id)
     except (Thread.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
-    if not room_abilities(thread.room, user)["read"]:
+    if not thread.room.get_abilities(user)["read"]:
         raise Http404
     return thread
 
@@ -143,6 +94,6 @@ def access_message(user: Any, message_id: Any) -> Message:
         )
     except (Message.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
-    if not room_abilities(message.room, user)["read"]:
+    if not message.room.get_abilities(user)["read"]:
         raise Http404
     return message

@@ -28,7 +28,6 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from forums import sanitize
-from forums.access import is_muted, room_abilities
 from forums.models import (
     MESSAGE_MAX_LENGTH,
     POST_MAX_LENGTH,
@@ -42,8 +41,8 @@ from forums.models import (
     RoomKind,
     Thread,
 )
-from forums.queries import (  # noqa: F401 - direct_room_name is part of the operations
-    direct_room_name,
+from forums.notifications import notify_new_message
+from forums.queries import (
     reaction_counts,
     serialize_message,
     unread_counts,
@@ -72,7 +71,7 @@ MUTE_MAX_MINUTES = 60 * 24 * 30
 
 
 def _abilities(actor: Any, room: Room) -> dict[str, bool]:
-    abilities = room_abilities(room, actor)
+    abilities = room.get_abilities(actor)
     if not abilities["read"]:
         raise Http404
     return abilities
@@ -82,7 +81,7 @@ def _require_write(actor: Any, room: Room) -> None:
     abilities = _abilities(actor, room)
     if abilities["write"]:
         return
-    if room.archived_at is None and is_muted(room, actor):
+    if room.archived_at is None and room.is_muted(actor):
         raise ValidationError(_("You cannot write in this room for now."), code="muted")
     raise PermissionDenied(_("You cannot write in this room."))
 
@@ -149,7 +148,7 @@ def _mentionable(room: Room, text: str) -> dict[str, Any]:
     )
     found: dict[str, Any] = {}
     for person in people:
-        if not room_abilities(room, person)["read"]:
+        if not room.get_abilities(person)["read"]:
             continue
         for name in (person.display_name, person.full_name):
             if name and name.casefold() in {n.casefold() for n in names}:
@@ -187,7 +186,7 @@ def _publish_new(message: Message, mentioned: list[Any] | None = None) -> None:
         [readers_group(message.room_id)],
     )
     _publish_notifications(message, mentioned or [])
-    transaction.on_commit(lambda: _notify(message.pk))
+    transaction.on_commit(lambda: notify_new_message(message.pk))
 
 
 def _publish_notifications(message: Message, mentioned: list[Any]) -> None:
@@ -220,17 +219,6 @@ def _publish_notifications(message: Message, mentioned: list[Any]) -> None:
                               text=texts[kind]),
             [user_group(person_id)],
         )
-
-
-def _notify(message_id: int) -> None:
-    """Mentions and direct messages reach people who are away (engineer C's module)."""
-    try:
-        from forums import notifications
-    except ImportError:
-        return
-    notify = getattr(notifications, "notify_new_message", None)
-    if notify is not None:
-        notify(message_id)
 
 
 def _publish_updated(message: Message) -> None:
@@ -489,25 +477,15 @@ def do_report_message(actor: Any, message: Message, *, reason: str) -> Report:
     return report
 
 
-def may_moderate(user: Any, message: Message) -> bool:
-    """Moderators of the room; for a direct message, the DCCU once someone reported it."""
-    from accounts.roles import Role, has_role
-
-    room = message.room
-    if room.kind == RoomKind.DIRECT:
-        return has_role(user, Role.DCCU) and Report.objects.filter(message=message).exists()
-    return room_abilities(room, user)["moderate"]
-
-
-def _require_may_moderate(actor: Any, message: Message) -> None:
-    if may_moderate(actor, message):
+def _require_moderate_message(actor: Any, message: Message) -> None:
+    if message.get_abilities(actor)["moderate"]:
         return
     _abilities(actor, message.room)  # 404 for a room the actor may not read
     raise PermissionDenied(_("Only the room's moderators can do this."))
 
 
 def can_handle_report(user: Any, report: Report) -> bool:
-    return may_moderate(user, report.message)
+    return report.message.get_abilities(user)["moderate"]
 
 
 def reports_visible_to(user: Any) -> QuerySet[Report]:
@@ -532,7 +510,7 @@ def do_handle_report(actor: Any, report: Report, *, outcome: str) -> Report:
 
 def do_hide_message(actor: Any, message: Message, *, reason: str) -> Message:
     """A moderator hides a message; the reason stays visible to moderators and in the audit."""
-    _require_may_moderate(actor, message)
+    _require_moderate_message(actor, message)
     reason = _reason(reason)
     with transaction.atomic():
         message = _locked(message)
@@ -551,7 +529,7 @@ def do_hide_message(actor: Any, message: Message, *, reason: str) -> Message:
 
 
 def do_unhide_message(actor: Any, message: Message) -> Message:
-    _require_may_moderate(actor, message)
+    _require_moderate_message(actor, message)
     with transaction.atomic():
         message = _locked(message)
         if message.hidden_at is not None:
@@ -576,9 +554,9 @@ def do_mute_person(actor: Any, room: Room, person: Any, *, minutes: int, reason:
         raise ValidationError(_("Give a duration in minutes."), code="bad_format") from exc
     if not 1 <= minutes <= MUTE_MAX_MINUTES:
         raise ValidationError(_("A mute lasts from 1 minute to 30 days."), code="bad_format")
-    if person.pk == actor.pk or room_abilities(room, person)["moderate"]:
+    if person.pk == actor.pk or room.get_abilities(person)["moderate"]:
         raise ValidationError(_("A moderator cannot be muted."), code="bad_format")
-    if not room_abilities(room, person)["read"]:
+    if not room.get_abilities(person)["read"]:
         raise ValidationError(_("This person is not in the room."), code="not_found")
     with transaction.atomic():
         mute = Mute.objects.create(
@@ -645,13 +623,6 @@ def do_create_direct_room(actor: Any, *, participants: list[Any], name: str = ""
             send_event_on_commit(RoomAccessChangedEvent(room=str(room.pk)),
                                  [user_group(person.pk)])
     return room
-
-
-def do_add_voice_message(actor: Any, room: Room, **kwargs: Any) -> tuple[Message, bool]:
-    """Engineer C's voice messages (forums/voice.py), re-exported as an operation."""
-    from forums.voice import do_add_voice_message as add
-
-    return add(actor, room, **kwargs)
 
 
 # --- Administration ------------------------------------------------------------------------

@@ -11,6 +11,16 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.roles import (
+    ASSEMBLY_ROLES,
+    MODERATOR_ROLES,
+    PLENARY_WRITER_ROLES,
+    STAFF_ROLES,
+    Role,
+    user_roles,
+)
+
+NO_ABILITIES = {"read": False, "write": False, "moderate": False}
 MESSAGE_MAX_LENGTH = 4000  # chat and plain-text posts
 POST_MAX_LENGTH = 50_000  # long forum posts written with the rich-text editor (HTML)
 
@@ -27,9 +37,9 @@ class RoomKind(models.TextChoices):
 class Room(models.Model):
     """Where people talk: one subgroup, the plenary, a direct conversation, or the staff.
 
-    Who may read, write and moderate follows from ``get_abilities``
-    (``forums.access``): roles, the subgroup's people, the participants of a
-    direct room, and django-guardian grants for anyone added by hand.
+    Who may read, write and moderate follows from ``get_abilities``: roles, the subgroup's
+    people, the participants of a direct room, and django-guardian grants for anyone added
+    by hand.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -93,9 +103,51 @@ class Room(models.Model):
         return self.name
 
     def get_abilities(self, user: Any) -> dict[str, bool]:
-        from forums.access import room_abilities
+        """``read``, ``write`` and ``moderate`` (docs/permissions.md, « Conversations »).
 
-        return room_abilities(self, user)
+        ``forums.access.readable_rooms`` lists the same rooms in one query; a test checks
+        that both agree for every role and kind of room.
+        """
+        if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+            return dict(NO_ABILITIES)
+        roles = user_roles(user)
+        read = write = moderate = False
+        if self.kind == RoomKind.SUBGROUP and self.subgroup_id is not None:
+            subgroup = self.subgroup
+            assert subgroup is not None  # noqa: S101 - subgroup_id checked above
+            is_member = subgroup.members.filter(pk=user.pk).exists()
+            is_facilitator = subgroup.facilitators.filter(pk=user.pk).exists()
+            read = write = is_member or is_facilitator
+            moderate = is_facilitator or Role.DCCU in roles
+            read = read or Role.DCCU in roles
+        elif self.kind == RoomKind.PLENARY:
+            read = bool(roles & ASSEMBLY_ROLES)
+            write = bool(roles & PLENARY_WRITER_ROLES)
+            moderate = bool(roles & MODERATOR_ROLES)
+        elif self.kind == RoomKind.DIRECT:
+            read = write = self.participants.filter(pk=user.pk).exists()
+        elif self.kind == RoomKind.STAFF:
+            read = write = bool(roles & STAFF_ROLES)
+            moderate = Role.DCCU in roles
+        elif self.kind == RoomKind.DOCUMENT:
+            document = self.document
+            if document is None:
+                return dict(NO_ABILITIES)
+            abilities = document.get_abilities(user)
+            read, write, moderate = abilities["read"], abilities["comment"], abilities["moderate"]
+        if self.kind not in (RoomKind.DIRECT, RoomKind.DOCUMENT):
+            if user.has_perm("forums.participate_room", self) or self.participants.filter(
+                pk=user.pk
+            ).exists():
+                read = write = True
+            if user.has_perm("forums.moderate_room", self):
+                read = moderate = True
+        if write and (self.archived_at is not None or self.is_muted(user)):
+            write = False
+        return {"read": read, "write": write, "moderate": moderate and read}
+
+    def is_muted(self, user: Any) -> bool:
+        return self.mutes.filter(user=user, until__gt=timezone.now()).exists()
 
 
 class Thread(models.Model):
@@ -192,6 +244,15 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} in {self.room_id}"
+
+    def get_abilities(self, user: Any) -> dict[str, bool]:
+        """``report`` (whoever reads the room) and ``moderate``: the room's moderators; for a
+        direct message, which no moderator reads, the DCCU once someone reported it."""
+        in_room = self.room.get_abilities(user)
+        moderate = in_room["moderate"]
+        if self.room.kind == RoomKind.DIRECT:
+            moderate = Role.DCCU in user_roles(user) and self.reports.exists()
+        return {"report": in_room["read"], "moderate": moderate}
 
     @property
     def is_visible(self) -> bool:

@@ -62,8 +62,6 @@ def _absolute(path: str) -> str:
 
 def _recipients(message: Message) -> list[tuple[Any, str]]:
     """Who should hear about this message by email, and why ("direct" or "mention")."""
-    from forums.access import room_abilities
-
     room = message.room
     reasons: dict[Any, tuple[Any, str]] = {}
     if room.kind == RoomKind.DIRECT:
@@ -77,7 +75,7 @@ def _recipients(message: Message) -> list[tuple[Any, str]]:
         for person, why in reasons.values()
         if person.is_active
         and person.email
-        and room_abilities(room, person)["read"]
+        and room.get_abilities(person)["read"]
         and wants_email(person)
         and not is_connected(person.pk)
     ]

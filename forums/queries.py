@@ -17,7 +17,7 @@ from django.utils.translation import gettext
 
 from accounts.names import badge_role
 from deliberation.people import label_people, person_name
-from forums.access import readable_rooms, room_abilities
+from forums.access import readable_rooms
 from forums.models import Attachment, Message, ReadMarker, Room, RoomKind, Thread
 
 HISTORY_MAX = 200
@@ -36,7 +36,7 @@ def _labelled(messages: list[Message]) -> list[Message]:
 
 
 def attachment_url(attachment: Attachment) -> str:
-    # The download view (engineer C's) checks access again; a missing route is not fatal here.
+    # The download view checks access again; a missing route is not fatal here.
     try:
         return reverse("forums:attachment", args=[attachment.pk])
     except NoReverseMatch:
@@ -60,7 +60,7 @@ def serialize_message(
     hidden = message.hidden_at is not None
     deleted = message.deleted_at is not None
     if hidden and moderate is None:
-        moderate = viewer is not None and room_abilities(message.room, viewer)["moderate"]
+        moderate = viewer is not None and message.room.get_abilities(viewer)["moderate"]
     show = not deleted and (not hidden or bool(moderate))
     return {
         "id": message.pk,
@@ -97,9 +97,9 @@ def serialize_messages(messages: list[Message], viewer: Any) -> list[dict[str, A
     out = []
     for message in messages:
         if message.hidden_at is not None and message.room_id not in moderate:
-            moderate[message.room_id] = viewer is not None and room_abilities(
-                message.room, viewer
-            )["moderate"]
+            moderate[message.room_id] = (
+                viewer is not None and message.room.get_abilities(viewer)["moderate"]
+            )
         out.append(serialize_message(message, viewer, moderate=moderate.get(message.room_id)))
     return out
 
@@ -113,7 +113,7 @@ def with_related(messages: QuerySet[Message]) -> QuerySet[Message]:
 
 
 def _check_read(viewer: Any, room: Room) -> None:
-    if not room_abilities(room, viewer)["read"]:
+    if not room.get_abilities(viewer)["read"]:
         raise Http404
 
 

@@ -26,7 +26,8 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.http import AuthenticatedRequest
 from accounts.models import User
 from accounts.names import BADGE_ROLES, badge_label, badge_title
-from accounts.roles import Role
+from accounts.roles import STAFF_ROLES
+from config.errors import error_text
 from forums import actions, queries
 from forums.access import access_message, access_room, access_thread, readable_rooms
 from forums.forms import (
@@ -52,12 +53,6 @@ from forums.notifications import mark_connected
 from forums.voice import do_add_voice_message
 
 HISTORY_SIZE = 50
-
-
-def _error_text(error: ValidationError | PermissionDenied) -> str:
-    if isinstance(error, PermissionDenied):
-        return str(error) or _("You cannot do this here.")
-    return " ".join(error.messages)
 
 
 def charter_text(room: Room) -> str:
@@ -214,7 +209,7 @@ def send(request: AuthenticatedRequest, room_id: uuid.UUID) -> HttpResponse:
             client_id=form.cleaned_data["client_id"], thread=thread,
         )
     except (ValidationError, PermissionDenied) as error:
-        messages.error(request, _error_text(error))
+        messages.error(request, error_text(error))
     return redirect(back + "#dernier")
 
 
@@ -246,7 +241,7 @@ def thread_new(request: AuthenticatedRequest, room_id: uuid.UUID) -> HttpRespons
                 body=form.cleaned_data["body"], format="html",
             )
         except (ValidationError, PermissionDenied) as error:
-            form.add_error(None, _error_text(error))
+            form.add_error(None, error_text(error))
         else:
             messages.success(request, _("Your topic is published."))
             return redirect("forums:thread", thread.pk)
@@ -321,7 +316,7 @@ def report(request: AuthenticatedRequest, message_id: int) -> HttpResponse:
     try:
         actions.do_report_message(request.user, message, reason=form.cleaned_data["reason"])
     except (ValidationError, PermissionDenied) as error:
-        form.add_error(None, _error_text(error))
+        form.add_error(None, error_text(error))
         return _message_page(request, message, report_form=form)
     messages.success(request, _("Thank you: the moderators will look at this message."))
     return redirect(_back_to(message))
@@ -339,7 +334,7 @@ def hide(request: AuthenticatedRequest, message_id: int) -> HttpResponse:
     try:
         actions.do_hide_message(request.user, message, reason=form.cleaned_data["reason"])
     except (ValidationError, PermissionDenied) as error:
-        form.add_error(None, _error_text(error))
+        form.add_error(None, error_text(error))
         return _message_page(request, message, hide_form=form)
     messages.success(request, _("The message is hidden."))
     return redirect(_back_to(message))
@@ -361,7 +356,7 @@ def mute(request: AuthenticatedRequest, message_id: int) -> HttpResponse:
             minutes=form.cleaned_data["minutes"], reason=form.cleaned_data["reason"],
         )
     except (ValidationError, PermissionDenied) as error:
-        form.add_error(None, _error_text(error))
+        form.add_error(None, error_text(error))
         return _message_page(request, message, mute_form=form)
     messages.success(request, _("%(name)s cannot write in this room for now.")
                      % {"name": message.author.public_name})
@@ -379,14 +374,13 @@ def people_i_share_a_room_with(user: User) -> Any:
     from accounts.roles import user_roles
     from deliberation.models import Subgroup
 
-    staff = [Role.FACILITATEUR, Role.AGENT, Role.DCCU]
     subgroups = Subgroup.objects.filter(Q(members=user) | Q(facilitators=user))
     shared = (
         Q(subgroups__in=subgroups) | Q(facilitated_subgroups__in=subgroups)
         | Q(rooms__participants=user)
     )
-    if user_roles(user) & set(staff):
-        shared |= Q(groups__name__in=[role.value for role in staff])
+    if user_roles(user) & STAFF_ROLES:
+        shared |= Q(groups__name__in=[role.value for role in STAFF_ROLES])
     people = User.objects.filter(shared)
     return (User.objects.filter(pk__in=people.values("pk"), is_active=True)
             .exclude(pk=user.pk).order_by("display_name", "first_name"))
@@ -402,7 +396,7 @@ def direct_new(request: AuthenticatedRequest) -> HttpResponse:
                 request.user, participants=[request.user, *form.cleaned_data["participants"]]
             )
         except (ValidationError, PermissionDenied) as error:
-            form.add_error(None, _error_text(error))
+            form.add_error(None, error_text(error))
         else:
             return redirect("forums:room", room.pk)
     return render(request, "forums/direct_new.html", {"form": form})
@@ -427,7 +421,7 @@ def voice(request: AuthenticatedRequest, room_id: uuid.UUID) -> HttpResponse:
                 client_id=form.cleaned_data["client_id"] or uuid.uuid4(),
             )
         except (ValidationError, PermissionDenied) as exc:
-            error = _error_text(exc)
+            error = error_text(exc)
         else:
             if wants_json:
                 return JsonResponse({"message": queries.serialize_message(message, request.user)})

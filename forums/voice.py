@@ -215,10 +215,9 @@ def do_add_voice_message(
     Idempotent like any message (same author and client_id: the first one back,
     nothing stored twice).
     """
-    from forums.access import room_abilities
     from forums.actions import do_send_message
 
-    if not room_abilities(room, actor)["write"]:
+    if not room.get_abilities(actor)["write"]:
         raise PermissionDenied(_("You cannot write in this room."))
     existing = Message.objects.filter(author=actor, client_id=str(client_id)).first()
     if existing is not None:

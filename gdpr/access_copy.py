@@ -42,7 +42,7 @@ from django.utils.text import capfirst, slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from accounts.roles import Role, has_role
+from accounts.roles import DATA_HANDLER_ROLES, has_role
 from gdpr import audit
 from gdpr.models import AccessCopy, CopyStatus
 from gdpr.registry import CopyFile, Declaration, LegalBasis, declarations
@@ -55,7 +55,6 @@ CHUNK_SIZE = 500
 PROGRESS_EVERY = 200  # rows between two progress updates
 SUMMARY_ITEMS = 200  # rows per declaration shown in index.html; the JSON has them all
 IN_PROGRESS = (CopyStatus.QUEUED, CopyStatus.RUNNING)
-STAFF_ROLES = (Role.DPD, Role.DCCU)
 
 
 # --- Where copies live ------------------------------------------------------------------------
@@ -606,7 +605,7 @@ def do_request_access_copy(
 
     person = person or actor
     on_behalf = person.pk != actor.pk
-    if on_behalf and not has_role(actor, *STAFF_ROLES):
+    if on_behalf and not has_role(actor, *DATA_HANDLER_ROLES):
         raise PermissionDenied
     if not person.is_active:
         raise PermissionDenied
@@ -651,7 +650,7 @@ def may_download(user: Any, copy: AccessCopy) -> bool:
         return False
     if copy.user_id == user.pk:
         return True
-    return copy.requested_by_id == user.pk and has_role(user, *STAFF_ROLES)
+    return copy.requested_by_id == user.pk and has_role(user, *DATA_HANDLER_ROLES)
 
 
 def access_copy(user: Any, copy_id: Any) -> AccessCopy:

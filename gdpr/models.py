@@ -11,6 +11,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.roles import DATA_HANDLER_ROLES, has_role
+
 
 class TextKind(models.TextChoices):
     NOTICE = "notice", _("privacy notice")
@@ -182,6 +184,7 @@ class RequestStatus(models.TextChoices):
 
 
 OPEN_REQUEST_STATUSES = (RequestStatus.RECEIVED, RequestStatus.EXTENDED, RequestStatus.ACCEPTED)
+UNDECIDED_REQUEST_STATUSES = (RequestStatus.RECEIVED, RequestStatus.EXTENDED)
 
 
 class DataRequest(models.Model):
@@ -230,6 +233,22 @@ class DataRequest(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_REQUEST_STATUSES
+
+    def get_abilities(self, user: Any) -> dict[str, bool]:
+        """What ``user`` may do with the request (docs/permissions.md, « the rights of the
+        people »): its person reads it; the DPD and the DCCU handle it, never their own."""
+        handles = has_role(user, *DATA_HANDLER_ROLES)
+        handler = handles and self.user_id != user.pk
+        return {
+            "read": bool(user.is_authenticated) and (self.user_id == user.pk or handles),
+            "handle": handler,
+            "extend": handler and self.status == RequestStatus.RECEIVED
+            and not self.extension_reason,
+            "decide": handler and self.status in UNDECIDED_REQUEST_STATUSES,
+            "complete": handler and self.status == RequestStatus.ACCEPTED,
+            "prepare_copy": handler and self.kind == RequestKind.ACCESS
+            and self.status in OPEN_REQUEST_STATUSES and self.user.is_active,
+        }
 
     @staticmethod
     def initial_deadline(received_at: Any) -> Any:

@@ -26,7 +26,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts.roles import Role, has_role
+from accounts.roles import DATA_HANDLER_ROLES, Role, has_role
 from gdpr import audit
 from gdpr.erasure import erase_person
 from gdpr.logs import mail_failure
@@ -34,7 +34,6 @@ from gdpr.models import OPEN_REQUEST_STATUSES, DataRequest, RequestKind, Request
 
 logger = logging.getLogger(__name__)
 
-HANDLER_ROLES = (Role.DPD, Role.DCCU)
 EXTENSION_DAYS = 60  # art. 12(3): two more months
 REMINDER_DAYS = 7  # the DPD is reminded every day from this many days before the deadline
 REMINDER_SCHEDULE = (7, 1)  # days before the deadline when a reminder task is queued
@@ -43,11 +42,10 @@ MAX_TEXT = 5000
 DETAILS_REQUIRED = frozenset(
     {RequestKind.RECTIFICATION, RequestKind.LIMITATION, RequestKind.OBJECTION}
 )
-UNDECIDED = (RequestStatus.RECEIVED, RequestStatus.EXTENDED)
 
 
 def is_handler(user: Any) -> bool:
-    return has_role(user, *HANDLER_ROLES)
+    return has_role(user, *DATA_HANDLER_ROLES)
 
 
 def visible_requests(user: Any) -> QuerySet[DataRequest]:
@@ -65,23 +63,8 @@ def access_data_request(user: Any, request_id: Any) -> DataRequest:
     return found
 
 
-def get_abilities(user: Any, data_request: DataRequest) -> dict[str, bool]:
-    """What ``user`` may do with a request they can see (templates and views read this)."""
-    handler = is_handler(user) and data_request.user_id != user.pk
-    undecided = data_request.status in UNDECIDED
-    return {
-        "read": data_request.user_id == user.pk or is_handler(user),
-        "extend": handler and data_request.status == RequestStatus.RECEIVED
-        and not data_request.extension_reason,
-        "decide": handler and undecided,
-        "complete": handler and data_request.status == RequestStatus.ACCEPTED,
-        "prepare_copy": handler and data_request.kind == RequestKind.ACCESS
-        and data_request.status in OPEN_REQUEST_STATUSES and data_request.user.is_active,
-    }
-
-
 def _require(user: Any, data_request: DataRequest, ability: str) -> None:
-    if not get_abilities(user, data_request)[ability]:
+    if not data_request.get_abilities(user)[ability]:
         raise PermissionDenied
 
 

@@ -321,7 +321,7 @@ class AgoraConsumer(SocketGuards, AsyncJsonWebsocketConsumer):
         groups = [user_group(user.pk)]
         if session is not None and session.session_key:
             groups.append(session_group(session.session_key))
-        # New documents of the library, per audience the person reads (documents.access).
+        # New documents of the library, per audience the person reads (documents.models).
         groups += [library_group(audience) for audience in await self._library_audiences(user)]
         for group in groups:
             await self.channel_layer.group_add(group, self.channel_name)
@@ -349,17 +349,16 @@ class AgoraConsumer(SocketGuards, AsyncJsonWebsocketConsumer):
     @database_sync_to_async
     def _library_audiences(self, user: Any) -> list[str]:
         from accounts.roles import user_roles
-        from documents.access import audiences_for
+        from documents.models import audiences_for
 
         return [str(audience) for audience in audiences_for(user_roles(user))]
 
     @database_sync_to_async
     def _may_read_document(self, document_id: Any) -> bool:
-        from documents.access import document_abilities
         from documents.models import Document
 
         document = Document.objects.filter(pk=document_id).first() if document_id else None
-        return document is not None and document_abilities(self.user, document)["read"]
+        return document is not None and document.get_abilities(self.user)["read"]
 
     @database_sync_to_async
     def _user_payload(self, user: Any) -> dict[str, Any]:
@@ -730,11 +729,10 @@ class AgoraConsumer(SocketGuards, AsyncJsonWebsocketConsumer):
 
 
 def _room_abilities(user: Any, room_id: str) -> dict[str, bool]:
-    from forums.access import NONE, room_abilities
-    from forums.models import Room
+    from forums.models import NO_ABILITIES, Room
 
     room = Room.objects.select_related("subgroup").filter(pk=room_id).first()
-    return dict(NONE) if room is None else room_abilities(room, user)
+    return dict(NO_ABILITIES) if room is None else room.get_abilities(user)
 
 
 def _room_and_thread(user: Any, room_id: Any, thread_id: str | None) -> tuple[Any, Any]:
@@ -807,9 +805,7 @@ def _after(user: Any, room_id: str, after: int) -> tuple[list[dict[str, Any]], b
 
 
 def _moderates(room: Any, user: Any) -> bool:
-    from forums.access import room_abilities
-
-    return room_abilities(room, user)["moderate"]
+    return bool(room.get_abilities(user)["moderate"])
 
 
 def _do_mark_read(user: Any, thread_id: str, up_to: int) -> int:

@@ -30,13 +30,15 @@ FRAME_RATE = float(getattr(settings, "DRAFT_FRAME_RATE", 60))
 
 
 def _abilities(user: Any, draft_id: str) -> dict[str, Any] | None:
-    from deliberation.models import Draft
-    from deliberation.proposals import draft_abilities, writer_identity
+    from django.http import Http404
 
-    abilities = draft_abilities(user, draft_id)
-    if abilities is None:
+    from deliberation.proposals import access_draft, writer_identity
+
+    try:
+        draft = access_draft(user, draft_id)
+    except Http404:
         return None
-    draft = Draft.objects.select_related("proposal").get(pk=draft_id)
+    abilities: dict[str, Any] = dict(draft.get_abilities(user))
     abilities["frozen"] = draft.frozen
     abilities["status"] = draft.proposal.status
     abilities["status_label"] = str(draft.proposal.get_status_display())

@@ -25,6 +25,6 @@ def voice_duration(seconds: float | None) -> str:
 @register.filter
 def room_name(room: Any, viewer: Any) -> str:
     """A direct room without a name is called after the other people in it."""
-    from forums.actions import direct_room_name
+    from forums.queries import direct_room_name
 
     return direct_room_name(room, viewer)

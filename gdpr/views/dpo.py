@@ -29,7 +29,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_safe
 
 from accounts.http import AuthenticatedRequest
-from accounts.roles import Role, has_role
+from accounts.roles import DATA_HANDLER_ROLES, Role, has_role
 from gdpr import audit
 from gdpr.models import AuditEntry, RetentionRun
 from gdpr.register import EXPORTS, build_register, do_export_register, may_read_register
@@ -63,7 +63,7 @@ def role_required(*roles: Role) -> Callable[[View], View]:
 
 
 @require_safe
-@role_required(Role.DPD, Role.DCCU)
+@role_required(*DATA_HANDLER_ROLES)
 def index(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "gdpr/dpo/index.html", {"is_dpo": has_role(request.user, Role.DPD)})
 

@@ -36,17 +36,21 @@ from gdpr.access_copy import (
     do_download_access_copy,
     do_request_access_copy,
 )
-from gdpr.models import AccessCopy, CopyStatus, DataRequest, RequestKind, RequestStatus
+from gdpr.models import (
+    OPEN_REQUEST_STATUSES,
+    AccessCopy,
+    CopyStatus,
+    DataRequest,
+    RequestKind,
+)
 from gdpr.registry import Erasure, declarations
 from gdpr.rights import (
-    UNDECIDED,
     access_data_request,
     do_complete_request,
     do_decide_request,
     do_extend_request,
     do_prepare_copy_for_request,
     do_submit_request,
-    get_abilities,
     is_handler,
     visible_requests,
 )
@@ -299,8 +303,8 @@ def request_new(request: AuthenticatedRequest, kind: str) -> HttpResponse:
 @login_required
 def request_detail(request: AuthenticatedRequest, request_id: uuid.UUID) -> HttpResponse:
     data_request = access_data_request(request.user, request_id)
-    abilities = get_abilities(request.user, data_request)
-    handling = is_handler(request.user) and data_request.user_id != request.user.pk
+    abilities = data_request.get_abilities(request.user)
+    handling = abilities["handle"]
     if handling:
         audit.record(request.user, "gdpr.request.view", subject=data_request.user,
                      obj=data_request)
@@ -338,7 +342,7 @@ def request_list(request: AuthenticatedRequest) -> HttpResponse:
     """Every request with its deadline, the closest first; closed ones below."""
     _handler_only(request)
     requests = visible_requests(request.user)
-    open_requests = requests.filter(status__in=[*UNDECIDED, RequestStatus.ACCEPTED]).order_by(
+    open_requests = requests.filter(status__in=OPEN_REQUEST_STATUSES).order_by(
         "due_at"
     )
     closed = requests.exclude(pk__in=open_requests.values("pk")).order_by("-received_at")[:50]

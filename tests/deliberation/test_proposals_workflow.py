@@ -104,9 +104,7 @@ def test_submitting_freezes_the_draft_and_going_back_to_draft_reopens_it(
     proposal = do_transition(facilitator, proposal, S.SUBMITTED)
     proposal.draft.refresh_from_db()
     assert proposal.draft.frozen
-    from deliberation.proposals import proposal_abilities
-
-    assert not proposal_abilities(member, proposal)["edit"]
+    assert not proposal.get_abilities(member)["edit"]
     proposal = do_transition(facilitator, proposal, S.REVIEW)
     proposal.draft.refresh_from_db()
     assert not proposal.draft.frozen

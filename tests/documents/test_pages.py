@@ -262,7 +262,7 @@ def test_comments_reuse_the_conversations_and_follow_the_document(assembly: Asse
     # The follow-up committee reads the document but has no comment ability.
     assert client_for(committee).post(f"/bibliotheque/{doc.pk}/commenter/",
                                       {"body": "x"}).status_code == 403
-    from forums.access import readable_rooms, room_abilities
+    from forums.access import readable_rooms
 
     room = doc.room
     assert room.kind == "document"
@@ -270,7 +270,7 @@ def test_comments_reuse_the_conversations_and_follow_the_document(assembly: Asse
     # Once the document is staff-only, its comments close to members too.
     doc.audience = "equipe"
     doc.save()
-    assert room_abilities(room, member) == {"read": False, "write": False, "moderate": False}
+    assert room.get_abilities(member) == {"read": False, "write": False, "moderate": False}
     assert client.get(f"/forums/salle/{room.pk}/").status_code == 404
 
 

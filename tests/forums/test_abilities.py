@@ -12,7 +12,7 @@ from guardian.shortcuts import assign_perm
 from accounts.models import User
 from accounts.roles import Role
 from deliberation.models import Assembly
-from forums.access import readable_rooms, room_abilities
+from forums.access import readable_rooms
 from forums.models import Mute, Room
 from tests import factories
 
@@ -75,7 +75,7 @@ def test_abilities_follow_the_documented_matrix(
     world: dict[str, Any], kind: str, person: str
 ) -> None:
     user = User.objects.get(pk=world["people"][person].pk)
-    assert room_abilities(world["rooms"][kind], user) == expected(kind, person)
+    assert world["rooms"][kind].get_abilities(user) == expected(kind, person)
 
 
 @pytest.mark.parametrize("person", PEOPLE)
@@ -96,8 +96,8 @@ def test_anonymous_and_deactivated_people_see_nothing(world: dict[str, Any]) -> 
     member.is_active = False
     member.save(update_fields=["is_active"])
     for room in world["rooms"].values():
-        assert not any(room_abilities(room, AnonymousUser()).values())
-        assert not any(room_abilities(room, member).values())
+        assert not any(room.get_abilities(AnonymousUser()).values())
+        assert not any(room.get_abilities(member).values())
     assert readable_rooms(AnonymousUser()) == [] and readable_rooms(member) == []
 
 
@@ -108,10 +108,10 @@ def test_a_muted_member_reads_but_cannot_write_until_the_mute_ends(
     member = world["people"]["titulaire_in"]
     mute = Mute.objects.create(room=room, user=member, reason="test",
                                until=timezone.now() + dt.timedelta(minutes=10))
-    assert room_abilities(room, member) == {"read": True, "write": False, "moderate": False}
+    assert room.get_abilities(member) == {"read": True, "write": False, "moderate": False}
     mute.until = timezone.now() - dt.timedelta(seconds=1)
     mute.save()
-    assert room_abilities(room, member)["write"]
+    assert room.get_abilities(member)["write"]
 
 
 def test_an_archived_room_is_read_only_for_everyone(world: dict[str, Any]) -> None:
@@ -119,7 +119,7 @@ def test_an_archived_room_is_read_only_for_everyone(world: dict[str, Any]) -> No
     room.archived_at = timezone.now()
     room.save()
     for person in PEOPLE:
-        assert not room_abilities(room, world["people"][person])["write"]
+        assert not room.get_abilities(world["people"][person])["write"]
 
 
 def test_a_guest_added_by_the_dccu_takes_part_in_a_subgroup_room(
@@ -129,7 +129,7 @@ def test_a_guest_added_by_the_dccu_takes_part_in_a_subgroup_room(
     agent = world["people"]["agent"]
     assign_perm("forums.participate_room", agent, room)
     agent = User.objects.get(pk=agent.pk)
-    assert room_abilities(room, agent) == {"read": True, "write": True, "moderate": False}
+    assert room.get_abilities(agent) == {"read": True, "write": True, "moderate": False}
     assert room in readable_rooms(agent)
 
 
@@ -138,5 +138,5 @@ def test_a_grant_never_opens_a_direct_conversation(world: dict[str, Any]) -> Non
     dccu = world["people"]["dccu"]
     assign_perm("forums.moderate_room", dccu, room)
     dccu = User.objects.get(pk=dccu.pk)
-    assert not room_abilities(room, dccu)["read"]
+    assert not room.get_abilities(dccu)["read"]
     assert room not in readable_rooms(dccu)

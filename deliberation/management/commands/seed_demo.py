@@ -357,7 +357,7 @@ class Command(BaseCommand):
 
         for email, _first, _last, role, _agent in STAFF:
             grant_role(users[email], role)
-            if role in {Role.DCCU, Role.DPD}:
+            if role in settings.AGORA_STAFF_2FA_ROLES:  # they must enrol a TOTP app
                 enrol_demo_totp(users[email])
 
         added = self.ensure_memberships(

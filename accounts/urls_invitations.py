@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from accounts import invitation_views as views
+from accounts import views_invitations as views
 
 app_name = "invitations"
 
