@@ -64,3 +64,45 @@ async def exchange(first: Daphne, second: Daphne, world: dict[str, str]) -> None
         await carol.send(json.dumps({"type": "subscribe", "room": room}))
         refused = await receive(carol, "error")
         assert refused["code"] == "not_found"
+
+
+RESIGN = """
+from deliberation.actions import do_end_membership
+from deliberation.models import EndReason, Membership
+membership = Membership.objects.open().get(user__email="alice@example.org")
+do_end_membership(None, membership, reason=EndReason.RESIGNATION)
+print(json.dumps({}))
+"""
+
+
+def test_a_membership_ended_in_another_process_reaches_open_sockets(
+    redis_or_skip: None, tmp_path: Path
+) -> None:
+    """Roles changed by a process that holds no socket (the admin's, a command) reach the
+    person's sockets on every daphne, through Redis (docs/protocol.md, roles.changed)."""
+    env = django_env(tmp_path)
+    migrate(env)
+    world = run_python(env, SETUP.replace(
+        '"room": str(world.mobility.pk)', '"room": str(world.mobility.pk), '
+        '"plenary": str(world.plenary.pk)'
+    ))
+    with Daphne(env) as first, Daphne(env) as second:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pool.submit(asyncio.run, resignation(first, second, env, world)).result(timeout=120)
+
+
+async def resignation(
+    first: Daphne, second: Daphne, env: dict[str, str], world: dict[str, str]
+) -> None:
+    plenary = world["plenary"]
+    async with open_socket(first, world["alice"]) as alice, open_socket(
+        second, world["alice"]
+    ) as alice_elsewhere:
+        for socket in (alice, alice_elsewhere):
+            await receive(socket, "hello")
+            await socket.send(json.dumps({"type": "subscribe", "room": plenary}))
+            await receive(socket, "subscribed")
+        await asyncio.get_running_loop().run_in_executor(None, run_python, env, RESIGN)
+        for socket in (alice, alice_elsewhere):
+            ended = await receive(socket, "unsubscribed")
+            assert ended == {"type": "unsubscribed", "room": plenary, "reason": "access_ended"}
