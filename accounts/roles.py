@@ -74,9 +74,21 @@ def user_roles(user: Any) -> frozenset[Role]:
 
 
 def forget_roles(user: Any) -> None:
-    """Drop the cached roles after a change of group or membership."""
+    """Drop the roles cached on this instance (and on it only: see ``roles_changed``)."""
     if hasattr(user, _CACHE_ATTR):
         delattr(user, _CACHE_ATTR)
+
+
+def roles_changed(user: Any) -> None:
+    """After a change of membership: forget the cached roles here, and on the instances
+    the person's open sockets hold, in every process (they re-check after commit).
+
+    Group changes need no call: ``accounts.signals`` sees every one of them.
+    """
+    from realtime.bus import recheck_user_sockets
+
+    forget_roles(user)
+    recheck_user_sockets(user.pk)
 
 
 def has_role(user: Any, *roles: Role) -> bool:

@@ -1,4 +1,5 @@
-"""Closing a person's live connections when their session ends or their password changes."""
+"""Closing a person's live connections when their session ends or their password changes,
+and having them re-checked when their roles change."""
 
 from __future__ import annotations
 
@@ -6,10 +7,17 @@ from typing import Any
 
 from allauth.account.signals import password_changed, password_reset, password_set
 from django.contrib.auth.signals import user_logged_out
+from django.db.models.signals import m2m_changed
 from django.dispatch import receiver
 from django.http import HttpRequest
 
-from realtime.bus import CLOSE_CREDENTIALS_CHANGED, close_session_sockets, close_user_sockets
+from accounts.roles import roles_changed
+from realtime.bus import (
+    CLOSE_CREDENTIALS_CHANGED,
+    close_session_sockets,
+    close_user_sockets,
+    recheck_user_sockets,
+)
 
 
 @receiver(user_logged_out)
@@ -33,3 +41,25 @@ def close_sockets_on_password_change(sender: Any, request: Any, user: Any, **kwa
     """
     if user is not None and user.pk is not None:
         close_user_sockets(user.pk, code=CLOSE_CREDENTIALS_CHANGED)
+
+
+@receiver(m2m_changed, dispatch_uid="accounts.signals.recheck_on_group_change")
+def recheck_sockets_on_group_change(
+    sender: Any, instance: Any, action: str, reverse: bool, pk_set: set[Any] | None,
+    **kwargs: Any,
+) -> None:
+    """Staff roles are groups: whichever way one is given or taken (``grant_role``, the
+    admin's form, ``group.user_set``), the person's open sockets re-check their access."""
+    from accounts.models import User
+
+    if sender is not User.groups.through:
+        return
+    if not reverse:
+        if action in ("post_add", "post_remove", "post_clear"):
+            roles_changed(instance)
+    elif action in ("post_add", "post_remove"):
+        for user_id in pk_set or ():
+            recheck_user_sockets(user_id)
+    elif action == "pre_clear":  # afterwards, nobody is left to name
+        for user_id in instance.user_set.values_list("pk", flat=True):
+            recheck_user_sockets(user_id)

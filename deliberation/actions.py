@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.roles import Role, forget_roles, has_role
+from accounts.roles import Role, has_role, roles_changed
 from deliberation.models import (
     Assembly,
     Canton,
@@ -137,7 +137,7 @@ def do_add_membership(
         raise ValidationError(
             _("This seat or this person changed meanwhile; please try again.")
         ) from exc
-    forget_roles(user)
+    roles_changed(user)
     return membership
 
 
@@ -164,7 +164,7 @@ def do_end_membership(
     membership.end = max(on, membership.start)
     membership.end_reason = reason
     membership.save(update_fields=["end", "end_reason", "updated_at"])
-    forget_roles(membership.user)
+    roles_changed(membership.user)
     promoted: Membership | None = None
     if membership.kind == MembershipKind.TITULAIRE and promote_substitute:
         promoted = _promote_first_substitute(membership.seat, on)
@@ -189,7 +189,7 @@ def _promote_first_substitute(seat: Seat, on: date) -> Membership | None:
         titulaire = Membership.objects.create(
             user=substitute.user, seat=seat, kind=MembershipKind.TITULAIRE, start=on
         )
-        forget_roles(substitute.user)
+        roles_changed(substitute.user)
         _rerank_substitutes(seat)
         return titulaire
     return None

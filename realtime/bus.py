@@ -63,6 +63,12 @@ def close_user_sockets(user_id: object, *, code: int = CLOSE_ACCESS_ENDED) -> No
     send_on_commit(user_group(user_id), {"type": "session.close", "code": code})
 
 
+def recheck_user_sockets(user_id: object) -> None:
+    """This person's roles changed: each of their open sockets, in every process, reloads
+    the person and drops what they may no longer read or write (after commit)."""
+    send_on_commit(user_group(user_id), {"type": "roles.changed"})
+
+
 def send_event_on_commit(event: Event, groups: list[str]) -> None:
     """Publish a typed event to these groups once the current transaction commits.
 

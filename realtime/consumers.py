@@ -21,6 +21,7 @@ from django.http import Http404
 from django.utils.translation import gettext
 
 from realtime.bus import (
+    CLOSE_ACCESS_ENDED,
     CLOSE_LOGGED_OUT,
     library_group,
     readers_group,
@@ -62,6 +63,11 @@ RESYNC_PAGE = 200
 # database thread of the process: at 10 s, a 110-person plenary spent seconds per
 # 10 s on it in bench/chat_fanout.py and messages queued behind.
 ABILITY_TTL = 60.0
+# Roles are cached on the person's instance, which a socket holds for hours. A change is
+# announced to their sockets (`roles.changed`, realtime.bus.recheck_user_sockets); one the
+# layer dropped, or a membership whose end date passed, is caught by reloading the person
+# at most this often (jittered; 3 queries), before a frame or a relay.
+ROLES_TTL = 60.0
 DELIVERED_MEMORY = 2000  # message ids remembered per socket to never send one twice
 
 # room id -> channel name -> {"id", "name"}: who has the room open in this process.
@@ -228,6 +234,9 @@ class SocketGuards:
     """What every Agora socket does before anything else (both consumers use it)."""
 
     socket_slot: tuple[str, str] | None = None
+    user: Any
+    roles: frozenset[str] = frozenset()
+    roles_read_at = 0.0
 
     def _claim_socket_slot(self, user: Any) -> bool:
         """Count this socket against its session's and its person's caps; False (and
@@ -276,6 +285,29 @@ class SocketGuards:
         from gdpr.consent import gate_for
 
         return not gate_for(user).is_open
+
+    async def _remember_roles(self) -> None:
+        self.roles = await database_sync_to_async(_roles_of)(self.user)
+        self.roles_read_at = time.monotonic()
+
+    def _roles_stale(self) -> bool:
+        ttl = ROLES_TTL * random.uniform(0.5, 1.5)  # noqa: S311 - spreading load, not security
+        return time.monotonic() - self.roles_read_at > ttl
+
+    async def _reload_user(self) -> bool | None:
+        """Swap the person's instance for a fresh one (roles cached on the old one are gone).
+
+        True if their roles changed, False if not, None if the account ended (the socket
+        is then closed).
+        """
+        loaded = await database_sync_to_async(_fresh_person)(self.user.pk)
+        if loaded is None:
+            await self.close(code=CLOSE_ACCESS_ENDED)  # type: ignore[attr-defined]
+            return None
+        before = self.roles
+        self.user, self.roles = loaded
+        self.roles_read_at = time.monotonic()
+        return self.roles != before
 
     async def _guard(self, user: Any) -> bool:
         """Refuse the socket (and say why) unless `user` may have live data; True if refused."""
@@ -331,6 +363,8 @@ class AgoraConsumer(SocketGuards, AsyncJsonWebsocketConsumer):
         await self._refresh_connected(force=True)
         payload = await self._user_payload(user)
         self.brief = {"id": payload["id"], "name": payload["name"]}
+        self.roles = frozenset(payload["roles"])
+        self.roles_read_at = time.monotonic()
         rooms = await self._room_summaries(user)
         # Every readable room's `unread.bump` events, subscribed or not (the room list).
         for room in rooms:
@@ -461,6 +495,8 @@ class AgoraConsumer(SocketGuards, AsyncJsonWebsocketConsumer):
             await self._bad_frame()
             return
         await self._refresh_connected()  # the client pings: this keeps the person "here"
+        if not await self._check_roles():
+            return
         handler = self.HANDLERS.get(content["type"])
         if handler is None:
             await self._error("unknown_type", gettext("Unknown message type."), content)
@@ -636,6 +672,8 @@ class AgoraConsumer(SocketGuards, AsyncJsonWebsocketConsumer):
             logger.exception("relaying %s failed", event.get("type"))
 
     async def _relay(self, event: dict[str, Any]) -> None:
+        if not await self._check_roles():
+            return
         room_id = event.get("room")
         kind = event.get("type")
         if kind == "room.access_changed":
@@ -722,10 +760,60 @@ class AgoraConsumer(SocketGuards, AsyncJsonWebsocketConsumer):
     async def session_close(self, event: dict[str, Any]) -> None:
         await self.close(code=int(event.get("code", CLOSE_LOGGED_OUT)))
 
+    async def roles_changed(self, message: dict[str, Any]) -> None:
+        """The person's roles changed (realtime.bus.recheck_user_sockets): re-check now."""
+        if await self._reload_user() is not None:
+            await self._recheck_all()
+
+    async def _check_roles(self) -> bool:
+        """Reload the person when their copy is old; False once the socket is closed."""
+        if not self._roles_stale():
+            return True
+        changed = await self._reload_user()
+        if changed is None:
+            return False
+        if changed:
+            await self._recheck_all()
+        return True
+
+    async def _recheck_all(self) -> None:
+        """After a change of roles: leave every room, readers group and library audience
+        the person no longer reads (a gained room is found on the next connection)."""
+        for room_id in list(self.subscriptions):
+            await self._recheck(room_id, force=True)
+        for room_id in list(self.reader_of):
+            if await self._may_read(room_id):
+                self.reader_of[room_id] = time.monotonic()
+            else:
+                await self._leave_readers(room_id)
+        wanted = {library_group(a) for a in await self._library_audiences(self.user)}
+        held = {g for g in self.groups_joined if g.startswith(library_group(""))}
+        for group in held - wanted:
+            await self.channel_layer.group_discard(group, self.channel_name)
+            self.groups_joined.remove(group)
+        for group in sorted(wanted - held):
+            await self.channel_layer.group_add(group, self.channel_name)
+            self.groups_joined.append(group)
+
 
 # --- Calls into the domain (run in the database thread) ---------------------------
 # Each loads the objects through the forums access helpers (404 when unreadable)
 # and lets forums.actions check everything else.
+
+
+def _roles_of(user: Any) -> frozenset[str]:
+    from accounts.roles import user_roles
+
+    return frozenset(role.value for role in user_roles(user))
+
+
+def _fresh_person(user_id: Any) -> tuple[Any, frozenset[str]] | None:
+    """A new instance of the person, nothing cached on it, and their roles now; None when
+    the account ended."""
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    return None if user is None else (user, _roles_of(user))
 
 
 def _room_abilities(user: Any, room_id: str) -> dict[str, bool]:

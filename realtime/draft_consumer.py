@@ -68,6 +68,7 @@ class DraftConsumer(SocketGuards, AsyncWebsocketConsumer):
             await self._refuse(CLOSE_NOT_FOUND)
             return
         self.abilities = abilities
+        await self._remember_roles()
         session = self.scope.get("session")
         groups = [user_group(user.pk)]
         if session is not None and session.session_key:
@@ -118,13 +119,21 @@ class DraftConsumer(SocketGuards, AsyncWebsocketConsumer):
             "status_label": a["status_label"],
         }
 
-    async def refresh_abilities(self) -> None:
+    async def refresh_abilities(self) -> bool:
+        """Read the abilities again and tell the editor; False (and closed) if unreadable."""
         abilities = await database_sync_to_async(_abilities)(self.user, self.draft_id)
         if abilities is None:
             await self.close(code=CLOSE_NOT_FOUND)
-            return
+            return False
         self.abilities = abilities
         await self.send_control(self._control_abilities())
+        return True
+
+    async def roles_changed(self, message: dict[str, Any]) -> None:
+        """The person's roles changed (realtime.bus.recheck_user_sockets): an editor may
+        become a reader, a reader lose the draft (4404)."""
+        if await self._reload_user() is not None:
+            await self.refresh_abilities()
 
     async def session_close(self, event: dict[str, Any]) -> None:
         await self.close(code=int(event.get("code", 4001)))
@@ -150,6 +159,10 @@ class DraftConsumer(SocketGuards, AsyncWebsocketConsumer):
         if not self._take_token():
             await self.close(code=CLOSE_TOO_MANY)
             return
+        if self._roles_stale():  # a change nobody announced (see realtime.consumers.ROLES_TTL)
+            changed = await self._reload_user()
+            if changed is None or (changed and not await self.refresh_abilities()):
+                return
         if bytes_data is None:
             await self.close(code=CLOSE_MALFORMED)
             return

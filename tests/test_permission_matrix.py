@@ -13,6 +13,7 @@ from accounts.invitations import do_invite_person
 from accounts.models import Invitation, User
 from accounts.roles import Role
 from deliberation.models import Assembly
+from forums.models import Room, RoomKind
 from tests import factories
 
 ROLES = ["anonymous", "titulaire", "remplacant", "facilitateur", "agent", "dccu", "dpd",
@@ -193,3 +194,131 @@ def test_invitation_of_one_role_cannot_be_revoked_by_another(
 @pytest.mark.django_db
 def test_role_groups_cannot_be_renamed_in_the_admin(dccu_client: Client) -> None:
     assert dccu_client.get("/admin/auth/group/").status_code == 404
+
+
+# --- Conversations: every URL under /discussions/ ------------------------------------------
+# docs/permissions.md, « Conversations »: each role's abilities per kind of room, for a
+# titulaire and a facilitator *of* the subgroup. Each page then answers by the ability it
+# needs: none → 404 (nobody learns the room exists), read but not the ability → 403.
+ROOM_ABILITIES: dict[str, dict[str, str]] = {
+    # role: {kind: abilities, r = read, w = write, m = moderate}
+    "titulaire": {"subgroup": "rw", "plenary": "rw", "direct": "", "staff": ""},
+    "remplacant": {"subgroup": "", "plenary": "r", "direct": "", "staff": ""},
+    "facilitateur": {"subgroup": "rwm", "plenary": "rwm", "direct": "", "staff": "rw"},
+    "agent": {"subgroup": "", "plenary": "rw", "direct": "", "staff": "rw"},
+    "dccu": {"subgroup": "rm", "plenary": "rwm", "direct": "", "staff": "rwm"},
+    "dpd": {"subgroup": "", "plenary": "", "direct": "", "staff": ""},
+    "comite_suivi": {"subgroup": "", "plenary": "rw", "direct": "", "staff": ""},
+    "no_role": {"subgroup": "", "plenary": "", "direct": "", "staff": ""},
+}
+NOT_FOUND, INVALID = "not_found", "invalid"
+
+# Pages without an object.
+DISCUSSIONS: list[tuple[str, str, dict[str, str]]] = [
+    ("get", "/discussions/", {"anonymous": LOGIN, "*": OK}),
+    ("get", "/discussions/nouvelle/", {"anonymous": LOGIN, "*": OK}),
+    ("get", "/discussions/recherche/?q=bus", {"anonymous": LOGIN, "*": OK}),
+    ("get", "/discussions/preferences/", {"anonymous": LOGIN, "*": OK}),
+    # The rich-text editor's upload address refuses every upload, to everyone.
+    ("post", "/discussions/televersement-refuse/", {"*": FORBIDDEN}),
+]
+
+# Pages of one room, its thread, one of its messages and its attachment: the ability each
+# needs, and the answer once it has it (empty forms: only access is walked here).
+ROOM_PAGES: list[tuple[str, str, str, str]] = [
+    ("get", "/discussions/salle/{room}/", "r", OK),
+    ("get", "/discussions/salle/{room}/anciens/", "r", OK),
+    ("post", "/discussions/salle/{room}/envoyer/", "r", HOME),  # refused in a message
+    ("post", "/discussions/salle/{room}/vocal/", "r", HOME),  # refused in a message
+    ("get", "/discussions/salle/{room}/sujets/", "r", OK),
+    ("get", "/discussions/salle/{room}/sujets/nouveau/", "w", OK),
+    ("get", "/discussions/sujet/{thread}/", "r", OK),
+    ("get", "/discussions/message/{message}/", "r", OK),
+    ("post", "/discussions/message/{message}/signaler/", "r", INVALID),
+    ("post", "/discussions/message/{message}/masquer/", "m", INVALID),
+    ("post", "/discussions/message/{message}/silence/", "m", INVALID),
+    ("get", "/discussions/fichier/{attachment}/", "r", OK),
+]
+
+
+def _conversations(assembly: Assembly, person: User | None, role: str) -> dict[str, Any]:
+    """One room of each kind, with a message and a file in each, written by others."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from forums.actions import default_thread, do_create_direct_room
+    from forums.models import Attachment
+
+    voice = factories.make_titulaire(assembly)  # writes in the subgroup and the plenary
+    staff = factories.UserFactory(roles=[Role.AGENT])
+    members = [voice] + ([person] if role == "titulaire" and person is not None else [])
+    facilitators = [person] if role == "facilitateur" and person is not None else []
+    subgroup = factories.make_subgroup(assembly, members=members, facilitators=facilitators)
+    a, b = factories.make_titulaire(assembly), factories.make_titulaire(assembly)
+    rooms = {
+        "subgroup": (factories.room_of(subgroup), voice),
+        "plenary": (factories.plenary_room(subgroup.mandate), voice),
+        "direct": (do_create_direct_room(a, participants=[a, b]), a),
+        "staff": (Room.objects.get(mandate=subgroup.mandate, kind=RoomKind.STAFF), staff),
+    }
+    objects: dict[str, Any] = {}
+    for kind, (room, author) in rooms.items():
+        message = factories.send(author, room, "Le bus de 7 h 12 ne passe plus")
+        attachment = Attachment.objects.create(
+            message=message, kind="file", name="horaires.pdf", content_type="application/pdf",
+            size=4, file=SimpleUploadedFile("horaires.pdf", b"%PDF"),
+        )
+        objects[kind] = {"room": room.pk, "thread": default_thread(room).pk,
+                         "message": message.pk, "attachment": attachment.pk}
+    return objects
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+def test_role_gets_the_documented_answer_under_discussions(
+    role: str, assembly: Assembly, settings: Any, tmp_path: Any
+) -> None:
+    settings.MEDIA_ROOT = tmp_path
+    person = _person(role, assembly)
+    objects = _conversations(assembly, person, role)
+    client = Client()
+    if person is not None:
+        client.force_login(person)
+    checked: list[tuple[str, str]] = []
+    for method, url, expectations in DISCUSSIONS:
+        response = getattr(client, method)(url)
+        _check_discussion(expectations.get(role, expectations["*"]), response, url)
+        checked.append((method, url))
+    for kind, ids in objects.items():
+        for method, template, needs, answer in ROOM_PAGES:
+            url = template.format(**ids)
+            if role == "anonymous":
+                expect = LOGIN
+            else:
+                abilities = ROOM_ABILITIES[role][kind]
+                expect = (NOT_FOUND if "r" not in abilities
+                          else answer if needs in abilities else FORBIDDEN)
+            response = getattr(client, method)(url)
+            _check_discussion(expect, response, f"{kind}: {url}")
+            checked.append((method, template))
+    _every_discussions_url_is_walked(checked)
+
+
+def _check_discussion(expect: str, response: Any, url: str) -> None:
+    if expect == NOT_FOUND:
+        assert response.status_code == 404, (url, response.status_code)
+    elif expect == INVALID:  # the form comes back with its errors
+        assert response.status_code == 400, (url, response.status_code)
+    else:
+        _check(expect, response, url)
+
+
+def _every_discussions_url_is_walked(checked: list[tuple[str, str]]) -> None:
+    """A new page under /discussions/ must be added above (this fails until it is)."""
+    import re
+
+    from forums.urls import urlpatterns
+
+    walked = {re.sub(r"\{\w+\}|\?.*$", "", url) for _method, url in checked}
+    for pattern in urlpatterns:
+        route = "/discussions/" + re.sub(r"<[^>]+>", "", str(pattern.pattern))
+        assert route in walked, f"{route} is not in the /discussions/ permission matrix"

@@ -14,9 +14,9 @@ from django.urls import reverse
 
 from accounts.models import User
 from tests import factories
+from tests.accounts.emails import CODE_LINE, code_from
 
 PASSWORD = "motdepasse-test"  # tests.factories.UserFactory's password
-CODE_LINE = re.compile(r"^\s*([A-Z0-9]{4,}(?:-[A-Z0-9]{4,})*)\s*$", re.MULTILINE)
 
 
 @pytest.fixture(autouse=True)
@@ -31,13 +31,6 @@ def _fresh_rate_limits(settings: Any) -> Iterator[None]:
 
 def logged_in_user_id(client: Client) -> str | None:
     return client.session.get("_auth_user_id")
-
-
-def code_from(message: mail.EmailMessage) -> str:
-    """The one-time code: the line of the email that holds only the code."""
-    match = CODE_LINE.search(message.body)
-    assert match, message.body
-    return match.group(1)
 
 
 def link_from(message: mail.EmailMessage) -> str:

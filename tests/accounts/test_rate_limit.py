@@ -15,7 +15,7 @@ from accounts.demo import current_demo_code, enrol_demo_totp
 from accounts.models import User
 from accounts.roles import Role
 from tests import factories
-from tests.accounts.test_login import code_from
+from tests.accounts.emails import code_from
 
 PASSWORD = "motdepasse-test"  # tests.factories.UserFactory's password
 ALLOWED_FAILURES = 5  # "login_failed": "5/5m/key,..."

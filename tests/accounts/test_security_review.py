@@ -19,7 +19,7 @@ from accounts.models import User
 from accounts.roles import Role, forget_roles, has_role
 from gdpr.models import AuditEntry
 from tests import factories
-from tests.deliberation.test_admin import user_post
+from tests.admin_posts import user_post
 
 pytestmark = pytest.mark.django_db
 

@@ -25,25 +25,15 @@ from deliberation.models import (
     Subgroup,
 )
 from tests import factories
+from tests.admin_posts import user_post
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def logged_in(user: User) -> Client:
     client = Client()
     client.force_login(user)
     return client
-
-
-@pytest.fixture
-def dccu_client(dccu: User) -> Client:
-    enrol_demo_totp(dccu)  # staff without two-factor are sent to enrol first
-    return logged_in(dccu)
 
 
 def form_errors(response: Any) -> Any:
@@ -231,25 +221,6 @@ def test_memberships_cannot_be_deleted(dccu_client: Client, member: User) -> Non
 
 
 # --- People ---------------------------------------------------------------------------------
-
-
-def user_post(user: User, **changes: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "email": user.email,
-        "first_name": user.first_name,
-        "last_name": user.last_name,
-        "display_name": user.display_name,
-        "birth_date": user.birth_date.isoformat() if user.birth_date else "",
-        "postal_code": user.postal_code,
-        "is_department_agent": user.is_department_agent,
-        "holds_elected_office": user.holds_elected_office,
-        "is_active": user.is_active,
-        "groups": [str(pk) for pk in user.groups.values_list("pk", flat=True)],
-        "_save": "1",
-    }
-    data.update(changes)
-    # An unticked checkbox is simply absent from a browser's post.
-    return {key: value for key, value in data.items() if value is not False}
 
 
 def test_making_a_member_an_agent_ends_membership_with_demission_office(

@@ -22,11 +22,6 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def seat_person(
     assembly: Assembly, user: User, category: str = SeatCategory.FEMME_18_44
 ) -> None:

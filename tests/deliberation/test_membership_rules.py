@@ -26,12 +26,6 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings: Any) -> None:
-    # The real hasher takes ~0.3 s per factory-made person; it is not under test here.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def add(
     assembly: Assembly, user: User, seat: Any, kind: str, rank: int | None = None
 ) -> Membership:

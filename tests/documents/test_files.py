@@ -23,20 +23,9 @@ from documents.models import (
 )
 from tests import factories
 from tests.documents.fixtures import makers
+from tests.documents.fixtures.makers import stored, upload
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def private_root(settings: Any, tmp_path: Path) -> Path:
-    root = tmp_path / "private"
-    settings.PRIVATE_ROOT = root
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.STATIC_ROOT = tmp_path / "static"
-    settings.LIBRARY_STORAGE = "local"
-    settings.LIBRARY_X_ACCEL_REDIRECT = ""
-    settings.CLAMAV_ADDRESS = ""
-    return root
 
 
 @pytest.fixture
@@ -48,14 +37,6 @@ def user() -> Any:
 def document(user: Any) -> Document:
     return Document.objects.create(title="Guide", kind=DocumentKind.FILE, contributor=user,
                                    contributor_type=ContributorType.SERVICE)
-
-
-def stored(root: Path) -> list[Path]:
-    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
-
-
-def upload(name: str, content: bytes, content_type: str = "application/octet-stream") -> Any:
-    return SimpleUploadedFile(name, content, content_type)
 
 
 def refused(document: Document, user: Any, name: str, content: bytes, root: Path,

@@ -244,7 +244,7 @@ def test_a_members_file_stays_unpublished_until_the_antivirus_passed_it(
         actions.do_publish_document(facilitator, document)
     assert refused.value.code == "not_scanned"
     # The facilitator's « Publier » button says why, in French.
-    from tests.documents.test_pages import client_for
+    from tests.documents.people import client_for
 
     page = client_for(facilitator).post(f"/bibliotheque/{document.pk}/publier/", follow=True)
     assert "L'antivirus n'a pas encore analysé le fichier de ce document" in (

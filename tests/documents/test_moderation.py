@@ -14,7 +14,7 @@ from deliberation.models import Assembly
 from documents import actions
 from documents.models import Document, DocumentEvent, MandateFollow
 from tests import factories
-from tests.documents.test_pages import ROLES, client_for, person, private_root  # noqa: F401
+from tests.documents.people import ROLES, client_for, person
 
 MAY_PROPOSE = {"titulaire", "remplacant", "facilitateur", "agent", "dccu"}
 MODERATE = {"facilitateur", "dccu"}

@@ -18,7 +18,7 @@ from documents.models import ContributorType, Document, DocumentFile, DocumentKi
 from documents.orphans import GRACE, find_orphans
 from tests import factories
 from tests.documents.fixtures import makers
-from tests.documents.test_files import private_root, stored, upload  # noqa: F401
+from tests.documents.fixtures.makers import stored, upload
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -28,7 +28,7 @@ class RolledBack(Exception):
 
 
 def test_a_rolled_back_upload_leaves_an_orphan_that_the_command_deletes(
-    private_root: Path,  # noqa: F811
+    private_root: Path,
 ) -> None:
     agent = factories.UserFactory(roles=[Role.AGENT])
     kept = Document.objects.create(
@@ -65,7 +65,7 @@ def test_a_rolled_back_upload_leaves_an_orphan_that_the_command_deletes(
     assert files.servable(DocumentFile.objects.get(document=kept))
 
 
-def test_nothing_to_do_on_an_empty_library(private_root: Path, capsys: Any) -> None:  # noqa: F811
+def test_nothing_to_do_on_an_empty_library(private_root: Path, capsys: Any) -> None:
     call_command("library_orphans")
     assert "0 orphan file(s) found." in capsys.readouterr().out
 

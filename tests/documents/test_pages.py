@@ -3,16 +3,13 @@ live news — a staff-only or still-proposed document never reaches a member."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from accounts.demo import enrol_demo_totp
 from accounts.models import User
 from accounts.roles import Role
 from deliberation.models import Assembly
@@ -21,9 +18,8 @@ from documents.models import Document
 from realtime.events import check_event
 from tests import factories
 from tests.documents.fixtures import makers
+from tests.documents.people import ROLES, client_for, person
 
-ROLES = ["anonymous", "titulaire", "remplacant", "facilitateur", "agent", "dccu", "dpd",
-         "comite_suivi"]
 # Who reads what (docs/permissions.md, « Bibliothèque »).
 READS = {
     "assemblee": {"titulaire", "remplacant", "facilitateur", "agent", "dccu", "comite_suivi"},
@@ -32,36 +28,6 @@ READS = {
     # A member's proposal, still « proposé »: its author (titulaire) and the moderators.
     "proposed": {"titulaire", "facilitateur", "dccu"},
 }
-
-
-@pytest.fixture(autouse=True)
-def private_root(settings: Any, tmp_path: Path) -> Path:
-    settings.PRIVATE_ROOT = tmp_path / "private"
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.STATIC_ROOT = tmp_path / "static"
-    settings.LIBRARY_STORAGE = "local"
-    settings.LIBRARY_X_ACCEL_REDIRECT = ""
-    return settings.PRIVATE_ROOT
-
-
-def person(role: str, assembly: Assembly) -> User | None:
-    if role == "anonymous":
-        return None
-    if role == "titulaire":
-        return factories.make_titulaire(assembly)
-    if role == "remplacant":
-        return factories.make_substitute(assembly, factories.seat(assembly))
-    user = factories.UserFactory(roles=[Role(role)])
-    if role in {"dccu", "dpd"}:
-        enrol_demo_totp(user)
-    return user
-
-
-def client_for(user: User | None) -> Client:
-    client = Client()
-    if user is not None:
-        client.force_login(user)
-    return client
 
 
 def make_docs(author: User | None) -> dict[str, Document]:

@@ -8,7 +8,7 @@ from accounts.roles import Role
 from deliberation.models import Assembly
 from documents.models import ReadingProgress
 from tests import factories
-from tests.documents.test_pages import ROLES, client_for, person, private_root  # noqa: F401
+from tests.documents.people import ROLES, client_for, person
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.test_member_home import _login
+from tests.e2e.login import log_in
 
 pytestmark = pytest.mark.e2e
 SCREENSHOTS = os.environ.get("E2E_SCREENSHOTS")
@@ -36,7 +36,7 @@ def two_pages(browser: Any) -> Iterator[tuple[Any, Any]]:
 
 
 def _open_room(page: Any, live_url: str, email: str) -> None:
-    _login(page, live_url, email)
+    log_in(page, live_url, email)
     page.get_by_role("navigation", name="Menu principal").get_by_role(
         "link", name="Discussions").click()
     page.get_by_role("link", name=re.compile(ROOM)).click()
@@ -112,7 +112,7 @@ def test_the_room_reads_and_answers_without_javascript(browser: Any, live_url: s
     page = context.new_page()
     page.set_default_timeout(15_000)
     try:
-        _login(page, live_url, "membre025@example.org")
+        log_in(page, live_url, "membre025@example.org")
         page.goto(live_url + "/discussions/")
         page.get_by_role("link", name=re.compile(ROOM)).click()
         page.get_by_label("Votre message").fill("Message envoyé sans JavaScript")

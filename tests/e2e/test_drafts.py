@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.test_member_home import _login
+from tests.e2e.login import log_in
 
 pytestmark = pytest.mark.e2e
 # Both in « Habitat et maintien à domicile » in seed_demo; facilitateur1 leads it.
@@ -49,7 +49,7 @@ def _wait_until(page: Any, expression: str, arg: Any = None, timeout: float = 15
 
 
 def _open_draft(page: Any, live_url: str, email: str) -> None:
-    _login(page, live_url, email)
+    log_in(page, live_url, email)
     page.goto(live_url + "/propositions/")
     page.get_by_role("link", name=PROPOSAL).first.click()
     page.get_by_role("heading", name=PROPOSAL).wait_for()

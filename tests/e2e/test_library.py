@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.test_member_home import _login
+from tests.e2e.login import log_in
 
 pytestmark = pytest.mark.e2e
 PROPOSER, READER = "membre020@example.org", "membre021@example.org"
@@ -33,7 +33,7 @@ def test_propose_publish_find_inside_a_pdf_and_mark_read(pages: list[Any], live_
     title = f"Atlas des mobilités rurales {int(time.time())}"
 
     # A member proposes a link: it waits for moderation, visible to them only.
-    _login(proposer, live_url, PROPOSER)
+    log_in(proposer, live_url, PROPOSER)
     proposer.goto(live_url + "/bibliotheque/proposer/")
     proposer.get_by_role("radio", name=re.compile(r"^lien$", re.I)).check()
     proposer.get_by_label("Titre", exact=True).fill(title)
@@ -41,12 +41,12 @@ def test_propose_publish_find_inside_a_pdf_and_mark_read(pages: list[Any], live_
     proposer.get_by_role("button", name="Proposer", exact=True).click()
     proposer.get_by_text("proposé", exact=False).first.wait_for()
 
-    _login(reader, live_url, READER)
+    log_in(reader, live_url, READER)
     reader.goto(live_url + "/bibliotheque/")
     assert title not in reader.content()
 
     # A facilitator publishes it from the moderation page.
-    _login(facilitator, live_url, FACILITATOR)
+    log_in(facilitator, live_url, FACILITATOR)
     facilitator.goto(live_url + "/bibliotheque/moderation/")
     facilitator.get_by_role("link", name=title).click()
     facilitator.get_by_role("button", name="Publier").click()

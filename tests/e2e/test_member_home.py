@@ -7,29 +7,14 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import DEMO_PASSWORD
+from tests.e2e.login import log_in
 
 pytestmark = pytest.mark.e2e
 SCREENSHOTS = os.environ.get("E2E_SCREENSHOTS")
 
 
-def _login(page: Any, live_url: str, email: str) -> None:
-    page.goto(live_url + "/")
-    assert "/comptes/login/" in page.url
-    # The login page has two forms (emailed code first, then password): use the second.
-    form = page.locator('form[action="/comptes/login/"]')
-    form.locator('input[type="email"]').fill(email)
-    form.get_by_label("Mot de passe").fill(DEMO_PASSWORD)
-    form.get_by_role("button", name="Connexion").click()
-    page.wait_for_load_state()
-    if "/bienvenue/" in page.url:
-        # First login: read the privacy notice and accept the charter (gdpr.middleware).
-        page.locator('button[name="decision"][value="accept"]').click()
-    page.wait_for_url(live_url + "/")
-
-
 def test_member_logs_in_and_sees_french_home_with_subgroup(page: Any, live_url: str) -> None:
-    _login(page, live_url, "membre001@example.org")
+    log_in(page, live_url, "membre001@example.org")
     assert page.locator("html").get_attribute("lang") == "fr"
     main = page.get_by_role("main")
     assert main.get_by_role("heading", name="Mes sous-groupes").is_visible()
@@ -42,7 +27,7 @@ def test_member_logs_in_and_sees_french_home_with_subgroup(page: Any, live_url: 
 
 
 def test_home_is_usable_on_a_320px_phone(phone_page: Any, live_url: str) -> None:
-    _login(phone_page, live_url, "membre002@example.org")
+    log_in(phone_page, live_url, "membre002@example.org")
     scroll_width = phone_page.evaluate("document.documentElement.scrollWidth")
     assert scroll_width <= 320, "the page scrolls sideways on a 320 px phone"
     if SCREENSHOTS:
@@ -50,7 +35,7 @@ def test_home_is_usable_on_a_320px_phone(phone_page: Any, live_url: str) -> None
 
 
 def test_skip_link_is_first_on_keyboard(page: Any, live_url: str) -> None:
-    _login(page, live_url, "membre003@example.org")
+    log_in(page, live_url, "membre003@example.org")
     page.keyboard.press("Tab")
     focused = page.evaluate("document.activeElement.textContent.trim()")
     assert focused == "Aller au contenu principal"

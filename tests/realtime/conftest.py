@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
 from asgiref.sync import SyncToAsync
 from channels.layers import channel_layers
 from django.db import connections
+
+from tests.realtime.servers import redis_reachable, redis_url
 
 
 @pytest.fixture(autouse=True)
@@ -26,3 +29,11 @@ def _fresh_channel_layer(request: pytest.FixtureRequest) -> Iterator[None]:
         from realtime.draftsync import close_thread_connections
 
         close_thread_connections()
+
+
+@pytest.fixture
+def redis_or_skip() -> None:
+    if not redis_reachable(redis_url()):
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Redis is required under CI and not reachable at {redis_url()}")
+        pytest.skip(f"Redis not reachable at {redis_url()}: the two-process test needs it")

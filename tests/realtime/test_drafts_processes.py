@@ -27,6 +27,7 @@ from realtime import yprotocol as yp
 from realtime.drafts import draft_group
 from tests.realtime.servers import (
     Daphne,
+    RedisServer,
     django_env,
     draft_world,
     free_port,
@@ -36,7 +37,6 @@ from tests.realtime.servers import (
     redis_url,
     stored_draft,
 )
-from tests.realtime.test_restarts import RedisServer
 
 
 @pytest.fixture

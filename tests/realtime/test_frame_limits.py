@@ -14,11 +14,8 @@ from typing import Any
 import pytest
 import websockets
 
+from tests.realtime.live import SETUP, open_socket, receive, run_in_own_loop
 from tests.realtime.servers import Daphne, django_env, migrate, run_python
-from tests.realtime.test_restarts import run_in_own_loop
-from tests.realtime.test_two_processes import SETUP, open_socket, receive, redis_or_skip
-
-__all__ = ["redis_or_skip"]
 
 DAPHNE_LIMIT = 1048576  # tests/realtime/servers.py, Makefile and docs/deploy.md
 

@@ -13,7 +13,7 @@ from channels.testing import WebsocketCommunicator
 from accounts.models import User
 from config.asgi import application
 from tests import factories
-from tests.realtime.test_consumer import session_cookie
+from tests.realtime.chat import session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -13,11 +13,8 @@ import contextlib
 import json
 import os
 import shutil
-import socket
-import subprocess
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -25,16 +22,17 @@ import pytest
 import websockets
 
 from realtime.events import check_event
-from tests.realtime.servers import Daphne, django_env, free_port, migrate, run_python
-from tests.realtime.test_two_processes import SETUP
+from tests.realtime.live import SETUP, run_in_own_loop
+from tests.realtime.servers import (
+    Daphne,
+    RedisServer,
+    django_env,
+    free_port,
+    migrate,
+    run_python,
+)
 
 CHATTER = ("presence", "typing", "unread")
-
-
-def run_in_own_loop(coroutine: Any, timeout: float = 180) -> None:
-    # Its own loop in its own thread, as in test_two_processes.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(asyncio.run, coroutine).result(timeout=timeout)
 
 
 class Client:
@@ -251,63 +249,6 @@ async def server_restart(first: Daphne, second: Daphne, people: dict[str, str]) 
 
 
 # --- 2. Redis restart --------------------------------------------------------------------
-
-
-class RedisServer:
-    """A private redis-server on a free port of 127.0.0.1, without persistence."""
-
-    def __init__(self, executable: str, port: int, log: Path) -> None:
-        self.executable = executable
-        self.port = port
-        self.log_path = log
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(  # noqa: S603 - a fixed executable and arguments
-                [
-                    self.executable,
-                    "--port",
-                    str(self.port),
-                    "--bind",
-                    "127.0.0.1",
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                    "--daemonize",
-                    "no",
-                ],  # fmt: skip
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(self.log_path.read_text(errors="replace")[-2000:])
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as probe:
-                    probe.sendall(b"PING\r\n")
-                    if probe.recv(64).startswith(b"+PONG"):
-                        return
-            except OSError:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("redis-server did not start within 15 s")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
 
 
 @pytest.fixture

@@ -4,64 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
-import pytest
-import websockets
-
-from realtime.events import check_event
-from tests.realtime.servers import (
-    Daphne,
-    django_env,
-    migrate,
-    redis_reachable,
-    redis_url,
-    run_python,
-)
-
-SETUP = """
-from django.test import Client
-from tests.realtime.chat import make_world
-world = make_world()
-def cookie(user):
-    client = Client()
-    client.force_login(user)
-    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
-print(json.dumps({"alice": cookie(world.alice), "bob": cookie(world.bob),
-                  "carol": cookie(world.carol), "room": str(world.mobility.pk)}))
-"""
-
-
-@pytest.fixture
-def redis_or_skip() -> None:
-    if not redis_reachable(redis_url()):
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"Redis is required under CI and not reachable at {redis_url()}")
-        pytest.skip(f"Redis not reachable at {redis_url()}: the two-process test needs it")
-
-
-async def receive(socket: Any, kind: str) -> dict[str, Any]:
-    for _ in range(20):  # bounded: skip presence chatter
-        frame = json.loads(await asyncio.wait_for(socket.recv(), timeout=5))
-        if frame["type"] in ("message", "presence", "typing"):
-            check_event(frame)
-        if frame["type"] == kind:
-            return frame
-    raise AssertionError(f"no {kind} frame")
-
-
-def open_socket(server: Daphne, cookie: str) -> Any:
-    return websockets.connect(
-        server.url(),
-        origin=server.origin,
-        additional_headers={"Cookie": cookie},  # type: ignore[arg-type]
-        max_size=2**20,
-        open_timeout=10,
-    )
+from tests.realtime.live import SETUP, open_socket, receive
+from tests.realtime.servers import Daphne, django_env, migrate, run_python
 
 
 def test_message_sent_through_one_process_reaches_a_client_of_the_other(
@@ -116,3 +64,45 @@ async def exchange(first: Daphne, second: Daphne, world: dict[str, str]) -> None
         await carol.send(json.dumps({"type": "subscribe", "room": room}))
         refused = await receive(carol, "error")
         assert refused["code"] == "not_found"
+
+
+RESIGN = """
+from deliberation.actions import do_end_membership
+from deliberation.models import EndReason, Membership
+membership = Membership.objects.open().get(user__email="alice@example.org")
+do_end_membership(None, membership, reason=EndReason.RESIGNATION)
+print(json.dumps({}))
+"""
+
+
+def test_a_membership_ended_in_another_process_reaches_open_sockets(
+    redis_or_skip: None, tmp_path: Path
+) -> None:
+    """Roles changed by a process that holds no socket (the admin's, a command) reach the
+    person's sockets on every daphne, through Redis (docs/protocol.md, roles.changed)."""
+    env = django_env(tmp_path)
+    migrate(env)
+    world = run_python(env, SETUP.replace(
+        '"room": str(world.mobility.pk)', '"room": str(world.mobility.pk), '
+        '"plenary": str(world.plenary.pk)'
+    ))
+    with Daphne(env) as first, Daphne(env) as second:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pool.submit(asyncio.run, resignation(first, second, env, world)).result(timeout=120)
+
+
+async def resignation(
+    first: Daphne, second: Daphne, env: dict[str, str], world: dict[str, str]
+) -> None:
+    plenary = world["plenary"]
+    async with open_socket(first, world["alice"]) as alice, open_socket(
+        second, world["alice"]
+    ) as alice_elsewhere:
+        for socket in (alice, alice_elsewhere):
+            await receive(socket, "hello")
+            await socket.send(json.dumps({"type": "subscribe", "room": plenary}))
+            await receive(socket, "subscribed")
+        await asyncio.get_running_loop().run_in_executor(None, run_python, env, RESIGN)
+        for socket in (alice, alice_elsewhere):
+            ended = await receive(socket, "unsubscribed")
+            assert ended == {"type": "unsubscribed", "room": plenary, "reason": "access_ended"}
