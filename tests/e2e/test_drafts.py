@@ -164,7 +164,7 @@ def test_a_member_comments_a_passage_and_resolves_it_in_french(
 def test_the_projection_is_read_only_and_not_a_writer(pages: list[Any], live_url: str) -> None:
     alice, facilitator, _ = pages
     _open_draft(alice, live_url, ALICE)
-    _login(facilitator, live_url, FACILITATOR)
+    log_in(facilitator, live_url, FACILITATOR)
     facilitator.goto(alice.url.split("#")[0] + "projection/")
     _wait_until(facilitator, "() => document.documentElement.dataset.draftSynced === 'true'")
     text = facilitator.get_by_role("textbox", name="Texte de la proposition (projection)")
