@@ -164,6 +164,8 @@ def do_end_membership(
     membership.end = max(on, membership.start)
     membership.end_reason = reason
     membership.save(update_fields=["end", "end_reason", "updated_at"])
+    if membership.kind == MembershipKind.TITULAIRE:
+        _leave_subgroups(membership)
     roles_changed(membership.user)
     promoted: Membership | None = None
     if membership.kind == MembershipKind.TITULAIRE and promote_substitute:
@@ -171,6 +173,15 @@ def do_end_membership(
     elif membership.kind == MembershipKind.REMPLACANT:
         _rerank_substitutes(membership.seat)
     return promoted
+
+
+def _leave_subgroups(membership: Membership) -> None:
+    """Subgroup members are current titulaires: a titulaire who leaves the assembly leaves
+    its subgroups (their list, their rooms, their drafts). What they wrote there stays, and
+    their memberships keep the record of where they sat."""
+    Subgroup.members.through.objects.filter(
+        user_id=membership.user_id, subgroup__mandate__assembly_id=membership.seat.assembly_id
+    ).delete()
 
 
 def _promote_first_substitute(seat: Seat, on: date) -> Membership | None:

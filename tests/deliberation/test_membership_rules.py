@@ -348,3 +348,31 @@ def test_subgroup_names_are_unique_per_mandate(mandate: Mandate, facilitator: Us
         actions.do_create_subgroup(None, mandate=mandate, name="Mobilités")
     assert Subgroup.objects.count() == 1
 
+
+
+def test_a_resigned_titulaire_leaves_their_subgroup_and_its_room(
+    assembly: Assembly, mandate: Mandate, member: User, facilitator: User
+) -> None:
+    """Subgroup members are current titulaires: resigning takes the person out of the
+    subgroup (its list, its room), while what they wrote there stays; another
+    assembly's subgroup of theirs is left alone."""
+    from forums.models import Room, RoomKind
+
+    stayer = factories.make_titulaire(assembly)
+    subgroup = actions.do_create_subgroup(
+        None, mandate=mandate, name="Mobilités", members=[member, stayer],
+        facilitators=[facilitator],
+    )
+    room = factories.room_of(subgroup)
+    said = factories.send(member, room, "Je propose un minibus le mardi")
+    assert room.get_abilities(member)["write"]
+
+    actions.do_end_membership(None, membership_of(member), reason=EndReason.RESIGNATION)
+
+    subgroup.refresh_from_db()
+    room = Room.objects.get(pk=room.pk)
+    assert list(subgroup.members.all()) == [stayer]
+    assert room.kind == RoomKind.SUBGROUP
+    assert room.get_abilities(member) == {"read": False, "write": False, "moderate": False}
+    assert room.get_abilities(stayer)["write"]
+    assert room.messages.filter(pk=said.pk).exists()
