@@ -146,3 +146,53 @@ def test_a_facilitators_live_message_carries_the_animation_badge(
     alice.reload()
     again = alice.locator("#chat-log .msg", has_text="on se retrouve mardi à 18 h")
     assert again.locator(".msg__meta .badge--role").inner_text() == "animation"
+
+
+def _markup(item: Any) -> str:
+    """An item's markup with its whitespace normalised (the same text parsed twice)."""
+    html = item.evaluate("el => el.outerHTML")
+    return re.sub(r"\s+", " ", html).replace("> <", "><").strip()
+
+
+def test_a_live_message_has_the_markup_it_has_after_reload(
+    two_pages: tuple[Any, Any], live_url: str
+) -> None:
+    """One rendering (templates/forums/_message.html): what arrives live is what a reload
+    shows, for the reader and for the author (their own message, « msg--mine »)."""
+    alice, bob = two_pages
+    _open_room(alice, live_url, ALICE)
+    _open_room(bob, live_url, BOB)
+
+    _send(alice, "Même rendu en direct et après rechargement, **promis**.")
+    text = "Même rendu en direct"
+    live = bob.locator("#chat-log .msg", has_text=text)
+    live.wait_for()
+    own = alice.locator("#chat-log .msg", has_text=text)
+    own.wait_for()
+    assert "msg--mine" in (own.get_attribute("class") or "")
+    assert "msg--mine" not in (live.get_attribute("class") or "")
+    assert live.locator(".msg__body strong").inner_text() == "promis"
+    pushed = {"bob": _markup(live), "alice": _markup(own)}
+
+    for name, page in (("bob", bob), ("alice", alice)):
+        page.reload()
+        again = page.locator("#chat-log .msg", has_text=text)
+        again.wait_for()
+        assert _markup(again) == pushed[name]
+
+
+def test_the_room_list_counts_a_message_sent_while_it_is_open(
+    two_pages: tuple[Any, Any], live_url: str
+) -> None:
+    """The room list (static/js/rooms.js, over the page's one socket) shows the badge live."""
+    alice, bob = two_pages
+    _open_room(alice, live_url, ALICE)
+    _login(bob, live_url, BOB)
+    bob.goto(live_url + "/discussions/")
+    _wait_until(bob, "() => Boolean(window.agoraRooms && window.agoraRooms.live.ready)")
+    room_id = bob.get_by_role("link", name=re.compile(ROOM)).get_attribute("data-room")
+    unread = ("(room) => { const b = document.querySelector(`[data-unread=\"${room}\"]`);"
+              " return b ? Number.parseInt(b.textContent, 10) : 0; }")
+    before = bob.evaluate(unread, room_id)
+    _send(alice, "Un message pendant que Bob regarde la liste")
+    _wait_until(bob, f"(room) => ({unread})(room) === {before + 1}", room_id)

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.test_chat import _wait_until
 from tests.e2e.test_member_home import _login
 
 pytestmark = pytest.mark.e2e
@@ -44,6 +45,7 @@ def test_propose_publish_find_inside_a_pdf_and_mark_read(pages: list[Any], live_
     _login(reader, live_url, READER)
     reader.goto(live_url + "/bibliotheque/")
     assert title not in reader.content()
+    _wait_until(reader, "() => Boolean(window.agoraLibrary && window.agoraLibrary.live.ready)")
 
     # A facilitator publishes it from the moderation page.
     _login(facilitator, live_url, FACILITATOR)
@@ -51,6 +53,8 @@ def test_propose_publish_find_inside_a_pdf_and_mark_read(pages: list[Any], live_
     facilitator.get_by_role("link", name=title).click()
     facilitator.get_by_role("button", name="Publier").click()
     facilitator.wait_for_load_state()
+    # The reader's open page hears of it live (static/js/library.js over socket.js).
+    reader.locator("#library-live-list").get_by_role("link", name=title).wait_for()
     reader.goto(live_url + "/bibliotheque/")
     reader.get_by_role("link", name=title).first.wait_for()
 
