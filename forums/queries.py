@@ -24,6 +24,7 @@ from forums.access import readable_rooms, room_abilities
 from forums.models import Attachment, Message, ReadMarker, Room, RoomKind, Thread
 
 MESSAGE_TEMPLATE = "forums/_message.html"
+RENDERED_ATTR = "_agora_rendered_html"
 HISTORY_MAX = 200
 RESYNC_MAX = 500
 SEARCH_MAX = 100
@@ -62,13 +63,21 @@ def message_html(message: Message, *, moderate: bool = False) -> dict[str, str]:
     ``data-author`` and shows the moderation link from the page's ``data-moderate``.
     ``moderate`` only decides whether a hidden message's text is in it.
     """
+    # The sender's acknowledgement serialises the instance the broadcast just did: reuse
+    # that rendering while nothing it shows has changed.
+    key = (moderate, message.body_html, message.edited_at, message.hidden_at,
+           message.deleted_at)
+    memo = getattr(message, RENDERED_ATTR, None)
+    if memo is not None and memo[0] == key:
+        return dict(memo[1])
     label_people([message.author])  # one query for the canton, however many renderings
     context = {"m": message, "abilities": {"moderate": moderate}, "user": None}
     html = {}
     for code, _name in settings.LANGUAGES:
         with translation.override(code):
             html[code] = render_to_string(MESSAGE_TEMPLATE, context).strip()
-    return html
+    setattr(message, RENDERED_ATTR, (key, html))
+    return dict(html)
 
 
 def serialize_message(
