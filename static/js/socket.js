@@ -39,9 +39,13 @@ export function backoff(attempts, floor = 0) {
 
 function reloadOnce() {
   const key = "agora.socket.reloaded";
-  const last = Number(window.sessionStorage.getItem(key)) || 0;
-  if (Date.now() - last < RELOAD_GUARD_MS) return;
-  window.sessionStorage.setItem(key, String(Date.now()));
+  try {
+    const last = Number(window.sessionStorage.getItem(key)) || 0;
+    if (Date.now() - last < RELOAD_GUARD_MS) return;
+    window.sessionStorage.setItem(key, String(Date.now()));
+  } catch {
+    return; // no storage (private mode, blocked): better no reload than a reload loop
+  }
   window.location.reload();
 }
 
