@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
+from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
+from django.utils import translation
 from django.utils.translation import gettext
 
 from accounts.names import badge_role
@@ -20,6 +23,8 @@ from deliberation.people import label_people, person_name
 from forums.access import readable_rooms
 from forums.models import Attachment, Message, ReadMarker, Room, RoomKind, Thread
 
+MESSAGE_TEMPLATE = "forums/_message.html"
+RENDERED_ATTR = "_agora_rendered_html"
 HISTORY_MAX = 200
 RESYNC_MAX = 500
 SEARCH_MAX = 100
@@ -50,13 +55,41 @@ def reaction_counts(message: Message) -> dict[str, int]:
     return counts
 
 
+def message_html(message: Message, *, moderate: bool = False) -> dict[str, str]:
+    """The message's ``<li>`` from the pages' own partial, in each language of the site.
+
+    Rendered once per message and shared by every reader (the plenary fan-out), so it
+    holds nothing that depends on who reads it: chat.js marks one's own messages from
+    ``data-author`` and shows the moderation link from the page's ``data-moderate``.
+    ``moderate`` only decides whether a hidden message's text is in it.
+    """
+    # The sender's acknowledgement serialises the instance the broadcast just did: reuse
+    # that rendering while nothing it shows has changed.
+    key = (moderate, message.body_html, message.edited_at, message.hidden_at,
+           message.deleted_at)
+    memo = getattr(message, RENDERED_ATTR, None)
+    if memo is not None and memo[0] == key:
+        return dict(memo[1])
+    label_people([message.author])  # one query for the canton, however many renderings
+    context = {"m": message, "abilities": {"moderate": moderate}, "user": None}
+    html = {}
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            html[code] = render_to_string(MESSAGE_TEMPLATE, context).strip()
+    setattr(message, RENDERED_ATTR, (key, html))
+    return dict(html)
+
+
 def serialize_message(
     message: Message, viewer: Any = None, *, moderate: bool | None = None
 ) -> dict[str, Any]:
     """The JSON shape of a message (docs/protocol.md). ``viewer`` None: what everyone may see.
 
     A hidden message keeps its text for moderators only; a deleted one shows nothing.
+    ``html`` is what the browser shows (``message_html``); the other fields are for
+    clients that render messages themselves.
     """
+    label_people([message.author])  # a fresh instance: its shown name worked out once
     hidden = message.hidden_at is not None
     deleted = message.deleted_at is not None
     if hidden and moderate is None:
@@ -88,6 +121,7 @@ def serialize_message(
             for a in message.attachments.all()
         ] if show else [],
         "reactions": reaction_counts(message) if not deleted else {},
+        "html": message_html(message, moderate=show and hidden),
     }
 
 

@@ -25,7 +25,6 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.http import AuthenticatedRequest
 from accounts.models import User
-from accounts.names import BADGE_ROLES, badge_label, badge_title
 from accounts.roles import STAFF_ROLES
 from config.errors import error_text
 from forums import actions, queries
@@ -71,7 +70,9 @@ def _last_read(user: User, thread: Thread) -> int:
 
 
 def chat_text() -> dict[str, str]:
-    """The words chat.js and voice.js show, translated here (JS has no gettext)."""
+    """The words chat.js and voice.js show, translated here (JS has no gettext).
+
+    Messages themselves come rendered by the server (forums.queries.message_html)."""
     return {
         "new_messages": _("New messages"),
         "new_message_from": _("New message from %(name)s"),
@@ -81,22 +82,12 @@ def chat_text() -> dict[str, str]:
         "online": _("Connected again."),
         "earlier": _("Earlier messages"),
         "no_earlier": _("No earlier message."),
-        "voice_message": _("Voice message"),
-        "transcript": _("Transcript:"),
-        "hidden": _("This message was hidden by the moderators."),
-        "deleted": _("This message was deleted."),
-        "report": _("Report"),
-        "message_from": _("message from %(name)s"),
-        "edited": _("(edited)"),
         "recording": _("Recording… %(time)s"),
         "mic_refused": _("The microphone is not available. Check that your browser may use it."),
         "voice_unsupported": _("Your browser cannot record sound."),
         "send_failed": _("The message could not be sent. Try again."),
         "seconds": _("%(sec)d s"),
         "minutes": _("%(min)d min %(sec)02d s"),
-        # The badge beside staff names (message.author.role), as accounts.names shows it.
-        **{f"role_{role.value}": badge_label(role.value) for role in BADGE_ROLES},
-        **{f"role_title_{role.value}": badge_title(role.value) for role in BADGE_ROLES},
     }
 
 

@@ -1,11 +1,12 @@
-// Live chat of a room (docs/protocol.md): sends over the websocket, shows messages as
-// they come, reconnects with backoff and resyncs from the last message it saw. The page
-// works without it: the server renders the messages and the composer is a plain form.
+// Live chat of a room (docs/protocol.md): sends over the page's socket (socket.js), shows
+// messages as they come and resyncs from the last message it saw after a reconnect. Every
+// message is the server's rendering of templates/forums/_message.html (`message.html`), the
+// same as on first load; only what depends on the reader is set here (`personalise`). The
+// page works without it: the server renders the messages and the composer is a plain form.
 
-import { fill, formatDuration, newClientId } from "./util.js";
+import { fill, newClientId } from "./util.js";
+import { liveSocket } from "./socket.js";
 
-// 4409: too many sockets open for this session or person (docs/protocol.md): never retried.
-const CLOSE_FINAL = new Set([4001, 4003, 4401, 4403, 4409]);
 const TYPING_EVERY_MS = 3000;
 const TYPING_SHOWN_MS = 5000;
 const ANNOUNCE_AFTER_MS = 1500;
@@ -26,21 +27,32 @@ class Chat {
     this.form = document.getElementById("composer");
     this.textarea = this.form ? this.form.querySelector("textarea") : null;
     this.pending = new Map(); // client_id -> frame, until the server acknowledges it
-    this.attempts = 0;
-    this.socket = null;
-    this.ready = false;
+    this.moderate = root.dataset.moderate === "true";
+    this.lang = document.documentElement.lang || "fr";
+    this.down = false;
     this.lastTyping = 0;
     this.typingTimer = null;
     this.toAnnounce = [];
     this.announceTimer = null;
     this.readTimer = null;
     this.liveMarker = null;
-    this.dateFormat = new Intl.DateTimeFormat(document.documentElement.lang || "fr", {
-      day: "numeric", month: "short", hour: "2-digit", minute: "2-digit",
-    });
+    this.live = liveSocket();
     this.bind();
+    for (const item of this.log.querySelectorAll("li[data-id]")) this.personalise(item);
     this.scrollToStart();
-    this.connect();
+    this.live.listen({
+      ready: () => this.onReady(),
+      frame: (frame) => this.onFrame(frame),
+      down: (event) => this.onDown(event),
+    });
+  }
+
+  get ready() {
+    return this.live.ready;
+  }
+
+  get socket() {
+    return this.live.socket;
   }
 
   bind() {
@@ -68,55 +80,25 @@ class Chat {
 
   // --- Socket ------------------------------------------------------------------
 
-  connect() {
-    const scheme = window.location.protocol === "https:" ? "wss" : "ws";
-    const socket = new WebSocket(`${scheme}://${window.location.host}/ws/`);
-    this.socket = socket;
-    socket.addEventListener("message", (event) => {
-      let frame;
-      try {
-        frame = JSON.parse(event.data);
-      } catch {
-        return;
-      }
-      this.onFrame(frame);
-    });
-    socket.addEventListener("close", (event) => this.onClose(event));
-  }
-
   send(frame) {
-    if (this.socket && this.ready && this.socket.readyState === WebSocket.OPEN) {
-      this.socket.send(JSON.stringify(frame));
-      return true;
-    }
-    return false;
+    return this.live.send(frame);
   }
 
-  onClose(event) {
-    const wasReady = this.ready;
-    this.ready = false;
-    if (CLOSE_FINAL.has(event.code)) {
-      this.setStatus(this.text.offline);
-      if (event.code === 4401 || event.code === 4403) window.location.reload();
-      return;
-    }
-    if (wasReady || this.attempts > 1) this.setStatus(this.text.offline);
-    // Exponential backoff with jitter: a restarted server is not stampeded.
-    const delay = Math.min(30000, 500 * 2 ** this.attempts) * (0.5 + Math.random() / 2);
-    this.attempts += 1;
-    window.setTimeout(() => this.connect(), delay);
+  onReady() {
+    this.send({ type: "subscribe", room: this.roomId });
+  }
+
+  onDown({ final, wasReady, attempts }) {
+    if (final || wasReady || attempts > 1) this.setStatus(this.text.offline);
+    this.down = true;
   }
 
   onFrame(frame) {
     switch (frame.type) {
-      case "hello":
-        this.ready = true;
-        this.send({ type: "subscribe", room: this.roomId });
-        break;
       case "subscribed":
         if (frame.room !== this.roomId) break;
-        if (this.attempts > 0) this.setStatus(this.text.online, true);
-        this.attempts = 0;
+        if (this.down) this.setStatus(this.text.online, true);
+        this.down = false;
         this.send({ type: "resync", room: this.roomId, after: this.lastId });
         for (const pending of this.pending.values()) this.send(pending);
         break;
@@ -201,9 +183,11 @@ class Chat {
     const mine = message.author && message.author.id === this.userId;
     const stick = mine || this.nearBottom();
     if (live && !mine && (document.hidden || !stick)) this.addLiveMarker();
+    const item = this.render(message, stick);
+    if (!item) return;
     const empty = this.root.querySelector(".chat__empty");
     if (empty) empty.remove();
-    this.log.append(this.render(message, stick));
+    this.log.append(item);
     if (live && !mine) {
       this.announce(message.author.name);
       this.typingLine.textContent = ""; // they stopped typing: the message is here
@@ -214,7 +198,8 @@ class Chat {
 
   updateMessage(message) {
     const current = document.getElementById(`m${message.id}`);
-    if (current) current.replaceWith(this.render(message, this.nearBottom()));
+    const item = current && this.render(message, this.nearBottom());
+    if (item) current.replaceWith(item);
   }
 
   showOlder(messages, hasMore) {
@@ -222,9 +207,9 @@ class Chat {
     const before = this.log.scrollHeight;
     const fragment = document.createDocumentFragment();
     for (const message of messages) {
-      if (message.thread === this.threadId && !document.getElementById(`m${message.id}`)) {
-        fragment.append(this.render(message));
-      }
+      const item = message.thread === this.threadId && !document.getElementById(`m${message.id}`)
+        && this.render(message);
+      if (item) fragment.append(item);
     }
     this.log.insertBefore(fragment, first);
     this.log.scrollTop += this.log.scrollHeight - before;
@@ -253,86 +238,35 @@ class Chat {
     const holder = document.createElement("ol");
     holder.innerHTML = await response.text(); // our own server-rendered, sanitized fragment
     const items = Array.from(holder.children);
+    for (const item of items) if (item.dataset.id) this.personalise(item);
     const beforeHeight = this.log.scrollHeight;
     this.log.prepend(...items);
     this.log.scrollTop += this.log.scrollHeight - beforeHeight;
     this.afterOlder(items.length >= 50);
   }
 
+  // The server's own rendering of the message (forums.queries.message_html), in the
+  // page's language; parsed, never built here, so it cannot drift from the page's.
   render(message, stick = false) {
-    const item = document.createElement("li");
-    item.className = "msg";
-    item.id = `m${message.id}`;
-    item.dataset.id = String(message.id);
-    if (message.author && message.author.id === this.userId) item.classList.add("msg--mine");
-    if (message.hidden) item.classList.add("msg--hidden");
-    const meta = document.createElement("p");
-    meta.className = "msg__meta";
-    const author = document.createElement("span");
-    author.className = "msg__author";
-    author.textContent = message.author ? message.author.name : "";
-    meta.append(author);
-    // Staff names carry their role, live as on the server-rendered page
-    // (templates/forums/_message.html, accounts.names): a look-alike name has none.
-    const role = message.author && message.author.role;
-    if (role && this.text[`role_${role}`]) {
-      const badge = document.createElement("span");
-      badge.className = "badge badge--role";
-      badge.title = this.text[`role_title_${role}`] || "";
-      badge.textContent = this.text[`role_${role}`];
-      meta.append(badge);
-    }
-    const time = document.createElement("time");
-    time.dateTime = message.created_at;
-    time.textContent = this.dateFormat.format(new Date(message.created_at));
-    meta.append(" ", time);
-    if (message.edited_at && !message.deleted) {
-      const edited = document.createElement("span");
-      edited.className = "muted";
-      edited.textContent = ` ${this.text.edited}`;
-      meta.append(edited);
-    }
-    item.append(meta);
-    if (message.deleted || (message.hidden && !message.body_html)) {
-      const note = document.createElement("p");
-      note.className = "msg__note";
-      note.textContent = message.deleted ? this.text.deleted : this.text.hidden;
-      item.append(note);
-      return item;
-    }
-    for (const file of message.attachments || []) {
-      if (file.kind !== "voice") continue;
-      const box = document.createElement("div");
-      box.className = "msg__voice";
-      const audio = document.createElement("audio");
-      audio.controls = true;
-      audio.preload = "metadata";
-      audio.src = file.url;
+    const html = message.html && (message.html[this.lang] || Object.values(message.html)[0]);
+    if (!html) return null;
+    const holder = document.createElement("template");
+    holder.innerHTML = html; // our own server-rendered fragment (bodies sanitized by forums.sanitize)
+    const item = holder.content.firstElementChild;
+    if (item) this.personalise(item, stick);
+    return item;
+  }
+
+  // What the shared rendering leaves to the reader: their own messages, and the moderation
+  // link for the room's moderators. Server-rendered items already have both (no change).
+  personalise(item, stick = false) {
+    if (item.dataset.author === this.userId) item.classList.add("msg--mine");
+    const moderate = item.querySelector(".msg__moderate");
+    if (moderate) moderate.hidden = !this.moderate;
+    for (const audio of item.querySelectorAll("audio")) {
       // The player grows once its metadata loads: stay at the bottom if we were there.
       audio.addEventListener("loadedmetadata", () => { if (stick) this.scrollToBottom(); });
-      const duration = document.createElement("span");
-      duration.className = "msg__duration";
-      duration.textContent = `${this.text.voice_message}, ${formatDuration(file.duration_seconds, this.text)}`;
-      box.append(audio, duration);
-      const label = document.createElement("p");
-      label.className = "msg__transcript-label";
-      label.textContent = this.text.transcript;
-      item.append(box, label);
     }
-    const body = document.createElement("div");
-    body.className = "msg__body";
-    body.innerHTML = message.body_html; // sanitized by the server (forums.sanitize)
-    item.append(body);
-    const more = document.createElement("a");
-    more.className = "msg__more";
-    more.href = `/discussions/message/${message.id}/`;
-    more.textContent = this.text.report;
-    const hidden = document.createElement("span");
-    hidden.className = "visually-hidden";
-    hidden.textContent = ` — ${fill(this.text.message_from, { name: author.textContent })}`;
-    more.append(hidden);
-    item.append(more);
-    return item;
   }
 
   addLiveMarker() {

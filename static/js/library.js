@@ -1,13 +1,12 @@
 // The library (docs/protocol.md, « library.* »): announces documents published while the
 // page is open, over the /ws/ socket (the server joins the person's audience groups and
 // checks each document again before relaying it), and on the proposal form shows only the
-// fields of the chosen kind. Without it the pages work as plain HTML.
+// fields of the chosen kind. Without it the pages work as plain HTML. The socket, its
+// reconnects and close codes are socket.js's.
 
 import { fill } from "./util.js";
+import { liveSocket } from "./socket.js";
 
-// 4409: too many sockets open for this session or person (docs/protocol.md): never retried.
-const CLOSE_FINAL = new Set([4001, 4003, 4401, 4403, 4409, 4451]);
-const PING_EVERY_MS = 30000;
 const SHOWN = 5;
 
 class LibraryLive {
@@ -17,37 +16,12 @@ class LibraryLive {
     this.list = document.getElementById("library-live-list");
     this.announcer = document.getElementById("library-announce");
     this.seen = new Set();
-    this.attempts = 0;
-    this.pinger = null;
-    this.connect();
-  }
-
-  connect() {
-    const scheme = window.location.protocol === "https:" ? "wss" : "ws";
-    const socket = new WebSocket(`${scheme}://${window.location.host}/ws/`);
-    socket.addEventListener("message", (event) => {
-      let frame;
-      try {
-        frame = JSON.parse(event.data);
-      } catch {
-        return;
-      }
-      if (frame.type === "hello") this.attempts = 0;
-      if (frame.type === "library.published") this.show(frame, fill(this.text.published, { title: frame.title }));
-      if (frame.type === "library.notification") this.show(frame, frame.text);
-    });
-    socket.addEventListener("open", () => {
-      window.clearInterval(this.pinger);
-      this.pinger = window.setInterval(() => {
-        if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: "ping" }));
-      }, PING_EVERY_MS);
-    });
-    socket.addEventListener("close", (event) => {
-      window.clearInterval(this.pinger);
-      if (CLOSE_FINAL.has(event.code)) return;
-      const delay = Math.min(30000, 500 * 2 ** this.attempts) * (0.5 + Math.random() / 2);
-      this.attempts += 1;
-      window.setTimeout(() => this.connect(), delay);
+    this.live = liveSocket();
+    this.live.listen({
+      frame: (frame) => {
+        if (frame.type === "library.published") this.show(frame, fill(this.text.published, { title: frame.title }));
+        if (frame.type === "library.notification") this.show(frame, frame.text);
+      },
     });
   }
 

@@ -1,12 +1,11 @@
 // The room list (/discussions/) kept live (docs/protocol.md): unread badges from `hello`,
 // `unread` and `unread.bump`, and mentions and direct messages from `notification`.
-// Without it the page still shows the counts of when it was loaded.
+// Without it the page still shows the counts of when it was loaded. The socket, its
+// reconnects and close codes are socket.js's.
 
 import { fill } from "./util.js";
+import { liveSocket } from "./socket.js";
 
-// 4409: too many sockets open for this session or person (docs/protocol.md): never retried.
-const CLOSE_FINAL = new Set([4001, 4003, 4401, 4403, 4409]);
-const PING_EVERY_MS = 30000;
 const ANNOUNCE_AFTER_MS = 1500;
 const NOTIFICATIONS_SHOWN = 5;
 
@@ -18,49 +17,22 @@ class RoomList {
     this.counts = new Map(); // room id -> unread count
     this.toAnnounce = new Map(); // room id -> count, grouped before announcing
     this.announceTimer = null;
-    this.attempts = 0;
-    this.pinger = null;
     for (const link of document.querySelectorAll("a[data-room]")) {
       const badge = link.querySelector("[data-unread]");
       this.counts.set(link.dataset.room, badge ? Number.parseInt(badge.textContent, 10) || 0 : 0);
     }
-    this.connect();
-  }
-
-  connect() {
-    const scheme = window.location.protocol === "https:" ? "wss" : "ws";
-    const socket = new WebSocket(`${scheme}://${window.location.host}/ws/`);
-    socket.addEventListener("message", (event) => {
-      let frame;
-      try {
-        frame = JSON.parse(event.data);
-      } catch {
-        return;
-      }
-      this.onFrame(frame);
-    });
-    socket.addEventListener("open", () => {
-      window.clearInterval(this.pinger);
-      this.pinger = window.setInterval(() => {
-        if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: "ping" }));
-      }, PING_EVERY_MS);
-    });
-    socket.addEventListener("close", (event) => {
-      window.clearInterval(this.pinger);
-      if (CLOSE_FINAL.has(event.code)) return;
-      const delay = Math.min(30000, 500 * 2 ** this.attempts) * (0.5 + Math.random() / 2);
-      this.attempts += 1;
-      window.setTimeout(() => this.connect(), delay);
+    this.live = liveSocket();
+    this.live.listen({
+      // Exact counts on every hello (after a reconnect, bumps may have been missed).
+      ready: (hello) => {
+        for (const room of hello.rooms || []) this.setCount(room.id, room.unread);
+      },
+      frame: (frame) => this.onFrame(frame),
     });
   }
 
   onFrame(frame) {
     switch (frame.type) {
-      case "hello":
-        this.attempts = 0;
-        // Exact counts again (after a reconnect, bumps may have been missed).
-        for (const room of frame.rooms || []) this.setCount(room.id, room.unread);
-        break;
       case "unread":
         this.setCount(frame.room, frame.unread);
         break;

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 import re
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from tests.e2e.login import log_in
+from tests.e2e.waiting import wait_until as _wait_until
 
 pytestmark = pytest.mark.e2e
 SCREENSHOTS = os.environ.get("E2E_SCREENSHOTS")
@@ -44,14 +44,6 @@ def _open_room(page: Any, live_url: str, email: str) -> None:
     # Live once the socket subscribed; until then the composer is a plain form.
     _wait_until(page, "() => Boolean(window.agoraChat && window.agoraChat.ready)")
 
-
-def _wait_until(page: Any, expression: str, arg: Any = None, timeout: float = 15) -> None:
-    """Poll with evaluate: wait_for_function evaluates strings, which our CSP forbids."""
-    deadline = time.monotonic() + timeout
-    while not page.evaluate(expression, arg):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still false after {timeout} s: {expression}")
-        page.wait_for_timeout(100)
 
 
 def _send(page: Any, text: str) -> None:
@@ -146,3 +138,53 @@ def test_a_facilitators_live_message_carries_the_animation_badge(
     alice.reload()
     again = alice.locator("#chat-log .msg", has_text="on se retrouve mardi à 18 h")
     assert again.locator(".msg__meta .badge--role").inner_text() == "animation"
+
+
+def _markup(item: Any) -> str:
+    """An item's markup with its whitespace normalised (the same text parsed twice)."""
+    html = item.evaluate("el => el.outerHTML")
+    return re.sub(r"\s+", " ", html).replace("> <", "><").strip()
+
+
+def test_a_live_message_has_the_markup_it_has_after_reload(
+    two_pages: tuple[Any, Any], live_url: str
+) -> None:
+    """One rendering (templates/forums/_message.html): what arrives live is what a reload
+    shows, for the reader and for the author (their own message, « msg--mine »)."""
+    alice, bob = two_pages
+    _open_room(alice, live_url, ALICE)
+    _open_room(bob, live_url, BOB)
+
+    _send(alice, "Même rendu en direct et après rechargement, **promis**.")
+    text = "Même rendu en direct"
+    live = bob.locator("#chat-log .msg", has_text=text)
+    live.wait_for()
+    own = alice.locator("#chat-log .msg", has_text=text)
+    own.wait_for()
+    assert "msg--mine" in (own.get_attribute("class") or "")
+    assert "msg--mine" not in (live.get_attribute("class") or "")
+    assert live.locator(".msg__body strong").inner_text() == "promis"
+    pushed = {"bob": _markup(live), "alice": _markup(own)}
+
+    for name, page in (("bob", bob), ("alice", alice)):
+        page.reload()
+        again = page.locator("#chat-log .msg", has_text=text)
+        again.wait_for()
+        assert _markup(again) == pushed[name]
+
+
+def test_the_room_list_counts_a_message_sent_while_it_is_open(
+    two_pages: tuple[Any, Any], live_url: str
+) -> None:
+    """The room list (static/js/rooms.js, over the page's one socket) shows the badge live."""
+    alice, bob = two_pages
+    _open_room(alice, live_url, ALICE)
+    log_in(bob, live_url, BOB)
+    bob.goto(live_url + "/discussions/")
+    _wait_until(bob, "() => Boolean(window.agoraRooms && window.agoraRooms.live.ready)")
+    room_id = bob.get_by_role("link", name=re.compile(ROOM)).get_attribute("data-room")
+    unread = ("(room) => { const b = document.querySelector(`[data-unread=\"${room}\"]`);"
+              " return b ? Number.parseInt(b.textContent, 10) : 0; }")
+    before = bob.evaluate(unread, room_id)
+    _send(alice, "Un message pendant que Bob regarde la liste")
+    _wait_until(bob, f"(room) => ({unread})(room) === {before + 1}", room_id)

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.login import log_in
+from tests.e2e.waiting import wait_until as _wait_until
 
 pytestmark = pytest.mark.e2e
 # Both in « Habitat et maintien à domicile » in seed_demo; facilitateur1 leads it.
@@ -38,14 +39,6 @@ def pages(browser: Any) -> Iterator[list[Any]]:
     for context in contexts:
         context.close()
 
-
-def _wait_until(page: Any, expression: str, arg: Any = None, timeout: float = 15) -> None:
-    """Poll with evaluate: wait_for_function evaluates strings, which our CSP forbids."""
-    deadline = time.monotonic() + timeout
-    while not page.evaluate(expression, arg):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still false after {timeout} s: {expression}")
-        page.wait_for_timeout(100)
 
 
 def _open_draft(page: Any, live_url: str, email: str) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.login import log_in
+from tests.e2e.waiting import wait_until as _wait_until
 
 pytestmark = pytest.mark.e2e
 PROPOSER, READER = "membre020@example.org", "membre021@example.org"
@@ -44,6 +45,7 @@ def test_propose_publish_find_inside_a_pdf_and_mark_read(pages: list[Any], live_
     log_in(reader, live_url, READER)
     reader.goto(live_url + "/bibliotheque/")
     assert title not in reader.content()
+    _wait_until(reader, "() => Boolean(window.agoraLibrary && window.agoraLibrary.live.ready)")
 
     # A facilitator publishes it from the moderation page.
     log_in(facilitator, live_url, FACILITATOR)
@@ -51,6 +53,8 @@ def test_propose_publish_find_inside_a_pdf_and_mark_read(pages: list[Any], live_
     facilitator.get_by_role("link", name=title).click()
     facilitator.get_by_role("button", name="Publier").click()
     facilitator.wait_for_load_state()
+    # The reader's open page hears of it live (static/js/library.js over socket.js).
+    reader.locator("#library-live-list").get_by_role("link", name=title).wait_for()
     reader.goto(live_url + "/bibliotheque/")
     reader.get_by_role("link", name=title).first.wait_for()
 

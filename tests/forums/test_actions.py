@@ -282,7 +282,7 @@ def test_serialized_message_has_the_protocol_fields(room: Room, member: User) ->
     data = queries.serialize_message(message, member)
     assert set(data) == {
         "id", "room", "thread", "author", "body_html", "created_at", "edited_at", "client_id",
-        "reply_to", "deleted", "hidden", "attachments", "reactions",
+        "reply_to", "deleted", "hidden", "attachments", "reactions", "html",
     }
     assert data["id"] == message.pk and data["room"] == str(room.pk)
     assert data["deleted"] is False and data["reactions"] == {}
