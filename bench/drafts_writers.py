@@ -107,7 +107,7 @@ def _bare_consumer() -> Any:
     import pycrdt
     from channels.generic.websocket import AsyncWebsocketConsumer
 
-    from realtime import yprotocol as yp
+    from realtime.yjs import protocol as yp
 
     class BareRoom:
         def __init__(self) -> None:
@@ -167,7 +167,7 @@ def _install_trace(path: str) -> None:
     import threading
 
     from deliberation import drafts
-    from realtime import draftsync
+    from realtime.yjs import hub as draftsync
 
     original_append = drafts.append
     original_on_writer = draftsync.on_writer

@@ -131,7 +131,7 @@ def mark_edited(draft_id: Any, when: Any) -> None:
 
 def append_server_update(draft_id: Any, data: bytes, author: Any = None) -> None:
     """Store an update made by the server (restore, import) and relay it to open editors."""
-    from realtime.drafts import broadcast_update
+    from realtime.yjs.relay import broadcast_update
 
     append(draft_id, [(data, getattr(author, "pk", author))], known_authors=set())
     broadcast_update(draft_id, data)

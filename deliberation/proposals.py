@@ -25,7 +25,7 @@ from deliberation.models import (
     VersionKind,
 )
 from deliberation.people import person_name_with_role
-from realtime.drafts import announce_comments_changed, announce_draft_changed
+from realtime.yjs.relay import announce_comments_changed, announce_draft_changed
 
 # Roles that read every proposal of the assembly. The DPD reads none (as for conversations).
 READER_ROLES = frozenset(

@@ -3,7 +3,7 @@
 from django.urls import re_path
 
 from realtime.consumers import AgoraConsumer
-from realtime.draft_consumer import DraftConsumer
+from realtime.yjs.consumer import DraftConsumer
 
 websocket_urlpatterns = [
     re_path(r"^ws/?$", AgoraConsumer.as_asgi()),

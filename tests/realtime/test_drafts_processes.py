@@ -23,8 +23,8 @@ import redis
 import websockets
 
 from deliberation import drafts
-from realtime import yprotocol as yp
-from realtime.drafts import draft_group
+from realtime.yjs import protocol as yp
+from realtime.yjs.relay import draft_group
 from tests.realtime.servers import (
     Daphne,
     django_env,

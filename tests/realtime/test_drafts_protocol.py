@@ -16,16 +16,16 @@ from accounts.roles import Role
 from config.asgi import application
 from deliberation import drafts
 from deliberation.models import Draft, DraftContribution, DraftUpdate
-from realtime import yprotocol as yp
 from realtime.consumers import CLOSE_UNAUTHENTICATED
-from realtime.draft_consumer import (
+from realtime.yjs import protocol as yp
+from realtime.yjs.consumer import (
     CLOSE_MALFORMED,
     CLOSE_NOT_FOUND,
     CLOSE_TOO_LARGE,
     CLOSE_TOO_MANY,
 )
-from realtime.drafts import announce_comments_changed, announce_draft_changed
-from realtime.draftsync import DraftHub
+from realtime.yjs.hub import DraftHub
+from realtime.yjs.relay import announce_comments_changed, announce_draft_changed
 from tests import factories
 from tests.realtime.ydrafts import HOST, ORIGIN, YClient, cookie_of, make_draft
 
@@ -323,7 +323,7 @@ async def test_a_pause_in_editing_records_a_version_with_its_writers(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from deliberation.models import DraftVersion, VersionKind
-    from realtime import draftsync
+    from realtime.yjs import hub as draftsync
 
     monkeypatch.setattr(draftsync, "VERSION_PAUSE", 0.3)
     monkeypatch.setattr(draftsync, "CATCHUP_SECONDS", 0.1)

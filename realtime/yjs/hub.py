@@ -31,13 +31,13 @@ from django.conf import settings
 from django.db import close_old_connections, connections
 from django.utils import timezone
 
-from realtime import yprotocol as yp
-from realtime.drafts import draft_group
+from realtime.yjs import protocol as yp
+from realtime.yjs.relay import draft_group
 
 if TYPE_CHECKING:
     import pycrdt
 
-    from realtime.draft_consumer import DraftConsumer
+    from realtime.yjs.consumer import DraftConsumer
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -11,10 +11,10 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from realtime import yprotocol as yp
 from realtime.bus import session_group, user_group
 from realtime.consumers import SocketGuards
-from realtime.draftsync import DraftHub, DraftRoom
+from realtime.yjs import protocol as yp
+from realtime.yjs.hub import DraftHub, DraftRoom
 
 logger = logging.getLogger(__name__)
 
