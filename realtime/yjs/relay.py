@@ -1,4 +1,8 @@
-"""Live drafts: the y-websocket sync server at /ws/drafts/<draft id> (see docs/protocol.md)."""
+"""What the server itself sends to the open sockets of a document, on every process.
+
+Messages go to the layer group of the document, which holds one channel per daphne
+process that has it open (not one per socket); each process's hub hands them on.
+"""
 
 from __future__ import annotations
 
@@ -8,44 +12,39 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+# Layer message types, between the hubs of the processes (never seen by a browser).
+UPDATE = "yjs.update"  # stored updates: {"ids": [...], "updates": [bytes, ...]}
+AWARENESS = "yjs.awareness"  # {"payload": bytes}, awareness entries already rewritten
+ABILITIES = "yjs.abilities"  # every socket re-reads its abilities
+CONTROL = "yjs.control"  # {"content": {...}}: a control message for every socket
 
-def draft_group(draft_id: Any) -> str:
-    """One channel per daphne process that has this draft open (not one per socket)."""
-    return f"draft.{draft_id}"
+
+def doc_group(kind: str, doc_id: Any) -> str:
+    return f"{kind}.{doc_id}"
 
 
-def _send(draft_id: Any, message: dict[str, Any]) -> None:
+def _send(kind: str, doc_id: Any, message: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is not None:
-        async_to_sync(layer.group_send)(draft_group(draft_id), message)
+        message = {**message, "kind": kind, "doc": str(doc_id), "origin": ""}
+        async_to_sync(layer.group_send)(doc_group(kind, doc_id), message)
 
 
-def broadcast_update(draft_id: Any, data: bytes) -> None:
-    """Relay an update the server stored itself (restore) once the transaction commits."""
+def broadcast_update(kind: str, doc_id: Any, data: bytes) -> None:
+    """Relay an update the server stored itself (restore, erasure) once the transaction
+    commits."""
     transaction.on_commit(
-        lambda: _send(
-            draft_id,
-            {
-                "type": "draft.update",
-                "draft": str(draft_id),
-                "origin": "",
-                "ids": [],
-                "updates": [data],
-            },
-        )
+        lambda: _send(kind, doc_id, {"type": UPDATE, "ids": [], "updates": [data]})
     )
 
 
-def announce_draft_changed(draft_id: Any) -> None:
-    """The draft was frozen or reopened, or its proposal changed status: every open socket
-    re-reads its abilities (an editor may become a reader) once the transaction commits."""
-    transaction.on_commit(
-        lambda: _send(draft_id, {"type": "draft.control", "draft": str(draft_id)})
-    )
+def announce_abilities_changed(kind: str, doc_id: Any) -> None:
+    """Every open socket re-reads its abilities (an editor may become a reader) once the
+    transaction commits."""
+    transaction.on_commit(lambda: _send(kind, doc_id, {"type": ABILITIES}))
 
 
-def announce_comments_changed(draft_id: Any) -> None:
-    """Comments were added, answered or resolved: open editors re-fetch them."""
-    transaction.on_commit(
-        lambda: _send(draft_id, {"type": "draft.comments", "draft": str(draft_id)})
-    )
+def announce(kind: str, doc_id: Any, content: dict[str, Any]) -> None:
+    """Send a control message (docs/protocol.md) to every open socket once the transaction
+    commits."""
+    transaction.on_commit(lambda: _send(kind, doc_id, {"type": CONTROL, "content": content}))
