@@ -158,9 +158,7 @@ async def write(client: YClient, text: str) -> bytes:
 async def test_a_second_kind_syncs_two_clients_through_its_own_store(
     memo_kind: MemoryStore,
 ) -> None:
-    alice, bob, reader = await sync_to_async(
-        lambda: [factories.UserFactory() for _ in range(3)]
-    )()
+    alice, bob, reader = await sync_to_async(lambda: [factories.UserFactory() for _ in range(3)])()
     memo_kind.writers |= {alice.pk, bob.pk}
     # The same routes the project's application builds, now with the new kind among them.
     application = SameOriginValidator(AuthMiddlewareStack(URLRouter(registry.urlpatterns())))
