@@ -242,7 +242,7 @@ async def open_once(server: Daphne, draft: str, cookie: str) -> dict[str, float]
     import pycrdt
     import websockets
 
-    from realtime import yprotocol as yp
+    from realtime.yjs import protocol as yp
 
     t0 = time.perf_counter()
     async with websockets.connect(

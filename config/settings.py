@@ -213,7 +213,9 @@ else:
 REALTIME_SOCKETS_PER_SESSION = env_int("REALTIME_SOCKETS_PER_SESSION", 20)
 REALTIME_SOCKETS_PER_PERSON = env_int("REALTIME_SOCKETS_PER_PERSON", 40)
 
-# --- Live drafts (realtime/draftsync.py, docs/protocol.md) -----------------------------
+# --- Live drafts (realtime/yjs/, deliberation/draft_store.py, docs/protocol.md) ---------
+# The sizes and compaction are the draft store's; the pause, rate and burst apply to every
+# Yjs document kind (the engine reads them).
 DRAFT_MAX_UPDATE_BYTES = env_int("DRAFT_MAX_UPDATE_BYTES", 512 * 1024)
 DRAFT_MAX_DOCUMENT_BYTES = env_int("DRAFT_MAX_DOCUMENT_BYTES", 8 * 1024 * 1024)
 DRAFT_COMPACT_EVERY = env_int("DRAFT_COMPACT_EVERY", 500)

@@ -338,7 +338,7 @@ def do_set_subgroup_people(
 
     subgroup_people_changed(subgroup, before ^ (member_ids | {u.pk for u in facilitators}))
     # Who may write in the subgroup's drafts changed: open draft sockets re-read abilities.
-    from realtime.drafts import announce_draft_changed
+    from deliberation.draft_store import announce_draft_changed
 
     for draft_id in Draft.objects.filter(proposal__subgroup=subgroup).values_list("pk", flat=True):
         announce_draft_changed(draft_id)

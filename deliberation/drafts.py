@@ -129,14 +129,6 @@ def mark_edited(draft_id: Any, when: Any) -> None:
     Draft.objects.filter(pk=draft_id).update(last_edit_at=when)
 
 
-def append_server_update(draft_id: Any, data: bytes, author: Any = None) -> None:
-    """Store an update made by the server (restore, import) and relay it to open editors."""
-    from realtime.drafts import broadcast_update
-
-    append(draft_id, [(data, getattr(author, "pk", author))], known_authors=set())
-    broadcast_update(draft_id, data)
-
-
 def compact(draft_id: Any) -> tuple[int, int]:
     """Merge the stored updates into the snapshot; return (updates merged, snapshot bytes).
 

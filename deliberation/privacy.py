@@ -27,7 +27,7 @@ def scrub_names_in_drafts(person: Any, pseudonym: str) -> dict[str, int]:
     compacted, so the typed names are gone from its stored updates too; each version's
     state is rewritten. Text typed and deleted before the erasure stays in the stored
     updates of drafts without the names until their next compaction."""
-    from deliberation import drafts
+    from deliberation import draft_store, drafts
     from deliberation.models import Draft
     from gdpr.scrub import NameMatcher
 
@@ -40,7 +40,7 @@ def scrub_names_in_drafts(person: Any, pseudonym: str) -> dict[str, int]:
             continue
         before = doc.get_state()
         if drafts.replace_text(doc, matcher.regex, pseudonym):
-            drafts.append_server_update(draft_id, doc.get_update(before))
+            draft_store.append_server_update(draft_id, doc.get_update(before))
             drafts.compact(draft_id)
     # A version's text is its state's words (gdpr.scrub replaces the names there after).
     versions = DraftVersion.objects.filter(text__iregex=matcher.prefilter or ".").order_by("pk")

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.roles import ASSEMBLY_ROLES, Role, user_roles
-from deliberation import drafts
+from deliberation import draft_store, drafts
 from deliberation.models import (
     FROZEN_STATUSES,
     TRANSITIONS,
@@ -26,7 +26,6 @@ from deliberation.models import (
     VersionKind,
 )
 from deliberation.people import person_name_with_role
-from realtime.drafts import announce_comments_changed, announce_draft_changed
 
 
 def _is_uuid(value: Any) -> bool:
@@ -121,7 +120,7 @@ def may_create_in(user: Any, subgroup: Any) -> bool:
 
 # --- Operations --------------------------------------------------------------------------------
 # Each checks who acts, validates with a French message, writes in a transaction and tells
-# open editors after commit (realtime.drafts). `actor=None` is the system itself.
+# open editors after commit (deliberation.draft_store). `actor=None` is the system itself.
 
 MAX_TITLE = 200
 MAX_COMMENT = 5000
@@ -232,7 +231,7 @@ def do_transition(actor: Any, proposal: Proposal, to_status: str, note: str = ""
         drafts.create_version(
             draft.pk, VersionKind.STATUS, name=str(ProposalStatus(to_status).label), by=by
         )
-        announce_draft_changed(draft.pk)
+        draft_store.announce_draft_changed(draft.pk)
     proposal.refresh_from_db()
     return proposal
 
@@ -249,7 +248,7 @@ def do_freeze(actor: Any, proposal: Proposal, frozen: bool) -> Draft:
         if draft.frozen != frozen:
             draft.frozen = frozen
             draft.save(update_fields=["frozen"])
-            announce_draft_changed(draft.pk)
+            draft_store.announce_draft_changed(draft.pk)
     return draft
 
 
@@ -297,7 +296,7 @@ def do_restore_version(actor: Any, proposal: Proposal, number: int) -> Any:
             raise ValidationError(_("This version does not exist."))
         by = actor if getattr(actor, "pk", None) else None
         update = drafts.restore_update(draft.pk, version)
-        drafts.append_server_update(draft.pk, update, by)
+        draft_store.append_server_update(draft.pk, update, by)
         return drafts.create_version(
             draft.pk,
             VersionKind.RESTORE,
@@ -369,7 +368,7 @@ def do_comment(
             anchor=anchor,
             quote=quote,
         )
-        announce_comments_changed(draft.pk)
+        draft_store.announce_comments_changed(draft.pk)
     return comment
 
 
@@ -388,5 +387,5 @@ def do_resolve(actor: Any, comment: Any, resolved: bool) -> Any:
             comment.resolved_by = actor if resolved and getattr(actor, "pk", None) else None
             comment.resolved_at = timezone.now() if resolved else None
             comment.save(update_fields=["resolved", "resolved_by", "resolved_at", "updated_at"])
-            announce_comments_changed(draft.pk)
+            draft_store.announce_comments_changed(draft.pk)
     return comment

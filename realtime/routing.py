@@ -3,10 +3,11 @@
 from django.urls import re_path
 
 from realtime.consumers import AgoraConsumer
-from realtime.draft_consumer import DraftConsumer
+from realtime.yjs.registry import urlpatterns as yjs_urlpatterns
 
 websocket_urlpatterns = [
     re_path(r"^ws/?$", AgoraConsumer.as_asgi()),
-    # y-websocket: serverUrl ws://host/ws/drafts, room name = the draft id.
-    re_path(r"^ws/drafts/(?P<draft_id>[^/]+)/?$", DraftConsumer.as_asgi()),
+    # y-websocket, one route per registered document kind: serverUrl ws://host/ws/<path>,
+    # room name = the document id (/ws/drafts/<draft id> for drafts).
+    *yjs_urlpatterns(),
 ]

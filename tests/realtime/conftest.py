@@ -26,7 +26,7 @@ def _fresh_channel_layer(request: pytest.FixtureRequest) -> Iterator[None]:
         # would outlive the test and keep PostgreSQL from dropping the test database.
         SyncToAsync.single_thread_executor.submit(connections.close_all).result(timeout=10)
         # The draft sync server's own database threads, likewise.
-        from realtime.draftsync import close_thread_connections
+        from realtime.yjs.hub import close_thread_connections
 
         close_thread_connections()
 

@@ -23,8 +23,9 @@ import redis
 import websockets
 
 from deliberation import drafts
-from realtime import yprotocol as yp
-from realtime.drafts import draft_group
+from deliberation.draft_store import KIND
+from realtime.yjs import protocol as yp
+from realtime.yjs.relay import doc_group
 from tests.realtime.servers import (
     Daphne,
     RedisServer,
@@ -266,7 +267,7 @@ async def lost_relay(first: Daphne, second: Daphne, world: dict[str, Any]) -> di
     layer = redis.Redis.from_url(first.env["REDIS_URL"])
     # channels-redis keeps a group as a sorted set under "<prefix>:group:<name>" (default
     # prefix "asgi"); the key names this test's own draft, nobody else's.
-    group_key = f"asgi:group:{draft_group(draft)}"
+    group_key = f"asgi:group:{doc_group(KIND, draft)}"
     try:
         for client in clients:
             await client.connect()

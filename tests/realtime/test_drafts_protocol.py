@@ -15,17 +15,17 @@ from channels.testing import WebsocketCommunicator
 from accounts.roles import Role
 from config.asgi import application
 from deliberation import drafts
+from deliberation.draft_store import announce_comments_changed, announce_draft_changed
 from deliberation.models import Draft, DraftContribution, DraftUpdate
-from realtime import yprotocol as yp
 from realtime.consumers import CLOSE_UNAUTHENTICATED
-from realtime.draft_consumer import (
+from realtime.yjs import protocol as yp
+from realtime.yjs.consumer import (
     CLOSE_MALFORMED,
     CLOSE_NOT_FOUND,
     CLOSE_TOO_LARGE,
     CLOSE_TOO_MANY,
 )
-from realtime.drafts import announce_comments_changed, announce_draft_changed
-from realtime.draftsync import DraftHub
+from realtime.yjs.hub import DocHub
 from tests import factories
 from tests.realtime.ydrafts import HOST, ORIGIN, YClient, cookie_of, make_draft
 
@@ -57,7 +57,7 @@ class World:
 @pytest.fixture
 async def world() -> AsyncIterator[World]:
     yield await sync_to_async(World)()
-    await DraftHub.current().close()
+    await DocHub.current().close()
 
 
 async def closed_with(client: YClient | WebsocketCommunicator, code: int) -> None:
@@ -269,7 +269,7 @@ async def test_state_survives_a_new_process(world: World) -> None:
     await b.drain_until(lambda: b.received_updates)
     await a.close()
     await b.close()
-    await DraftHub.current().close()  # as if daphne restarted
+    await DocHub.current().close()  # as if daphne restarted
     c = await YClient.connect(world.outsider, world.draft.pk)
     assert "Durable " in c.text()
     assert c.text() == b.text()
@@ -323,10 +323,10 @@ async def test_a_pause_in_editing_records_a_version_with_its_writers(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from deliberation.models import DraftVersion, VersionKind
-    from realtime import draftsync
+    from realtime.yjs import hub
 
-    monkeypatch.setattr(draftsync, "VERSION_PAUSE", 0.3)
-    monkeypatch.setattr(draftsync, "CATCHUP_SECONDS", 0.1)
+    monkeypatch.setattr(hub, "VERSION_PAUSE", 0.3)
+    monkeypatch.setattr(hub, "CATCHUP_SECONDS", 0.1)
     a = await YClient.connect(world.writer, world.draft.pk)
     b = await YClient.connect(world.writer2, world.draft.pk)
     await a.type(1, 0, "Première idée ")

@@ -22,8 +22,8 @@ from forums.actions import ensure_rooms
 from forums.models import Room, RoomKind
 from realtime import consumers
 from realtime import yprotocol as yp
-from realtime.draft_consumer import CLOSE_NOT_FOUND
-from realtime.draftsync import DraftHub
+from realtime.yjs.consumer import CLOSE_NOT_FOUND
+from realtime.yjs.hub import DocHub
 from tests import factories
 from tests.realtime.chat import Socket, session_cookie
 from tests.realtime.ydrafts import YClient, make_draft
@@ -72,7 +72,7 @@ def make_world() -> World:
 @pytest.fixture
 async def world() -> AsyncIterator[World]:
     yield await sync_to_async(make_world)()
-    await DraftHub.current().close()
+    await DocHub.current().close()
 
 
 @pytest.fixture

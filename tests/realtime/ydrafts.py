@@ -14,7 +14,7 @@ from django.test import Client
 from config.asgi import application
 from deliberation import drafts
 from deliberation.models import Draft, Proposal
-from realtime import yprotocol as yp
+from realtime.yjs import protocol as yp
 
 # Browsers send both; the origin must be the site the socket is opened on.
 HOST = (b"host", b"testserver")

@@ -1,19 +1,20 @@
-"""The co-writing sync server: one `DraftRoom` per open draft per daphne process.
+"""The Yjs sync engine: one `YDocSession` per open document per daphne process.
 
 Design (measured in bench/drafts_writers.py, see docs/performance.md and docs/protocol.md):
-- A room holds the draft's Yjs document (pycrdt) and the sockets of this process that
-  have it open. An update from a writer is applied to the room's document (which both
-  validates it and tells what it really adds), appended to the database in a batch by a
+- A session holds the document (pycrdt) and the sockets of this process that have it
+  open. An update from a writer is applied to the session's document (which both
+  validates it and tells what it really adds), appended to storage in a batch by a
   writer task on a thread of its own, and only then relayed: directly to the other
   sockets of this process, and to the other processes with ONE channel-layer message per
-  batch (the group `draft.<id>` holds one channel per process, not one per socket).
+  batch (the group `<kind>.<id>` holds one channel per process, not one per socket).
 - The channel layer may drop messages (capacity, expiry, restart): every few seconds a
-  room reads the ids stored since its last look and applies what it has not seen, so
+  session reads the ids stored since its last look and applies what it has not seen, so
   sockets converge even when a relay was lost. A client that reconnects resyncs with the
   standard sync step 1 / step 2 exchange against the stored state.
-- Updates are merged into the snapshot every `COMPACT_EVERY` updates, on a thread of its
-  own, deleting only the rows merged (deliberation/drafts.py).
-- After `VERSION_PAUSE` seconds without edits the room records an automatic version.
+- Updates are merged into the snapshot every `compact_every` updates, on a thread of its
+  own, deleting only the rows merged.
+- After `VERSION_PAUSE` seconds without edits the session records an automatic version.
+Storage and rights belong to the document's kind, behind its store (realtime/yjs/store.py).
 """
 
 from __future__ import annotations
@@ -31,27 +32,30 @@ from django.conf import settings
 from django.db import close_old_connections, connections
 from django.utils import timezone
 
-from realtime import yprotocol as yp
-from realtime.drafts import draft_group
+from realtime.yjs import protocol as yp
+from realtime.yjs import relay
+from realtime.yjs.registry import get as get_kind
+from realtime.yjs.relay import doc_group
 
 if TYPE_CHECKING:
     import pycrdt
 
-    from realtime.draft_consumer import DraftConsumer
+    from realtime.yjs.consumer import YDocConsumer
+    from realtime.yjs.store import DocStore
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 CATCHUP_SECONDS: float = getattr(settings, "DRAFT_CATCHUP_SECONDS", 2.0)
 VERSION_PAUSE: float = getattr(settings, "DRAFT_VERSION_PAUSE", 60.0)
-ROOM_GRACE: float = getattr(settings, "DRAFT_ROOM_GRACE", 10.0)
-FROZEN_CHECK_TICKS = 5  # every 5 looks, re-read whether the draft is frozen
+SESSION_GRACE: float = getattr(settings, "DRAFT_ROOM_GRACE", 10.0)  # empty, then retired
+LOCK_CHECK_TICKS = 5  # every 5 looks, re-read whether the document is locked (frozen)
 AUTHORS_FORGET_TICKS = 5  # and forget which writers are recorded as contributors
 
 # One thread appends updates (in order, never behind a slow HTTP view on Channels' own
 # database thread); another compacts and records versions, which may take longer.
-_writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="drafts-db")
-_slow = ThreadPoolExecutor(max_workers=1, thread_name_prefix="drafts-compact")
+_writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="yjs-db")
+_slow = ThreadPoolExecutor(max_workers=1, thread_name_prefix="yjs-compact")
 
 
 def _in_thread(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -82,27 +86,27 @@ def close_thread_connections() -> None:
         executor.submit(connections.close_all).result(timeout=10)
 
 
-class DraftHub:
-    """Every open draft of this process, and the one layer channel that feeds them."""
+class DocHub:
+    """Every open document of this process, and the one layer channel that feeds them."""
 
-    _hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, DraftHub] = (
+    _hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, DocHub] = (
         weakref.WeakKeyDictionary()
     )
 
     def __init__(self, layer: Any) -> None:
         self.layer = layer
-        self.rooms: dict[str, DraftRoom] = {}
+        self.sessions: dict[tuple[str, str], YDocSession] = {}
         self.channel = ""
         self.listener: asyncio.Task[None] | None = None
         # With the in-memory layer there is no other process: skip the relay to them.
         self.alone = isinstance(layer, InMemoryChannelLayer)
 
     @classmethod
-    def current(cls) -> DraftHub:
+    def current(cls) -> DocHub:
         loop = asyncio.get_running_loop()
         hub = cls._hubs.get(loop)
         if hub is None:
-            hub = cls._hubs[loop] = DraftHub(get_channel_layer())
+            hub = cls._hubs[loop] = DocHub(get_channel_layer())
         return hub
 
     async def _ensure_channel(self) -> None:
@@ -112,39 +116,39 @@ class DraftHub:
             self.channel = await self.layer.new_channel()
             self.listener = asyncio.create_task(self._listen())
 
-    async def room(self, draft_id: str) -> DraftRoom:
+    async def session(self, kind: str, doc_id: str) -> YDocSession:
         await self._ensure_channel()
-        room = self.rooms.get(draft_id)
-        if room is None:
-            room = self.rooms[draft_id] = DraftRoom(self, draft_id)
-        await room.ready()
-        return room
+        session = self.sessions.get((kind, doc_id))
+        if session is None:
+            session = self.sessions[kind, doc_id] = YDocSession(self, kind, doc_id)
+        await session.ready()
+        return session
 
     async def close(self) -> None:
-        """Stop every room's housekeeping and the listener (tests; process shutdown)."""
-        for room in list(self.rooms.values()):
-            room.closed = True
-            room._stop()
-        self.rooms.clear()
+        """Stop every session's housekeeping and the listener (tests; process shutdown)."""
+        for session in list(self.sessions.values()):
+            session.closed = True
+            session._stop()
+        self.sessions.clear()
         if self.listener is not None:
             self.listener.cancel()
             self.listener = None
         self.channel = ""
-        DraftHub._hubs.pop(asyncio.get_running_loop(), None)
+        DocHub._hubs.pop(asyncio.get_running_loop(), None)
 
-    def forget(self, room: DraftRoom) -> None:
-        if self.rooms.get(room.draft_id) is room:
-            del self.rooms[room.draft_id]
+    def forget(self, session: YDocSession) -> None:
+        if self.sessions.get(session.key) is session:
+            del self.sessions[session.key]
 
-    async def publish(self, room: DraftRoom, message: dict[str, Any]) -> None:
+    async def publish(self, session: YDocSession, message: dict[str, Any]) -> None:
         if self.alone:
             return
-        message = {**message, "draft": room.draft_id, "origin": self.channel}
+        message = {**message, "kind": session.kind, "doc": session.doc_id, "origin": self.channel}
         try:
-            await self.layer.group_send(draft_group(room.draft_id), message)
+            await self.layer.group_send(session.group, message)
         except Exception:
-            # Other processes catch up from the database (DraftRoom.catch_up).
-            logger.warning("draft relay to other processes failed", exc_info=True)
+            # Other processes catch up from storage (YDocSession.catch_up).
+            logger.warning("yjs relay to other processes failed", exc_info=True)
 
     async def _listen(self) -> None:
         while True:
@@ -153,47 +157,52 @@ class DraftHub:
             except asyncio.CancelledError:
                 raise
             except Exception:
-                logger.warning("draft hub: layer receive failed; retrying", exc_info=True)
+                logger.warning("yjs hub: layer receive failed; retrying", exc_info=True)
                 await asyncio.sleep(1)
                 continue
-            room = self.rooms.get(str(message.get("draft", "")))
-            if room is None or message.get("origin") == self.channel:
+            key = (str(message.get("kind", "")), str(message.get("doc", "")))
+            session = self.sessions.get(key)
+            if session is None or message.get("origin") == self.channel:
                 continue
             try:
-                await room.on_layer_message(message)
+                await session.on_layer_message(message)
             except Exception:
-                logger.exception("draft hub: could not handle %s", message.get("type"))
+                logger.exception("yjs hub: could not handle %s", message.get("type"))
 
 
-class DraftRoom:
-    """One draft open in this process: its document, its sockets, its pending writes."""
+class YDocSession:
+    """One document open in this process: its Yjs state, its sockets, its pending writes."""
 
-    def __init__(self, hub: DraftHub, draft_id: str) -> None:
+    def __init__(self, hub: DocHub, kind: str, doc_id: str) -> None:
         self.hub = hub
-        self.draft_id = draft_id
-        self.sockets: set[DraftConsumer] = set()
+        self.kind = kind
+        self.doc_id = doc_id
+        self.key = (kind, doc_id)
+        self.group = doc_group(kind, doc_id)
+        self.store: DocStore = get_kind(kind).store
+        self.sockets: set[YDocConsumer] = set()
         self.doc: pycrdt.Doc | None = None
-        self.frozen = False
+        self.locked = False
         self.stored_bytes = 0
         self.since_compaction = 0
         self.compacting = False
         self._loading: asyncio.Task[None] | None = None
         self._captured: list[bytes] = []
         self._subscription: Any = None
-        self.queue: list[tuple[DraftConsumer | None, bytes, Any]] = []
+        self.queue: list[tuple[YDocConsumer | None, bytes, Any]] = []
         self.flushing: asyncio.Task[None] | None = None
         self.outbox: list[tuple[list[int], list[bytes]]] = []
         self.publishing: asyncio.Task[None] | None = None
         self.marked_edit = 0.0  # last_local_edit when last_edit_at was last written
         self.closed = False
-        # Ids stored or relayed that this room's document already holds, and the
+        # Ids stored or relayed that this session's document already holds, and the
         # watermarks of the catch-up: each look reads ids above the one before last, so
         # a row committed late (PostgreSQL hands out ids before commit) is still seen.
         self.seen: set[int] = set()
         self.watermarks = [0, 0]
         self.known_authors: set[Any] = set()
         # Awareness: client id -> (clock, JSON state, owning socket of this process).
-        self.awareness: dict[int, tuple[int, str, DraftConsumer | None]] = {}
+        self.awareness: dict[int, tuple[int, str, YDocConsumer | None]] = {}
         self.last_local_edit = 0.0
         self.versioned_edit = 0.0
         self.ticker: asyncio.Task[None] | None = None
@@ -209,19 +218,17 @@ class DraftRoom:
         await asyncio.shield(self._loading)
 
     async def _load(self) -> None:
-        from deliberation import drafts
-
         # Joined even alone: the server's own messages (restore, freeze) come this way.
-        await self.hub.layer.group_add(draft_group(self.draft_id), self.hub.channel)
+        await self.hub.layer.group_add(self.group, self.hub.channel)
         try:
-            loaded = await on_writer(drafts.load, self.draft_id)
+            loaded = await on_writer(self.store.load, self.doc_id)
         except Exception:
             self._loading = None
             self.hub.forget(self)
             raise
         self.doc = loaded.doc
         self._subscription = self.doc.observe(self._on_transaction)
-        self.frozen = loaded.frozen
+        self.locked = loaded.locked
         self.stored_bytes = loaded.stored_bytes
         self.watermarks = [loaded.last_update_id, loaded.last_update_id]
         self.since_compaction = 0
@@ -247,11 +254,11 @@ class DraftRoom:
 
     # --- Sockets ----------------------------------------------------------------------
 
-    def add(self, socket: DraftConsumer) -> None:
+    def add(self, socket: YDocConsumer) -> None:
         self.sockets.add(socket)
         self.empty_since = None
 
-    async def remove(self, socket: DraftConsumer) -> None:
+    async def remove(self, socket: YDocConsumer) -> None:
         self.sockets.discard(socket)
         gone = [cid for cid, (_, _, owner) in self.awareness.items() if owner is socket]
         if gone:
@@ -261,18 +268,18 @@ class DraftRoom:
                 entries.append(yp.AwarenessEntry(client_id, clock + 1, "null"))
             payload = yp.encode_awareness(entries)
             await self.send_all(yp.awareness_message(payload))
-            await self.hub.publish(self, {"type": "draft.awareness", "payload": payload})
+            await self.hub.publish(self, {"type": relay.AWARENESS, "payload": payload})
         if not self.sockets:
             self.empty_since = time.monotonic()
 
-    async def send_all(self, message: bytes, *, but: DraftConsumer | None = None) -> None:
+    async def send_all(self, message: bytes, *, but: YDocConsumer | None = None) -> None:
         for socket in list(self.sockets):
             if socket is not but:
                 await socket.send_bytes(message)
 
     def _doc(self) -> pycrdt.Doc:
         if self.doc is None:
-            raise RuntimeError("draft room used before it was loaded")
+            raise RuntimeError("document session used before it was loaded")
         return self.doc
 
     def state_vector(self) -> bytes:
@@ -283,7 +290,7 @@ class DraftRoom:
 
     # --- Writes -----------------------------------------------------------------------
 
-    def enqueue(self, sender: DraftConsumer | None, effective: bytes, author: Any) -> None:
+    def enqueue(self, sender: YDocConsumer | None, effective: bytes, author: Any) -> None:
         self.queue.append((sender, effective, author))
         self.stored_bytes += len(effective)
         self.last_local_edit = time.monotonic()
@@ -291,19 +298,19 @@ class DraftRoom:
             self.flushing = asyncio.create_task(self._flush())
 
     async def _flush(self) -> None:
-        from deliberation import drafts
-
         while self.queue:
             batch, self.queue = self.queue, []
             try:
                 ids = await on_writer(
-                    drafts.append,
-                    self.draft_id,
+                    self.store.append,
+                    self.doc_id,
                     [(update, author) for _, update, author in batch],
                     known_authors=self.known_authors,
                 )
             except Exception:
-                logger.exception("draft %s: could not store %d updates", self.draft_id, len(batch))
+                logger.exception(
+                    "%s %s: could not store %d updates", self.kind, self.doc_id, len(batch)
+                )
                 await self.fail()
                 return
             self.seen.update(ids)
@@ -316,7 +323,7 @@ class DraftRoom:
                 self.outbox.append((ids, [update for _, update, _ in batch]))
                 if self.publishing is None or self.publishing.done():
                     self.publishing = asyncio.create_task(self._publish())
-        if self.since_compaction >= drafts.COMPACT_EVERY and not self.compacting:
+        if self.since_compaction >= self.store.limits().compact_every and not self.compacting:
             asyncio.create_task(self.compact())
 
     async def _publish(self) -> None:
@@ -327,11 +334,11 @@ class DraftRoom:
                 ids += batch_ids
                 updates += batch_updates
             self.outbox.clear()
-            await self.hub.publish(self, {"type": "draft.update", "ids": ids, "updates": updates})
+            await self.hub.publish(self, {"type": relay.UPDATE, "ids": ids, "updates": updates})
 
     async def fail(self) -> None:
         """Storage failed: what the document holds may not be stored. Close every socket
-        (clients resync against the database when they reconnect) and drop the room."""
+        (clients resync against storage when they reconnect) and drop the session."""
         self.closed = True
         self.hub.forget(self)
         for socket in list(self.sockets):
@@ -339,17 +346,19 @@ class DraftRoom:
         self._stop()
 
     async def compact(self) -> None:
-        from deliberation import drafts
-
         self.compacting = True
         try:
             started = self.since_compaction
-            merged, size = await on_slow(drafts.compact, self.draft_id)
+            merged, size = await on_slow(self.store.compact, self.doc_id)
             self.since_compaction = max(0, self.since_compaction - started)
             self.stored_bytes = size + sum(len(u) for _, u, _ in self.queue)
-            logger.info("draft %s: compacted %d updates into %d bytes", self.draft_id, merged, size)
+            logger.info(
+                "%s %s: compacted %d updates into %d bytes", self.kind, self.doc_id, merged, size
+            )
         except Exception:
-            logger.exception("draft %s: compaction failed (nothing was deleted)", self.draft_id)
+            logger.exception(
+                "%s %s: compaction failed (nothing was deleted)", self.kind, self.doc_id
+            )
         finally:
             self.compacting = False
 
@@ -357,7 +366,7 @@ class DraftRoom:
 
     async def on_layer_message(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
-        if kind == "draft.update" and self.doc is not None:
+        if kind == relay.UPDATE and self.doc is not None:
             for update_id, update in zip(
                 message.get("ids") or [None] * len(message["updates"]),
                 message["updates"],
@@ -368,12 +377,12 @@ class DraftRoom:
                 try:
                     effective = self.apply(update)
                 except Exception:
-                    logger.warning("draft %s: relayed update does not apply", self.draft_id)
+                    logger.warning("%s %s: relayed update does not apply", self.kind, self.doc_id)
                     continue
                 if effective:
                     self.stored_bytes += len(effective)
                     await self.send_all(yp.sync_update(effective))
-        elif kind == "draft.awareness":
+        elif kind == relay.AWARENESS:
             payload = message["payload"]
             for entry in yp.parse_awareness(payload):
                 if entry.state == "null":
@@ -381,59 +390,36 @@ class DraftRoom:
                 else:
                     self.awareness[entry.client_id] = (entry.clock, entry.state, None)
             await self.send_all(yp.awareness_message(payload))
-        elif kind == "draft.control":
-            self.known_authors.clear()  # a change of status records a version
+        elif kind == relay.ABILITIES:
+            self.known_authors.clear()  # a change of status may record a version
             await self.refresh_abilities()
-        elif kind == "draft.comments":
+        elif kind == relay.CONTROL:
             for socket in list(self.sockets):
-                await socket.send_control({"type": "comments.changed"})
+                await socket.send_control(dict(message["content"]))
 
-    async def _read_frozen(self) -> bool:
-        from deliberation.models import Draft
-
-        frozen = await on_writer(
-            lambda: Draft.objects.filter(pk=self.draft_id).values_list("frozen", flat=True).first()
-        )
-        return bool(frozen)
+    async def _read_locked(self) -> bool:
+        return bool(await on_writer(self.store.locked, self.doc_id))
 
     async def refresh_abilities(self) -> None:
-        self.frozen = await self._read_frozen()
+        self.locked = await self._read_locked()
         for socket in list(self.sockets):
             await socket.refresh_abilities()
 
-    async def check_frozen(self) -> None:
-        if await self._read_frozen() != self.frozen:
+    async def check_locked(self) -> None:
+        if await self._read_locked() != self.locked:
             await self.refresh_abilities()
 
     async def catch_up(self) -> None:
         """Apply what other processes stored and this one did not get through the layer."""
-        from deliberation.models import DraftUpdate
-
         floor = self.watermarks[0]
-
-        def unseen() -> tuple[int, list[tuple[int, bytes]]]:
-            ids = list(
-                DraftUpdate.objects.filter(draft_id=self.draft_id, id__gt=floor).values_list(
-                    "id", flat=True
-                )
-            )
-            top = max(ids, default=floor)
-            missing = [i for i in ids if i not in self.seen]
-            rows = (
-                DraftUpdate.objects.filter(pk__in=missing).order_by("id").values_list("id", "data")
-                if missing
-                else []
-            )
-            return top, [(i, bytes(d)) for i, d in rows]
-
-        top, rows = await on_writer(unseen)
+        top, rows = await on_writer(self.store.since, self.doc_id, floor, self.seen)
         for update_id, data in rows:
             self.seen.add(update_id)
             try:
                 effective = self.apply(data)
             except Exception:
                 logger.warning(
-                    "draft %s: stored update %s does not apply", self.draft_id, update_id
+                    "%s %s: stored update %s does not apply", self.kind, self.doc_id, update_id
                 )
                 continue
             if effective:
@@ -445,9 +431,6 @@ class DraftRoom:
     # --- Housekeeping -------------------------------------------------------------------
 
     async def _tick(self) -> None:
-        from deliberation import drafts
-        from deliberation.models import VersionKind
-
         ticks = 0
         while not self.closed:
             await asyncio.sleep(CATCHUP_SECONDS)
@@ -456,11 +439,11 @@ class DraftRoom:
                     await self.catch_up()
                 # Re-join at every look: a Redis restart, a flush or an expiry may have
                 # lost the group, and with it relays, awareness and control messages.
-                await self.hub.layer.group_add(draft_group(self.draft_id), self.hub.channel)
+                await self.hub.layer.group_add(self.group, self.hub.channel)
                 ticks += 1
-                if ticks % FROZEN_CHECK_TICKS == 0:
+                if ticks % LOCK_CHECK_TICKS == 0:
                     # A freeze announced while the group was lost still arrives, late.
-                    await self.check_frozen()
+                    await self.check_locked()
                 if ticks % AUTHORS_FORGET_TICKS == 0:
                     # Another process or a page may have recorded a version meanwhile.
                     self.known_authors.clear()
@@ -468,41 +451,34 @@ class DraftRoom:
                 edited = self.last_local_edit
                 if edited > self.marked_edit:
                     self.marked_edit = edited
-                    await on_writer(drafts.mark_edited, self.draft_id, timezone.now())
+                    await on_writer(self.store.mark_edited, self.doc_id, timezone.now())
                 if edited > self.versioned_edit and now - edited >= VERSION_PAUSE:
                     self.versioned_edit = edited
-                    await on_slow(
-                        drafts.create_version, self.draft_id, VersionKind.AUTO, only_if_changed=True
-                    )
+                    await on_slow(self.store.record_version, self.doc_id)
                     self.known_authors.clear()
-                if self.empty_since is not None and now - self.empty_since >= ROOM_GRACE:
+                if self.empty_since is not None and now - self.empty_since >= SESSION_GRACE:
                     await self._retire()
                     return
             except asyncio.CancelledError:
                 raise
             except Exception:
-                logger.exception("draft %s: housekeeping failed", self.draft_id)
+                logger.exception("%s %s: housekeeping failed", self.kind, self.doc_id)
 
     async def _retire(self) -> None:
         """Nobody left for a while: record the pause as a version, compact, let go."""
-        from deliberation import drafts
-        from deliberation.models import VersionKind
-
         if self.flushing is not None:
             await self.flushing
         if self.sockets:
             return
         self.closed = True
         self.hub.forget(self)
-        # Leave the group before the slow work below: a room opened meanwhile for the
-        # same draft joins after this (and every room re-joins at each look anyway).
-        await self.hub.layer.group_discard(draft_group(self.draft_id), self.hub.channel)
+        # Leave the group before the slow work below: a session opened meanwhile for the
+        # same document joins after this (and every session re-joins at each look anyway).
+        await self.hub.layer.group_discard(self.group, self.hub.channel)
         if self.last_local_edit > self.marked_edit:
-            await on_writer(drafts.mark_edited, self.draft_id, timezone.now())
+            await on_writer(self.store.mark_edited, self.doc_id, timezone.now())
         if self.last_local_edit > self.versioned_edit:
-            await on_slow(
-                drafts.create_version, self.draft_id, VersionKind.AUTO, only_if_changed=True
-            )
+            await on_slow(self.store.record_version, self.doc_id)
         if self.since_compaction:
             await self.compact()
         self._stop(cancel_ticker=False)

@@ -1,4 +1,7 @@
-"""The socket at /ws/drafts/<draft id>: the y-websocket protocol, authorised per draft."""
+"""The socket at /ws/<kind path>/<document id>: y-websocket, authorised per document.
+
+The kind (drafts, ...) comes from the route (realtime/yjs/registry.py); what a person may
+do with the document is its store's answer (realtime/yjs/store.py)."""
 
 from __future__ import annotations
 
@@ -11,16 +14,19 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from realtime import yprotocol as yp
 from realtime.bus import session_group, user_group
 from realtime.consumers import SocketGuards
-from realtime.draftsync import DraftHub, DraftRoom
+from realtime.yjs import protocol as yp
+from realtime.yjs import relay
+from realtime.yjs.hub import DocHub, YDocSession
+from realtime.yjs.registry import get as get_kind
+from realtime.yjs.store import DocAbilities, DocStore
 
 logger = logging.getLogger(__name__)
 
 CLOSE_MALFORMED = 4400  # a message that does not parse, or an update that does not apply
-CLOSE_NOT_FOUND = 4404  # no such draft, or not one this person may read (same answer)
-CLOSE_TOO_LARGE = 4413  # an update above DRAFT_MAX_UPDATE_BYTES or a document above the cap
+CLOSE_NOT_FOUND = 4404  # no such document, or not one this person may read (same answer)
+CLOSE_TOO_LARGE = 4413  # an update above the kind's limit or a document above its cap
 CLOSE_TOO_MANY = 4429  # far more messages than anyone typing sends
 
 # Token bucket per socket. A fast typist sends about 20 messages a second (one update and
@@ -29,41 +35,29 @@ FRAME_BURST = float(getattr(settings, "DRAFT_FRAME_BURST", 200))
 FRAME_RATE = float(getattr(settings, "DRAFT_FRAME_RATE", 60))
 
 
-def _abilities(user: Any, draft_id: str) -> dict[str, Any] | None:
-    from django.http import Http404
+class YDocConsumer(SocketGuards, AsyncWebsocketConsumer):
+    session: YDocSession | None = None
+    abilities: DocAbilities
 
-    from deliberation.proposals import access_draft, writer_identity
-
-    try:
-        draft = access_draft(user, draft_id)
-    except Http404:
-        return None
-    abilities: dict[str, Any] = dict(draft.get_abilities(user))
-    abilities["frozen"] = draft.frozen
-    abilities["status"] = draft.proposal.status
-    abilities["status_label"] = str(draft.proposal.get_status_display())
-    abilities["identity"] = writer_identity(user)
-    return abilities
-
-
-class DraftConsumer(SocketGuards, AsyncWebsocketConsumer):
-    room: DraftRoom | None = None
-    abilities: dict[str, Any]
+    def __init__(self, *args: Any, kind: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.kind = kind
+        self.store: DocStore = get_kind(kind).store
 
     async def connect(self) -> None:
         self.groups_joined: list[str] = []
-        self.room = None
+        self.session = None
         self.hello = False
         self.tokens = FRAME_BURST
         self.tokens_at = time.monotonic()
         user = self.scope.get("user")
-        self.draft_id = str(self.scope["url_route"]["kwargs"]["draft_id"])
+        self.doc_id = str(self.scope["url_route"]["kwargs"]["doc_id"])
         if await self._guard(user):
             return
         self.user = user
-        # On Channels' database thread, not the drafts' writer thread: a crowd connecting
+        # On Channels' database thread, not the engine's writer thread: a crowd connecting
         # does not delay anyone's keystrokes.
-        abilities = await database_sync_to_async(_abilities)(user, self.draft_id)
+        abilities = await database_sync_to_async(self.store.abilities)(user, self.doc_id)
         if abilities is None:
             await self._refuse(CLOSE_NOT_FOUND)
             return
@@ -77,22 +71,22 @@ class DraftConsumer(SocketGuards, AsyncWebsocketConsumer):
             await self.channel_layer.group_add(group, self.channel_name)
             self.groups_joined.append(group)
         await self.accept()
-        hub = DraftHub.current()
-        room = await hub.room(self.draft_id)
-        while room.closed:  # it retired while this socket waited: open it again
-            room = await hub.room(self.draft_id)
-        room.add(self)
-        self.room = room
+        hub = DocHub.current()
+        session = await hub.session(self.kind, self.doc_id)
+        while session.closed:  # it retired while this socket waited: open it again
+            session = await hub.session(self.kind, self.doc_id)
+        session.add(self)
+        self.session = session
         # The server's state vector first: the client answers with what we lack.
-        await self.send_bytes(yp.sync_step1(room.state_vector()))
-        if room.awareness:
-            await self.send_bytes(yp.awareness_message(self._awareness_snapshot(room)))
+        await self.send_bytes(yp.sync_step1(session.state_vector()))
+        if session.awareness:
+            await self.send_bytes(yp.awareness_message(self._awareness_snapshot(session)))
 
     async def disconnect(self, code: int) -> None:
         self._release_socket_slot()
-        if self.room is not None:
-            await self.room.remove(self)
-            self.room = None
+        if self.session is not None:
+            await self.session.remove(self)
+            self.session = None
         for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
 
@@ -100,28 +94,19 @@ class DraftConsumer(SocketGuards, AsyncWebsocketConsumer):
         try:
             await self.send(bytes_data=data)
         except Exception:
-            # The socket is going away; its disconnect removes it from the room.
-            logger.debug("draft socket gone while sending", exc_info=True)
+            # The socket is going away; its disconnect removes it from the session.
+            logger.debug("yjs socket gone while sending", exc_info=True)
 
     async def send_control(self, content: dict[str, Any]) -> None:
         if self.hello:
             await self.send_bytes(yp.agora_message(content))
 
     def _control_abilities(self) -> dict[str, Any]:
-        a = self.abilities
-        return {
-            "type": "abilities",
-            "edit": bool(a["edit"]),
-            "comment": bool(a["comment"]),
-            "facilitate": bool(a["facilitate"]),
-            "frozen": bool(a["frozen"]),
-            "status": a["status"],
-            "status_label": a["status_label"],
-        }
+        return {"type": "abilities", "edit": self.abilities.write, **self.abilities.extra}
 
     async def refresh_abilities(self) -> bool:
         """Read the abilities again and tell the editor; False (and closed) if unreadable."""
-        abilities = await database_sync_to_async(_abilities)(self.user, self.draft_id)
+        abilities = await database_sync_to_async(self.store.abilities)(self.user, self.doc_id)
         if abilities is None:
             await self.close(code=CLOSE_NOT_FOUND)
             return False
@@ -152,8 +137,8 @@ class DraftConsumer(SocketGuards, AsyncWebsocketConsumer):
         return self.tokens >= -FRAME_BURST
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        room = self.room
-        if room is None or room.closed:
+        session = self.session
+        if session is None or session.closed:
             await self.close(code=1011)
             return
         if not self._take_token():
@@ -167,26 +152,26 @@ class DraftConsumer(SocketGuards, AsyncWebsocketConsumer):
             await self.close(code=CLOSE_MALFORMED)
             return
         try:
-            await self._handle(room, bytes_data)
+            await self._handle(session, bytes_data)
         except yp.ProtocolError:
             await self.close(code=CLOSE_MALFORMED)
 
-    async def _handle(self, room: DraftRoom, data: bytes) -> None:
+    async def _handle(self, session: YDocSession, data: bytes) -> None:
         reader = yp.Reader(data)
         kind = reader.var_uint()
         if kind == yp.MESSAGE_SYNC:
             step = reader.var_uint()
             payload = reader.var_bytes()
             if step == yp.SYNC_STEP1:
-                await self.send_bytes(yp.sync_step2(room.update_for(payload)))
+                await self.send_bytes(yp.sync_step2(session.update_for(payload)))
             elif step in (yp.SYNC_STEP2, yp.SYNC_UPDATE):
-                await self._update(room, payload)
+                await self._update(session, payload)
             else:
                 raise yp.ProtocolError("unknown sync step")
         elif kind == yp.MESSAGE_AWARENESS:
-            await self._awareness(room, reader.var_bytes())
+            await self._awareness(session, reader.var_bytes())
         elif kind == yp.MESSAGE_QUERY_AWARENESS:
-            await self.send_bytes(yp.awareness_message(self._awareness_snapshot(room)))
+            await self.send_bytes(yp.awareness_message(self._awareness_snapshot(session)))
         elif kind == yp.MESSAGE_AGORA:
             try:
                 content = json.loads(reader.var_string())
@@ -200,34 +185,33 @@ class DraftConsumer(SocketGuards, AsyncWebsocketConsumer):
         else:
             raise yp.ProtocolError("unknown message type")
 
-    async def _update(self, room: DraftRoom, update: bytes) -> None:
-        from deliberation.drafts import MAX_DOCUMENT_BYTES, MAX_UPDATE_BYTES
-
-        if len(update) > MAX_UPDATE_BYTES:
+    async def _update(self, session: YDocSession, update: bytes) -> None:
+        limits = self.store.limits()
+        if len(update) > limits.max_update_bytes:
             await self.close(code=CLOSE_TOO_LARGE)
             return
-        if not self.abilities["edit"] or room.frozen:
-            # Readers (and everyone on a frozen draft) sync like anyone, but what they
+        if not self.abilities.write or session.locked:
+            # Readers (and everyone on a locked document) sync like anyone, but what they
             # send is never applied, stored or relayed.
             return
         if update == b"\x00\x00":
             return
-        if room.stored_bytes + len(update) > MAX_DOCUMENT_BYTES:
+        if session.stored_bytes + len(update) > limits.max_document_bytes:
             await self.close(code=CLOSE_TOO_LARGE)
             return
         try:
-            effective = room.apply(update)
+            effective = session.apply(update)
         except Exception:
             await self.close(code=CLOSE_MALFORMED)
             return
         if effective:
-            room.enqueue(self, effective, self.user.pk)
+            session.enqueue(self, effective, self.user.pk)
 
-    async def _awareness(self, room: DraftRoom, payload: bytes) -> None:
-        identity = self.abilities["identity"]
+    async def _awareness(self, session: YDocSession, payload: bytes) -> None:
+        identity = self.abilities.identity
         entries = []
         for entry in yp.parse_awareness(payload):
-            owner = room.awareness.get(entry.client_id)
+            owner = session.awareness.get(entry.client_id)
             if owner is not None and owner[2] is not None and owner[2] is not self:
                 continue  # another socket's client id: not this one's to change
             entries.append(entry)
@@ -240,20 +224,20 @@ class DraftConsumer(SocketGuards, AsyncWebsocketConsumer):
                     # Nobody writes under another name: the server imposes the identity.
                     state["user"] = dict(identity)
                     entry.state = json.dumps(state, separators=(",", ":"))
-                room.awareness[entry.client_id] = (entry.clock, entry.state, self)
+                session.awareness[entry.client_id] = (entry.clock, entry.state, self)
             else:
-                room.awareness.pop(entry.client_id, None)
+                session.awareness.pop(entry.client_id, None)
         if not entries:
             return
         rewritten = yp.encode_awareness(entries)
-        await room.send_all(yp.awareness_message(rewritten), but=self)
-        await room.hub.publish(room, {"type": "draft.awareness", "payload": rewritten})
+        await session.send_all(yp.awareness_message(rewritten), but=self)
+        await session.hub.publish(session, {"type": relay.AWARENESS, "payload": rewritten})
 
     @staticmethod
-    def _awareness_snapshot(room: DraftRoom) -> bytes:
+    def _awareness_snapshot(session: YDocSession) -> bytes:
         return yp.encode_awareness(
             [
                 yp.AwarenessEntry(client_id, clock, state)
-                for client_id, (clock, state, _) in room.awareness.items()
+                for client_id, (clock, state, _) in session.awareness.items()
             ]
         )
