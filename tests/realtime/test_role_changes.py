@@ -21,7 +21,7 @@ from deliberation.models import Draft, DraftUpdate, EndReason, Membership
 from forums.actions import ensure_rooms
 from forums.models import Room, RoomKind
 from realtime import consumers
-from realtime import yprotocol as yp
+from realtime.yjs import protocol as yp
 from realtime.yjs.consumer import CLOSE_NOT_FOUND
 from realtime.yjs.hub import DocHub
 from tests import factories

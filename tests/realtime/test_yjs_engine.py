@@ -36,7 +36,8 @@ def domain_apps() -> set[str]:
     return {
         config.name.split(".")[0]
         for config in apps.get_app_configs()
-        if Path(config.path).resolve().is_relative_to(root) and config.name != "realtime"
+        # The project's apps are folders at its root (the virtualenv may live there too).
+        if Path(config.path).resolve().parent == root and config.name != "realtime"
     }
 
 
