@@ -14,9 +14,9 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.roles import Role, forget_roles
-from deliberation import actions
-from deliberation.admin import acting_user
-from deliberation.models import Membership
+from assembly import actions
+from assembly.admin import acting_user
+from assembly.models import Membership
 from realtime.bus import CLOSE_CREDENTIALS_CHANGED, close_user_sockets
 
 

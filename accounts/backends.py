@@ -10,7 +10,7 @@ from accounts.roles import Role, has_role
 
 # The DCCU administers the assembly: every model of these apps, in the admin.
 DCCU_APP_LABELS = frozenset(
-    {"accounts", "deliberation", "forums", "documents", "gdpr", "auth", "account"}
+    {"accounts", "assembly", "deliberation", "forums", "documents", "gdpr", "auth", "account"}
 )
 # The DPD reads (never changes) the privacy module's records: audit trail, retention
 # runs, requests, consents.

@@ -30,8 +30,8 @@ from accounts.invitations import (
     send_invitations_on_commit,
 )
 from accounts.models import Invitation, User
-from deliberation.actions import do_add_membership
-from deliberation.models import Assembly, Canton, MembershipKind, Seat
+from assembly.actions import do_add_membership
+from assembly.models import Assembly, Canton, MembershipKind, Seat
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_ROWS = 1000

@@ -173,7 +173,7 @@ class Invitation(models.Model):
     last_name = models.CharField(_("last name"), max_length=150, blank=True)
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     seat = models.ForeignKey(
-        "deliberation.Seat",
+        "assembly.Seat",
         on_delete=models.PROTECT,
         null=True,
         blank=True,

@@ -12,7 +12,7 @@ from accounts.erasers import (
     export_sessions,
 )
 from accounts.models import User
-from deliberation.models import Membership, mandate_end_in_office
+from assembly.models import Membership, mandate_end_in_office
 from gdpr.registry import Anchor, Erasure, LegalBasis, Retention, RetentionAction, declare
 
 MEMBERS_AND_STAFF = _("members, substitutes, facilitators, agents, DCCU team, DPO")

@@ -11,12 +11,11 @@ from django.db.models.signals import m2m_changed
 from django.dispatch import receiver
 from django.http import HttpRequest
 
-from accounts.roles import roles_changed
+from accounts.roles import roles_changed, user_roles_changed
 from realtime.bus import (
     CLOSE_CREDENTIALS_CHANGED,
     close_session_sockets,
     close_user_sockets,
-    recheck_user_sockets,
 )
 
 
@@ -59,7 +58,7 @@ def recheck_sockets_on_group_change(
             roles_changed(instance)
     elif action in ("post_add", "post_remove"):
         for user_id in pk_set or ():
-            recheck_user_sockets(user_id)
+            user_roles_changed(user_id)
     elif action == "pre_clear":  # afterwards, nobody is left to name
         for user_id in instance.user_set.values_list("pk", flat=True):
-            recheck_user_sockets(user_id)
+            user_roles_changed(user_id)

@@ -33,7 +33,7 @@ from accounts.invitations import (
 from accounts.models import Invitation, InvitationQuerySet, InvitationStatus, User
 from accounts.names import validate_display_name
 from accounts.roles import MEMBER_ROLES, Role, has_role
-from deliberation.models import Assembly, Canton, MembershipKind, Seat, SeatCategory
+from assembly.models import Assembly, Canton, MembershipKind, Seat, SeatCategory
 
 View = Callable[..., HttpResponse]
 

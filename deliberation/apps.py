@@ -4,4 +4,4 @@ from django.utils.translation import gettext_lazy as _
 
 class DeliberationConfig(AppConfig):
     name = "deliberation"
-    verbose_name = _("Assembly")
+    verbose_name = _("Proposals")

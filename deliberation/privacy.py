@@ -4,17 +4,15 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from assembly.models import EndReason, Membership, Subgroup
 from deliberation.models import (
     Draft,
     DraftComment,
     DraftContribution,
     DraftUpdate,
     DraftVersion,
-    EndReason,
-    Membership,
     Proposal,
     ProposalTransition,
-    Subgroup,
 )
 from gdpr.registry import Erasure, LegalBasis, Retention, RetentionAction, declare
 
@@ -56,7 +54,7 @@ def scrub_names_in_drafts(person: Any, pseudonym: str) -> dict[str, int]:
 def end_membership_on_erasure(person: Any, pseudonym: str) -> None:
     """An erased person no longer sits: their open membership ends as a resignation, and a
     freed seat goes to the first substitute, as for any departure."""
-    from deliberation.actions import do_end_membership
+    from assembly.actions import do_end_membership
 
     membership = Membership.objects.open().filter(user=person).first()
     if membership is not None:

@@ -14,8 +14,8 @@ from django.test import Client
 from accounts import csv_import
 from accounts.csv_import import canton_key, do_import_members
 from accounts.models import Invitation, InvitationStatus, User
-from deliberation import actions
-from deliberation.models import Assembly, Membership, SeatCategory
+from assembly import actions
+from assembly.models import Assembly, Membership, SeatCategory
 from tests import factories
 
 GOOD_FILE = (

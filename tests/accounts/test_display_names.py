@@ -15,7 +15,7 @@ from django.urls import reverse
 from accounts.invitations import do_invite_person
 from accounts.models import User
 from accounts.roles import Role, grant_role, revoke_role
-from deliberation.models import Assembly
+from assembly.models import Assembly
 from forums.queries import serialize_message
 from tests import factories
 

@@ -35,8 +35,8 @@ from accounts.demo import enrol_demo_totp
 from accounts.invitations import create_invitation
 from accounts.models import Invitation, User
 from accounts.roles import Role
-from deliberation import actions as deliberation_actions
-from deliberation.models import Assembly, Membership
+from assembly import actions as deliberation_actions
+from assembly.models import Assembly, Membership
 from gdpr import audit
 from gdpr.access_copy import do_request_access_copy
 from gdpr.models import (
@@ -190,19 +190,19 @@ def _invitations(world: World) -> None:
     world.add("accounts.Invitation", rows[:1], rows[1:])
 
 
-@seeder("deliberation.Membership")
+@seeder("assembly.Membership")
 def _memberships(world: World) -> None:
     world.add(
-        "deliberation.Membership",
+        "assembly.Membership",
         [Membership.objects.get(user=world.person).pk],
         [Membership.objects.get(user=world.neighbour).pk],
     )
 
 
-@seeder("deliberation.Subgroup")
+@seeder("assembly.Subgroup")
 def _subgroups(world: World) -> None:
     mine, theirs = world.extra["subgroups"]
-    world.add("deliberation.Subgroup", [mine.pk], [theirs.pk])
+    world.add("assembly.Subgroup", [mine.pk], [theirs.pk])
 
 
 @seeder("gdpr.ConsentRecord")

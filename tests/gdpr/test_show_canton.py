@@ -12,8 +12,8 @@ from asgiref.sync import sync_to_async
 from django.test import Client
 
 from accounts.models import User
-from deliberation import actions as deliberation_actions
-from deliberation.models import Assembly, Membership
+from assembly import actions as deliberation_actions
+from assembly.models import Assembly, Membership
 from deliberation.people import person_name
 from forums import queries
 from forums.actions import ensure_rooms

@@ -13,8 +13,8 @@ from django.conf import settings
 from django.test import Client
 
 from accounts.models import User
+from assembly import actions as deliberation_actions
 from config.asgi import application
-from deliberation import actions as deliberation_actions
 from forums.actions import ensure_rooms
 from forums.models import Room, RoomKind
 from realtime.events import EVENT_TYPES, check_event

@@ -16,8 +16,9 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.roles import Role, grant_role, revoke_role
-from deliberation import actions as deliberation_actions
-from deliberation.models import Draft, DraftUpdate, EndReason, Membership
+from assembly import actions as deliberation_actions
+from assembly.models import EndReason, Membership
+from deliberation.models import Draft, DraftUpdate
 from forums.actions import ensure_rooms
 from forums.models import Room, RoomKind
 from realtime import consumers

@@ -15,18 +15,18 @@ from django.db import transaction
 from accounts.demo import enrol_demo_totp
 from accounts.models import User
 from accounts.roles import Role, grant_role
-from deliberation import actions
-from deliberation.models import (
+from assembly import actions
+from assembly.models import (
     Assembly,
     Mandate,
     MandateKind,
     Membership,
     MembershipKind,
-    Proposal,
     Seat,
     SeatCategory,
     Subgroup,
 )
+from deliberation.models import Proposal
 from forums.models import Room
 
 ASSEMBLY_NAME = "Assemblée citoyenne de la Haute-Garonne 2025-2027"

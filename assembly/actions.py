@@ -18,10 +18,9 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.roles import Role, has_role, roles_changed
-from deliberation.models import (
+from assembly.models import (
     Assembly,
     Canton,
-    Draft,
     EndReason,
     Mandate,
     MandateKind,
@@ -31,6 +30,7 @@ from deliberation.models import (
     SeatCategory,
     Subgroup,
 )
+from deliberation.models import Draft
 
 HAUTE_GARONNE_POSTAL_PREFIX = "31"
 MINIMUM_AGE = 18
