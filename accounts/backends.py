@@ -18,7 +18,7 @@ DPD_APP_LABELS = frozenset({"gdpr"})
 # allauth's email addresses are login credentials: adding one to someone's account lets
 # whoever reads that mailbox log in as them (by a code), with no trace on their page.
 # The DCCU only reads them; a person's address is changed on their own admin page,
-# where ``accounts.admin.UserAdmin`` keeps allauth's rows in step and audits it.
+# where ``assembly.admin_people.UserAdmin`` keeps allauth's rows in step and audits it.
 DCCU_READ_ONLY_APP_LABELS = frozenset({"account"})
 
 

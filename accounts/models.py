@@ -136,7 +136,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 # --- Invitations ----------------------------------------------------------------------
 # Accounts are never opened by sign-up: the DCCU invites each person, by hand or
-# from the CSV of the draw. The operations live in ``accounts.invitations``.
+# from the CSV of the draw. The operations live in ``assembly.invitations``.
 
 from accounts.roles import MEMBER_ROLES, Role  # noqa: E402
 

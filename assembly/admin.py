@@ -408,3 +408,9 @@ class SubgroupAdmin(ActionAdmin):
     @admin.display(description=_("facilitators"))
     def facilitator_names(self, obj: Subgroup) -> str:
         return ", ".join(str(user) for user in obj.facilitators.all())
+
+
+# --- People and invitations ------------------------------------------------------------------
+# The people's pages (eligibility, roles) and the invitations to sit: ``accounts`` keeps
+# people and login and imports no domain app, so their admin is declared with the assembly's.
+from assembly import admin_people  # noqa: E402, F401

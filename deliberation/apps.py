@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -5,3 +7,17 @@ from django.utils.translation import gettext_lazy as _
 class DeliberationConfig(AppConfig):
     name = "deliberation"
     verbose_name = _("Proposals")
+
+    def ready(self) -> None:
+        from assembly.signals import subgroup_people_changed
+
+        subgroup_people_changed.connect(_drafts_writers_changed, dispatch_uid="deliberation")
+
+
+def _drafts_writers_changed(sender: Any, subgroup: Any, people: set[Any], **kwargs: Any) -> None:
+    """Who may write in the subgroup's drafts changed: open draft sockets re-read abilities."""
+    from deliberation.models import Draft
+    from realtime.drafts import announce_draft_changed
+
+    for draft_id in Draft.objects.filter(proposal__subgroup=subgroup).values_list("pk", flat=True):
+        announce_draft_changed(draft_id)

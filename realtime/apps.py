@@ -8,6 +8,7 @@ class RealtimeConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts.roles import on_roles_changed
+        from realtime import sessions  # noqa: F401  (its receivers)
         from realtime.bus import recheck_user_sockets
 
         # A person's roles changed: their open sockets re-check their access.

@@ -24,7 +24,7 @@ from forums.models import Message, Room, RoomKind
 from gdpr.models import DataRequest
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("accounts", "deliberation", "documents", "forums", "gdpr", "realtime", "config")
+APPS = ("accounts", "assembly", "deliberation", "documents", "forums", "gdpr", "realtime", "config")
 ROW = re.compile(r"^\| `(?P<model>\w+\.\w+)` \| (?P<abilities>[^|]+) \|", re.M)
 
 

@@ -9,9 +9,9 @@ import pytest
 from django.test import Client
 
 from accounts.demo import enrol_demo_totp
-from accounts.invitations import do_invite_person
 from accounts.models import Invitation, User
 from accounts.roles import Role
+from assembly.invitations import do_invite_person
 from assembly.models import Assembly
 from forums.models import Room, RoomKind
 from tests import factories

@@ -81,11 +81,11 @@ def test_dccu_opens_change_pages(dccu_client: Client, assembly: Assembly, member
     assert seat is not None
     pages = [
         reverse("admin:accounts_user_change", args=[member.pk]),
-        reverse("admin:deliberation_assembly_change", args=[assembly.pk]),
-        reverse("admin:deliberation_seat_change", args=[seat.pk]),
-        reverse("admin:deliberation_membership_change", args=[membership.pk]),
-        reverse("admin:deliberation_mandate_change", args=[mandate.pk]),
-        reverse("admin:deliberation_subgroup_change", args=[subgroup.pk]),
+        reverse("admin:assembly_assembly_change", args=[assembly.pk]),
+        reverse("admin:assembly_seat_change", args=[seat.pk]),
+        reverse("admin:assembly_membership_change", args=[membership.pk]),
+        reverse("admin:assembly_mandate_change", args=[mandate.pk]),
+        reverse("admin:assembly_subgroup_change", args=[subgroup.pk]),
     ]
     for page in pages:
         assert dccu_client.get(page).status_code == 200, page
@@ -215,7 +215,7 @@ def test_admin_action_on_an_ended_membership_changes_nothing(
 
 def test_memberships_cannot_be_deleted(dccu_client: Client, member: User) -> None:
     membership = Membership.objects.get(user=member)
-    url = reverse("admin:deliberation_membership_delete", args=[membership.pk])
+    url = reverse("admin:assembly_membership_delete", args=[membership.pk])
     assert dccu_client.post(url, {"post": "yes"}).status_code == 403
     assert Membership.objects.filter(pk=membership.pk).exists()
 
@@ -400,7 +400,7 @@ def test_admin_refuses_subgroup_people_against_the_rules(
         ([substitute], [facilitator]) if wrong == "substitute_as_member" else ([], [member])
     )
     response = dccu_client.post(
-        reverse("admin:deliberation_subgroup_change", args=[subgroup.pk]),
+        reverse("admin:assembly_subgroup_change", args=[subgroup.pk]),
         subgroup_post(mandate, members, facilitators),
     )
     assert response.status_code == 200
@@ -416,7 +416,7 @@ def test_admin_changes_subgroup_people(
     facilitator = factories.UserFactory(roles=[Role.FACILITATEUR])
     subgroup = Subgroup.objects.create(mandate=mandate, name="Mobilités")
     response = dccu_client.post(
-        reverse("admin:deliberation_subgroup_change", args=[subgroup.pk]),
+        reverse("admin:assembly_subgroup_change", args=[subgroup.pk]),
         subgroup_post(mandate, [member], [facilitator], name="Mobilités du quotidien"),
     )
     assert response.status_code == 302

@@ -32,10 +32,10 @@ from guardian.models import UserObjectPermission
 from guardian.shortcuts import assign_perm
 
 from accounts.demo import enrol_demo_totp
-from accounts.invitations import create_invitation
 from accounts.models import Invitation, User
 from accounts.roles import Role
 from assembly import actions as deliberation_actions
+from assembly.invitations import create_invitation
 from assembly.models import Assembly, Membership
 from gdpr import audit
 from gdpr.access_copy import do_request_access_copy

@@ -23,9 +23,9 @@ from django.utils.html import escape
 from django_tasks_db.models import DBTaskResult
 
 from accounts.demo import enrol_demo_totp
-from accounts.invitations import create_invitation
 from accounts.models import Invitation, User
 from accounts.roles import Role
+from assembly.invitations import create_invitation
 from assembly.models import Membership
 from documents import files
 from gdpr import access_copy as copies

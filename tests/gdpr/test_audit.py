@@ -208,7 +208,7 @@ def test_the_trail_holds_no_password_session_key_totp_secret_or_email_body(
     """A run of representative actions, then every audit entry is scanned for secrets."""
     from allauth.mfa.models import Authenticator
 
-    from accounts.invitations import do_invite_person
+    from assembly.invitations import do_invite_person
     from gdpr import access_copy, erasure, rights
     from gdpr.register import do_export_register
     from gdpr.retention import do_run_retention, ensure_scheduled

@@ -172,11 +172,12 @@ def test_declarations_are_grouped_by_the_app_that_declares_them() -> None:
         return declaring_app(declaration).label
 
     assert app_of(Session) == "accounts"  # wired in by accounts, declared there
-    assert app_of(Membership) == "deliberation"
+    assert app_of(Membership) == "assembly"
     assert app_of(ConsentRecord) == "gdpr"
     register = build_register()
     assert [p.key for p in register.processings] == [
         "accounts",
+        "assembly",
         "deliberation",
         "forums",
         "documents",

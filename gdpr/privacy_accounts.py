@@ -1,4 +1,7 @@
-"""Personal data held by the accounts app (and the auth libraries it wires in)."""
+"""Personal data held by the accounts app (and the auth libraries it wires in).
+
+Declared here rather than in ``accounts/privacy.py``: accounts imports no domain app
+(``GdprConfig.ready`` imports this module before the apps' own ``privacy.py``)."""
 
 from django.db.models import OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Greatest
@@ -161,7 +164,7 @@ declare(
 )
 
 
-# --- Invitations (accounts.invitations) --------------------------------------------------
+# --- Invitations (assembly.invitations) --------------------------------------------------
 from accounts.models import Invitation  # noqa: E402
 
 declare(

@@ -311,7 +311,7 @@ def staff_pages(invitation: Invitation) -> list[tuple[str, str]]:
 
 @pytest.fixture
 def pending_invitation(dccu: User, assembly: Assembly) -> Invitation:
-    from accounts.invitations import do_invite_person
+    from assembly.invitations import do_invite_person
 
     return do_invite_person(dccu, email="x@example.org", first_name="X", last_name="Y",
                             role=Role.AGENT, base_url="http://testserver")

@@ -1,4 +1,6 @@
-"""Admin for people: email login, roles as groups, eligibility that ends memberships."""
+"""Admin for people: email login, roles as groups, eligibility that ends memberships; and
+the invitations to sit (``assembly.invitations``). Imported by ``assembly.admin``: the
+accounts app imports no domain app."""
 
 from __future__ import annotations
 
@@ -197,13 +199,13 @@ def _follow_new_email(request: HttpRequest, user: User) -> None:
 
 
 # === Invitations ==========================================================================
-# Owned by the invitations feature (accounts/invitations.py). Read-only here: inviting and
+# Owned by the invitations feature (assembly/invitations.py). Read-only here: inviting and
 # resending go through /invitations/, so the admin can neither skip the seat checks nor
 # see a token (only its hash is stored, and it is not shown).
 from django.core.exceptions import PermissionDenied, ValidationError  # noqa: E402
 
-from accounts.invitations import do_revoke_invitation  # noqa: E402
 from accounts.models import Invitation  # noqa: E402
+from assembly.invitations import do_revoke_invitation  # noqa: E402
 
 
 @admin.register(Invitation)
