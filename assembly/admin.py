@@ -1,4 +1,4 @@
-"""Admin for the assembly's structure: every write goes through ``deliberation.actions``."""
+"""Admin for the assembly's structure: every write goes through ``assembly.actions``."""
 
 from __future__ import annotations
 

@@ -122,7 +122,7 @@ class UserAdmin(DjangoUserAdmin):
     ) -> HttpResponse:
         response = super().user_change_password(request, id, form_url)
         if request.method == "POST" and response.status_code == 302:
-            # As when people change it themselves (accounts.signals): Django's admin
+            # As when people change it themselves (realtime.sessions): Django's admin
             # sends no allauth signal, so the person's open sockets are closed here.
             close_user_sockets(unquote(id), code=CLOSE_CREDENTIALS_CHANGED)
         return response

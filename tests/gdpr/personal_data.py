@@ -34,7 +34,7 @@ from guardian.shortcuts import assign_perm
 from accounts.demo import enrol_demo_totp
 from accounts.models import Invitation, User
 from accounts.roles import Role
-from assembly import actions as deliberation_actions
+from assembly import actions as assembly_actions
 from assembly.invitations import create_invitation
 from assembly.models import Assembly, Membership
 from gdpr import audit
@@ -291,7 +291,7 @@ def make_world() -> World:
     world = World(assembly, person, neighbour, dccu, dpd)
     mandate = factories.make_mandate(assembly)
     world.extra["subgroups"] = [
-        deliberation_actions.do_create_subgroup(
+        assembly_actions.do_create_subgroup(
             dccu, mandate=mandate, name=name, members=[member], facilitators=[facilitator]
         )
         for name, member in (("Transports", person), ("Santé", neighbour))
