@@ -11,7 +11,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from gdpr.logs import mail_failure
+from config.logs import mail_failure
 
 logger = logging.getLogger(__name__)
 

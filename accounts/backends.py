@@ -10,7 +10,7 @@ from accounts.roles import Role, has_role
 
 # The DCCU administers the assembly: every model of these apps, in the admin.
 DCCU_APP_LABELS = frozenset(
-    {"accounts", "deliberation", "forums", "documents", "gdpr", "auth", "account"}
+    {"accounts", "assembly", "deliberation", "forums", "documents", "gdpr", "auth", "account"}
 )
 # The DPD reads (never changes) the privacy module's records: audit trail, retention
 # runs, requests, consents.
@@ -18,7 +18,7 @@ DPD_APP_LABELS = frozenset({"gdpr"})
 # allauth's email addresses are login credentials: adding one to someone's account lets
 # whoever reads that mailbox log in as them (by a code), with no trace on their page.
 # The DCCU only reads them; a person's address is changed on their own admin page,
-# where ``accounts.admin.UserAdmin`` keeps allauth's rows in step and audits it.
+# where ``assembly.admin_people.UserAdmin`` keeps allauth's rows in step and audits it.
 DCCU_READ_ONLY_APP_LABELS = frozenset({"account"})
 
 

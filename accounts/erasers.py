@@ -1,4 +1,5 @@
-"""Export and erasure callables for the accounts app's declarations (``accounts/privacy.py``).
+"""Export and erasure callables for the accounts app's declarations
+(``gdpr/privacy_accounts.py``).
 
 They do for these models what the generic strategies of ``gdpr.erasure``
 cannot: find sessions by their encoded data, forget the cached counters keyed

@@ -136,7 +136,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 # --- Invitations ----------------------------------------------------------------------
 # Accounts are never opened by sign-up: the DCCU invites each person, by hand or
-# from the CSV of the draw. The operations live in ``accounts.invitations``.
+# from the CSV of the draw. The operations live in ``assembly.invitations``.
 
 from accounts.roles import MEMBER_ROLES, Role  # noqa: E402
 
@@ -173,7 +173,7 @@ class Invitation(models.Model):
     last_name = models.CharField(_("last name"), max_length=150, blank=True)
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     seat = models.ForeignKey(
-        "deliberation.Seat",
+        "assembly.Seat",
         on_delete=models.PROTECT,
         null=True,
         blank=True,

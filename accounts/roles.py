@@ -9,6 +9,7 @@ person's current membership in the assembly, so they cannot drift from it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django.db import models
@@ -52,6 +53,23 @@ DATA_HANDLER_ROLES = frozenset({Role.DPD, Role.DCCU})
 
 _CACHE_ATTR = "_agora_roles_cache"
 
+# Filled by the apps that know more than accounts does (accounts imports no domain app):
+# ``assembly`` gives the member roles, ``realtime`` re-checks open sockets on a change.
+_member_roles: list[Callable[[Any], frozenset[Role]]] = []
+_change_listeners: list[Callable[[Any], None]] = []
+
+
+def register_member_roles(source: Callable[[Any], frozenset[Role]]) -> None:
+    """Name the function that reads a person's member roles (``assembly.roles``)."""
+    if source not in _member_roles:
+        _member_roles.append(source)
+
+
+def on_roles_changed(listener: Callable[[Any], None]) -> None:
+    """Call ``listener(user_id)`` whenever a person's roles change."""
+    if listener not in _change_listeners:
+        _change_listeners.append(listener)
+
 
 def user_roles(user: Any) -> frozenset[Role]:
     """Every role the user holds now (cached on the instance for one request)."""
@@ -60,14 +78,11 @@ def user_roles(user: Any) -> frozenset[Role]:
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is not None:
         return cached
-    from deliberation.models import Membership
-
     roles: set[Role] = {
         Role(name) for name in user.groups.values_list("name", flat=True) if name in GROUP_ROLES
     }
-    kind = Membership.objects.current().filter(user=user).values_list("kind", flat=True).first()
-    if kind is not None:
-        roles.add(Role(kind))
+    for source in _member_roles:
+        roles |= source(user)
     result = frozenset(roles)
     setattr(user, _CACHE_ATTR, result)
     return result
@@ -80,15 +95,20 @@ def forget_roles(user: Any) -> None:
 
 
 def roles_changed(user: Any) -> None:
-    """After a change of membership: forget the cached roles here, and on the instances
-    the person's open sockets hold, in every process (they re-check after commit).
+    """After a change of membership: forget the cached roles here, and tell the listeners
+    (``realtime`` has the instances the person's open sockets hold re-check, in every
+    process, after commit).
 
     Group changes need no call: ``accounts.signals`` sees every one of them.
     """
-    from realtime.bus import recheck_user_sockets
-
     forget_roles(user)
-    recheck_user_sockets(user.pk)
+    user_roles_changed(user.pk)
+
+
+def user_roles_changed(user_id: Any) -> None:
+    """The roles of the person ``user_id`` changed (no instance at hand)."""
+    for listener in _change_listeners:
+        listener(user_id)
 
 
 def has_role(user: Any, *roles: Role) -> bool:

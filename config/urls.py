@@ -17,7 +17,7 @@ urlpatterns = [
     path("comptes/email/", email_addresses_closed, name="email_addresses_closed"),
     path("comptes/", include("allauth.urls")),
     path("comptes/", include("accounts.urls")),
-    path("invitations/", include("accounts.urls_invitations")),
+    path("invitations/", include("assembly.urls_invitations")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", healthz, name="healthz"),

@@ -1,15 +1,28 @@
+from typing import Any
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 
 class DeliberationConfig(AppConfig):
     name = "deliberation"
-    verbose_name = _("Assembly")
+    verbose_name = _("Proposals")
 
     def ready(self) -> None:
-        # Drafts are a Yjs document kind: the sync engine serves /ws/drafts/<id> through
-        # their store (realtime/yjs/registry.py).
+        from assembly.signals import subgroup_people_changed
         from deliberation.draft_store import KIND, PATH, DraftStore
         from realtime.yjs import registry
 
+        # Drafts are a Yjs document kind: the sync engine serves /ws/drafts/<id> through
+        # their store (realtime/yjs/registry.py).
         registry.register(KIND, DraftStore(), path=PATH)
+        subgroup_people_changed.connect(_drafts_writers_changed, dispatch_uid="deliberation")
+
+
+def _drafts_writers_changed(sender: Any, subgroup: Any, people: set[Any], **kwargs: Any) -> None:
+    """Who may write in the subgroup's drafts changed: open draft sockets re-read abilities."""
+    from deliberation.draft_store import announce_draft_changed
+    from deliberation.models import Draft
+
+    for draft_id in Draft.objects.filter(proposal__subgroup=subgroup).values_list("pk", flat=True):
+        announce_draft_changed(draft_id)

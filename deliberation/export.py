@@ -34,9 +34,10 @@ from docx.shared import Mm, Pt, RGBColor
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
+from assembly.models import Mandate
 from deliberation import drafts
 from deliberation.drafts import Block, Run
-from deliberation.models import Mandate, Proposal, ProposalStatus, ProposalTransition
+from deliberation.models import Proposal, ProposalStatus, ProposalTransition
 
 # Statuses of proposals the plenary adopted: what the mandate's report carries.
 REPORT_STATUSES = (

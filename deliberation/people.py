@@ -20,7 +20,7 @@ LABEL_ATTR = "_agora_person_name"
 
 def shown_cantons(people: Iterable[Any]) -> dict[str, str]:
     """Person id → name of the canton of their current seat, for those who agreed to show it."""
-    from deliberation.models import Membership
+    from assembly.models import Membership
     from gdpr.consent import consenting
     from gdpr.models import OptionalPurpose
 

@@ -13,7 +13,8 @@ from django.utils import timezone
 from accounts.http import AuthenticatedRequest
 from accounts.models import User
 from accounts.roles import ASSEMBLY_ROLES, MEMBER_ROLES, Role, user_roles
-from deliberation.models import Assembly, Mandate, Membership, Proposal, Subgroup
+from assembly.models import Assembly, Mandate, Membership, Subgroup
+from deliberation.models import Proposal
 
 
 def _my_proposals(user: User, subgroups: Any) -> list[Proposal]:

@@ -17,8 +17,8 @@ from django.views.decorators.http import require_GET
 
 from accounts.http import AuthenticatedRequest
 from accounts.roles import ASSEMBLY_ROLES, MEMBER_ROLES, user_roles
+from assembly.models import Mandate, Membership, Subgroup
 from deliberation import export
-from deliberation.models import Mandate, Membership, Subgroup
 from deliberation.proposals import access_proposal
 
 

@@ -24,16 +24,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.http import AuthenticatedRequest
 from accounts.roles import Role, user_roles
+from assembly.models import Subgroup
 from config.errors import error_text
 from deliberation import drafts
 from deliberation.editor_text import editor_text
-from deliberation.models import (
-    DraftComment,
-    DraftVersion,
-    Proposal,
-    ProposalStatus,
-    Subgroup,
-)
+from deliberation.models import DraftComment, DraftVersion, Proposal, ProposalStatus
 from deliberation.people import label_people, person_name_with_role
 from deliberation.proposals import (
     MAX_TITLE,

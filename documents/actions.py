@@ -26,6 +26,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.roles import MODERATOR_ROLES, user_roles
+from config.logs import mail_failure
 from documents.access import (
     contributor_type_for,
     may_contribute,
@@ -44,7 +45,6 @@ from documents.models import (
     audiences_for,
 )
 from documents.search import reindex
-from gdpr.logs import mail_failure
 from realtime.bus import library_group, send_event_on_commit, user_group
 from realtime.events import LibraryDocumentPublishedEvent, LibraryNotificationEvent
 

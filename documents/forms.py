@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django_ckeditor_5.widgets import CKEditor5Widget
 
-from deliberation.models import Mandate
+from assembly.models import Mandate
 from documents.models import Audience, ContributorType, DocumentKind, Theme
 
 PAGE_SIZE = 20

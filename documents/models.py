@@ -93,7 +93,7 @@ class Document(models.Model):
     # A pedagogical sheet's text: HTML from CKEditor 5, sanitised (nh3) before it is stored.
     body = models.TextField(_("text of the sheet"), blank=True)
     mandates = models.ManyToManyField(
-        "deliberation.Mandate", related_name="documents", blank=True, verbose_name=_("mandates")
+        "assembly.Mandate", related_name="documents", blank=True, verbose_name=_("mandates")
     )
     themes = models.ManyToManyField(
         Theme, related_name="documents", blank=True, verbose_name=_("themes")
@@ -228,7 +228,7 @@ class ReadingPath(models.Model):
     slug = models.SlugField(_("code"), max_length=100, unique=True)
     description = models.TextField(_("description"), blank=True)
     mandate = models.ForeignKey(
-        "deliberation.Mandate",
+        "assembly.Mandate",
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
@@ -307,7 +307,7 @@ class MandateFollow(models.Model):
         verbose_name=_("person"),
     )
     mandate = models.ForeignKey(
-        "deliberation.Mandate",
+        "assembly.Mandate",
         on_delete=models.CASCADE,
         related_name="followers",
         verbose_name=_("mandate"),

@@ -27,8 +27,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.http import AuthenticatedRequest
 from accounts.roles import MODERATOR_ROLES, user_roles
+from assembly.models import Mandate
 from config.errors import error_text
-from deliberation.models import Mandate
 from documents import actions
 from documents.access import (
     access_document,

@@ -46,11 +46,11 @@ class Room(models.Model):
     kind = models.CharField(_("kind"), max_length=10, choices=RoomKind.choices)
     name = models.CharField(_("name"), max_length=200)
     subgroup = models.OneToOneField(
-        "deliberation.Subgroup", on_delete=models.CASCADE, null=True, blank=True,
+        "assembly.Subgroup", on_delete=models.CASCADE, null=True, blank=True,
         related_name="room", verbose_name=_("subgroup"),
     )
     mandate = models.ForeignKey(
-        "deliberation.Mandate", on_delete=models.CASCADE, null=True, blank=True,
+        "assembly.Mandate", on_delete=models.CASCADE, null=True, blank=True,
         related_name="rooms", verbose_name=_("mandate"),
     )
     document = models.OneToOneField(

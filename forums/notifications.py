@@ -26,8 +26,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_tasks import TaskResultStatus, task
 
+from config.logs import mail_failure
 from forums.models import Message, NotificationPreference, ReadMarker, RoomKind, Thread
-from gdpr.logs import mail_failure
 
 logger = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from deliberation.models import mandate_end_in_office
+from assembly.models import mandate_end_in_office
 from forums.models import (
     Attachment,
     Message,

@@ -363,7 +363,7 @@ def people_i_share_a_room_with(user: User) -> Any:
     Not the whole plenary: a list of two hundred names helps nobody pick.
     """
     from accounts.roles import user_roles
-    from deliberation.models import Subgroup
+    from assembly.models import Subgroup
 
     subgroups = Subgroup.objects.filter(Q(members=user) | Q(facilitators=user))
     shared = (

@@ -584,7 +584,7 @@ def _send_ready_email(copy: AccessCopy, base_url: str) -> None:
             to=[recipient.email],
         ).send()
     except Exception:
-        from gdpr.logs import mail_failure  # the refusal would quote the address
+        from config.logs import mail_failure  # the refusal would quote the address
 
         mail_failure(logger, "Could not send the access copy email for %s", copy.pk)
 

@@ -8,5 +8,8 @@ class GdprConfig(AppConfig):
     verbose_name = _("Personal data")
 
     def ready(self) -> None:
-        # Every app declares its personal data in its own privacy.py.
+        # The accounts app imports no domain app: its declarations are made here, first.
+        from gdpr import privacy_accounts  # noqa: F401
+
+        # Every other app declares its personal data in its own privacy.py.
         autodiscover_modules("privacy")

@@ -187,9 +187,13 @@ def declaring_app(declaration: Declaration) -> AppConfig:
     model = declaration.model
     holders: list[AppConfig] = []
     for app in apps.get_app_configs():
-        module = sys.modules.get(f"{app.name}.privacy")
-        if module is not None and any(value is model for value in vars(module).values()):
-            holders.append(app)
+        # An app that imports no domain app (accounts) has its declarations made here,
+        # in gdpr/privacy_<label>.py.
+        for name in (f"{app.name}.privacy", f"gdpr.privacy_{app.label}"):
+            module = sys.modules.get(name)
+            if module is not None and any(value is model for value in vars(module).values()):
+                holders.append(app)
+                break
     own = [app for app in holders if app.label == model._meta.app_label]
     if own or holders:
         return (own or holders)[0]

@@ -27,9 +27,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.roles import DATA_HANDLER_ROLES, Role, has_role
+from config.logs import mail_failure
 from gdpr import audit
 from gdpr.erasure import erase_person
-from gdpr.logs import mail_failure
 from gdpr.models import OPEN_REQUEST_STATUSES, DataRequest, RequestKind, RequestStatus
 
 logger = logging.getLogger(__name__)

@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class RealtimeConfig(AppConfig):
     name = "realtime"
     verbose_name = _("Real time")
+
+    def ready(self) -> None:
+        from accounts.roles import on_roles_changed
+        from realtime import sessions  # noqa: F401  (its receivers)
+        from realtime.bus import recheck_user_sockets
+
+        # A person's roles changed: their open sockets re-check their access.
+        on_roles_changed(recheck_user_sockets)

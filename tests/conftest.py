@@ -9,7 +9,7 @@ from django.test import Client
 
 from accounts.models import User
 from accounts.roles import Role
-from deliberation.models import Assembly
+from assembly.models import Assembly
 from tests import factories
 
 

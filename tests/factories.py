@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.roles import Role, grant_role
-from deliberation import actions
-from deliberation.models import Assembly, Canton, Mandate, MandateKind, Seat, SeatCategory
+from assembly import actions
+from assembly.models import Assembly, Canton, Mandate, MandateKind, Seat, SeatCategory
 from gdpr.models import ConsentDecision, ConsentRecord, PolicyText, TextKind
 
 

@@ -17,13 +17,14 @@ from django.apps import apps
 from django.contrib.auth.models import AnonymousUser
 
 from accounts.roles import Role
-from deliberation.models import Draft, Proposal, Subgroup
+from assembly.models import Subgroup
+from deliberation.models import Draft, Proposal
 from documents.models import Document
 from forums.models import Message, Room, RoomKind
 from gdpr.models import DataRequest
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("accounts", "deliberation", "documents", "forums", "gdpr", "realtime", "config")
+APPS = ("accounts", "assembly", "deliberation", "documents", "forums", "gdpr", "realtime", "config")
 ROW = re.compile(r"^\| `(?P<model>\w+\.\w+)` \| (?P<abilities>[^|]+) \|", re.M)
 
 
@@ -40,7 +41,7 @@ def sample(label: str) -> Any:
     room = Room(kind=RoomKind.PLENARY)
     proposal = Proposal()
     objects: dict[str, Any] = {
-        "deliberation.Subgroup": Subgroup(),
+        "assembly.Subgroup": Subgroup(),
         "forums.Room": room,
         "forums.Message": Message(room=room),
         "documents.Document": Document(),
@@ -86,7 +87,7 @@ def test_abilities_keep_their_keys_for_a_person_with_roles(label: str) -> None:
     grant_role(person, Role.DCCU)
     subgroup = factories.make_subgroup(assembly, members=[person])
     objects: dict[str, Any] = {
-        "deliberation.Subgroup": subgroup,
+        "assembly.Subgroup": subgroup,
         "forums.Room": factories.room_of(subgroup),
         "forums.Message": factories.send(person, factories.room_of(subgroup)),
         "documents.Document": Document(contributor=person, title="Note"),

@@ -31,7 +31,7 @@ from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, r
 from accounts.demo import enrol_demo_totp
 from accounts.models import User
 from accounts.roles import Role
-from deliberation.models import Assembly
+from assembly.models import Assembly
 from gdpr.models import OptionalPurpose, PolicyText, TextKind
 from tests import factories
 

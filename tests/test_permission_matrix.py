@@ -9,10 +9,10 @@ import pytest
 from django.test import Client
 
 from accounts.demo import enrol_demo_totp
-from accounts.invitations import do_invite_person
 from accounts.models import Invitation, User
 from accounts.roles import Role
-from deliberation.models import Assembly
+from assembly.invitations import do_invite_person
+from assembly.models import Assembly
 from forums.models import Room, RoomKind
 from tests import factories
 
@@ -35,8 +35,8 @@ MATRIX: list[tuple[str, str, dict[str, str]]] = [
     ("post", "/invitations/{invitation}/revoquer/",
      {"anonymous": LOGIN, "dccu": HOME, "*": FORBIDDEN}),
     ("get", "/admin/", {"dccu": OK, "dpd": OK, "*": ADMIN_LOGIN}),
-    ("get", "/admin/deliberation/membership/", {"dccu": OK, "dpd": FORBIDDEN, "*": ADMIN_LOGIN}),
-    ("get", "/admin/deliberation/subgroup/", {"dccu": OK, "dpd": FORBIDDEN, "*": ADMIN_LOGIN}),
+    ("get", "/admin/assembly/membership/", {"dccu": OK, "dpd": FORBIDDEN, "*": ADMIN_LOGIN}),
+    ("get", "/admin/assembly/subgroup/", {"dccu": OK, "dpd": FORBIDDEN, "*": ADMIN_LOGIN}),
     # Conversations' admin (forums/admin.py): the DCCU only, never the DPD.
     ("get", "/admin/forums/room/", {"dccu": OK, "dpd": FORBIDDEN, "*": ADMIN_LOGIN}),
     ("get", "/admin/forums/message/", {"dccu": OK, "dpd": FORBIDDEN, "*": ADMIN_LOGIN}),

@@ -143,7 +143,7 @@ class ProfileForm(forms.ModelForm[User]):
         if "postal_code" in self.changed_data and has_role(self.instance, *MEMBER_ROLES):
             # A member who moved out of Haute-Garonne leaves the assembly: that is the
             # DCCU's decision to record, not a side effect of a form.
-            from deliberation.actions import eligibility_problems
+            from assembly.actions import eligibility_problems
 
             candidate = copy.copy(self.instance)
             candidate.postal_code = data.get("postal_code", "")

@@ -12,10 +12,10 @@ from django.template import Context, Template
 from django.test import Client
 from django.urls import reverse
 
-from accounts.invitations import do_invite_person
 from accounts.models import User
 from accounts.roles import Role, grant_role, revoke_role
-from deliberation.models import Assembly
+from assembly.invitations import do_invite_person
+from assembly.models import Assembly
 from forums.queries import serialize_message
 from tests import factories
 

@@ -163,7 +163,7 @@ def test_dccu_still_grants_a_role_to_someone_else(dccu_client: Client) -> None:
 def closed_sockets(monkeypatch: Any) -> list[tuple[str, int | None]]:
     closed: list[tuple[str, int | None]] = []
     monkeypatch.setattr(
-        "accounts.admin.close_user_sockets",
+        "assembly.admin_people.close_user_sockets",
         lambda user_id, code=None: closed.append((str(user_id), code)),
     )
     return closed

@@ -22,16 +22,10 @@ from docx.oxml.ns import qn
 from accounts.demo import enrol_demo_totp
 from accounts.models import User
 from accounts.roles import Role
+from assembly.models import Assembly, Subgroup
 from deliberation import export
 from deliberation.drafts import to_blocks
-from deliberation.models import (
-    Assembly,
-    Draft,
-    DraftUpdate,
-    Proposal,
-    ProposalStatus,
-    Subgroup,
-)
+from deliberation.models import Draft, DraftUpdate, Proposal, ProposalStatus
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from deliberation import actions
+from assembly import actions
 from tests import factories
 
 

@@ -14,7 +14,8 @@ from django.test import Client
 from accounts.demo import enrol_demo_totp
 from accounts.models import User
 from accounts.roles import Role
-from deliberation.models import Proposal, ProposalStatus, Subgroup
+from assembly.models import Subgroup
+from deliberation.models import Proposal, ProposalStatus
 from deliberation.proposals import do_create_proposal
 from tests import factories
 

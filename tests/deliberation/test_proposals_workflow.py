@@ -14,6 +14,7 @@ from django.test import Client
 
 from accounts.models import User
 from accounts.roles import Role
+from assembly.models import Subgroup
 from deliberation import drafts
 from deliberation.models import (
     DraftComment,
@@ -21,7 +22,6 @@ from deliberation.models import (
     Proposal,
     ProposalStatus,
     ProposalTransition,
-    Subgroup,
     VersionKind,
 )
 from deliberation.proposals import (

@@ -18,8 +18,8 @@ from django.test import Client
 
 from accounts.models import User
 from accounts.roles import Role, has_role
-from deliberation import actions
-from deliberation.models import (
+from assembly import actions
+from assembly.models import (
     Assembly,
     Canton,
     Mandate,

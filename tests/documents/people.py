@@ -7,7 +7,7 @@ from django.test import Client
 from accounts.demo import enrol_demo_totp
 from accounts.models import User
 from accounts.roles import Role
-from deliberation.models import Assembly
+from assembly.models import Assembly
 from tests import factories
 
 ROLES = ["anonymous", "titulaire", "remplacant", "facilitateur", "agent", "dccu", "dpd",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from accounts.roles import Role
-from deliberation.models import Assembly
+from assembly.models import Assembly
 from documents.models import ReadingProgress
 from tests import factories
 from tests.documents.people import ROLES, client_for, person

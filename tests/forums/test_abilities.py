@@ -11,7 +11,7 @@ from guardian.shortcuts import assign_perm
 
 from accounts.models import User
 from accounts.roles import Role
-from deliberation.models import Assembly
+from assembly.models import Assembly
 from forums.access import readable_rooms
 from forums.models import Mute, Room
 from tests import factories

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.roles import Role
-from deliberation.models import Assembly
+from assembly.models import Assembly
 from forums import actions, queries
 from forums.models import Message, ReadMarker, Room, RoomKind, Thread
 from gdpr.models import AuditEntry
@@ -480,7 +480,7 @@ def test_someone_without_any_role_cannot_start_a_conversation(member: User) -> N
 def test_people_who_leave_or_join_a_subgroup_have_their_sockets_recheck_the_room(
     room: Room, member: User, other: User, facilitator: User, published: list[Any]
 ) -> None:
-    from deliberation.actions import do_set_subgroup_people
+    from assembly.actions import do_set_subgroup_people
 
     subgroup = room.subgroup
     assert subgroup is not None

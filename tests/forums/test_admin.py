@@ -11,7 +11,7 @@ from django.urls import reverse
 from accounts.demo import enrol_demo_totp
 from accounts.models import User
 from accounts.roles import Role
-from deliberation.models import Assembly
+from assembly.models import Assembly
 from forums import actions
 from forums.models import Message, Room
 from gdpr.models import AuditEntry

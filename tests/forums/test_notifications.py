@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.roles import Role
-from deliberation.models import Assembly
+from assembly.models import Assembly
 from forums import notifications
 from forums.models import NotificationPreference, Room
 from gdpr.consent import do_give_consent

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.roles import Role
-from deliberation.models import Assembly
+from assembly.models import Assembly
 from forums.models import Attachment, Message, Room, Thread
 from forums.orphans import GRACE, find_orphans
 from forums.voice import do_add_voice_message

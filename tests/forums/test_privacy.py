@@ -9,7 +9,7 @@ import pytest
 from django.core.files.base import ContentFile
 
 from accounts.models import User
-from deliberation.models import Assembly
+from assembly.models import Assembly
 from forums.models import Attachment, AttachmentKind, Message, Reaction
 from gdpr.access_copy import items_for
 from gdpr.erasure import erase_person

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
 from accounts.roles import Role
-from deliberation.models import Assembly
+from assembly.models import Assembly
 from forums import actions, queries
 from forums.models import Attachment, AttachmentKind, Message, Reaction, Room
 from tests import factories

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from accounts.roles import Role
-from deliberation.models import Assembly
+from assembly.models import Assembly
 from forums.models import Message, Mute, Report, Room, Thread
 from forums.voice import do_add_voice_message
 from tests import factories

@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from accounts.roles import Role
-from deliberation.models import Assembly
+from assembly.models import Assembly
 from forums.models import Attachment, Message, Room
 from forums.voice import sniff_audio
 from tests import factories

@@ -32,11 +32,11 @@ from guardian.models import UserObjectPermission
 from guardian.shortcuts import assign_perm
 
 from accounts.demo import enrol_demo_totp
-from accounts.invitations import create_invitation
 from accounts.models import Invitation, User
 from accounts.roles import Role
-from deliberation import actions as deliberation_actions
-from deliberation.models import Assembly, Membership
+from assembly import actions as assembly_actions
+from assembly.invitations import create_invitation
+from assembly.models import Assembly, Membership
 from gdpr import audit
 from gdpr.access_copy import do_request_access_copy
 from gdpr.models import (
@@ -190,19 +190,19 @@ def _invitations(world: World) -> None:
     world.add("accounts.Invitation", rows[:1], rows[1:])
 
 
-@seeder("deliberation.Membership")
+@seeder("assembly.Membership")
 def _memberships(world: World) -> None:
     world.add(
-        "deliberation.Membership",
+        "assembly.Membership",
         [Membership.objects.get(user=world.person).pk],
         [Membership.objects.get(user=world.neighbour).pk],
     )
 
 
-@seeder("deliberation.Subgroup")
+@seeder("assembly.Subgroup")
 def _subgroups(world: World) -> None:
     mine, theirs = world.extra["subgroups"]
-    world.add("deliberation.Subgroup", [mine.pk], [theirs.pk])
+    world.add("assembly.Subgroup", [mine.pk], [theirs.pk])
 
 
 @seeder("gdpr.ConsentRecord")
@@ -291,7 +291,7 @@ def make_world() -> World:
     world = World(assembly, person, neighbour, dccu, dpd)
     mandate = factories.make_mandate(assembly)
     world.extra["subgroups"] = [
-        deliberation_actions.do_create_subgroup(
+        assembly_actions.do_create_subgroup(
             dccu, mandate=mandate, name=name, members=[member], facilitators=[facilitator]
         )
         for name, member in (("Transports", person), ("Santé", neighbour))

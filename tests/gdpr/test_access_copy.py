@@ -23,10 +23,10 @@ from django.utils.html import escape
 from django_tasks_db.models import DBTaskResult
 
 from accounts.demo import enrol_demo_totp
-from accounts.invitations import create_invitation
 from accounts.models import Invitation, User
 from accounts.roles import Role
-from deliberation.models import Membership
+from assembly.invitations import create_invitation
+from assembly.models import Membership
 from documents import files
 from gdpr import access_copy as copies
 from gdpr import audit

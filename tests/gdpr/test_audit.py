@@ -17,8 +17,8 @@ from django.utils import timezone
 from accounts.demo import DEMO_TOTP_SECRET, enrol_demo_totp
 from accounts.models import User
 from accounts.roles import Role
-from deliberation import actions
-from deliberation.models import Assembly, Membership
+from assembly import actions
+from assembly.models import Assembly, Membership
 from gdpr.models import AuditEntry
 from tests import factories
 
@@ -68,7 +68,7 @@ def test_dccu_opening_a_members_page_in_the_admin_is_logged(
 def test_a_change_made_in_the_admin_is_logged_as_a_change(
     dccu: User, dccu_client: Client, member: User
 ) -> None:
-    url = f"/admin/deliberation/membership/{Membership.objects.get(user=member).pk}/change/"
+    url = f"/admin/assembly/membership/{Membership.objects.get(user=member).pk}/change/"
     page = dccu_client.get(url)
     form = page.context["adminform"].form
     data = {name: form[name].value() or "" for name in form.fields}
@@ -103,7 +103,7 @@ def test_a_subgroup_page_is_logged_for_each_person_on_it(
         None, mandate=factories.make_mandate(assembly), name="Santé", members=members
     )
 
-    dccu_client.get(f"/admin/deliberation/subgroup/{subgroup.pk}/change/")
+    dccu_client.get(f"/admin/assembly/subgroup/{subgroup.pk}/change/")
 
     logged = set(AuditEntry.objects.filter(action="admin.view").values_list("subject", flat=True))
     assert logged == {m.pk for m in members}
@@ -114,7 +114,7 @@ def test_ones_own_page_and_pages_without_personal_data_are_not_logged(
     dccu: User, dccu_client: Client, assembly: Assembly
 ) -> None:
     dccu_client.get(f"/admin/accounts/user/{dccu.pk}/change/")
-    dccu_client.get(f"/admin/deliberation/assembly/{assembly.pk}/change/")
+    dccu_client.get(f"/admin/assembly/assembly/{assembly.pk}/change/")
     dccu_client.get("/admin/accounts/user/")
 
     assert not AuditEntry.objects.filter(action__startswith="admin.").exists()
@@ -208,7 +208,7 @@ def test_the_trail_holds_no_password_session_key_totp_secret_or_email_body(
     """A run of representative actions, then every audit entry is scanned for secrets."""
     from allauth.mfa.models import Authenticator
 
-    from accounts.invitations import do_invite_person
+    from assembly.invitations import do_invite_person
     from gdpr import access_copy, erasure, rights
     from gdpr.register import do_export_register
     from gdpr.retention import do_run_retention, ensure_scheduled

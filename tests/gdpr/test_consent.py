@@ -13,7 +13,7 @@ from django.utils.html import escape
 from accounts.demo import enrol_demo_totp
 from accounts.models import User
 from accounts.roles import Role
-from deliberation.models import Assembly
+from assembly.models import Assembly
 from gdpr import consent
 from gdpr.consent import has_consent
 from gdpr.markup import render

@@ -29,8 +29,8 @@ from django.utils import timezone
 from accounts.demo import enrol_demo_totp
 from accounts.models import User
 from accounts.roles import Role
+from assembly.models import EndReason, Membership, MembershipKind, Subgroup
 from config.asgi import application
-from deliberation.models import EndReason, Membership, MembershipKind, Subgroup
 from gdpr import registry
 from gdpr.access_copy import do_request_access_copy
 from gdpr.erasure import check_declaration, erase_person
@@ -234,7 +234,7 @@ def test_an_erased_facilitator_holds_no_role_any_more(assembly: Any) -> None:
 def test_erasure_is_one_transaction(member: User, monkeypatch: Any) -> None:
     """If one declaration fails, nothing at all is erased."""
     EmailAddress.objects.create(user=member, email=member.email, primary=True, verified=True)
-    label = "deliberation.Subgroup"
+    label = "assembly.Subgroup"
     original = registry._REGISTRY[label]
 
     def boom(person: Any, pseudonym: str) -> None:

@@ -14,8 +14,8 @@ import pytest
 from django.core import mail
 from django.test import Client
 
-from accounts.invitations import do_invite_person
 from accounts.roles import Role
+from assembly.invitations import do_invite_person
 from gdpr.access_copy import do_request_access_copy
 from gdpr.erasure import erase_person
 from tests import factories

@@ -23,7 +23,7 @@ from odf.teletype import extractText
 
 from accounts.demo import enrol_demo_totp
 from accounts.roles import Role
-from deliberation.models import Assembly
+from assembly.models import Assembly
 from gdpr import registry
 from gdpr.consent import PURPOSE_PROCESSING
 from gdpr.models import AuditEntry, OptionalPurpose
@@ -163,7 +163,7 @@ def test_standalone_html_needs_nothing_from_outside() -> None:
 def test_declarations_are_grouped_by_the_app_that_declares_them() -> None:
     from django.contrib.sessions.models import Session
 
-    from deliberation.models import Membership
+    from assembly.models import Membership
     from gdpr.models import ConsentRecord
 
     def app_of(model: type[models.Model]) -> str:
@@ -172,11 +172,12 @@ def test_declarations_are_grouped_by_the_app_that_declares_them() -> None:
         return declaring_app(declaration).label
 
     assert app_of(Session) == "accounts"  # wired in by accounts, declared there
-    assert app_of(Membership) == "deliberation"
+    assert app_of(Membership) == "assembly"
     assert app_of(ConsentRecord) == "gdpr"
     register = build_register()
     assert [p.key for p in register.processings] == [
         "accounts",
+        "assembly",
         "deliberation",
         "forums",
         "documents",

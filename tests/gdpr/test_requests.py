@@ -343,7 +343,7 @@ def test_the_dpd_sees_what_an_erasure_of_a_sitting_member_would_keep(
     assert response.status_code == 200
     assert response.context["sitting_member"]
     kept = {item["label"] for item in response.context["kept"]}
-    assert "deliberation.Membership" in kept  # kept under a pseudonym, archives decide
+    assert "assembly.Membership" in kept  # kept under a pseudonym, archives decide
     page = response.content.decode()
     assert 'name="archives_agreement"' in page
     assert f'action="/demandes-rgpd/{data_request.pk}/decision/"' in page

@@ -26,7 +26,7 @@ from django_tasks_db.models import DBTaskResult
 from accounts.demo import enrol_demo_totp
 from accounts.models import Invitation, User
 from accounts.roles import Role
-from deliberation.models import Assembly, Subgroup
+from assembly.models import Assembly, Subgroup
 from gdpr import registry
 from gdpr.models import AuditEntry, RetentionRun
 from gdpr.registry import Anchor, Erasure, LegalBasis, Retention, declarations
@@ -203,7 +203,7 @@ def ended_assembly(db: Any) -> Assembly:
 def test_subgroups_of_an_assembly_over_for_a_year_lose_their_member_lists(
     ended_assembly: Assembly, assembly: Assembly
 ) -> None:
-    from deliberation import actions
+    from assembly import actions
 
     old_mandate = factories.make_mandate(
         ended_assembly, start=ended_assembly.mandate_start, end=ended_assembly.mandate_end
@@ -222,7 +222,7 @@ def test_subgroups_of_an_assembly_over_for_a_year_lose_their_member_lists(
     assert Subgroup.objects.filter(pk=old.pk).exists()  # the work stays
     assert list(current.members.all()) == [current_member]
     second = _summary(do_run_retention(None, apply=True))
-    assert second["deliberation.Subgroup"]["due"] == 0
+    assert second["assembly.Subgroup"]["due"] == 0
 
 
 @pytest.mark.django_db

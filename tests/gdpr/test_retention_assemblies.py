@@ -20,8 +20,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.roles import Role
-from deliberation.actions import do_end_membership
-from deliberation.models import Assembly, EndReason, Mandate, Membership
+from assembly.actions import do_end_membership
+from assembly.models import Assembly, EndReason, Mandate, Membership
 from forums.actions import do_create_thread
 from forums.models import Attachment, AttachmentKind, Message, Report, Room, Thread
 from forums.voice import do_add_voice_message

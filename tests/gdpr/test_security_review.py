@@ -11,9 +11,9 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from accounts.invitations import hash_token
 from accounts.models import Invitation, User
 from accounts.roles import Role
+from assembly.invitations import hash_token
 from gdpr import markup, register
 from gdpr.erasure import erase_person
 from gdpr.models import AuditEntry

@@ -12,8 +12,8 @@ from asgiref.sync import sync_to_async
 from django.test import Client
 
 from accounts.models import User
-from deliberation import actions as deliberation_actions
-from deliberation.models import Assembly, Membership
+from assembly import actions as assembly_actions
+from assembly.models import Assembly, Membership
 from deliberation.people import person_name
 from forums import queries
 from forums.actions import ensure_rooms
@@ -28,7 +28,7 @@ SHOW = OptionalPurpose.SHOW_CANTON
 def _seated(assembly: Assembly, canton: str, display_name: str, email: str) -> User:
     person = cast(User, factories.UserFactory(display_name=display_name, email=email))
     seat = factories.seat(assembly, canton)
-    deliberation_actions.do_add_membership(
+    assembly_actions.do_add_membership(
         None, user=person, seat=seat, kind="titulaire", start=assembly.mandate_start
     )
     return person
@@ -40,7 +40,7 @@ def _people(assembly: Assembly) -> tuple[User, User, User, Room]:
     marc = _seated(assembly, "Blagnac", "Marc D.", "marc@example.org")
     ines = _seated(assembly, "Auterive", "Inès L.", "ines@example.org")
     mandate = factories.make_mandate(assembly)
-    subgroup = deliberation_actions.do_create_subgroup(
+    subgroup = assembly_actions.do_create_subgroup(
         None, mandate=mandate, name="Mobilités", members=[sylvie, marc, ines]
     )
     ensure_rooms(mandate)
@@ -127,7 +127,7 @@ def test_no_canton_without_a_current_seat_or_after_a_text_that_asks_again(
 
     # Her membership ends: no canton any more.
     membership = Membership.objects.get(user=sylvie)
-    deliberation_actions.do_end_membership(None, membership, reason="demission")
+    assembly_actions.do_end_membership(None, membership, reason="demission")
     assert person_name(sylvie) == "Sylvie M."
     # Amandine's consent lapsed with the new text too; Sylvie gave hers again.
     assert consent.consenting([sylvie, marc, staff], SHOW) == {str(sylvie.pk)}

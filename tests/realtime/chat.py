@@ -13,8 +13,8 @@ from django.conf import settings
 from django.test import Client
 
 from accounts.models import User
+from assembly import actions as assembly_actions
 from config.asgi import application
-from deliberation import actions as deliberation_actions
 from forums.actions import ensure_rooms
 from forums.models import Room, RoomKind
 from realtime.events import EVENT_TYPES, check_event
@@ -43,10 +43,10 @@ def make_world() -> World:
     bob = factories.make_titulaire(assembly, email="bob@example.org")
     carol = factories.make_titulaire(assembly, email="carol@example.org")
     sam = factories.make_substitute(assembly, factories.seat(assembly), email="sam@example.org")
-    mobility = deliberation_actions.do_create_subgroup(
+    mobility = assembly_actions.do_create_subgroup(
         None, mandate=mandate, name="Mobilités", members=[alice, bob]
     )
-    health = deliberation_actions.do_create_subgroup(
+    health = assembly_actions.do_create_subgroup(
         None, mandate=mandate, name="Santé", members=[carol]
     )
     ensure_rooms(mandate)

@@ -294,7 +294,7 @@ async def test_compaction_loses_nothing(world: World, monkeypatch: pytest.Monkey
 
 
 async def test_removed_member_becomes_a_reader_at_once(world: World) -> None:
-    from deliberation.actions import do_set_subgroup_people
+    from assembly.actions import do_set_subgroup_people
 
     writer = await YClient.connect(world.writer2, world.draft.pk)
     await writer.socket.send_to(bytes_data=yp.agora_message({"type": "hello"}))

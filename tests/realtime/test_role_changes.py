@@ -16,8 +16,9 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.roles import Role, grant_role, revoke_role
-from deliberation import actions as deliberation_actions
-from deliberation.models import Draft, DraftUpdate, EndReason, Membership
+from assembly import actions as assembly_actions
+from assembly.models import EndReason, Membership
+from deliberation.models import Draft, DraftUpdate
 from forums.actions import ensure_rooms
 from forums.models import Room, RoomKind
 from realtime import consumers
@@ -53,7 +54,7 @@ def make_world() -> World:
     fabien = factories.UserFactory(email="fabien@example.org", roles=[Role.FACILITATEUR])
     dora = factories.UserFactory(email="dora@example.org", roles=[Role.DCCU])
     Authenticator.objects.create(user=dora, type=Authenticator.Type.TOTP, data={})
-    subgroup = deliberation_actions.do_create_subgroup(
+    subgroup = assembly_actions.do_create_subgroup(
         None, mandate=mandate, name="Mobilités", members=[alice, bob], facilitators=[fabien]
     )
     ensure_rooms(mandate)
@@ -156,7 +157,7 @@ async def not_relayed(listener: Socket, speaker: Socket, room: Room) -> None:
 def end_membership(user: User, reason: str) -> None:
     dccu = factories.UserFactory(roles=[Role.DCCU])
     membership = Membership.objects.open().get(user=user)
-    deliberation_actions.do_end_membership(dccu, membership, reason=reason)
+    assembly_actions.do_end_membership(dccu, membership, reason=reason)
 
 
 @pytest.mark.parametrize("reason", [EndReason.RESIGNATION, EndReason.MANDATE_END])

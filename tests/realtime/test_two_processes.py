@@ -67,8 +67,8 @@ async def exchange(first: Daphne, second: Daphne, world: dict[str, str]) -> None
 
 
 RESIGN = """
-from deliberation.actions import do_end_membership
-from deliberation.models import EndReason, Membership
+from assembly.actions import do_end_membership
+from assembly.models import EndReason, Membership
 membership = Membership.objects.open().get(user__email="alice@example.org")
 do_end_membership(None, membership, reason=EndReason.RESIGNATION)
 print(json.dumps({}))

@@ -11,8 +11,8 @@ from django.db import IntegrityError, transaction
 
 from accounts.models import User
 from accounts.roles import Role
-from deliberation import actions
-from deliberation.models import (
+from assembly import actions
+from assembly.models import (
     Assembly,
     EndReason,
     Mandate,

@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts.demo import enrol_demo_totp
 from accounts.models import User
 from accounts.roles import Role, has_role
-from deliberation.models import (
+from assembly.models import (
     Assembly,
     EndReason,
     Mandate,
@@ -42,14 +42,14 @@ def form_errors(response: Any) -> Any:
 
 MODELS = [
     "accounts/user",
-    "deliberation/assembly",
-    "deliberation/canton",
-    "deliberation/seat",
-    "deliberation/membership",
-    "deliberation/mandate",
-    "deliberation/subgroup",
+    "assembly/assembly",
+    "assembly/canton",
+    "assembly/seat",
+    "assembly/membership",
+    "assembly/mandate",
+    "assembly/subgroup",
 ]
-ADDABLE = [m for m in MODELS if m not in {"deliberation/canton", "deliberation/seat"}]
+ADDABLE = [m for m in MODELS if m not in {"assembly/canton", "assembly/seat"}]
 
 
 @pytest.mark.parametrize("model", MODELS)
@@ -64,7 +64,7 @@ def test_dccu_opens_every_add_page(dccu_client: Client, assembly: Assembly, mode
     assert response.status_code == 200
 
 
-@pytest.mark.parametrize("model", ["deliberation/canton", "deliberation/seat"])
+@pytest.mark.parametrize("model", ["assembly/canton", "assembly/seat"])
 def test_reference_data_cannot_be_added(
     dccu_client: Client, assembly: Assembly, model: str
 ) -> None:
@@ -81,11 +81,11 @@ def test_dccu_opens_change_pages(dccu_client: Client, assembly: Assembly, member
     assert seat is not None
     pages = [
         reverse("admin:accounts_user_change", args=[member.pk]),
-        reverse("admin:deliberation_assembly_change", args=[assembly.pk]),
-        reverse("admin:deliberation_seat_change", args=[seat.pk]),
-        reverse("admin:deliberation_membership_change", args=[membership.pk]),
-        reverse("admin:deliberation_mandate_change", args=[mandate.pk]),
-        reverse("admin:deliberation_subgroup_change", args=[subgroup.pk]),
+        reverse("admin:assembly_assembly_change", args=[assembly.pk]),
+        reverse("admin:assembly_seat_change", args=[seat.pk]),
+        reverse("admin:assembly_membership_change", args=[membership.pk]),
+        reverse("admin:assembly_mandate_change", args=[mandate.pk]),
+        reverse("admin:assembly_subgroup_change", args=[subgroup.pk]),
     ]
     for page in pages:
         assert dccu_client.get(page).status_code == 200, page
@@ -95,7 +95,7 @@ def test_dccu_opens_change_pages(dccu_client: Client, assembly: Assembly, member
 def test_everyone_but_dccu_is_sent_to_admin_login(member: User, role: Any) -> None:
     user = member if role == "member" else factories.UserFactory(roles=[role])
     client = logged_in(user)
-    for url in ["/admin/", "/admin/deliberation/membership/", "/admin/accounts/user/"]:
+    for url in ["/admin/", "/admin/assembly/membership/", "/admin/accounts/user/"]:
         response = client.get(url)
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("admin:login"))
@@ -107,7 +107,7 @@ def test_dpd_enters_the_admin_but_not_the_assemblys_models(member: User) -> None
     enrol_demo_totp(user)  # otherwise the two-factor enrolment comes first
     client = logged_in(user)
     assert client.get("/admin/").status_code == 200
-    for url in ["/admin/deliberation/membership/", "/admin/accounts/user/"]:
+    for url in ["/admin/assembly/membership/", "/admin/accounts/user/"]:
         assert client.get(url).status_code == 403, url
 
 
@@ -129,7 +129,7 @@ def test_admin_seats_a_titulaire_through_the_rules(dccu_client: Client, assembly
     person = factories.UserFactory(postal_code="31600")
     seat = factories.seat(assembly, "Revel")
     response = dccu_client.post(
-        "/admin/deliberation/membership/add/",
+        "/admin/assembly/membership/add/",
         membership_post(person, seat, MembershipKind.TITULAIRE),
     )
     assert response.status_code == 302
@@ -143,7 +143,7 @@ def test_admin_shows_a_form_error_for_a_taken_seat(
     newcomer = factories.UserFactory()
     before = Membership.objects.count()
     response = dccu_client.post(
-        "/admin/deliberation/membership/add/",
+        "/admin/assembly/membership/add/",
         membership_post(newcomer, taken, MembershipKind.TITULAIRE),
     )
     assert response.status_code == 200
@@ -166,7 +166,7 @@ def test_admin_refuses_memberships_against_the_rules(
 ) -> None:
     person = factories.UserFactory(**fields)
     response = dccu_client.post(
-        "/admin/deliberation/membership/add/",
+        "/admin/assembly/membership/add/",
         membership_post(person, factories.seat(assembly, "Revel"), kind, rank),
     )
     assert response.status_code == 200
@@ -184,7 +184,7 @@ def test_admin_actions_end_membership_and_promote_substitute(
     membership = Membership.objects.get(user=member)
     substitute = factories.make_substitute(assembly, membership.seat)
     response = dccu_client.post(
-        "/admin/deliberation/membership/",
+        "/admin/assembly/membership/",
         {"action": action, ACTION_CHECKBOX_NAME: [str(membership.pk)]},
     )
     assert response.status_code == 302
@@ -201,11 +201,11 @@ def test_admin_action_on_an_ended_membership_changes_nothing(
 ) -> None:
     membership = Membership.objects.get(user=member)
     dccu_client.post(
-        "/admin/deliberation/membership/",
+        "/admin/assembly/membership/",
         {"action": "end_by_resignation", ACTION_CHECKBOX_NAME: [str(membership.pk)]},
     )
     response = dccu_client.post(
-        "/admin/deliberation/membership/",
+        "/admin/assembly/membership/",
         {"action": "declare_ineligible", ACTION_CHECKBOX_NAME: [str(membership.pk)]},
     )
     assert response.status_code == 302
@@ -215,7 +215,7 @@ def test_admin_action_on_an_ended_membership_changes_nothing(
 
 def test_memberships_cannot_be_deleted(dccu_client: Client, member: User) -> None:
     membership = Membership.objects.get(user=member)
-    url = reverse("admin:deliberation_membership_delete", args=[membership.pk])
+    url = reverse("admin:assembly_membership_delete", args=[membership.pk])
     assert dccu_client.post(url, {"post": "yes"}).status_code == 403
     assert Membership.objects.filter(pk=membership.pk).exists()
 
@@ -304,7 +304,7 @@ def test_granting_dccu_role_in_admin_gives_admin_access(dccu_client: Client) -> 
 
 def test_admin_creates_an_assembly_with_its_108_seats(dccu_client: Client) -> None:
     response = dccu_client.post(
-        "/admin/deliberation/assembly/add/",
+        "/admin/assembly/assembly/add/",
         {
             "name": "Assemblée 2028",
             "mandate_start": "2028-10-01",
@@ -318,7 +318,7 @@ def test_admin_creates_an_assembly_with_its_108_seats(dccu_client: Client) -> No
 
 def test_admin_refuses_an_assembly_ending_before_it_starts(dccu_client: Client) -> None:
     response = dccu_client.post(
-        "/admin/deliberation/assembly/add/",
+        "/admin/assembly/assembly/add/",
         {"name": "À l'envers", "mandate_start": "2030-10-01", "mandate_end": "2028-06-30"},
     )
     assert response.status_code == 200
@@ -343,7 +343,7 @@ def test_admin_refuses_auto_saisine_in_the_first_year(
 ) -> None:
     start = assembly.mandate_start + dt.timedelta(days=30)
     response = dccu_client.post(
-        "/admin/deliberation/mandate/add/",
+        "/admin/assembly/mandate/add/",
         mandate_post(assembly, MandateKind.AUTO_SAISINE, start, start + dt.timedelta(days=90)),
     )
     assert response.status_code == 200
@@ -354,7 +354,7 @@ def test_admin_refuses_auto_saisine_in_the_first_year(
 def test_admin_creates_a_saisine(dccu_client: Client, assembly: Assembly) -> None:
     start = assembly.mandate_start
     response = dccu_client.post(
-        "/admin/deliberation/mandate/add/",
+        "/admin/assembly/mandate/add/",
         mandate_post(assembly, MandateKind.SAISINE, start, start + dt.timedelta(days=200)),
     )
     assert response.status_code == 302
@@ -380,7 +380,7 @@ def test_admin_creates_a_subgroup_with_members_and_facilitators(
     mandate = factories.make_mandate(assembly)
     facilitator = factories.UserFactory(roles=[Role.FACILITATEUR])
     response = dccu_client.post(
-        "/admin/deliberation/subgroup/add/", subgroup_post(mandate, [member], [facilitator])
+        "/admin/assembly/subgroup/add/", subgroup_post(mandate, [member], [facilitator])
     )
     assert response.status_code == 302
     subgroup = Subgroup.objects.get()
@@ -400,7 +400,7 @@ def test_admin_refuses_subgroup_people_against_the_rules(
         ([substitute], [facilitator]) if wrong == "substitute_as_member" else ([], [member])
     )
     response = dccu_client.post(
-        reverse("admin:deliberation_subgroup_change", args=[subgroup.pk]),
+        reverse("admin:assembly_subgroup_change", args=[subgroup.pk]),
         subgroup_post(mandate, members, facilitators),
     )
     assert response.status_code == 200
@@ -416,7 +416,7 @@ def test_admin_changes_subgroup_people(
     facilitator = factories.UserFactory(roles=[Role.FACILITATEUR])
     subgroup = Subgroup.objects.create(mandate=mandate, name="Mobilités")
     response = dccu_client.post(
-        reverse("admin:deliberation_subgroup_change", args=[subgroup.pk]),
+        reverse("admin:assembly_subgroup_change", args=[subgroup.pk]),
         subgroup_post(mandate, [member], [facilitator], name="Mobilités du quotidien"),
     )
     assert response.status_code == 302

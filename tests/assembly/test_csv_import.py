@@ -11,11 +11,10 @@ from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from accounts import csv_import
-from accounts.csv_import import canton_key, do_import_members
 from accounts.models import Invitation, InvitationStatus, User
-from deliberation import actions
-from deliberation.models import Assembly, Membership, SeatCategory
+from assembly import actions, csv_import
+from assembly.csv_import import canton_key, do_import_members
+from assembly.models import Assembly, Membership, SeatCategory
 from tests import factories
 
 GOOD_FILE = (
@@ -219,7 +218,7 @@ def test_only_the_dccu_can_import(member: User, assembly: Assembly) -> None:
 def test_a_pending_individual_invitation_reserves_its_seat(
     dccu: User, assembly: Assembly
 ) -> None:
-    from accounts.invitations import do_invite_person
+    from assembly.invitations import do_invite_person
 
     do_invite_person(dccu, email="first@example.org", first_name="A", last_name="B",
                      role="titulaire", seat=factories.seat(assembly, "Bagnères-de-Luchon"),

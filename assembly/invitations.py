@@ -26,9 +26,9 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Invitation, InvitationStatus, User
 from accounts.roles import GROUP_ROLES, MEMBER_ROLES, Role, grant_role, has_role
-from deliberation.actions import do_add_membership
-from deliberation.models import Membership, MembershipKind, Seat
-from gdpr.logs import mail_failure
+from assembly.actions import do_add_membership
+from assembly.models import Membership, MembershipKind, Seat
+from config.logs import mail_failure
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,7 @@
-"""Personal data held by the accounts app (and the auth libraries it wires in)."""
+"""Personal data held by the accounts app (and the auth libraries it wires in).
+
+Declared here rather than in ``accounts/privacy.py``: accounts imports no domain app
+(``GdprConfig.ready`` imports this module before the apps' own ``privacy.py``)."""
 
 from django.db.models import OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Greatest
@@ -12,7 +15,7 @@ from accounts.erasers import (
     export_sessions,
 )
 from accounts.models import User
-from deliberation.models import Membership, mandate_end_in_office
+from assembly.models import Membership, mandate_end_in_office
 from gdpr.registry import Anchor, Erasure, LegalBasis, Retention, RetentionAction, declare
 
 MEMBERS_AND_STAFF = _("members, substitutes, facilitators, agents, DCCU team, DPO")
@@ -161,7 +164,7 @@ declare(
 )
 
 
-# --- Invitations (accounts.invitations) --------------------------------------------------
+# --- Invitations (assembly.invitations) --------------------------------------------------
 from accounts.models import Invitation  # noqa: E402
 
 declare(

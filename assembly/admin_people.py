@@ -1,4 +1,6 @@
-"""Admin for people: email login, roles as groups, eligibility that ends memberships."""
+"""Admin for people: email login, roles as groups, eligibility that ends memberships; and
+the invitations to sit (``assembly.invitations``). Imported by ``assembly.admin``: the
+accounts app imports no domain app."""
 
 from __future__ import annotations
 
@@ -14,9 +16,9 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.roles import Role, forget_roles
-from deliberation import actions
-from deliberation.admin import acting_user
-from deliberation.models import Membership
+from assembly import actions
+from assembly.admin import acting_user
+from assembly.models import Membership
 from realtime.bus import CLOSE_CREDENTIALS_CHANGED, close_user_sockets
 
 
@@ -120,7 +122,7 @@ class UserAdmin(DjangoUserAdmin):
     ) -> HttpResponse:
         response = super().user_change_password(request, id, form_url)
         if request.method == "POST" and response.status_code == 302:
-            # As when people change it themselves (accounts.signals): Django's admin
+            # As when people change it themselves (realtime.sessions): Django's admin
             # sends no allauth signal, so the person's open sockets are closed here.
             close_user_sockets(unquote(id), code=CLOSE_CREDENTIALS_CHANGED)
         return response
@@ -197,13 +199,13 @@ def _follow_new_email(request: HttpRequest, user: User) -> None:
 
 
 # === Invitations ==========================================================================
-# Owned by the invitations feature (accounts/invitations.py). Read-only here: inviting and
+# Owned by the invitations feature (assembly/invitations.py). Read-only here: inviting and
 # resending go through /invitations/, so the admin can neither skip the seat checks nor
 # see a token (only its hash is stored, and it is not shown).
 from django.core.exceptions import PermissionDenied, ValidationError  # noqa: E402
 
-from accounts.invitations import do_revoke_invitation  # noqa: E402
 from accounts.models import Invitation  # noqa: E402
+from assembly.invitations import do_revoke_invitation  # noqa: E402
 
 
 @admin.register(Invitation)

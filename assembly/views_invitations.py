@@ -20,9 +20,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from accounts.csv_import import MAX_FILE_BYTES, MAX_ROWS, do_import_members
 from accounts.http import AuthenticatedRequest
-from accounts.invitations import (
+from accounts.models import Invitation, InvitationQuerySet, InvitationStatus, User
+from accounts.names import validate_display_name
+from accounts.roles import MEMBER_ROLES, Role, has_role
+from assembly.csv_import import MAX_FILE_BYTES, MAX_ROWS, do_import_members
+from assembly.invitations import (
     InvitationUnavailable,
     do_accept_invitation,
     do_invite_person,
@@ -30,10 +33,7 @@ from accounts.invitations import (
     do_revoke_invitation,
     find_invitation,
 )
-from accounts.models import Invitation, InvitationQuerySet, InvitationStatus, User
-from accounts.names import validate_display_name
-from accounts.roles import MEMBER_ROLES, Role, has_role
-from deliberation.models import Assembly, Canton, MembershipKind, Seat, SeatCategory
+from assembly.models import Assembly, Canton, MembershipKind, Seat, SeatCategory
 
 View = Callable[..., HttpResponse]
 

@@ -18,10 +18,9 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.roles import Role, has_role, roles_changed
-from deliberation.models import (
+from assembly.models import (
     Assembly,
     Canton,
-    Draft,
     EndReason,
     Mandate,
     MandateKind,
@@ -31,6 +30,7 @@ from deliberation.models import (
     SeatCategory,
     Subgroup,
 )
+from assembly.signals import subgroup_created, subgroup_people_changed
 
 HAUTE_GARONNE_POSTAL_PREFIX = "31"
 MINIMUM_AGE = 18
@@ -293,10 +293,8 @@ def do_create_subgroup(
     do_set_subgroup_people(
         actor, subgroup, members=members or [], facilitators=facilitators or []
     )
-    # Every subgroup talks in its own room from the start (imported here: forums depends on us).
-    from forums.actions import ensure_rooms
-
-    ensure_rooms(mandate)
+    # Every subgroup talks in its own room from the start (forums listens).
+    subgroup_created.send(Subgroup, subgroup=subgroup, mandate=mandate)
     return subgroup
 
 
@@ -333,13 +331,9 @@ def do_set_subgroup_people(
     )
     subgroup.members.set(members)
     subgroup.facilitators.set(facilitators)
-    # Who joined or left hears it at once on their open sockets (the room's events).
-    from forums.actions import subgroup_people_changed
-
-    subgroup_people_changed(subgroup, before ^ (member_ids | {u.pk for u in facilitators}))
-    # Who may write in the subgroup's drafts changed: open draft sockets re-read abilities.
-    from deliberation.draft_store import announce_draft_changed
-
-    for draft_id in Draft.objects.filter(proposal__subgroup=subgroup).values_list("pk", flat=True):
-        announce_draft_changed(draft_id)
+    # Who joined or left hears it at once on their open sockets (forums: the room's events;
+    # deliberation: who may write in the subgroup's drafts).
+    subgroup_people_changed.send(
+        Subgroup, subgroup=subgroup, people=before ^ (member_ids | {u.pk for u in facilitators})
+    )
     return subgroup

@@ -5,7 +5,7 @@ BOM, commas or semicolons, French or English headers, canton names typed by
 hand. Every row is checked first; if any row is wrong nothing is written and
 the report says which row, which column and why. Otherwise each person gets
 an account (inactive until they accept), their membership through
-``deliberation.actions.do_add_membership`` and an invitation, and the emails
+``assembly.actions.do_add_membership`` and an invitation, and the emails
 leave after the commit.
 """
 
@@ -21,7 +21,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from accounts.invitations import (
+from accounts.models import Invitation, User
+from assembly.actions import do_add_membership
+from assembly.invitations import (
     OutgoingInvitation,
     create_invitation,
     email_problems,
@@ -29,9 +31,7 @@ from accounts.invitations import (
     seat_problems,
     send_invitations_on_commit,
 )
-from accounts.models import Invitation, User
-from deliberation.actions import do_add_membership
-from deliberation.models import Assembly, Canton, MembershipKind, Seat
+from assembly.models import Assembly, Canton, MembershipKind, Seat
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_ROWS = 1000

@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from accounts.models import Invitation, InvitationStatus, User
 from accounts.roles import Role, has_role
-from deliberation import actions
-from deliberation.models import Assembly, Membership, SeatCategory
+from assembly import actions
+from assembly.models import Assembly, Membership, SeatCategory
 from tests import factories
 
 LINK = re.compile(r"https?://[^/\s]+/invitations/([A-Za-z0-9_-]{20,})/")
@@ -52,7 +52,7 @@ def invite(
 
 
 def canton_id(name: str) -> int:
-    from deliberation.models import Canton
+    from assembly.models import Canton
 
     return Canton.objects.get(name=name).pk
 
@@ -311,7 +311,7 @@ def staff_pages(invitation: Invitation) -> list[tuple[str, str]]:
 
 @pytest.fixture
 def pending_invitation(dccu: User, assembly: Assembly) -> Invitation:
-    from accounts.invitations import do_invite_person
+    from assembly.invitations import do_invite_person
 
     return do_invite_person(dccu, email="x@example.org", first_name="X", last_name="Y",
                             role=Role.AGENT, base_url="http://testserver")

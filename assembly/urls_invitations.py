@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from accounts import views_invitations as views
+from assembly import views_invitations as views
 
 app_name = "invitations"
 

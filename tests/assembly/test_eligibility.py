@@ -9,14 +9,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from accounts.models import User
-from deliberation import actions
-from deliberation.models import (
-    Assembly,
-    EndReason,
-    Membership,
-    MembershipKind,
-    SeatCategory,
-)
+from assembly import actions
+from assembly.models import Assembly, EndReason, Membership, MembershipKind, SeatCategory
 from tests import factories
 
 pytestmark = pytest.mark.django_db

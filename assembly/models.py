@@ -1,0 +1,314 @@
+"""The assembly, the institution: cantons, seats, memberships, mandates, subgroups.
+
+The tables keep the names they had when these models lived in ``deliberation``
+(``db_table``): the move to this app changed no row (migration ``assembly.0001``)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import ExpressionWrapper, OuterRef, Q, Subquery
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.roles import Role, has_role
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+
+class TimeStamped(models.Model):
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class Assembly(TimeStamped):
+    """One citizens' assembly and its mandate (20 months for the 2025–2027 one)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(_("name"), max_length=200)
+    mandate_start = models.DateField(_("start of the mandate"))
+    mandate_end = models.DateField(_("end of the mandate"))
+
+    class Meta:
+        db_table = "deliberation_assembly"
+        verbose_name = _("assembly")
+        verbose_name_plural = _("assemblies")
+        ordering = ["-mandate_start"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(mandate_end__gt=models.F("mandate_start")),
+                name="assembly_mandate_end_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def current(cls, on: date | None = None) -> Assembly | None:
+        on = on or timezone.localdate()
+        return (
+            cls.objects.filter(mandate_start__lte=on, mandate_end__gte=on).first()
+            or cls.objects.first()
+        )
+
+
+def mandate_end_in_office(written_at: Any) -> Subquery:
+    """The end of the mandate of the assembly in office when a row was written.
+
+    ``written_at`` names a datetime field of the outer query's rows (or is an expression
+    of it). The assembly in office is the latest begun on that day (the previous one,
+    between two assemblies); before the first assembly the answer is NULL. For rows that
+    belong to no mandate — a direct conversation, a library comment — this is their
+    assembly, which retention counts from (``gdpr.retention``).
+    """
+    when = OuterRef(written_at) if isinstance(written_at, str) else written_at
+    # The wrapper gives the outer reference its type, which TruncDate needs to resolve.
+    day = TruncDate(ExpressionWrapper(when, output_field=models.DateTimeField()))
+    in_office = Assembly.objects.filter(mandate_start__lte=day).order_by("-mandate_start")
+    return Subquery(in_office.values("mandate_end")[:1], output_field=models.DateField())
+
+
+class Canton(models.Model):
+    """One of the 27 cantons of Haute-Garonne (created by a data migration)."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=100, unique=True)
+
+    class Meta:
+        db_table = "deliberation_canton"
+        verbose_name = _("canton")
+        verbose_name_plural = _("cantons")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SeatCategory(models.TextChoices):
+    FEMME_18_44 = "f18", _("woman 18–44")
+    FEMME_45 = "f45", _("woman 45 and over")
+    HOMME_18_44 = "h18", _("man 18–44")
+    HOMME_45 = "h45", _("man 45 and over")
+
+
+class Seat(models.Model):
+    """A seat of an assembly: one canton × one category (108 per assembly)."""
+
+    assembly = models.ForeignKey(
+        Assembly, on_delete=models.CASCADE, related_name="seats", verbose_name=_("assembly")
+    )
+    canton = models.ForeignKey(
+        Canton, on_delete=models.PROTECT, related_name="seats", verbose_name=_("canton")
+    )
+    category = models.CharField(_("category"), max_length=3, choices=SeatCategory.choices)
+
+    class Meta:
+        db_table = "deliberation_seat"
+        verbose_name = _("seat")
+        verbose_name_plural = _("seats")
+        ordering = ["canton__name", "category"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assembly", "canton", "category"], name="seat_unique_per_assembly"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.canton} — {self.get_category_display()}"
+
+
+class MembershipKind(models.TextChoices):
+    TITULAIRE = "titulaire", _("full member")
+    REMPLACANT = "remplacant", _("substitute")
+
+
+class EndReason(models.TextChoices):
+    RESIGNATION = "demission", _("resignation")
+    INELIGIBLE = "demission_office", _("démission d'office (no longer eligible)")
+    PROMOTED = "promotion", _("became full member")
+    MANDATE_END = "fin_mandat", _("end of the mandate")
+    DECEASED = "deces", _("death")
+    OTHER = "autre", _("other")
+
+
+class MembershipQuerySet(models.QuerySet["Membership"]):
+    def current(self, on: date | None = None) -> MembershipQuerySet:
+        on = on or timezone.localdate()
+        return self.filter(start__lte=on).filter(Q(end__isnull=True) | Q(end__gt=on))
+
+    def open(self) -> MembershipQuerySet:
+        """Memberships that have not been ended (the database invariants' scope)."""
+        return self.filter(end__isnull=True)
+
+
+class Membership(TimeStamped):
+    """A person's place in the assembly: titulaire of a seat, or ranked substitute.
+
+    The invariants are database constraints on *open* memberships (no end
+    date): one titulaire per seat, one open membership per person, one
+    substitute per rank and seat. ``assembly.actions`` checks the same
+    rules first, so people get a clear message rather than an IntegrityError.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("person"),
+    )
+    seat = models.ForeignKey(
+        Seat, on_delete=models.PROTECT, related_name="memberships", verbose_name=_("seat")
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=MembershipKind.choices)
+    substitute_rank = models.PositiveSmallIntegerField(_("substitute rank"), null=True, blank=True)
+    start = models.DateField(_("start"))
+    end = models.DateField(_("end"), null=True, blank=True)
+    end_reason = models.CharField(
+        _("end reason"), max_length=20, choices=EndReason.choices, blank=True
+    )
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        db_table = "deliberation_membership"
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        ordering = ["seat__canton__name", "seat__category", "kind", "substitute_rank"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["seat"],
+                condition=Q(kind="titulaire", end__isnull=True),
+                name="membership_one_titulaire_per_seat",
+            ),
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(end__isnull=True),
+                name="membership_one_open_per_person",
+            ),
+            models.UniqueConstraint(
+                fields=["seat", "substitute_rank"],
+                condition=Q(kind="remplacant", end__isnull=True),
+                name="membership_unique_substitute_rank",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(kind="titulaire", substitute_rank__isnull=True)
+                    # isnull: in SQL, NULL >= 1 is unknown, which a CHECK lets through.
+                    | Q(kind="remplacant", substitute_rank__isnull=False, substitute_rank__gte=1)
+                ),
+                name="membership_rank_only_for_substitutes",
+            ),
+            models.CheckConstraint(
+                condition=Q(end__isnull=True) | Q(end__gte=models.F("start")),
+                name="membership_end_after_start",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(end__isnull=True, end_reason="") | Q(end__isnull=False) & ~Q(end_reason="")
+                ),
+                name="membership_end_reason_with_end",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_kind_display()} — {self.seat}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.end is None
+
+
+class MandateKind(models.TextChoices):
+    SAISINE = "saisine", _("referral by the president (saisine)")
+    AUTO_SAISINE = "auto_saisine", _("self-referral (auto-saisine)")
+
+
+class Mandate(TimeStamped):
+    """A question the assembly works on, referred by the president or taken up itself."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    assembly = models.ForeignKey(
+        Assembly, on_delete=models.CASCADE, related_name="mandates", verbose_name=_("assembly")
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=MandateKind.choices)
+    title = models.CharField(_("title"), max_length=200)
+    question = models.TextField(_("question"))
+    start = models.DateField(_("start"))
+    end = models.DateField(_("end"))
+
+    class Meta:
+        db_table = "deliberation_mandate"
+        verbose_name = _("mandate")
+        verbose_name_plural = _("mandates")
+        ordering = ["-start"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__gt=models.F("start")), name="mandate_end_after_start"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def is_current(self, on: date | None = None) -> bool:
+        on = on or timezone.localdate()
+        return self.start <= on <= self.end
+
+
+class Subgroup(TimeStamped):
+    """A thematic subgroup of a mandate: its members and its facilitators."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    mandate = models.ForeignKey(
+        Mandate, on_delete=models.CASCADE, related_name="subgroups", verbose_name=_("mandate")
+    )
+    name = models.CharField(_("name"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        related_name="subgroups",
+        blank=True,
+        verbose_name=_("members"),
+    )
+    facilitators = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        related_name="facilitated_subgroups",
+        blank=True,
+        verbose_name=_("facilitators"),
+    )
+
+    class Meta:
+        db_table = "deliberation_subgroup"
+        verbose_name = _("subgroup")
+        verbose_name_plural = _("subgroups")
+        ordering = ["mandate", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["mandate", "name"], name="subgroup_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_abilities(self, user: User | Any) -> dict[str, bool]:
+        is_member = self.members.filter(pk=user.pk).exists() if user.is_authenticated else False
+        is_facilitator = (
+            self.facilitators.filter(pk=user.pk).exists() if user.is_authenticated else False
+        )
+        staff = has_role(user, Role.DCCU)
+        return {
+            "read": is_member or is_facilitator or staff or has_role(user, Role.AGENT),
+            "participate": is_member or is_facilitator,
+            "facilitate": is_facilitator or staff,
+            "manage": staff,
+        }

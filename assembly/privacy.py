@@ -1,0 +1,60 @@
+"""Personal data held by the assembly's institution: memberships and subgroups."""
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from assembly.models import EndReason, Membership, Subgroup
+from gdpr.registry import Erasure, LegalBasis, Retention, RetentionAction, declare
+
+
+def end_membership_on_erasure(person: Any, pseudonym: str) -> None:
+    """An erased person no longer sits: their open membership ends as a resignation, and a
+    freed seat goes to the first substitute, as for any departure."""
+    from assembly.actions import do_end_membership
+
+    membership = Membership.objects.open().filter(user=person).first()
+    if membership is not None:
+        do_end_membership(None, membership, reason=EndReason.RESIGNATION)
+
+
+declare(
+    Membership,
+    subject="user",
+    fields=("seat", "kind", "substitute_rank", "start", "end", "end_reason"),
+    purpose=_(
+        "Know who sits in the assembly, for which canton and category, and who replaces whom."
+    ),
+    legal_basis=LegalBasis.PUBLIC_TASK,
+    retention=Retention(
+        _("Until 1 year after the end of its assembly's mandate, then deleted."),
+        days=365,
+        since="seat__assembly__mandate_end",
+    ),
+    erasure=Erasure.KEEP,
+    eraser=end_membership_on_erasure,
+    categories_of_people=_("members and substitutes"),
+    recipients=_("DCCU team; the list of members is public within the assembly"),
+    notes=_(
+        "The composition of the assembly is an administrative record: erasure keeps the "
+        "membership under a pseudonym until the archives service decides."
+    ),
+)
+declare(
+    Subgroup,
+    subject="members",
+    extra_subjects=("facilitators",),
+    fields=("members", "facilitators"),
+    purpose=_("Organise the work in thematic subgroups."),
+    legal_basis=LegalBasis.PUBLIC_TASK,
+    retention=Retention(
+        _("Until 1 year after the end of its assembly's mandate; then the lists of members "
+          "and facilitators are emptied (the subgroup and its work stay)."),
+        days=365,
+        since="mandate__assembly__mandate_end",
+        action=RetentionAction.ANONYMISE_FIELDS,
+    ),
+    erasure=Erasure.PSEUDONYMISE,
+    categories_of_people=_("members and facilitators"),
+    recipients=_("the subgroup's members and facilitators, DCCU team"),
+)
