@@ -208,7 +208,7 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# --- Sockets (realtime/consumers.py, docs/protocol.md « Close codes ») ------------------
+# --- Sockets (realtime/guards.py, docs/protocol.md « Close codes ») ------------------
 # Open sockets (conversations and drafts together) per session and per person, counted
 # in each daphne process; one more is closed with 4409. A tab opens one, or two on a draft.
 REALTIME_SOCKETS_PER_SESSION = env_int("REALTIME_SOCKETS_PER_SESSION", 20)

@@ -8,7 +8,7 @@ import random
 import time
 import uuid
 import weakref
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -21,7 +21,6 @@ from django.http import Http404
 from django.utils.translation import gettext
 
 from realtime.bus import (
-    CLOSE_ACCESS_ENDED,
     CLOSE_LOGGED_OUT,
     library_group,
     readers_group,
@@ -30,16 +29,16 @@ from realtime.bus import (
     user_group,
 )
 from realtime.events import MessageEvent, PresenceEvent, TypingEvent
+from realtime.guards import (  # noqa: F401  (the close codes are documented from here)
+    CLOSE_TOO_MANY_FRAMES,
+    CLOSE_TOO_MANY_SOCKETS,
+    CLOSE_TWO_FACTOR_REQUIRED,
+    CLOSE_UNAUTHENTICATED,
+    CLOSE_WELCOME_REQUIRED,
+    SocketGuards,
+)
 
 logger = logging.getLogger(__name__)
-
-# Sent after accepting, so the browser sees the code: a handshake refused before
-# accept reaches it as a bare 1006, indistinguishable from a network failure.
-CLOSE_UNAUTHENTICATED = 4401  # log in again, do not retry as is
-CLOSE_TWO_FACTOR_REQUIRED = 4403  # DCCU/DPD without an authenticator app yet
-CLOSE_WELCOME_REQUIRED = 4451  # the privacy notice is unread or the charter not accepted
-CLOSE_TOO_MANY_FRAMES = 4429  # kept flooding after rate_limited errors: back off, then retry
-CLOSE_TOO_MANY_SOCKETS = 4409  # too many sockets open for this session or person: no retry
 
 # A frame above this is refused with a `too_large` error (the socket stays open).
 # daphne itself closes with 1009 above 1 MB (--websocket-max-message-size 1048576,
@@ -63,11 +62,6 @@ RESYNC_PAGE = 200
 # database thread of the process: at 10 s, a 110-person plenary spent seconds per
 # 10 s on it in bench/chat_fanout.py and messages queued behind.
 ABILITY_TTL = 60.0
-# Roles are cached on the person's instance, which a socket holds for hours. A change is
-# announced to their sockets (`roles.changed`, realtime.bus.recheck_user_sockets); one the
-# layer dropped, or a membership whose end date passed, is caught by reloading the person
-# at most this often (jittered; 3 queries), before a frame or a relay.
-ROLES_TTL = 60.0
 DELIVERED_MEMORY = 2000  # message ids remembered per socket to never send one twice
 
 # room id -> channel name -> {"id", "name"}: who has the room open in this process.
@@ -215,116 +209,6 @@ def _domain_error(exc: Exception) -> FrameError:
         code = getattr(error, "code", None) or "invalid"
         return FrameError(str(code), " ".join(exc.messages))
     raise exc
-
-
-# Open sockets (both consumers) per session key and per person, in this process. A
-# browser opens one /ws/ per tab and one more per open draft; hundreds are a script.
-_open_per_session: Counter[str] = Counter()
-_open_per_person: Counter[str] = Counter()
-
-
-def _socket_limits() -> tuple[int, int]:
-    return (
-        int(getattr(settings, "REALTIME_SOCKETS_PER_SESSION", 20)),
-        int(getattr(settings, "REALTIME_SOCKETS_PER_PERSON", 40)),
-    )
-
-
-class SocketGuards:
-    """What every Agora socket does before anything else (both consumers use it)."""
-
-    socket_slot: tuple[str, str] | None = None
-    user: Any
-    roles: frozenset[str] = frozenset()
-    roles_read_at = 0.0
-
-    def _claim_socket_slot(self, user: Any) -> bool:
-        """Count this socket against its session's and its person's caps; False (and
-        nothing counted) when either is reached."""
-        per_session, per_person = _socket_limits()
-        session = self.scope.get("session")  # type: ignore[attr-defined]
-        session_key = (session.session_key if session is not None else None) or ""
-        person = str(user.pk)
-        if _open_per_person[person] >= per_person or (
-            session_key and _open_per_session[session_key] >= per_session
-        ):
-            return False
-        _open_per_person[person] += 1
-        if session_key:
-            _open_per_session[session_key] += 1
-        self.socket_slot = (session_key, person)
-        return True
-
-    def _release_socket_slot(self) -> None:
-        if self.socket_slot is None:
-            return
-        session_key, person = self.socket_slot
-        self.socket_slot = None
-        for counter, key in ((_open_per_session, session_key), (_open_per_person, person)):
-            if key:
-                counter[key] -= 1
-                if counter[key] <= 0:
-                    del counter[key]
-
-    async def _refuse(self, code: int) -> None:
-        # Accept, then close: a refusal before accepting reaches browsers as a bare 1006.
-        await self.accept()  # type: ignore[attr-defined]
-        await self.close(code=code)  # type: ignore[attr-defined]
-
-    @database_sync_to_async
-    def _missing_two_factor(self, user: Any) -> bool:
-        # Same rule as the HTTP middleware: no live data before the second factor.
-        from accounts.middleware import missing_two_factor
-
-        return missing_two_factor(user)
-
-    @database_sync_to_async
-    def _behind_welcome_gate(self, user: Any) -> bool:
-        # Same rule as gdpr.middleware: nothing before the notice is read and the
-        # charter accepted (pages never open a socket before; a hand-made client must not).
-        from gdpr.consent import gate_for
-
-        return not gate_for(user).is_open
-
-    async def _remember_roles(self) -> None:
-        self.roles = await database_sync_to_async(_roles_of)(self.user)
-        self.roles_read_at = time.monotonic()
-
-    def _roles_stale(self) -> bool:
-        ttl = ROLES_TTL * random.uniform(0.5, 1.5)  # noqa: S311 - spreading load, not security
-        return time.monotonic() - self.roles_read_at > ttl
-
-    async def _reload_user(self) -> bool | None:
-        """Swap the person's instance for a fresh one (roles cached on the old one are gone).
-
-        True if their roles changed, False if not, None if the account ended (the socket
-        is then closed).
-        """
-        loaded = await database_sync_to_async(_fresh_person)(self.user.pk)
-        if loaded is None:
-            await self.close(code=CLOSE_ACCESS_ENDED)  # type: ignore[attr-defined]
-            return None
-        before = self.roles
-        self.user, self.roles = loaded
-        self.roles_read_at = time.monotonic()
-        return self.roles != before
-
-    async def _guard(self, user: Any) -> bool:
-        """Refuse the socket (and say why) unless `user` may have live data; True if refused."""
-        if user is None or not user.is_authenticated or not user.is_active:
-            await self._refuse(CLOSE_UNAUTHENTICATED)
-            return True
-        if await self._missing_two_factor(user):
-            await self._refuse(CLOSE_TWO_FACTOR_REQUIRED)
-            return True
-        if await self._behind_welcome_gate(user):
-            await self._refuse(CLOSE_WELCOME_REQUIRED)
-            return True
-        if not self._claim_socket_slot(user):
-            logger.warning("socket refused: too many open for person %s", user.pk)
-            await self._refuse(CLOSE_TOO_MANY_SOCKETS)
-            return True
-        return False
 
 
 class AgoraConsumer(SocketGuards, AsyncJsonWebsocketConsumer):
@@ -799,21 +683,6 @@ class AgoraConsumer(SocketGuards, AsyncJsonWebsocketConsumer):
 # --- Calls into the domain (run in the database thread) ---------------------------
 # Each loads the objects through the forums access helpers (404 when unreadable)
 # and lets forums.actions check everything else.
-
-
-def _roles_of(user: Any) -> frozenset[str]:
-    from accounts.roles import user_roles
-
-    return frozenset(role.value for role in user_roles(user))
-
-
-def _fresh_person(user_id: Any) -> tuple[Any, frozenset[str]] | None:
-    """A new instance of the person, nothing cached on it, and their roles now; None when
-    the account ended."""
-    from django.contrib.auth import get_user_model
-
-    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
-    return None if user is None else (user, _roles_of(user))
 
 
 def _room_abilities(user: Any, room_id: str) -> dict[str, bool]:

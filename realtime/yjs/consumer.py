@@ -15,7 +15,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from realtime.bus import session_group, user_group
-from realtime.consumers import SocketGuards
+from realtime.guards import SocketGuards
 from realtime.yjs import protocol as yp
 from realtime.yjs import relay
 from realtime.yjs.hub import DocHub, YDocSession
@@ -144,7 +144,7 @@ class YDocConsumer(SocketGuards, AsyncWebsocketConsumer):
         if not self._take_token():
             await self.close(code=CLOSE_TOO_MANY)
             return
-        if self._roles_stale():  # a change nobody announced (see realtime.consumers.ROLES_TTL)
+        if self._roles_stale():  # a change nobody announced (see realtime.guards.ROLES_TTL)
             changed = await self._reload_user()
             if changed is None or (changed and not await self.refresh_abilities()):
                 return
