@@ -8,27 +8,17 @@ a grace period (an upload in progress has written its file before its row commit
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 from django.utils import timezone
 
+from config.orphans import walk
 from documents.files import PREFIX, PREVIEW_PREFIX, library_storage
 from documents.models import DocumentFile
 
 GRACE = timedelta(hours=1)
 
-
-def _walk(storage: Any, directory: str) -> Iterator[str]:
-    try:
-        directories, files = storage.listdir(directory)
-    except FileNotFoundError:
-        return
-    for name in files:
-        yield f"{directory}{name}"
-    for sub in directories:
-        yield from _walk(storage, f"{directory}{sub}/")
 
 
 def find_orphans(*, now: Any = None, grace: timedelta = GRACE) -> list[str]:
@@ -40,7 +30,7 @@ def find_orphans(*, now: Any = None, grace: timedelta = GRACE) -> list[str]:
         DocumentFile.objects.exclude(preview_name="").values_list("preview_name", flat=True)
     )
     orphans = []
-    for name in _walk(storage, PREFIX):
+    for name in walk(storage, PREFIX):
         if name in known or not (name.startswith(PREFIX) or name.startswith(PREVIEW_PREFIX)):
             continue
         try:

@@ -9,13 +9,12 @@ written its file before its row commits). The nightly retention task runs this s
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.core.files.storage import Storage
 from django.utils import timezone
 
+from config.orphans import walk
 from forums.models import Attachment
 
 GRACE = timedelta(hours=1)
@@ -26,23 +25,13 @@ def attachment_storage() -> Storage:
     return Attachment._meta.get_field("file").storage  # type: ignore[union-attr]
 
 
-def _walk(storage: Any, directory: str) -> Iterator[str]:
-    try:
-        directories, files = storage.listdir(directory)
-    except FileNotFoundError:
-        return
-    for name in files:
-        yield f"{directory}{name}"
-    for sub in directories:
-        yield from _walk(storage, f"{directory}{sub}/")
-
 
 def find_orphans(*, now: datetime | None = None, grace: timedelta = GRACE) -> list[str]:
     """Stored names under ``forums/`` that no Attachment refers to, older than ``grace``."""
     storage = attachment_storage()
     now = now or timezone.now()
     orphans = []
-    for name in _walk(storage, PREFIX):
+    for name in walk(storage, PREFIX):
         # One query per file keeps memory flat; the sweep runs at night.
         if Attachment.objects.filter(file=name).exists():
             continue
