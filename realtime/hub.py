@@ -48,9 +48,11 @@ T = TypeVar("T")
 class LiveFeature:
     """One app's part of every /ws/ socket (one instance per socket).
 
-    ``frames`` maps a frame type to the name of an ``async def handler(self, content)``;
-    ``events`` lists the event types this feature relays (a trailing ``.`` makes a
-    prefix). A handler refuses with ``realtime.frames.FrameError``.
+    ``frames`` maps a frame type to the name of an ``async def handler(self, content)``
+    (one feature per frame type); ``events`` lists the event types this feature hears (a
+    trailing ``.`` makes a prefix; several features may hear one type, each decides for
+    itself, e.g. ``room.access_changed``). A handler refuses with
+    ``realtime.frames.FrameError``.
     """
 
     name: ClassVar[str]
@@ -94,17 +96,9 @@ def register_feature(feature: type[LiveFeature]) -> None:
             raise ValueError(f"frame type {frame_type!r} is already handled")
         if not callable(getattr(feature, method, None)):
             raise ValueError(f"{feature.__name__} has no handler {method!r}")
-    for event_type in feature.events:
-        for other in _features:
-            if any(_overlaps(event_type, theirs) for theirs in other.events):
-                raise ValueError(f"event type {event_type!r} is already relayed by {other.name}")
     _features.append(feature)
     for frame_type, method in feature.frames.items():
         _frame_owner[frame_type] = (feature, method)
-
-
-def _overlaps(a: str, b: str) -> bool:
-    return _matches(a, b.rstrip(".")) or _matches(b, a.rstrip(".")) or a == b
 
 
 def _matches(pattern: str, event_type: str) -> bool:
@@ -301,8 +295,10 @@ class HubConsumer(SocketGuards, AsyncJsonWebsocketConsumer):
                 return
             for feature in self.live:
                 if any(_matches(pattern, event["type"]) for pattern in feature.events):
-                    await feature.relay(event)
-                    return
+                    try:
+                        await feature.relay(event)
+                    except Exception:
+                        logger.exception("%s: relaying %s failed", feature.name, event["type"])
         except Exception:
             logger.exception("relaying %s failed", event.get("type"))
 

@@ -26,7 +26,7 @@ def test_each_app_owns_its_live_feature_on_the_socket() -> None:
     assert {"subscribe", "message.send", "history", "resync", "typing", "read"} <= frames
 
 
-def test_a_frame_or_event_type_has_one_owner() -> None:
+def test_a_frame_type_has_one_owner() -> None:
     from realtime.hub import LiveFeature, register_feature
 
     class Twin(LiveFeature):
@@ -35,21 +35,17 @@ def test_a_frame_or_event_type_has_one_owner() -> None:
 
         async def subscribe(self, content: dict[str, object]) -> None: ...
 
-    class Echo(LiveFeature):
-        name = "echo"
-        events = ("library.published",)  # the library's prefix already covers it
-
     class Lost(LiveFeature):
         name = "lost"
         frames = {"lost.frame": "missing_handler"}
 
-    for feature in (Twin, Echo, Lost):
+    for feature in (Twin, Lost):
         try:
             register_feature(feature)
         except ValueError:
             continue
         raise AssertionError(f"{feature.__name__} was registered")
-    assert {f.name for f in features()}.isdisjoint({"twin", "echo", "lost"})
+    assert {f.name for f in features()}.isdisjoint({"twin", "lost"})
 
 
 def test_process_state_lives_in_the_hub() -> None:
