@@ -107,7 +107,7 @@ INSTALLED_APPS = [
     "channels",
     "guardian",
     "allauth",
-    "allauth.account",
+    "config.apps.AgoraAllauthAccountConfig",  # allauth.account, named for the admin
     "allauth.mfa",
     "django_ckeditor_5",
     "csp",

@@ -7,6 +7,7 @@ Every listing starts from the owning app's own reader (``readable_rooms``,
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -264,6 +265,11 @@ def participation_by_subgroup(subgroups: list[Subgroup]) -> list[dict[str, Any]]
     return subgroup_activity(subgroups)
 
 
+def _natural(name: str) -> list[Any]:
+    """« Toulouse-2 » before « Toulouse-10 »."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
+
+
 def participation_by_canton(assembly: Assembly | None) -> list[dict[str, Any]]:
     """Per canton, counts only: sitting members, those who wrote or logged in lately."""
     if assembly is None:
@@ -275,15 +281,15 @@ def participation_by_canton(assembly: Assembly | None) -> list[dict[str, Any]]:
     writers = Message.objects.filter(created_at__gte=since, deleted_at__isnull=True).values(
         "author"
     )
-    rows = (
+    rows = sorted(
         current.order_by()
         .values("seat__canton__name")
         .annotate(
             members=Count("user", distinct=True),
             wrote=Count("user", filter=Q(user__in=writers), distinct=True),
             came=Count("user", filter=Q(user__last_login__gte=since), distinct=True),
-        )
-        .order_by("seat__canton__name")
+        ),
+        key=lambda row: _natural(row["seat__canton__name"]),
     )
     return [
         {
