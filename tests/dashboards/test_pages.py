@@ -180,3 +180,17 @@ def test_dccu_role_alone_is_not_enough_without_two_factor(assembly: Any) -> None
 def test_a_person_without_role_sees_a_plain_home(assembly: Any) -> None:
     text = _text(client_for(make_person("no_role", assembly)).get("/"))
     assert "Vous n’avez pas encore de rôle" in text or "Vous n'avez pas encore de rôle" in text
+
+
+def test_staff_homes_lead_to_their_desks_with_what_waits(world: dict[str, Any]) -> None:
+    facilitator_text = _text(client_for(world["people"]["facilitateur"]).get("/"))
+    assert "Animation" in facilitator_text
+    assert "1 élément à modérer" in facilitator_text  # the proposed document
+    assert "Pilotage DCCU" not in facilitator_text
+    dccu_text = _text(client_for(world["people"]["dccu"]).get("/"))
+    assert "Pilotage DCCU" in dccu_text and "Protection des données" in dccu_text
+    committee_text = _text(client_for(world["people"]["comite_suivi"]).get("/"))
+    assert "Suivez ce que deviennent les propositions" in committee_text
+    for role in ["titulaire", "remplacant", "agent", "comite_suivi"]:
+        text = _text(client_for(world["people"][role]).get("/"))
+        assert "Pilotage DCCU" not in text and "élément à modérer" not in text, role
