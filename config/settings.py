@@ -107,7 +107,7 @@ INSTALLED_APPS = [
     "channels",
     "guardian",
     "allauth",
-    "allauth.account",
+    "config.apps.AgoraAllauthAccountConfig",  # allauth.account, named for the admin
     "allauth.mfa",
     "django_ckeditor_5",
     "csp",
@@ -120,6 +120,7 @@ INSTALLED_APPS = [
     "documents",
     "realtime",
     "gdpr",
+    "dashboards",
 ]
 
 MIDDLEWARE = [
@@ -158,6 +159,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "config.context_processors.agora",
+                "dashboards.navigation.navigation",
             ],
         },
     }
