@@ -457,7 +457,6 @@ class Chat {
     const marker = document.createElement("li");
     marker.className = "chat__marker";
     marker.id = "nouveaux";
-    marker.setAttribute("role", "separator");
     const label = document.createElement("span");
     label.textContent = this.text.new_messages;
     marker.append(label);
@@ -502,7 +501,8 @@ class Chat {
   setStatus(text, fade) {
     this.status.hidden = false;
     this.status.textContent = text;
-    if (fade) window.setTimeout(() => { this.status.hidden = true; }, 4000);
+    window.clearTimeout(this.statusTimer); // an earlier line's fade must not hide this one
+    if (fade) this.statusTimer = window.setTimeout(() => { this.status.hidden = true; }, 4000);
   }
 
   markRead() {
@@ -740,7 +740,6 @@ class Chat {
     const marker = document.createElement("li");
     marker.className = "chat__marker";
     marker.id = "nouveaux";
-    marker.setAttribute("role", "separator");
     const label = document.createElement("span");
     label.textContent = this.text.new_messages;
     marker.append(label);
