@@ -29,8 +29,9 @@ ROOM = "Habitat et maintien à domicile"
 def desk_and_phone(browser: Any, live_url: str) -> Iterator[tuple[Any, Any]]:
     desk = browser.new_context(locale="fr-FR", viewport={"width": 1366, "height": 900})
     desk.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_url)
-    phone = browser.new_context(locale="fr-FR", viewport={"width": 390, "height": 844},
-                                is_mobile=True, has_touch=True)
+    phone = browser.new_context(
+        locale="fr-FR", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    )
     for context in (desk, phone):
         context.set_default_timeout(15_000)
     yield desk.new_page(), phone.new_page()
@@ -92,7 +93,8 @@ def test_send_reply_react_edit_delete_link_and_image_on_desktop_and_phone(
     answer.hover()
     answer.get_by_role("button", name="Réagir").click()
     alice.get_by_role("dialog", name="Choisir une réaction").get_by_role(
-        "button", name="pouce levé").click()
+        "button", name="pouce levé"
+    ).click()
     pill = answer.locator(".reaction", has_text="👍")
     pill.wait_for()
     assert pill.get_attribute("aria-pressed") == "true"
@@ -124,7 +126,8 @@ def test_send_reply_react_edit_delete_link_and_image_on_desktop_and_phone(
 
     # An image through the upload door: a preview before sending, a thumbnail after.
     alice.locator("#composer-files").set_input_files(
-        files=[{"name": "plan-foyer.png", "mimeType": "image/png", "buffer": _png()}])
+        files=[{"name": "plan-foyer.png", "mimeType": "image/png", "buffer": _png()}]
+    )
     alice.locator("#composer-files-list .composer__thumb").wait_for()
     assert "plan-foyer.png" in alice.locator("#composer-files-list").inner_text()
     _send(alice, "Le plan d'accès")
@@ -148,7 +151,8 @@ def test_send_reply_react_edit_delete_link_and_image_on_desktop_and_phone(
     bob.wait_for_timeout(300)  # the page scrolls to the chat on the next frame
     bottom, screen = bob.evaluate(
         "() => [document.getElementById('composer').getBoundingClientRect().bottom,"
-        " window.visualViewport.offsetTop + window.visualViewport.height]")
+        " window.visualViewport.offsetTop + window.visualViewport.height]"
+    )
     assert screen - 24 <= bottom <= screen + 1, (bottom, screen)
     bob.evaluate("() => { document.getElementById('chat-log').scrollTop = 0; }")
     _send(alice, "Premier message pendant que Bob lit plus haut")
