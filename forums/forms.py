@@ -46,8 +46,9 @@ class ThreadForm(forms.Form):
 class VoiceForm(forms.Form):
     audio = forms.FileField(label=_("Recording"))
     # No duration field: the duration is read from the file itself (forums/voice.py).
+    # No max_length (a browser would cut a paste): forums.actions refuses a long one whole.
     transcript = forms.CharField(
-        label=_("What you say, in writing"), max_length=MESSAGE_MAX_LENGTH,
+        label=_("What you say, in writing"),
         help_text=_("People who cannot listen will read it."),
         widget=forms.Textarea(attrs={"rows": 2}),
     )

@@ -907,7 +907,11 @@ class Chat {
     if (!window.matchMedia(NARROW).matches) return;
     const details = document.getElementById("people-details");
     if (details) details.open = false;
-    window.requestAnimationFrame(() => this.root.scrollIntoView({ block: "end" }));
+    // The browser would put a reloaded page back where it was: the chat decides.
+    if ("scrollRestoration" in window.history) window.history.scrollRestoration = "manual";
+    const fit = () => this.root.scrollIntoView({ block: "end" });
+    window.requestAnimationFrame(fit);
+    if (document.readyState !== "complete") window.addEventListener("load", fit, { once: true });
   }
 
   announceNow(text) {
