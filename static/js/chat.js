@@ -813,12 +813,11 @@ class Chat {
       text = fill(this.text.chars_left, { left: this.maxLength - length });
       level = "near";
     }
-    // Said politely when it changes level, shown at every key.
+    // Shown at every key; said (politely, in the page's live region) only when it
+    // changes level: near the limit, then past it.
     if (level !== this.countLevel) {
-      count.setAttribute("aria-live", "polite");
       this.countLevel = level;
-    } else {
-      count.removeAttribute("aria-live");
+      if (text) this.announceNow(text);
     }
     count.textContent = text;
     count.classList.toggle("composer__count--over", level === "over");

@@ -346,3 +346,25 @@ def test_the_room_lists_its_people_with_their_role_badge(
     for person in (member, other, facilitator):
         assert f'data-user="{person.pk}"' in panel
     assert "badge--role" in panel  # the facilitator's « animation »
+
+
+def test_without_javascript_the_message_page_offers_reply_react_edit_delete_and_unread(
+    room: Room, member: User, mine: Message, message: Message
+) -> None:
+    client = login(member)
+    own = client.get(reverse("forums:message", args=[mine.pk])).content.decode()
+    for url in ("forums:edit", "forums:delete", "forums:react", "forums:unread"):
+        assert reverse(url, args=[mine.pk]) in own, url
+    theirs = client.get(reverse("forums:message", args=[message.pk])).content.decode()
+    assert reverse("forums:edit", args=[message.pk]) not in theirs
+    assert reverse("forums:delete", args=[message.pk]) not in theirs
+    assert f'name="reply_to" value="{message.pk}"' in theirs
+    # The plain forms work: react, then edit one's own message through its page.
+    client.post(reverse("forums:react", args=[message.pk]), {"emoji": "🙏"})
+    assert Reaction.objects.filter(message=message, user=member, emoji="🙏").exists()
+    form = client.get(reverse("forums:edit", args=[mine.pk])).content.decode()
+    assert "Rendez-vous à la mairie à 18 h" in form
+    saved = client.post(reverse("forums:edit", args=[mine.pk]), {"body": "À 19 h finalement"})
+    assert saved.status_code == 302
+    mine.refresh_from_db()
+    assert mine.body == "À 19 h finalement"
