@@ -159,6 +159,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "config.context_processors.agora",
             ],
+            # |when and |day (config/dates.py) everywhere, like the built-in |date.
+            "builtins": ["config.dates"],
         },
     }
 ]
