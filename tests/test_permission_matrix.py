@@ -84,6 +84,9 @@ MATRIX: list[tuple[str, str, dict[str, str]]] = [
     # for the DPD); pages with an id are walked role by role in
     # tests/deliberation/test_proposals_access.py.
     ("get", "/propositions/", {"anonymous": LOGIN, "*": OK}),
+    # The one search (config/search.py): each kind filtered by its app's own rule
+    # (tests/config/test_search.py walks who finds what).
+    ("get", "/recherche/?q=minibus", {"anonymous": LOGIN, "*": OK}),
     ("get", "/admin/deliberation/proposal/", {"dccu": OK, "dpd": FORBIDDEN, "*": ADMIN_LOGIN}),
     # The library (documents/urls.py): browse and search are open to anonymous visitors
     # (public documents only); pages with an id are walked role by role in
