@@ -19,15 +19,51 @@ from django.utils import timezone, translation
 register = template.Library()
 
 SHORT_MONTHS = {
-    "fr": ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.",
-           "nov.", "déc."),
+    "fr": (
+        "janv.",
+        "févr.",
+        "mars",
+        "avr.",
+        "mai",
+        "juin",
+        "juil.",
+        "août",
+        "sept.",
+        "oct.",
+        "nov.",
+        "déc.",
+    ),
     "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sept", "Oct", "Nov", "Dec"),
 }
 LONG_MONTHS = {
-    "fr": ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
-           "octobre", "novembre", "décembre"),
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December"),
+    "fr": (
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ),
+    "en": (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
 }
 
 
@@ -57,8 +93,11 @@ def format_when(value: Any, language: str | None = None) -> str:
     day = f"{_day_number(moment.day, code)} {SHORT_MONTHS[code][moment.month - 1]} {moment.year}"
     if not isinstance(moment, dt.datetime):
         return day
-    clock = (f"{moment.hour} h {moment.minute:02d}" if code == "fr"
-             else f"{moment.hour:02d}:{moment.minute:02d}")
+    clock = (
+        f"{moment.hour} h {moment.minute:02d}"
+        if code == "fr"
+        else f"{moment.hour:02d}:{moment.minute:02d}"
+    )
     return f"{day}, {clock}"
 
 

@@ -69,7 +69,7 @@ class SearchForm(forms.Form):
             ("people", _("People")),
         ],
     )
-    mandate = forms.ModelChoiceField(
+    mandate: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
         label=_("Mandate"),
         queryset=None,
         required=False,
@@ -77,7 +77,7 @@ class SearchForm(forms.Form):
         to_field_name="pk",
         help_text=_("Proposals, documents and messages of this mandate only."),
     )
-    theme = forms.ModelChoiceField(
+    theme: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
         label=_("Theme"),
         queryset=None,
         required=False,
@@ -103,10 +103,10 @@ class SearchForm(forms.Form):
 # --- Each kind ----------------------------------------------------------------------------
 
 
-def _documents(user: Any, parsed: library.ParsedQuery, limit: int, *, mandate: Any,
-               theme: Any) -> Group:
-    results, total = library.search(user, parsed.text, mandate=mandate, theme=theme,
-                                    limit=limit)
+def _documents(
+    user: Any, parsed: library.ParsedQuery, limit: int, *, mandate: Any, theme: Any
+) -> Group:
+    results, total = library.search(user, parsed.text, mandate=mandate, theme=theme, limit=limit)
     hits = [
         Hit(
             title=r.title_html,
@@ -169,11 +169,13 @@ def _messages(user: Any, parsed: library.ParsedQuery, limit: int, *, mandate: An
     if connection.vendor == "postgresql":
         from django.contrib.postgres.search import SearchQuery, SearchVector
 
-        matching = messages.annotate(
-            found=SearchVector("body", config=library.CONFIG)
-        ).filter(found=SearchQuery(parsed.text, config=library.CONFIG, search_type="websearch"))
+        matching = messages.annotate(found=SearchVector("body", config=library.CONFIG)).filter(
+            found=SearchQuery(parsed.text, config=library.CONFIG, search_type="websearch")
+        )
         total = matching.count()
-        page = list(matching.select_related("room", "thread", "author").order_by("-id")[:limit])
+        page: list[Any] = list(
+            matching.select_related("room", "thread", "author").order_by("-id")[:limit]
+        )
     else:
         recent = messages.order_by("-id").values_list("pk", "body")[:MESSAGE_SCAN]
         ids = [pk for pk, body in recent if library.matches(parsed, body)]
@@ -187,13 +189,15 @@ def _messages(user: Any, parsed: library.ParsedQuery, limit: int, *, mandate: An
         where = names.get(message.room_id, message.room.name)
         if not message.thread.is_default:
             where = f"{where} — {message.thread.title}"
-        hits.append(Hit(
-            title=SafeString(""),
-            url=_message_url(message),
-            excerpt=library.excerpt(message.body, parsed),
-            meta=f"{where} · {person_name(message.author)}",
-            at=message.created_at,
-        ))
+        hits.append(
+            Hit(
+                title=SafeString(""),
+                url=_message_url(message),
+                excerpt=library.excerpt(message.body, parsed),
+                meta=f"{where} · {person_name(message.author)}",
+                at=message.created_at,
+            )
+        )
     return Group("messages", hits, total)
 
 
@@ -223,8 +227,9 @@ def _people(user: Any, parsed: library.ParsedQuery, limit: int) -> Group:
     return Group("people", hits, len(found))
 
 
-def search_everything(user: Any, query: str, *, kind: str = "", mandate: Any = None,
-                      theme: Any = None) -> list[Group]:
+def search_everything(
+    user: Any, query: str, *, kind: str = "", mandate: Any = None, theme: Any = None
+) -> list[Group]:
     """The groups of results, in the order of ``KINDS``; only the asked kind if one is.
 
     A mandate leaves out people (they have none); a theme keeps documents only."""
@@ -267,14 +272,23 @@ def search_page(request: HttpRequest) -> HttpResponse:
     groups: list[Group] = []
     if form.is_valid():
         data = form.cleaned_data
-        groups = search_everything(request.user, data["q"], kind=data.get("kind") or "",
-                                   mandate=data.get("mandate"), theme=data.get("theme"))
+        groups = search_everything(
+            request.user,
+            data["q"],
+            kind=data.get("kind") or "",
+            mandate=data.get("mandate"),
+            theme=data.get("theme"),
+        )
     query = request.GET.copy()
     query.pop("kind", None)
-    return render(request, "search.html", {
-        "form": form,
-        "groups": [(g, TITLES[g.kind]) for g in groups],
-        "total": sum(g.total for g in groups),
-        "single": len(groups) == 1,
-        "query": query.urlencode(),
-    })
+    return render(
+        request,
+        "search.html",
+        {
+            "form": form,
+            "groups": [(g, TITLES[g.kind]) for g in groups],
+            "total": sum(g.total for g in groups),
+            "single": len(groups) == 1,
+            "query": query.urlencode(),
+        },
+    )

@@ -37,6 +37,7 @@ class DraftStore:
                 "comment": bool(abilities["comment"]),
                 "facilitate": bool(abilities["facilitate"]),
                 "frozen": bool(draft.frozen),
+                "frozen_note": proposals.frozen_note(draft),
                 "status": draft.proposal.status,
                 "status_label": str(draft.proposal.get_status_display()),
             },

@@ -69,7 +69,10 @@ def test_the_client_writes_the_same_dates_as_the_server() -> None:
     )
     result = subprocess.run(  # noqa: S603 - fixed arguments
         [shutil.which("node") or "node", "--input-type=module", "-e", script],
-        capture_output=True, text=True, timeout=30, check=True,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
     )
     client = json.loads(result.stdout)
     for lang in ("fr", "en"):

@@ -19,10 +19,28 @@ from tests import factories
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ["titulaire_in", "titulaire_out", "remplacant", "facilitateur_of",
-         "facilitateur_other", "agent", "dccu", "dpd", "comite_suivi", "no_role"]
-ASSEMBLY = {"titulaire_in", "titulaire_out", "remplacant", "facilitateur_of",
-            "facilitateur_other", "agent", "dccu", "comite_suivi"}
+ROLES = [
+    "titulaire_in",
+    "titulaire_out",
+    "remplacant",
+    "facilitateur_of",
+    "facilitateur_other",
+    "agent",
+    "dccu",
+    "dpd",
+    "comite_suivi",
+    "no_role",
+]
+ASSEMBLY = {
+    "titulaire_in",
+    "titulaire_out",
+    "remplacant",
+    "facilitateur_of",
+    "facilitateur_other",
+    "agent",
+    "dccu",
+    "comite_suivi",
+}
 STAFF = {"facilitateur_of", "facilitateur_other", "agent", "dccu"}
 
 # What each thing is, and who may read it (docs/permissions.md).
@@ -70,8 +88,11 @@ def world(assembly: Any) -> dict[str, Any]:
         ("proposed document", "assemblee", "propose", a),
     ):
         document = factories.DocumentFactory(
-            title=f"{title}: le minibus", audience=audience, status=status,
-            contributor=contributor, mandates=[mandate],
+            title=f"{title}: le minibus",
+            audience=audience,
+            status=status,
+            contributor=contributor,
+            mandates=[mandate],
         )
         library.reindex(document)
     do_create_proposal(None, subgroup, "proposal: un minibus le mardi")
@@ -106,8 +127,14 @@ def test_the_page_never_shows_nor_counts_what_one_may_not_read(
     response = client.get("/recherche/", {"q": "minibus"})
     assert response.status_code == 200
     page = response.content.decode()
-    for label in ("subgroup message", "direct message", "hidden message", "staff document",
-                  "proposed document", "staff message"):
+    for label in (
+        "subgroup message",
+        "direct message",
+        "hidden message",
+        "staff document",
+        "proposed document",
+        "staff message",
+    ):
         assert label not in page
     counts = {group.kind: group.total for group, _title in response.context["groups"]}
     expected_messages = 1 if role in ASSEMBLY else 0
@@ -120,9 +147,7 @@ def test_anonymous_visitors_are_sent_to_the_login(world: dict[str, Any]) -> None
     assert "/comptes/login/" in response["Location"]
 
 
-def test_people_are_found_by_the_start_of_their_name_without_accents(
-    world: dict[str, Any]
-) -> None:
+def test_people_are_found_by_the_start_of_their_name_without_accents(world: dict[str, Any]) -> None:
     people = world["people"]
     groups = search_everything(people["facilitateur_of"], "chloe", kind="people")
     assert [str(hit.title) for hit in groups[0].hits] == ["<mark>Chloé</mark> Bernard"]
@@ -160,7 +185,7 @@ def test_a_theme_keeps_documents_only_and_filters_them(world: dict[str, Any]) ->
 
 
 def test_the_library_search_page_has_the_theme_filter_of_the_browse_page(
-    world: dict[str, Any]
+    world: dict[str, Any],
 ) -> None:
     from documents.models import Document
 
@@ -199,8 +224,10 @@ def test_highlighting_escapes_the_text() -> None:
 CSS = Path(__file__).resolve().parents[2] / "static/css"
 
 
-@pytest.mark.parametrize("selector", [".doc-row__title a", ".search-hit__title a",
-                                      ".search-hit__excerpt", ".search-excerpt"])
+@pytest.mark.parametrize(
+    "selector",
+    [".doc-row__title a", ".search-hit__title a", ".search-hit__excerpt", ".search-excerpt"],
+)
 def test_no_highlighted_text_is_laid_out_as_flex(selector: str) -> None:
     """A flex box makes each <mark> an item and drops the spaces between them (the bug:
     « êtreaidantau quotidien »)."""
@@ -211,4 +238,6 @@ def test_no_highlighted_text_is_laid_out_as_flex(selector: str) -> None:
             selectors = [s.strip() for s in rule.group(1).split(",")]
             if selector in selectors:
                 assert not re.search(r"display:\s*(inline-)?(flex|grid)", rule.group(2)), (
-                    sheet.name, rule.group(0))
+                    sheet.name,
+                    rule.group(0),
+                )
