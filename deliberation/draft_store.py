@@ -32,7 +32,7 @@ class DraftStore:
         abilities = draft.get_abilities(user)
         return DocAbilities(
             write=bool(abilities["edit"]),
-            identity=proposals.writer_identity(user),
+            identity=proposals.writer_identity(user, draft.proposal),
             extra={
                 "comment": bool(abilities["comment"]),
                 "facilitate": bool(abilities["facilitate"]),

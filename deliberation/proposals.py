@@ -48,17 +48,39 @@ WRITER_COLOURS = (
     "#006d77",
     "#c2185b",
     "#5d4037",
+    "#6a1b9a",
+    "#00695c",
+    "#ad1457",
+    "#37474f",
 )
 
 
-def writer_identity(user: Any) -> dict[str, str]:
+def _writers_in_order(proposal: Any) -> list[Any]:
+    """The subgroup's writers (facilitators, then members), each once, in a fixed order."""
+    subgroup = proposal.subgroup
+    ids = [*subgroup.facilitators.order_by("pk").values_list("pk", flat=True),
+           *subgroup.members.order_by("pk").values_list("pk", flat=True)]
+    return list(dict.fromkeys(ids))
+
+
+def writer_identity(user: Any, proposal: Any = None) -> dict[str, str]:
     """The name and colour shown with someone's caret (the server imposes them: a client
-    cannot write under another name)."""
+    cannot write under another name).
+
+    With the proposal, the subgroup's writers get the palette's colours in turn, so two of
+    them never share one until there are more writers than colours; anyone else (the
+    DCCU, a reader) gets a colour from their id."""
     import hashlib
 
-    digest = hashlib.sha256(str(user.pk).encode()).digest()
-    return {"name": person_name_with_role(user),
-            "color": WRITER_COLOURS[digest[0] % len(WRITER_COLOURS)]}
+    colour = None
+    if proposal is not None:
+        writers = _writers_in_order(proposal)
+        if user.pk in writers:
+            colour = WRITER_COLOURS[writers.index(user.pk) % len(WRITER_COLOURS)]
+    if colour is None:
+        digest = hashlib.sha256(str(user.pk).encode()).digest()
+        colour = WRITER_COLOURS[digest[0] % len(WRITER_COLOURS)]
+    return {"name": person_name_with_role(user), "color": colour}
 
 
 # --- Access ----------------------------------------------------------------------------------

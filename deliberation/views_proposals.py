@@ -166,7 +166,7 @@ def _editor_context(request: AuthenticatedRequest, proposal: Proposal, draft: An
         "proposal": proposal,
         "draft": draft,
         "abilities": abilities,
-        "identity": writer_identity(request.user),
+        "identity": writer_identity(request.user, proposal),
         "content": doc_html(drafts.load(draft.pk).doc),
         "status_label": ProposalStatus(proposal.status).label,
         "editor_text": editor_text(),

@@ -242,3 +242,24 @@ def test_the_editors_socket_is_told_the_stage_and_the_freeze(
     extra = DraftStore().abilities(people["member"], str(proposal.draft.pk)).extra  # type: ignore[union-attr]
     assert extra["status"] == ProposalStatus.SUBMITTED and extra["frozen"]
     assert extra["frozen_note"].startswith("Gelé par Amandine R. (animation) le ")
+
+
+# --- Carets ---------------------------------------------------------------------------------
+
+
+def test_writers_of_the_same_draft_get_distinct_caret_colours(
+    assembly: Any, people: dict[str, Any]
+) -> None:
+    from deliberation.proposals import WRITER_COLOURS, writer_identity
+
+    members = [factories.make_titulaire(assembly) for _ in range(len(WRITER_COLOURS) - 1)]
+    subgroup = factories.make_subgroup(assembly, members=members,
+                                       facilitators=[people["facilitator"]], name="Santé")
+    proposal = do_create_proposal(None, subgroup, "Des médecins")
+    colours = [writer_identity(p, proposal)["color"] for p in [people["facilitator"], *members]]
+    assert len(set(colours)) == len(WRITER_COLOURS)
+    # Through the socket's abilities too (the identity the editor's awareness carries).
+    from deliberation.draft_store import DraftStore
+
+    identity = DraftStore().abilities(members[0], str(proposal.draft.pk)).identity  # type: ignore[union-attr]
+    assert identity["color"] == writer_identity(members[0], proposal)["color"]
