@@ -289,6 +289,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
             "groups": [(g, TITLES[g.kind]) for g in groups],
             "total": sum(g.total for g in groups),
             "single": len(groups) == 1,
+            "empty_titles": [str(TITLES[g.kind]).lower() for g in groups if not g.total],
             "query": query.urlencode(),
         },
     )

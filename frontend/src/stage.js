@@ -25,7 +25,10 @@ export function createStage() {
         else step.removeAttribute('aria-current')
       }
     }
-    const changed = message.status && message.status !== initial
+    const freeze = byId('proposal-freeze')
+    const frozenChanged = freeze && (freeze.dataset.frozen === 'true') !== !!message.frozen
+    const changed = (message.status && message.status !== initial) || frozenChanged
+    if (freeze) freeze.hidden = !!frozenChanged
     const notice = byId('proposal-status-changed')
     if (notice) notice.hidden = !changed
     const transitions = byId('proposal-transitions')
