@@ -12,13 +12,14 @@ from typing import Any
 import pytest
 
 from tests.e2e.login import log_in
+from tests.e2e.test_accessibility import assert_accessible
 from tests.e2e.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 MEMBER = "membre021@example.org"
 FACILITATOR = "facilitateur2@example.org"
-# Screenshots for a person to look at, only when asked: AGORA_E2E_SHOTS=<folder>.
-SHOTS = os.environ.get("AGORA_E2E_SHOTS", "")
+# Screenshots for a person to look at, only when asked: E2E_SCREENSHOTS=<folder>.
+SHOTS = os.environ.get("E2E_SCREENSHOTS", "")
 
 
 def _shot(page: Any, name: str) -> None:
@@ -40,6 +41,7 @@ def test_search_marks_words_with_their_spaces_and_dates_match(page: Any, live_ur
     # innerText is what is laid out: a flex box would give « êtreaidantau quotidien ».
     assert "être aidant au quotidien" in title.inner_text()
     assert title.locator("mark").count() == 2
+    assert_accessible(page, "the one search's results")
     for width, name in ((1366, "search-1366"), (390, "search-390")):
         page.set_viewport_size({"width": width, "height": 900})
         _shot(page, name)
@@ -90,6 +92,7 @@ def test_a_draft_shows_prompts_and_its_changes_read_as_formatted_text(
     view = page.locator(".diff-view")
     view.locator("ins", has_text="Les bus ne passent pas le dimanche.").wait_for()
     assert view.locator("h3", has_text="Constat").count() == 1  # a heading, not « ## »
+    assert_accessible(page, "the change view")
     for width, name in ((1366, "diff-1366"), (390, "diff-390")):
         page.set_viewport_size({"width": width, "height": 900})
         _shot(page, name)
@@ -111,4 +114,5 @@ def test_a_draft_shows_prompts_and_its_changes_read_as_formatted_text(
     other.locator("#draft-frozen").wait_for(state="visible")
     assert "Gelé par" in other.locator("#draft-frozen-note").inner_text()
     assert other.locator("#proposal-freeze").is_hidden()
+    assert_accessible(other, "a frozen draft's page")
     _shot(other, "frozen-live-1366")
