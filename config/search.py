@@ -17,6 +17,7 @@ rooms one reads (the embedded database is for development and demos).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +39,7 @@ PER_KIND = 5  # results of each kind on the page of all kinds
 MAX_RESULTS = 50  # results of one kind, when the page shows only that kind
 MESSAGE_SCAN = 5000  # most recent messages read by the Python path
 MAX_NAME_WORDS = 4
+_LINE_MARKS = re.compile(r"^\s*(?:#+|•)\s+", re.MULTILINE)
 
 
 @dataclass
@@ -130,7 +132,8 @@ def _proposals(user: Any, parsed: library.ParsedQuery, limit: int, *, mandate: A
         rows = rows.filter(mandate=mandate)
     found = []
     for proposal in rows.order_by("-updated_at"):
-        text = proposal.latest_text or ""
+        # A version's text marks headings « ## » and list items « • » (drafts.iter_lines).
+        text = _LINE_MARKS.sub("", proposal.latest_text or "")
         if library.matches(parsed, f"{proposal.title}\n{text}"):
             found.append((proposal, text))
     hits = [
@@ -220,7 +223,7 @@ def _people(user: Any, parsed: library.ParsedQuery, limit: int) -> Group:
     hits = [
         Hit(
             title=library.highlight_prefixes(person_name_with_role(person), wanted),
-            url=f"{direct}?avec={person.pk}",
+            url=direct,
         )
         for person in found[:limit]
     ]

@@ -243,3 +243,9 @@ def test_no_highlighted_text_is_laid_out_as_flex(selector: str) -> None:
                     sheet.name,
                     rule.group(0),
                 )
+
+
+def test_a_proposal_excerpt_reads_as_text(world: dict[str, Any]) -> None:
+    member = world["people"]["titulaire_in"]
+    [hit] = search_everything(member, "constat", kind="proposals")[0].hits
+    assert "#" not in str(hit.excerpt) and "<mark>Constat</mark>" in str(hit.excerpt)

@@ -20,43 +20,10 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.axe import assert_accessible
 from tests.e2e.conftest import DEMO_PASSWORD
 
 pytestmark = pytest.mark.e2e
-
-WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-FAILING_IMPACTS = {"serious", "critical"}
-
-
-def _axe_violations(page: Any) -> list[dict[str, Any]]:
-    from axe_playwright_python.sync_playwright import Axe
-
-    options = {"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]}
-    results = Axe().run(page, options=options)
-    return list(results.response["violations"])
-
-
-def _describe(violations: list[dict[str, Any]]) -> str:
-    lines = []
-    for violation in violations:
-        lines.append(f"[{violation['impact']}] {violation['id']}: {violation['help']}")
-        for node in violation["nodes"][:10]:
-            lines.append(f"    {' > '.join(str(t) for t in node['target'])}")
-        if len(violation["nodes"]) > 10:
-            lines.append(f"    … and {len(violation['nodes']) - 10} more")
-    return "\n".join(lines)
-
-
-def assert_accessible(page: Any, what: str) -> None:
-    page.wait_for_load_state("load")
-    # axe skips what is hidden: open the disclosures so their content is checked too.
-    page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")
-    violations = _axe_violations(page)
-    failing = [v for v in violations if v["impact"] in FAILING_IMPACTS]
-    others = [v for v in violations if v["impact"] not in FAILING_IMPACTS]
-    if others:
-        print(f"\n{what} ({page.url}), minor or moderate:\n{_describe(others)}")
-    assert not failing, f"{what} ({page.url}):\n{_describe(failing)}"
 
 
 def _password_login(page: Any, live_url: str, email: str) -> None:
