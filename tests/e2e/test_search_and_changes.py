@@ -116,3 +116,5 @@ def test_a_draft_shows_prompts_and_its_changes_read_as_formatted_text(
     assert other.locator("#proposal-freeze").is_hidden()
     assert_accessible(other, "a frozen draft's page")
     _shot(other, "frozen-live-1366")
+    other.set_viewport_size({"width": 390, "height": 900})
+    _shot(other, "frozen-live-390")
