@@ -6,21 +6,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('deliberation', '0005_institution_to_assembly'),
+        ("deliberation", "0005_institution_to_assembly"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='draft',
-            name='frozen_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='frozen at'),
+            model_name="draft",
+            name="frozen_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="frozen at"),
         ),
         migrations.AddField(
-            model_name='draft',
-            name='frozen_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='frozen by'),
+            model_name="draft",
+            name="frozen_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="frozen by",
+            ),
         ),
     ]
