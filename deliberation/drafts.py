@@ -67,7 +67,7 @@ def template_update() -> bytes:
             )
             # An empty paragraph: the editor shows the hint in it as a placeholder
             # (frontend/src/placeholder.js), nothing to delete before writing.
-            fragment.children.append(pycrdt.XmlElement("paragraph", {}, []))
+            fragment.children.append(pycrdt.XmlElement("paragraph", {}, [pycrdt.XmlText()]))
     return doc.get_update()
 
 
