@@ -1,5 +1,5 @@
-"""axe-core on a page, for any browser test (tests/e2e/test_accessibility.py explains the
-rules: a "serious" or "critical" WCAG 2.0/2.1 A or AA violation fails, lesser ones print)."""
+"""axe-core in the page (WCAG 2.0/2.1 A and AA): a "serious" or "critical" violation fails,
+lesser ones are printed (pytest -s). Shared by the browser tests (tests/e2e/test_*.py)."""
 
 from __future__ import annotations
 

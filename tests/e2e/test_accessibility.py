@@ -25,7 +25,6 @@ from tests.e2e.conftest import DEMO_PASSWORD
 
 pytestmark = pytest.mark.e2e
 
-
 def _password_login(page: Any, live_url: str, email: str) -> None:
     page.goto(live_url + "/comptes/login/")
     form = page.locator('form[action="/comptes/login/"]')
