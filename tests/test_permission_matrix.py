@@ -84,9 +84,6 @@ MATRIX: list[tuple[str, str, dict[str, str]]] = [
     # for the DPD); pages with an id are walked role by role in
     # tests/deliberation/test_proposals_access.py.
     ("get", "/propositions/", {"anonymous": LOGIN, "*": OK}),
-    # The one search (config/search.py): each kind filtered by its app's own rule
-    # (tests/config/test_search.py walks who finds what).
-    ("get", "/recherche/?q=minibus", {"anonymous": LOGIN, "*": OK}),
     ("get", "/admin/deliberation/proposal/", {"dccu": OK, "dpd": FORBIDDEN, "*": ADMIN_LOGIN}),
     # The library (documents/urls.py): browse and search are open to anonymous visitors
     # (public documents only); pages with an id are walked role by role in
@@ -221,6 +218,9 @@ DISCUSSIONS: list[tuple[str, str, dict[str, str]]] = [
     ("get", "/discussions/", {"anonymous": LOGIN, "*": OK}),
     ("get", "/discussions/nouvelle/", {"anonymous": LOGIN, "*": OK}),
     ("get", "/discussions/recherche/?q=bus", {"anonymous": LOGIN, "*": OK}),
+    # The one search (config/search.py): each kind filtered by its app's own rule
+    # (tests/config/test_search.py walks who finds what).
+    ("get", "/recherche/?q=minibus", {"anonymous": LOGIN, "*": OK}),
     ("get", "/discussions/preferences/", {"anonymous": LOGIN, "*": OK}),
     # The rich-text editor's upload address refuses every upload, to everyone.
     ("post", "/discussions/televersement-refuse/", {"*": FORBIDDEN}),
