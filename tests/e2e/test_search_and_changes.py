@@ -24,6 +24,8 @@ SHOTS = os.environ.get("E2E_SCREENSHOTS", "")
 
 def _shot(page: Any, name: str) -> None:
     if SHOTS:
+        # assert_accessible opened every <details>: close them, as a person finds them.
+        page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = false; })")
         Path(SHOTS).mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
 
