@@ -161,6 +161,8 @@ TEMPLATES = [
                 "config.context_processors.agora",
                 "dashboards.navigation.navigation",
             ],
+            # |when and |day (config/dates.py) everywhere, like the built-in |date.
+            "builtins": ["config.dates"],
         },
     }
 ]

@@ -5,10 +5,12 @@ from django.urls import include, path
 
 from accounts.views import email_addresses_closed
 from config.health import healthz
+from config.search import search_page
 
 urlpatterns = [
     path("", include("dashboards.urls")),
     path("", include("gdpr.urls")),
+    path("recherche/", search_page, name="search"),
     path("discussions/", include("forums.urls")),
     path("propositions/", include("deliberation.urls_proposals")),
     path("propositions/", include("deliberation.urls_export")),

@@ -32,11 +32,12 @@ class DraftStore:
         abilities = draft.get_abilities(user)
         return DocAbilities(
             write=bool(abilities["edit"]),
-            identity=proposals.writer_identity(user),
+            identity=proposals.writer_identity(user, draft.proposal),
             extra={
                 "comment": bool(abilities["comment"]),
                 "facilitate": bool(abilities["facilitate"]),
                 "frozen": bool(draft.frozen),
+                "frozen_note": proposals.frozen_note(draft),
                 "status": draft.proposal.status,
                 "status_label": str(draft.proposal.get_status_display()),
             },

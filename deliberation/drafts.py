@@ -45,10 +45,13 @@ def template_sections() -> list[tuple[str, str]]:
     """The sections every new draft starts with, in the assembly's language (French)."""
     with translation.override(settings.LANGUAGE_CODE):
         return [
-            (_("Findings"), _("What we observed, heard and read.")),
-            (_("Proposal"), _("What we propose to the Département, concretely.")),
-            (_("Expected impacts"), _("What will change, for whom, and how to measure it.")),
-            (_("Points of attention"), _("Risks, limits, conditions for success.")),
+            (_("Findings"), _("Describe what you observed, heard and read…")),
+            (_("Proposal"), _("Say what you propose to the Département, concretely…")),
+            (_("Expected impacts"), _("Say what will change, for whom, and how to measure it…")),
+            (
+                _("Points of attention"),
+                _("Name the risks, the limits, the conditions for success…"),
+            ),
         ]
 
 
@@ -57,12 +60,14 @@ def template_update() -> bytes:
     doc: pycrdt.Doc = pycrdt.Doc()
     fragment = doc.get(FRAGMENT, type=pycrdt.XmlFragment)
     with doc.transaction():
-        for heading, hint in template_sections():
+        for heading, _hint in template_sections():
             fragment.children.append(
                 # A number, as Tiptap stores it (pycrdt's hint says str; any JSON value works).
                 pycrdt.XmlElement("heading", {"level": 2}, [pycrdt.XmlText(heading)])  # type: ignore[arg-type]
             )
-            fragment.children.append(pycrdt.XmlElement("paragraph", {}, [pycrdt.XmlText(hint)]))
+            # An empty paragraph: the editor shows the hint in it as a placeholder
+            # (frontend/src/placeholder.js), nothing to delete before writing.
+            fragment.children.append(pycrdt.XmlElement("paragraph", {}, [pycrdt.XmlText()]))
     return doc.get_update()
 
 

@@ -180,6 +180,9 @@ class Draft(models.Model):
     )
     snapshot = models.BinaryField(_("snapshot"), default=b"")
     frozen = models.BooleanField(_("frozen"), default=False)
+    # Who froze it last, and when: the page says so, and whom to ask to reopen it.
+    frozen_by = person_link(_("frozen by"))
+    frozen_at = models.DateTimeField(_("frozen at"), null=True, blank=True)
     last_edit_at = models.DateTimeField(_("last edit"), null=True, blank=True)
     compacted_at = models.DateTimeField(_("compacted at"), null=True, blank=True)
 

@@ -129,7 +129,8 @@ def export_drafts(person: Any) -> Any:
 declare(
     Draft,
     subject="contributions__user",
-    fields=("proposal", "snapshot", "last_edit_at"),
+    extra_subjects=("frozen_by",),
+    fields=("proposal", "snapshot", "last_edit_at", "frozen", "frozen_by", "frozen_at"),
     purpose=_("Hold the current text of each proposal's draft, written together."),
     legal_basis=LegalBasis.PUBLIC_TASK,
     retention=Retention(WITH_THE_PROPOSAL),
@@ -139,7 +140,8 @@ declare(
     recipients=PROPOSAL_READERS,
     notes=_("The snapshot is the text everyone typed, merged (the editor's format); it names "
             "no writer. Kept on erasure as collective work; who wrote what is in the "
-            "versions and contributions."),
+            "versions and contributions. Who froze the draft is shown on its page, so "
+            "that the writers know whom to ask to reopen it."),
 )
 declare(
     DraftVersion,

@@ -48,17 +48,39 @@ WRITER_COLOURS = (
     "#006d77",
     "#c2185b",
     "#5d4037",
+    "#6a1b9a",
+    "#00695c",
+    "#ad1457",
+    "#37474f",
 )
 
 
-def writer_identity(user: Any) -> dict[str, str]:
+def _writers_in_order(proposal: Any) -> list[Any]:
+    """The subgroup's writers (facilitators, then members), each once, in a fixed order."""
+    subgroup = proposal.subgroup
+    ids = [*subgroup.facilitators.order_by("pk").values_list("pk", flat=True),
+           *subgroup.members.order_by("pk").values_list("pk", flat=True)]
+    return list(dict.fromkeys(ids))
+
+
+def writer_identity(user: Any, proposal: Any = None) -> dict[str, str]:
     """The name and colour shown with someone's caret (the server imposes them: a client
-    cannot write under another name)."""
+    cannot write under another name).
+
+    With the proposal, the subgroup's writers get the palette's colours in turn, so two of
+    them never share one until there are more writers than colours; anyone else (the
+    DCCU, a reader) gets a colour from their id."""
     import hashlib
 
-    digest = hashlib.sha256(str(user.pk).encode()).digest()
-    return {"name": person_name_with_role(user),
-            "color": WRITER_COLOURS[digest[0] % len(WRITER_COLOURS)]}
+    colour = None
+    if proposal is not None:
+        writers = _writers_in_order(proposal)
+        if user.pk in writers:
+            colour = WRITER_COLOURS[writers.index(user.pk) % len(WRITER_COLOURS)]
+    if colour is None:
+        digest = hashlib.sha256(str(user.pk).encode()).digest()
+        colour = WRITER_COLOURS[digest[0] % len(WRITER_COLOURS)]
+    return {"name": person_name_with_role(user), "color": colour}
 
 
 # --- Access ----------------------------------------------------------------------------------
@@ -179,6 +201,49 @@ def do_create_proposal(actor: Any, subgroup: Any, title: str) -> Proposal:
     return proposal
 
 
+def frozen_note(draft: Draft) -> str:
+    """« Gelé par Amandine R. (animation) le 6 déc. 2026, 19 h 08. », for the page and for
+    the open editors (the socket's abilities message); "" when the draft is open."""
+    from config.dates import format_when
+
+    current = Draft.objects.filter(pk=draft.pk).select_related("frozen_by").first()
+    if current is None or not current.frozen:
+        return ""
+    person = current.frozen_by
+    when = format_when(current.frozen_at) if current.frozen_at else ""
+    if person is not None and when:
+        return _("Frozen by %(who)s on %(when)s.") % {
+            "who": person_name_with_role(person), "when": when}
+    if when:
+        return _("Frozen on %(when)s, when the proposal changed status.") % {"when": when}
+    return ""
+
+
+def may_rename(abilities: dict[str, bool]) -> bool:
+    """Writers while the draft is open, facilitators (and the DCCU) always: the title is
+    part of the text, frozen with it."""
+    return abilities["edit"] or abilities["facilitate"]
+
+
+def do_rename_proposal(actor: Any, proposal: Proposal, title: str) -> Proposal:
+    """Give the proposal a new title (writers while the draft is open, facilitators)."""
+    with transaction.atomic():
+        proposal, draft = _locked(proposal)
+        abilities = _abilities_or_system(actor, proposal, draft)
+        if not may_rename(abilities):
+            if abilities["write"] and draft.frozen:
+                raise PermissionDenied(
+                    _("The draft is frozen: only a facilitator can change its title.")
+                )
+            raise PermissionDenied(_("Only the people who write this proposal can change its "
+                                     "title."))
+        title = _clean_title(title)
+        if title != proposal.title:
+            proposal.title = title
+            proposal.save(update_fields=["title", "updated_at"])
+    return proposal
+
+
 def _locked(proposal: Proposal) -> tuple[Proposal, Draft]:
     """The proposal and its draft, locked for the rest of the transaction."""
     proposal = Proposal.objects.select_for_update().select_related("subgroup").get(pk=proposal.pk)
@@ -227,7 +292,10 @@ def do_transition(actor: Any, proposal: Proposal, to_status: str, note: str = ""
         elif to_status in (ProposalStatus.DRAFT, ProposalStatus.REVIEW):
             frozen = False
         if frozen != draft.frozen:
-            Draft.objects.filter(pk=draft.pk).update(frozen=frozen)
+            Draft.objects.filter(pk=draft.pk).update(
+                frozen=frozen, frozen_by=by if frozen else None,
+                frozen_at=timezone.now() if frozen else None,
+            )
         drafts.create_version(
             draft.pk, VersionKind.STATUS, name=str(ProposalStatus(to_status).label), by=by
         )
@@ -247,7 +315,9 @@ def do_freeze(actor: Any, proposal: Proposal, frozen: bool) -> Draft:
             )
         if draft.frozen != frozen:
             draft.frozen = frozen
-            draft.save(update_fields=["frozen"])
+            draft.frozen_by = actor if frozen and getattr(actor, "pk", None) else None
+            draft.frozen_at = timezone.now() if frozen else None
+            draft.save(update_fields=["frozen", "frozen_by", "frozen_at"])
             draft_store.announce_draft_changed(draft.pk)
     return draft
 

@@ -6,6 +6,8 @@ anything else renders its children only. Links keep http(s) and mailto targets o
 
 from __future__ import annotations
 
+import difflib
+import re
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
@@ -92,54 +94,126 @@ def doc_html(doc: Any) -> SafeString:
     return blocks_html(to_blocks(doc))
 
 
-# --- Differences between two versions --------------------------------------------------------
+# --- A rendered, word-level change view (« suivi des modifications ») ---------------------------
+# The two versions' block trees are compared block by block; a block whose text changed
+# shows its words, with their formatting, as kept, <del>eted or <ins>erted; a whole block
+# added or removed shows inside one <ins> or <del> wrapper (class diff-block--…).
+
+_TOKEN = re.compile(r"\s+|\w+|[^\w\s]")
+_TEXT_BLOCKS = {"paragraph", "heading", "figureCaption", "tableHeader", "tableCell"}
 
 
-def _words_diff(old: str, new: str) -> tuple[SafeString, SafeString]:
-    """The two lines with the words that changed wrapped in <del> and <ins>."""
-    import difflib
-    import re
-
-    a, b = re.findall(r"\S+|\s+", old), re.findall(r"\S+|\s+", new)
-    left: list[str] = []
-    right: list[str] = []
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
-        removed, added = escape("".join(a[i1:i2])), escape("".join(b[j1:j2]))
-        if op == "equal":
-            left.append(removed)
-            right.append(added)
-            continue
-        if removed:
-            left.append(f"<del>{removed}</del>")
-        if added:
-            right.append(f"<ins>{added}</ins>")
-    return mark_safe("".join(left)), mark_safe("".join(right))  # noqa: S308 - escaped
+def _tokens(block: Block) -> list[tuple[str, dict[str, Any]]]:
+    """The words and spaces of a block's text, each with the marks it is written with."""
+    tokens: list[tuple[str, dict[str, Any]]] = []
+    for child in block.children if block.type != "#text" else [block]:
+        if child.type == "#text":
+            for run in child.runs:
+                marks = {k: v for k, v in (run.marks or {}).items() if k != "comment"}
+                tokens += [(piece, marks) for piece in _TOKEN.findall(run.text)]
+        elif child.type == "hardBreak":
+            tokens.append(("\n", {}))
+        else:
+            tokens += _tokens(child)
+    return tokens
 
 
-def _whole(tag: str, line: str) -> SafeString:
-    return mark_safe(f"<{tag}>{escape(line)}</{tag}>") if line else mark_safe("")  # noqa: S308
+def _marks_key(marks: dict[str, Any]) -> tuple[Any, ...]:
+    link = marks.get("link")
+    href = link.get("href") if isinstance(link, dict) else None
+    return (bool(marks.get("bold")), bool(marks.get("italic")), href)
 
 
-def line_diff(old_text: str, new_text: str) -> list[dict[str, Any]]:
-    """Rows {"op": "equal"|"delete"|"insert", "html": …} from `old_text` to `new_text`,
-    line by line; a changed line shows as a deletion then an insertion with the changed
-    words marked."""
-    import difflib
+def _render_tokens(tokens: list[tuple[str, dict[str, Any]]]) -> str:
+    """The tokens as runs, neighbours written alike joined into one."""
+    runs: list[Run] = []
+    for text, marks in tokens:
+        if runs and _marks_key(runs[-1].marks) == _marks_key(marks):
+            runs[-1] = Run(runs[-1].text + text, runs[-1].marks)
+        else:
+            runs.append(Run(text, marks))
+    return "".join(_run(run) for run in runs)
 
-    old, new = old_text.splitlines(), new_text.splitlines()
-    rows: list[dict[str, Any]] = []
-    matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
+
+def _words_in_block(old: Block, new: Block) -> str:
+    a, b = _tokens(old), _tokens(new)
+    keys_a = [(text, _marks_key(marks)) for text, marks in a]
+    keys_b = [(text, _marks_key(marks)) for text, marks in b]
+    out: list[str] = []
+    matcher = difflib.SequenceMatcher(a=keys_a, b=keys_b, autojunk=False)
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
         if op == "equal":
-            rows += [{"op": "equal", "html": escape(line)} for line in old[i1:i2]]
+            out.append(_render_tokens(b[j1:j2]))
+            continue
+        if i2 > i1:
+            out.append(f"<del>{_render_tokens(a[i1:i2])}</del>")
+        if j2 > j1:
+            out.append(f"<ins>{_render_tokens(b[j1:j2])}</ins>")
+    return "".join(out)
+
+
+def _signature(block: Block) -> tuple[Any, ...]:
+    level = str(block.attrs.get("level", "")) if block.type == "heading" else ""
+    return (block.type, level, tuple((text, _marks_key(marks)) for text, marks in _tokens(block)))
+
+
+def _open_close(block: Block, inner: str) -> str:
+    """``block``'s own tag around ``inner`` (as _block renders it)."""
+    rendered = _block(Block(block.type, block.attrs, [Block("#text", runs=[Run("\x00")])]))
+    return rendered.replace(escape("\x00"), inner).replace("\x00", inner)
+
+
+def _whole_block(tag: str, block: Block) -> str:
+    """A block added or removed whole: its content inside <ins>/<del> (inside its cells and
+    items, where a list or a table allows no other child)."""
+    if block.type in ("table", "tableRow", "bulletList", "orderedList"):
+        return _open_close(block, "".join(_whole_block(tag, child) for child in block.children))
+    if block.type in ("hardBreak", "horizontalRule"):
+        return _block(block)
+    inner = _block(block) if block.type == "#text" else "".join(map(_block, block.children))
+    return _open_close(block, f'<{tag} class="diff-block">{inner}</{tag}>')
+
+
+def _diff_children(old: list[Block], new: list[Block]) -> str:
+    out: list[str] = []
+    matcher = difflib.SequenceMatcher(
+        a=[_signature(b) for b in old], b=[_signature(b) for b in new], autojunk=False
+    )
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            out += [_block(block) for block in new[j1:j2]]
             continue
         removed, added = old[i1:i2], new[j1:j2]
-        if op == "replace":
-            pairs = min(len(removed), len(added))
-            for k in range(pairs):
-                left, right = _words_diff(removed[k], added[k])
-                rows += [{"op": "delete", "html": left}, {"op": "insert", "html": right}]
-            removed, added = removed[pairs:], added[pairs:]
-        rows += [{"op": "delete", "html": _whole("del", line)} for line in removed]
-        rows += [{"op": "insert", "html": _whole("ins", line)} for line in added]
-    return rows
+        # Within a changed stretch, blocks of the same type in the same order are one
+        # block edited (its words compared); the others were removed or added whole.
+        by_type = difflib.SequenceMatcher(
+            a=[b.type for b in removed], b=[b.type for b in added], autojunk=False
+        )
+        for kind, k1, k2, m1, m2 in by_type.get_opcodes():
+            if kind == "equal":
+                out += [_diff_pair(x, y) for x, y in zip(removed[k1:k2], added[m1:m2], strict=True)]
+                continue
+            out += [_whole_block("del", block) for block in removed[k1:k2]]
+            out += [_whole_block("ins", block) for block in added[m1:m2]]
+    return "".join(out)
+
+
+def _diff_pair(old: Block, new: Block) -> str:
+    """Two blocks of the same type in the same place: their differences inside."""
+    if new.type in _TEXT_BLOCKS or new.type == "#text":
+        if new.type == "heading" and old.attrs.get("level") != new.attrs.get("level"):
+            return _whole_block("del", old) + _whole_block("ins", new)
+        return _open_close(new, _words_in_block(old, new))
+    if not new.children and not old.children:
+        return _block(new)
+    return _open_close(new, _diff_children(old.children, new.children))
+
+
+def changes_html(old_doc: Any, new_doc: Any) -> tuple[SafeString, bool]:
+    """The new version rendered with the changes from the old one marked in it, and
+    whether anything changed. Every text and attribute is escaped (by _block and _run)."""
+    from deliberation.drafts import to_blocks
+
+    old, new = to_blocks(old_doc), to_blocks(new_doc)
+    changed = [_signature(b) for b in old] != [_signature(b) for b in new]
+    return mark_safe(_diff_children(old, new)), changed  # noqa: S308 - escaped above

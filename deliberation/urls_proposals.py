@@ -12,6 +12,7 @@ urlpatterns = [
          name="proposal_projection"),
     path("<uuid:proposal_id>/statut/", views.proposal_transition, name="proposal_transition"),
     path("<uuid:proposal_id>/gel/", views.proposal_freeze, name="proposal_freeze"),
+    path("<uuid:proposal_id>/titre/", views.proposal_rename, name="proposal_rename"),
     path("<uuid:proposal_id>/versions/", views.proposal_versions, name="proposal_versions"),
     # Before <int:number>/: "comparer" is not a number, but keep the fixed path first.
     path("<uuid:proposal_id>/versions/comparer/", views.proposal_versions_diff,

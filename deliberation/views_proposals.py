@@ -37,14 +37,17 @@ from deliberation.proposals import (
     do_create_proposal,
     do_freeze,
     do_named_version,
+    do_rename_proposal,
     do_resolve,
     do_restore_version,
     do_transition,
+    frozen_note,
     may_create_in,
+    may_rename,
     readable_proposals,
     writer_identity,
 )
-from deliberation.render import doc_html, line_diff
+from deliberation.render import changes_html, doc_html
 
 
 def _back(proposal: Proposal) -> str:
@@ -163,10 +166,12 @@ def _editor_context(request: AuthenticatedRequest, proposal: Proposal, draft: An
         "proposal": proposal,
         "draft": draft,
         "abilities": abilities,
-        "identity": writer_identity(request.user),
+        "identity": writer_identity(request.user, proposal),
         "content": doc_html(drafts.load(draft.pk).doc),
         "status_label": ProposalStatus(proposal.status).label,
         "editor_text": editor_text(),
+        # The template's prompts, by the heading they follow (frontend/src/placeholder.js).
+        "placeholders": dict(drafts.template_sections()),
     }
 
 
@@ -190,6 +195,9 @@ def proposal(request: AuthenticatedRequest, proposal_id: uuid.UUID) -> HttpRespo
         "exports": export_links(proposal),
         "versions_count": draft.versions.count(),
         "subgroup_facilitators": proposal.subgroup.facilitators.order_by("display_name"),
+        "may_rename": may_rename(abilities),
+        "max_title": MAX_TITLE,
+        "frozen_note": frozen_note(draft),
     })
     return render(request, "deliberation/proposals/proposal.html", context)
 
@@ -222,6 +230,19 @@ def proposal_transition(request: AuthenticatedRequest, proposal_id: uuid.UUID) -
     else:
         messages.success(request, _("The proposal is now « %(status)s ».")
                          % {"status": ProposalStatus(proposal.status).label})
+    return redirect(_back(proposal))
+
+
+@login_required
+@require_POST
+def proposal_rename(request: AuthenticatedRequest, proposal_id: uuid.UUID) -> HttpResponse:
+    proposal = access_proposal(request.user, proposal_id)
+    try:
+        do_rename_proposal(request.user, proposal, request.POST.get("title", ""))
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, _("The title is changed."))
     return redirect(_back(proposal))
 
 
@@ -278,8 +299,11 @@ def proposal_versions(request: AuthenticatedRequest, proposal_id: uuid.UUID) -> 
         .order_by("-number")
     )
     label_people(person for v in versions for person in (v.created_by, *v.authors.all()))
+    compare = default_comparison(versions)
     return render(request, "deliberation/proposals/versions.html", {
         "proposal": proposal, "draft": draft, "abilities": abilities, "versions": versions,
+        "compare_from": compare[0] if compare else None,
+        "compare_to": compare[1] if compare else None,
         "may_name": may_name,
         "may_restore": abilities["facilitate"] or abilities["edit"],
     })
@@ -333,13 +357,26 @@ def proposal_versions_diff(request: AuthenticatedRequest, proposal_id: uuid.UUID
         messages.error(request, _("Choose the two versions to compare."))
         return redirect("proposal_versions", proposal.pk)
     old, new = _version(draft, old_number), _version(draft, new_number)
-    rows = line_diff(old.text, new.text)
+    html, changed = changes_html(drafts.new_doc(bytes(old.state)), drafts.new_doc(bytes(new.state)))
+    label_people(person for v in (old, new) for person in (v.created_by, *v.authors.all()))
     return render(request, "deliberation/proposals/diff.html", {
         "proposal": proposal, "draft": draft, "abilities": abilities, "old": old, "new": new,
-        "rows": rows,
-        "changed": any(row["op"] != "equal" for row in rows),
+        "changes": html, "changed": changed,
         "versions": draft.versions.order_by("-number").only("number", "name", "kind"),
     })
+
+
+def default_comparison(versions: list[DraftVersion]) -> tuple[int, int] | None:
+    """The last two *different* versions (numbers, older first), `versions` newest first:
+    a version recorded for a change of status or a name holds the same text as the one
+    before it, and comparing those two shows nothing."""
+    if len(versions) < 2:
+        return None
+    newest = versions[0]
+    for older in versions[1:]:
+        if older.text != newest.text:
+            return older.number, newest.number
+    return versions[1].number, newest.number
 
 
 # --- Comments (JSON, for the editor) ----------------------------------------------------------

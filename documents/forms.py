@@ -153,12 +153,22 @@ class FilterForm(forms.Form):
 
 
 class SearchForm(forms.Form):
+    """The library's search: the words, then the same filters as the browse page."""
+
     q = forms.CharField(label=_("Words to look for"), min_length=2, max_length=200)
     mandate = forms.ModelChoiceField(
         label=_("Mandate"),
         queryset=Mandate.objects.none(),
         required=False,
         empty_label=_("All the mandates"),
+        to_field_name="pk",
+    )
+    theme = forms.ModelChoiceField(
+        label=_("Theme"),
+        queryset=Theme.objects.all(),
+        required=False,
+        empty_label=_("All the themes"),
+        to_field_name="slug",
     )
     kind = forms.ChoiceField(
         label=_("Kind"),

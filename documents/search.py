@@ -567,3 +567,44 @@ def _take(matches: Any, count: int) -> Any:
         if index >= count:
             return
         yield match.span()
+
+
+# --- For the site's one search (config/search.py): the same normalisation elsewhere ----------
+
+
+def matches(parsed: ParsedQuery, text: str) -> bool:
+    """Whether ``text`` holds every word of the query (and its phrases, none excluded), by
+    the rules above: what the SQLite path applies to a document, for any text."""
+    sequence = tuple(stems(text))
+    present = set(sequence)
+    if any(term not in present for term in parsed.terms):
+        return False
+    if any(stem in present for stem in parsed.excluded):
+        return False
+    return all(_has_phrase(sequence, phrase) for phrase in parsed.phrases)
+
+
+def highlight(text: str, parsed: ParsedQuery) -> SafeString:
+    """``text`` escaped, the words matching the query in <mark> (spaces kept)."""
+    return _highlight(text, set(parsed.terms))
+
+
+def excerpt(text: str, parsed: ParsedQuery) -> SafeString:
+    """About EXCERPT_WORDS words of ``text`` around the first match, escaped and marked."""
+    return _python_excerpt(text, set(parsed.terms))
+
+
+def words(text: str) -> list[str]:
+    """The words of ``text``, lower case, accents removed (names are matched by their start)."""
+    return [unaccent(word) for word in _words(text)]
+
+
+def highlight_prefixes(text: str, prefixes: list[str]) -> SafeString:
+    """``text`` escaped, its words starting with one of ``prefixes`` (unaccented) in <mark>."""
+    pieces = []
+    for index, piece in enumerate(_TOKENS.split(text)):
+        if index % 2 and any(unaccent(piece).startswith(p) for p in prefixes):
+            pieces.append(f"<mark>{escape(piece)}</mark>")
+        else:
+            pieces.append(escape(piece))
+    return mark_safe("".join(pieces))  # noqa: S308 - every piece escaped

@@ -185,6 +185,7 @@ def search(request: HttpRequest) -> HttpResponse:
             request.user,
             data["q"],
             mandate=data.get("mandate"),
+            theme=data.get("theme"),
             kind=data.get("kind") or None,
             contributor_type=data.get("contributor_type") or None,
             limit=PAGE_SIZE,

@@ -160,7 +160,16 @@ def digest_for(user: Any, since: dt.datetime) -> list[dict[str, Any]]:
                 .count()
             )
         if count:
-            rows.append({"room": room.name, "count": count,
+            # A conversation between people has no name of its own: it is told by who
+            # wrote (« 1 nouveau message de Chloé B. »), never with a name as a room's.
+            direct = room.kind == RoomKind.DIRECT and not room.name
+            sender = ", ".join(sorted({
+                m.author.public_name for m in Message.objects.filter(
+                    thread__room=room, created_at__gt=since, deleted_at__isnull=True,
+                    hidden_at__isnull=True,
+                ).exclude(author=user).select_related("author")
+            })) if direct else ""
+            rows.append({"room": room.name, "sender": sender, "count": count,
                          "link": _absolute(reverse("forums:room", args=[room.pk]))})
     return rows
 

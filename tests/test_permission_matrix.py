@@ -226,6 +226,9 @@ DISCUSSIONS: list[tuple[str, str, dict[str, str]]] = [
     ("get", "/discussions/", {"anonymous": LOGIN, "*": OK}),
     ("get", "/discussions/nouvelle/", {"anonymous": LOGIN, "*": OK}),
     ("get", "/discussions/recherche/?q=bus", {"anonymous": LOGIN, "*": OK}),
+    # The one search (config/search.py): each kind filtered by its app's own rule
+    # (tests/config/test_search.py walks who finds what).
+    ("get", "/recherche/?q=minibus", {"anonymous": LOGIN, "*": OK}),
     ("get", "/discussions/preferences/", {"anonymous": LOGIN, "*": OK}),
     # The rich-text editor's upload address refuses every upload, to everyone.
     ("post", "/discussions/televersement-refuse/", {"*": FORBIDDEN}),

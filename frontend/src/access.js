@@ -2,6 +2,8 @@
 // draft, the projection). The page says it first (data-can-*); the server's `abilities`
 // control message says it again after each connection and whenever it changes.
 
+import { createStage } from './stage.js'
+
 /** The projection never writes nor comments, whatever it is told. */
 export function createAccess(app) {
   const { state, projection } = app
@@ -20,7 +22,10 @@ export function createAccess(app) {
     app.refreshToolbar()
   }
 
+  const stage = createStage()
+
   function applyAbilities(message) {
+    stage.apply(message)
     state.frozen = !!message.frozen
     state.canComment = !projection && !!message.comment
     setEditable(!!message.edit)

@@ -4,7 +4,7 @@
 // style="" attribute or a <style> element: colours go through the CSSOM (el.style.x = …),
 // which the policy does not block.
 
-import { language } from './i18n.js'
+import { formatWhen } from '../../static/js/dates.js'
 
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag)
@@ -34,10 +34,7 @@ export function textColorOn(color) {
   return lum > 0.179 ? '#000000' : '#ffffff'
 }
 
-let dateFormat = null
+// The one date format of the site (static/js/dates.js, the same as the server's |when).
 export function formatDate(iso) {
-  const d = new Date(iso)
-  if (Number.isNaN(d.getTime())) return ''
-  if (!dateFormat) dateFormat = new Intl.DateTimeFormat(language(), { dateStyle: 'medium', timeStyle: 'short' })
-  return dateFormat.format(d)
+  return formatWhen(iso)
 }

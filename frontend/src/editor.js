@@ -28,6 +28,7 @@ import { flag, h } from './dom.js'
 import { gettext } from './i18n.js'
 import { SAFE_URL, createLinkForm } from './linkform.js'
 import { Callout, FigureCaption } from './nodes.js'
+import { templatePlaceholder } from './placeholder.js'
 import { localUser, renderCaret, renderSelection, watchPresence } from './presence.js'
 import { followWriters, markProjection } from './projection.js'
 import { createToolbar } from './toolbar.js'
@@ -61,6 +62,7 @@ function extensions({ doc, provider, cfg }) {
     Collaboration.configure({ document: doc, field: 'default' }),
     CollaborationCaret.configure({ provider, user: localUser(cfg), render: renderCaret, selectionRender: renderSelection }),
     CommentAnchors,
+    templatePlaceholder(),
   ]
 }
 

@@ -128,6 +128,19 @@ def test_each_role_may_freeze_only_as_documented(role: str, world: dict[str, Any
 
 
 @pytest.mark.parametrize("role", ROLES)
+def test_each_role_may_change_the_title_only_as_documented(
+    role: str, world: dict[str, Any]
+) -> None:
+    proposal: Proposal = world["proposal"]
+    renamers = WRITERS | FACILITATORS
+    response = client_for(world, role).post(f"/propositions/{proposal.pk}/titre/",
+                                            {"title": "Un minibus le jeudi"})
+    assert response.status_code == expect(role, renamers, ok=302)
+    proposal.refresh_from_db()
+    assert (proposal.title == "Un minibus le jeudi") == (role in renamers)
+
+
+@pytest.mark.parametrize("role", ROLES)
 def test_each_role_may_start_a_proposal_only_in_its_subgroup(
     role: str, world: dict[str, Any]
 ) -> None:
@@ -161,7 +174,7 @@ def test_a_hidden_proposal_answers_exactly_like_a_missing_one(world: dict[str, A
         assert _without_csrf(hidden.content, hidden_id) == _without_csrf(
             missing.content, missing_id
         )
-    for suffix in ("statut/", "gel/", "commentaires/"):
+    for suffix in ("statut/", "gel/", "titre/", "commentaires/"):
         missing_id = uuid.uuid4()
         hidden = client.post(f"/propositions/{hidden_id}/{suffix}")
         missing = client.post(f"/propositions/{missing_id}/{suffix}")

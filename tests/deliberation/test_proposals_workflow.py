@@ -226,7 +226,7 @@ def test_a_frozen_draft_is_restored_by_a_facilitator_only(
     assert do_restore_version(people["facilitator"], proposal, 1).kind == VersionKind.RESTORE
 
 
-def test_the_diff_shows_inserted_and_deleted_lines_with_the_changed_words(
+def test_the_diff_shows_the_formatted_text_with_the_changed_words_marked(
     proposal: Proposal, people: dict[str, Any]
 ) -> None:
     member = people["member"]
@@ -246,10 +246,11 @@ def test_the_diff_shows_inserted_and_deleted_lines_with_the_changed_words(
     html = login(people["substitute"]).get(
         f"/propositions/{proposal.pk}/versions/comparer/?de={first.number}&a={second.number}"
     ).content.decode()
-    assert "<del>Ligne supprimée ensuite.</del>" in html
-    assert "<ins>Ajout &lt;b&gt;</ins>" in html
-    assert "<ins>Demain, </ins>Le bus passe à 7 heures." in html
-    assert "diff__line--equal" in html
+    assert '<p><del class="diff-block">Ligne supprimée ensuite.</del></p>' in html
+    assert '<p><ins class="diff-block">Ajout &lt;b&gt;</ins></p>' in html
+    assert "<p><ins>Demain, </ins>Le bus passe à 7 heures.</p>" in html
+    assert "<h3>Constat</h3>" in html  # unchanged, and rendered as a heading, not « ## »
+    assert "##" not in html
 
 
 def test_the_versions_page_lists_authors_and_names_a_version(

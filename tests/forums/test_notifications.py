@@ -148,3 +148,22 @@ def test_the_daily_run_is_queued_once(settings: Any, db: Any) -> None:
     assert DBTaskResult.objects.filter(
         task_path=notifications.daily_digest_task.module_path
     ).count() == 1
+
+
+def test_a_conversation_between_people_is_told_by_who_wrote_never_as_a_room(
+    member: User, other: User
+) -> None:
+    """« 1 nouveau message de Chloé B. », not « Chloé B. : 1 nouveau message » as if the
+    person were a room; the email of a direct message names no room either."""
+    direct = factories.direct_room(member, other)
+    factories.send(member, direct, "Tu viens jeudi ?")
+    do_give_consent(other, OptionalPurpose.EMAIL_DIGEST)
+    assert notifications.send_daily_digests() == 1
+    [email] = mail.outbox
+    assert f"- 1 nouveau message de {member.public_name}\n" in email.body
+    assert "« »" not in email.body and " : 1 nouveau" not in email.body
+    rows = notifications.digest_for(other, timezone.now() - dt.timedelta(days=1))
+    assert rows[0]["sender"] == member.public_name and rows[0]["room"] == ""
+    message = notifications._message_email(direct.messages.get(), other, "direct")
+    assert "« »" not in message.body
+    assert f"{member.public_name} vous a envoyé un message direct." in message.body
