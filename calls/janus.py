@@ -376,14 +376,22 @@ def media_for(
 
 
 def set_speaking(call_id: str, user_id: str, may_speak: bool) -> None:
-    """Give or withdraw the floor on Janus itself: the publishers' lists, and a kick out of the
-    AudioBridge and the VideoRoom when withdrawn (the browser falls back to listening)."""
+    """Give or withdraw the floor on Janus itself.
+
+    Giving puts the person's current tokens on the AudioBridge's and the VideoRoom's lists: the
+    browser may now join the mix with the token it has. Withdrawing takes them off, kicks the
+    person out of both rooms (Janus closes their PeerConnections) and removes their tokens, so
+    nothing of theirs is accepted any more, not even a late offer from a session that joined
+    without media: send them a fresh ``media_for(..., may_speak=False)`` to listen again.
+    """
     janus = client()
     try:
         tokens = janus.tokens_of(call_id, user_id)
         janus.set_allowed(call_id, tokens, may_speak)
         if not may_speak:
             janus.kick(call_id, user_id)
+            for token in tokens:
+                janus.remove_token(token)
     except JanusError as exc:
         if exc.code in MISSING:
             return  # the call's rooms are gone: nothing to give or withdraw

@@ -29,7 +29,9 @@ class Secrets:
 
 
 def janus_dir() -> Path:
-    return Path(settings.CALLS_JANUS_DIR)
+    """var/janus/ (CALLS_JANUS_DIR), 0700: it holds the admin secret."""
+    path = Path(settings.CALLS_JANUS_DIR)
+    return path
 
 
 def config_dir() -> Path:
@@ -59,7 +61,7 @@ def load_secrets(create: bool = False) -> Secrets:
     if not create:
         raise FileNotFoundError(f"{path} is missing: run `manage.py janus_config` first")
     made = Secrets(secrets.token_urlsafe(32), secrets.token_urlsafe(32))
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as out:
         json.dump({"admin_secret": made.admin_secret, "plugin_key": made.plugin_key}, out)
@@ -118,7 +120,8 @@ def configuration(
             "transports_folder": str(libs / "transports"),
             "events_folder": str(libs / "events"),
             "loggers_folder": str(libs / "loggers"),
-            "log_to_stdout": True,
+            "log_to_stdout": False,
+            "log_to_file": str(janus_dir() / "janus.log"),
             "debug_colors": False,
             "debug_level": 3,  # warnings and errors: no per-session lines with addresses
             "server_name": "Agora",
