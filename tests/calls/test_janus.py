@@ -9,82 +9,24 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import socket
 import stat
-import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from django.test.utils import override_settings
 
 from calls import janus, mediaserver
+from tests.calls.janus_server import Server, free_port, running_janus
 
 pytestmark = pytest.mark.django_db(databases=[])
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Server:
-    def __init__(self, directory: Path, http_port: int, admin_port: int) -> None:
-        self.directory = directory
-        self.api_url = f"http://127.0.0.1:{http_port}/janus"
-        self.admin_url = f"http://127.0.0.1:{admin_port}/admin"
-
-    def settings(self) -> dict[str, Any]:
-        return {
-            "CALLS_JANUS_DIR": self.directory,
-            "CALLS_JANUS_API_URL": self.api_url,
-            "CALLS_JANUS_ADMIN_URL": self.admin_url,
-            "CALLS_JANUS_URL": self.api_url,
-            "CALLS_JANUS_ADMIN_SECRET": "",
-            "CALLS_JANUS_PLUGIN_KEY": "",
-        }
-
-
 @pytest.fixture(scope="module")
 def janus_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    binary = shutil.which("janus")
-    if binary is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("janus is not installed (CI installs it: apt-get install janus)")
-        pytest.skip("janus is not installed here (apt-get install janus)")
-    server = Server(tmp_path_factory.mktemp("janus"), _free_port(), _free_port())
-    with override_settings(**server.settings()):
-        mediaserver.write_configuration(
-            http_port=int(server.api_url.split(":")[2].split("/")[0]),
-            admin_port=int(server.admin_url.split(":")[2].split("/")[0]),
-        )
-        command = mediaserver.command_line(binary)
-    process = subprocess.Popen(  # noqa: S603 (our own binary and configuration)
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
-    )
-    try:
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                with urllib.request.urlopen(server.api_url + "/info", timeout=1):  # noqa: S310
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    log = (server.directory / "janus.log").read_text(errors="replace")
-                    pytest.fail(f"janus did not start:\n{log[-3000:]}")
-                time.sleep(0.1)
+    with running_janus(tmp_path_factory.mktemp("janus")) as server:
         yield server
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 @pytest.fixture
@@ -341,7 +283,7 @@ def test_another_call_token_does_not_open_this_call_mix(server: Server) -> None:
 
 
 def test_janus_down_raises_janus_unavailable(server: Server, settings: Any) -> None:
-    settings.CALLS_JANUS_ADMIN_URL = f"http://127.0.0.1:{_free_port()}/admin"
+    settings.CALLS_JANUS_ADMIN_URL = f"http://127.0.0.1:{free_port()}/admin"
     with pytest.raises(janus.JanusUnavailable):
         janus.media_for("call-down", "Plénière", "eve", True)
     with pytest.raises(janus.JanusUnavailable):
