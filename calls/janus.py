@@ -114,14 +114,14 @@ class Janus:
     def __init__(
         self,
         admin_url: str | None = None,
-        api_url: str | None = None,
         *,
+        public_url: str | None = None,
         admin_secret: str | None = None,
         plugin_key: str | None = None,
         timeout: float | None = None,
     ) -> None:
         self.admin_url = admin_url or settings.CALLS_JANUS_ADMIN_URL
-        self.api_url = api_url or settings.CALLS_JANUS_API_URL
+        self.public_url = settings.CALLS_JANUS_URL if public_url is None else public_url
         self.timeout = timeout if timeout is not None else settings.CALLS_JANUS_TIMEOUT
         if admin_secret is None or plugin_key is None:
             try:
@@ -337,8 +337,25 @@ class Janus:
         return participants
 
 
-def client() -> Janus:
-    return Janus()
+def client(call_id: str | None = None) -> Janus:
+    """The Janus that carries this call: with several (CALLS_JANUS_SERVERS), one per call,
+    chosen from the call's id so that every daphne process picks the same."""
+    servers = settings.CALLS_JANUS_SERVERS
+    if not servers or call_id is None:
+        return Janus()
+    index = int.from_bytes(hashlib.sha256(call_id.encode()).digest()[:4], "big") % len(servers)
+    public_url, admin_url = servers[index].split("|")
+    return Janus(admin_url, public_url=public_url)
+
+
+def clients() -> list[Janus]:
+    """Every Janus Agora uses (for sweeps)."""
+    if not settings.CALLS_JANUS_SERVERS:
+        return [Janus()]
+    return [
+        Janus(item.split("|")[1], public_url=item.split("|")[0])
+        for item in settings.CALLS_JANUS_SERVERS
+    ]
 
 
 # --- what the calls app calls (calls/media.py) ----------------------------------------------
@@ -351,7 +368,7 @@ def media_for(
     (settings.CALLS_JANUS_TOKEN_TTL) and puts it on the publishers' lists when the person may
     speak. Raises JanusUnavailable when Janus does not answer.
     """
-    janus = client()
+    janus = client(call_id)
     try:
         janus.sweep_expired_tokens()
         rooms = janus.ensure_rooms(call_id, room_name)
@@ -363,7 +380,7 @@ def media_for(
         raise JanusUnavailable(str(exc)) from exc
     return {
         "mode": "janus",
-        "url": settings.CALLS_JANUS_URL,
+        "url": janus.public_url,
         "token": token,
         "room": rooms.audiobridge,
         "videoroom": rooms.videoroom,
@@ -384,7 +401,7 @@ def set_speaking(call_id: str, user_id: str, may_speak: bool) -> None:
     nothing of theirs is accepted any more, not even a late offer from a session that joined
     without media: send them a fresh ``media_for(..., may_speak=False)`` to listen again.
     """
-    janus = client()
+    janus = client(call_id)
     try:
         tokens = janus.tokens_of(call_id, user_id)
         janus.set_allowed(call_id, tokens, may_speak)
@@ -400,7 +417,7 @@ def set_speaking(call_id: str, user_id: str, may_speak: bool) -> None:
 
 def revoke(call_id: str, user_id: str) -> None:
     """The person left: their tokens stop working and they leave the media rooms."""
-    janus = client()
+    janus = client(call_id)
     for token in janus.tokens_of(call_id, user_id):
         janus.remove_token(token)
     try:
@@ -411,7 +428,7 @@ def revoke(call_id: str, user_id: str) -> None:
 
 def end(call_id: str) -> None:
     """End the call on Janus: destroy its rooms and remove every token issued for it."""
-    janus = client()
+    janus = client(call_id)
     janus.destroy_rooms(call_id)
     for token in janus.tokens_of(call_id):
         janus.remove_token(token)

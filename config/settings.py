@@ -477,10 +477,13 @@ LOGGING = {
 # Large calls go through Janus Gateway (AudioBridge mixes the speakers, Streaming relays the mix
 # to listeners, VideoRoom forwards cameras and screens). Empty CALLS_JANUS_URL: no media server,
 # calls stay peer-to-peer up to the mesh size. `make run` sets it when the janus binary exists.
-CALLS_JANUS_URL = env_str("CALLS_JANUS_URL")  # as the browser reaches it, e.g. https://agora.example.org/janus
-# As Django reaches the same server (Janus on its own machine in production, docs/deploy.md).
-CALLS_JANUS_API_URL = env_str("CALLS_JANUS_API_URL", "http://127.0.0.1:8088/janus")
+# As the browser reaches it, e.g. https://agora.example.org/janus (nginx, docs/deploy.md).
+CALLS_JANUS_URL = env_str("CALLS_JANUS_URL")
+# Its Admin API as Django reaches it (Janus on its own machine in production, docs/deploy.md).
 CALLS_JANUS_ADMIN_URL = env_str("CALLS_JANUS_ADMIN_URL", "http://127.0.0.1:7088/admin")
+# Several Janus instances, each call on one of them (chosen from the call's id):
+# "browser URL|Admin API URL", comma-separated; empty: the one above. Same secrets on all.
+CALLS_JANUS_SERVERS = env_list("CALLS_JANUS_SERVERS")
 # Janus's admin secret and its plugins' admin key: empty means the ones `manage.py janus_config`
 # generated in var/janus/secrets.json (0600); production with a remote Janus sets both.
 CALLS_JANUS_ADMIN_SECRET = env_str("CALLS_JANUS_ADMIN_SECRET")
@@ -507,10 +510,14 @@ CALLS_TURN_SECRET = env_str("CALLS_TURN_SECRET")
 CALLS_TURN_TTL = env_int("CALLS_TURN_TTL", 12 * 60 * 60)
 if CALLS_TURN_URLS and not CALLS_TURN_SECRET:
     raise ImproperlyConfigured("CALLS_TURN_URLS needs CALLS_TURN_SECRET (coturn's auth secret).")
-if CALLS_JANUS_URL.startswith(("http://", "https://")):
-    # The browser talks to Janus directly when it is not proxied under the site's own origin.
-    from urllib.parse import urlsplit as _urlsplit
-
-    _janus = _urlsplit(CALLS_JANUS_URL)
-    CONTENT_SECURITY_POLICY["DIRECTIVES"]["connect-src"].append(f"{_janus.scheme}://{_janus.netloc}")
+# The browser talks to Janus directly when it is not proxied under the site's own origin.
+for _janus_url in [CALLS_JANUS_URL, *(item.split("|")[0] for item in CALLS_JANUS_SERVERS)]:
+    if _janus_url.startswith(("http://", "https://")):
+        _origin = "/".join(_janus_url.split("/")[:3])
+        CONTENT_SECURITY_POLICY["DIRECTIVES"]["connect-src"].append(_origin)
+for _janus_server in CALLS_JANUS_SERVERS:
+    if _janus_server.count("|") != 1:
+        raise ImproperlyConfigured(
+            "CALLS_JANUS_SERVERS: 'browser URL|Admin API URL', comma-separated"
+        )
 # --- end of Calls / Janus -------------------------------------------------------------------

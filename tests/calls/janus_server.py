@@ -36,7 +36,7 @@ class Server:
     def settings(self) -> dict[str, Any]:
         return {
             "CALLS_JANUS_DIR": self.directory,
-            "CALLS_JANUS_API_URL": self.api_url,
+            "CALLS_JANUS_SERVERS": [],
             "CALLS_JANUS_ADMIN_URL": self.admin_url,
             "CALLS_JANUS_URL": self.api_url,
             "CALLS_JANUS_ADMIN_SECRET": "",

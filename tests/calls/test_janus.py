@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
 import time
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -288,3 +290,28 @@ def test_janus_down_raises_janus_unavailable(server: Server, settings: Any) -> N
         janus.media_for("call-down", "Plénière", "eve", True)
     with pytest.raises(janus.JanusUnavailable):
         janus.set_speaking("call-down", "eve", False)
+
+
+def test_several_janus_instances_share_the_calls_between_them(
+    server: Server, settings: Any, tmp_path: Path
+) -> None:
+    second_dir = tmp_path / "second"
+    second_dir.mkdir()
+    shutil.copy(server.directory / "secrets.json", second_dir / "secrets.json")
+    with running_janus(second_dir) as second:
+        settings.CALLS_JANUS_SERVERS = [
+            f"{server.api_url}|{server.admin_url}",
+            f"{second.api_url}|{second.admin_url}",
+        ]
+        calls = [f"call-{n}" for n in range(12)]
+        placed = {call: janus.media_for(call, "Sous-groupe", "fay", True)["url"] for call in calls}
+        assert set(placed.values()) == {server.api_url, second.api_url}  # both carry calls
+        for call, url in placed.items():
+            here = janus.Janus(server.admin_url if url == server.api_url else second.admin_url)
+            there = janus.Janus(second.admin_url if url == server.api_url else server.admin_url)
+            room = janus.rooms_for(call).audiobridge
+            assert here.plugin(janus.AUDIOBRIDGE, "exists", room=room)["exists"] is True
+            assert there.plugin(janus.AUDIOBRIDGE, "exists", room=room)["exists"] is False
+            # The same call always lands on the same instance (every daphne process agrees).
+            assert janus.media_for(call, "Sous-groupe", "gil", False)["url"] == url
+            janus.end(call)

@@ -13,5 +13,5 @@ class Command(BaseCommand):
     help = "Removes the Janus tokens whose expiry has passed."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        removed = janus.client().sweep_expired_tokens()
+        removed = sum(server.sweep_expired_tokens() for server in janus.clients())
         self.stdout.write(f"{removed} expired Janus token(s) removed")
