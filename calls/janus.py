@@ -241,6 +241,7 @@ class Janus:
             is_private=True,
             permanent=False,
             sampling_rate=48000,
+            default_prebuffering=settings.CALLS_JANUS_PREBUFFER,
             allowed=[],
             record=False,
             allow_rtp_participants=False,

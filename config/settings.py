@@ -500,6 +500,9 @@ CALLS_JANUS_PUBLIC_IP = env_str("CALLS_JANUS_PUBLIC_IP")
 # A person's Janus token is good for this long (seconds); leaving or ending the call revokes it.
 CALLS_JANUS_TOKEN_TTL = env_int("CALLS_JANUS_TOKEN_TTL", 4 * 60 * 60)
 CALLS_JANUS_TIMEOUT = env_int("CALLS_JANUS_TIMEOUT", 5)
+# Packets AudioBridge buffers per speaker before mixing (20 ms each): more absorbs network
+# jitter, fewer lowers the delay (Janus's default is 6; docs/performance.md, Calls).
+CALLS_JANUS_PREBUFFER = env_int("CALLS_JANUS_PREBUFFER", 3)
 # Cameras and screens shown at once in a call's VideoRoom.
 CALLS_JANUS_VIDEO_PUBLISHERS = env_int("CALLS_JANUS_VIDEO_PUBLISHERS", 12)
 # ICE servers given to browsers (calls/turn.py): STUN and TURN URLs, comma-separated; TURN
