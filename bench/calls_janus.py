@@ -240,12 +240,53 @@ class Listener:
         return sum(s.packetsReceived for s in stats.values() if s.type == "inbound-rtp")
 
 
+async def worker(url: str, seconds: float) -> None:
+    """A load-generator process: joins the listeners it is given on stdin (one JSON list of
+    media dicts), says "ready", measures their packets over the window, prints the result."""
+    medias = json.loads(sys.stdin.readline())
+    listeners = [Listener(m, url, probe=False) for m in medias]
+    gate = asyncio.Semaphore(10)
+
+    async def join(listener: Listener) -> None:
+        async with gate:
+            await listener.join()
+
+    results = await asyncio.gather(*(join(x) for x in listeners), return_exceptions=True)
+    ok = [x for x in listeners if x.pc is not None and not math.isnan(x.join_seconds)]
+    failures = [repr(r)[:200] for r in results if isinstance(r, BaseException)]
+    print(json.dumps({"ready": True}), flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)  # "go"
+    before = {id(x): await x.packets() for x in ok}
+    own0, t0 = time.process_time(), time.monotonic()
+    deadline = t0 + seconds
+    while time.monotonic() < deadline:
+        await asyncio.sleep(min(10, deadline - time.monotonic()))
+        await asyncio.gather(*(x.client.keepalive() for x in ok))
+    elapsed = time.monotonic() - t0
+    rates = [((await x.packets()) - before[id(x)]) / elapsed for x in ok]
+    print(
+        json.dumps(
+            {
+                "join_ms": [x.join_seconds * 1000 for x in ok],
+                "failures": failures,
+                "rates": rates,
+                "cpu_percent": (time.process_time() - own0) / elapsed * 100,
+            }
+        ),
+        flush=True,
+    )
+    for x in ok:
+        await x.pc.close()
+
+
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def run_round(count: int, seconds: float, server: Any, janus_pid: int) -> dict[str, Any]:
+async def run_round(
+    count: int, seconds: float, server: Any, janus_pid: int, workers_count: int
+) -> dict[str, Any]:
     from calls import janus
 
     call = f"bench-{count}-{os.urandom(3).hex()}"
@@ -253,25 +294,42 @@ async def run_round(count: int, seconds: float, server: Any, janus_pid: int) -> 
     media = janus.media_for(call, "Plénière", "speaker", True)
     issue_ms = [(time.perf_counter() - t) * 1000]
     pc, track, speaker_client = await speaker(media, server.api_url)
-    listeners = []
+    probes, others = [], []
     for n in range(count):
         t = time.perf_counter()
         listened = janus.media_for(call, "Plénière", f"listener-{n}", False)
         issue_ms.append((time.perf_counter() - t) * 1000)
-        listeners.append(Listener(listened, server.api_url, probe=n < DELAY_PROBES))
-    gate = asyncio.Semaphore(10)
-
-    async def join(listener: Listener) -> None:
-        async with gate:
-            await listener.join()
+        if n < DELAY_PROBES:
+            probes.append(Listener(listened, server.api_url, probe=True))
+        else:
+            others.append(listened)
+    # The other listeners live in worker processes (one Python process saturates near 100).
+    workers = []
+    for w in range(workers_count):
+        share = others[w::workers_count]
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, __file__, "--worker", server.api_url, "--seconds", str(seconds),
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, cwd=ROOT,
+        )  # fmt: skip
+        assert process.stdin is not None
+        process.stdin.write((json.dumps(share) + "\n").encode())
+        await process.stdin.drain()
+        workers.append(process)
 
     joined_at = time.monotonic()
-    results = await asyncio.gather(*(join(x) for x in listeners), return_exceptions=True)
-    failures = [r for r in results if isinstance(r, BaseException)]
+    results = await asyncio.gather(*(x.join() for x in probes), return_exceptions=True)
+    for process in workers:
+        assert process.stdout is not None
+        await asyncio.wait_for(process.stdout.readline(), timeout=300)  # ready
     all_joined_s = time.monotonic() - joined_at
-    ok = [x for x in listeners if x.pc is not None and not math.isnan(x.join_seconds)]
+    failures = [repr(r)[:200] for r in results if isinstance(r, BaseException)]
+    ok = [x for x in probes if x.pc is not None and not math.isnan(x.join_seconds)]
 
     await asyncio.sleep(2)  # settle
+    for process in workers:
+        assert process.stdin is not None
+        process.stdin.write(b"go\n")
+        await process.stdin.drain()
     before = {id(x): await x.packets() for x in ok}
     cpu0, own0, t0 = cpu_seconds(janus_pid), time.process_time(), time.monotonic()
     deadline = t0 + seconds
@@ -282,12 +340,22 @@ async def run_round(count: int, seconds: float, server: Any, janus_pid: int) -> 
     janus_cpu = (cpu_seconds(janus_pid) - cpu0) / elapsed * 100
     own_cpu = (time.process_time() - own0) / elapsed * 100
     rates = [((await x.packets()) - before[id(x)]) / elapsed for x in ok]
+    joins = [x.join_seconds * 1000 for x in ok]
+    worker_cpu = []
+    for process in workers:
+        assert process.stdout is not None
+        report = json.loads(await asyncio.wait_for(process.stdout.readline(), timeout=120))
+        joins += report["join_ms"]
+        rates += report["rates"]
+        failures += report["failures"]
+        worker_cpu.append(round(report["cpu_percent"]))
+        await process.wait()
 
-    delays = []
+    delays = []  # bursts heard during the steady window only (not while others joined)
     for x in ok:
         if not x.probe:
             continue
-        for onset in x.onsets:
+        for onset in (o for o in x.onsets if t0 <= o <= t0 + elapsed):
             emitted = [e for e in track.emitted if e <= onset]
             if emitted and onset - emitted[-1] < 0.9:
                 delays.append((onset - emitted[-1]) * 1000)
@@ -298,12 +366,11 @@ async def run_round(count: int, seconds: float, server: Any, janus_pid: int) -> 
         await x.pc.close()
     await pc.close()
     janus.end(call)
-    joins = [x.join_seconds * 1000 for x in ok]
     return {
         "listeners": count,
-        "joined": len(ok),
+        "joined": len(joins),
         "failed": len(failures),
-        "first_failure": repr(failures[0])[:200] if failures else "",
+        "first_failure": failures[0] if failures else "",
         "token_issue_ms_p50": round(statistics.median(issue_ms), 1),
         "token_issue_ms_p99": round(pct(issue_ms, 99), 1),
         "join_ms_p50": round(statistics.median(joins), 0) if joins else None,
@@ -312,7 +379,7 @@ async def run_round(count: int, seconds: float, server: Any, janus_pid: int) -> 
         "packets_per_s_per_listener_min": round(min(rates), 1) if rates else None,
         "packets_per_s_per_listener_median": round(statistics.median(rates), 1) if rates else None,
         "janus_cpu_percent_of_one_core": round(janus_cpu, 0),
-        "load_generator_cpu_percent": round(own_cpu, 0),
+        "load_generator_cpu_percent": [round(own_cpu)] + worker_cpu,
         "mouth_to_ear_ms_p50": round(statistics.median(delays), 0) if delays else None,
         "mouth_to_ear_ms_p99": round(pct(delays, 99), 0) if delays else None,
         "delay_samples": len(delays),
@@ -389,7 +456,7 @@ async def main_inside(args: argparse.Namespace) -> None:
         print(f"janus {process.pid} up; settings dir {settings.CALLS_JANUS_DIR}", file=sys.stderr)
         print(json.dumps(await baseline(min(args.seconds, 10))), flush=True)
         for count in args.listeners:
-            result = await run_round(count, args.seconds, server, process.pid)
+            result = await run_round(count, args.seconds, server, process.pid, args.workers)
             print(json.dumps(result), flush=True)
     finally:
         process.terminate()
@@ -402,7 +469,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--listeners", type=int, nargs="+", default=[50, 100])
     parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--workers", type=int, default=2, help="listener processes")
+    parser.add_argument("--worker", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.worker:
+        import logging
+
+        logging.basicConfig(level=logging.WARNING)
+        asyncio.run(worker(args.worker, args.seconds))
+        return
     if os.environ.get("AGORA_CALLS_NETNS") != "1":
         if os.geteuid() != 0 or not shutil.which("unshare"):
             sys.exit("needs root and unshare: media stay in a private network namespace")
