@@ -57,8 +57,8 @@ run: install translations frontend
 	$(BIN)/python manage.py db_worker --interval 1 & worker=$$!; \
 	janus=; janus_url=; \
 	if command -v janus >/dev/null 2>&1; then \
-		$(BIN)/python manage.py janus_config --http-port $(JANUS_PORT) >/dev/null; \
-		$$($(BIN)/python manage.py janus_config --print-command) & janus=$$!; \
+		start_janus=$$($(BIN)/python manage.py janus_config --http-port $(JANUS_PORT) --print-command); \
+		$$start_janus & janus=$$!; \
 		janus_url="http://$(HOST):$(JANUS_PORT)/janus"; \
 	else \
 		echo "  Janus n'est pas installé : les appels restent en pair à pair, jusqu'à 6 personnes"; \
