@@ -73,9 +73,10 @@ function play (element, track) {
   if (started && started.catch) started.catch(() => {})
 }
 
-// Inbound audio of a PeerConnection: bytes, packets and the level (0..1) of the last sample.
+// Inbound audio of a PeerConnection: bytes, packets, the level (0..1) of the last sample and
+// the energy received so far (grows only while something is heard).
 async function inboundAudio (pc) {
-  const out = { bytesReceived: 0, packetsReceived: 0, audioLevel: 0, jitter: 0 }
+  const out = { bytesReceived: 0, packetsReceived: 0, audioLevel: 0, totalAudioEnergy: 0, jitter: 0 }
   if (!pc) return out
   const report = await pc.getStats()
   report.forEach((s) => {
@@ -83,6 +84,7 @@ async function inboundAudio (pc) {
       out.bytesReceived += s.bytesReceived || 0
       out.packetsReceived += s.packetsReceived || 0
       out.audioLevel = Math.max(out.audioLevel, s.audioLevel || 0)
+      out.totalAudioEnergy += s.totalAudioEnergy || 0
       out.jitter = s.jitter || 0
     }
   })
