@@ -54,6 +54,10 @@ def _requirements() -> None:
 
 @pytest.mark.skipif(INSIDE, reason="the outer half only")
 def test_listeners_hear_the_speaker_through_janus_in_a_private_network() -> None:
+    if os.environ.get("DATABASE_URL"):
+        # The namespace has no PostgreSQL: the run is on SQLite whatever the pass, so CI's
+        # PostgreSQL + Redis pass would only repeat the embedded-defaults one (40 s).
+        pytest.skip("runs in the embedded-defaults pass (the namespace has no PostgreSQL)")
     _requirements()
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     env["AGORA_CALLS_NETNS"] = "1"
