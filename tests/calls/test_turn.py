@@ -1,13 +1,12 @@
 """calls/turn.py: the credentials Agora issues are the ones a real coturn (use-auth-secret) takes.
 
-coturn listens on loopback only; turnutils_uclient (shipped with coturn) allocates a relay with
-the credential and echoes a few messages through it.
+coturn listens on loopback only; turnutils_uclient (shipped with coturn) asks it for a relay
+with the credential.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import socket
 import subprocess
@@ -81,11 +80,12 @@ def _answers(port: int) -> bool:
 
 
 def _relay_works(port: int, username: str, password: str) -> bool:
-    """Allocate a relay and echo through it for two seconds; True when messages came back."""
+    """True when coturn takes the credential and allocates a relay address for it."""
     try:
         out = subprocess.run(  # noqa: S603
             [
                 str(shutil.which("turnutils_uclient")),
+                "-v",
                 "-u",
                 username,
                 "-w",
@@ -93,7 +93,7 @@ def _relay_works(port: int, username: str, password: str) -> bool:
                 "-p",
                 str(port),
                 "-n",
-                "2",
+                "1",
                 "-m",
                 "1",
                 "-y",
@@ -103,11 +103,9 @@ def _relay_works(port: int, username: str, password: str) -> bool:
             text=True,
             timeout=4,
         ).stdout
-    except subprocess.TimeoutExpired as exc:  # it echoes until stopped
+    except subprocess.TimeoutExpired as exc:  # it echoes through the relay until stopped
         out = (exc.stdout or b"").decode() if isinstance(exc.stdout, bytes) else exc.stdout or ""
-    if "Cannot complete Allocation" in out:
-        return False
-    return any(int(n) > 0 for n in re.findall(r"tot_recv_msgs=(\d+)", out))
+    return "Received relay addr" in out
 
 
 def test_coturn_accepts_the_credential_agora_issues(coturn: int) -> None:
