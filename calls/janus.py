@@ -299,6 +299,7 @@ class Janus:
             audiocodec="opus",
             videocodec="vp8",
             record=False,
+            lock_record=True,
             notify_joining=True,
         )
         return rooms

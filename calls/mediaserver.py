@@ -69,6 +69,8 @@ def load_secrets(create: bool = False) -> Secrets:
 
 
 def _value(value: object) -> str:
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_value(item) for item in value) + "]"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
@@ -131,6 +133,10 @@ def configuration(
             "session_timeout": 30,
             "reclaim_session_timeout": 0,
             "hide_dependencies": True,
+            # No recording, ever: a participant may ask AudioBridge or VideoRoom to record
+            # their own media to a file name of their choosing; every folder is protected,
+            # so Janus refuses to create any recording file.
+            "protected_folders": ["/"],
         },
         "certificates": {},
         "media": {

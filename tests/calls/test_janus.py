@@ -275,6 +275,33 @@ def test_a_speaker_joins_the_mix_and_may_publish_video(server: Server) -> None:
     janus.end("call-speak")
 
 
+def test_janus_records_nothing_even_when_a_participant_asks(server: Server, tmp_path: Path) -> None:
+    media = janus.media_for("call-record", "Plénière", "speaker", True)
+    browser = Browser(server.api_url, media["token"])
+    handle = browser.attach(janus.AUDIOBRIDGE)
+    joined = browser.message(
+        handle,
+        {"request": "join", "room": media["room"], "id": media["participant"],
+         "token": media["token"], "record": True, "filename": str(tmp_path / "leak")},
+    )  # fmt: skip
+    assert joined["audiobridge"] == "joined"
+    browser.message(handle, {"request": "configure", "record": True,
+                             "filename": str(tmp_path / "again")})  # fmt: skip
+    relative = Browser(server.api_url, media["token"])
+    other = janus.media_for("call-record", "Plénière", "second", True)
+    relative.token = other["token"]
+    handle = relative.attach(janus.AUDIOBRIDGE)
+    relative.message(
+        handle,
+        {"request": "join", "room": other["room"], "id": other["participant"],
+         "token": other["token"], "record": True},
+    )  # fmt: skip
+    time.sleep(0.3)
+    assert list(tmp_path.iterdir()) == []
+    assert not list(Path.cwd().glob("audiobridge-*.mjr"))
+    janus.end("call-record")
+
+
 def test_another_call_token_does_not_open_this_call_mix(server: Server) -> None:
     mine = janus.media_for("call-a", "Sous-groupe 1", "dan", True)
     other = janus.media_for("call-b", "Sous-groupe 2", "dan", True)
