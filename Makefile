@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+JANUS_PORT ?= 8088
 HOST ?= 127.0.0.1
 DEMO_PASSWORD ?= agora-demo
 STAMP := $(VENV)/.installed-stamp
@@ -29,15 +30,17 @@ translations: $(MO_FILES)
 # committed): npm installs the locked packages, esbuild bundles them. Node ≥ 18 needed.
 NODE_STAMP := frontend/node_modules/.installed-stamp
 EDITOR_BUNDLE := static/drafts/editor.js
+# The Janus client of calls (janus-gateway + webrtc-adapter) is bundled the same way.
+CALLS_BUNDLE := static/calls/janus.js
 
 $(NODE_STAMP): frontend/package.json frontend/package-lock.json
 	npm ci --prefix frontend --no-audit --no-fund --loglevel=error
 	touch $(NODE_STAMP)
 
-$(EDITOR_BUNDLE): $(NODE_STAMP) frontend/build.mjs $(wildcard frontend/src/*)
+$(EDITOR_BUNDLE) $(CALLS_BUNDLE) &: $(NODE_STAMP) frontend/build.mjs $(wildcard frontend/src/* frontend/src/calls/*)
 	npm run --prefix frontend --silent build
 
-frontend: $(EDITOR_BUNDLE)
+frontend: $(EDITOR_BUNDLE) $(CALLS_BUNDLE)
 
 run: install translations frontend
 	$(BIN)/python manage.py migrate --noinput
@@ -49,9 +52,20 @@ run: install translations frontend
 	@echo "  Connectez-vous avec membre001@example.org / $(DEMO_PASSWORD)"
 	@echo "  (autres comptes de démonstration : voir README.md)"
 	@echo ""
-	@# The background worker (access copies, retention, reminders) runs beside daphne.
+	@# The background worker (access copies, retention, reminders) runs beside daphne, and
+	@# Janus (audio and video of large calls, calls/mediaserver.py) when it is installed.
 	$(BIN)/python manage.py db_worker --interval 1 & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	janus=; janus_url=; \
+	if command -v janus >/dev/null 2>&1; then \
+		start_janus=$$($(BIN)/python manage.py janus_config --http-port $(JANUS_PORT) --print-command); \
+		$$start_janus & janus=$$!; \
+		janus_url="http://$(HOST):$(JANUS_PORT)/janus"; \
+	else \
+		echo "  Janus n'est pas installé : les appels restent en pair à pair, jusqu'à 6 personnes"; \
+		echo "  (pour les grandes réunions : apt-get install janus, puis relancez make run)."; \
+	fi; \
+	trap 'kill $$worker $$janus 2>/dev/null' EXIT INT TERM; \
+	CALLS_JANUS_URL="$${CALLS_JANUS_URL-$$janus_url}" CALLS_JANUS_HTTP_PORT=$(JANUS_PORT) \
 	$(BIN)/daphne -b $(HOST) -p $(PORT) --websocket-max-message-size 1048576 --websocket-max-frame-size 1048576 config.asgi:application
 
 test: install translations frontend
@@ -68,4 +82,4 @@ messages: install
 	$(BIN)/python manage.py makemessages --locale fr --locale en --ignore ".venv/*" --ignore "var/*" --no-obsolete
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache static/drafts frontend/node_modules
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache static/drafts static/calls frontend/node_modules

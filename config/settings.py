@@ -121,6 +121,7 @@ INSTALLED_APPS = [
     "realtime",
     "gdpr",
     "dashboards",
+    "calls",
 ]
 
 MIDDLEWARE = [
@@ -477,3 +478,55 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"daphne": {"level": "WARNING"}, "django.channels.server": {"level": "WARNING"}},
 }
+
+# --- Calls / Janus (calls/mediaserver.py, calls/janus.py, calls/turn.py) --------------------
+# Large calls go through Janus Gateway (AudioBridge mixes the speakers, Streaming relays the mix
+# to listeners, VideoRoom forwards cameras and screens). Empty CALLS_JANUS_URL: no media server,
+# calls stay peer-to-peer up to the mesh size. `make run` sets it when the janus binary exists.
+# As the browser reaches it, e.g. https://agora.example.org/janus (nginx, docs/deploy.md).
+CALLS_JANUS_URL = env_str("CALLS_JANUS_URL")
+# Its Admin API as Django reaches it (Janus on its own machine in production, docs/deploy.md).
+CALLS_JANUS_ADMIN_URL = env_str("CALLS_JANUS_ADMIN_URL", "http://127.0.0.1:7088/admin")
+# Several Janus instances, each call on one of them (chosen from the call's id):
+# "browser URL|Admin API URL", comma-separated; empty: the one above. Same secrets on all.
+CALLS_JANUS_SERVERS = env_list("CALLS_JANUS_SERVERS")
+# Janus's admin secret and its plugins' admin key: empty means the ones `manage.py janus_config`
+# generated in var/janus/secrets.json (0600); production with a remote Janus sets both.
+CALLS_JANUS_ADMIN_SECRET = env_str("CALLS_JANUS_ADMIN_SECRET")
+CALLS_JANUS_PLUGIN_KEY = env_str("CALLS_JANUS_PLUGIN_KEY")
+CALLS_JANUS_DIR = Path(env_str("CALLS_JANUS_DIR", str(DATA_DIR / "janus")))
+# What the generated configuration binds (the HTTP API and the Admin API stay on loopback
+# unless told otherwise: nginx proxies the public part, docs/deploy.md).
+CALLS_JANUS_HTTP_IP = env_str("CALLS_JANUS_HTTP_IP", "127.0.0.1")
+CALLS_JANUS_HTTP_PORT = env_int("CALLS_JANUS_HTTP_PORT", 8088)
+CALLS_JANUS_ADMIN_PORT = env_int("CALLS_JANUS_ADMIN_PORT", 7088)
+CALLS_JANUS_RTP_PORT_RANGE = env_str("CALLS_JANUS_RTP_PORT_RANGE", "20000-40000")
+# Public address Janus advertises when it sits behind 1:1 NAT (nat_1_1_mapping); empty: none.
+CALLS_JANUS_PUBLIC_IP = env_str("CALLS_JANUS_PUBLIC_IP")
+# A person's Janus token is good for this long (seconds); leaving or ending the call revokes it.
+CALLS_JANUS_TOKEN_TTL = env_int("CALLS_JANUS_TOKEN_TTL", 4 * 60 * 60)
+CALLS_JANUS_TIMEOUT = env_int("CALLS_JANUS_TIMEOUT", 5)
+# Packets AudioBridge buffers per speaker before mixing (20 ms each): more absorbs network
+# jitter, fewer lowers the delay (Janus's default is 6; docs/performance.md, Calls).
+CALLS_JANUS_PREBUFFER = env_int("CALLS_JANUS_PREBUFFER", 3)
+# Cameras and screens shown at once in a call's VideoRoom.
+CALLS_JANUS_VIDEO_PUBLISHERS = env_int("CALLS_JANUS_VIDEO_PUBLISHERS", 12)
+# ICE servers given to browsers (calls/turn.py): STUN and TURN URLs, comma-separated; TURN
+# credentials are time-limited (coturn's use-auth-secret with CALLS_TURN_SECRET).
+CALLS_STUN_URLS = env_list("CALLS_STUN_URLS")
+CALLS_TURN_URLS = env_list("CALLS_TURN_URLS")
+CALLS_TURN_SECRET = env_str("CALLS_TURN_SECRET")
+CALLS_TURN_TTL = env_int("CALLS_TURN_TTL", 12 * 60 * 60)
+if CALLS_TURN_URLS and not CALLS_TURN_SECRET:
+    raise ImproperlyConfigured("CALLS_TURN_URLS needs CALLS_TURN_SECRET (coturn's auth secret).")
+# The browser talks to Janus directly when it is not proxied under the site's own origin.
+for _janus_url in [CALLS_JANUS_URL, *(item.split("|")[0] for item in CALLS_JANUS_SERVERS)]:
+    if _janus_url.startswith(("http://", "https://")):
+        _origin = "/".join(_janus_url.split("/")[:3])
+        CONTENT_SECURITY_POLICY["DIRECTIVES"]["connect-src"].append(_origin)
+for _janus_server in CALLS_JANUS_SERVERS:
+    if _janus_server.count("|") != 1:
+        raise ImproperlyConfigured(
+            "CALLS_JANUS_SERVERS: 'browser URL|Admin API URL', comma-separated"
+        )
+# --- end of Calls / Janus -------------------------------------------------------------------

@@ -1,4 +1,5 @@
-// Bundles the draft editor into static/drafts/ (ESM, minified, deterministic output).
+// Bundles the draft editor into static/drafts/ and the calls' Janus client into static/calls/
+// (ESM, minified, deterministic output).
 // Usage: npm ci && npm run build   (from frontend/, or with --prefix frontend)
 import { build } from 'esbuild'
 import { dirname, resolve } from 'node:path'
@@ -6,10 +7,8 @@ import { fileURLToPath } from 'node:url'
 
 const here = dirname(fileURLToPath(import.meta.url))
 
-await build({
+const common = {
   absWorkingDir: here,
-  entryPoints: ['src/editor.js', 'src/editor.css'],
-  outdir: resolve(here, '../static/drafts'),
   bundle: true,
   format: 'esm',
   platform: 'browser',
@@ -19,4 +18,17 @@ await build({
   charset: 'utf8',
   legalComments: 'eof',
   logLevel: 'info',
+}
+
+await build({
+  ...common,
+  entryPoints: ['src/editor.js', 'src/editor.css'],
+  outdir: resolve(here, '../static/drafts'),
+})
+
+// janus-gateway (janus.js) and webrtc-adapter, for calls through Janus (calls/janus.py).
+await build({
+  ...common,
+  entryPoints: [{ in: 'src/calls/janus_client.js', out: 'janus' }],
+  outdir: resolve(here, '../static/calls'),
 })
