@@ -20,17 +20,7 @@ from accounts.models import User
 from forums import actions
 from forums.models import Attachment, Message, Reaction, ReadMarker, Room
 from tests import factories
-from tests.forums.test_views import (  # noqa: F401 - fixtures
-    READS_SUBGROUP,
-    client_for,
-    facilitator,
-    login,
-    message,
-    other,
-    outsider,
-    people,
-    room,
-)
+from tests.forums.people import READS_SUBGROUP, client_for, login
 
 JSON = {"HTTP_ACCEPT": "application/json"}
 # Who may write in a subgroup room: its members and facilitators (the DCCU reads only).

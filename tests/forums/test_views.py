@@ -12,75 +12,13 @@ from django.urls import reverse
 
 from accounts.models import User
 from accounts.roles import Role
-from assembly.models import Assembly
 from forums.models import Message, Mute, Report, Room, Thread
 from forums.voice import do_add_voice_message
 from tests import factories
+from tests.forums.people import READS_SUBGROUP, client_for, login
 from tests.forums.recordings import recording
 
-
-@pytest.fixture
-def facilitator(db: Any) -> User:
-    return factories.UserFactory(roles=[Role.FACILITATEUR], display_name="Amandine R.")
-
-
-@pytest.fixture
-def other(assembly: Assembly) -> User:
-    return factories.make_titulaire(assembly, display_name="Zoé M.")
-
-
-@pytest.fixture
-def outsider(assembly: Assembly) -> User:
-    return factories.make_titulaire(assembly, display_name="Hors Groupe")
-
-
-@pytest.fixture
-def room(assembly: Assembly, member: User, other: User, facilitator: User) -> Room:
-    subgroup = factories.make_subgroup(
-        assembly, members=[member, other], facilitators=[facilitator]
-    )
-    return factories.room_of(subgroup)
-
-
-@pytest.fixture
-def message(room: Room, other: User) -> Message:
-    return factories.send(other, room, "Le bus de 7 h 12 ne passe plus à Montesquieu")
-
-
-def login(user: User) -> Client:
-    from accounts.demo import enrol_demo_totp
-    from accounts.roles import user_roles
-
-    if user_roles(user) & {Role.DCCU, Role.DPD}:
-        enrol_demo_totp(user)
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def people(
-    assembly: Assembly, room: Room, member: User, outsider: User, facilitator: User
-) -> dict[str, User]:
-    seat = factories.seat(assembly, canton="Revel")
-    return {
-        "member": member,
-        "other_member": outsider,
-        "facilitator": facilitator,
-        "substitute": factories.make_substitute(assembly, seat),
-        "agent": factories.UserFactory(roles=[Role.AGENT]),
-        "dccu": factories.UserFactory(roles=[Role.DCCU]),
-        "dpd": factories.UserFactory(roles=[Role.DPD]),
-    }
-
-
-def client_for(role: str, people: dict[str, User]) -> Client:
-    return Client() if role == "anonymous" else login(people[role])
-
-
 ROLES = ["member", "other_member", "substitute", "agent", "dccu", "dpd", "anonymous"]
-# Who reads a subgroup room (docs/permissions.md): its people, and the DCCU.
-READS_SUBGROUP = {"member", "facilitator", "dccu"}
 
 
 # --- Room list and room page ------------------------------------------------------------
