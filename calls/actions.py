@@ -76,7 +76,9 @@ def live_calls(rooms: list[Room]) -> dict[str, int]:
     """Room id -> number of people in its call, for the rooms with a call going on."""
     counts: dict[str, int] = {}
     rows = CallParticipation.objects.filter(
-        call__room__in=rooms, call__ended_at__isnull=True, left_at__isnull=True,
+        call__room__in=rooms,
+        call__ended_at__isnull=True,
+        left_at__isnull=True,
         seen_at__gte=timezone.now() - _timeout(),
     ).values_list("call__room_id", flat=True)
     for room_id in rows:
@@ -96,8 +98,9 @@ def call_state(room: Room, call: Call | None) -> CallStateEvent:
     from deliberation.people import person_name
 
     if call is None or not call.is_live:
-        return CallStateEvent(room=str(room.pk), call=None, mode=CallMode.MESH, live=False,
-                              participants=[], hands=[])
+        return CallStateEvent(
+            room=str(room.pk), call=None, mode=CallMode.MESH, live=False, participants=[], hands=[]
+        )
     people = _participants(call)
     hands = sorted((p for p in people if p.hand_raised_at), key=lambda p: p.hand_raised_at)
     return CallStateEvent(
@@ -187,8 +190,10 @@ def _join(
         ).first()
         if previous is not None:
             if previous.channel and previous.channel != channel:
-                _tell_socket(previous.channel, CallLeftEvent(
-                    room=str(room.pk), call=str(call.pk), reason="elsewhere"))
+                _tell_socket(
+                    previous.channel,
+                    CallLeftEvent(room=str(room.pk), call=str(call.pk), reason="elsewhere"),
+                )
             previous.channel = channel
             previous.seen_at = now
             previous.save(update_fields=["channel", "seen_at"])
@@ -197,12 +202,19 @@ def _join(
         count = CallParticipation.objects.filter(call=call, left_at__isnull=True).count()
         if call.mode == CallMode.MESH and count >= _mesh_max():
             raise ValidationError(
-                _("This call already has %(max)d people, the most a call can hold without "
-                  "the media server, which is not available here.") % {"max": _mesh_max()},
+                _(
+                    "This call already has %(max)d people, the most a call can hold without "
+                    "the media server, which is not available here."
+                )
+                % {"max": _mesh_max()},
                 code="call_too_large",
             )
         participation = CallParticipation.objects.create(
-            call=call, user=user, joined_at=now, seen_at=now, may_speak=abilities["write"],
+            call=call,
+            user=user,
+            joined_at=now,
+            seen_at=now,
+            may_speak=abilities["write"],
             channel=channel,
         )
         _publish_state(call)
@@ -232,9 +244,10 @@ def do_leave_call(user: Any, call: Call, *, channel: str | None = None) -> bool:
 
 
 def _end_if_empty(call: Call) -> None:
-    if call.ended_at is None and not CallParticipation.objects.filter(
-        call=call, left_at__isnull=True
-    ).exists():
+    if (
+        call.ended_at is None
+        and not CallParticipation.objects.filter(call=call, left_at__isnull=True).exists()
+    ):
         _end(call)
 
 
@@ -245,8 +258,9 @@ def _end(call: Call) -> None:
     CallParticipation.objects.filter(call=call, left_at__isnull=True).update(
         left_at=now, hand_raised_at=None
     )
-    send_event_on_commit(CallEndedEvent(room=str(call.room_id), call=str(call.pk)),
-                         [call_group(call.room_id)])
+    send_event_on_commit(
+        CallEndedEvent(room=str(call.room_id), call=str(call.pk)), [call_group(call.room_id)]
+    )
     transaction.on_commit(lambda: media.call_ended(call))
 
 
@@ -294,8 +308,10 @@ def _expire(call: Call, now: Any) -> int:
     )
     for participation in stale:
         if participation.channel:
-            _tell_socket(participation.channel, CallLeftEvent(
-                room=str(call.room_id), call=str(call.pk), reason="timeout"))
+            _tell_socket(
+                participation.channel,
+                CallLeftEvent(room=str(call.room_id), call=str(call.pk), reason="timeout"),
+            )
     CallParticipation.objects.filter(pk__in=[p.pk for p in stale]).update(
         left_at=now, hand_raised_at=None
     )
@@ -338,8 +354,10 @@ def do_give_floor(actor: Any, call: Call, *, user_id: Any, give: bool) -> CallPa
     _require(call, actor, "moderate")
     with transaction.atomic():
         participation = (
-            CallParticipation.objects.select_for_update().select_related("user")
-            .filter(call=call, user_id=user_id, left_at__isnull=True).first()
+            CallParticipation.objects.select_for_update()
+            .select_related("user")
+            .filter(call=call, user_id=user_id, left_at__isnull=True)
+            .first()
         )
         if participation is None:
             raise ValidationError(_("This person is not in the call."), code="not_in_call")
@@ -348,8 +366,12 @@ def do_give_floor(actor: Any, call: Call, *, user_id: Any, give: bool) -> CallPa
         if give:
             participation.hand_raised_at = None
         participation.save(update_fields=["may_speak", "hand_raised_at"])
-        audit.record(actor, "calls.floor.give" if give else "calls.floor.take",
-                     subject=participation.user, obj=call)
+        audit.record(
+            actor,
+            "calls.floor.give" if give else "calls.floor.take",
+            subject=participation.user,
+            obj=call,
+        )
         _publish_state(call)
     return participation
 
@@ -360,13 +382,20 @@ def do_mute(actor: Any, call: Call, *, user_id: Any = None) -> None:
     The muted browsers turn their microphone off; they may turn it on again.
     """
     _require(call, actor, "moderate")
-    if user_id is not None and not CallParticipation.objects.filter(
-        call=call, user_id=user_id, left_at__isnull=True
-    ).exists():
+    if (
+        user_id is not None
+        and not CallParticipation.objects.filter(
+            call=call, user_id=user_id, left_at__isnull=True
+        ).exists()
+    ):
         raise ValidationError(_("This person is not in the call."), code="not_in_call")
     send_event_on_commit(
-        CallMutedEvent(room=str(call.room_id), call=str(call.pk),
-                       user=str(user_id) if user_id is not None else None, by=str(actor.pk)),
+        CallMutedEvent(
+            room=str(call.room_id),
+            call=str(call.pk),
+            user=str(user_id) if user_id is not None else None,
+            by=str(actor.pk),
+        ),
         [call_group(call.room_id)],
     )
 
@@ -387,8 +416,13 @@ def do_end_call(actor: Any, call: Call) -> None:
 
 
 def signal_target(
-    user: Any, call: Call, *, to: str, sdp: dict[str, Any] | None,
-    candidate: dict[str, Any] | None, channel: str,
+    user: Any,
+    call: Call,
+    *,
+    to: str,
+    sdp: dict[str, Any] | None,
+    candidate: dict[str, Any] | None,
+    channel: str,
 ) -> tuple[str, CallSignalEvent]:
     """Check a negotiation message and say which socket it goes to.
 
@@ -404,9 +438,11 @@ def signal_target(
     ).first()
     if mine is None:
         raise ValidationError(_("You are not in this call."), code="not_in_call")
-    target = CallParticipation.objects.filter(
-        call=call, user_id=to, left_at__isnull=True
-    ).exclude(user=user).first()
+    target = (
+        CallParticipation.objects.filter(call=call, user_id=to, left_at__isnull=True)
+        .exclude(user=user)
+        .first()
+    )
     if target is None or not target.channel:
         raise ValidationError(_("This person is not in the call."), code="not_in_call")
     if sdp is not None:
@@ -432,6 +468,7 @@ def signal_target(
             "sdpMid": mid if isinstance(mid, str) else None,
             "sdpMLineIndex": index if isinstance(index, int) else None,
         }
-    event = CallSignalEvent(call=str(call.pk), sender=str(user.pk), to=str(to), sdp=sdp,
-                            candidate=candidate)
+    event = CallSignalEvent(
+        call=str(call.pk), sender=str(user.pk), to=str(to), sdp=sdp, candidate=candidate
+    )
     return target.channel, event

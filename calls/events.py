@@ -87,7 +87,11 @@ class CallLeftEvent(Event):
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.type: cls
     for cls in (
-        CallStateEvent, CallLiveEvent, CallSignalEvent, CallMutedEvent, CallEndedEvent,
+        CallStateEvent,
+        CallLiveEvent,
+        CallSignalEvent,
+        CallMutedEvent,
+        CallEndedEvent,
         CallLeftEvent,
     )
 }

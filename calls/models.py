@@ -34,15 +34,24 @@ class Call(models.Model):
     room = models.ForeignKey(
         "forums.Room", on_delete=models.CASCADE, related_name="calls", verbose_name=_("room")
     )
-    mode = models.CharField(_("mode"), max_length=5, choices=CallMode.choices,
-                            default=CallMode.MESH)
+    mode = models.CharField(
+        _("mode"), max_length=5, choices=CallMode.choices, default=CallMode.MESH
+    )
     parent = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="breakouts",
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="breakouts",
         verbose_name=_("breakout of"),
     )
     started_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+", verbose_name=_("started by"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("started by"),
     )
     started_at = models.DateTimeField(_("started at"), default=timezone.now)
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
@@ -78,8 +87,7 @@ class Call(models.Model):
             return dict(NO_ABILITIES)
         speak = room["write"] or (
             self.pk is not None
-            and self.participations.filter(user=user, left_at__isnull=True, may_speak=True)
-            .exists()
+            and self.participations.filter(user=user, left_at__isnull=True, may_speak=True).exists()
         )
         roles = user_roles(user)
         presenter = bool(roles & STAFF_ROLES) or room["moderate"]
@@ -104,7 +112,9 @@ class CallParticipation(models.Model):
         Call, on_delete=models.CASCADE, related_name="participations", verbose_name=_("call")
     )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="call_participations",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="call_participations",
         verbose_name=_("person"),
     )
     joined_at = models.DateTimeField(_("joined at"), default=timezone.now)
@@ -120,7 +130,8 @@ class CallParticipation(models.Model):
         ordering = ["joined_at", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["call", "user"], condition=Q(left_at__isnull=True),
+                fields=["call", "user"],
+                condition=Q(left_at__isnull=True),
                 name="call_participation_one_live_per_person",
             ),
         ]

@@ -23,9 +23,11 @@ declare(
     ),
     legal_basis=LegalBasis.PUBLIC_TASK,
     retention=Retention(
-        _("Deleted 1 year after the end of its assembly's mandate (for a direct "
-          "conversation: of the assembly in office when the call started), with its "
-          "attendance list."),
+        _(
+            "Deleted 1 year after the end of its assembly's mandate (for a direct "
+            "conversation: of the assembly in office when the call started), with its "
+            "attendance list."
+        ),
         days=MESSAGE_DAYS,
         since=(assembly_end("room", "started_at"), "started_at"),
     ),
@@ -47,14 +49,18 @@ declare(
     ),
     legal_basis=LegalBasis.PUBLIC_TASK,
     retention=Retention(
-        _("Deleted 1 year after the end of its assembly's mandate (for a direct "
-          "conversation: of the assembly in office at the time of the call)."),
+        _(
+            "Deleted 1 year after the end of its assembly's mandate (for a direct "
+            "conversation: of the assembly in office at the time of the call)."
+        ),
         days=MESSAGE_DAYS,
         since=(assembly_end("call__room", "joined_at"), "joined_at"),
     ),
     erasure=Erasure.PSEUDONYMISE,
     categories_of_people=PEOPLE,
-    recipients=_("the people of the room while the call goes on; the room's facilitators "
-                 "and the DCCU team for the attendance list"),
+    recipients=_(
+        "the people of the room while the call goes on; the room's facilitators "
+        "and the DCCU team for the attendance list"
+    ),
     notes=NO_RECORDING,
 )

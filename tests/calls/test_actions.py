@@ -52,7 +52,10 @@ def test_substitute_listens_in_the_plenary_until_given_the_floor(world: CallWorl
     call, sam = actions.do_join_call(world.sam, world.plenary, channel="s")
     assert not sam.may_speak
     assert call.get_abilities(world.sam) == {
-        "join": True, "speak": False, "moderate": False, "share_screen": False,
+        "join": True,
+        "speak": False,
+        "moderate": False,
+        "share_screen": False,
     }
     actions.do_join_call(world.fanny, world.plenary, channel="f")
     actions.do_raise_hand(world.sam, call, raised=True)
@@ -154,18 +157,32 @@ def test_listener_may_not_send_a_description_that_publishes(world: CallWorld) ->
     call, _ = actions.do_join_call(world.sam, world.plenary, channel="s")
     actions.do_join_call(world.alice, world.plenary, channel="a")
     with pytest.raises(ValidationError) as error:
-        actions.signal_target(world.sam, call, to=str(world.alice.pk), channel="s",
-                              sdp={"type": "offer", "sdp": SENDING_OFFER}, candidate=None)
+        actions.signal_target(
+            world.sam,
+            call,
+            to=str(world.alice.pk),
+            channel="s",
+            sdp={"type": "offer", "sdp": SENDING_OFFER},
+            candidate=None,
+        )
     assert error.value.code == "may_not_speak"
     channel, event = actions.signal_target(
-        world.sam, call, to=str(world.alice.pk), channel="s",
-        sdp={"type": "offer", "sdp": LISTENING_OFFER}, candidate=None,
+        world.sam,
+        call,
+        to=str(world.alice.pk),
+        channel="s",
+        sdp={"type": "offer", "sdp": LISTENING_OFFER},
+        candidate=None,
     )
     assert channel == "a" and event.sender == str(world.sam.pk)
     # A speaker publishes.
     channel, _ = actions.signal_target(
-        world.alice, call, to=str(world.sam.pk), channel="a",
-        sdp={"type": "answer", "sdp": SENDING_OFFER}, candidate=None,
+        world.alice,
+        call,
+        to=str(world.sam.pk),
+        channel="a",
+        sdp={"type": "answer", "sdp": SENDING_OFFER},
+        candidate=None,
     )
     assert channel == "s"
 
@@ -174,8 +191,14 @@ def test_signal_goes_only_to_someone_in_the_same_call(world: CallWorld) -> None:
     call, _ = actions.do_join_call(world.alice, world.mobility, channel="a")
     actions.do_join_call(world.carol, world.health, channel="c")
     with pytest.raises(ValidationError) as error:
-        actions.signal_target(world.alice, call, to=str(world.carol.pk), channel="a", sdp=None,
-                              candidate={"candidate": "candidate:1 1 udp 1 10.0.0.1 9 typ host"})
+        actions.signal_target(
+            world.alice,
+            call,
+            to=str(world.carol.pk),
+            channel="a",
+            sdp=None,
+            candidate={"candidate": "candidate:1 1 udp 1 10.0.0.1 9 typ host"},
+        )
     assert error.value.code == "not_in_call"
 
 
@@ -214,5 +237,10 @@ def test_live_calls_counts_people_per_room(world: CallWorld) -> None:
 
 def test_every_call_event_type_is_declared() -> None:
     assert set(EVENT_TYPES) == {
-        "call.state", "call.live", "call.signal", "call.muted", "call.ended", "call.left",
+        "call.state",
+        "call.live",
+        "call.signal",
+        "call.muted",
+        "call.ended",
+        "call.left",
     }

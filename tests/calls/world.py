@@ -31,12 +31,15 @@ def make_call_world() -> CallWorld:
     alice = factories.make_titulaire(assembly, email="alice@example.org", display_name="Alice")
     bob = factories.make_titulaire(assembly, email="bob@example.org", display_name="Bob")
     carol = factories.make_titulaire(assembly, email="carol@example.org", display_name="Carol")
-    sam = factories.make_substitute(assembly, factories.seat(assembly), email="sam@example.org",
-                                    display_name="Sam")
-    fanny = factories.UserFactory(roles=[Role.FACILITATEUR], email="fanny@example.org",
-                                  display_name="Fanny")
-    agnes = factories.UserFactory(roles=[Role.AGENT], email="agnes@example.org",
-                                  display_name="Agnès")
+    sam = factories.make_substitute(
+        assembly, factories.seat(assembly), email="sam@example.org", display_name="Sam"
+    )
+    fanny = factories.UserFactory(
+        roles=[Role.FACILITATEUR], email="fanny@example.org", display_name="Fanny"
+    )
+    agnes = factories.UserFactory(
+        roles=[Role.AGENT], email="agnes@example.org", display_name="Agnès"
+    )
     mobility = assembly_actions.do_create_subgroup(
         None, mandate=mandate, name="Mobilités", members=[alice, bob], facilitators=[fanny]
     )
@@ -45,7 +48,12 @@ def make_call_world() -> CallWorld:
     )
     ensure_rooms(mandate)
     return CallWorld(
-        alice=alice, bob=bob, carol=carol, sam=sam, fanny=fanny, agnes=agnes,
+        alice=alice,
+        bob=bob,
+        carol=carol,
+        sam=sam,
+        fanny=fanny,
+        agnes=agnes,
         mobility=Room.objects.get(subgroup=mobility),
         health=Room.objects.get(subgroup=health),
         plenary=Room.objects.get(kind=RoomKind.PLENARY, mandate=mandate),
