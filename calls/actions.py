@@ -72,16 +72,18 @@ def live_call(room: Room) -> Call | None:
     return Call.objects.filter(room=room, ended_at__isnull=True).first()
 
 
-def live_calls(rooms: list[Room]) -> dict[str, int]:
-    """Room id -> number of people in its call, for the rooms with a call going on."""
+def live_call_counts(rooms: list[Room] | None = None) -> dict[str, int]:
+    """Room id -> number of people in its call, for the rooms with a call going on (of
+    ``rooms``, or every room: the lists only show it next to rooms one reads)."""
     counts: dict[str, int] = {}
     rows = CallParticipation.objects.filter(
-        call__room__in=rooms,
         call__ended_at__isnull=True,
         left_at__isnull=True,
         seen_at__gte=timezone.now() - _timeout(),
-    ).values_list("call__room_id", flat=True)
-    for room_id in rows:
+    )
+    if rooms is not None:
+        rows = rows.filter(call__room__in=rooms)
+    for room_id in rows.values_list("call__room_id", flat=True):
         counts[str(room_id)] = counts.get(str(room_id), 0) + 1
     return counts
 

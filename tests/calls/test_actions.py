@@ -231,7 +231,7 @@ def test_access_call_hides_calls_of_unreadable_rooms(world: CallWorld) -> None:
 def test_live_calls_counts_people_per_room(world: CallWorld) -> None:
     actions.do_join_call(world.alice, world.mobility, channel="a")
     actions.do_join_call(world.bob, world.mobility, channel="b")
-    counts = actions.live_calls([world.mobility, world.plenary])
+    counts = actions.live_call_counts([world.mobility, world.plenary])
     assert counts == {str(world.mobility.pk): 2}
 
 
