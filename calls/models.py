@@ -13,7 +13,13 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import STAFF_ROLES, user_roles
 
-NO_ABILITIES = {"join": False, "speak": False, "moderate": False, "share_screen": False}
+NO_ABILITIES = {
+    "join": False,
+    "speak": False,
+    "moderate": False,
+    "share_screen": False,
+    "attendance": False,
+}
 
 
 class CallMode(models.TextChoices):
@@ -74,17 +80,21 @@ class Call(models.Model):
         return self.ended_at is None
 
     def get_abilities(self, user: Any) -> dict[str, bool]:
-        """``join``, ``speak``, ``moderate``, ``share_screen`` (docs/permissions.md, « Calls »).
+        """``join``, ``speak``, ``moderate``, ``share_screen``, ``attendance``
+        (docs/permissions.md, « Calls »).
 
         They follow the room's: who reads joins (and listens), who writes speaks, who
-        moderates runs the call. A facilitator may give the floor to a listener for
-        this call (``CallParticipation.may_speak``).
+        moderates runs the call and reads its attendance list (also once it ended). A
+        facilitator may give the floor to a listener for this call
+        (``CallParticipation.may_speak``).
         """
         if self.room_id is None or not getattr(user, "is_authenticated", False):
             return dict(NO_ABILITIES)
         room = self.room.get_abilities(user)
-        if not room["read"] or not self.is_live:
+        if not room["read"]:
             return dict(NO_ABILITIES)
+        if not self.is_live:
+            return {**NO_ABILITIES, "attendance": room["moderate"]}
         speak = room["write"] or (
             self.pk is not None
             and self.participations.filter(user=user, left_at__isnull=True, may_speak=True).exists()
@@ -96,6 +106,7 @@ class Call(models.Model):
             "speak": speak,
             "moderate": room["moderate"],
             "share_screen": speak and presenter,
+            "attendance": room["moderate"],
         }
 
 

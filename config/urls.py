@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("deliberation.urls")),
     path("", include("gdpr.urls")),
     path("discussions/", include("forums.urls")),
+    path("appels/", include("calls.urls")),
     path("propositions/", include("deliberation.urls_proposals")),
     path("propositions/", include("deliberation.urls_export")),
     path("bibliotheque/", include("documents.urls")),

@@ -25,11 +25,12 @@ def call_text() -> dict[str, str]:
             "the camera icon next to the address, allow the microphone, then reload the page."
         ),
         "mic_missing": _(
-            "No microphone was found. Plug in a microphone or a headset, or join to "
-            "listen only."
+            "No microphone was found. Plug in a microphone or a headset, or join to listen only."
         ),
-        "mic_failed": _("The microphone could not be opened. Close other applications that "
-                        "use it, then try again."),
+        "mic_failed": _(
+            "The microphone could not be opened. Close other applications that "
+            "use it, then try again."
+        ),
         "microphone_n": _("Microphone %(n)s"),
         "camera_n": _("Camera %(n)s"),
         "no_camera": _("No camera"),
@@ -63,8 +64,9 @@ def call_text() -> dict[str, str]:
         "time_over": _("Speaking time is up for %(name)s"),
         "confirm_end": _("End the call for everyone?"),
         "autoplay_blocked": _("Your browser blocks the sound: click anywhere on the page."),
-        "media_server_unsupported": _("This call needs the media server, which this page "
-                                      "cannot reach."),
+        "media_server_unsupported": _(
+            "This call needs the media server, which this page cannot reach."
+        ),
         "media_server_failed": _("The media server does not answer. Try again in a moment."),
     }
 

@@ -56,6 +56,7 @@ def test_substitute_listens_in_the_plenary_until_given_the_floor(world: CallWorl
         "speak": False,
         "moderate": False,
         "share_screen": False,
+        "attendance": False,
     }
     actions.do_join_call(world.fanny, world.plenary, channel="f")
     actions.do_raise_hand(world.sam, call, raised=True)
