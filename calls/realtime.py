@@ -67,6 +67,7 @@ class CallFeature(LiveFeature):
         await self.socket.send_json(joined)
 
     async def leave(self, content: dict[str, Any]) -> None:
+        self._current()
         room_id, call_id = self.room, self.call_id
         await self._leave_current()
         if room_id is not None and call_id is not None:
