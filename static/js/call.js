@@ -50,7 +50,7 @@ class CallPanel {
     this.live = liveSocket();
     this.bind();
     this.live.listen({
-      ready: (_hello, reconnected) => this.onReady(reconnected),
+      ready: () => this.onReady(),
       frame: (frame) => this.onFrame(frame),
       down: () => this.status(this.text.reconnecting),
     });
@@ -97,11 +97,12 @@ class CallPanel {
 
   // --- Socket ------------------------------------------------------------------------------
 
-  onReady(reconnected) {
+  onReady() {
     this.status("");
     this.send({ type: "call.watch", room: this.room });
-    // Back after a network drop: the call goes on without joining by hand.
-    if (reconnected && (this.callId || this.joining)) this.send({ type: "call.join", room: this.room });
+    // Back after a network drop (or asked before the socket was up): the call goes on
+    // without joining by hand.
+    if (this.callId || this.joining) this.send({ type: "call.join", room: this.room });
   }
 
   onFrame(frame) {
@@ -234,8 +235,8 @@ class CallPanel {
   // --- In the call -----------------------------------------------------------------------
 
   join() {
-    this.joining = true;
-    if (!this.send({ type: "call.join", room: this.room })) this.status(this.text.offline);
+    this.joining = true; // sent again by onReady if the socket is not up yet
+    if (!this.send({ type: "call.join", room: this.room })) this.status(this.text.reconnecting);
   }
 
   onJoined(frame) {
@@ -421,7 +422,7 @@ class CallPanel {
   makePeer(id, initiator) {
     const pc = new RTCPeerConnection({ iceServers: this.iceServers });
     const peer = { id, pc, polite: this.me > id, makingOffer: false, ignoreOffer: false,
-      audio: null, video: null, stream: new MediaStream() };
+      audio: null, video: null, el: null, view: null };
     this.peers.set(id, peer);
     pc.addEventListener("icecandidate", ({ candidate }) => {
       if (candidate) this.send({ type: "call.signal", to: id, candidate: candidate.toJSON() });
@@ -437,10 +438,7 @@ class CallPanel {
         peer.makingOffer = false;
       }
     });
-    pc.addEventListener("track", ({ track }) => {
-      peer.stream.addTrack(track);
-      this.mediaElement(peer, track.kind === "video");
-    });
+    pc.addEventListener("track", ({ track }) => this.mediaElement(peer, track));
     pc.addEventListener("connectionstatechange", () => {
       if (pc.connectionState === "failed") pc.restartIce();
     });
@@ -458,20 +456,37 @@ class CallPanel {
     this.peers.delete(id);
     peer.pc.close();
     if (peer.el) peer.el.remove();
+    if (peer.view) peer.view.remove();
   }
 
-  mediaElement(peer, video) {
-    if (peer.el && (!video || peer.el.tagName === "VIDEO")) return;
-    if (peer.el) peer.el.remove();
+  // Sound always plays from an <audio> element; a <video> (muted: its sound is the audio
+  // element's) shows only while the camera's images actually arrive.
+  mediaElement(peer, track) {
     const person = this.state.participants.find((p) => p.id === peer.id);
-    const node = el(video ? "video" : "audio", { autoplay: true, playsinline: true,
-      "aria-label": person ? person.name : "" });
-    node.srcObject = peer.stream;
-    node.dataset.user = peer.id;
-    if (!video) node.hidden = true;
-    this.$("call-videos").append(node);
-    node.play().catch(() => this.status(this.text.autoplay_blocked));
-    peer.el = node;
+    const name = person ? person.name : "";
+    if (track.kind === "audio") {
+      if (!peer.el) {
+        peer.el = el("audio", { autoplay: true, "data-user": peer.id, "aria-label": name });
+        peer.el.hidden = true;
+        this.$("call-videos").append(peer.el);
+      }
+      peer.el.srcObject = new MediaStream([track]);
+      peer.el.play().catch(() => this.status(this.text.autoplay_blocked));
+      return;
+    }
+    if (!peer.view) {
+      peer.view = el("video", { autoplay: true, playsinline: true, muted: true,
+        "data-user": peer.id, "aria-label": name });
+      peer.view.muted = true;
+      peer.view.hidden = true;
+      this.$("call-videos").append(peer.view);
+    }
+    peer.view.srcObject = new MediaStream([track]);
+    const shown = () => { peer.view.hidden = track.muted || track.readyState === "ended"; };
+    track.addEventListener("mute", shown);
+    track.addEventListener("unmute", shown);
+    track.addEventListener("ended", shown);
+    shown();
   }
 
   async applyDirection(peer) {
