@@ -14,7 +14,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.urls import re_path  # noqa: E402
 
-from realtime.consumers import AgoraConsumer  # noqa: E402
+from realtime.hub import HubConsumer  # noqa: E402
 from realtime.origin import SameOriginValidator  # noqa: E402
 
 BARE_GROUP = "bench.bare"
@@ -44,7 +44,7 @@ application = ProtocolTypeRouter(
             AuthMiddlewareStack(
                 URLRouter(
                     [
-                        re_path(r"^ws/?$", AgoraConsumer.as_asgi()),
+                        re_path(r"^ws/?$", HubConsumer.as_asgi()),
                         re_path(r"^bare/?$", BareConsumer.as_asgi()),
                     ]
                 )

@@ -155,10 +155,10 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=110)
     parser.add_argument("--rate", type=float, default=10.0)
     parser.add_argument(
-        "--layers", nargs="+", default=["redis", "pubsub"], choices=["redis", "pubsub"]
+        "--layers", nargs="+", default=["redis", "pubsub"], choices=["redis", "pubsub", "memory"]
     )
     args = parser.parse_args()
-    if not redis_reachable(redis_url()):
+    if set(args.layers) - {"memory"} and not redis_reachable(redis_url()):
         sys.exit(f"Redis not reachable at {redis_url()}")
     rows: list[dict[str, Any]] = []
     for layer in args.layers:

@@ -6,6 +6,8 @@ from config.settings import *  # noqa: F403
 from config.settings import REDIS_URL
 
 _LAYERS = {
+    # The embedded default (`make run` without REDIS_URL): one process, nothing shared.
+    "memory": {"BACKEND": "channels.layers.InMemoryChannelLayer"},
     "redis": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         "CONFIG": {

@@ -16,6 +16,12 @@ class DeliberationConfig(AppConfig):
         # Drafts are a Yjs document kind: the sync engine serves /ws/drafts/<id> through
         # their store (realtime/yjs/registry.py).
         registry.register(KIND, DraftStore(), path=PATH)
+
+        from deliberation.people import person_name
+        from realtime.hub import register_person_name
+
+        # How a person is named to others on the sockets (presence, typing, hello).
+        register_person_name(person_name)
         subgroup_people_changed.connect(_drafts_writers_changed, dispatch_uid="deliberation")
 
 

@@ -33,6 +33,11 @@ from documents.access import (
     publishes_directly,
     visible_documents,
 )
+from documents.events import (
+    LibraryDocumentPublishedEvent,
+    LibraryNotificationEvent,
+    library_group,
+)
 from documents.models import (
     Audience,
     Document,
@@ -45,8 +50,7 @@ from documents.models import (
     audiences_for,
 )
 from documents.search import reindex
-from realtime.bus import library_group, send_event_on_commit, user_group
-from realtime.events import LibraryDocumentPublishedEvent, LibraryNotificationEvent
+from realtime.bus import send_event_on_commit, user_group
 
 logger = logging.getLogger(__name__)
 

@@ -8,3 +8,8 @@ class DocumentsConfig(AppConfig):
 
     def ready(self) -> None:
         from documents import checks  # noqa: F401 - registers the deploy checks
+        from documents.realtime import LibraryFeature
+        from realtime.hub import register_feature
+
+        # The library's news on every /ws/ socket (documents/realtime.py).
+        register_feature(LibraryFeature)

@@ -28,6 +28,17 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from forums import sanitize
+from forums.events import (
+    MessageEvent,
+    MessageUpdatedEvent,
+    NotificationEvent,
+    ReactionEvent,
+    RoomAccessChangedEvent,
+    UnreadBumpEvent,
+    UnreadEvent,
+    readers_group,
+    room_group,
+)
 from forums.models import (
     MESSAGE_MAX_LENGTH,
     POST_MAX_LENGTH,
@@ -48,16 +59,7 @@ from forums.queries import (
     unread_counts,
 )
 from gdpr import audit
-from realtime.bus import readers_group, room_group, send_event_on_commit, user_group
-from realtime.events import (
-    MessageEvent,
-    MessageUpdatedEvent,
-    NotificationEvent,
-    ReactionEvent,
-    RoomAccessChangedEvent,
-    UnreadBumpEvent,
-    UnreadEvent,
-)
+from realtime.bus import send_event_on_commit, user_group
 
 DEFAULT_RATE_LIMIT = (20, 10)  # messages, seconds
 REACTIONS = ("👍", "❤️", "😂", "😮", "🙏", "👏", "🤔", "✅")

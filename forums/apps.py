@@ -14,6 +14,12 @@ class ForumsConfig(AppConfig):
         subgroup_created.connect(_rooms_for_new_subgroup, dispatch_uid="forums.rooms")
         subgroup_people_changed.connect(_room_people_changed, dispatch_uid="forums.people")
 
+        from forums.realtime import ChatFeature
+        from realtime.hub import register_feature
+
+        # Conversations on every /ws/ socket: frames, presence, unread counts (forums/realtime.py).
+        register_feature(ChatFeature)
+
 
 def _rooms_for_new_subgroup(sender: Any, subgroup: Any, mandate: Any, **kwargs: Any) -> None:
     """Every subgroup talks in its own room from the start."""

@@ -247,9 +247,9 @@ def _named(upload: UploadedFile, content_type: str) -> UploadedFile:
 
 def _publish_update(message: Message) -> Message:
     """The first event (from do_send_message) predates the attachment: send the full one."""
+    from forums.events import MessageUpdatedEvent, room_group
     from forums.queries import serialize_message, with_related
-    from realtime.bus import room_group, send_event_on_commit
-    from realtime.events import MessageUpdatedEvent
+    from realtime.bus import send_event_on_commit
 
     message = with_related(Message.objects.filter(pk=message.pk)).get()
     send_event_on_commit(

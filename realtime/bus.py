@@ -27,19 +27,7 @@ def user_group(user_id: object) -> str:
     return f"user.{user_id}"
 
 
-def room_group(room_id: object) -> str:
-    """Every socket subscribed to this room."""
-    return f"room.{room_id}"
 
-
-def readers_group(room_id: object) -> str:
-    """Every socket whose person may read this room, subscribed or not (unread counts)."""
-    return f"readers.{room_id}"
-
-
-def library_group(audience: str) -> str:
-    """Every socket whose person reads the library's documents of this audience."""
-    return f"library.{audience}"
 
 
 def _send(group: str, message: dict[str, Any]) -> None:

@@ -1,35 +1,102 @@
-"""Oversized frames end with close code 1009, as docs/protocol.md promises.
+"""Frame errors and the readers of a frame's fields, for every feature of the /ws/ socket.
 
-daphne passes `--websocket-max-message-size` / `--websocket-max-frame-size` to
-autobahn, whose default `failByDrop=True` answers a frame over the limit by
-dropping the TCP connection: the browser sees 1006 (abnormal closure), the same
-as a network failure, and reconnects to send the same frame again. With
-`failByDrop=False` autobahn fails the connection the way RFC 6455 §7.1.7 allows:
-it sends a close frame with 1009 (message too big) — 1002 for a protocol
-error — and then closes. daphne exposes no option for it, so the one place that
-sets daphne's websocket options is wrapped here, before daphne builds its factory
-(config/asgi.py is imported by daphne's command line before its server starts).
+A handler raises ``FrameError``: the hub answers an ``error`` frame and the socket stays
+open. ``domain_error`` turns what domain operations raise (404, 403, validation) into one.
 """
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.utils.translation import gettext
 
-def close_oversized_frames_cleanly() -> None:
-    """Make daphne's websocket factory send close frames instead of dropping TCP."""
+
+class FrameError(Exception):
+    """A refused frame: becomes an `error` frame, never an exception out of the consumer."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(code)
+        self.code = code
+        self.detail = detail
+
+
+def invalid(name: str) -> FrameError:
+    return FrameError(
+        "invalid", gettext("The field “%(field)s” is missing or invalid.") % {"field": name}
+    )
+
+
+def not_found() -> FrameError:
+    # Same answer for a room that does not exist and one the person may not read.
+    return FrameError(
+        "not_found", gettext("This conversation does not exist or is not open to you.")
+    )
+
+
+def forbidden() -> FrameError:
+    return FrameError("forbidden", gettext("You are not allowed to do this here."))
+
+
+def uuid_field(content: dict[str, Any], name: str, *, nullable: bool = False) -> str | None:
+    value = content.get(name)
+    if value is None and nullable:
+        return None
+    if not isinstance(value, str):
+        raise invalid(name)
     try:
-        from daphne import ws_protocol
-    except ImportError:  # another ASGI server: its own rules
-        return
-    factory = ws_protocol.WebSocketFactory
-    if getattr(factory, "agora_clean_close", False):
-        return
-    set_options = factory.setProtocolOptions
+        return str(uuid.UUID(value))
+    except ValueError as exc:
+        raise invalid(name) from exc
 
-    def set_protocol_options(self: Any, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("failByDrop", False)
-        set_options(self, *args, **kwargs)
 
-    factory.setProtocolOptions = set_protocol_options  # type: ignore[method-assign]
-    factory.agora_clean_close = True  # type: ignore[attr-defined]
+def required_uuid(content: dict[str, Any], name: str) -> str:
+    value = uuid_field(content, name)
+    if value is None:
+        raise invalid(name)
+    return value
+
+
+def int_field(content: dict[str, Any], name: str, *, nullable: bool = False) -> int | None:
+    value = content.get(name)
+    if value is None and nullable:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 2**63:
+        raise invalid(name)
+    return value
+
+
+def required_int(content: dict[str, Any], name: str) -> int:
+    value = int_field(content, name)
+    if value is None:
+        raise invalid(name)
+    return value
+
+
+def str_field(content: dict[str, Any], name: str) -> str:
+    value = content.get(name)
+    if not isinstance(value, str):
+        raise invalid(name)
+    return value
+
+
+def bool_field(content: dict[str, Any], name: str, default: bool) -> bool:
+    value = content.get(name, default)
+    if not isinstance(value, bool):
+        raise invalid(name)
+    return value
+
+
+def domain_error(exc: Exception) -> FrameError:
+    """Translate what a domain operation raises into an error frame."""
+    if isinstance(exc, Http404):
+        return not_found()
+    if isinstance(exc, PermissionDenied):
+        return forbidden()
+    if isinstance(exc, ValidationError):
+        error = exc.error_list[0] if hasattr(exc, "error_list") else exc
+        code = getattr(error, "code", None) or "invalid"
+        return FrameError(str(code), " ".join(exc.messages))
+    raise exc

@@ -1,7 +1,7 @@
 """What every Agora socket checks before anything else, whatever it serves: who it is, the
 second factor, the privacy gate, the caps on open sockets, and a person's roles kept fresh.
 
-Both the conversations' socket (``realtime.consumers``) and the Yjs documents' socket
+Both the conversations' socket (``realtime.hub``) and the Yjs documents' socket
 (``realtime.yjs.consumer``) are built on ``SocketGuards``.
 """
 
@@ -11,6 +11,7 @@ import logging
 import random
 import time
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -33,6 +34,19 @@ CLOSE_TOO_MANY_SOCKETS = 4409  # too many sockets open for this session or perso
 # layer dropped, or a membership whose end date passed, is caught by reloading the person
 # at most this often (jittered; 3 queries), before a frame or a relay.
 ROLES_TTL = 60.0
+
+# Gates the apps add (in their AppConfig.ready()): (close code, refuses(user) -> bool), run
+# in the database thread, in order, after login and the second factor. gdpr adds the
+# privacy gate (CLOSE_WELCOME_REQUIRED): nothing live before the notice is read and the
+# charter accepted, as for pages.
+_gates: list[tuple[int, Callable[[Any], bool]]] = []
+
+
+def register_gate(close_code: int, refuses: Callable[[Any], bool]) -> None:
+    """Refuse every socket (both consumers) of a person for whom ``refuses`` is true."""
+    if all(existing is not refuses for _code, existing in _gates):
+        _gates.append((close_code, refuses))
+
 
 # Open sockets (both consumers) per session key and per person, in this process. A
 # browser opens one /ws/ per tab and one more per open draft; hundreds are a script.
@@ -96,12 +110,12 @@ class SocketGuards:
         return missing_two_factor(user)
 
     @database_sync_to_async
-    def _behind_welcome_gate(self, user: Any) -> bool:
-        # Same rule as gdpr.middleware: nothing before the notice is read and the
-        # charter accepted (pages never open a socket before; a hand-made client must not).
-        from gdpr.consent import gate_for
-
-        return not gate_for(user).is_open
+    def _closed_gate(self, user: Any) -> int | None:
+        """The close code of the first registered gate that refuses this person, if any."""
+        for code, refuses in _gates:
+            if refuses(user):
+                return code
+        return None
 
     async def _remember_roles(self) -> None:
         self.roles = await database_sync_to_async(_roles_of)(self.user)
@@ -134,8 +148,9 @@ class SocketGuards:
         if await self._missing_two_factor(user):
             await self._refuse(CLOSE_TWO_FACTOR_REQUIRED)
             return True
-        if await self._behind_welcome_gate(user):
-            await self._refuse(CLOSE_WELCOME_REQUIRED)
+        code = await self._closed_gate(user)
+        if code is not None:
+            await self._refuse(code)
             return True
         if not self._claim_socket_slot(user):
             logger.warning("socket refused: too many open for person %s", user.pk)
@@ -157,3 +172,24 @@ def _fresh_person(user_id: Any) -> tuple[Any, frozenset[str]] | None:
 
     user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
     return None if user is None else (user, _roles_of(user))
+
+
+class TokenBucket:
+    """The rate limit of one socket: ``burst`` frames at once, ``rate`` a second sustained.
+
+    ``take()`` spends one token and returns what is left: below zero the frame is over the
+    limit (the conversations' socket answers ``rate_limited``), far below it the client
+    ignores the answers (both sockets close with CLOSE_TOO_MANY_FRAMES).
+    """
+
+    def __init__(self, burst: float, rate: float) -> None:
+        self.burst = burst
+        self.rate = rate
+        self.tokens = burst
+        self.at = time.monotonic()
+
+    def take(self) -> float:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate) - 1
+        self.at = now
+        return self.tokens

@@ -2,11 +2,11 @@
 
 from django.urls import re_path
 
-from realtime.consumers import AgoraConsumer
+from realtime.hub import HubConsumer
 from realtime.yjs.registry import urlpatterns as yjs_urlpatterns
 
 websocket_urlpatterns = [
-    re_path(r"^ws/?$", AgoraConsumer.as_asgi()),
+    re_path(r"^ws/?$", HubConsumer.as_asgi()),
     # y-websocket, one route per registered document kind: serverUrl ws://host/ws/<path>,
     # room name = the document id (/ws/drafts/<draft id> for drafts).
     *yjs_urlpatterns(),

@@ -37,3 +37,15 @@ def imports_of(package: str, forbidden: set[str]) -> list[str]:
         for line, module in imported_modules(path)
         if module.split(".")[0] in forbidden
     ]
+
+
+def project_apps() -> set[str]:
+    """The project's own apps: the installed apps whose folder sits at the project's root."""
+    from django.apps import apps
+
+    root = ROOT.resolve()
+    return {
+        config.name.split(".")[0]
+        for config in apps.get_app_configs()
+        if Path(config.path).resolve().parent == root
+    }

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -15,7 +14,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from realtime.bus import session_group, user_group
-from realtime.guards import SocketGuards
+from realtime.guards import SocketGuards, TokenBucket
 from realtime.yjs import protocol as yp
 from realtime.yjs import relay
 from realtime.yjs.hub import DocHub, YDocSession
@@ -48,8 +47,7 @@ class YDocConsumer(SocketGuards, AsyncWebsocketConsumer):
         self.groups_joined: list[str] = []
         self.session = None
         self.hello = False
-        self.tokens = FRAME_BURST
-        self.tokens_at = time.monotonic()
+        self.budget = TokenBucket(FRAME_BURST, FRAME_RATE)
         user = self.scope.get("user")
         self.doc_id = str(self.scope["url_route"]["kwargs"]["doc_id"])
         if await self._guard(user):
@@ -130,11 +128,7 @@ class YDocConsumer(SocketGuards, AsyncWebsocketConsumer):
     # --- Incoming ----------------------------------------------------------------------
 
     def _take_token(self) -> bool:
-        now = time.monotonic()
-        self.tokens = min(FRAME_BURST, self.tokens + (now - self.tokens_at) * FRAME_RATE)
-        self.tokens_at = now
-        self.tokens -= 1
-        return self.tokens >= -FRAME_BURST
+        return self.budget.take() >= -FRAME_BURST
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         session = self.session

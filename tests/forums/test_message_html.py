@@ -98,6 +98,6 @@ def test_a_sent_message_is_rendered_once_per_language_not_per_reader(
     monkeypatch.setattr(queries, "render_to_string", counting)
     message = factories.send(author, room, "Une fois pour tout le monde")
     assert renders == [queries.MESSAGE_TEMPLATE] * len(settings.LANGUAGES)
-    # The sender's acknowledgement (realtime.consumers._do_send) reuses it.
+    # The sender's acknowledgement (forums.realtime._do_send) reuses it.
     queries.serialize_message(message, author)
     assert len(renders) == len(settings.LANGUAGES)

@@ -46,7 +46,7 @@ def test_every_documented_close_code_is_handled_by_the_one_client() -> None:
 
 def test_every_close_code_the_server_sends_on_ws_is_documented_and_handled() -> None:
     sent = set()
-    for module in ("bus.py", "consumers.py"):
+    for module in ("bus.py", "guards.py", "hub.py"):
         source = (ROOT / "realtime" / module).read_text()
         sent |= {int(code) for code in re.findall(r"^CLOSE_\w+ = (\d{4})", source, re.M)}
     codes, _final = _socket_js_codes()

@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 from asgiref.sync import sync_to_async
 
+from forums import realtime as chat
+from forums.events import RoomAccessChangedEvent, room_group
 from forums.models import Message
-from realtime import consumers
-from realtime.bus import room_group, send_event_on_commit, user_group
-from realtime.events import RoomAccessChangedEvent
+from realtime import guards, hub
+from realtime.bus import send_event_on_commit, user_group
 from tests.realtime.chat import Socket, World, make_world, session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -183,7 +184,7 @@ async def test_reactions_edits_and_deletions_reach_the_room(
 async def test_history_pages_backwards_with_has_more(
     world: World, sockets: dict[str, Socket], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(consumers, "HISTORY_PAGE", 3)
+    monkeypatch.setattr(chat, "HISTORY_PAGE", 3)
     alice = await socket_of(world, "alice", sockets)
     ids = [(await alice.say(world.mobility, f"Message {i}"))["message"]["id"] for i in range(5)]
     room = str(world.mobility.pk)
@@ -293,7 +294,7 @@ async def test_removed_member_stops_receiving_the_room_at_once(
 async def test_relay_rechecks_access_when_no_change_was_announced(
     world: World, sockets: dict[str, Socket], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(consumers, "ABILITY_TTL", 0.0)
+    monkeypatch.setattr(chat, "ABILITY_TTL", 0.0)
     alice = await socket_of(world, "alice", sockets)
     bob = await socket_of(world, "bob", sockets)
     await bob.subscribe(world.mobility)
@@ -388,19 +389,19 @@ async def test_flooding_socket_is_told_to_slow_down_then_closed(
     world: World, sockets: dict[str, Socket]
 ) -> None:
     alice = await socket_of(world, "alice", sockets)
-    for _ in range(int(consumers.FRAME_BURST)):
+    for _ in range(int(hub.FRAME_BURST)):
         await alice.send({"type": "ping"})
-    for _ in range(int(consumers.FRAME_BURST)):
+    for _ in range(int(hub.FRAME_BURST)):
         assert (await alice.receive())["type"] == "pong"
     await alice.send({"type": "ping"})
     answer = await alice.receive()
     assert answer["code"] == "rate_limited"
-    for _ in range(int(-consumers.FRAME_DEBT_CLOSE) + 5):
+    for _ in range(int(-hub.FRAME_DEBT_CLOSE) + 5):
         await alice.send({"type": "ping"})
     while True:
         output = await alice.communicator.receive_output(timeout=3)
         if output["type"] == "websocket.close":
-            assert output["code"] == consumers.CLOSE_TOO_MANY_FRAMES
+            assert output["code"] == guards.CLOSE_TOO_MANY_FRAMES
             break
 
 

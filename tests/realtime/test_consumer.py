@@ -16,7 +16,7 @@ from accounts.models import User
 from accounts.roles import Role
 from config.asgi import application
 from realtime.bus import CLOSE_ACCESS_ENDED, close_user_sockets
-from realtime.consumers import CLOSE_TWO_FACTOR_REQUIRED, CLOSE_UNAUTHENTICATED
+from realtime.guards import CLOSE_TWO_FACTOR_REQUIRED, CLOSE_UNAUTHENTICATED
 from tests import factories
 
 # Browsers send both; the origin must be the site the socket is opened on.
@@ -168,7 +168,7 @@ async def test_sockets_are_capped_per_session_and_per_person(settings: Any) -> N
     closed with 4409 (docs/protocol.md), the ones already open keep working, and a
     closed one frees its place. The person's cap holds across their sessions; another
     person is not affected."""
-    from realtime.consumers import CLOSE_TOO_MANY_SOCKETS
+    from realtime.guards import CLOSE_TOO_MANY_SOCKETS
 
     settings.REALTIME_SOCKETS_PER_SESSION = 3
     settings.REALTIME_SOCKETS_PER_PERSON = 5
@@ -205,7 +205,7 @@ async def test_sockets_are_capped_per_session_and_per_person(settings: Any) -> N
 
 
 async def test_draft_sockets_count_against_the_same_cap(settings: Any) -> None:
-    from realtime.consumers import CLOSE_TOO_MANY_SOCKETS
+    from realtime.guards import CLOSE_TOO_MANY_SOCKETS
 
     settings.REALTIME_SOCKETS_PER_SESSION = 2
     person = await sync_to_async(factories.UserFactory)(email="sacha@example.org")

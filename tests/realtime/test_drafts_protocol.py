@@ -17,7 +17,7 @@ from config.asgi import application
 from deliberation import drafts
 from deliberation.draft_store import announce_comments_changed, announce_draft_changed
 from deliberation.models import Draft, DraftContribution, DraftUpdate
-from realtime.consumers import CLOSE_UNAUTHENTICATED
+from realtime.guards import CLOSE_UNAUTHENTICATED
 from realtime.yjs import protocol as yp
 from realtime.yjs.consumer import (
     CLOSE_MALFORMED,
@@ -373,7 +373,7 @@ async def test_logout_closes_the_draft_socket(world: World) -> None:
 async def test_sockets_wait_for_the_charter(world: World, path: str) -> None:
     """A hand-made client gets no live data before the notice is read and the charter
     accepted, exactly as pages redirect to /bienvenue/ (gdpr.middleware)."""
-    from realtime.consumers import CLOSE_WELCOME_REQUIRED
+    from realtime.guards import CLOSE_WELCOME_REQUIRED
 
     newcomer = await sync_to_async(
         lambda: factories.make_titulaire(world.subgroup.mandate.assembly, accepted_policies=False)

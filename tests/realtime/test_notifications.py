@@ -8,9 +8,9 @@ import pytest
 from asgiref.sync import sync_to_async
 
 from forums import actions
+from forums.events import NotificationEvent
 from forums.models import Room
 from realtime.bus import send_event_on_commit, user_group
-from realtime.events import NotificationEvent
 from tests.realtime.chat import Socket, World, make_world, session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 from asgiref.sync import sync_to_async
 
-from realtime import consumers
+from forums import realtime as chat
 from tests.realtime.chat import Socket, World, make_world, session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -77,7 +77,7 @@ async def test_message_received_live_before_resync_is_not_sent_twice(
 async def test_long_gap_is_resynced_page_by_page_in_order(
     world: World, opened: list[Socket], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(consumers, "RESYNC_PAGE", 2)
+    monkeypatch.setattr(chat, "RESYNC_PAGE", 2)
     alice = await connect(world, "alice", opened)
     sent = [(await alice.say(world.mobility, f"N° {i}"))["message"]["id"] for i in range(5)]
     bob = await connect(world, "bob", opened)

@@ -19,9 +19,10 @@ from accounts.roles import Role, grant_role, revoke_role
 from assembly import actions as assembly_actions
 from assembly.models import EndReason, Membership
 from deliberation.models import Draft, DraftUpdate
+from forums import realtime as chat
 from forums.actions import ensure_rooms
 from forums.models import Room, RoomKind
-from realtime import consumers, guards
+from realtime import guards
 from realtime.yjs import protocol as yp
 from realtime.yjs.consumer import CLOSE_NOT_FOUND
 from realtime.yjs.hub import DocHub
@@ -232,7 +233,7 @@ async def test_a_role_change_nobody_announced_is_caught_by_the_periodic_check(
 ) -> None:
     """A notice lost by the channel layer (or a membership whose end date just passed)
     must not leave old rights on a socket for hours: roles are re-read with the abilities."""
-    monkeypatch.setattr(consumers, "ABILITY_TTL", 0.1)
+    monkeypatch.setattr(chat, "ABILITY_TTL", 0.1)
     monkeypatch.setattr(guards, "ROLES_TTL", 0.1)
     alice = await chat_socket(world.alice, opened)
     bob = await chat_socket(world.bob, opened)
