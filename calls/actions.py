@@ -31,9 +31,10 @@ from calls.events import (
 )
 from calls.models import Call, CallMode, CallParticipation
 from calls.sdp import sends_media
+from forums.events import readers_group
 from forums.models import Room
 from gdpr import audit
-from realtime.bus import readers_group, send_event_on_commit
+from realtime.bus import send_event_on_commit
 
 SDP_MAX_CHARS = 32 * 1024
 CANDIDATE_MAX_CHARS = 1024

@@ -9,10 +9,8 @@ class CallsConfig(AppConfig):
     verbose_name = _("Live calls")
 
     def ready(self) -> None:
-        try:
-            from realtime.hub import register_feature
-        except ImportError:  # before the hub: the calls have no live frames yet
-            return
         from calls.realtime import CallFeature
+        from realtime.hub import register_feature
 
+        # The call frames on every /ws/ socket (calls/realtime.py, docs/protocol.md « Calls »).
         register_feature(CallFeature)

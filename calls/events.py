@@ -82,16 +82,3 @@ class CallLeftEvent(Event):
     room: str
     call: str
     reason: str
-
-
-EVENT_TYPES: dict[str, type[Event]] = {
-    cls.type: cls
-    for cls in (
-        CallStateEvent,
-        CallLiveEvent,
-        CallSignalEvent,
-        CallMutedEvent,
-        CallEndedEvent,
-        CallLeftEvent,
-    )
-}

@@ -11,7 +11,6 @@ from django.http import Http404
 from django.utils import timezone
 
 from calls import actions
-from calls.events import EVENT_TYPES
 from calls.models import Call, CallParticipation
 from calls.sdp import sends_media
 from gdpr.models import AuditEntry
@@ -234,14 +233,3 @@ def test_live_calls_counts_people_per_room(world: CallWorld) -> None:
     actions.do_join_call(world.bob, world.mobility, channel="b")
     counts = actions.live_call_counts([world.mobility, world.plenary])
     assert counts == {str(world.mobility.pk): 2}
-
-
-def test_every_call_event_type_is_declared() -> None:
-    assert set(EVENT_TYPES) == {
-        "call.state",
-        "call.live",
-        "call.signal",
-        "call.muted",
-        "call.ended",
-        "call.left",
-    }
