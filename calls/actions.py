@@ -105,7 +105,8 @@ def call_state(room: Room, call: Call | None) -> CallStateEvent:
             room=str(room.pk), call=None, mode=CallMode.MESH, live=False, participants=[], hands=[]
         )
     people = _participants(call)
-    hands = sorted((p for p in people if p.hand_raised_at), key=lambda p: p.hand_raised_at)
+    raised = [(p.hand_raised_at, p.pk, p) for p in people if p.hand_raised_at is not None]
+    hands = [p for _when, _pk, p in sorted(raised, key=lambda row: (row[0], row[1]))]
     return CallStateEvent(
         room=str(room.pk),
         call=str(call.pk),

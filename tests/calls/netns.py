@@ -87,9 +87,25 @@ def rerun_inside(nodeid: str, *, timeout: float = 240) -> None:
     """Run the test ``nodeid`` again with pytest inside a namespace; fail if it fails."""
     require()
     result = subprocess.run(  # noqa: S603 - our own interpreter and test id
-        command([sys.executable, "-m", "pytest", nodeid, "-q", "-x", "-p", "no:cacheprovider",
-                 "-o", "addopts=-ra --strict-markers"]),
-        cwd=ROOT, env=environment(), capture_output=True, text=True, timeout=timeout,
+        command(
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                nodeid,
+                "-q",
+                "-x",
+                "-p",
+                "no:cacheprovider",
+                "-o",
+                "addopts=-ra --strict-markers",
+            ]
+        ),
+        cwd=ROOT,
+        env=environment(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
         check=False,
     )
     output = (result.stdout + result.stderr)[-6000:]

@@ -75,8 +75,7 @@ async def test_outsider_gets_the_answer_of_a_missing_room(
 
 @pytest.mark.parametrize(
     ("name", "speaks", "moderates"),
-    [("alice", True, False), ("sam", False, False), ("agnes", True, False),
-     ("fanny", True, True)],
+    [("alice", True, False), ("sam", False, False), ("agnes", True, False), ("fanny", True, True)],
 )
 async def test_each_role_joins_the_plenary_with_its_right_to_speak(
     world: CallWorld, connect: Any, name: str, speaks: bool, moderates: bool
@@ -97,9 +96,17 @@ async def test_signal_goes_to_the_one_person_it_is_for(world: CallWorld, connect
     await alice.send({"type": "call.signal", "to": str(world.bob.pk), "sdp": offer})
     received = await bob.next_of("call.signal")
     assert received["sender"] == str(world.alice.pk) and received["sdp"] == offer
-    await bob.send({"type": "call.signal", "to": str(world.alice.pk),
-                    "candidate": {"candidate": "candidate:1 1 udp 1 10.99.0.1 5000 typ host",
-                                  "sdpMid": "0", "sdpMLineIndex": 0}})
+    await bob.send(
+        {
+            "type": "call.signal",
+            "to": str(world.alice.pk),
+            "candidate": {
+                "candidate": "candidate:1 1 udp 1 10.99.0.1 5000 typ host",
+                "sdpMid": "0",
+                "sdpMLineIndex": 0,
+            },
+        }
+    )
     candidate = await alice.next_of("call.signal")
     assert candidate["candidate"]["sdpMid"] == "0" and candidate["sdp"] is None
     # Carol, in her own subgroup's call, is out of reach.
@@ -125,8 +132,9 @@ async def test_listener_cannot_publish_until_given_the_floor(
     assert refused["code"] == "may_not_speak"
     asked = await sam.error({"type": "call.media", "publish": True})
     assert asked["code"] == "may_not_speak"
-    await sam.send({"type": "call.signal", "to": to_alice,
-                    "sdp": {"type": "offer", "sdp": LISTENING}})
+    await sam.send(
+        {"type": "call.signal", "to": to_alice, "sdp": {"type": "offer", "sdp": LISTENING}}
+    )
     assert (await alice.next_of("call.signal"))["sdp"]["sdp"] == LISTENING
     # A hand, the floor, and then the same offer goes through.
     await sam.send({"type": "call.hand", "raised": True})
@@ -137,8 +145,9 @@ async def test_listener_cannot_publish_until_given_the_floor(
     await fanny.send({"type": "call.floor", "user": str(world.sam.pk), "give": True})
     media = await sam.next_of("call.media")
     assert media["may_speak"] is True and media["media"] == {"mode": "mesh"}
-    await sam.send({"type": "call.signal", "to": to_alice,
-                    "sdp": {"type": "offer", "sdp": SENDING}})
+    await sam.send(
+        {"type": "call.signal", "to": to_alice, "sdp": {"type": "offer", "sdp": SENDING}}
+    )
     assert (await alice.next_of("call.signal"))["sdp"]["sdp"] == SENDING
     await fanny.send({"type": "call.floor", "user": str(world.sam.pk), "give": False})
     assert (await sam.next_of("call.media"))["may_speak"] is False
@@ -173,9 +182,7 @@ async def test_facilitator_mutes_lowers_hands_and_ends_for_everyone(
     assert after["code"] == "not_in_call"
 
 
-async def test_closing_the_tab_takes_the_person_out_at_once(
-    world: CallWorld, connect: Any
-) -> None:
+async def test_closing_the_tab_takes_the_person_out_at_once(world: CallWorld, connect: Any) -> None:
     alice, bob = await connect("alice"), await connect("bob")
     await alice.join(world.mobility)
     await bob.join(world.mobility)
@@ -228,9 +235,15 @@ async def test_mesh_call_refuses_one_more_than_its_size(
 
 @pytest.mark.parametrize(
     "frame",
-    [{"type": "call.leave"}, {"type": "call.ping"}, {"type": "call.end"},
-     {"type": "call.hand", "raised": True}, {"type": "call.mute", "user": "all"},
-     {"type": "call.media"}, {"type": "call.signal", "to": str(uuid.uuid4()), "sdp": None}],
+    [
+        {"type": "call.leave"},
+        {"type": "call.ping"},
+        {"type": "call.end"},
+        {"type": "call.hand", "raised": True},
+        {"type": "call.mute", "user": "all"},
+        {"type": "call.media"},
+        {"type": "call.signal", "to": str(uuid.uuid4()), "sdp": None},
+    ],
 )
 async def test_frames_about_a_call_need_to_be_in_one(
     world: CallWorld, connect: Any, frame: dict[str, Any]
@@ -241,8 +254,11 @@ async def test_frames_about_a_call_need_to_be_in_one(
 
 @pytest.mark.parametrize(
     "frame",
-    [{"type": "call.join", "room": "pas-un-uuid"}, {"type": "call.watch"},
-     {"type": "call.hand", "raised": "oui"}],
+    [
+        {"type": "call.join", "room": "pas-un-uuid"},
+        {"type": "call.watch"},
+        {"type": "call.hand", "raised": "oui"},
+    ],
 )
 async def test_malformed_frames_are_refused(
     world: CallWorld, connect: Any, frame: dict[str, Any]
@@ -259,8 +275,12 @@ async def test_signal_with_both_or_neither_description_nor_candidate_is_invalid(
     alice, bob = await connect("alice"), await connect("bob")
     await alice.join(world.mobility)
     await bob.join(world.mobility)
-    for extra in ({}, {"sdp": {"type": "offer", "sdp": LISTENING}, "candidate": {"candidate": ""}},
-                  {"sdp": {"type": "pranswer", "sdp": LISTENING}}, {"sdp": "texte"}):
+    for extra in (
+        {},
+        {"sdp": {"type": "offer", "sdp": LISTENING}, "candidate": {"candidate": ""}},
+        {"sdp": {"type": "pranswer", "sdp": LISTENING}},
+        {"sdp": "texte"},
+    ):
         frame = {"type": "call.signal", "to": str(world.bob.pk), **extra}
         assert (await alice.error(frame))["code"] == "invalid", extra
 

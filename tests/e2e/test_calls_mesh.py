@@ -116,8 +116,11 @@ def media_browser(tmp_path: Path) -> Iterator[Any]:
             executable_path=chromium_path(),
             headless=True,
             args=[
-                "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--use-fake-device-for-media-stream",
+                "--use-fake-ui-for-media-stream",
                 f"--use-file-for-fake-audio-capture={wav}",
                 "--allow-loopback-in-peer-connection",
                 "--disable-features=WebRtcHideLocalIpsWithMdns",
