@@ -45,6 +45,7 @@ class CallPanel {
     this.stream = null; // the microphone (and camera) sent to the others
     this.micMuted = false;
     this.cameraOn = false;
+    this.screen = null; // a shared screen replaces the camera's images
     this.speaking = new Map(); // user id -> last time announced
     this.speaker = null; // the facilitator's timer: { id, since, alarmed }
     this.live = liveSocket();
@@ -64,6 +65,7 @@ class CallPanel {
     this.$("call-mute").addEventListener("click", () => this.setMuted(!this.micMuted));
     this.$("call-camera").addEventListener("click", () => this.setCamera(!this.cameraOn));
     this.$("call-hand").addEventListener("click", () => this.toggleHand());
+    this.$("call-screen").addEventListener("click", () => this.setScreen(!this.screen));
     this.$("call-leave").addEventListener("click", () => this.leave());
     if (this.moderate) {
       this.$("call-hands-down").addEventListener("click", () =>
@@ -247,6 +249,9 @@ class CallPanel {
     this.iceServers = frame.ice_servers || [];
     this.setMaySpeak(frame.may_speak, false);
     this.abilities = frame.abilities;
+    // Presenters (agents, facilitators, DCCU who may speak) share a screen in place of
+    // their camera, where the browser can (not on most phones).
+    this.$("call-screen").hidden = !(frame.abilities.share_screen && navigator.mediaDevices.getDisplayMedia);
     this.show("live");
     this.$("call-camera").hidden = !this.maySpeak;
     window.clearInterval(this.heartbeat);
@@ -326,7 +331,10 @@ class CallPanel {
         this.status(error && error.name === "NotAllowedError" ? this.text.mic_refused : this.text.mic_missing);
       }
     }
-    if (!maySpeak) this.setCamera(false);
+    if (!maySpeak) {
+      this.setCamera(false);
+      this.setScreen(false);
+    }
     for (const peer of this.peers.values()) this.applyDirection(peer);
   }
 
@@ -335,7 +343,30 @@ class CallPanel {
   }
 
   cameraTrack() {
+    if (this.screen) return this.screen.getVideoTracks()[0] || null;
     return this.stream && this.cameraOn ? this.stream.getVideoTracks()[0] || null : null;
+  }
+
+  async setScreen(on) {
+    const button = this.$("call-screen");
+    if (on) {
+      try {
+        this.screen = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
+      } catch {
+        this.status(this.text.screen_failed);
+        return;
+      }
+      // Stopped from the browser's own « stop sharing » bar: back to the camera.
+      this.screen.getVideoTracks()[0].addEventListener("ended", () => this.setScreen(false));
+    } else if (this.screen) {
+      for (const track of this.screen.getTracks()) track.stop();
+      this.screen = null;
+    }
+    button.setAttribute("aria-pressed", this.screen ? "true" : "false");
+    button.textContent = this.screen ? this.text.screen_off : this.text.screen_on;
+    for (const peer of this.peers.values()) {
+      if (peer.video) peer.video.sender.replaceTrack(this.maySpeak ? this.cameraTrack() : null).catch(() => {});
+    }
   }
 
   setMuted(muted) {
@@ -408,6 +439,8 @@ class CallPanel {
     for (const id of [...this.peers.keys()]) this.dropPeer(id);
     if (this.janus && this.janus.leave) this.janus.leave();
     this.janus = null;
+    if (this.screen) for (const track of this.screen.getTracks()) track.stop();
+    this.screen = null;
     this.stopMedia();
     this.maySpeak = false;
     this.speaker = null;
