@@ -19,6 +19,7 @@ import pytest
 
 from tests.calls import netns
 from tests.e2e.conftest import chromium_path
+from tests.e2e.test_accessibility import assert_accessible
 from tests.e2e.waiting import wait_until
 from tests.realtime.servers import Daphne, django_env, migrate, run_python
 
@@ -184,6 +185,10 @@ def test_three_members_hear_each_other_in_a_mesh_call(request: pytest.FixtureReq
             assert after["bytes"] > before["bytes"] + 2000, (before, after)
             assert after["energy"] > before["energy"], (before, after)
         assert min(loudest[id(page)]) > 0.01, (loudest[id(page)], later)
+    # The panel in a call, on a 320 px phone: nothing wider than the screen, no serious
+    # accessibility violation.
+    assert pages[0].evaluate("() => document.documentElement.scrollWidth") <= 320
+    assert_accessible(pages[0], "the room's page in a call")
     # The room shows who is in the call, and leaving takes one out for the others.
     pages[2].get_by_role("button", name="Quitter l'appel").click()
     for page in pages[:2]:
