@@ -59,6 +59,11 @@ class RequireStaffTwoFactorMiddleware:
         # with TOTP could log in there with their password alone. Everyone logs in
         # through allauth, which asks for the code.
         if request.path_info == reverse("admin:login"):
+            if request.user.is_authenticated:
+                # Logged in already: the admin's own answer (its index, or a 403 when the
+                # person has no role there), never allauth's login, which would send them
+                # back here (a redirect loop).
+                return redirect(reverse("admin:index"))
             query = urlencode({"next": request.GET.get("next") or reverse("admin:index")})
             return redirect(f"{reverse('account_login')}?{query}")
         user = request.user

@@ -6,9 +6,11 @@ trail (``gdpr.admin.audited_admin_view``): generic, from the declarations.
 """
 
 from collections.abc import Callable
+from functools import wraps
 from typing import Any, TypeVar, cast
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseBase
 from django.utils.translation import gettext_lazy as _
 
@@ -39,4 +41,16 @@ class AgoraAdminSite(admin.AdminSite):
             and getattr(view, "__name__", "") in AUDITED_ADMIN_VIEWS
         ):
             view = cast(_View, audited_admin_view(model_admin, view))
-        return super().admin_view(view, cacheable)
+        inner = super().admin_view(view, cacheable)
+
+        @wraps(inner)
+        def refuse_logged_in_outsiders(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+            # Django sends a refused person to the admin's login page, which sends everyone
+            # to allauth's (accounts.middleware), which sends a logged-in person back to
+            # ``next``: a redirect loop. A logged-in person without the role gets the site's
+            # French 403 instead; anonymous visitors still go to the login page.
+            if request.user.is_authenticated and not self.has_permission(request):
+                raise PermissionDenied
+            return inner(request, *args, **kwargs)
+
+        return cast(_View, refuse_logged_in_outsiders)

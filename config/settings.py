@@ -107,7 +107,7 @@ INSTALLED_APPS = [
     "channels",
     "guardian",
     "allauth",
-    "allauth.account",
+    "config.apps.AgoraAllauthAccountConfig",  # allauth.account, named for the admin
     "allauth.mfa",
     "django_ckeditor_5",
     "csp",
@@ -121,6 +121,7 @@ INSTALLED_APPS = [
     "realtime",
     "calls",
     "gdpr",
+    "dashboards",
 ]
 
 MIDDLEWARE = [
@@ -159,6 +160,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "config.context_processors.agora",
+                "dashboards.navigation.navigation",
             ],
         },
     }

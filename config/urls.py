@@ -7,7 +7,7 @@ from accounts.views import email_addresses_closed
 from config.health import healthz
 
 urlpatterns = [
-    path("", include("deliberation.urls")),
+    path("", include("dashboards.urls")),
     path("", include("gdpr.urls")),
     path("discussions/", include("forums.urls")),
     path("appels/", include("calls.urls")),

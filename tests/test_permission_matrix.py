@@ -20,11 +20,19 @@ ROLES = ["anonymous", "titulaire", "remplacant", "facilitateur", "agent", "dccu"
          "comite_suivi", "no_role"]
 OK, LOGIN, FORBIDDEN, ADMIN_LOGIN, HOME = "ok", "login", "forbidden", "admin_login", "home"
 
+# The admin: anonymous visitors are sent to its login page, anyone else without the role
+# gets a 403 (never the login page: it would send them back, a redirect loop).
+ADMIN_OUTSIDERS = {"anonymous": ADMIN_LOGIN, "*": FORBIDDEN}
+
 # (method, url, expectation per role). An expectation is a code above, and the
 # default when a role is missing from the dict is given by "*".
 MATRIX: list[tuple[str, str, dict[str, str]]] = [
     ("get", "/", {"anonymous": LOGIN, "*": OK}),
     ("get", "/healthz", {"*": OK}),
+    # Help and dashboards (dashboards/): docs/permissions.md, « Home pages and dashboards ».
+    ("get", "/aide/", {"anonymous": LOGIN, "*": OK}),
+    ("get", "/animation/", {"anonymous": LOGIN, "facilitateur": OK, "dccu": OK, "*": FORBIDDEN}),
+    ("get", "/pilotage/", {"anonymous": LOGIN, "dccu": OK, "*": FORBIDDEN}),
     ("get", "/comptes/login/", {"anonymous": OK, "*": HOME}),
     ("get", "/comptes/double-authentification/", {"anonymous": LOGIN, "*": HOME}),
     ("get", "/invitations/", {"anonymous": LOGIN, "dccu": OK, "*": FORBIDDEN}),
@@ -34,19 +42,19 @@ MATRIX: list[tuple[str, str, dict[str, str]]] = [
      {"anonymous": LOGIN, "dccu": HOME, "*": FORBIDDEN}),
     ("post", "/invitations/{invitation}/revoquer/",
      {"anonymous": LOGIN, "dccu": HOME, "*": FORBIDDEN}),
-    ("get", "/admin/", {"dccu": OK, "dpd": OK, "*": ADMIN_LOGIN}),
-    ("get", "/admin/assembly/membership/", {"dccu": OK, "dpd": FORBIDDEN, "*": ADMIN_LOGIN}),
-    ("get", "/admin/assembly/subgroup/", {"dccu": OK, "dpd": FORBIDDEN, "*": ADMIN_LOGIN}),
+    ("get", "/admin/", {"dccu": OK, "dpd": OK, **ADMIN_OUTSIDERS}),
+    ("get", "/admin/assembly/membership/", {"dccu": OK, "dpd": FORBIDDEN, **ADMIN_OUTSIDERS}),
+    ("get", "/admin/assembly/subgroup/", {"dccu": OK, "dpd": FORBIDDEN, **ADMIN_OUTSIDERS}),
     # Conversations' admin (forums/admin.py): the DCCU only, never the DPD.
-    ("get", "/admin/forums/room/", {"dccu": OK, "dpd": FORBIDDEN, "*": ADMIN_LOGIN}),
-    ("get", "/admin/forums/message/", {"dccu": OK, "dpd": FORBIDDEN, "*": ADMIN_LOGIN}),
-    ("get", "/admin/forums/report/", {"dccu": OK, "dpd": FORBIDDEN, "*": ADMIN_LOGIN}),
-    ("get", "/admin/forums/mute/", {"dccu": OK, "dpd": FORBIDDEN, "*": ADMIN_LOGIN}),
-    ("get", "/admin/accounts/user/", {"dccu": OK, "dpd": FORBIDDEN, "*": ADMIN_LOGIN}),
-    ("get", "/admin/accounts/invitation/", {"dccu": OK, "dpd": FORBIDDEN, "*": ADMIN_LOGIN}),
+    ("get", "/admin/forums/room/", {"dccu": OK, "dpd": FORBIDDEN, **ADMIN_OUTSIDERS}),
+    ("get", "/admin/forums/message/", {"dccu": OK, "dpd": FORBIDDEN, **ADMIN_OUTSIDERS}),
+    ("get", "/admin/forums/report/", {"dccu": OK, "dpd": FORBIDDEN, **ADMIN_OUTSIDERS}),
+    ("get", "/admin/forums/mute/", {"dccu": OK, "dpd": FORBIDDEN, **ADMIN_OUTSIDERS}),
+    ("get", "/admin/accounts/user/", {"dccu": OK, "dpd": FORBIDDEN, **ADMIN_OUTSIDERS}),
+    ("get", "/admin/accounts/invitation/", {"dccu": OK, "dpd": FORBIDDEN, **ADMIN_OUTSIDERS}),
     # The privacy module's DPO pages (gdpr/urls_dpo.py).
-    ("get", "/admin/gdpr/auditentry/", {"dpd": OK, "dccu": FORBIDDEN, "*": ADMIN_LOGIN}),
-    ("get", "/admin/gdpr/retentionrun/", {"dpd": OK, "dccu": FORBIDDEN, "*": ADMIN_LOGIN}),
+    ("get", "/admin/gdpr/auditentry/", {"dpd": OK, "dccu": FORBIDDEN, **ADMIN_OUTSIDERS}),
+    ("get", "/admin/gdpr/retentionrun/", {"dpd": OK, "dccu": FORBIDDEN, **ADMIN_OUTSIDERS}),
     ("get", "/dpd/", {"anonymous": LOGIN, "dccu": OK, "dpd": OK, "*": FORBIDDEN}),
     ("get", "/dpd/registre/", {"anonymous": LOGIN, "dccu": OK, "dpd": OK, "*": FORBIDDEN}),
     ("get", "/dpd/registre/export.ods",
@@ -68,8 +76,8 @@ MATRIX: list[tuple[str, str, dict[str, str]]] = [
     ("get", "/confidentialite/textes/nouveau/notice/",
      {"anonymous": LOGIN, "dccu": OK, "dpd": OK, "*": FORBIDDEN}),
     ("get", "/confidentialite/papier/", {"anonymous": LOGIN, "dccu": OK, "*": FORBIDDEN}),
-    ("get", "/admin/gdpr/policytext/", {"dccu": OK, "dpd": OK, "*": ADMIN_LOGIN}),
-    ("get", "/admin/gdpr/consentrecord/", {"dccu": OK, "dpd": OK, "*": ADMIN_LOGIN}),
+    ("get", "/admin/gdpr/policytext/", {"dccu": OK, "dpd": OK, **ADMIN_OUTSIDERS}),
+    ("get", "/admin/gdpr/consentrecord/", {"dccu": OK, "dpd": OK, **ADMIN_OUTSIDERS}),
     # The rights of the people (gdpr/urls_rights.py); a request or a copy of someone
     # else is a 404 for all but its person (and the DPD/DCCU for requests):
     # tests/gdpr/test_requests.py and tests/gdpr/test_access_copy.py walk those.
@@ -84,7 +92,7 @@ MATRIX: list[tuple[str, str, dict[str, str]]] = [
     # for the DPD); pages with an id are walked role by role in
     # tests/deliberation/test_proposals_access.py.
     ("get", "/propositions/", {"anonymous": LOGIN, "*": OK}),
-    ("get", "/admin/deliberation/proposal/", {"dccu": OK, "dpd": FORBIDDEN, "*": ADMIN_LOGIN}),
+    ("get", "/admin/deliberation/proposal/", {"dccu": OK, "dpd": FORBIDDEN, **ADMIN_OUTSIDERS}),
     # The library (documents/urls.py): browse and search are open to anonymous visitors
     # (public documents only); pages with an id are walked role by role in
     # tests/documents/test_pages.py, test_moderation.py and test_paths.py.
@@ -96,8 +104,8 @@ MATRIX: list[tuple[str, str, dict[str, str]]] = [
     ("get", "/bibliotheque/moderation/",
      {"anonymous": LOGIN, "facilitateur": OK, "dccu": OK, "*": FORBIDDEN}),
     ("get", "/bibliotheque/parcours/", {"anonymous": LOGIN, "*": OK}),
-    ("get", "/admin/documents/document/", {"dccu": OK, "dpd": FORBIDDEN, "*": ADMIN_LOGIN}),
-    ("get", "/admin/documents/readingpath/", {"dccu": OK, "dpd": FORBIDDEN, "*": ADMIN_LOGIN}),
+    ("get", "/admin/documents/document/", {"dccu": OK, "dpd": FORBIDDEN, **ADMIN_OUTSIDERS}),
+    ("get", "/admin/documents/readingpath/", {"dccu": OK, "dpd": FORBIDDEN, **ADMIN_OUTSIDERS}),
 ]
 
 

@@ -31,6 +31,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from accounts.http import AuthenticatedRequest
 from accounts.roles import DATA_HANDLER_ROLES, Role, has_role
 from gdpr import audit
+from gdpr.audit_words import describe
 from gdpr.models import AuditEntry, RetentionRun
 from gdpr.register import EXPORTS, build_register, do_export_register, may_read_register
 from gdpr.registry import RetentionAction
@@ -40,6 +41,7 @@ View = Callable[..., HttpResponse]
 
 RUNS_SHOWN = 30
 ENTRIES_PER_PAGE = 50
+HOME_ENTRIES = 10
 
 ACTION_LABELS = {
     RetentionAction.DELETE: gettext_lazy("delete"),
@@ -65,7 +67,29 @@ def role_required(*roles: Role) -> Callable[[View], View]:
 @require_safe
 @role_required(*DATA_HANDLER_ROLES)
 def index(request: AuthenticatedRequest) -> HttpResponse:
-    return render(request, "gdpr/dpo/index.html", {"is_dpo": has_role(request.user, Role.DPD)})
+    """The DPD's desk: open requests by deadline, the last runs and the trail in words."""
+    from gdpr.models import OPEN_REQUEST_STATUSES
+    from gdpr.rights import visible_requests
+
+    is_dpo = has_role(request.user, Role.DPD)
+    open_requests = (
+        visible_requests(request.user).filter(status__in=OPEN_REQUEST_STATUSES)
+        .select_related("user").order_by("due_at")[:20]
+    )
+    recent: list[Any] = []
+    last_run = None
+    if is_dpo:
+        recent = describe(AuditEntry.objects.select_related("actor", "subject")[:HOME_ENTRIES])
+        # Reading the trail, even its last lines, is an access to personal data.
+        audit.record(request.user, "gdpr.audit.view", page="home")
+        last_run = RetentionRun.objects.order_by("-started_at").first()
+    return render(
+        request,
+        "gdpr/dpo/index.html",
+        {"is_dpo": is_dpo, "open_requests": open_requests, "recent": recent,
+         "last_run": last_run, "next_run": next_run_at() if is_dpo else None,
+         "now": timezone.now()},
+    )
 
 
 # --- Retention ---------------------------------------------------------------------------------
@@ -236,6 +260,9 @@ def journal(request: AuthenticatedRequest) -> HttpResponse:
     if filtered:
         entries = form.filter(entries)
     page = Paginator(entries, ENTRIES_PER_PAGE).get_page(request.GET.get("page"))
+    # Read the page before writing this visit: otherwise the new entry pushes the last
+    # one of the page out of the list the count was made for.
+    described = describe(page.object_list)
     # Reading the trail is itself an access to personal data. The search terms are not
     # kept: they may be a name.
     audit.record(request.user, "gdpr.audit.view", page=page.number, filtered=filtered)
@@ -243,5 +270,6 @@ def journal(request: AuthenticatedRequest) -> HttpResponse:
     return render(
         request,
         "gdpr/dpo/journal.html",
-        {"form": form, "page": page, "query": urlencode(query)},
+        {"form": form, "page": page, "query": urlencode(query),
+         "described": described},
     )

@@ -20,44 +20,10 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.axe import assert_accessible
 from tests.e2e.conftest import DEMO_PASSWORD
 
 pytestmark = pytest.mark.e2e
-
-WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-FAILING_IMPACTS = {"serious", "critical"}
-
-
-def _axe_violations(page: Any) -> list[dict[str, Any]]:
-    from axe_playwright_python.sync_playwright import Axe
-
-    options = {"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]}
-    results = Axe().run(page, options=options)
-    return list(results.response["violations"])
-
-
-def _describe(violations: list[dict[str, Any]]) -> str:
-    lines = []
-    for violation in violations:
-        lines.append(f"[{violation['impact']}] {violation['id']}: {violation['help']}")
-        for node in violation["nodes"][:10]:
-            lines.append(f"    {' > '.join(str(t) for t in node['target'])}")
-        if len(violation["nodes"]) > 10:
-            lines.append(f"    … and {len(violation['nodes']) - 10} more")
-    return "\n".join(lines)
-
-
-def assert_accessible(page: Any, what: str) -> None:
-    page.wait_for_load_state("load")
-    # axe skips what is hidden: open the disclosures so their content is checked too.
-    page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")
-    violations = _axe_violations(page)
-    failing = [v for v in violations if v["impact"] in FAILING_IMPACTS]
-    others = [v for v in violations if v["impact"] not in FAILING_IMPACTS]
-    if others:
-        print(f"\n{what} ({page.url}), minor or moderate:\n{_describe(others)}")
-    assert not failing, f"{what} ({page.url}):\n{_describe(failing)}"
-
 
 def _password_login(page: Any, live_url: str, email: str) -> None:
     page.goto(live_url + "/comptes/login/")
@@ -173,6 +139,7 @@ def test_the_welcome_page_has_no_serious_violation(page: Any, live_url: str) -> 
 
 @pytest.mark.parametrize("path", [
     "/",
+    "/aide/",
     "/mes-donnees/",
     "/mes-donnees/profil/",
     "/confidentialite/choix/",
@@ -207,14 +174,43 @@ def test_home_on_a_320px_phone_has_no_serious_violation(browser: Any, live_url: 
         page.context.close()
 
 
-@pytest.mark.parametrize("path", ["/invitations/", "/invitations/import/"])
+@pytest.mark.parametrize(
+    "path", ["/invitations/", "/invitations/import/", "/", "/pilotage/", "/animation/"]
+)
 def test_dccu_pages_have_no_serious_violation(dccu_page: Any, live_url: str, path: str) -> None:
     dccu_page.goto(live_url + path)
     assert dccu_page.url == live_url + path
     assert_accessible(dccu_page, path)
 
 
-@pytest.mark.parametrize("path", ["/dpd/registre/", "/dpd/journal/"])
+def test_dccu_reaches_the_dashboard_from_the_folded_menu_on_a_phone(
+    dccu_page: Any, live_url: str
+) -> None:
+    """Staff with many entries get the same compact menu: a button, then « Gestion »."""
+    dccu_page.set_viewport_size({"width": 390, "height": 844})
+    try:
+        dccu_page.goto(live_url + "/")
+        header = dccu_page.locator(".site-header").bounding_box()
+        assert header is not None and header["height"] <= 64
+        button = dccu_page.get_by_role("button", name="Menu")
+        assert button.get_attribute("aria-expanded") == "false"
+        assert not dccu_page.locator("#site-menu").is_visible()
+        button.click()
+        assert button.get_attribute("aria-expanded") == "true"
+        assert dccu_page.locator("#site-menu").is_visible()
+        assert_accessible(dccu_page, "the open menu at 390 px")
+        # assert_accessible opened every <details>: close them, as a person finds them.
+        dccu_page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = false; })")
+        dccu_page.locator(".menu-group:not(.menu-group--account) > summary").click()
+        dccu_page.locator("#site-menu").get_by_role("link", name="Pilotage DCCU").click()
+        dccu_page.wait_for_url(live_url + "/pilotage/")
+        assert dccu_page.get_by_role("heading", level=1).inner_text() == "Pilotage DCCU"
+        assert dccu_page.evaluate("document.documentElement.scrollWidth") <= 390
+    finally:
+        dccu_page.set_viewport_size({"width": 1280, "height": 900})
+
+
+@pytest.mark.parametrize("path", ["/dpd/registre/", "/dpd/journal/", "/", "/dpd/"])
 def test_dpd_pages_have_no_serious_violation(dpd_page: Any, live_url: str, path: str) -> None:
     dpd_page.goto(live_url + path)
     assert dpd_page.url == live_url + path

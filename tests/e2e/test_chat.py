@@ -37,6 +37,9 @@ def two_pages(browser: Any) -> Iterator[tuple[Any, Any]]:
 
 def _open_room(page: Any, live_url: str, email: str) -> None:
     log_in(page, live_url, email)
+    menu_button = page.get_by_role("button", name="Menu")
+    if menu_button.is_visible():  # a phone: the menu is folded behind its button
+        menu_button.click()
     page.get_by_role("navigation", name="Menu principal").get_by_role(
         "link", name="Discussions").click()
     page.get_by_role("link", name=re.compile(ROOM)).click()

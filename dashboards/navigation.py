@@ -1,0 +1,128 @@
+"""The main menu: which entries a person sees, and which one is the current page.
+
+One place for both, so the header, its tests and the reachability crawl agree. A staff
+tool is listed when the person holds the role its page checks (the pages check it again).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from accounts.roles import DATA_HANDLER_ROLES, MODERATOR_ROLES, Role, user_roles
+
+
+@dataclass(frozen=True)
+class Entry:
+    key: str
+    label: Any
+    url: str
+
+
+# url name (or namespace:*) → menu entry key. Checked in order: the first match wins.
+_SECTIONS: list[tuple[str, str]] = [
+    ("home", "home"),
+    ("help", "help"),
+    ("forums:preferences", "notifications"),
+    ("forums:*", "discussions"),
+    ("library*", "library"),
+    ("proposal*", "proposals"),
+    ("mandate_report_docx", "proposals"),
+    ("rights:profile", "profile"),
+    ("rights:requests", "requests"),
+    ("rights:request_record", "requests"),
+    ("rights:*", "my_data"),
+    ("consent:choices", "choices"),
+    ("account_change_password", "password"),
+    ("account_set_password", "password"),
+    ("mfa_*", "two_factor"),
+    ("accounts:two_factor_required", "two_factor"),
+    ("dpo:*", "dpo"),
+    ("invitations:*", "invitations"),
+    ("facilitator_dashboard", "facilitator"),
+    ("dccu_dashboard", "dccu"),
+]
+
+ACCOUNT_KEYS = frozenset(
+    {"profile", "password", "two_factor", "notifications", "my_data", "choices"}
+)
+
+
+def current_section(request: HttpRequest) -> str:
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        return ""
+    namespace, name = match.namespace or "", match.url_name or ""
+    full = f"{namespace}:{name}" if namespace else name
+    for pattern, key in _SECTIONS:
+        if pattern.endswith(":*"):
+            if namespace == pattern[:-2]:
+                return key
+        elif pattern.endswith("*"):
+            if not namespace and name.startswith(pattern[:-1]):
+                return key
+        elif full == pattern:
+            return key
+    return ""
+
+
+def main_entries() -> list[Entry]:
+    return [
+        Entry("home", _("Home"), reverse("home")),
+        Entry("discussions", _("Discussions"), reverse("forums:rooms")),
+        Entry("proposals", _("Proposals"), reverse("proposals")),
+        Entry("library", _("Library"), reverse("library")),
+        Entry("help", _("Help"), reverse("help")),
+    ]
+
+
+def account_entries() -> list[Entry]:
+    return [
+        Entry("profile", _("My profile"), reverse("rights:profile")),
+        Entry("password", _("Password"), reverse("account_change_password")),
+        Entry("two_factor", _("Two-factor login"), reverse("mfa_index")),
+        Entry("notifications", _("Notifications"), reverse("forums:preferences")),
+        Entry("choices", _("My choices"), reverse("consent:choices")),
+        Entry("my_data", _("My data"), reverse("rights:home")),
+    ]
+
+
+def tool_entries(user: Any) -> list[Entry]:
+    """The staff tools this person's roles open."""
+    roles = user_roles(user)
+    entries = []
+    if Role.DCCU in roles:
+        entries.append(Entry("dccu", _("DCCU dashboard"), reverse("dccu_dashboard")))
+    if roles & MODERATOR_ROLES:
+        entries.append(Entry("facilitator", _("Facilitation"), reverse("facilitator_dashboard")))
+    if Role.DCCU in roles:
+        entries.append(Entry("invitations", _("Invitations"), reverse("invitations:list")))
+    if roles & DATA_HANDLER_ROLES:
+        entries.append(Entry("requests", _("Data requests"), reverse("rights:requests")))
+        entries.append(Entry("dpo", _("Data protection"), reverse("dpo:index")))
+    if Role.DCCU in roles or Role.DPD in roles or getattr(user, "is_superuser", False):
+        entries.append(Entry("admin", _("Administration"), reverse("admin:index")))
+    return entries
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    """Template context: the menu of the logged-in person (nothing for visitors)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    current = current_section(request)
+    tools = tool_entries(user)
+    return {
+        "nav": {
+            "current": current,
+            "main": main_entries(),
+            "account": account_entries(),
+            "tools": tools,
+            "in_account": current in ACCOUNT_KEYS,
+            "in_tools": current in {entry.key for entry in tools},
+        }
+    }
