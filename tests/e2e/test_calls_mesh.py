@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from tests.calls import netns
+from tests.e2e.axe import assert_accessible
 from tests.e2e.conftest import chromium_path
-from tests.e2e.test_accessibility import assert_accessible
 from tests.e2e.waiting import wait_until
 from tests.realtime.servers import Daphne, django_env, migrate, run_python
 
