@@ -10,6 +10,7 @@ import { liveSocket } from "./socket.js";
 const LEVEL_SPEAKING = 0.04; // audioLevel (0..1) above which someone is shown speaking
 const ANNOUNCE_AGAIN_MS = 15000; // « X parle » at most this often per person
 const STATS_EVERY_MS = 400;
+const GATHER_WAIT_MS = 1500; // at most, before a description leaves without all its addresses
 
 function el(tag, attrs = {}, text = "") {
   const node = document.createElement(tag);
@@ -19,6 +20,24 @@ function el(tag, attrs = {}, text = "") {
   }
   if (text) node.textContent = text;
   return node;
+}
+
+// Wait (a little) for the connection's own addresses: they then travel inside the
+// description, one frame instead of one per address (frames count in the socket's limit).
+function gathered(pc, ms) {
+  return new Promise((resolve) => {
+    if (pc.iceGatheringState === "complete") {
+      resolve();
+      return;
+    }
+    const done = () => {
+      if (pc.iceGatheringState !== "complete") return;
+      pc.removeEventListener("icegatheringstatechange", done);
+      resolve();
+    };
+    pc.addEventListener("icegatheringstatechange", done);
+    window.setTimeout(resolve, ms);
+  });
 }
 
 function minutes(ms) {
@@ -455,16 +474,17 @@ class CallPanel {
   makePeer(id, initiator) {
     const pc = new RTCPeerConnection({ iceServers: this.iceServers });
     const peer = { id, pc, polite: this.me > id, makingOffer: false, ignoreOffer: false,
-      audio: null, video: null, el: null, view: null };
+      audio: null, video: null, el: null, view: null, describing: false };
     this.peers.set(id, peer);
     pc.addEventListener("icecandidate", ({ candidate }) => {
-      if (candidate) this.send({ type: "call.signal", to: id, candidate: candidate.toJSON() });
+      // While a description waits for its addresses, they go with it.
+      if (candidate && !peer.describing) this.send({ type: "call.signal", to: id, candidate: candidate.toJSON() });
     });
     pc.addEventListener("negotiationneeded", async () => {
       try {
         peer.makingOffer = true;
         await pc.setLocalDescription();
-        this.send({ type: "call.signal", to: id, sdp: { type: pc.localDescription.type, sdp: pc.localDescription.sdp } });
+        await this.sendDescription(peer);
       } catch (error) {
         console.warn("call: offer failed", error);
       } finally {
@@ -580,6 +600,17 @@ class CallPanel {
     this.bindTransceivers(peer);
     await this.applyDirection(peer);
     await pc.setLocalDescription();
+    await this.sendDescription(peer);
+  }
+
+  async sendDescription(peer) {
+    const { pc } = peer;
+    peer.describing = true;
+    try {
+      await gathered(pc, GATHER_WAIT_MS);
+    } finally {
+      peer.describing = false;
+    }
     this.send({ type: "call.signal", to: peer.id, sdp: { type: pc.localDescription.type, sdp: pc.localDescription.sdp } });
   }
 
