@@ -473,6 +473,8 @@ CKEDITOR_5_FILE_UPLOAD_PERMISSION = "staff"
 # Voice messages (forums/voice.py): longest recording and largest file accepted.
 FORUMS_VOICE_MAX_SECONDS = env_int("FORUMS_VOICE_MAX_SECONDS", 300)
 FORUMS_VOICE_MAX_BYTES = env_int("FORUMS_VOICE_MAX_BYTES", 10 * 1024 * 1024)
+# Files and images sent in a conversation (forums/attachments.py), each; five at a time.
+FORUMS_FILE_MAX_BYTES = env_int("FORUMS_FILE_MAX_BYTES", 10 * 1024 * 1024)
 # Forum posts take no uploaded images: the widget's upload address refuses them.
 CK_EDITOR_5_UPLOAD_FILE_VIEW_NAME = "forums:upload_refused"
 

@@ -516,9 +516,11 @@ def final_type(mime_type: str, name: str) -> str:
 # --- Upload ------------------------------------------------------------------------------
 
 
-def copy_to_temp(uploaded_file: Any, directory: Path) -> tuple[Path, int, str]:
+def copy_to_temp(
+    uploaded_file: Any, directory: Path, *, limit: int | None = None
+) -> tuple[Path, int, str]:
     """Copy the upload to a local temporary file: (path, size, sha256), counting bytes."""
-    limit = max_upload_bytes()
+    limit = max_upload_bytes() if limit is None else limit
     digest = hashlib.sha256()
     size = 0
     target = directory / "upload"
@@ -533,7 +535,7 @@ def copy_to_temp(uploaded_file: Any, directory: Path) -> tuple[Path, int, str]:
         for chunk in chunks:
             size += len(chunk)
             if size > limit:
-                raise too_large()
+                raise too_large(limit)
             digest.update(chunk)
             out.write(chunk)
     if size == 0:
@@ -541,12 +543,43 @@ def copy_to_temp(uploaded_file: Any, directory: Path) -> tuple[Path, int, str]:
     return target, size, digest.hexdigest()
 
 
-def too_large() -> ValidationError:
+def too_large(limit: int | None = None) -> ValidationError:
+    limit = max_upload_bytes() if limit is None else limit
     return refuse(
         _("The file is too large: %(max)s MB at most. Share large videos as a link."),
         "too_large",
-        max=max_upload_bytes() // (1024 * 1024) or 1,
+        max=limit // (1024 * 1024) or 1,
     )
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    """An upload that passed every check, still in its temporary directory."""
+
+    path: Path
+    name: str
+    mime_type: str
+    size: int
+    sha256: str
+
+
+def check_upload(uploaded_file: Any, directory: Path, *, limit: int | None = None) -> CheckedFile:
+    """Copy an upload into ``directory`` and check it (size, type by content, name):
+    the checks of the library, for every part of the site that takes files (the
+    conversations' attachments too). ValidationError with a French message otherwise."""
+    limit = max_upload_bytes() if limit is None else limit
+    declared = getattr(uploaded_file, "size", None)
+    if declared == 0:
+        raise refuse(_("The file is empty."), "empty")
+    if declared is not None and declared > limit:
+        raise too_large(limit)
+    name = sanitize_name(getattr(uploaded_file, "name", "") or "")
+    path, size, sha256 = copy_to_temp(uploaded_file, directory, limit=limit)
+    with path.open("rb") as fh:
+        head = fh.read(HEAD_BYTES)
+    mime_type = detect_type(path, head)
+    name = agree_extension(name, mime_type)
+    return CheckedFile(path, name, final_type(mime_type, name), size, sha256)
 
 
 def store_upload(
@@ -554,21 +587,12 @@ def store_upload(
 ) -> DocumentFile:
     """Check, store and record a new version of `document`'s file; ValidationError (a
     French message) and nothing stored when the file is refused."""
-    declared = getattr(uploaded_file, "size", None)
-    if declared == 0:
-        raise refuse(_("The file is empty."), "empty")
-    if declared is not None and declared > max_upload_bytes():
-        raise too_large()
-    name = sanitize_name(getattr(uploaded_file, "name", "") or "")
     storage = library_storage()
     written: list[str] = []
     with tempfile.TemporaryDirectory(prefix="agora-upload-") as tmp:
-        path, size, sha256 = copy_to_temp(uploaded_file, Path(tmp))
-        with path.open("rb") as fh:
-            head = fh.read(HEAD_BYTES)
-        mime_type = detect_type(path, head)
-        name = agree_extension(name, mime_type)
-        mime_type = final_type(mime_type, name)
+        checked = check_upload(uploaded_file, Path(tmp))
+        path, name, mime_type = checked.path, checked.name, checked.mime_type
+        size, sha256 = checked.size, checked.sha256
         try:
             ext = extension_of(name)
             with path.open("rb") as fh:

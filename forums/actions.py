@@ -26,6 +26,7 @@ from django.db.models.functions import Concat
 from django.http import Http404
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from forums import sanitize
 from forums.events import (
@@ -42,6 +43,8 @@ from forums.events import (
 from forums.models import (
     MESSAGE_MAX_LENGTH,
     POST_MAX_LENGTH,
+    Attachment,
+    AttachmentKind,
     Message,
     MessageFormat,
     Mute,
@@ -62,7 +65,18 @@ from gdpr import audit
 from realtime.bus import send_event_on_commit, user_group
 
 DEFAULT_RATE_LIMIT = (20, 10)  # messages, seconds
-REACTIONS = ("👍", "❤️", "😂", "😮", "🙏", "👏", "🤔", "✅")
+# The short set offered under every message, with the names screen readers say.
+REACTION_NAMES = {
+    "👍": gettext_lazy("thumbs up"),
+    "❤️": gettext_lazy("heart"),
+    "😂": gettext_lazy("laughing"),
+    "😮": gettext_lazy("surprised"),
+    "🙏": gettext_lazy("thank you"),
+    "👏": gettext_lazy("applause"),
+    "🤔": gettext_lazy("thinking"),
+    "✅": gettext_lazy("agreed"),
+}
+REACTIONS = tuple(REACTION_NAMES)
 DIRECT_ROOM_MAX_PEOPLE = 8
 TITLE_MAX_LENGTH = 200
 REASON_MAX_LENGTH = 500
@@ -93,19 +107,30 @@ def _require_moderate(actor: Any, room: Room) -> None:
         raise PermissionDenied(_("Only the room's moderators can do this."))
 
 
-def _clean_body(body: str, fmt: str) -> str:
+def _clean_body(body: str, fmt: str, *, allow_empty: bool = False) -> str:
+    """The text as sent, never shortened: past the limit it is refused whole, with the
+    count, so the writer can cut it themselves (docs/permissions.md, « Conversations »)."""
     if fmt not in MessageFormat.values:
         raise ValidationError(_("Unknown message format."), code="bad_format")
     body = (body or "").strip()
-    if not body:
+    if not body and not allow_empty:
         raise ValidationError(_("The message is empty."), code="empty")
     limit = POST_MAX_LENGTH if fmt == MessageFormat.HTML else MESSAGE_MAX_LENGTH
     if len(body) > limit:
-        raise ValidationError(
-            _("The message is too long (%(limit)s characters at most).") % {"limit": limit},
-            code="too_long",
-        )
+        raise ValidationError(too_long_text(len(body), limit), code="too_long")
     return body
+
+
+def too_long_text(length: int, limit: int) -> str:
+    return _(
+        "The message is too long: %(length)s characters for %(limit)s at most. Shorten it "
+        "or send it in several parts; nothing was cut."
+    ) % {"length": _count(length), "limit": _count(limit)}
+
+
+def _count(number: int) -> str:
+    """« 16 000 »: thousands apart with a narrow no-break space, as French writes them."""
+    return f"{number:,}".replace(",", "\u202f")
 
 
 def _client_uuid(client_id: uuid.UUID | str) -> uuid.UUID:
@@ -232,8 +257,8 @@ def _publish_updated(message: Message) -> None:
 
 def _fresh(message: Message) -> Message:
     return (
-        Message.objects.select_related("author", "room__subgroup", "thread")
-        .prefetch_related("attachments", "reactions")
+        Message.objects.select_related("author", "room__subgroup", "thread", "reply_to__author")
+        .prefetch_related("attachments", "reactions__user")
         .get(pk=message.pk)
     )
 
@@ -263,8 +288,12 @@ def do_send_message(
     thread: Thread | None = None,
     reply_to: Message | None = None,
     format: str = MessageFormat.TEXT,  # noqa: A002 - the protocol's name
+    attachments: list[dict[str, Any]] | None = None,
 ) -> tuple[Message, bool]:
     """Send a message; (message, created). The same ``client_id`` again returns the first one.
+
+    ``attachments``: files already checked and stored by ``forums.attachments`` (then the
+    text may be empty); they are part of the message from its first event.
 
     A resend after a reconnect must never duplicate, so the replay check comes
     before any other: a message that made it in is acknowledged again even if
@@ -278,7 +307,7 @@ def do_send_message(
         _abilities(actor, existing.room)
         return _fresh(existing), False
     _require_write(actor, room)
-    body = _clean_body(body, format)
+    body = _clean_body(body, format, allow_empty=bool(attachments))
     if thread is None:
         thread = default_thread(room)
     elif thread.room_id != room.pk:
@@ -297,6 +326,8 @@ def do_send_message(
             )
             if mentioned:
                 message.mentions.set(mentioned)
+            for item in attachments or []:
+                Attachment.objects.create(message=message, kind=AttachmentKind.FILE, **item)
             Thread.objects.filter(pk=thread.pk, last_activity_at__lt=now).update(
                 last_activity_at=now
             )
@@ -334,6 +365,25 @@ def do_mark_read(actor: Any, thread: Thread, *, up_to_id: int) -> int:
     up_to_id = min(up_to_id, last.first() or 0)
     with transaction.atomic():
         _advance_marker(actor, thread, up_to_id)
+    unread = unread_counts(actor, [room])[str(room.pk)]
+    send_event_on_commit(UnreadEvent(room=str(room.pk), unread=unread), [user_group(actor.pk)])
+    return unread
+
+
+def do_mark_unread(actor: Any, message: Message) -> int:
+    """« Marquer comme non lu »: the thread is unread again from ``message`` on.
+
+    The one move of a marker backwards, asked for by its person; returns the room's
+    unread count, told to every socket of the person like after a read.
+    """
+    room = message.room
+    _abilities(actor, room)
+    with transaction.atomic():
+        marker, _created = ReadMarker.objects.select_for_update().get_or_create(
+            user=actor, thread_id=message.thread_id
+        )
+        marker.last_read_id = min(marker.last_read_id, message.pk - 1)
+        marker.save(update_fields=["last_read_id", "updated_at"])
     unread = unread_counts(actor, [room])[str(room.pk)]
     send_event_on_commit(UnreadEvent(room=str(room.pk), unread=unread), [user_group(actor.pk)])
     return unread
@@ -447,6 +497,9 @@ def do_react(actor: Any, message: Message, *, emoji: str, add: bool) -> None:
                           reactions=reaction_counts(message)),
             [room_group(message.room_id)],
         )
+        # The page shows who reacted (names, and the reader's own choice): its rendering
+        # of the message follows, like after an edit.
+        _publish_updated(message)
 
 
 # --- Moderation --------------------------------------------------------------------------

@@ -14,15 +14,25 @@ from forums.models import MESSAGE_MAX_LENGTH, POST_MAX_LENGTH, NotificationPrefe
 
 
 class MessageForm(forms.Form):
+    # No max_length here: a browser given `maxlength` cuts a long paste without a word.
+    # forums.actions refuses a text past MESSAGE_MAX_LENGTH whole, saying by how much.
     body = forms.CharField(
-        label=_("Your message"), max_length=MESSAGE_MAX_LENGTH, strip=True,
-        widget=forms.Textarea(attrs={"rows": 2, "autocomplete": "off"}),
+        label=_("Your message"), strip=True, required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "autocomplete": "off",
+                                     "data-max-length": MESSAGE_MAX_LENGTH}),
     )
     # The browser picks it once per message, so a resend never duplicates.
     client_id = forms.UUIDField(required=False, widget=forms.HiddenInput)
 
     def clean_client_id(self) -> uuid.UUID:
         return self.cleaned_data.get("client_id") or uuid.uuid4()
+
+
+class EditForm(forms.Form):
+    body = forms.CharField(
+        label=_("Your message"), strip=True,
+        widget=forms.Textarea(attrs={"rows": 6, "data-max-length": MESSAGE_MAX_LENGTH}),
+    )
 
 
 class ThreadForm(forms.Form):
@@ -36,8 +46,9 @@ class ThreadForm(forms.Form):
 class VoiceForm(forms.Form):
     audio = forms.FileField(label=_("Recording"))
     # No duration field: the duration is read from the file itself (forums/voice.py).
+    # No max_length (a browser would cut a paste): forums.actions refuses a long one whole.
     transcript = forms.CharField(
-        label=_("What you say, in writing"), max_length=MESSAGE_MAX_LENGTH,
+        label=_("What you say, in writing"),
         help_text=_("People who cannot listen will read it."),
         widget=forms.Textarea(attrs={"rows": 2}),
     )

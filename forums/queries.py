@@ -35,8 +35,12 @@ def author_dict(user: Any) -> dict[str, str]:
 
 
 def _labelled(messages: list[Message]) -> list[Message]:
-    """The authors' shown names (with their canton when they agreed) in one go for the page."""
-    label_people(m.author for m in messages)
+    """The shown names (with their canton when they agreed) of the authors, of the people
+    they answer and of who reacted, in one go for the page."""
+    people = [m.author for m in messages]
+    people += [m.reply_to.author for m in messages if m.reply_to is not None]
+    people += [r.user for m in messages for r in m.reactions.all()]
+    label_people(people)
     return messages
 
 
@@ -66,11 +70,14 @@ def message_html(message: Message, *, moderate: bool = False) -> dict[str, str]:
     # The sender's acknowledgement serialises the instance the broadcast just did: reuse
     # that rendering while nothing it shows has changed.
     key = (moderate, message.body_html, message.edited_at, message.hidden_at,
-           message.deleted_at)
+           message.deleted_at, tuple(sorted(reaction_counts(message).items())),
+           len(message.attachments.all()))
     memo = getattr(message, RENDERED_ATTR, None)
     if memo is not None and memo[0] == key:
         return dict(memo[1])
-    label_people([message.author])  # one query for the canton, however many renderings
+    # One query for the cantons, however many renderings.
+    label_people([message.author, *([message.reply_to.author] if message.reply_to else []),
+                  *(r.user for r in message.reactions.all())])
     context = {"m": message, "abilities": {"moderate": moderate}, "user": None}
     html = {}
     for code, _name in settings.LANGUAGES:
@@ -140,9 +147,9 @@ def serialize_messages(messages: list[Message], viewer: Any) -> list[dict[str, A
 
 def with_related(messages: QuerySet[Message]) -> QuerySet[Message]:
     """Everything ``serialize_message`` reads, in three queries however many messages."""
-    return messages.select_related("author").prefetch_related(
+    return messages.select_related("author", "reply_to__author").prefetch_related(
         Prefetch("attachments", queryset=Attachment.objects.order_by("created_at")),
-        "reactions",
+        "reactions__user",
     )
 
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from forums import views
+from forums import views, views_chat
 
 app_name = "forums"
 
@@ -19,6 +19,11 @@ urlpatterns = [
     path("salle/<uuid:room_id>/sujets/nouveau/", views.thread_new, name="thread_new"),
     path("sujet/<uuid:thread_id>/", views.thread, name="thread"),
     path("message/<int:message_id>/", views.message_detail, name="message"),
+    path("message/<int:message_id>/lien/", views_chat.permalink, name="permalink"),
+    path("message/<int:message_id>/modifier/", views_chat.edit, name="edit"),
+    path("message/<int:message_id>/supprimer/", views_chat.delete, name="delete"),
+    path("message/<int:message_id>/reagir/", views_chat.react, name="react"),
+    path("message/<int:message_id>/non-lu/", views_chat.unread, name="unread"),
     path("message/<int:message_id>/signaler/", views.report, name="report"),
     path("message/<int:message_id>/masquer/", views.hide, name="hide"),
     path("message/<int:message_id>/silence/", views.mute, name="mute"),

@@ -19,6 +19,8 @@ from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
@@ -27,7 +29,8 @@ from accounts.http import AuthenticatedRequest
 from accounts.models import User
 from accounts.roles import STAFF_ROLES
 from config.errors import error_text
-from forums import actions, queries
+from documents.files import ALLOWED
+from forums import actions, attachments, queries
 from forums.access import access_message, access_room, access_thread, readable_rooms
 from forums.forms import (
     DirectRoomForm,
@@ -40,6 +43,7 @@ from forums.forms import (
     VoiceForm,
 )
 from forums.models import (
+    MESSAGE_MAX_LENGTH,
     Attachment,
     Message,
     NotificationPreference,
@@ -88,6 +92,28 @@ def chat_text() -> dict[str, str]:
         "send_failed": _("The message could not be sent. Try again."),
         "seconds": _("%(sec)d s"),
         "minutes": _("%(min)d min %(sec)02d s"),
+        # JS has no plural rules: both forms are sent (one: count 1, many: above).
+        "unseen_one": ngettext("%(count)s new message", "%(count)s new messages", 1),
+        "unseen_many": ngettext("%(count)s new message", "%(count)s new messages", 2),
+        "chars_left": _("%(left)s characters left"),
+        "chars_over": _("%(over)s characters too many: shorten the message or send it in "
+                        "several parts. Nothing will be cut."),
+        "replying_to": _("In reply to %(name)s"),
+        "editing": _("Editing your message"),
+        "edit_failed": _("The message could not be changed."),
+        "delete_confirm": _("Delete this message? This cannot be undone."),
+        "link_copied": _("Link copied."),
+        "link_copy_failed": _("Copy this link: %(url)s"),
+        "marked_unread": _("Marked as unread from this message."),
+        "file_too_large": _("« %(name)s » is too large: %(max)s MB at most."),
+        "file_too_many": _("%(max)s files at most per message."),
+        "remove_file": _("Remove %(name)s"),
+        "sending_files": _("Sending the files…"),
+        "online_person": _("online"),
+        "offline_person": _("offline"),
+        "online_count": _("%(count)s online"),
+        "reacted": _("Your reaction is added."),
+        "unreacted": _("Your reaction is removed."),
     }
 
 
@@ -123,35 +149,119 @@ def rooms_text() -> dict[str, str]:
     }
 
 
-@login_required
-@require_GET
-def room(request: AuthenticatedRequest, room_id: uuid.UUID) -> HttpResponse:
-    """The live chat of a room: the last messages, rendered here so they read without JS."""
-    room = access_room(request.user, room_id)
+def why_read_only(room: Room, user: User) -> str:
+    """One sentence saying why this person reads the room without writing in it."""
+    from accounts.roles import Role, user_roles
+
+    if room.archived_at is not None:
+        return _("This room is archived: it can still be read, no longer written in.")
+    mute = room.mutes.filter(user=user, until__gt=timezone.now()).order_by("-until").first()
+    if mute is not None:
+        return _("A moderator stopped you from writing here until %(until)s: %(reason)s") % {
+            "until": date_format(timezone.localtime(mute.until), "j F, H:i"),
+            "reason": mute.reason,
+        }
+    roles = user_roles(user)
+    if room.kind == RoomKind.PLENARY and Role.REMPLACANT in roles:
+        return _("Substitutes read the plenary; you will be able to write if a seat "
+                 "becomes free.")
+    if room.kind == RoomKind.SUBGROUP and Role.DCCU in roles:
+        return _("The DCCU team reads the subgroups' rooms to moderate them, without "
+                 "writing in them.")
+    return _("You can read this room but not write in it.")
+
+
+def room_people(room: Room) -> list[User]:
+    """Who is in the room (who reads it by their place), with their shown names."""
+    from deliberation.people import label_people
+
+    if room.kind == RoomKind.SUBGROUP and room.subgroup is not None:
+        people = Q(subgroups=room.subgroup) | Q(facilitated_subgroups=room.subgroup)
+    elif room.kind == RoomKind.PLENARY:
+        people = plenary_people()
+    elif room.kind == RoomKind.STAFF:
+        people = Q(groups__name__in=[role.value for role in STAFF_ROLES])
+    elif room.kind == RoomKind.DIRECT:
+        people = Q(rooms=room)
+    else:
+        return []
+    people |= Q(rooms=room)  # guests
+    listed = list(User.objects.filter(pk__in=User.objects.filter(people).values("pk"),
+                                      is_active=True)
+                  .order_by("display_name", "first_name"))
+    label_people(listed)
+    return listed
+
+
+def plenary_people() -> Q:
+    """Everyone who reads the plenary: current members, and the assembly's staff groups."""
+    from accounts.roles import ASSEMBLY_ROLES, MEMBER_ROLES
+    from assembly.models import Membership
+
+    groups = [role.value for role in ASSEMBLY_ROLES - MEMBER_ROLES]
+    return (Q(pk__in=Membership.objects.current().values("user"))
+            | Q(groups__name__in=groups))
+
+
+def _room_context(
+    request: AuthenticatedRequest, room: Room, *, form: MessageForm | None = None,
+    limit: int = HISTORY_SIZE, target: int | None = None,
+) -> dict[str, Any]:
     abilities = room.get_abilities(request.user)
-    # Someone reading the room now needs no email about it (the socket refreshes this too).
-    mark_connected(request.user.pk)
     thread = actions.default_thread(room)
-    history = queries.history(request.user, room, thread=thread, limit=HISTORY_SIZE)
+    history = queries.history(request.user, room, thread=thread, limit=limit)
     last_read = _last_read(request.user, thread)
     first_unread = next((m.pk for m in history if m.pk > last_read
                          and m.author_id != request.user.pk), None)
     if history and history[-1].pk > last_read:
         actions.do_mark_read(request.user, thread, up_to_id=history[-1].pk)
-    return render(request, "forums/room.html", {
+    return {
         "room": room,
         "thread": thread,
         "abilities": abilities,
         "history": history,
-        "has_older": len(history) == HISTORY_SIZE,
+        "has_older": len(history) == limit,
         "first_unread": first_unread,
-        "form": MessageForm(initial={"client_id": uuid.uuid4()}),
+        "target": target,
+        "form": form or MessageForm(initial={"client_id": uuid.uuid4()}),
         "voice_form": VoiceForm(),
         "charter": charter_text(room),
         "last_id": history[-1].pk if history else 0,
         "chat_text": chat_text(),
         "voice_max_seconds": settings.FORUMS_VOICE_MAX_SECONDS,
-    })
+        "read_only_reason": "" if abilities["write"] else why_read_only(room, request.user),
+        "people": room_people(room),
+        "max_length": MESSAGE_MAX_LENGTH,
+        "file_max_bytes": attachments.max_bytes(),
+        "file_max_count": attachments.MAX_FILES,
+        "file_types": ",".join(sorted({f".{ext}" for kind in ALLOWED.values()
+                                       for ext in kind.extensions})),
+    }
+
+
+@login_required
+@require_GET
+def room(request: AuthenticatedRequest, room_id: uuid.UUID) -> HttpResponse:
+    """The live chat of a room: the last messages, rendered here so they read without JS.
+
+    ``?message=<id>`` (a message's link) opens it at that message: enough history is
+    loaded to hold it, else its own page says where it was.
+    """
+    room = access_room(request.user, room_id)
+    # Someone reading the room now needs no email about it (the socket refreshes this too).
+    mark_connected(request.user.pk)
+    limit, target = HISTORY_SIZE, None
+    wanted = request.GET.get("message", "")
+    if wanted.isdigit():
+        thread = actions.default_thread(room)
+        if Message.objects.filter(pk=int(wanted), thread=thread).exists():
+            target = int(wanted)
+            newer = Message.objects.filter(thread=thread, pk__gte=target).count()
+            if newer + 5 > queries.HISTORY_MAX:
+                return redirect("forums:message", target)
+            limit = max(HISTORY_SIZE, newer + 5)
+    return render(request, "forums/room.html",
+                  _room_context(request, room, limit=limit, target=target))
 
 
 @login_required
@@ -182,26 +292,61 @@ def older(request: AuthenticatedRequest, room_id: uuid.UUID) -> HttpResponse:
 @login_required
 @require_POST
 def send(request: AuthenticatedRequest, room_id: uuid.UUID) -> HttpResponse:
-    """The composer without JS (chat.js sends over the socket instead)."""
+    """The composer without JS, and with files (chat.js sends plain text over the socket).
+
+    A refused message comes back in the composer with the reason: nothing typed is lost.
+    ``Accept: application/json`` (chat.js sending files): the message, or the error.
+    """
     room = access_room(request.user, room_id)
+    wants_json = "application/json" in request.headers.get("Accept", "")
     thread_id = request.POST.get("thread")
     thread = access_thread(request.user, thread_id) if thread_id else None
     if thread is not None and thread.room_id != room.pk:
         raise Http404
+    reply_to = None
+    reply_id = request.POST.get("reply_to", "")
+    if reply_id.isdigit():
+        reply_to = Message.objects.filter(pk=int(reply_id), room=room).first()
     form = MessageForm(request.POST)
+    uploads = request.FILES.getlist("files")
     back = (reverse("forums:thread", args=[thread.pk]) if thread and not thread.is_default
             else reverse("forums:room", args=[room.pk]))
+    error = ""
+    refused = False  # the person may not write here at all: no composer to refill
     if not form.is_valid():
-        messages.error(request, _("Your message is empty or too long."))
+        error = _("Your message could not be read: try again.")
+    else:
+        body = form.cleaned_data["body"]
+        try:
+            if uploads:
+                message, _created = attachments.do_send_with_files(
+                    request.user, room, body=body, uploads=uploads,
+                    client_id=form.cleaned_data["client_id"], thread=thread, reply_to=reply_to,
+                )
+            else:
+                message, _created = actions.do_send_message(
+                    request.user, room, body=body, client_id=form.cleaned_data["client_id"],
+                    thread=thread, reply_to=reply_to,
+                )
+        except (ValidationError, PermissionDenied) as exc:
+            error = error_text(exc)
+            refused = isinstance(exc, PermissionDenied)
+        else:
+            if wants_json:
+                return JsonResponse({"message": queries.serialize_message(message, request.user)})
+            return redirect(f"{back}#m{message.pk}")
+    if wants_json:
+        return JsonResponse({"error": error}, status=400)
+    if (refused or not (form.data.get("body") or "").strip()
+            or thread is not None and not thread.is_default):
+        messages.error(request, error)
         return redirect(back)
-    try:
-        actions.do_send_message(
-            request.user, room, body=form.cleaned_data["body"],
-            client_id=form.cleaned_data["client_id"], thread=thread,
-        )
-    except (ValidationError, PermissionDenied) as error:
-        messages.error(request, error_text(error))
-    return redirect(back + "#dernier")
+    # Something was written: the page again with the text in the composer and the reason.
+    kept = MessageForm(initial={"client_id": uuid.uuid4(), "body": form.data.get("body", "")})
+    context = _room_context(request, room, form=kept)
+    context["composer_error"] = error
+    context["composer_text"] = form.data.get("body", "")
+    return render(request, "forums/room.html", context, status=400)
 
 
 # --- Forum view --------------------------------------------------------------------
@@ -279,6 +424,7 @@ def _message_page(request: AuthenticatedRequest, message: Message, **forms: Any)
         "hide_form": forms.get("hide_form") or ReasonForm(prefix="hide"),
         "mute_form": forms.get("mute_form") or MuteForm(prefix="mute"),
         "can_mute": abilities["moderate"] and message.author_id != request.user.pk,
+        "mine": set(message.reactions.filter(user=request.user).values_list("emoji", flat=True)),
     }
     return render(request, "forums/message.html", context, status=400 if forms else 200)
 
@@ -358,11 +504,9 @@ def mute(request: AuthenticatedRequest, message_id: int) -> HttpResponse:
 
 
 def people_i_share_a_room_with(user: User) -> Any:
-    """The people of my subgroups, of my conversations and, for staff, the staff — but me.
-
-    Not the whole plenary: a list of two hundred names helps nobody pick.
-    """
-    from accounts.roles import user_roles
+    """Everyone I may write to: the people of my subgroups, of my conversations, the staff
+    for staff, and everyone who shares the plenary with me — but me."""
+    from accounts.roles import ASSEMBLY_ROLES, user_roles
     from assembly.models import Subgroup
 
     subgroups = Subgroup.objects.filter(Q(members=user) | Q(facilitators=user))
@@ -370,11 +514,34 @@ def people_i_share_a_room_with(user: User) -> Any:
         Q(subgroups__in=subgroups) | Q(facilitated_subgroups__in=subgroups)
         | Q(rooms__participants=user)
     )
-    if user_roles(user) & STAFF_ROLES:
+    roles = user_roles(user)
+    if roles & STAFF_ROLES:
         shared |= Q(groups__name__in=[role.value for role in STAFF_ROLES])
+    if roles & ASSEMBLY_ROLES:
+        shared |= plenary_people()
     people = User.objects.filter(shared)
     return (User.objects.filter(pk__in=people.values("pk"), is_active=True)
             .exclude(pk=user.pk).order_by("display_name", "first_name"))
+
+
+def close_people(user: User) -> set[Any]:
+    """The ids of the people of my subgroups: listed first when I start a conversation."""
+    from assembly.models import Subgroup
+
+    subgroups = Subgroup.objects.filter(Q(members=user) | Q(facilitators=user))
+    return set(User.objects.filter(
+        Q(subgroups__in=subgroups) | Q(facilitated_subgroups__in=subgroups)
+    ).values_list("pk", flat=True)) - {user.pk}
+
+
+def why_nobody(user: User) -> str:
+    from accounts.roles import ASSEMBLY_ROLES, user_roles
+
+    if not user_roles(user) & ASSEMBLY_ROLES:
+        return _("You have no place in the assembly yet, so there is nobody to write to. "
+                 "The DCCU team can tell you more.")
+    return _("Nobody shares a room with you yet: once people join your subgroup or the "
+             "plenary, you can write to them here.")
 
 
 @login_required
@@ -390,7 +557,9 @@ def direct_new(request: AuthenticatedRequest) -> HttpResponse:
             form.add_error(None, error_text(error))
         else:
             return redirect("forums:room", room.pk)
-    return render(request, "forums/direct_new.html", {"form": form})
+    return render(request, "forums/direct_new.html", {
+        "form": form, "close": close_people(request.user), "nobody": why_nobody(request.user),
+    })
 
 
 # --- Voice messages and files ------------------------------------------------------
@@ -436,7 +605,11 @@ def attachment(request: AuthenticatedRequest, attachment_id: uuid.UUID) -> FileR
     message = access_message(request.user, item.message_id)
     if not message.is_visible and not message.room.get_abilities(request.user)["moderate"]:
         raise Http404
-    inline = item.content_type.startswith("audio/")
+    # Audio plays in the page; checked raster images (forums.attachments) show as
+    # thumbnails when asked for with ?voir=1; everything else is a download.
+    inline = item.content_type.startswith("audio/") or (
+        item.content_type in attachments.IMAGE_TYPES and request.GET.get("voir") == "1"
+    )
     response = FileResponse(
         item.file.open("rb"), as_attachment=not inline, filename=item.name,
         content_type=item.content_type if inline else "application/octet-stream",

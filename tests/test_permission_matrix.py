@@ -249,6 +249,15 @@ ROOM_PAGES: list[tuple[str, str, str, str]] = [
     # The attendance lists of the room's calls (calls/urls.py): its moderators.
     ("get", "/appels/salle/{room}/", "m", OK),
     ("get", "/appels/{call}/presences.csv", "m", OK),
+    # What one does to a message in the chat (forums/views_chat.py). "a": only its author
+    # (never these roles here: the message is someone else's) edits it.
+    ("get", "/discussions/message/{message}/lien/", "r", HOME),  # to the room, at the message
+    ("get", "/discussions/message/{message}/modifier/", "a", OK),
+    ("post", "/discussions/message/{message}/modifier/", "a", INVALID),
+    ("post", "/discussions/message/{message}/reagir/", "w", INVALID),  # no emoji given
+    ("post", "/discussions/message/{message}/non-lu/", "r", HOME),
+    # Last: a moderator's delete removes the message (and its file) for the rows above.
+    ("post", "/discussions/message/{message}/supprimer/", "m", HOME),
 ]
 
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.roles import Role
 from assembly.models import Assembly
+from deliberation.people import person_name
 from forums import actions, queries
 from forums.models import Message, ReadMarker, Room, RoomKind, Thread
 from gdpr.models import AuditEntry
@@ -358,12 +359,19 @@ def test_reactions_are_counted_once_per_person_and_can_be_taken_back(
     actions.do_react(other, message, emoji="👍", add=True)
     actions.do_react(other, message, emoji="👍", add=True)
     actions.do_react(member, message, emoji="👍", add=True)
-    assert published[-1][0] == {
+    assert published[-2][0] == {
         "type": "reaction", "room": str(room.pk), "message": message.pk,
         "reactions": {"👍": 2},
     }
+    # Then the message as the page shows it, with who reacted (chat.js marks one's own).
+    updated = published[-1][0]
+    assert updated["type"] == "message.updated" and updated["message"]["reactions"] == {"👍": 2}
+    html = updated["message"]["html"]["fr"]
+    names = f"{person_name(other)}, {person_name(member)}"
+    assert f'data-reactors="{other.pk} {member.pk}"' in html and names in html
     actions.do_react(other, message, emoji="👍", add=False)
-    assert published[-1][0]["reactions"] == {"👍": 1}
+    assert published[-2][0]["reactions"] == {"👍": 1}
+    assert "Zoé M." not in published[-1][0]["message"]["html"]["fr"]
     with pytest.raises(ValidationError) as error:
         actions.do_react(other, message, emoji="🍕", add=True)
     assert error.value.code == "bad_format"

@@ -57,7 +57,7 @@ def test_the_live_fragment_is_the_markup_of_the_page(
     live = queries.serialize_message(message)["html"]
     assert set(live) == {code for code, _name in settings.LANGUAGES}
     assert _normalised(live["fr"]) == _normalised(_item_on_page(member, room, message.pk))
-    assert "Signaler" in live["fr"] and "Report" in live["en"]
+    assert "Répondre" in live["fr"] and "Reply" in live["en"]
 
 
 def test_the_fragment_is_the_same_for_every_reader_and_leaves_them_to_the_page(

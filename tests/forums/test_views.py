@@ -296,19 +296,33 @@ def test_message_page_offers_moderation_only_to_moderators(
 # --- Direct messages --------------------------------------------------------------------
 
 
-def test_start_a_direct_conversation_with_someone_of_my_subgroup(
+def test_new_conversation_lists_my_subgroup_first_then_everyone_sharing_the_plenary(
     room: Room, member: User, other: User, outsider: User
 ) -> None:
+    dpd = factories.UserFactory(roles=[Role.DPD], display_name="Delphine P.")
     client = login(member)
     page = client.get(reverse("forums:direct_new")).content.decode()
-    assert "Zoé M." in page and "Hors Groupe" not in page
+    # Zoé (my subgroup) comes first; « Hors Groupe » shares the plenary with me; the DPD
+    # reads no conversation, so is nobody to write to.
+    assert page.index("Mon sous-groupe") < page.index("Zoé M.") < page.index("Tous les autres")
+    assert page.index("Tous les autres") < page.index("Hors Groupe")
+    assert "Delphine P." not in page
     response = client.post(reverse("forums:direct_new"), {"participants": [str(other.pk)]})
     direct = Room.objects.get(kind="direct")
     assert response["Location"] == reverse("forums:room", args=[direct.pk])
     assert set(direct.participants.all()) == {member, other}
-    refused = client.post(reverse("forums:direct_new"), {"participants": [str(outsider.pk)]})
+    refused = client.post(reverse("forums:direct_new"), {"participants": [str(dpd.pk)]})
     assert refused.status_code == 200 and Room.objects.filter(kind="direct").count() == 1
     assert login(outsider).get(reverse("forums:room", args=[direct.pk])).status_code == 404
+    # Anyone of the plenary can be written to.
+    client.post(reverse("forums:direct_new"), {"participants": [str(outsider.pk)]})
+    assert Room.objects.filter(kind="direct", participants=outsider).count() == 1
+
+
+def test_new_conversation_says_why_nobody_is_listed(db: Any) -> None:
+    dpd = factories.UserFactory(roles=[Role.DPD])
+    page = login(dpd).get(reverse("forums:direct_new")).content.decode()
+    assert "Vous n'avez pas encore de place dans l'assemblée" in page.replace("&#x27;", "'")
 
 
 # --- Attachments ------------------------------------------------------------------------

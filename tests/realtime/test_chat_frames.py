@@ -165,6 +165,9 @@ async def test_reactions_edits_and_deletions_reach_the_room(
         reaction = await socket.next_of("reaction")
         assert reaction["message"] == message_id
         assert reaction["reactions"] == {"👍": 1}
+        # Then the page's rendering, which shows who reacted (forums.actions.do_react).
+        shown = (await socket.next_of("message.updated"))["message"]
+        assert shown["id"] == message_id and 'data-reactors="' in shown["html"]["fr"]
 
     await alice.send({"type": "edit", "message": message_id, "body": "Version corrigée"})
     edited = (await bob.next_of("message.updated"))["message"]

@@ -1,0 +1,23 @@
+// « Nouvelle conversation »: a box that narrows the list of people as one types (the
+// plenary is long). Without it the page lists everyone, which still works.
+
+const box = document.getElementById("people-filter");
+if (box) {
+  const field = box.closest(".people-filter");
+  const count = document.getElementById("people-filter-count");
+  const people = Array.from(document.querySelectorAll(".people-picker__person"));
+  const fold = (text) => text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+  const names = people.map((row) => fold(row.textContent));
+  field.hidden = false;
+  box.addEventListener("input", () => {
+    const wanted = fold(box.value.trim());
+    let shown = 0;
+    people.forEach((row, index) => {
+      // A ticked person stays visible: nobody loses a choice by typing.
+      const keep = !wanted || names[index].includes(wanted) || row.querySelector("input").checked;
+      row.hidden = !keep;
+      if (keep) shown += 1;
+    });
+    count.textContent = wanted ? `${shown} / ${people.length}` : "";
+  });
+}
