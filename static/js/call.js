@@ -321,6 +321,13 @@ class CallPanel {
     const here = new Set(state.participants.map((p) => p.id));
     if (!here.has(this.me)) return; // out of the call: call.left follows
     for (const id of [...this.peers.keys()]) if (!here.has(id)) this.dropPeer(id);
+    // A listener is not heard, even from a browser that would send anyway (peer to peer,
+    // the server cannot stop media already flowing): each receiver silences them.
+    for (const person of state.participants) {
+      const peer = this.peers.get(person.id);
+      if (peer && peer.el) peer.el.muted = !person.may_speak;
+      if (peer && peer.view) peer.view.hidden = !person.may_speak || peer.view.hidden;
+    }
     this.renderPeople();
     if (this.moderate) this.renderQueue();
     const mine = state.participants.find((p) => p.id === this.me);
@@ -524,6 +531,7 @@ class CallPanel {
         this.$("call-videos").append(peer.el);
       }
       peer.el.srcObject = new MediaStream([track]);
+      peer.el.muted = !(person && person.may_speak);
       peer.el.play().catch(() => this.status(this.text.autoplay_blocked));
       return;
     }
