@@ -119,6 +119,7 @@ INSTALLED_APPS = [
     "forums",
     "documents",
     "realtime",
+    "calls",
     "gdpr",
     "dashboards",
     "calls",
@@ -218,6 +219,16 @@ else:
 # in each daphne process; one more is closed with 4409. A tab opens one, or two on a draft.
 REALTIME_SOCKETS_PER_SESSION = env_int("REALTIME_SOCKETS_PER_SESSION", 20)
 REALTIME_SOCKETS_PER_PERSON = env_int("REALTIME_SOCKETS_PER_PERSON", 40)
+
+# --- Live calls (calls/, docs/protocol.md « Calls ») ---------------------------------
+# Peer-to-peer calls hold this many people at most; above it a call needs the media server.
+CALLS_MESH_MAX = env_int("CALLS_MESH_MAX", 6)
+# The browser sends a heartbeat every CALLS_HEARTBEAT seconds while in a call; a person
+# silent for CALLS_HEARTBEAT_TIMEOUT seconds (network lost) is taken out of the call.
+CALLS_HEARTBEAT = env_int("CALLS_HEARTBEAT", 5)
+CALLS_HEARTBEAT_TIMEOUT = env_int("CALLS_HEARTBEAT_TIMEOUT", 15)
+# STUN/TURN servers given to the browsers (comma-separated URLs); none: host candidates only.
+CALLS_ICE_SERVERS = env_list("CALLS_ICE_SERVERS", [])
 
 # --- Live drafts (realtime/yjs/, deliberation/draft_store.py, docs/protocol.md) ---------
 # The sizes and compaction are the draft store's; the pause, rate and burst apply to every

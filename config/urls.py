@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("gdpr.urls")),
     path("recherche/", search_page, name="search"),
     path("discussions/", include("forums.urls")),
+    path("appels/", include("calls.urls")),
     path("propositions/", include("deliberation.urls_proposals")),
     path("propositions/", include("deliberation.urls_export")),
     path("bibliotheque/", include("documents.urls")),

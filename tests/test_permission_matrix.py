@@ -249,6 +249,9 @@ ROOM_PAGES: list[tuple[str, str, str, str]] = [
     ("post", "/discussions/message/{message}/masquer/", "m", INVALID),
     ("post", "/discussions/message/{message}/silence/", "m", INVALID),
     ("get", "/discussions/fichier/{attachment}/", "r", OK),
+    # The attendance lists of the room's calls (calls/urls.py): its moderators.
+    ("get", "/appels/salle/{room}/", "m", OK),
+    ("get", "/appels/{call}/presences.csv", "m", OK),
     # What one does to a message in the chat (forums/views_chat.py). "a": only its author
     # (never these roles here: the message is someone else's) edits it.
     ("get", "/discussions/message/{message}/lien/", "r", HOME),  # to the room, at the message
@@ -265,6 +268,7 @@ def _conversations(assembly: Assembly, person: User | None, role: str) -> dict[s
     """One room of each kind, with a message and a file in each, written by others."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
+    from calls.actions import do_join_call
     from forums.actions import default_thread, do_create_direct_room
     from forums.models import Attachment
 
@@ -287,8 +291,9 @@ def _conversations(assembly: Assembly, person: User | None, role: str) -> dict[s
             message=message, kind="file", name="horaires.pdf", content_type="application/pdf",
             size=4, file=SimpleUploadedFile("horaires.pdf", b"%PDF"),
         )
+        call, _ = do_join_call(author, room, channel="matrix")
         objects[kind] = {"room": room.pk, "thread": default_thread(room).pk,
-                         "message": message.pk, "attachment": attachment.pk}
+                         "message": message.pk, "attachment": attachment.pk, "call": call.pk}
     return objects
 
 

@@ -475,6 +475,43 @@ for _label, _key in (
     _forums_seeder(_label, _key)
 
 
+# --- Live calls (calls) -----------------------------------------------------------------------
+
+
+def _calls(world: World) -> dict[str, Any]:
+    """Each person starts a call in their subgroup's room, where the facilitator joins them;
+    the person raises a hand and leaves (their attendance has an end)."""
+    if "calls" in world.extra:
+        return world.extra["calls"]
+    from calls import actions as calls_actions
+    from forums.models import Room
+
+    facilitator = world.extra["facilitator"]
+    data: dict[str, Any] = {"calls": [], "attendance": []}
+    for user, subgroup in zip((world.person, world.neighbour), world.extra["subgroups"],
+                              strict=True):
+        room = Room.objects.get(subgroup=subgroup)
+        call, mine = calls_actions.do_join_call(user, room, channel=f"socket-{user.pk}")
+        calls_actions.do_join_call(facilitator, room, channel="socket-facilitator")
+        calls_actions.do_raise_hand(user, call, raised=True)
+        calls_actions.do_leave_call(user, call)
+        data["calls"].append([call.pk])
+        data["attendance"].append([mine.pk])
+    world.extra["calls"] = data
+    return data
+
+
+def _calls_seeder(label: str, key: str) -> None:
+    @seeder(label)
+    def seed(world: World) -> None:
+        mine, theirs = _calls(world)[key]
+        world.add(label, mine, theirs)
+
+
+for _label, _key in (("calls.Call", "calls"), ("calls.CallParticipation", "attendance")):
+    _calls_seeder(_label, _key)
+
+
 # --- Proposals and their drafts (deliberation) ------------------------------------------------
 
 
