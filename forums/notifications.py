@@ -51,9 +51,14 @@ def is_connected(user_id: object) -> bool:
     return bool(cache.get(presence_key(user_id)))
 
 
-def wants_email(user: Any) -> bool:
+def wants_email(user: Any, kind: str = "mention") -> bool:
+    """The person's email switch for direct messages and mentions, and their per-kind choice
+    (« Préférences de notification », notifications.models.Preference)."""
+    from notifications.actions import wants
+
     pref = NotificationPreference.objects.filter(user=user).first()
-    return pref.email_direct_and_mentions if pref is not None else True
+    switch = pref.email_direct_and_mentions if pref is not None else True
+    return switch and wants(user, kind, "email")
 
 
 def _absolute(path: str) -> str:
@@ -76,7 +81,7 @@ def _recipients(message: Message) -> list[tuple[Any, str]]:
         if person.is_active
         and person.email
         and room.get_abilities(person)["read"]
-        and wants_email(person)
+        and wants_email(person, why)
         and not is_connected(person.pk)
     ]
 

@@ -22,9 +22,11 @@ from deliberation.models import Draft, Proposal
 from documents.models import Document
 from forums.models import Message, Room, RoomKind
 from gdpr.models import DataRequest
+from notifications.models import Notification
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("accounts", "assembly", "deliberation", "documents", "forums", "gdpr", "realtime", "config")
+APPS = ("accounts", "assembly", "deliberation", "documents", "forums", "gdpr", "realtime", "config",
+        "notifications")
 ROW = re.compile(r"^\| `(?P<model>\w+\.\w+)` \| (?P<abilities>[^|]+) \|", re.M)
 
 
@@ -48,6 +50,7 @@ def sample(label: str) -> Any:
         "deliberation.Proposal": proposal,
         "deliberation.Draft": Draft(proposal=proposal),
         "gdpr.DataRequest": DataRequest(),
+        "notifications.Notification": Notification(),
     }
     return objects[label]
 
@@ -92,6 +95,7 @@ def test_abilities_keep_their_keys_for_a_person_with_roles(label: str) -> None:
         "forums.Message": factories.send(person, factories.room_of(subgroup)),
         "documents.Document": Document(contributor=person, title="Note"),
         "gdpr.DataRequest": DataRequest(user=person, kind="access"),
+        "notifications.Notification": Notification(recipient=person, kind="mention"),
     }
     if label in ("deliberation.Proposal", "deliberation.Draft"):
         from deliberation.proposals import do_create_proposal
