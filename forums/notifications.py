@@ -165,7 +165,9 @@ def digest_for(user: Any, since: dt.datetime) -> list[dict[str, Any]]:
                 .count()
             )
         if count:
-            rows.append({"room": room.name, "count": count,
+            # A direct room's name may be a person's: never shown as a room's name.
+            name = _("a direct message") if room.kind == RoomKind.DIRECT else room.name
+            rows.append({"room": name, "count": count,
                          "link": _absolute(reverse("forums:room", args=[room.pk]))})
     return rows
 
@@ -175,6 +177,7 @@ def send_daily_digests(now: dt.datetime | None = None) -> int:
     from accounts.models import User
     from gdpr.consent import has_consent
     from gdpr.models import OptionalPurpose
+    from notifications.actions import digest_for as inbox_digest
 
     now = now or timezone.now()
     sent = 0
@@ -186,12 +189,16 @@ def send_daily_digests(now: dt.datetime | None = None) -> int:
         if since > now - dt.timedelta(hours=20):
             continue  # already sent today
         rows = digest_for(user, since)
-        if rows:
+        with translation.override(settings.LANGUAGE_CODE):
+            news = [{"text": n["text"], "link": _absolute(n["path"])}
+                    for n in inbox_digest(user, since)]
+        if rows or news:
             with translation.override(settings.LANGUAGE_CODE):
                 body = render_to_string(
                     "forums/email/digest.txt",
-                    {"person": user, "rows": rows, "site_name": settings.AGORA_SITE_NAME,
-                     "preferences": _absolute(reverse("forums:preferences"))},
+                    {"person": user, "rows": rows, "news": news,
+                     "site_name": settings.AGORA_SITE_NAME,
+                     "preferences": _absolute(reverse("notifications:preferences"))},
                 )
                 subject = _("Your daily summary of the conversations")
             EmailMessage(

@@ -173,6 +173,16 @@ def inbox(user: Any) -> QuerySet[Notification]:
     )
 
 
+def digest_for(user: Any, since: Any) -> list[dict[str, str]]:
+    """The person's unread notifications since ``since`` of the kinds they want in the daily
+    summary (forums.notifications.send_daily_digests adds them to the email): sentence and
+    path, oldest first, 50 at most."""
+    pref = Preference.objects.filter(user_id=user.pk).first() or Preference(user=user)
+    kinds = [kind for kind in Kind.values if pref.wants(kind, "digest")]
+    rows = inbox(user).filter(read_at__isnull=True, created_at__gt=since, kind__in=kinds)
+    return [{"text": sentence(n, user), "path": url(n, user)} for n in reversed(rows[:50])]
+
+
 def access_notification(user: Any, notification_id: Any) -> Notification:
     """The notification if it is this person's; 404 otherwise, as for one that does not exist."""
     notification = (

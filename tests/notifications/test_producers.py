@@ -189,3 +189,27 @@ def test_per_kind_email_choice_stops_the_mention_email_and_keeps_the_others(
     Preference.objects.create(user=people.bob, choices={"mention": {"email": False}})
     committed(factories.send, people.alice, people.plenary, "Bonjour @Bob D. et @Carol P.")
     assert [m.to for m in mail.outbox] == [["carol@example.org"]]
+
+
+def test_the_daily_summary_lists_unread_notifications_of_the_kinds_chosen(
+    people: People, committed: Run
+) -> None:
+    from forums.notifications import send_daily_digests
+    from gdpr.consent import do_give_consent
+    from gdpr.models import OptionalPurpose
+
+    people.bob.email = "bob@example.org"
+    people.bob.save()
+    Preference.objects.create(user=people.bob, choices={"reply": {"digest": False}})
+    question = committed(factories.send, people.bob, people.mobility, "Qui vient ?")
+    committed(factories.send, people.alice, people.mobility, "Moi", reply_to=question)
+    room = factories.direct_room(people.alice, people.bob)
+    committed(factories.send, people.alice, room, "Un secret bien gardé")
+    mail.outbox.clear()
+    assert send_daily_digests() == 0  # no consent, no summary
+    do_give_consent(people.bob, OptionalPurpose.EMAIL_DIGEST)
+    assert send_daily_digests() == 1
+    body = mail.outbox[0].body
+    assert "1 nouveau message de Alice M. (message direct)" in body
+    assert "répondu" not in body  # replies are off in his summary
+    assert "secret" not in body  # never what was said
