@@ -21,7 +21,7 @@ from django.utils import timezone, translation
 
 from notifications.events import InboxCountEvent, InboxNewEvent
 from notifications.models import Kind, Notification, Preference
-from notifications.render import sentence, url
+from notifications.render import readable, sentence, url
 from realtime.bus import send_event_on_commit, user_group
 
 TARGETS = ("room", "message", "proposal", "document")
@@ -88,7 +88,7 @@ def _deliver(kind: str, people: list[Any], fields: dict[str, Any]) -> list[Notif
         for p in people
         if p.is_active
         and Preference(user=p, choices=choices.get(p.pk) or {}).wants(kind, "page")
-        and (target is None or target.get_abilities(p)["read"])
+        and (target is None or readable(target, p))
     ]
     if not told:
         return []

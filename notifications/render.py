@@ -20,8 +20,15 @@ from notifications.models import Kind, Notification, Verb
 DIRECT = "direct"  # forums.models.RoomKind.DIRECT
 
 
-def _readable(target: Any, user: Any) -> bool:
-    return target is not None and bool(target.get_abilities(user).get("read"))
+def readable(target: Any, user: Any) -> bool:
+    """``target.get_abilities(user)["read"]``, asked once per instance and person: a
+    notification's producer, its live event and its link all ask it of the same target."""
+    if target is None:
+        return False
+    memo = target.__dict__.setdefault("_notifications_readable", {})
+    if user.pk not in memo:
+        memo[user.pk] = bool(target.get_abilities(user).get("read"))
+    return bool(memo[user.pk])
 
 
 def _actor(notification: Notification) -> str:
@@ -31,7 +38,7 @@ def _actor(notification: Notification) -> str:
 
 def _place(notification: Notification, user: Any) -> str:
     room = notification.room
-    if room is None or not _readable(room, user):
+    if room is None or not readable(room, user):
         return _("a conversation you can no longer read")
     if room.kind == DIRECT:
         return _("a direct message")
@@ -39,7 +46,7 @@ def _place(notification: Notification, user: Any) -> str:
 
 
 def _title(target: Any, user: Any, gone: str) -> str:
-    if not _readable(target, user):
+    if not readable(target, user):
         return gone
     return _("« %(title)s »") % {"title": target.title}
 
@@ -102,11 +109,11 @@ def url(notification: Notification, user: Any) -> str:
     """Where opening it leads: the message in its room, the proposal, the document — or the
     notification centre when the target is gone or no longer readable."""
     n = notification
-    if n.room_id is not None and _readable(n.room, user):
+    if n.room_id is not None and readable(n.room, user):
         link = reverse("forums:room", args=[n.room_id])
         return f"{link}#m{n.message_id}" if n.message_id is not None else link
-    if n.proposal_id is not None and _readable(n.proposal, user):
+    if n.proposal_id is not None and readable(n.proposal, user):
         return reverse("proposal", args=[n.proposal_id])
-    if n.document_id is not None and _readable(n.document, user):
+    if n.document_id is not None and readable(n.document, user):
         return reverse("library_document", args=[n.document_id])
     return reverse("notifications:list")
