@@ -123,6 +123,15 @@ class Channel(models.TextChoices):
     DIGEST = "digest", _("In the daily summary")
 
 
+# The table's column headings, short enough for a 320 px screen (each checkbox keeps the
+# long label).
+CHANNEL_HEADINGS = {
+    Channel.PAGE: _("Page"),
+    Channel.EMAIL: _("Email"),
+    Channel.DIGEST: _("Summary"),
+}
+
+
 # What a person gets until they choose: in the page, everything; by email, what was emailed
 # before per-kind choices existed (direct messages, mentions, followed mandates) and the
 # moderation of one's own things; everything in the summary (sent only with consent).

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from accounts.http import AuthenticatedRequest
 from notifications import actions
 from notifications.forms import PreferenceForm
-from notifications.models import Channel, Preference
+from notifications.models import CHANNEL_HEADINGS, Channel, Preference
 from notifications.render import sentence, url
 
 PER_PAGE = 30
@@ -97,7 +97,7 @@ def notification_preferences(request: AuthenticatedRequest) -> HttpResponse:
         "notifications/preferences.html",
         {
             "form": form,
-            "channels": list(Channel),
+            "channels": [(c, CHANNEL_HEADINGS[c]) for c in Channel],
             "digest": has_consent(request.user, OptionalPurpose.EMAIL_DIGEST),
         },
     )

@@ -91,6 +91,12 @@ def test_the_bell_counts_a_mention_live(
     assert "relire la note" not in bob.content()  # never what was said
     if SCREENSHOTS:
         bob.screenshot(path=f"{SCREENSHOTS}/list-phone.png", full_page=True)
+        for page, name in ((alice, "desktop"), (bob, "phone")):
+            page.goto(live_url + "/notifications/preferences/")
+            page.screenshot(path=f"{SCREENSHOTS}/preferences-{name}.png", full_page=True)
+        alice.goto(live_url + "/notifications/")
+        alice.screenshot(path=f"{SCREENSHOTS}/list-desktop.png", full_page=True)
+        bob.goto(live_url + "/notifications/")
     item.first.click()
     bob.get_by_role("heading", name=ROOM).wait_for()
     assert int(bell.locator("[data-inbox-count]").text_content() or "0") == before
