@@ -218,5 +218,16 @@ def do_mark_all_read(actor: Any) -> int:
     return changed
 
 
+def mark_read_about(user: Any, *, room: Any, up_to_message: int) -> int:
+    """The person read a room up to a message (forums.actions.do_mark_read): what the bell
+    said about those messages is read too (one UPDATE on the person's unread rows)."""
+    changed = Notification.objects.filter(
+        recipient=user, read_at__isnull=True, room=room, message_id__lte=up_to_message
+    ).update(read_at=timezone.now())
+    if changed:
+        _count_changed(user)
+    return changed
+
+
 def _count_changed(user: Any) -> None:
     send_event_on_commit(InboxCountEvent(unread=unread_count(user)), [user_group(user.pk)])

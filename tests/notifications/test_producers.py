@@ -213,3 +213,15 @@ def test_the_daily_summary_lists_unread_notifications_of_the_kinds_chosen(
     assert "1 nouveau message de Alice M. (message direct)" in body
     assert "répondu" not in body  # replies are off in his summary
     assert "secret" not in body  # never what was said
+
+
+def test_reading_the_room_marks_what_the_bell_said_about_it_read(
+    people: People, committed: Run
+) -> None:
+    room = factories.direct_room(people.alice, people.bob)
+    first = committed(factories.send, people.alice, room, "Bonjour")
+    committed(factories.send, people.alice, people.plenary, "Tu viens @Bob D. ?")
+    committed(forums.do_mark_read, people.bob, first.thread, up_to_id=first.pk)
+    direct = Notification.objects.get(recipient=people.bob, kind="direct")
+    mention = Notification.objects.get(recipient=people.bob, kind="mention")
+    assert direct.read_at is not None and mention.read_at is None

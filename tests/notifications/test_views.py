@@ -161,3 +161,12 @@ def test_preferences_are_saved_per_kind_and_channel(people: People) -> None:
     preference = Preference.objects.get(user=people.bob)
     assert preference.wants("mention", "page") and not preference.wants("mention", "email")
     assert preference.wants("direct", "email") and not preference.wants("reply", "page")
+
+
+def test_no_live_bell_behind_the_welcome_gate(people: People) -> None:
+    """A page a person reaches before accepting the charter never opens a socket that would
+    be refused (and reload the page)."""
+    newcomer = factories.UserFactory(accepted_policies=False)
+    page = client_for(newcomer).get("/bienvenue/").content.decode()
+    assert "data-inbox" in page and "js/inbox.js" not in page
+    assert "js/inbox.js" in client_for(people.bob).get("/bienvenue/", follow=True).content.decode()
