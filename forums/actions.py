@@ -352,7 +352,7 @@ def do_mark_read(actor: Any, thread: Thread, *, up_to_id: int) -> int:
     up_to_id = min(up_to_id, last.first() or 0)
     with transaction.atomic():
         _advance_marker(actor, thread, up_to_id)
-        mark_read_about(actor, room=room, up_to_message=up_to_id)
+        mark_read_about(actor, thread=thread, up_to_message=up_to_id)
     unread = unread_counts(actor, [room])[str(room.pk)]
     send_event_on_commit(UnreadEvent(room=str(room.pk), unread=unread), [user_group(actor.pk)])
     return unread

@@ -218,11 +218,15 @@ def do_mark_all_read(actor: Any) -> int:
     return changed
 
 
-def mark_read_about(user: Any, *, room: Any, up_to_message: int) -> int:
-    """The person read a room up to a message (forums.actions.do_mark_read): what the bell
+def mark_read_about(user: Any, *, thread: Any, up_to_message: int) -> int:
+    """The person read a thread up to a message (forums.actions.do_mark_read): what the bell
     said about those messages is read too (one UPDATE on the person's unread rows)."""
     changed = Notification.objects.filter(
-        recipient=user, read_at__isnull=True, room=room, message_id__lte=up_to_message
+        recipient=user,
+        read_at__isnull=True,
+        room_id=thread.room_id,
+        message__thread=thread,
+        message_id__lte=up_to_message,
     ).update(read_at=timezone.now())
     if changed:
         _count_changed(user)
