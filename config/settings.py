@@ -118,6 +118,7 @@ INSTALLED_APPS = [
     "deliberation",
     "forums",
     "documents",
+    "notifications",
     "realtime",
     "calls",
     "gdpr",

@@ -26,6 +26,8 @@ from deliberation.models import (
     VersionKind,
 )
 from deliberation.people import person_name_with_role
+from notifications.actions import notify_many
+from notifications.models import Kind
 
 
 def _is_uuid(value: Any) -> bool:
@@ -300,8 +302,17 @@ def do_transition(actor: Any, proposal: Proposal, to_status: str, note: str = ""
             draft.pk, VersionKind.STATUS, name=str(ProposalStatus(to_status).label), by=by
         )
         draft_store.announce_draft_changed(draft.pk)
+        notify_many(Kind.PROPOSAL_STAGE, _writers(proposal), actor=by, verb=to_status,
+                    proposal=proposal)
     proposal.refresh_from_db()
     return proposal
+
+
+def _writers(proposal: Proposal) -> list[Any]:
+    """Who hears of a proposal's new stage: its subgroup's members and facilitators."""
+    subgroup = proposal.subgroup
+    return list({p.pk: p for p in (*subgroup.members.all(), *subgroup.facilitators.all())}
+                .values())
 
 
 def do_freeze(actor: Any, proposal: Proposal, frozen: bool) -> Draft:

@@ -50,6 +50,8 @@ from documents.models import (
     audiences_for,
 )
 from documents.search import reindex
+from notifications.actions import notify, notify_many, wants
+from notifications.models import Kind, Verb
 from realtime.bus import send_event_on_commit, user_group
 
 logger = logging.getLogger(__name__)
@@ -341,6 +343,8 @@ def do_publish_document(actor: Any, document: Document, *, note: str = "") -> Do
         _log(document, Action.PUBLISHED, actor, note)
         _announce(document)
         reindex(document)
+        notify(Kind.MODERATION, document.contributor, actor=actor, verb=Verb.PUBLISHED,
+               document=document)
     return document
 
 
@@ -388,6 +392,8 @@ def do_decline_document(actor: Any, document: Document, *, reason: str) -> Docum
         reindex(document)
         document_id = document.pk
         transaction.on_commit(lambda: _email_declined(document_id))
+        notify(Kind.MODERATION, document.contributor, actor=actor, verb=Verb.DECLINED,
+               document=document)
     return document
 
 
@@ -522,6 +528,7 @@ def notify_followers(document_id: Any) -> int:
     people = followers_to_notify(document)
     if not people:
         return 0
+    notify_many(Kind.DOCUMENT, people, actor=document.published_by, document=document)
     mandates = ", ".join(document.mandates.order_by("title").values_list("title", flat=True))
     url = _document_url(document)
     emails = []
@@ -535,7 +542,7 @@ def notify_followers(document_id: Any) -> int:
                 LibraryNotificationEvent(document=str(document.pk), url=url, text=text),
                 [user_group(person.pk)],
             )
-            if person.email and wants_email(person):
+            if person.email and wants_email(person, Kind.DOCUMENT):
                 body = render_to_string(
                     "documents/email/followed.txt",
                     {
@@ -565,7 +572,7 @@ def _email_declined(document_id: Any) -> None:
     if document is None or document.contributor is None or not document.contributor.email:
         return
     person = document.contributor
-    if not person.is_active:
+    if not person.is_active or not wants(person, Kind.MODERATION, "email"):
         return
     with translation.override(settings.LANGUAGE_CODE):
         subject = _("Your document « %(title)s » was not published") % {"title": document.title}

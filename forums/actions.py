@@ -62,6 +62,8 @@ from forums.queries import (
     unread_counts,
 )
 from gdpr import audit
+from notifications.actions import mark_read_about, notify, notify_many
+from notifications.models import Kind, Verb
 from realtime.bus import send_event_on_commit, user_group
 
 DEFAULT_RATE_LIMIT = (20, 10)  # messages, seconds
@@ -213,7 +215,23 @@ def _publish_new(message: Message, mentioned: list[Any] | None = None) -> None:
         [readers_group(message.room_id)],
     )
     _publish_notifications(message, mentioned or [])
+    _notify_in_page(message, mentioned or [])
     transaction.on_commit(lambda: notify_new_message(message.pk))
+
+
+def _notify_in_page(message: Message, mentioned: list[Any]) -> None:
+    """The notification centre: the other participants of a direct room, the people mentioned,
+    the author of the message answered — each person once, in that order."""
+    room, author = message.room, message.author
+    direct = list(room.participants.all()) if room.kind == RoomKind.DIRECT else []
+    told = {p.pk for p in direct}
+    mentions = [p for p in mentioned if p.pk not in told]
+    told |= {p.pk for p in mentions}
+    replied = message.reply_to.author if message.reply_to is not None else None
+    notify_many(Kind.DIRECT, direct, actor=author, room=room, message=message)
+    notify_many(Kind.MENTION, mentions, actor=author, room=room, message=message)
+    if replied is not None and replied.pk not in told:
+        notify(Kind.REPLY, replied, actor=author, room=room, message=message)
 
 
 def _publish_notifications(message: Message, mentioned: list[Any]) -> None:
@@ -365,6 +383,7 @@ def do_mark_read(actor: Any, thread: Thread, *, up_to_id: int) -> int:
     up_to_id = min(up_to_id, last.first() or 0)
     with transaction.atomic():
         _advance_marker(actor, thread, up_to_id)
+        mark_read_about(actor, thread=thread, up_to_message=up_to_id)
     unread = unread_counts(actor, [room])[str(room.pk)]
     send_event_on_commit(UnreadEvent(room=str(room.pk), unread=unread), [user_group(actor.pk)])
     return unread
@@ -578,6 +597,8 @@ def do_hide_message(actor: Any, message: Message, *, reason: str) -> Message:
             )
             audit.record(actor, "forums.message.hide", subject=message.author, obj=message,
                          room=str(message.room_id))
+            notify(Kind.MODERATION, message.author, actor=actor, verb=Verb.HIDDEN,
+                   room=message.room, message=message)
             message = _fresh(message)
             _publish_updated(message)
     return message
@@ -592,6 +613,8 @@ def do_unhide_message(actor: Any, message: Message) -> Message:
             message.save(update_fields=["hidden_at", "hidden_by", "hidden_reason"])
             audit.record(actor, "forums.message.unhide", subject=message.author, obj=message,
                          room=str(message.room_id))
+            notify(Kind.MODERATION, message.author, actor=actor, verb=Verb.RESTORED,
+                   room=message.room, message=message)
             message = _fresh(message)
             _publish_updated(message)
     return message

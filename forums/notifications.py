@@ -51,9 +51,14 @@ def is_connected(user_id: object) -> bool:
     return bool(cache.get(presence_key(user_id)))
 
 
-def wants_email(user: Any) -> bool:
+def wants_email(user: Any, kind: str = "mention") -> bool:
+    """The person's email switch for direct messages and mentions, and their per-kind choice
+    (« Préférences de notification », notifications.models.Preference)."""
+    from notifications.actions import wants
+
     pref = NotificationPreference.objects.filter(user=user).first()
-    return pref.email_direct_and_mentions if pref is not None else True
+    switch = pref.email_direct_and_mentions if pref is not None else True
+    return switch and wants(user, kind, "email")
 
 
 def _absolute(path: str) -> str:
@@ -76,7 +81,7 @@ def _recipients(message: Message) -> list[tuple[Any, str]]:
         if person.is_active
         and person.email
         and room.get_abilities(person)["read"]
-        and wants_email(person)
+        and wants_email(person, why)
         and not is_connected(person.pk)
     ]
 
@@ -179,6 +184,7 @@ def send_daily_digests(now: dt.datetime | None = None) -> int:
     from accounts.models import User
     from gdpr.consent import has_consent
     from gdpr.models import OptionalPurpose
+    from notifications.actions import digest_for as inbox_digest
 
     now = now or timezone.now()
     sent = 0
@@ -190,12 +196,16 @@ def send_daily_digests(now: dt.datetime | None = None) -> int:
         if since > now - dt.timedelta(hours=20):
             continue  # already sent today
         rows = digest_for(user, since)
-        if rows:
+        with translation.override(settings.LANGUAGE_CODE):
+            news = [{"text": n["text"], "link": _absolute(n["path"])}
+                    for n in inbox_digest(user, since)]
+        if rows or news:
             with translation.override(settings.LANGUAGE_CODE):
                 body = render_to_string(
                     "forums/email/digest.txt",
-                    {"person": user, "rows": rows, "site_name": settings.AGORA_SITE_NAME,
-                     "preferences": _absolute(reverse("forums:preferences"))},
+                    {"person": user, "rows": rows, "news": news,
+                     "site_name": settings.AGORA_SITE_NAME,
+                     "preferences": _absolute(reverse("notifications:preferences"))},
                 )
                 subject = _("Your daily summary of the conversations")
             EmailMessage(

@@ -23,11 +23,12 @@ from deliberation.models import Draft, Proposal
 from documents.models import Document
 from forums.models import Message, Room, RoomKind
 from gdpr.models import DataRequest
+from notifications.models import Notification
 
 ROOT = Path(__file__).resolve().parent.parent
 APPS = (
     "accounts", "assembly", "deliberation", "documents", "forums", "calls", "gdpr", "realtime",
-    "config",
+    "config", "notifications",
 )
 ROW = re.compile(r"^\| `(?P<model>\w+\.\w+)` \| (?P<abilities>[^|]+) \|", re.M)
 
@@ -53,6 +54,7 @@ def sample(label: str) -> Any:
         "deliberation.Draft": Draft(proposal=proposal),
         "gdpr.DataRequest": DataRequest(),
         "calls.Call": Call(room=room),
+        "notifications.Notification": Notification(),
     }
     return objects[label]
 
@@ -98,6 +100,7 @@ def test_abilities_keep_their_keys_for_a_person_with_roles(label: str) -> None:
         "documents.Document": Document(contributor=person, title="Note"),
         "gdpr.DataRequest": DataRequest(user=person, kind="access"),
         "calls.Call": Call.objects.create(room=factories.room_of(subgroup)),
+        "notifications.Notification": Notification(recipient=person, kind="mention"),
     }
     if label in ("deliberation.Proposal", "deliberation.Draft"):
         from deliberation.proposals import do_create_proposal

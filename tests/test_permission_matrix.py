@@ -106,6 +106,11 @@ MATRIX: list[tuple[str, str, dict[str, str]]] = [
     ("get", "/bibliotheque/parcours/", {"anonymous": LOGIN, "*": OK}),
     ("get", "/admin/documents/document/", {"dccu": OK, "dpd": FORBIDDEN, **ADMIN_OUTSIDERS}),
     ("get", "/admin/documents/readingpath/", {"dccu": OK, "dpd": FORBIDDEN, **ADMIN_OUTSIDERS}),
+    # The notification centre (notifications/urls.py): one's own only; someone else's
+    # notification is walked in tests/notifications/test_views.py (404).
+    ("get", "/notifications/", {"anonymous": LOGIN, "*": OK}),
+    ("get", "/notifications/preferences/", {"anonymous": LOGIN, "*": OK}),
+    ("post", "/notifications/tout-lu/", {"anonymous": LOGIN, "*": HOME}),
 ]
 
 

@@ -676,3 +676,42 @@ for _label, _key in (
     ("documents.ReadingPath", "paths"),
 ):
     _library_seeder(_label, _key)
+
+
+# --- The notification centre (notifications) ----------------------------------------------------
+
+
+def _notifications(world: World) -> dict[str, Any]:
+    """Each of the two people was mentioned by the facilitator in their subgroup's room and
+    chose where to hear of replies."""
+    if "notifications" in world.extra:
+        return world.extra["notifications"]
+    from forums.models import Room
+    from notifications.models import Notification, Preference
+
+    data: dict[str, Any] = {"notifications": [], "preferences": []}
+    for user, subgroup in zip((world.person, world.neighbour), world.extra["subgroups"],
+                              strict=True):
+        notification = Notification.objects.create(
+            recipient=user, kind="mention", actor=world.extra["facilitator"],
+            room=Room.objects.get(subgroup=subgroup),
+        )
+        preference = Preference.objects.create(user=user, choices={"reply": {"email": True}})
+        data["notifications"].append([notification.pk])
+        data["preferences"].append([preference.pk])
+    world.extra["notifications"] = data
+    return data
+
+
+def _notifications_seeder(label: str, key: str) -> None:
+    @seeder(label)
+    def seed(world: World) -> None:
+        mine, theirs = _notifications(world)[key]
+        world.add(label, mine, theirs)
+
+
+for _label, _key in (
+    ("notifications.Notification", "notifications"),
+    ("notifications.Preference", "preferences"),
+):
+    _notifications_seeder(_label, _key)

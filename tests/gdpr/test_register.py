@@ -182,6 +182,7 @@ def test_declarations_are_grouped_by_the_app_that_declares_them() -> None:
         "forums",
         "documents",
         "calls",
+        "notifications",
         "gdpr",
         "consent",
     ]

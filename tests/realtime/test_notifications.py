@@ -69,9 +69,11 @@ async def test_a_direct_message_notifies_the_other_participant(
     carol = await socket_of(world, "carol", sockets)
     await alice.subscribe(room)
     ack = await alice.say(room, "Un mot en privé")
-    frames = [await bob.receive(), await bob.receive()]
+    # The chat's notice, the room's count, and the notification centre's bell.
+    frames = [await bob.receive(), await bob.receive(), await bob.receive()]
     by_type = {frame["type"]: frame for frame in frames}
-    assert set(by_type) == {"notification", "unread.bump"}
+    assert set(by_type) == {"notification", "unread.bump", "inbox.new"}
+    assert by_type["inbox.new"]["kind"] == "direct" and by_type["inbox.new"]["unread"] == 1
     assert by_type["notification"]["kind"] == "direct"
     assert by_type["notification"]["message"] == ack["message"]["id"]
     assert "Un mot" not in by_type["notification"]["text"]

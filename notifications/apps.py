@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class NotificationsConfig(AppConfig):
+    name = "notifications"
+    verbose_name = _("Notifications")
+
+    def ready(self) -> None:
+        from notifications.realtime import InboxFeature
+        from realtime.hub import register_feature
+
+        # The bell's count and news on every /ws/ socket (notifications/realtime.py).
+        register_feature(InboxFeature)
