@@ -123,7 +123,6 @@ INSTALLED_APPS = [
     "calls",
     "gdpr",
     "dashboards",
-    "calls",
 ]
 
 MIDDLEWARE = [

@@ -181,8 +181,8 @@ def test_declarations_are_grouped_by_the_app_that_declares_them() -> None:
         "deliberation",
         "forums",
         "documents",
-        "calls",
         "notifications",
+        "calls",
         "gdpr",
         "consent",
     ]
