@@ -7,6 +7,7 @@ ever stored: only who attended, when, and whether they had the floor.
 
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 from typing import Any
 
@@ -242,6 +243,7 @@ def do_leave_call(user: Any, call: Call, *, channel: str | None = None) -> bool:
         participation.left_at = timezone.now()
         participation.hand_raised_at = None
         participation.save(update_fields=["left_at", "hand_raised_at"])
+        transaction.on_commit(lambda: media.person_left(call, user.pk))
         _end_if_empty(call)
         _publish_state(call)
     return True
@@ -319,6 +321,8 @@ def _expire(call: Call, now: Any) -> int:
     CallParticipation.objects.filter(pk__in=[p.pk for p in stale]).update(
         left_at=now, hand_raised_at=None
     )
+    for gone in {p.user_id for p in stale}:
+        transaction.on_commit(functools.partial(media.person_left, call, gone))
     return len(stale)
 
 
@@ -370,6 +374,8 @@ def do_give_floor(actor: Any, call: Call, *, user_id: Any, give: bool) -> CallPa
         if give:
             participation.hand_raised_at = None
         participation.save(update_fields=["may_speak", "hand_raised_at"])
+        may_speak = participation.may_speak
+        transaction.on_commit(lambda: media.floor_changed(call, user_id, may_speak))
         audit.record(
             actor,
             "calls.floor.give" if give else "calls.floor.take",

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
-from django.conf import settings
+from django.templatetags.static import static
 from django.utils.translation import gettext as _
+
+from calls.media import media_server_configured
 
 register = template.Library()
 
@@ -88,7 +90,9 @@ def call_panel(context: Any, room: Any) -> dict[str, Any]:
         "people": state.participants,
         "text": call_text(),
         "alarm": SPEAKER_ALARM_SECONDS,
-        "janus_module": getattr(settings, "CALLS_JANUS_CLIENT", ""),
+        # The media server's client, a bundle of its own (frontend/src/calls), loaded only
+        # when a call goes through Janus.
+        "janus_module": static("calls/janus.js") if media_server_configured() else "",
     }
 
 

@@ -307,7 +307,11 @@ class CallPanel {
     try {
       if (this.janus && this.janus.leave) await this.janus.leave();
       const { joinJanus } = await import(module);
-      this.janus = await joinJanus({ ...this.media, publish: this.maySpeak, stream: this.stream });
+      this.janus = await joinJanus(this.media, {
+        onState: (state, detail) => this.onMediaServerState(state, detail),
+        onLevel: (level) => this.onMediaServerLevel(level),
+      });
+      if (this.micMuted && this.janus.mute) this.janus.mute(true);
     } catch (error) {
       console.warn("call: media server", error);
       this.status(this.text.media_server_failed);
@@ -395,10 +399,27 @@ class CallPanel {
     }
   }
 
+  // What the media server's client says: reconnecting after a network cut, the floor
+  // withdrawn (a new token follows as call.media), a refusal.
+  onMediaServerState(state, detail) {
+    if (state === "reconnecting") this.status(this.text.reconnecting);
+    else if (state === "listening" || state === "speaking") this.status("");
+    else if (state === "refused" || state === "error") {
+      console.warn("call: media server", state, detail);
+      this.status(this.text.media_server_failed);
+    }
+  }
+
+  onMediaServerLevel(level) {
+    const meter = this.$("call-level");
+    if (meter && typeof level === "number") meter.value = Math.min(1, level * 4);
+  }
+
   setMuted(muted) {
     this.micMuted = muted;
     const track = this.micTrack();
     if (track) track.enabled = !muted;
+    if (this.janus && this.janus.mute) this.janus.mute(muted);
     const button = this.$("call-mute");
     button.setAttribute("aria-pressed", muted ? "true" : "false");
     button.textContent = muted ? this.text.unmute : this.text.mute;
