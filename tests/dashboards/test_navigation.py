@@ -164,6 +164,9 @@ NOT_NAVIGATED = {
     "mfa_view_recovery_codes",
     "mfa_generate_recovery_codes",
     "mfa_download_recovery_codes",
+    # A button of the notifications page, shown only while some are unread (the crawled
+    # world has none); tests/notifications/test_views.py presses it.
+    "notifications:mark_all",
     # The erasure request's short address (the exit page's link): the same view as
     # « rights:request_new », which « Mes données » links.
     "rights:request_erasure",
