@@ -37,6 +37,7 @@ def call_text() -> dict[str, str]:
         "camera_n": _("Camera %(n)s"),
         "no_camera": _("No camera"),
         "camera_failed": _("The camera could not be opened."),
+        "video_of_someone": _("A participant's camera or screen"),
         "camera_on": _("Turn my camera on"),
         "camera_off": _("Turn my camera off"),
         "screen_on": _("Share my screen"),

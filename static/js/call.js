@@ -82,9 +82,11 @@ class CallPanel {
     this.$("call-cancel").addEventListener("click", () => this.closeCheck());
     this.$("call-mic").addEventListener("change", () => this.openMicrophone());
     this.$("call-mute").addEventListener("click", () => this.setMuted(!this.micMuted));
-    this.$("call-camera").addEventListener("click", () => this.setCamera(!this.cameraOn));
+    this.$("call-camera").addEventListener("click", () =>
+      this.setCamera(this.janus ? this.serverVideo !== "camera" : !this.cameraOn));
     this.$("call-hand").addEventListener("click", () => this.toggleHand());
-    this.$("call-screen").addEventListener("click", () => this.setScreen(!this.screen));
+    this.$("call-screen").addEventListener("click", () =>
+      this.setScreen(this.janus ? this.serverVideo !== "screen" : !this.screen));
     this.$("call-leave").addEventListener("click", () => this.leave());
     if (this.moderate) {
       this.$("call-hands-down").addEventListener("click", () =>
@@ -312,6 +314,8 @@ class CallPanel {
         onLevel: (level) => this.onMediaServerLevel(level),
       });
       if (this.micMuted && this.janus.mute) this.janus.mute(true);
+      // Cameras and screens of the others come through the server's video room.
+      if (this.janus.watchVideo) this.janus.watchVideo((feed, track, on) => this.onServerVideo(feed, track, on));
     } catch (error) {
       console.warn("call: media server", error);
       this.status(this.text.media_server_failed);
@@ -378,6 +382,7 @@ class CallPanel {
   }
 
   async setScreen(on) {
+    if (this.janus) return this.setServerVideo("screen", on && this.maySpeak);
     const button = this.$("call-screen");
     if (on) {
       try {
@@ -410,6 +415,44 @@ class CallPanel {
     }
   }
 
+  onServerVideo(feed, track, on) {
+    this.serverViews = this.serverViews || new Map();
+    let view = this.serverViews.get(feed);
+    if (!on || !track) {
+      if (view) view.remove();
+      this.serverViews.delete(feed);
+      return;
+    }
+    if (!view) {
+      view = el("video", { autoplay: true, playsinline: true, muted: true, "aria-label": this.text.video_of_someone });
+      view.muted = true;
+      this.serverViews.set(feed, view);
+      this.$("call-videos").append(view);
+    }
+    view.srcObject = new MediaStream([track]);
+  }
+
+  // Camera or screen through the media server: its client captures and publishes.
+  async setServerVideo(kind, on) {
+    try {
+      if (on) await (kind === "screen" ? this.janus.publishScreen() : this.janus.publishCamera());
+      else this.janus.unpublishVideo();
+    } catch {
+      this.status(kind === "screen" ? this.text.screen_failed : this.text.camera_failed);
+      on = false;
+    }
+    this.serverVideo = on ? kind : null;
+    for (const [id, which] of [["call-camera", "camera"], ["call-screen", "screen"]]) {
+      const button = this.$(id);
+      if (!button) continue;
+      const pressed = this.serverVideo === which;
+      button.setAttribute("aria-pressed", pressed ? "true" : "false");
+      button.textContent = which === "camera"
+        ? (pressed ? this.text.camera_off : this.text.camera_on)
+        : (pressed ? this.text.screen_off : this.text.screen_on);
+    }
+  }
+
   onMediaServerLevel(level) {
     const meter = this.$("call-level");
     if (meter && typeof level === "number") meter.value = Math.min(1, level * 4);
@@ -426,6 +469,7 @@ class CallPanel {
   }
 
   async setCamera(on) {
+    if (this.janus) return this.setServerVideo("camera", on && this.maySpeak);
     const button = this.$("call-camera");
     if (on && this.maySpeak) {
       const chosen = this.$("call-cam").value;
@@ -486,6 +530,9 @@ class CallPanel {
     for (const id of [...this.peers.keys()]) this.dropPeer(id);
     if (this.janus && this.janus.leave) this.janus.leave();
     this.janus = null;
+    this.serverVideo = null;
+    for (const view of (this.serverViews || new Map()).values()) view.remove();
+    this.serverViews = new Map();
     if (this.screen) for (const track of this.screen.getTracks()) track.stop();
     this.screen = null;
     this.stopMedia();
