@@ -248,8 +248,26 @@ def _join(
             may_speak=abilities["write"],
             channel=channel,
         )
+        _leave_related(user, call, now)
         _publish_state(call)
     return call, participation
+
+
+def _leave_related(user: Any, call: Call, now: Any) -> None:
+    """One person, one call: joining a breakout leaves its plenary, coming back to the
+    plenary leaves its breakouts (from whatever socket)."""
+    if call.parent_id is not None:
+        related = Call.objects.filter(pk=call.parent_id, ended_at__isnull=True)
+    else:
+        related = call.breakouts.filter(ended_at__isnull=True)
+    for other in related.select_related("room"):
+        left = CallParticipation.objects.filter(call=other, user=user, left_at__isnull=True).update(
+            left_at=now, hand_raised_at=None
+        )
+        if left:
+            transaction.on_commit(functools.partial(media.person_left, other, user.pk))
+            _end_if_empty(other)
+            _publish_state(other)
 
 
 def do_leave_call(user: Any, call: Call, *, channel: str | None = None) -> bool:
