@@ -202,6 +202,11 @@ class CallFeature(LiveFeature):
             return
         if room_id not in self.watching:
             return
+        if kind in ("call.breakouts", "call.broadcast", "call.recall") and self.call_id not in (
+            None,
+            event.get("call"),
+        ):
+            return  # in a call: only what is said to that call (one copy)
         if kind == "call.ended" and event.get("call") == self.call_id:
             self.room = self.call_id = None
             self.may_speak = False
