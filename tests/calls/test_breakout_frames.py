@@ -105,12 +105,12 @@ async def test_ad_hoc_group_has_its_own_events(world: CallWorld, connect: Any) -
     group = [str(world.alice.pk), str(world.bob.pk)]
     await s["fanny"].send({"type": "call.breakout", "groups": [group], "minutes": 5})
     sent = await until(s["alice"], "call.breakout")
-    assert sent["target_room"] == str(world.plenary.pk) and sent["label"] == "Group 1"
+    assert sent["target_room"] == str(world.plenary.pk) and sent["label"] == "Groupe 1"
     for name in ("alice", "bob"):
         await s[name].send(
             {"type": "call.join", "room": sent["target_room"], "call": sent["target_call"]}
         )
-        assert (await until(s[name], "call.joined"))["label"] == "Group 1"
+        assert (await until(s[name], "call.joined"))["label"] == "Groupe 1"
     state = await s["alice"].until_state(
         lambda st: st["call"] == sent["target_call"] and len(st["participants"]) == 2
     )

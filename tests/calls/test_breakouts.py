@@ -74,8 +74,8 @@ def test_ad_hoc_groups_are_labelled_calls_in_the_plenary_room(world: CallWorld) 
     groups = [ids(world, "alice", "sam"), ids(world, "bob", "carol", "agnes")]
     children = actions.do_start_breakouts(world.fanny, call, groups=groups, minutes=3)
     assert [(c.room_id, c.label) for c in children] == [
-        (world.plenary.pk, "Group 1"),
-        (world.plenary.pk, "Group 2"),
+        (world.plenary.pk, "Groupe 1"),
+        (world.plenary.pk, "Groupe 2"),
     ]
     # The room's own call is still the plenary; each group is joined by its id.
     assert actions.live_call(world.plenary) == call
