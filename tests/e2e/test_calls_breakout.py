@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from tests.calls import netns
+from tests.e2e.axe import assert_accessible
 from tests.e2e.test_calls_mesh import join_call, media_browser  # noqa: F401 - a fixture
 from tests.e2e.waiting import wait_until
 from tests.realtime.servers import Daphne, django_env, migrate, run_python
@@ -64,6 +65,7 @@ def test_breakout_round_trip(request: pytest.FixtureRequest) -> None:
     for page in (fanny, alice, bob):
         wait_until(page, f"() => ({PEOPLE})() === 3")
     # « par sous-groupe », one minute.
+    assert_accessible(fanny, "the plenary's call with the breakout controls")
     fanny.get_by_label("Durée (minutes)").fill("1")
     fanny.get_by_role("button", name="Lancer les groupes").click()
     for page in (alice, bob):
@@ -76,6 +78,8 @@ def test_breakout_round_trip(request: pytest.FixtureRequest) -> None:
             r"Retour en plénière dans (1:00|0:[0-5]\d)", countdown.text_content() or ""
         )
     wait_until(fanny, f"() => ({PEOPLE})() === 1")
+    # The facilitator's running breakouts (message box, call back) on a 320 px phone.
+    assert_accessible(fanny, "the plenary's call with breakouts going on")
     assert "Fin des groupes dans" in (fanny.locator("#call-countdown").text_content() or "")
     # A message to every breakout, shown as text.
     fanny.get_by_label("Message à tous les groupes").fill("Encore <b>30</b> secondes")
