@@ -5,7 +5,8 @@ Real Chromium, real daphne, real WebRTC, inside a private network namespace
 borrows. The facilitator sends the plenary « par sous-groupe » for one minute: the two
 members' pages leave the plenary call and meet in their subgroup's call (a connected peer
 connection between them, a countdown); a message to every breakout reaches them; « Rappeler
-tout le monde » brings both pages back into the plenary call without a click of theirs.
+tout le monde » brings both pages back into the plenary call without a click of theirs. Then
+the same in an ad-hoc group (« en groupes de 2 »), a labelled call of the plenary's room.
 """
 
 from __future__ import annotations
@@ -94,5 +95,17 @@ def test_breakout_round_trip(request: pytest.FixtureRequest) -> None:
         wait_until(page, f"() => ({PEOPLE})() === 3", timeout=20)
         assert page.locator("#call-countdown").is_hidden()
     wait_until(alice, f"() => ({CONNECTED})() === 2", timeout=20)
+    # Ad-hoc groups « en groupes de 2 »: Alice and Bob in « Groupe 1 », a labelled call of
+    # the plenary's room; the plenary's own news does not reach their pages meanwhile.
+    fanny.get_by_label("en groupes de").check()
+    fanny.get_by_label("Personnes par groupe").fill("2")
+    fanny.get_by_role("button", name="Lancer les groupes").click()
+    for page in (alice, bob):
+        wait_until(page, f"() => ({PEOPLE})() === 2", timeout=20)
+        wait_until(page, f"() => ({CONNECTED})() === 1", timeout=20)
+    wait_until(fanny, f"() => ({PEOPLE})() === 1")
+    fanny.get_by_role("button", name="Rappeler tout le monde").click()
+    for page in (fanny, alice, bob):
+        wait_until(page, f"() => ({PEOPLE})() === 3", timeout=20)
     assert fanny.evaluate("() => document.documentElement.scrollWidth") <= 320
     print(f"breakout e2e: {time.monotonic() - started:.1f} s inside the namespace")
