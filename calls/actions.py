@@ -22,10 +22,14 @@ from django.utils.translation import gettext as _
 
 from calls import media
 from calls.events import (
+    CallBreakoutEvent,
+    CallBreakoutsEvent,
+    CallBroadcastEvent,
     CallEndedEvent,
     CallLeftEvent,
     CallLiveEvent,
     CallMutedEvent,
+    CallRecallEvent,
     CallSignalEvent,
     CallStateEvent,
     call_group,
@@ -71,7 +75,13 @@ def access_call_room(user: Any, room_id: Any) -> Room:
 
 
 def live_call(room: Room) -> Call | None:
-    return Call.objects.filter(room=room, ended_at__isnull=True).first()
+    """The room's own live call (not a labelled breakout of ad-hoc groups)."""
+    return Call.objects.filter(room=room, ended_at__isnull=True, label="").first()
+
+
+def group_of(call: Call) -> str:
+    """The group of the sockets watching this call (a labelled breakout has its own)."""
+    return call_group(call.room_id, call.pk if call.label else None)
 
 
 def live_call_counts(rooms: list[Room] | None = None) -> dict[str, int]:
@@ -129,7 +139,11 @@ def call_state(room: Room, call: Call | None) -> CallStateEvent:
 def _publish_state(call: Call) -> None:
     room = call.room
     state = call_state(room, call if call.ended_at is None else None)
-    send_event_on_commit(state, [call_group(room.pk)])
+    if call.label and call.ended_at is not None:
+        return  # its own group heard call.ended; the room's state is the plenary's
+    send_event_on_commit(state, [group_of(call)])
+    if call.label:
+        return  # the room lists show the room's own call
     send_event_on_commit(
         CallLiveEvent(room=str(room.pk), live=state.live, count=len(state.participants)),
         [readers_group(room.pk)],
@@ -160,8 +174,11 @@ def _require(call: Call, user: Any, ability: str) -> dict[str, bool]:
 # --- Joining and leaving -----------------------------------------------------------------
 
 
-def do_join_call(user: Any, room: Room, *, channel: str = "") -> tuple[Call, CallParticipation]:
-    """Join the room's call, starting it when there is none.
+def do_join_call(
+    user: Any, room: Room, *, channel: str = "", call_id: Any = None
+) -> tuple[Call, CallParticipation]:
+    """Join the room's call, starting it when there is none (or, with ``call_id``, that
+    live call of the room: a breakout of ad-hoc groups).
 
     Who reads the room joins; who writes in it may speak. A person already in the call
     (another tab) moves to this socket; the other one hears ``call.left``.
@@ -171,18 +188,27 @@ def do_join_call(user: Any, room: Room, *, channel: str = "") -> tuple[Call, Cal
         raise Http404
     for _attempt in range(2):
         try:
-            return _join(user, room, abilities, channel)
+            return _join(user, room, abilities, channel, call_id)
         except IntegrityError:
             continue  # two people started the call at once: join the one that won
     raise ValidationError(_("The call could not be joined; please try again."), code="busy")
 
 
 def _join(
-    user: Any, room: Room, abilities: dict[str, bool], channel: str
+    user: Any, room: Room, abilities: dict[str, bool], channel: str, call_id: Any = None
 ) -> tuple[Call, CallParticipation]:
     now = timezone.now()
     with transaction.atomic():
-        call = Call.objects.select_for_update().filter(room=room, ended_at__isnull=True).first()
+        live = Call.objects.select_for_update().filter(room=room, ended_at__isnull=True)
+        if call_id is not None:
+            try:
+                call = live.filter(pk=call_id).first()
+            except (ValueError, ValidationError):
+                call = None
+            if call is None:
+                raise ValidationError(_("This call has ended."), code="call_ended")
+        else:
+            call = live.filter(label="").first()
         if call is not None:
             _expire(call, now)
         if call is None:
@@ -222,8 +248,26 @@ def _join(
             may_speak=abilities["write"],
             channel=channel,
         )
+        _leave_related(user, call, now)
         _publish_state(call)
     return call, participation
+
+
+def _leave_related(user: Any, call: Call, now: Any) -> None:
+    """One person, one call: joining a breakout leaves its plenary, coming back to the
+    plenary leaves its breakouts (from whatever socket)."""
+    if call.parent_id is not None:
+        related = Call.objects.filter(pk=call.parent_id, ended_at__isnull=True)
+    else:
+        related = call.breakouts.filter(ended_at__isnull=True)
+    for other in related.select_related("room"):
+        left = CallParticipation.objects.filter(call=other, user=user, left_at__isnull=True).update(
+            left_at=now, hand_raised_at=None
+        )
+        if left:
+            transaction.on_commit(functools.partial(media.person_left, other, user.pk))
+            _end_if_empty(other)
+            _publish_state(other)
 
 
 def do_leave_call(user: Any, call: Call, *, channel: str | None = None) -> bool:
@@ -250,9 +294,11 @@ def do_leave_call(user: Any, call: Call, *, channel: str | None = None) -> bool:
 
 
 def _end_if_empty(call: Call) -> None:
+    """The last one out ends the call, unless its breakouts go on (people come back)."""
     if (
         call.ended_at is None
         and not CallParticipation.objects.filter(call=call, left_at__isnull=True).exists()
+        and not call.breakouts.filter(ended_at__isnull=True).exists()
     ):
         _end(call)
 
@@ -265,7 +311,7 @@ def _end(call: Call) -> None:
         left_at=now, hand_raised_at=None
     )
     send_event_on_commit(
-        CallEndedEvent(room=str(call.room_id), call=str(call.pk)), [call_group(call.room_id)]
+        CallEndedEvent(room=str(call.room_id), call=str(call.pk)), [group_of(call)]
     )
     transaction.on_commit(lambda: media.call_ended(call))
 
@@ -294,6 +340,7 @@ def do_heartbeat(user: Any, call: Call, *, channel: str) -> None:
         if _expire(call, now):
             _end_if_empty(call)
             _publish_state(call)
+    end_due_breakouts(call, now=now)
 
 
 def expire_silent(call: Call) -> int:
@@ -406,7 +453,7 @@ def do_mute(actor: Any, call: Call, *, user_id: Any = None) -> None:
             user=str(user_id) if user_id is not None else None,
             by=str(actor.pk),
         ),
-        [call_group(call.room_id)],
+        [group_of(call)],
     )
 
 
@@ -417,6 +464,8 @@ def do_end_call(actor: Any, call: Call) -> None:
         call = Call.objects.select_for_update().select_related("room").get(pk=call.pk)
         if call.ended_at is not None:
             return
+        for child in _live_breakouts(call):  # its breakouts end with it
+            _end(child)
         _end(call)
         audit.record(actor, "calls.call.end", obj=call)
         _publish_state(call)
@@ -482,3 +531,295 @@ def signal_target(
         call=str(call.pk), sender=str(user.pk), to=str(to), sdp=sdp, candidate=candidate
     )
     return target.channel, event
+
+
+# --- Breakouts ----------------------------------------------------------------------------
+
+BREAKOUT_MINUTES_MAX = 120
+BROADCAST_MAX_CHARS = 500
+SUBGROUPS = "subgroups"
+
+
+def _live_breakouts(call: Call) -> list[Call]:
+    return list(call.breakouts.filter(ended_at__isnull=True).select_related("room"))
+
+
+def _plenary(actor: Any, call: Call) -> None:
+    """Breakouts are run from a call that is not itself a breakout, by its facilitators."""
+    _require(call, actor, "moderate")
+    if call.parent_id is not None:
+        raise ValidationError(
+            _("Breakouts are run from the plenary call, not from a breakout."), code="nested"
+        )
+
+
+def _ad_hoc_groups(groups: Any, here: dict[str, CallParticipation]) -> list[list[str]]:
+    """Check a list of lists of person ids: each in the call, in one group only."""
+    if not isinstance(groups, list) or not groups or len(groups) > 50:
+        raise ValidationError(_("Choose at least one group of people."), code="invalid_groups")
+    seen: set[str] = set()
+    checked: list[list[str]] = []
+    for group in groups:
+        if not isinstance(group, list) or not group:
+            raise ValidationError(_("A group may not be empty."), code="invalid_groups")
+        ids = []
+        for person in group:
+            person = str(person)
+            if person in seen:
+                raise ValidationError(
+                    _("A person may be in one group only."), code="duplicate_person"
+                )
+            if person not in here:
+                raise ValidationError(
+                    _("Only people in the call may be sent into a group."), code="not_in_call"
+                )
+            seen.add(person)
+            ids.append(person)
+        checked.append(ids)
+    return checked
+
+
+def _subgroup_rooms(call: Call, here: dict[str, CallParticipation]) -> list[tuple[Room, list[str]]]:
+    """Each person's subgroup room (of the plenary's mandate) that they may read."""
+    from forums.models import RoomKind
+
+    mandate_id = call.room.mandate_id
+    if mandate_id is None:
+        return []  # a direct conversation has no subgroups
+    rooms = list(
+        Room.objects.select_related("subgroup", "document")
+        .filter(kind=RoomKind.SUBGROUP, mandate_id=mandate_id, subgroup__isnull=False)
+        .order_by("subgroup__name")
+    )
+    members = {
+        room.pk: {str(pk) for pk in room.subgroup.members.values_list("pk", flat=True)}
+        for room in rooms
+        if room.subgroup is not None
+    }
+    placed: dict[Any, list[str]] = {}
+    for person, participation in here.items():
+        for room in rooms:
+            if person in members[room.pk] and room.get_abilities(participation.user)["read"]:
+                placed.setdefault(room.pk, []).append(person)
+                break
+    return [(room, placed[room.pk]) for room in rooms if room.pk in placed]
+
+
+def do_start_breakouts(actor: Any, call: Call, *, groups: Any, minutes: Any) -> list[Call]:
+    """Send the people of a plenary call into breakouts for ``minutes``.
+
+    ``groups``: "subgroups" (each person to the call of their own subgroup's room, which
+    they may read; the others stay) or a list of lists of person ids (ad-hoc groups, each
+    a labelled call in the plenary's room: « Groupe 1 »…). The facilitator who starts
+    them stays in the plenary unless they put themselves in a group. Each person sent
+    hears ``call.breakout`` on the socket they are in the call from; the plenary hears
+    ``call.breakouts`` (the countdown).
+    """
+    _plenary(actor, call)
+    if isinstance(minutes, bool) or not isinstance(minutes, int):
+        raise ValidationError(_("Give the duration in whole minutes."), code="invalid_minutes")
+    if not 1 <= minutes <= BREAKOUT_MINUTES_MAX:
+        raise ValidationError(
+            _("The duration must be between 1 and %(max)d minutes.")
+            % {"max": BREAKOUT_MINUTES_MAX},
+            code="invalid_minutes",
+        )
+    now = timezone.now()
+    ends_at = now + timedelta(minutes=minutes)
+    with transaction.atomic():
+        call = Call.objects.select_for_update().select_related("room").get(pk=call.pk)
+        if call.ended_at is not None:
+            raise ValidationError(_("This call has ended."), code="call_ended")
+        if _live_breakouts(call):
+            raise ValidationError(
+                _("Breakouts are already going on: call everyone back first."),
+                code="breakouts_running",
+            )
+        here = {str(p.user_id): p for p in _participants(call)}
+        plan: list[tuple[Room, str, list[str]]]
+        if groups == SUBGROUPS:
+            others = {k: v for k, v in here.items() if k != str(actor.pk)}
+            plan = [(room, "", people) for room, people in _subgroup_rooms(call, others)]
+        else:
+            plan = [
+                (call.room, _("Group %(n)d") % {"n": n}, people)
+                for n, people in enumerate(_ad_hoc_groups(groups, here), start=1)
+            ]
+        if not plan:
+            raise ValidationError(
+                _("Nobody in the call can be sent into a breakout."), code="nobody_to_send"
+            )
+        children: list[Call] = []
+        summary: list[dict[str, Any]] = []
+        sent = 0
+        for room, label, people in plan:
+            child = None
+            if not label:
+                child = (
+                    Call.objects.select_for_update()
+                    .filter(room=room, ended_at__isnull=True, label="")
+                    .first()
+                )
+            if child is not None:  # a call already going on there becomes the breakout
+                child.parent, child.ends_at = call, ends_at
+                child.save(update_fields=["parent", "ends_at"])
+            else:
+                child = Call.objects.create(
+                    room=room,
+                    parent=call,
+                    label=label,
+                    ends_at=ends_at,
+                    started_by=actor,
+                    started_at=now,
+                    mode=media.mode_for_new_call(room),
+                )
+            children.append(child)
+            summary.append(
+                {"label": label, "room": str(room.pk), "call": str(child.pk), "count": len(people)}
+            )
+            for person in people:
+                sent += 1
+                channel = here[person].channel
+                if channel:
+                    _tell_socket(
+                        channel,
+                        CallBreakoutEvent(
+                            room=str(call.room_id),
+                            call=str(call.pk),
+                            target_room=str(room.pk),
+                            target_call=str(child.pk),
+                            label=label,
+                            ends_at=ends_at.isoformat(),
+                        ),
+                    )
+        send_event_on_commit(
+            CallBreakoutsEvent(
+                room=str(call.room_id),
+                call=str(call.pk),
+                ends_at=ends_at.isoformat(),
+                groups=summary,
+                stayed=len(here) - sent,
+            ),
+            [group_of(call)],
+        )
+        audit.record(
+            actor, "calls.breakouts.start", obj=call, groups=len(children), minutes=minutes
+        )
+    return children
+
+
+def _clean_text(text: Any) -> str:
+    if not isinstance(text, str):
+        raise ValidationError(_("Write a message."), code="invalid")
+    # No control characters (but line breaks); shown as text, never as HTML.
+    cleaned = "".join(c for c in text if c == "\n" or (c.isprintable() and c != "\x7f"))
+    cleaned = "\n".join(line.strip() for line in cleaned.strip().splitlines())
+    if not cleaned:
+        raise ValidationError(_("Write a message."), code="invalid")
+    if len(cleaned) > BROADCAST_MAX_CHARS:
+        raise ValidationError(
+            _("A message to everyone may hold at most %(max)d characters.")
+            % {"max": BROADCAST_MAX_CHARS},
+            code="too_large",
+        )
+    return cleaned
+
+
+def do_broadcast(actor: Any, call: Call, text: Any) -> str:
+    """A facilitator's message to the plenary and every breakout going on (text only)."""
+    from deliberation.people import person_name
+
+    _plenary(actor, call)
+    cleaned = _clean_text(text)
+    by_name = person_name(actor)
+    with transaction.atomic():
+        for target in [call, *_live_breakouts(call)]:
+            send_event_on_commit(
+                CallBroadcastEvent(
+                    room=str(target.room_id),
+                    call=str(target.pk),
+                    parent=str(call.pk),
+                    text=cleaned,
+                    by=str(actor.pk),
+                    by_name=by_name,
+                ),
+                [group_of(target)],
+            )
+        audit.record(actor, "calls.breakouts.broadcast", obj=call, chars=len(cleaned))
+    return cleaned
+
+
+def _recall(call: Call, children: list[Call], reason: str) -> None:
+    """Everyone back: ``call.recall`` in each breakout (and the plenary), then they end."""
+    for target in [call, *children]:
+        send_event_on_commit(
+            CallRecallEvent(
+                room=str(target.room_id),
+                call=str(target.pk),
+                parent_room=str(call.room_id),
+                parent=str(call.pk),
+                reason=reason,
+            ),
+            [group_of(target)],
+        )
+    for child in children:
+        _end(child)
+        _publish_state(child)
+    if call.ended_at is None:
+        _end_if_empty(call)
+        if call.ended_at is not None:
+            _publish_state(call)
+
+
+def do_recall(actor: Any, call: Call) -> int:
+    """A facilitator calls everyone back to the plenary: the breakouts end and each page
+    joins the plenary call again by itself. The number of breakouts ended."""
+    _plenary(actor, call)
+    with transaction.atomic():
+        call = Call.objects.select_for_update().select_related("room").get(pk=call.pk)
+        children = _live_breakouts(call)
+        if not children:
+            raise ValidationError(_("No breakout is going on."), code="no_breakouts")
+        _recall(call, children, "recall")
+        audit.record(actor, "calls.breakouts.recall", obj=call, groups=len(children))
+    return len(children)
+
+
+def end_due_breakouts(call: Call, *, now: Any = None) -> int:
+    """The countdown ended: everyone back (run at each heartbeat, in the plenary or a
+    breakout). The number of breakouts ended."""
+    now = now or timezone.now()
+    parent_id = call.parent_id or call.pk
+    if not Call.objects.filter(
+        parent_id=parent_id, ended_at__isnull=True, ends_at__lte=now
+    ).exists():
+        return 0
+    with transaction.atomic():
+        parent = Call.objects.select_for_update().select_related("room").get(pk=parent_id)
+        children = [c for c in _live_breakouts(parent) if c.ends_at and c.ends_at <= now]
+        if children:
+            _recall(parent, children, "time")
+    return len(children)
+
+
+def breakout_info(call: Call) -> dict[str, Any] | None:
+    """For a page joining a breakout (or a plenary with breakouts going on): the
+    countdown and where to come back."""
+    if call.parent_id is not None and call.ends_at is not None:
+        parent = call.parent
+        assert parent is not None  # noqa: S101 - parent_id is set
+        return {
+            "parent_room": str(parent.room_id),
+            "parent": str(parent.pk),
+            "label": call.label,
+            "ends_at": call.ends_at.isoformat(),
+        }
+    child = call.breakouts.filter(ended_at__isnull=True).order_by("ends_at").first()
+    if child is not None and child.ends_at is not None:
+        return {
+            "parent_room": str(call.room_id),
+            "parent": str(call.pk),
+            "label": "",
+            "ends_at": child.ends_at.isoformat(),
+        }
+    return None

@@ -32,8 +32,10 @@ class CallMode(models.TextChoices):
 class Call(models.Model):
     """One live call of a room, from its first arrival until it ends.
 
-    A room has at most one call going on (``ended_at`` empty). A breakout call
-    names the plenary call it came from in ``parent``.
+    A room has at most one call going on (``ended_at`` empty) without a ``label``. A
+    breakout call names the plenary call it came from in ``parent`` and ends at
+    ``ends_at``; the breakouts of ad-hoc groups live in the plenary's room, each with its
+    ``label`` (« Groupe 1 »…).
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -51,6 +53,11 @@ class Call(models.Model):
         related_name="breakouts",
         verbose_name=_("breakout of"),
     )
+    # A breakout of ad-hoc groups lives in its plenary's room: « Groupe 1 »… (empty for a
+    # room's own call; a room has at most one live call without a label).
+    label = models.CharField(_("label"), max_length=40, blank=True, default="")
+    # A breakout call: when its countdown ends and everyone goes back to ``parent``.
+    ends_at = models.DateTimeField(_("breakout ends at"), null=True, blank=True)
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -68,7 +75,9 @@ class Call(models.Model):
         ordering = ["-started_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["room"], condition=Q(ended_at__isnull=True), name="call_one_live_per_room"
+                fields=["room"],
+                condition=Q(ended_at__isnull=True, label=""),
+                name="call_one_live_per_room",
             ),
         ]
 

@@ -16,7 +16,16 @@ NO_RECORDING = _(
 declare(
     Call,
     subject="started_by",
-    fields=("room", "mode", "parent", "started_by", "started_at", "ended_at"),
+    fields=(
+        "room",
+        "mode",
+        "parent",
+        "label",
+        "ends_at",
+        "started_by",
+        "started_at",
+        "ended_at",
+    ),
     purpose=_(
         "Let the members and the staff speak live, in audio or video, in their subgroups, "
         "in the plenary and one to one (Article 5 of the assembly's specification)."

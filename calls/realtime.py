@@ -32,6 +32,9 @@ class CallFeature(LiveFeature):
         "call.floor": "floor",
         "call.mute": "mute",
         "call.end": "end",
+        "call.breakout": "breakout",
+        "call.broadcast": "broadcast",
+        "call.recall": "recall",
     }
     events = ("call.", "room.access_changed")
 
@@ -40,6 +43,7 @@ class CallFeature(LiveFeature):
         self.watching: set[str] = set()
         self.room: str | None = None  # the room whose call this socket is in
         self.call_id: str | None = None
+        self.own_group: str | None = None  # a labelled breakout's own group
         self.may_speak = False
 
     # --- Frames ---------------------------------------------------------------------------
@@ -58,10 +62,23 @@ class CallFeature(LiveFeature):
 
     async def join(self, content: dict[str, Any]) -> None:
         room_id = required_uuid(content, "room")
-        if self.room is not None and self.room != room_id:
-            await self._leave_current()
-        joined = await self.socket.call(_join, self.socket.user, room_id, self.socket.channel_name)
+        call_id = required_uuid(content, "call") if content.get("call") is not None else None
+        if self.call_id is not None and (
+            self.room != room_id
+            or (call_id is not None and call_id != self.call_id)
+            or (call_id is None and self.own_group is not None)
+        ):
+            await self._leave_current()  # into a breakout, or back to the plenary
+        joined = await self.socket.call(
+            _join, self.socket.user, room_id, self.socket.channel_name, call_id
+        )
         await self._watch_group(room_id)
+        group = joined.pop("group")
+        if group != self.own_group:
+            await self._leave_own_group()
+            if group != call_group(room_id):
+                await self.socket.join(group)
+                self.own_group = group
         self.room, self.call_id = room_id, joined["call"]
         self.may_speak = joined["may_speak"]
         await self.socket.send_json(joined)
@@ -126,6 +143,32 @@ class CallFeature(LiveFeature):
         call_id = self._current()
         await self.socket.call(_end, self.socket.user, call_id)
 
+    async def breakout(self, content: dict[str, Any]) -> None:
+        """``groups``: "subgroups" or a list of lists of person ids; ``minutes``."""
+        call_id = self._current()
+        groups = content.get("groups")
+        if groups != "subgroups" and not (
+            isinstance(groups, list)
+            and all(
+                isinstance(group, list) and all(isinstance(p, str) for p in group)
+                for group in groups
+            )
+        ):
+            raise FrameError("invalid", gettext("Choose at least one group of people."))
+        minutes = content.get("minutes")
+        await self.socket.call(_breakout, self.socket.user, call_id, groups, minutes)
+
+    async def broadcast(self, content: dict[str, Any]) -> None:
+        call_id = self._current()
+        text = content.get("text")
+        if not isinstance(text, str):
+            raise FrameError("invalid", gettext("Write a message."))
+        await self.socket.call(_broadcast, self.socket.user, call_id, text)
+
+    async def recall(self, content: dict[str, Any]) -> None:
+        call_id = self._current()
+        await self.socket.call(_recall, self.socket.user, call_id)
+
     # --- Socket life ----------------------------------------------------------------------
 
     async def disconnect(self) -> None:
@@ -146,7 +189,8 @@ class CallFeature(LiveFeature):
         if kind == "call.live":
             await self.socket.send_json(event)  # through the readers group: already checked
             return
-        if kind == "call.signal":
+        if kind in ("call.signal", "call.breakout"):
+            # Sent to this socket alone, about the call it is in.
             if self.call_id is not None and event.get("call") == self.call_id:
                 await self.socket.send_json(event)
             return
@@ -158,11 +202,17 @@ class CallFeature(LiveFeature):
             return
         if room_id not in self.watching:
             return
+        if kind in ("call.breakouts", "call.broadcast", "call.recall") and self.call_id not in (
+            None,
+            event.get("call"),
+        ):
+            return  # in a call: only what is said to that call (one copy)
         if kind == "call.ended" and event.get("call") == self.call_id:
             self.room = self.call_id = None
             self.may_speak = False
+            await self._leave_own_group()
         await self.socket.send_json(event)
-        if kind == "call.state" and self.call_id is not None and room_id == self.room:
+        if kind == "call.state" and self.call_id is not None and event.get("call") == self.call_id:
             await self._follow_floor(event)
 
     # --- Helpers --------------------------------------------------------------------------
@@ -188,7 +238,13 @@ class CallFeature(LiveFeature):
             return
         call_id, self.room, self.call_id = self.call_id, None, None
         self.may_speak = False
+        await self._leave_own_group()
         await self.socket.call(_leave, self.socket.user, call_id, self.socket.channel_name)
+
+    async def _leave_own_group(self) -> None:
+        if self.own_group is not None:
+            group, self.own_group = self.own_group, None
+            await self.socket.leave(group)
 
     async def _watch_group(self, room_id: str) -> None:
         if room_id not in self.watching:
@@ -225,11 +281,11 @@ def _watch(user: Any, room_id: str) -> dict[str, Any]:
     return actions.call_state(room, call).to_dict()
 
 
-def _join(user: Any, room_id: str, channel: str) -> dict[str, Any]:
+def _join(user: Any, room_id: str, channel: str, call_id: str | None) -> dict[str, Any]:
     from calls import actions, media
 
     room = actions.access_call_room(user, room_id)
-    call, participation = actions.do_join_call(user, room, channel=channel)
+    call, participation = actions.do_join_call(user, room, channel=channel, call_id=call_id)
     return {
         "type": "call.joined",
         "room": str(room.pk),
@@ -240,6 +296,9 @@ def _join(user: Any, room_id: str, channel: str) -> dict[str, Any]:
         "ice_servers": [{"urls": url} for url in settings.CALLS_ICE_SERVERS],
         "heartbeat": settings.CALLS_HEARTBEAT,
         "state": actions.call_state(room, call).to_dict(),
+        "label": call.label,
+        "breakout": actions.breakout_info(call),
+        "group": actions.group_of(call),
     }
 
 
@@ -336,3 +395,24 @@ def _readable(user: Any, room_ids: list[str]) -> set[str]:
 
     rooms = Room.objects.select_related("subgroup", "document").filter(pk__in=room_ids)
     return {str(room.pk) for room in rooms if room.get_abilities(user)["read"]}
+
+
+def _breakout(user: Any, call_id: str, groups: Any, minutes: Any) -> None:
+    from calls import actions
+
+    call = actions.access_call(user, call_id)
+    actions.do_start_breakouts(user, call, groups=groups, minutes=minutes)
+
+
+def _broadcast(user: Any, call_id: str, text: str) -> None:
+    from calls import actions
+
+    call = actions.access_call(user, call_id)
+    actions.do_broadcast(user, call.parent or call, text)
+
+
+def _recall(user: Any, call_id: str) -> None:
+    from calls import actions
+
+    call = actions.access_call(user, call_id)
+    actions.do_recall(user, call.parent or call)

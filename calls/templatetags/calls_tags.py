@@ -74,6 +74,19 @@ def call_text() -> dict[str, str]:
             "This call needs the media server, which this page cannot reach."
         ),
         "media_server_failed": _("The media server does not answer. Try again in a moment."),
+        "breakout_sent": _("You are going to %(place)s for %(minutes)s minutes."),
+        "breakout_group": _("your group (%(label)s)"),
+        "breakout_subgroup": _("your subgroup's room"),
+        "breakouts_started": _("Breakouts started for %(minutes)s minutes."),
+        "breakouts_summary": _("%(groups)s groups, %(stayed)s people stay in the plenary."),
+        "countdown": _("Back to the plenary in %(time)s"),
+        "countdown_plenary": _("Breakouts end in %(time)s"),
+        "one_minute": _("One minute left before going back to the plenary."),
+        "time_up": _("Time is up: back to the plenary."),
+        "recalled": _("Everyone is called back to the plenary."),
+        "back_in_plenary": _("You are back in the plenary."),
+        "broadcast_from": _("Message from %(name)s: %(text)s"),
+        "nobody_for_groups": _("Nobody else is in the call to send into groups."),
     }
 
 

@@ -48,7 +48,11 @@ function minutes(ms) {
 class CallPanel {
   constructor(root) {
     this.root = root;
-    this.room = root.dataset.room;
+    this.home = root.dataset.room; // the page's room
+    this.room = this.home; // the room whose call the page is in (a breakout's, for a while)
+    this.target = null; // the call asked for by call.join (a labelled breakout), if any
+    this.breakout = null; // { inside, parentRoom, parent, label, endsAt, warned }
+    this.moving = false; // between two calls of a breakout round trip
     this.me = root.dataset.user;
     this.moderate = root.dataset.moderate === "true";
     this.alarmAfter = Number(root.dataset.alarm || 180) * 1000;
@@ -96,6 +100,16 @@ class CallPanel {
       this.$("call-end").addEventListener("click", () => {
         if (window.confirm(this.text.confirm_end)) this.send({ type: "call.end" });
       });
+      this.$("call-breakout-form").addEventListener("submit", (event) => {
+        event.preventDefault();
+        this.startBreakouts();
+      });
+      this.$("call-broadcast-form").addEventListener("submit", (event) => {
+        event.preventDefault();
+        const box = this.$("call-broadcast-text");
+        if (box.value.trim() && this.send({ type: "call.broadcast", text: box.value })) box.value = "";
+      });
+      this.$("call-recall").addEventListener("click", () => this.send({ type: "call.recall" }));
     }
     window.addEventListener("pagehide", () => {
       if (this.callId) this.send({ type: "call.leave" });
@@ -122,10 +136,10 @@ class CallPanel {
 
   onReady() {
     this.status("");
-    this.send({ type: "call.watch", room: this.room });
+    this.send({ type: "call.watch", room: this.home });
     // Back after a network drop (or asked before the socket was up): the call goes on
     // without joining by hand.
-    if (this.callId || this.joining) this.send({ type: "call.join", room: this.room });
+    if (this.callId || this.joining) this.sendJoin();
   }
 
   onFrame(frame) {
@@ -134,13 +148,20 @@ class CallPanel {
       return;
     }
     if (frame.room && frame.room !== this.room && frame.type !== "call.signal") return;
+    // In an ad-hoc group (a labelled call of the same room): the plenary's news is not ours.
+    const other = frame.call && this.callId && frame.call !== this.callId;
+    if (other && ["call.state", "call.muted", "call.ended"].includes(frame.type)) return;
     switch (frame.type) {
       case "call.state": this.onState(frame); break;
       case "call.joined": this.onJoined(frame); break;
       case "call.media": this.onMedia(frame); break;
       case "call.signal": this.onSignal(frame); break;
       case "call.muted": this.onMuted(frame); break;
-      case "call.ended": this.onEnded(this.text.ended); break;
+      case "call.ended": if (!this.moving) this.onEnded(this.text.ended); break;
+      case "call.breakout": this.onBreakout(frame); break;
+      case "call.breakouts": this.onBreakouts(frame); break;
+      case "call.broadcast": this.onBroadcast(frame); break;
+      case "call.recall": this.onRecall(frame); break;
       case "call.left": if (frame.reason !== "left") this.onEnded(this.text[`left_${frame.reason}`] || this.text.ended); break;
       case "call.unwatched": if (frame.reason) this.onEnded(this.text.ended); break;
       default: break;
@@ -148,7 +169,12 @@ class CallPanel {
   }
 
   onError(frame) {
+    if (frame.frame === "call.join" && this.moving && this.room !== this.home) {
+      this.moveTo(this.home, null); // the breakout is gone: back to the plenary
+      return;
+    }
     if (frame.frame === "call.join") {
+      this.moving = false;
       this.joining = false;
       this.stopMedia();
       this.show("idle");
@@ -259,11 +285,19 @@ class CallPanel {
 
   join() {
     this.joining = true; // sent again by onReady if the socket is not up yet
-    if (!this.send({ type: "call.join", room: this.room })) this.status(this.text.reconnecting);
+    if (!this.sendJoin()) this.status(this.text.reconnecting);
+  }
+
+  sendJoin() {
+    const frame = { type: "call.join", room: this.room };
+    if (this.target) frame.call = this.target;
+    return this.send(frame);
   }
 
   onJoined(frame) {
-    const first = !this.callId;
+    const first = !this.callId && !this.moving;
+    const moved = this.moving;
+    this.moving = false;
     this.joining = false;
     this.callId = frame.call;
     this.media = frame.media;
@@ -280,6 +314,7 @@ class CallPanel {
     window.clearInterval(this.statsTimer);
     this.statsTimer = window.setInterval(() => this.readLevels(), STATS_EVERY_MS);
     this.onState(frame.state);
+    this.followBreakout(frame, moved);
     if (this.media.mode !== "mesh") {
       this.joinMediaServer();
       return;
@@ -296,6 +331,137 @@ class CallPanel {
       this.announce(this.text.joined);
       this.$("call-mute").focus();
     }
+  }
+
+  // --- Breakouts: into a group's call and back, by themselves --------------------------------
+
+  // Where the countdown comes from after a (re)join: the call.joined's `breakout`.
+  followBreakout(frame, moved) {
+    const info = frame.breakout;
+    if (!info) {
+      if (this.breakout && !this.breakout.inside) this.stopCountdown();
+      this.showBreakoutControls(false);
+      if (moved) this.announce(this.text.back_in_plenary);
+      return;
+    }
+    const inside = frame.call !== info.parent;
+    this.startCountdown({ inside, parentRoom: info.parent_room, parent: info.parent, label: info.label, endsAt: Date.parse(info.ends_at) });
+    this.showBreakoutControls(true); // inside a breakout too: broadcast and call back
+  }
+
+  onBreakout(frame) {
+    if (!this.callId || frame.call !== this.callId) return;
+    const endsAt = Date.parse(frame.ends_at);
+    const mins = Math.max(1, Math.round((endsAt - Date.now()) / 60000));
+    const place = frame.label ? fill(this.text.breakout_group, { label: frame.label }) : this.text.breakout_subgroup;
+    this.announce(fill(this.text.breakout_sent, { place, minutes: mins }));
+    this.startCountdown({ inside: true, parentRoom: frame.room, parent: frame.call, label: frame.label, endsAt });
+    this.moveTo(frame.target_room, frame.label ? frame.target_call : null);
+  }
+
+  onBreakouts(frame) {
+    if (this.breakout && this.breakout.inside) return;
+    const endsAt = Date.parse(frame.ends_at);
+    const mins = Math.max(1, Math.round((endsAt - Date.now()) / 60000));
+    this.startCountdown({ inside: false, parentRoom: frame.room, parent: frame.call, label: "", endsAt });
+    this.announce(fill(this.text.breakouts_started, { minutes: mins }));
+    this.$("call-message").hidden = true;
+    if (this.moderate) {
+      this.$("call-breakout-summary").textContent = fill(this.text.breakouts_summary,
+        { groups: frame.groups.length, stayed: frame.stayed });
+      this.showBreakoutControls(true);
+    }
+  }
+
+  onBroadcast(frame) {
+    const node = this.$("call-message");
+    node.textContent = fill(this.text.broadcast_from, { name: frame.by_name, text: frame.text });
+    node.hidden = false;
+    this.announce(node.textContent);
+  }
+
+  onRecall(frame) {
+    const inside = this.breakout && this.breakout.inside;
+    this.stopCountdown();
+    this.showBreakoutControls(false);
+    this.announce(frame.reason === "time" ? this.text.time_up : this.text.recalled);
+    if (inside && this.callId === frame.call) this.moveTo(frame.parent_room, null);
+  }
+
+  // Leave the call we are in for another, keeping the microphone: the server takes us
+  // out of the first when we join the second (docs/protocol.md « call.join »).
+  moveTo(room, call) {
+    for (const id of [...this.peers.keys()]) this.dropPeer(id);
+    if (this.janus && this.janus.leave) this.janus.leave();
+    this.janus = null;
+    window.clearInterval(this.heartbeat);
+    window.clearInterval(this.statsTimer);
+    this.room = room;
+    this.target = call;
+    this.callId = null;
+    this.moving = true;
+    this.joining = true;
+    if (!this.sendJoin()) this.status(this.text.reconnecting);
+  }
+
+  startCountdown(breakout) {
+    window.clearInterval(this.countdownTimer);
+    this.breakout = { warned: breakout.endsAt - Date.now() <= 60000, ...breakout };
+    const node = this.$("call-countdown");
+    node.hidden = false;
+    const tick = () => {
+      const b = this.breakout;
+      if (!b) return;
+      const left = b.endsAt - Date.now();
+      if (left <= 0) {
+        this.stopCountdown();
+        if (b.inside && this.room !== this.home) this.announce(this.text.time_up);
+        // The server recalls everyone at the next heartbeat; the page does not wait.
+        if (b.inside && this.callId) this.moveTo(b.parentRoom, null);
+        if (!b.inside) this.showBreakoutControls(false);
+        return;
+      }
+      node.textContent = fill(b.inside ? this.text.countdown : this.text.countdown_plenary, { time: minutes(left + 999) });
+      if (!b.warned && left <= 60000) {
+        b.warned = true;
+        this.announce(this.text.one_minute);
+      }
+    };
+    tick();
+    this.countdownTimer = window.setInterval(tick, 1000);
+  }
+
+  stopCountdown() {
+    window.clearInterval(this.countdownTimer);
+    this.breakout = null;
+    this.$("call-countdown").hidden = true;
+  }
+
+  showBreakoutControls(running) {
+    if (!this.moderate) return;
+    this.$("call-breakout-form").hidden = running;
+    this.$("call-breakout-running").hidden = !running;
+  }
+
+  startBreakouts() {
+    const minutesField = this.$("call-breakout-minutes");
+    const minutesValue = Number(minutesField.value);
+    if (!minutesField.reportValidity()) return;
+    const frame = { type: "call.breakout", minutes: minutesValue, groups: "subgroups" };
+    if (this.$("call-breakout-sized").checked) {
+      const size = Math.max(2, Number(this.$("call-breakout-size").value) || 2);
+      const others = this.state.participants.map((p) => p.id).filter((id) => id !== this.me);
+      if (!others.length) {
+        this.status(this.text.nobody_for_groups);
+        this.announce(this.text.nobody_for_groups);
+        return;
+      }
+      const count = Math.max(1, Math.round(others.length / size));
+      const groups = Array.from({ length: count }, () => []);
+      others.forEach((id, index) => groups[index % count].push(id));
+      frame.groups = groups;
+    }
+    this.send(frame);
   }
 
   // The media server (calls.media.media_for gives `url`, `token`, `room`): its client is a
@@ -525,6 +691,10 @@ class CallPanel {
     if (!this.callId && !this.joining) return;
     this.callId = null;
     this.joining = false;
+    this.moving = false;
+    this.target = null;
+    if (this.breakout && this.breakout.inside) this.stopCountdown();
+    this.room = this.home;
     window.clearInterval(this.heartbeat);
     window.clearInterval(this.statsTimer);
     for (const id of [...this.peers.keys()]) this.dropPeer(id);
