@@ -53,7 +53,7 @@ async def test_watching_shows_who_is_in_the_call_live(world: CallWorld, connect:
     assert empty["live"] is False and empty["participants"] == []
     alice = await connect("alice")
     joined = await alice.join(world.mobility)
-    assert joined["media"] == {"mode": "mesh"}
+    assert joined["media"] == {"mode": "mesh", "iceServers": []}
     assert joined["may_speak"] is True
     assert joined["abilities"]["moderate"] is False
     state = await bob.state()
@@ -144,7 +144,7 @@ async def test_listener_cannot_publish_until_given_the_floor(
     assert refused["code"] == "forbidden"
     await fanny.send({"type": "call.floor", "user": str(world.sam.pk), "give": True})
     media = await sam.next_of("call.media")
-    assert media["may_speak"] is True and media["media"] == {"mode": "mesh"}
+    assert media["may_speak"] is True and media["media"] == {"mode": "mesh", "iceServers": []}
     await sam.send(
         {"type": "call.signal", "to": to_alice, "sdp": {"type": "offer", "sdp": SENDING}}
     )
