@@ -7,6 +7,7 @@ from typing import Any
 from django import template
 from django.templatetags.static import static
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from calls.media import media_server_configured
 
@@ -112,13 +113,22 @@ def call_panel(context: Any, room: Any) -> dict[str, Any]:
 
 @register.inclusion_tag("calls/_badge.html", takes_context=True)
 def call_badge(context: Any, room: Any) -> dict[str, Any]:
-    """« Call in progress » next to a room that has one (all live calls: one query a page)."""
+    """« Call in progress » next to a room that has one (all live calls: one query a page).
+
+    Empty (but there) for a room without a call: static/js/rooms.js shows, counts and hides
+    it live from ``call.live`` events, with the words in ``data-one`` and ``data-many``.
+    """
     from calls.actions import live_call_counts
 
     counts = context.render_context.get("calls_live")
     if counts is None:
         counts = context.render_context["calls_live"] = live_call_counts()
-    return {"count": counts.get(str(room.pk), 0)}
+    return {
+        "room": room,
+        "count": counts.get(str(room.pk), 0),
+        "one": ngettext("live call, %(counter)s person", "live call, %(counter)s people", 1),
+        "many": ngettext("live call, %(counter)s person", "live call, %(counter)s people", 2),
+    }
 
 
 @register.inclusion_tag("calls/_live_list.html", takes_context=True)

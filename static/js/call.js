@@ -74,7 +74,7 @@ class CallPanel {
     this.live = liveSocket();
     this.bind();
     this.live.listen({
-      ready: () => this.onReady(),
+      ready: (hello, reconnected) => this.onReady(reconnected),
       frame: (frame) => this.onFrame(frame),
       down: () => this.status(this.text.reconnecting),
     });
@@ -134,12 +134,17 @@ class CallPanel {
 
   // --- Socket ------------------------------------------------------------------------------
 
-  onReady() {
+  onReady(reconnected) {
     this.status("");
     this.send({ type: "call.watch", room: this.home });
     // Back after a network drop (or asked before the socket was up): the call goes on
     // without joining by hand.
-    if (this.callId || this.joining) this.sendJoin();
+    if (this.callId || this.joining) {
+      // The server took us out when the socket closed and the others closed their links to
+      // us: new links at once, rather than waiting for the old ones to time out.
+      if (reconnected && this.callId) for (const id of [...this.peers.keys()]) this.dropPeer(id);
+      this.sendJoin();
+    }
   }
 
   onFrame(frame) {

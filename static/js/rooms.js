@@ -1,5 +1,6 @@
 // The room list (/discussions/) kept live (docs/protocol.md): unread badges from `hello`,
-// `unread` and `unread.bump`, and mentions and direct messages from `notification`.
+// `unread` and `unread.bump`, mentions and direct messages from `notification`, and the
+// « appel en direct » badge from `call.live` (sent to the readers of the room).
 // Without it the page still shows the counts of when it was loaded. The socket, its
 // reconnects and close codes are socket.js's.
 
@@ -44,6 +45,9 @@ class RoomList {
       case "notification":
         this.showNotification(frame);
         break;
+      case "call.live":
+        this.setCall(frame.room, frame.live ? frame.count : 0);
+        break;
       default:
         break;
     }
@@ -71,6 +75,14 @@ class RoomList {
     }
     badge.textContent = fill(count === 1 ? this.text.unread_one : this.text.unread_many, { count });
     return true;
+  }
+
+  // The badge is on the page for every room (empty without a call: calls/_badge.html).
+  setCall(roomId, count) {
+    const badge = document.querySelector(`[data-call-badge="${CSS.escape(String(roomId))}"]`);
+    if (!badge) return;
+    badge.className = count ? "badge badge--call" : "";
+    badge.textContent = count ? fill(count === 1 ? badge.dataset.one : badge.dataset.many, { counter: count }) : "";
   }
 
   roomName(roomId) {

@@ -304,3 +304,29 @@ async def test_removed_from_the_subgroup_leaves_its_call(world: CallWorld, conne
     gone = await bob.next_of("call.unwatched")
     assert gone["reason"] == "access_ended"
     assert [p["id"] for p in (await alice.state_with(1))["participants"]] == [str(world.alice.pk)]
+
+
+async def test_room_list_sockets_hear_call_live_for_the_rooms_they_read(
+    world: CallWorld, connect: Any
+) -> None:
+    """The room list (static/js/rooms.js) watches no call: ``call.live`` reaches it through
+    the readers group of every room the person reads, and only those."""
+    bob, carol = await connect("bob"), await connect("carol")
+    alice = await connect("alice")
+    await alice.join(world.mobility)
+
+    async def next_live(socket: CallSocket) -> dict[str, Any]:
+        while True:
+            frame = await socket.receive()
+            if frame["type"] == "call.live":
+                return frame
+
+    started = await next_live(bob)
+    room = str(world.mobility.pk)
+    assert started == {"type": "call.live", "room": room, "live": True, "count": 1}
+    await alice.send({"type": "call.leave"})
+    ended = await next_live(bob)
+    assert ended["room"] == str(world.mobility.pk)
+    assert ended["live"] is False and ended["count"] == 0
+    # Carol reads the plenary and « Santé », not « Mobilités »: nothing about its call.
+    assert not [frame for frame in await carol.drain() if frame["type"] == "call.live"]

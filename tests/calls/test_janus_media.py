@@ -8,10 +8,6 @@ the test only starts that run and reads its verdict.
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,54 +18,20 @@ from django.conf import settings as django_settings
 from django.test import Client
 
 from calls import janus
+from tests.calls import netns
+from tests.calls.browser import media_browser
 from tests.calls.janus_server import Server, janus_or_skip, running_janus
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.e2e
 
-ROOT = Path(__file__).resolve().parents[2]
-INSIDE = os.environ.get("AGORA_CALLS_NETNS") == "1"
-NETNS = """
-ip link set lo up
-ip link add veth0 type veth peer name veth1
-ip addr add 10.99.0.1/24 dev veth0 && ip link set veth0 up
-ip addr add 10.99.0.2/24 dev veth1 && ip link set veth1 up
-exec "$@"
-"""
-
-
-def _requirements() -> None:
-    janus_or_skip()
-    missing = [tool for tool in ("unshare", "ip", "espeak-ng", "sox") if not shutil.which(tool)]
-    if not (shutil.which("chromium") or os.environ.get("CHROMIUM_PATH")):
-        missing.append("chromium")
-    reason = f"missing {', '.join(missing)}" if missing else ""
-    if not missing and os.geteuid() != 0:
-        reason = "a private network namespace needs root (unshare -n)"
-    if reason:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"media tests cannot run: {reason}")
-        pytest.skip(f"media tests cannot run: {reason}")
+INSIDE = netns.inside()
 
 
 @pytest.mark.skipif(INSIDE, reason="the outer half only")
 def test_listeners_hear_the_speaker_through_janus_in_a_private_network() -> None:
-    if os.environ.get("DATABASE_URL"):
-        # The namespace has no PostgreSQL: the run is on SQLite whatever the pass, so CI's
-        # PostgreSQL + Redis pass would only repeat the embedded-defaults one (40 s).
-        pytest.skip("runs in the embedded-defaults pass (the namespace has no PostgreSQL)")
-    _requirements()
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
-    env["AGORA_CALLS_NETNS"] = "1"
-    command = [
-        "unshare", "-n", "bash", "-c", NETNS, "_",
-        sys.executable, "-m", "pytest", str(Path(__file__).relative_to(ROOT)), "-q",
-        "-p", "no:cacheprovider", "-k", "inside",
-    ]  # fmt: skip
-    run = subprocess.run(  # noqa: S603
-        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
-    )
-    assert run.returncode == 0 and "1 passed" in run.stdout, run.stdout[-6000:] + run.stderr
+    janus_or_skip()
+    netns.rerun_inside(f"{__name__.replace('.', '/')}.py::test_inside", timeout=120)
 
 
 # --- inside the namespace -------------------------------------------------------------------
@@ -81,40 +43,10 @@ def netns_janus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield server
 
 
-@pytest.fixture(scope="module")
-def speech(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Real speech for the fake microphone: audio levels rise only with sound."""
-    folder = tmp_path_factory.mktemp("speech")
-    raw, wav = folder / "raw.wav", folder / "speech.wav"
-    text = "Bonjour à toutes et à tous, la séance plénière est ouverte. " * 3
-    subprocess.run(["espeak-ng", "-v", "fr", "-w", str(raw), text], check=True)  # noqa: S603,S607
-    subprocess.run(  # noqa: S603
-        ["sox", str(raw), "-r", "48000", "-c", "1", "-b", "16", str(wav)],  # noqa: S607
-        check=True,
-    )
-    return wav
-
-
 @pytest.fixture
-def chromium(speech: Path) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    path = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=path,
-            headless=True,
-            args=[
-                "--no-sandbox", "--disable-gpu", "--no-first-run",
-                "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-                f"--use-file-for-fake-audio-capture={speech}",
-                "--allow-loopback-in-peer-connection",
-                "--disable-features=WebRtcHideLocalIpsWithMdns",
-                "--autoplay-policy=no-user-gesture-required",
-            ],
-        )  # fmt: skip
+def chromium(tmp_path: Path) -> Iterator[Any]:
+    with media_browser(tmp_path) as browser:
         yield browser
-        browser.close()
 
 
 JOIN = """async (media) => {

@@ -34,8 +34,12 @@ def world(janus_server: Server, settings: Any) -> CallWorld:
 def _allowed_tokens(call_id: str) -> set[str]:
     rooms = janus.rooms_for(call_id)
     answer = janus.client(call_id).plugin(
-        janus.AUDIOBRIDGE, "allowed", room=rooms.audiobridge, secret=rooms.secret,
-        action="enable", allowed=[],
+        janus.AUDIOBRIDGE,
+        "allowed",
+        room=rooms.audiobridge,
+        secret=rooms.secret,
+        action="enable",
+        allowed=[],
     )
     return set(answer.get("allowed", []))
 
@@ -67,9 +71,7 @@ def test_a_plenary_call_goes_through_janus_speakers_and_listeners_apart(world: C
         _allowed_tokens(str(call.pk))
 
 
-def test_without_an_answering_janus_a_call_is_peer_to_peer(
-    world: CallWorld, settings: Any
-) -> None:
+def test_without_an_answering_janus_a_call_is_peer_to_peer(world: CallWorld, settings: Any) -> None:
     settings.CALLS_JANUS_URL = f"http://127.0.0.1:{free_port()}/janus"
     settings.CALLS_JANUS_ADMIN_URL = f"http://127.0.0.1:{free_port()}/admin"
     call, alice = actions.do_join_call(world.alice, world.mobility, channel="a")

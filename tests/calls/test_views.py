@@ -72,3 +72,15 @@ def test_room_list_and_home_show_rooms_with_a_call(world: CallWorld) -> None:
     assert "Appels en cours" in home and "Mobilités" in home
     # Carol reads neither the room nor its call.
     assert "Appels en cours" not in client_of(world.carol).get("/").content.decode()
+
+
+def test_room_list_has_an_empty_call_badge_for_rooms_without_a_call(world: CallWorld) -> None:
+    """rooms.js fills it from ``call.live``: the words for one and several are on it."""
+    page = client_of(world.bob).get("/discussions/").content.decode()
+    badge = f'<span data-call-badge="{world.mobility.pk}"'
+    assert badge in page
+    after = page.split(badge, 1)[1]
+    assert 'data-one="appel en direct, %(counter)s personne"' in after.split("</span>", 1)[0]
+    assert 'data-many="appel en direct, %(counter)s personnes"' in after.split("</span>", 1)[0]
+    assert after.split(">", 1)[1].startswith("</span>")  # empty, no badge shown
+    assert "badge--call" not in page
