@@ -20,21 +20,15 @@ from typing import Any
 import pytest
 
 from tests.calls import netns
+from tests.calls.browser import enter_call, light_server, media_browser, open_page
 from tests.e2e.axe import assert_accessible
-from tests.e2e.test_calls_mesh import join_call, media_browser  # noqa: F401 - a fixture
 from tests.e2e.waiting import wait_until
-from tests.realtime.servers import Daphne, django_env, migrate, run_python
 
 pytestmark = pytest.mark.e2e
 
 PLENARY_WORLD = """
-from django.test import Client
 from tests.calls.world import make_call_world
 world = make_call_world()
-def cookie(user):
-    client = Client()
-    client.force_login(user)
-    return client.cookies[settings.SESSION_COOKIE_NAME].value
 print(json.dumps({"plenary": str(world.plenary.pk), "mobility": str(world.mobility.pk),
                   "cookies": [cookie(u) for u in (world.fanny, world.alice, world.bob)],
                   "name": settings.SESSION_COOKIE_NAME}))
@@ -46,12 +40,20 @@ CONNECTED = "() => window.__connections.filter((pc) => pc.connectionState === 'c
 
 @pytest.fixture
 def plenary_server(tmp_path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
-    env = django_env(tmp_path, AGORA_ENV="development")
-    env.pop("REDIS_URL", None)
-    migrate(env)
-    world = run_python(env, PLENARY_WORLD)
-    with Daphne(env) as server:
-        yield server.origin, world
+    with light_server(tmp_path, PLENARY_WORLD) as served:
+        yield served
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[Any]:
+    with media_browser(tmp_path) as made:
+        yield made
+
+
+def join_call(browser: Any, origin: str, room: str, cookie: dict[str, str]) -> Any:
+    page = open_page(browser, origin, f"/discussions/salle/{room}/", cookie)
+    enter_call(page)
+    return page
 
 
 def test_breakout_round_trip(request: pytest.FixtureRequest) -> None:
@@ -60,7 +62,7 @@ def test_breakout_round_trip(request: pytest.FixtureRequest) -> None:
         return
     started = time.monotonic()
     live_url, world = request.getfixturevalue("plenary_server")
-    browser = request.getfixturevalue("media_browser")
+    browser = request.getfixturevalue("browser")
     cookies = [{"name": world["name"], "value": value} for value in world["cookies"]]
     fanny, alice, bob = (join_call(browser, live_url, world["plenary"], c) for c in cookies)
     for page in (fanny, alice, bob):
