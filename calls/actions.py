@@ -136,6 +136,11 @@ def call_state(room: Room, call: Call | None) -> CallStateEvent:
     )
 
 
+def publish_state(call: Call) -> None:
+    """Tell the room's sockets the call's state (after commit)."""
+    _publish_state(call)
+
+
 def _publish_state(call: Call) -> None:
     room = call.room
     state = call_state(room, call if call.ended_at is None else None)

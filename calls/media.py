@@ -17,6 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils.translation import gettext
 
 from calls import janus
@@ -65,7 +66,30 @@ def media_for(call: Call, user: Any, may_speak: bool) -> dict[str, Any]:
         return janus.media_for(str(call.pk), str(call.room), str(user.pk), may_speak)
     except janus.JanusUnavailable as exc:
         logger.warning("Janus: no media for call %s: %s", call.pk, exc)
-        raise _unavailable() from exc
+        if not fall_back_to_mesh(call):
+            raise _unavailable() from exc
+    return {"mode": "mesh", "iceServers": ice_servers(str(user.pk))}
+
+
+def fall_back_to_mesh(call: Call) -> bool:
+    """Janus stopped answering during the call: small enough, the call goes on peer to peer
+    (everyone's page hears the new mode in ``call.state`` and links up); too large, it
+    stays on Janus and the person is told to try again."""
+    from calls.actions import publish_state
+    from calls.models import CallParticipation
+
+    with transaction.atomic():
+        live = CallParticipation.objects.filter(call=call, left_at__isnull=True).count()
+        if live > settings.CALLS_MESH_MAX:
+            return False
+        switched = Call.objects.filter(pk=call.pk, mode=CallMode.JANUS).update(
+            mode=CallMode.MESH
+        )
+        call.mode = CallMode.MESH
+        if switched:
+            logger.warning("Janus: call %s goes on peer to peer (%s people)", call.pk, live)
+            publish_state(call)
+    return True
 
 
 def floor_changed(call: Call, user_id: Any, may_speak: bool) -> None:

@@ -39,6 +39,9 @@ def call_text() -> dict[str, str]:
         "no_camera": _("No camera"),
         "camera_failed": _("The camera could not be opened."),
         "video_of_someone": _("A participant's camera or screen"),
+        "peer_to_peer_now": _(
+            "The audio server stopped answering: the call goes on directly between you."
+        ),
         "camera_on": _("Turn my camera on"),
         "camera_off": _("Turn my camera off"),
         "screen_on": _("Share my screen"),

@@ -324,17 +324,50 @@ class CallPanel {
       this.joinMediaServer();
       return;
     }
-    // The newcomer calls everyone already there; after a reconnection only the broken links.
-    for (const person of frame.state.participants) {
+    this.linkMesh(frame.state.participants, true);
+    if (first) {
+      this.announce(this.text.joined);
+      this.$("call-mute").focus();
+    }
+  }
+
+  // The newcomer calls everyone already there; after a reconnection only the broken links.
+  // When a whole call turns peer to peer at once, the lower id of each pair calls.
+  linkMesh(participants, newcomer) {
+    for (const person of participants) {
       if (person.id === this.me) continue;
       const peer = this.peers.get(person.id);
       if (peer && ["connected", "connecting", "new"].includes(peer.pc.connectionState)) continue;
       if (peer) this.dropPeer(person.id);
-      this.makePeer(person.id, true);
+      if (newcomer || this.me < person.id) this.makePeer(person.id, true);
     }
-    if (first) {
-      this.announce(this.text.joined);
-      this.$("call-mute").focus();
+  }
+
+  // The media server stopped answering and the call is small enough: it goes on peer to
+  // peer (the server's call.state says mode "mesh"), without anyone rejoining by hand.
+  async switchToMesh(state) {
+    if (this.switching) return;
+    this.switching = true;
+    try {
+      if (this.janus && this.janus.leave) this.janus.leave();
+      this.janus = null;
+      for (const view of (this.serverViews || new Map()).values()) view.remove();
+      this.serverViews = new Map();
+      this.serverVideo = null;
+      this.media = { mode: "mesh", iceServers: (this.media && this.media.iceServers) || [] };
+      if (this.maySpeak && !this.stream) {
+        try {
+          this.stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+          this.meter(this.stream, this.$("call-level"));
+        } catch (error) {
+          this.status(error && error.name === "NotAllowedError" ? this.text.mic_refused : this.text.mic_missing);
+        }
+      }
+      this.status(this.text.peer_to_peer_now);
+      this.announce(this.text.peer_to_peer_now);
+      this.linkMesh(state.participants, false);
+    } finally {
+      this.switching = false;
     }
   }
 
@@ -499,6 +532,7 @@ class CallPanel {
     if (!this.callId) return;
     const here = new Set(state.participants.map((p) => p.id));
     if (!here.has(this.me)) return; // out of the call: call.left follows
+    if (state.mode === "mesh" && this.media && this.media.mode !== "mesh") this.switchToMesh(state);
     for (const id of [...this.peers.keys()]) if (!here.has(id)) this.dropPeer(id);
     // A listener is not heard, even from a browser that would send anyway (peer to peer,
     // the server cannot stop media already flowing): each receiver silences them.
@@ -516,6 +550,10 @@ class CallPanel {
   }
 
   async onMedia(frame) {
+    if (frame.media.mode === "mesh" && this.janus) {
+      await this.switchToMesh(this.state);
+      return;
+    }
     this.media = frame.media;
     if (frame.may_speak !== this.maySpeak) await this.setMaySpeak(frame.may_speak, true);
     if (this.media.mode !== "mesh") this.joinMediaServer(); // a new token for the new right
@@ -580,9 +618,15 @@ class CallPanel {
   onMediaServerState(state, detail) {
     if (state === "reconnecting") this.status(this.text.reconnecting);
     else if (state === "listening" || state === "speaking") this.status("");
-    else if (state === "refused" || state === "error") {
+    else if (state === "refused" || state === "error" || state === "disconnected") {
       console.warn("call: media server", state, detail);
       this.status(this.text.media_server_failed);
+      // Ask again: the server answers with new media, or turns the call peer to peer.
+      const now = Date.now();
+      if (this.callId && (!this.askedMediaAt || now - this.askedMediaAt > 5000)) {
+        this.askedMediaAt = now;
+        this.send({ type: "call.media", publish: this.maySpeak });
+      }
     }
   }
 

@@ -79,10 +79,27 @@ def test_without_an_answering_janus_a_call_is_peer_to_peer(world: CallWorld, set
     assert media.media_for(call, world.alice, alice.may_speak)["mode"] == "mesh"
 
 
-def test_janus_lost_during_a_call_is_told_in_french(world: CallWorld, settings: Any) -> None:
+def test_janus_lost_during_a_large_call_is_told_in_french(world: CallWorld, settings: Any) -> None:
     call, fanny = actions.do_join_call(world.fanny, world.plenary, channel="f")
     assert call.mode == CallMode.JANUS
     settings.CALLS_JANUS_ADMIN_URL = f"http://127.0.0.1:{free_port()}/admin"
+    settings.CALLS_MESH_MAX = 0  # too many to go on peer to peer: told, and stays on Janus
     with pytest.raises(ValidationError) as refused:
         media.media_for(call, world.sam, False)
     assert refused.value.error_list[0].code == "media_unavailable"
+    call.refresh_from_db()
+    assert call.mode == CallMode.JANUS
+
+
+def test_janus_lost_during_a_small_call_goes_on_peer_to_peer(
+    world: CallWorld, settings: Any
+) -> None:
+    call, fanny = actions.do_join_call(world.fanny, world.plenary, channel="f")
+    actions.do_join_call(world.alice, world.plenary, channel="a")
+    assert call.mode == CallMode.JANUS
+    settings.CALLS_JANUS_ADMIN_URL = f"http://127.0.0.1:{free_port()}/admin"
+    # Two people, six at most peer to peer: the call switches, and says so to everyone.
+    assert media.media_for(call, world.fanny, fanny.may_speak)["mode"] == "mesh"
+    call.refresh_from_db()
+    assert call.mode == CallMode.MESH
+    assert actions.call_state(world.plenary, call).mode == CallMode.MESH
