@@ -174,8 +174,13 @@ def test_inside(
 
     # Withdrawn: Janus puts them out of the mix at once, whatever their browser does.
     janus.set_speaking(call, person, False)
-    time.sleep(1)
-    assert _energy_over(speaker_page, 2) < heard / 20, heard
+    # Within seconds (the mix's buffers drain; a loaded machine is slower): per second, a
+    # twentieth of what was heard at most — a voice still in the mix stays near half.
+    deadline = time.monotonic() + 10
+    residual = _energy_over(speaker_page, 1)
+    while residual >= heard / 40 and time.monotonic() < deadline:
+        residual = _energy_over(speaker_page, 1)
+    assert residual < heard / 40, (residual, heard)
 
     # A camera published by the speaker is seen by a listener (VideoRoom, SFU).
     speaker_page.evaluate("async () => window.call.publishCamera()")
