@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.login import log_in
 from tests.e2e.axe import assert_accessible
+from tests.e2e.login import log_in
 from tests.e2e.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
