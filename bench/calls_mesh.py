@@ -182,10 +182,15 @@ def run_round(browser: Any, origin: str, name: str, spec: dict[str, Any], args: 
     joined_s = time.monotonic() - started
     links_up = True
     connected = "() => window.__connections.filter((pc) => pc.connectionState === 'connected')"
+    deadline = time.monotonic() + args.link_timeout  # one deadline for every page
     for page in pages:
         try:
-            wait_until(page, f"{connected}.length >= {n - 1}", timeout=30)
-        except Exception:  # noqa: BLE001 - recorded in the verdict below
+            wait_until(
+                page,
+                f"{connected}.length >= {n - 1}",
+                timeout=max(0.5, deadline - time.monotonic()),
+            )
+        except AssertionError:  # recorded in the verdict below
             links_up = False
     all_linked_s = time.monotonic() - started
     time.sleep(args.settle)
@@ -210,7 +215,8 @@ def run_round(browser: Any, origin: str, name: str, spec: dict[str, Any], args: 
         by_kind[kind] = by_kind.get(kind, 0.0) + (seconds - before) / elapsed * 100
     chromium = sum(v for k, v in by_kind.items() if k.startswith("chromium"))
     renderers = by_kind.get("chromium renderer", 0.0)
-    machine = (busy1[0] - busy0[0]) / max(1.0, busy1[1] - busy0[1]) * 100 * os.cpu_count()
+    machine = (busy1[0] - busy0[0]) / max(1.0, busy1[1] - busy0[1]) * 100 * (os.cpu_count() or 1)
+    ours = sum(by_kind.values())
 
     per_link = []
     connected_counts = []
@@ -282,6 +288,7 @@ def run_round(browser: Any, origin: str, name: str, spec: dict[str, Any], args: 
         "renderers_cpu_pct": round(renderers),
         "cpu_by_kind": {k: round(v, 1) for k, v in sorted(by_kind.items())},
         "machine_busy_pct_of_200": round(machine),
+        "others_on_machine_pct": round(machine - ours),
         "loadavg": os.getloadavg(),
         "samples": samples,
         "outbound_streams_per_page": n - 1,
@@ -304,7 +311,13 @@ def main_inside(args: argparse.Namespace) -> None:
         media_browser(directory) as browser,
     ):
         for spec in made["rounds"]:
-            result = run_round(browser, origin, made["name"], spec, args)
+            try:
+                result = run_round(browser, origin, made["name"], spec, args)
+            except Exception as error:  # noqa: BLE001 - a round that breaks is a result too
+                result = {"n": spec["n"], "usable": False, "error": repr(error)[:300],
+                          "loadavg": os.getloadavg()}  # fmt: skip
+                for context in browser.contexts:
+                    context.close()
             print(json.dumps(result), flush=True)
             time.sleep(args.pause)
 
@@ -315,6 +328,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15, help="measuring window")
     parser.add_argument("--settle", type=float, default=5, help="after every link is up")
     parser.add_argument("--pause", type=float, default=3, help="between rounds")
+    parser.add_argument("--link-timeout", type=float, default=45, help="all links up within")
     args = parser.parse_args()
     if not netns.inside():
         reason = netns.unavailable()
