@@ -167,7 +167,9 @@ def machine_busy() -> tuple[float, float]:
 # --- One round ------------------------------------------------------------------------------
 
 
-def run_round(browser: Any, origin: str, name: str, spec: dict[str, Any], args: Any) -> dict:
+def run_round(
+    browser: Any, origin: str, name: str, spec: dict[str, Any], args: Any
+) -> dict[str, Any]:
     from tests.calls.browser import enter_call, open_page
     from tests.e2e.waiting import wait_until
 
@@ -211,14 +213,14 @@ def run_round(browser: Any, origin: str, name: str, spec: dict[str, Any], args: 
 
     by_kind: dict[str, float] = {}
     for pid, (kind, seconds) in cpu1.items():
-        before = cpu0.get(pid, (kind, 0.0))[1]
-        by_kind[kind] = by_kind.get(kind, 0.0) + (seconds - before) / elapsed * 100
+        spent_before = cpu0.get(pid, (kind, 0.0))[1]
+        by_kind[kind] = by_kind.get(kind, 0.0) + (seconds - spent_before) / elapsed * 100
     chromium = sum(v for k, v in by_kind.items() if k.startswith("chromium"))
     renderers = by_kind.get("chromium renderer", 0.0)
     machine = (busy1[0] - busy0[0]) / max(1.0, busy1[1] - busy0[1]) * 100 * (os.cpu_count() or 1)
     ours = sum(by_kind.values())
 
-    per_link = []
+    per_link: list[dict[str, Any]] = []
     connected_counts = []
     for i in range(n):
         live = [x for x in last[i].values() if x["state"] == "connected" and x["audio"]]
