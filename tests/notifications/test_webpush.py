@@ -36,8 +36,7 @@ from gdpr.models import ConsentDecision, ConsentRecord, OptionalPurpose
 from notifications import webpush
 from notifications.models import Kind, Preference, PushSubscription
 from tests import factories
-from tests.notifications.conftest import People
-from tests.notifications.test_views import ROLES, client_for, person_of
+from tests.notifications.conftest import ROLES, People, client_for, person_of
 
 pytestmark = pytest.mark.django_db
 
