@@ -17,7 +17,10 @@ from accounts.roles import Role, has_role
 # page, the language switch and the health check. Named views rather than a "/comptes/"
 # prefix, so a page added under /comptes/ later is protected by default.
 ALLOWED_VIEW_PREFIXES = ("account_", "mfa_")
-ALLOWED_VIEW_NAMES = frozenset({"accounts:two_factor_required", "set_language", "healthz"})
+# The web push service worker (/sw.js) is a static script a browser fetches on its own.
+ALLOWED_VIEW_NAMES = frozenset(
+    {"accounts:two_factor_required", "set_language", "healthz", "push_service_worker"}
+)
 
 
 def requires_two_factor(user: object) -> bool:

@@ -245,6 +245,36 @@ DRAFT_FRAME_BURST = env_int("DRAFT_FRAME_BURST", 200)
 # (`make run` starts one beside daphne; see docs/deploy.md for production).
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
+# --- Web push (notifications/webpush.py) ------------------------------------------------
+# Off unless both VAPID keys are set (`manage.py webpush_keys` prints a pair): then a
+# person may opt in, per device, on the notification preferences page. The push carries
+# only a count and the address of /notifications/, never names or text.
+WEBPUSH_VAPID_PUBLIC_KEY = env_str("WEBPUSH_VAPID_PUBLIC_KEY").strip()
+WEBPUSH_VAPID_PRIVATE_KEY = env_str("WEBPUSH_VAPID_PRIVATE_KEY").strip()
+if bool(WEBPUSH_VAPID_PUBLIC_KEY) != bool(WEBPUSH_VAPID_PRIVATE_KEY):
+    raise ImproperlyConfigured(
+        "WEBPUSH_VAPID_PUBLIC_KEY and WEBPUSH_VAPID_PRIVATE_KEY go together (manage.py "
+        "webpush_keys)"
+    )
+# Who the push services may contact about our pushes: mailto: or https: (default: the
+# DCCU's address).
+WEBPUSH_SUBJECT = env_str("WEBPUSH_SUBJECT")
+if WEBPUSH_SUBJECT and not WEBPUSH_SUBJECT.startswith(("mailto:", "https:")):
+    raise ImproperlyConfigured("WEBPUSH_SUBJECT must start with mailto: or https:")
+# The push services a browser's subscription may point at: a host (and its subdomains,
+# over https) or an exact origin. Nothing else is ever posted to (no request forgery).
+WEBPUSH_PUSH_SERVICES = env_list(
+    "WEBPUSH_PUSH_SERVICES",
+    [
+        "fcm.googleapis.com",
+        "push.services.mozilla.com",
+        "notify.windows.com",
+        "push.apple.com",
+    ],
+)
+# A device whose push service fails this many times in a row is forgotten.
+WEBPUSH_MAX_FAILURES = env_int("WEBPUSH_MAX_FAILURES", 5)
+
 # --- Privacy --------------------------------------------------------------------------
 ACCESS_COPY_VALID_HOURS = env_int("ACCESS_COPY_VALID_HOURS", 7 * 24)
 # Art. 12(5) (requests repeated to excess): what one person may ask for in 24 hours.
@@ -456,6 +486,8 @@ CONTENT_SECURITY_POLICY = {
         "img-src": ["'self'", "data:"],
         "font-src": ["'self'"],
         "connect-src": ["'self'"],
+        # The web push service worker (/sw.js, notifications/webpush.py).
+        "worker-src": ["'self'"],
         "media-src": ["'self'", "blob:"],
         "object-src": ["'none'"],
         "base-uri": ["'self'"],

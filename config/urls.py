@@ -6,6 +6,7 @@ from django.urls import include, path
 from accounts.views import email_addresses_closed
 from config.health import healthz
 from config.search import search_page
+from notifications.views import push_service_worker
 
 urlpatterns = [
     path("", include("dashboards.urls")),
@@ -25,4 +26,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", healthz, name="healthz"),
+    # At the root, so that it may show notifications for the whole site (its scope is /).
+    path("sw.js", push_service_worker, name="push_service_worker"),
 ]

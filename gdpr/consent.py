@@ -24,7 +24,7 @@ entry (no text bodies in it).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -206,6 +206,16 @@ def purpose_states(user: Any) -> list[PurposeState]:
     return states
 
 
+def is_offered(purpose: str) -> bool:
+    """Whether people are asked about ``purpose`` here: web push only once the platform
+    has its VAPID keys (settings.WEBPUSH_*); the others always."""
+    if purpose == OptionalPurpose.WEB_PUSH:
+        from django.conf import settings
+
+        return bool(settings.WEBPUSH_VAPID_PUBLIC_KEY and settings.WEBPUSH_VAPID_PRIVATE_KEY)
+    return True
+
+
 def has_consent(user: Any, purpose: str) -> bool:
     """Whether ``user`` agrees to ``purpose`` now: off unless they opted in (see module doc)."""
     if user is None or not getattr(user, "is_authenticated", False):
@@ -257,6 +267,19 @@ def _state(person: Any, purpose: str) -> PurposeState:
     return state
 
 
+# What stops when a person withdraws a purpose, registered by the app that processes it
+# (e.g. notifications forgets the person's web push devices): run inside the withdrawal's
+# transaction, with the person.
+_ON_WITHDRAWAL: dict[str, list[Callable[[Any], None]]] = {}
+
+
+def on_withdrawal(purpose: str, stop: Callable[[Any], None]) -> None:
+    """Call ``stop(person)`` whenever ``person`` withdraws ``purpose`` (web or paper)."""
+    hooks = _ON_WITHDRAWAL.setdefault(OptionalPurpose(purpose).value, [])
+    if stop not in hooks:
+        hooks.append(stop)
+
+
 def _change_consent(
     actor: Any, person: Any, purpose: str, decision: str, *, method: str,
     recorded_by: Any = None,
@@ -278,6 +301,9 @@ def _change_consent(
             actor, action, subject=person, obj=record, purpose=str(state.purpose.value),
             version=state.text.version, method=method,
         )
+        if decision == ConsentDecision.WITHDRAWN:
+            for stop in _ON_WITHDRAWAL.get(state.purpose.value, []):
+                stop(person)
     return record
 
 
@@ -475,6 +501,27 @@ PURPOSE_PROCESSING: dict[str, PurposeProcessing] = {
         notes=gettext_lazy(
             "The images are not stored on the platform. When consent is withdrawn, published "
             "images are withdrawn where possible and no new image of the person is used."
+        ),
+    ),
+    OptionalPurpose.WEB_PUSH: PurposeProcessing(
+        data=gettext_lazy(
+            "for each device the person chose: the address its browser's push service gave "
+            "and the device's keys; the time of the last push delivered"
+        ),
+        categories_of_people=gettext_lazy("everyone with an account who opted in"),
+        recipients=gettext_lazy(
+            "the push service of the person's browser (Google, Mozilla, Apple or Microsoft), "
+            "which sees only an encrypted count of new notifications"
+        ),
+        retention=gettext_lazy(
+            "Only while the consent stands: withdrawing it deletes every device at once; a "
+            "device the push service no longer knows, or that fails 5 times in a row, is "
+            "deleted. The proof of each decision (gdpr.ConsentRecord) is kept 7 years."
+        ),
+        notes=gettext_lazy(
+            "Offered only when the platform has its own VAPID keys. The push says « you "
+            "have N new notifications » and links to the notification page: no name, no "
+            "text, encrypted for the device alone (RFC 8291)."
         ),
     ),
 }

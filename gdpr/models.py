@@ -26,6 +26,7 @@ class OptionalPurpose(models.TextChoices):
     SHOW_CANTON = "show_canton", _("Show my canton next to my name")
     EMAIL_DIGEST = "email_digest", _("Receive a daily email digest")
     RECORDINGS = "recordings", _("Appear in photos and recordings of sessions")
+    WEB_PUSH = "web_push", _("Receive notifications on my devices")
 
 
 class PolicyText(models.Model):

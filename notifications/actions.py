@@ -5,7 +5,8 @@ operation; the rows are written once that operation commits (nothing is told abo
 something that did not happen), in one pass: the people who may not read the target, the
 actor themself, inactive accounts and those who turned the kind off in the page are left
 out. Direct messages of one room add up in the person's unread row of that room. Each
-recipient's open pages hear ``inbox.new`` on their own user group.
+recipient's open pages hear ``inbox.new`` on their own user group; the devices of those who
+opted in to web push (``notifications.webpush``) get a count, from a background task.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from django.db.models import F, QuerySet
 from django.http import Http404
 from django.utils import timezone, translation
 
+from notifications import webpush
 from notifications.events import InboxCountEvent, InboxNewEvent
 from notifications.models import Kind, Notification, Preference
 from notifications.render import readable, sentence, url
@@ -124,6 +126,15 @@ def _deliver(kind: str, people: list[Any], fields: dict[str, Any]) -> list[Notif
         counts = unread_counts([n.recipient_id for n in written])
         for n in written:
             _announce(n, counts.get(n.recipient_id, 0))
+        # Their phones too, for those who want this kind there (a background task: never
+        # in the request; webpush checks consent and devices).
+        webpush.push_after_commit(
+            n.recipient_id
+            for n in written
+            if Preference(user_id=n.recipient_id, choices=choices.get(n.recipient_id) or {}).wants(
+                kind, "push"
+            )
+        )
     return written
 
 

@@ -12,3 +12,10 @@ class NotificationsConfig(AppConfig):
 
         # The bell's count and news on every /ws/ socket (notifications/realtime.py).
         register_feature(InboxFeature)
+
+        from gdpr.consent import on_withdrawal
+        from gdpr.models import OptionalPurpose
+        from notifications.webpush import forget_devices
+
+        # Withdrawing web push (web or paper) forgets every device of the person.
+        on_withdrawal(OptionalPurpose.WEB_PUSH, forget_devices)

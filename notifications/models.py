@@ -121,6 +121,8 @@ class Channel(models.TextChoices):
     PAGE = "page", _("In the page")
     EMAIL = "email", _("By email")
     DIGEST = "digest", _("In the daily summary")
+    # Web push (notifications/webpush.py): offered only when the platform has VAPID keys.
+    PUSH = "push", _("On my phone or computer")
 
 
 # The table's column headings, short enough for a 320 px screen (each checkbox keeps the
@@ -129,19 +131,21 @@ CHANNEL_HEADINGS = {
     Channel.PAGE: _("Page"),
     Channel.EMAIL: _("Email"),
     Channel.DIGEST: _("Summary"),
+    Channel.PUSH: _("Phone"),
 }
 
 
 # What a person gets until they choose: in the page, everything; by email, what was emailed
 # before per-kind choices existed (direct messages, mentions, followed mandates) and the
-# moderation of one's own things; everything in the summary (sent only with consent).
+# moderation of one's own things; everything in the summary (sent only with consent); on the
+# phone, what is addressed to the person (pushed only to the devices they opted in).
 DEFAULTS: dict[str, dict[str, bool]] = {
-    Kind.MENTION: {"page": True, "email": True, "digest": True},
-    Kind.REPLY: {"page": True, "email": False, "digest": True},
-    Kind.DIRECT: {"page": True, "email": True, "digest": True},
-    Kind.MODERATION: {"page": True, "email": True, "digest": True},
-    Kind.PROPOSAL_STAGE: {"page": True, "email": False, "digest": True},
-    Kind.DOCUMENT: {"page": True, "email": True, "digest": True},
+    Kind.MENTION: {"page": True, "email": True, "digest": True, "push": True},
+    Kind.REPLY: {"page": True, "email": False, "digest": True, "push": False},
+    Kind.DIRECT: {"page": True, "email": True, "digest": True, "push": True},
+    Kind.MODERATION: {"page": True, "email": True, "digest": True, "push": True},
+    Kind.PROPOSAL_STAGE: {"page": True, "email": False, "digest": True, "push": False},
+    Kind.DOCUMENT: {"page": True, "email": True, "digest": True, "push": False},
 }
 
 
@@ -170,3 +174,33 @@ class Preference(models.Model):
         if isinstance(chosen, dict) and isinstance(chosen.get(channel), bool):
             return bool(chosen[channel])
         return DEFAULTS.get(kind, {}).get(channel, False)
+
+
+class PushSubscription(models.Model):
+    """One device (browser) where a person agreed to web push: where to post, and its keys.
+
+    Written only with the person's consent (``OptionalPurpose.WEB_PUSH``); withdrawing it
+    deletes every row of the person, and a push service answering « gone » deletes its row.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="push_subscriptions",
+        verbose_name=_("person"),
+    )
+    endpoint = models.URLField(_("push service address"), max_length=1000, unique=True)
+    p256dh = models.CharField(_("device public key"), max_length=200)
+    auth = models.CharField(_("device secret"), max_length=100)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    last_success_at = models.DateTimeField(_("last delivered"), null=True, blank=True)
+    failures = models.PositiveSmallIntegerField(_("failures in a row"), default=0)
+
+    class Meta:
+        verbose_name = _("web push device")
+        verbose_name_plural = _("web push devices")
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"push device of {self.user_id}"

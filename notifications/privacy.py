@@ -10,7 +10,7 @@ from django.db.models.functions import Coalesce, Least
 from django.utils.translation import gettext_lazy as _
 
 from gdpr.registry import Anchor, Erasure, LegalBasis, Retention, declare
-from notifications.models import Notification, Preference
+from notifications.models import Notification, Preference, PushSubscription
 
 PEOPLE = _("members, substitutes, facilitators, agents, DCCU team, follow-up committee")
 READ_DAYS = 90
@@ -83,4 +83,43 @@ declare(
     erasure=Erasure.DELETE,
     categories_of_people=PEOPLE,
     recipients=_("the person only"),
+)
+
+# A device that took no push for 6 months (a phone given away, a browser reinstalled) is
+# forgotten: counted from its last delivery, or from when it was added.
+PUSH_IDLE_DAYS = 180
+PUSH_LAST_USED = Anchor(
+    "last delivery to the device, or when it was added",
+    Coalesce(F("last_success_at"), F("created_at"), output_field=DateTimeField()),
+)
+
+declare(
+    PushSubscription,
+    subject="user",
+    fields=("endpoint", "p256dh", "auth", "created_at", "last_success_at", "failures"),
+    purpose=_(
+        "Show a notification on the devices a person chose (web push): only a count of new "
+        "notifications and a link to them, never a name or a text."
+    ),
+    legal_basis=LegalBasis.CONSENT,
+    retention=Retention(
+        _(
+            "Only while the consent stands: withdrawing it deletes every device at once. A "
+            "device is also deleted when its push service no longer knows it, after 5 failed "
+            "pushes in a row, after 6 months without a push, and with the account."
+        ),
+        days=PUSH_IDLE_DAYS,
+        since=PUSH_LAST_USED,
+    ),
+    erasure=Erasure.DELETE,
+    categories_of_people=_("everyone with an account who opted in"),
+    recipients=_(
+        "the push service of the person's browser (Google, Mozilla, Apple or Microsoft), "
+        "which sees only an encrypted count"
+    ),
+    notes=_(
+        "Offered only when the platform has its own VAPID keys (docs/deploy.md). The "
+        "address and keys are given by the person's browser; the payload is encrypted for "
+        "the device alone (RFC 8291)."
+    ),
 )

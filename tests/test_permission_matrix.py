@@ -352,3 +352,37 @@ def _every_discussions_url_is_walked(checked: list[tuple[str, str]]) -> None:
     for pattern in urlpatterns:
         route = "/discussions/" + re.sub(r"<[^>]+>", "", str(pattern.pattern))
         assert route in walked, f"{route} is not in the /discussions/ permission matrix"
+
+
+# --- Web push (notifications/webpush.py): docs/permissions.md, « Notifications » -----------
+# Off without VAPID keys: nothing answers but the login. With keys, every role may add and
+# remove its own devices (an empty form is refused), and /sw.js is public.
+WEB_PUSH_ON: list[tuple[str, str, dict[str, str]]] = [
+    ("get", "/sw.js", {"*": OK}),
+    ("post", "/notifications/appareils/ajouter/", {"anonymous": LOGIN, "*": INVALID}),
+    ("post", "/notifications/appareils/retirer/", {"anonymous": LOGIN, "*": OK}),
+]
+WEB_PUSH_OFF: list[tuple[str, str, dict[str, str]]] = [
+    ("get", "/sw.js", {"*": NOT_FOUND}),
+    ("post", "/notifications/appareils/ajouter/", {"anonymous": LOGIN, "*": NOT_FOUND}),
+    ("post", "/notifications/appareils/retirer/", {"anonymous": LOGIN, "*": NOT_FOUND}),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("keys", [True, False], ids=["keys", "no_keys"])
+@pytest.mark.parametrize("role", ROLES)
+def test_web_push_pages_answer_each_role_as_documented(
+    role: str, keys: bool, assembly: Assembly, settings: Any
+) -> None:
+    from notifications.webpush import new_key_pair
+
+    if keys:
+        settings.WEBPUSH_VAPID_PUBLIC_KEY, settings.WEBPUSH_VAPID_PRIVATE_KEY = new_key_pair()
+    person = _person(role, assembly)
+    client = Client()
+    if person is not None:
+        client.force_login(person)
+    for method, url, expectations in WEB_PUSH_ON if keys else WEB_PUSH_OFF:
+        response = getattr(client, method)(url)
+        _check_discussion(expectations.get(role, expectations["*"]), response, url)

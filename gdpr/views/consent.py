@@ -175,6 +175,9 @@ def _choices_page(
                     "error": s.purpose.value == error_purpose,
                 }
                 for s in states
+                # A purpose the platform does not offer (web push without keys) is not
+                # shown, unless the person gave it earlier and may still withdraw it.
+                if consent.is_offered(s.purpose) or s.given
             ],
             "history": consent.consent_history(request.user),
         },
@@ -204,6 +207,8 @@ def _purpose_title(purpose: OptionalPurpose) -> str:
 @login_required
 def give(request: AuthenticatedRequest, purpose: str) -> HttpResponse:
     chosen = _purpose(purpose)
+    if not consent.is_offered(chosen):
+        raise Http404
     if request.POST.get("agree") != "yes":
         # Consent is an explicit act: the box must be ticked by the person.
         return _choices_page(request, error_purpose=chosen.value, status=400)

@@ -66,7 +66,25 @@ def server_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
     )
     env["EMAIL_FILE_PATH"] = str(data_dir / "mail")
+    # Web push on (a fresh VAPID pair), so that its opt-in is drawn and checked in the pages.
+    env["WEBPUSH_VAPID_PUBLIC_KEY"], env["WEBPUSH_VAPID_PRIVATE_KEY"] = _vapid_pair()
     return env
+
+
+def _vapid_pair() -> tuple[str, str]:
+    import base64
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    public = key.public_key().public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    )
+    private = key.private_numbers().private_value.to_bytes(32, "big")
+    return tuple(  # type: ignore[return-value]
+        base64.urlsafe_b64encode(raw).decode().rstrip("=") for raw in (public, private)
+    )
 
 
 @pytest.fixture(scope="session")

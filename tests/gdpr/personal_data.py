@@ -715,3 +715,20 @@ for _label, _key in (
     ("notifications.Preference", "preferences"),
 ):
     _notifications_seeder(_label, _key)
+
+
+@seeder("notifications.PushSubscription")
+def _push_devices(world: World) -> None:
+    """Each of the two people opted in one phone to web push."""
+    from notifications.models import PushSubscription
+
+    rows = [
+        PushSubscription.objects.create(
+            user=user,
+            endpoint=f"https://fcm.googleapis.com/fcm/send/device-{n}",
+            p256dh="B" + "A" * 86,
+            auth="c2VjcmV0LXNlY3JldC0x",
+        ).pk
+        for n, user in enumerate((world.person, world.neighbour))
+    ]
+    world.add("notifications.PushSubscription", [rows[0]], [rows[1]])

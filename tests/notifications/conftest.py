@@ -7,7 +7,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from django.test import Client
 
+from accounts.demo import enrol_demo_totp
 from accounts.models import User
 from accounts.roles import Role
 from assembly.models import Assembly
@@ -84,3 +86,35 @@ def sent_events(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, dic
 
     monkeypatch.setattr(bus, "_send", record)
     yield seen
+
+
+# Every role, and someone with none: the pages are walked for each (test_views, test_webpush).
+ROLES = [
+    "titulaire",
+    "remplacant",
+    "facilitateur",
+    "agent",
+    "dccu",
+    "dpd",
+    "comite_suivi",
+    "no_role",
+]
+
+
+def client_for(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def person_of(role: str, assembly: Assembly) -> User:
+    if role == "titulaire":
+        return factories.make_titulaire(assembly)
+    if role == "remplacant":
+        return factories.make_substitute(assembly, factories.seat(assembly))
+    if role == "no_role":
+        return factories.UserFactory()
+    user = factories.UserFactory(roles=[Role(role)])
+    if role in {"dccu", "dpd"}:
+        enrol_demo_totp(user)
+    return user

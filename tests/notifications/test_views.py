@@ -11,45 +11,12 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from accounts.demo import enrol_demo_totp
-from accounts.models import User
-from accounts.roles import Role
 from assembly.models import Assembly
 from notifications.models import Notification, Preference
 from tests import factories
-from tests.notifications.conftest import People
+from tests.notifications.conftest import ROLES, People, client_for, person_of
 
 pytestmark = pytest.mark.django_db
-
-ROLES = [
-    "titulaire",
-    "remplacant",
-    "facilitateur",
-    "agent",
-    "dccu",
-    "dpd",
-    "comite_suivi",
-    "no_role",
-]
-
-
-def client_for(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def person_of(role: str, assembly: Assembly) -> User:
-    if role == "titulaire":
-        return factories.make_titulaire(assembly)
-    if role == "remplacant":
-        return factories.make_substitute(assembly, factories.seat(assembly))
-    if role == "no_role":
-        return factories.UserFactory()
-    user = factories.UserFactory(roles=[Role(role)])
-    if role in {"dccu", "dpd"}:
-        enrol_demo_totp(user)
-    return user
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -1,0 +1,46 @@
+"""Web push's opt-in in a real Chromium: the service worker registers at the site's root,
+the box is drawn unticked (nothing is asked before the person ticks it), on a 320 px
+phone too, and the section passes axe. Subscribing needs a real push service (Google's
+for Chromium), which these tests do not reach: tests/notifications/test_webpush.py posts
+to a local one instead."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+
+from tests.e2e.axe import assert_accessible
+from tests.e2e.login import log_in
+from tests.e2e.waiting import wait_until
+
+pytestmark = pytest.mark.e2e
+SCREENSHOTS = os.environ.get("E2E_SCREENSHOTS")
+MEMBER = "membre070@example.org"  # used here only
+
+
+def test_the_opt_in_appears_unticked_with_its_service_worker(
+    phone_page: Any, live_url: str
+) -> None:
+    page = phone_page
+    log_in(page, live_url, MEMBER)
+    page.goto(live_url + "/notifications/preferences/")
+    wait_until(page, "() => document.querySelector('[data-push]').dataset.worker === 'registered'")
+    scope = page.evaluate(
+        "() => navigator.serviceWorker.getRegistration('/').then((r) => r && r.scope)"
+    )
+    assert scope == live_url + "/"
+    box = page.get_by_label("Recevoir les notifications sur cet appareil")
+    assert box.is_visible() and not box.is_checked()
+    assert page.evaluate("() => Notification.permission") == "default"  # never asked yet
+    status = page.locator("[data-push-status]")
+    assert status.text_content() == "Cet appareil ne reçoit pas vos notifications."
+    assert page.get_by_role("columnheader", name="Téléphone").is_visible()
+    overflow = page.evaluate(
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    if SCREENSHOTS:
+        page.screenshot(path=f"{SCREENSHOTS}/preferences-push-320.png", full_page=True)
+    assert overflow <= 0, f"the page is {overflow}px wider than a 320 px screen"
+    assert_accessible(page, "notification preferences with web push")
