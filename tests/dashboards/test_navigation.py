@@ -167,6 +167,11 @@ NOT_NAVIGATED = {
     # A button of the notifications page, shown only while some are unread (the crawled
     # world has none); tests/notifications/test_views.py presses it.
     "notifications:mark_all",
+    # Web push: the service worker and the device endpoints are reached by static/js/push.js
+    # (fetch, registration), never by a link; off without VAPID keys (tests/notifications).
+    "notifications:push_add",
+    "notifications:push_remove",
+    "push_service_worker",
     # The erasure request's short address (the exit page's link): the same view as
     # « rights:request_new », which « Mes données » links.
     "rights:request_erasure",
