@@ -100,6 +100,9 @@ def run_mesh_call(browser: Any, origin: str, world: dict[str, Any]) -> None:
     first = {}
     for page in pages:
         wait_until(page, CONNECTED_TO_BOTH, timeout=20)
+        # Connected, and both links already report inbound audio (a loaded machine may
+        # connect a link before its first packet): the two samples compare link by link.
+        wait_until(page, f"async () => (await ({INBOUND_AUDIO})()).length === 2", timeout=20)
         first[id(page)] = page.evaluate(INBOUND_AUDIO)
     loudest: dict[int, list[float]] = {id(page): [0.0, 0.0] for page in pages}
     for _ in range(10):  # speech has pauses: the loudest level over 3 s, per link
