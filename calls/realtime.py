@@ -286,14 +286,16 @@ def _join(user: Any, room_id: str, channel: str, call_id: str | None) -> dict[st
 
     room = actions.access_call_room(user, room_id)
     call, participation = actions.do_join_call(user, room, channel=channel, call_id=call_id)
+    given = media.media_for(call, user, participation.may_speak)
     return {
         "type": "call.joined",
         "room": str(room.pk),
         "call": str(call.pk),
         "may_speak": participation.may_speak,
         "abilities": call.get_abilities(user),
-        "media": media.media_for(call, user, participation.may_speak),
-        "ice_servers": [{"urls": url} for url in settings.CALLS_ICE_SERVERS],
+        "media": given,
+        # STUN, and TURN with this person's time-limited credential (calls.turn).
+        "ice_servers": given.get("iceServers", []),
         "heartbeat": settings.CALLS_HEARTBEAT,
         "state": actions.call_state(room, call).to_dict(),
         "label": call.label,

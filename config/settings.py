@@ -227,8 +227,6 @@ CALLS_MESH_MAX = env_int("CALLS_MESH_MAX", 6)
 # silent for CALLS_HEARTBEAT_TIMEOUT seconds (network lost) is taken out of the call.
 CALLS_HEARTBEAT = env_int("CALLS_HEARTBEAT", 5)
 CALLS_HEARTBEAT_TIMEOUT = env_int("CALLS_HEARTBEAT_TIMEOUT", 15)
-# STUN/TURN servers given to the browsers (comma-separated URLs); none: host candidates only.
-CALLS_ICE_SERVERS = env_list("CALLS_ICE_SERVERS", [])
 
 # --- Live drafts (realtime/yjs/, deliberation/draft_store.py, docs/protocol.md) ---------
 # The sizes and compaction are the draft store's; the pause, rate and burst apply to every

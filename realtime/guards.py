@@ -48,6 +48,15 @@ def register_gate(close_code: int, refuses: Callable[[Any], bool]) -> None:
         _gates.append((close_code, refuses))
 
 
+def closed_gate(user: Any) -> int | None:
+    """The close code of the first registered gate that refuses this person, if any (also
+    for pages that must know whether a socket would be accepted before opening one)."""
+    for code, refuses in _gates:
+        if refuses(user):
+            return code
+    return None
+
+
 # Open sockets (both consumers) per session key and per person, in this process. A
 # browser opens one /ws/ per tab and one more per open draft; hundreds are a script.
 _open_per_session: Counter[str] = Counter()
@@ -111,11 +120,7 @@ class SocketGuards:
 
     @database_sync_to_async
     def _closed_gate(self, user: Any) -> int | None:
-        """The close code of the first registered gate that refuses this person, if any."""
-        for code, refuses in _gates:
-            if refuses(user):
-                return code
-        return None
+        return closed_gate(user)
 
     async def _remember_roles(self) -> None:
         self.roles = await database_sync_to_async(_roles_of)(self.user)
