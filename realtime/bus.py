@@ -27,9 +27,6 @@ def user_group(user_id: object) -> str:
     return f"user.{user_id}"
 
 
-
-
-
 def _send(group: str, message: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is not None:

@@ -14,6 +14,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from realtime.bus import session_group, user_group
+from realtime.frames import FrameError
 from realtime.guards import SocketGuards, TokenBucket
 from realtime.yjs import protocol as yp
 from realtime.yjs import relay
@@ -171,9 +172,13 @@ class YDocConsumer(SocketGuards, AsyncWebsocketConsumer):
                 content = json.loads(reader.var_string())
             except ValueError as exc:
                 raise yp.ProtocolError("control message is not JSON") from exc
-            if isinstance(content, dict) and content.get("type") == "hello":
+            if not isinstance(content, dict):
+                raise yp.ProtocolError("control message is not an object")
+            if content.get("type") == "hello":
                 self.hello = True
                 await self.send_control(self._control_abilities())
+            else:
+                await self._control(content)
         elif kind == yp.MESSAGE_AUTH:
             pass  # permissions are decided by the server; nothing to read from clients
         else:
@@ -194,12 +199,35 @@ class YDocConsumer(SocketGuards, AsyncWebsocketConsumer):
             await self.close(code=CLOSE_TOO_LARGE)
             return
         try:
-            effective = session.apply(update)
+            verdict = session.check(update, self.abilities)
+            if verdict is not None and verdict.refused:
+                # Never applied, stored or relayed; our client resyncs from scratch.
+                await self.send_control({"type": "refused", "reason": verdict.refused})
+                return
+            effective = session.apply(update, shadowed=verdict is not None)
         except Exception:
             await self.close(code=CLOSE_MALFORMED)
             return
         if effective:
-            session.enqueue(self, effective, self.user.pk)
+            session.enqueue(self, effective, self.user.pk, verdict.facts if verdict else None)
+
+    async def _control(self, content: dict[str, Any]) -> None:
+        """A control message of the document's kind (a dot vote on a wall): the kind's
+        store answers, or refuses with a coded error; kinds without controls ignore them."""
+        handler = getattr(self.store, "control", None)
+        if handler is None or not self.hello:
+            return
+        try:
+            reply = await database_sync_to_async(handler)(
+                self.user, self.doc_id, content, self.abilities
+            )
+        except FrameError as error:
+            await self.send_control(
+                {"type": "error", "code": error.code, "message": str(error.detail)}
+            )
+            return
+        if reply is not None:
+            await self.send_control(reply)
 
     async def _awareness(self, session: YDocSession, payload: bytes) -> None:
         identity = self.abilities.identity

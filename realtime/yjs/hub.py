@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     import pycrdt
 
     from realtime.yjs.consumer import YDocConsumer
-    from realtime.yjs.store import DocStore
+    from realtime.yjs.store import Change, DocAbilities, DocStore, Verdict
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -84,6 +84,23 @@ def close_thread_connections() -> None:
     """Close the database connections of the two threads (tests, shutdown)."""
     for executor in (_writer, _slow):
         executor.submit(connections.close_all).result(timeout=10)
+
+
+def _collector(root: str, changes: list[Change]) -> Callable[[list[Any]], None]:
+    """A deep observer that writes what each event changed as `Change`s."""
+    from realtime.yjs.store import Change
+
+    def collect(events: list[Any]) -> None:
+        for event in events:
+            path = (root, *event.path)
+            keys = getattr(event, "keys", None)
+            if isinstance(keys, dict):
+                for key, change in keys.items():
+                    changes.append(Change(path, str(key), str(change.get("action", "update"))))
+            else:
+                changes.append(Change(path, None, "edit"))
+
+    return collect
 
 
 class DocHub:
@@ -189,7 +206,10 @@ class YDocSession:
         self._loading: asyncio.Task[None] | None = None
         self._captured: list[bytes] = []
         self._subscription: Any = None
-        self.queue: list[tuple[YDocConsumer | None, bytes, Any]] = []
+        # Kinds that check updates (realtime/yjs/store.py, CheckedDocStore): a copy of the
+        # document each update is tried on first, built when first needed.
+        self.shadow: pycrdt.Doc | None = None
+        self.queue: list[tuple[YDocConsumer | None, bytes, Any, list[Any]]] = []
         self.flushing: asyncio.Task[None] | None = None
         self.outbox: list[tuple[list[int], list[bytes]]] = []
         self.publishing: asyncio.Task[None] | None = None
@@ -237,13 +257,15 @@ class YDocSession:
     def _on_transaction(self, event: Any) -> None:
         self._captured.append(event.update)
 
-    def apply(self, update: bytes) -> bytes:
+    def apply(self, update: bytes, *, shadowed: bool = False) -> bytes:
         """Apply an update to the document; return what it added (b"" if nothing).
 
         Raises ValueError for an update that does not decode."""
         doc = self._doc()
         self._captured.clear()
         doc.apply_update(update)
+        if self.shadow is not None and not shadowed:
+            self.shadow.apply_update(update)
         if not self._captured:
             return b""
         if len(self._captured) == 1:
@@ -251,6 +273,55 @@ class YDocSession:
         import pycrdt
 
         return pycrdt.merge_updates(*self._captured)
+
+    def check(self, update: bytes, abilities: DocAbilities) -> Verdict | None:
+        """Try a writer's update on the shadow copy and ask the kind whether it may apply;
+        None for kinds that check nothing. On a refusal the shadow is dropped (rebuilt
+        from the document when next needed): it holds what was refused.
+
+        Raises ValueError for an update that does not decode."""
+        checker = getattr(self.store, "check_update", None)
+        if checker is None:
+            return None
+        from realtime.yjs.store import Verdict
+
+        roots = self.store.roots()  # type: ignore[attr-defined]
+        shadow = self._shadow(roots)
+        changes: list[Change] = []
+        subscriptions = []
+        for name, root_type in roots.items():
+            root = shadow.get(name, type=root_type)
+            subscriptions.append((root, root.observe_deep(_collector(name, changes))))
+        try:
+            shadow.apply_update(update)
+        except Exception:
+            self.shadow = None
+            raise
+        finally:
+            for root, subscription in subscriptions:
+                root.unobserve(subscription)
+        if set(shadow.keys()) - set(roots):
+            verdict = Verdict(refused="root")
+        else:
+            try:
+                verdict = checker(self.doc_id, self._doc(), shadow, changes, abilities)
+            except Exception:
+                logger.exception("%s %s: the update check failed", self.kind, self.doc_id)
+                verdict = Verdict(refused="invalid")
+        if verdict.refused:
+            self.shadow = None
+        return verdict
+
+    def _shadow(self, roots: dict[str, type]) -> pycrdt.Doc:
+        if self.shadow is None:
+            import pycrdt
+
+            shadow: pycrdt.Doc = pycrdt.Doc()
+            for name, root_type in roots.items():
+                shadow.get(name, type=root_type)
+            shadow.apply_update(self._doc().get_update())
+            self.shadow = shadow
+        return self.shadow
 
     # --- Sockets ----------------------------------------------------------------------
 
@@ -290,8 +361,14 @@ class YDocSession:
 
     # --- Writes -----------------------------------------------------------------------
 
-    def enqueue(self, sender: YDocConsumer | None, effective: bytes, author: Any) -> None:
-        self.queue.append((sender, effective, author))
+    def enqueue(
+        self,
+        sender: YDocConsumer | None,
+        effective: bytes,
+        author: Any,
+        facts: list[Any] | None = None,
+    ) -> None:
+        self.queue.append((sender, effective, author, facts or []))
         self.stored_bytes += len(effective)
         self.last_local_edit = time.monotonic()
         if self.flushing is None or self.flushing.done():
@@ -301,12 +378,7 @@ class YDocSession:
         while self.queue:
             batch, self.queue = self.queue, []
             try:
-                ids = await on_writer(
-                    self.store.append,
-                    self.doc_id,
-                    [(update, author) for _, update, author in batch],
-                    known_authors=self.known_authors,
-                )
+                ids = await on_writer(self._store_batch, batch)
             except Exception:
                 logger.exception(
                     "%s %s: could not store %d updates", self.kind, self.doc_id, len(batch)
@@ -315,16 +387,28 @@ class YDocSession:
                 return
             self.seen.update(ids)
             self.since_compaction += len(batch)
-            for sender, update, _ in batch:
+            for sender, update, _, _ in batch:
                 await self.send_all(yp.sync_update(update), but=sender)
             if not self.hub.alone:
                 # Other processes get it from a task of its own, in order: the next batch
                 # is stored meanwhile instead of waiting for Redis.
-                self.outbox.append((ids, [update for _, update, _ in batch]))
+                self.outbox.append((ids, [update for _, update, _, _ in batch]))
                 if self.publishing is None or self.publishing.done():
                     self.publishing = asyncio.create_task(self._publish())
         if self.since_compaction >= self.store.limits().compact_every and not self.compacting:
             asyncio.create_task(self.compact())
+
+    def _store_batch(self, batch: list[tuple[Any, bytes, Any, list[Any]]]) -> list[int]:
+        items = [(update, author) for _, update, author, _ in batch]
+        facts = [(author, fact) for _, _, author, batch_facts in batch for fact in batch_facts]
+        if not facts:
+            return self.store.append(self.doc_id, items, known_authors=self.known_authors)
+        from django.db import transaction
+
+        with transaction.atomic():
+            ids = self.store.append(self.doc_id, items, known_authors=self.known_authors)
+            self.store.record_facts(self.doc_id, facts)  # type: ignore[attr-defined]
+        return ids
 
     async def _publish(self) -> None:
         while self.outbox:
@@ -351,7 +435,7 @@ class YDocSession:
             started = self.since_compaction
             merged, size = await on_slow(self.store.compact, self.doc_id)
             self.since_compaction = max(0, self.since_compaction - started)
-            self.stored_bytes = size + sum(len(u) for _, u, _ in self.queue)
+            self.stored_bytes = size + sum(len(u) for _, u, _, _ in self.queue)
             logger.info(
                 "%s %s: compacted %d updates into %d bytes", self.kind, self.doc_id, merged, size
             )

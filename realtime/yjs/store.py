@@ -32,6 +32,27 @@ class Loaded:
     locked: bool  # nobody may write, whatever their abilities (a frozen draft)
 
 
+@dataclass(frozen=True)
+class Change:
+    """One change an update made, as the checker sees it: `path` from a root type (its
+    name first), then `key` for a map entry with action "add", "update" or "delete", or
+    key None and action "edit" for an array or a text."""
+
+    path: tuple[str | int, ...]
+    key: str | None
+    action: str
+
+
+@dataclass
+class Verdict:
+    """A checker's answer on one update: `refused` names why it may not apply (the code the
+    client gets in a "refused" control message); `facts` are what the kind stores beside
+    the accepted update, in the same transaction (`DocStore.record_facts`)."""
+
+    refused: str = ""
+    facts: list[Any] = field(default_factory=list)
+
+
 @dataclass
 class DocAbilities:
     write: bool
@@ -82,4 +103,47 @@ class DocStore(Protocol):
     def record_version(self, doc_id: str) -> None:
         """Nobody wrote for a while: keep the state as an automatic version, unless it is
         the same as the last one."""
+        ...
+
+
+class CheckedDocStore(DocStore, Protocol):
+    """A kind whose updates the server validates one by one (an idea wall: who may write
+    what, in which mode). The engine keeps a shadow copy of the document, applies the
+    update there first, and applies it to the real document only if the kind accepts it.
+    A refused update is never applied, stored or relayed; the socket stays open and is
+    told `{"type": "refused", "reason": ...}` (its client then resyncs from scratch)."""
+
+    def roots(self) -> dict[str, type]:
+        """The root types the document may hold, by name (pycrdt.Map, pycrdt.Array, …); an
+        update that adds any other root is refused ("root")."""
+        ...
+
+    def check_update(
+        self,
+        doc_id: str,
+        before: pycrdt.Doc,
+        after: pycrdt.Doc,
+        changes: list[Change],
+        abilities: DocAbilities,
+    ) -> Verdict:
+        """Runs in the event loop, on every update from a writer: no database here, so
+        what it needs about the person travels in `abilities.extra`."""
+        ...
+
+    def record_facts(self, doc_id: str, facts: list[tuple[Any, Any]]) -> None:
+        """Store the facts of accepted updates, as (author id, fact) pairs, in the
+        transaction that stores the updates."""
+        ...
+
+
+class ControlledDocStore(DocStore, Protocol):
+    """A kind that answers control messages of its own on the document's socket (beside
+    "hello"): a dot vote on a wall."""
+
+    def control(
+        self, user: Any, doc_id: str, content: dict[str, Any], abilities: DocAbilities
+    ) -> dict[str, Any] | None:
+        """Runs on Channels' database thread; the answer (if any) goes back to the sender
+        only. Raise `realtime.frames.FrameError` for a refusal: the sender gets
+        `{"type": "error", "code", "message"}`."""
         ...

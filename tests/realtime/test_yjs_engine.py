@@ -23,7 +23,8 @@ from realtime.yjs import protocol as yp
 from realtime.yjs import registry
 from realtime.yjs.consumer import CLOSE_NOT_FOUND
 from realtime.yjs.hub import DocHub
-from realtime.yjs.store import DocAbilities, Limits, Loaded
+from realtime.frames import FrameError
+from realtime.yjs.store import Change, DocAbilities, Limits, Loaded, Verdict
 from tests import factories
 from tests.realtime.ydrafts import HOST, ORIGIN, YClient, cookie_of
 
@@ -195,6 +196,142 @@ async def test_a_second_kind_syncs_two_clients_through_its_own_store(
     await socket.connect()
     closed = await socket.receive_output(timeout=3)
     assert closed["type"] == "websocket.close" and closed["code"] == CLOSE_NOT_FOUND
+    for client in (a, b, c):
+        await client.close()
+
+
+# --- A checked kind: the server validates each update before it applies ---------------------
+
+
+class CheckedStore(MemoryStore):
+    """Notes in a map, each at most 10 characters; only its author may change one. The
+    author travels in the abilities, as a real kind does (no database in the check)."""
+
+    def __init__(self, writers: set[Any]) -> None:
+        super().__init__(writers)
+        self.facts: list[tuple[Any, Any]] = []
+        self.seen: list[list[Change]] = []
+
+    def abilities(self, user: Any, doc_id: str) -> DocAbilities | None:
+        abilities = super().abilities(user, doc_id)
+        if abilities is not None:
+            abilities.extra = {"me": f"p{user.pk}"}
+        return abilities
+
+    def roots(self) -> dict[str, type]:
+        return {"notes": pycrdt.Map}
+
+    def check_update(
+        self,
+        doc_id: str,
+        before: pycrdt.Doc,
+        after: pycrdt.Doc,
+        changes: list[Change],
+        abilities: DocAbilities,
+    ) -> Verdict:
+        self.seen.append(changes)
+        me = abilities.extra["me"]
+        old, new = before.get("notes", type=pycrdt.Map), after.get("notes", type=pycrdt.Map)
+        facts = []
+        for change in changes:
+            key = str(change.path[1]) if len(change.path) > 1 else str(change.key)
+            if key in old and old[key]["author"] != me:
+                return Verdict(refused="not_yours")
+            if key in new:
+                if new[key]["author"] != me or len(new[key]["text"]) > 10:
+                    return Verdict(refused="invalid")
+                if key not in old:
+                    facts.append(("note", key))
+        return Verdict(facts=facts)
+
+    def record_facts(self, doc_id: str, facts: list[tuple[Any, Any]]) -> None:
+        self.facts += facts
+
+    def control(
+        self, user: Any, doc_id: str, content: dict[str, Any], abilities: DocAbilities
+    ) -> dict[str, Any] | None:
+        if content.get("type") == "ping":
+            return {"type": "pong", "me": abilities.extra["me"]}
+        raise FrameError("unknown", "Message inconnu.")
+
+
+@pytest.fixture
+async def checked_kind() -> AsyncIterator[CheckedStore]:
+    store = CheckedStore(writers=set())
+    store.updates["wall-1"] = []
+    registry.register("checked", store, path="test-checked")
+    try:
+        yield store
+    finally:
+        await DocHub.current().close()
+        registry.unregister("checked")
+
+
+async def add_note(client: YClient, key: str, **note: Any) -> None:
+    before = client.doc.get_state()
+    notes = client.doc.get("notes", type=pycrdt.Map)
+    if key in notes:
+        for field, value in note.items():
+            notes[key][field] = value
+    else:
+        notes[key] = pycrdt.Map(note)
+    await client.socket.send_to(bytes_data=yp.sync_update(client.doc.get_update(before)))
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_checked_kind_refuses_updates_before_they_apply(checked_kind: CheckedStore) -> None:
+    alice, bob = await sync_to_async(lambda: [factories.UserFactory() for _ in range(2)])()
+    checked_kind.writers |= {alice.pk, bob.pk}
+    application = SameOriginValidator(AuthMiddlewareStack(URLRouter(registry.urlpatterns())))
+    a = await connect(application, alice, "/ws/test-checked/wall-1")
+    b = await connect(application, bob, "/ws/test-checked/wall-1")
+    for client in (a, b):
+        await client.socket.send_to(bytes_data=yp.agora_message({"type": "hello"}))
+        await client.drain_until(lambda c=client: c.controls)
+
+    await add_note(a, "n1", text="Un banc", author=f"p{alice.pk}")
+    await b.drain_until(lambda: b.received_updates)
+    assert b.doc.get("notes", type=pycrdt.Map)["n1"]["text"] == "Un banc"
+    assert checked_kind.facts == [(alice.pk, ("note", "n1"))]
+    assert checked_kind.seen[-1] == [Change(("notes",), "n1", "add")]
+
+    # Bob changes Alice's note: refused, told to him only, never stored or relayed.
+    stored = len(checked_kind.updates["wall-1"])
+    await add_note(b, "n1", text="Pas de banc")
+    await b.drain_until(lambda: b.controls[-1].get("type") == "refused")
+    assert b.controls[-1] == {"type": "refused", "reason": "not_yours"}
+    assert await a.nothing_more()
+    assert len(checked_kind.updates["wall-1"]) == stored
+    # Too long, or written under another's name: refused too.
+    await add_note(b, "n2", text="Beaucoup trop long", author=f"p{bob.pk}")
+    await add_note(b, "n3", text="Court", author=f"p{alice.pk}")
+    await b.drain_until(lambda: len([c for c in b.controls if c["type"] == "refused"]) == 3)
+    # A root the kind does not declare.
+    before = b.doc.get_state()
+    b.doc.get("other", type=pycrdt.Map)["x"] = 1
+    await b.socket.send_to(bytes_data=yp.sync_update(b.doc.get_update(before)))
+    await b.drain_until(lambda: b.controls[-1] == {"type": "refused", "reason": "root"})
+    assert await a.nothing_more()
+
+    # The shadow was rebuilt from what was accepted: Alice writes on; Bob, told his
+    # updates were refused, starts again from a fresh document (as our client does) and
+    # sees only what was accepted, then writes a valid note.
+    await add_note(a, "n4", text="Fontaine", author=f"p{alice.pk}")
+    c = await connect(application, bob, "/ws/test-checked/wall-1")
+    await c.drain_until(lambda: "n4" in c.doc.get("notes", type=pycrdt.Map))
+    assert sorted(c.doc.get("notes", type=pycrdt.Map).keys()) == ["n1", "n4"]
+    await add_note(c, "n5", text="Bancs", author=f"p{bob.pk}")
+    await a.drain_until(lambda: "n5" in a.doc.get("notes", type=pycrdt.Map))
+    assert [key for _, (_, key) in checked_kind.facts] == ["n1", "n4", "n5"]
+    assert checked_kind.facts[-1][0] == bob.pk
+
+    # The kind's own control messages: an answer to the sender, or a coded refusal.
+    await a.socket.send_to(bytes_data=yp.agora_message({"type": "ping"}))
+    await a.drain_until(lambda: a.controls[-1].get("type") == "pong")
+    assert a.controls[-1] == {"type": "pong", "me": f"p{alice.pk}"}
+    await a.socket.send_to(bytes_data=yp.agora_message({"type": "what"}))
+    await a.drain_until(lambda: a.controls[-1].get("type") == "error")
+    assert a.controls[-1] == {"type": "error", "code": "unknown", "message": "Message inconnu."}
     for client in (a, b, c):
         await client.close()
 
