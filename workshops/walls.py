@@ -222,3 +222,272 @@ def record_note_authors(wall_id: Any, facts: list[tuple[Any, Any]]) -> None:
                 "created_at": timezone.now(),
             },
         )
+
+
+# --- Modes and silent writing -------------------------------------------------------------------
+
+
+def announce_wall_changed(wall: Wall) -> None:
+    """Mode, round or columns changed: every socket of the wall and of its sheets re-reads
+    its abilities (once the transaction commits)."""
+    from realtime.yjs import relay
+
+    relay.announce_abilities_changed(WALL_KIND, wall.pk)
+    for sheet_id in wall.sheets.values_list("pk", flat=True):
+        relay.announce_abilities_changed(SHEET_KIND, sheet_id)
+
+
+def set_mode(wall: Wall, mode: str, *, by: Any) -> int:
+    """Switch the wall's mode; leaving silent writing reveals every sheet (« révéler »).
+    Returns how many notes the reveal moved onto the wall."""
+    if mode not in WallMode.values:
+        raise ValidationError(_("Unknown mode."))
+    moved = 0
+    with transaction.atomic():
+        locked = Wall.objects.select_for_update().get(pk=wall.pk)
+        previous = locked.mode
+        Wall.objects.filter(pk=wall.pk).update(mode=mode, mode_changed_at=timezone.now())
+        wall.mode = mode
+        if previous == WallMode.SILENT and mode != WallMode.SILENT:
+            moved = reveal_sheets(wall)
+        announce_wall_changed(wall)
+    return moved
+
+
+def _clean_note(note: dict[str, Any], columns: set[str]) -> dict[str, Any]:
+    from workshops import rules
+
+    text = note.get("text")
+    colour = note.get("colour")
+    order = note.get("order")
+    return {
+        "text": text[: rules.limit("WALL_NOTE_MAX_CHARS")] if isinstance(text, str) else "",
+        "colour": colour if colour in rules.COLOURS else rules.COLOURS[0],
+        "column": note.get("column") if note.get("column") in columns else "",
+        "cluster": "",
+        "order": order if isinstance(order, int | float) and not isinstance(order, bool) else 0,
+        "author": str(note.get("author") or ""),
+        "name": str(note.get("name") or ""),
+    }
+
+
+def reveal_sheets(wall: Wall) -> int:
+    """Move every sheet's notes onto the wall as one server update (stored, relayed live,
+    their authors recorded) and empty the sheets. Notes above the wall's limit stay on
+    their sheets."""
+    from workshops import rules
+    from workshops.stores import append_server_update
+
+    doc = ydocs.load(wall.pk, WALL_ROOTS).doc
+    before = doc.get_state()
+    notes = doc.get("notes", type=pycrdt.Map)
+    columns = {str(c.get("key")) for c in wall.columns or []}
+    top = rules.limit("WALL_MAX_NOTES")
+    authors: list[tuple[Any, Any]] = []
+    emptied: list[tuple[Any, bytes]] = []
+    for sheet in wall.sheets.order_by("created_at", "pk"):
+        sheet_doc = ydocs.load(sheet.pk, SHEET_ROOTS).doc
+        sheet_notes = sheet_doc.get("notes", type=pycrdt.Map)
+        sheet_before = sheet_doc.get_state()
+        taken = []
+        with doc.transaction(), sheet_doc.transaction():
+            for key, value in sorted(sheet_notes.items()):
+                if len(notes) >= top:
+                    break
+                plain = value.to_py() if isinstance(value, pycrdt.Map) else None
+                if not isinstance(plain, dict):
+                    continue
+                target = key if key not in notes else f"{key[:32]}-{sheet.pk.hex[:6]}"
+                note = _clean_note(plain, columns)
+                notes[target] = pycrdt.Map(note)
+                authors.append((sheet.owner_id, ("note", target, note["author"] == "")))
+                taken.append(key)
+            for key in taken:
+                del sheet_notes[key]
+        if taken:
+            emptied.append((sheet.pk, sheet_doc.get_update(sheet_before)))
+    if not authors:
+        return 0
+    append_server_update(WALL_KIND, wall.pk, doc.get_update(before))
+    record_note_authors(wall.pk, authors)
+    for sheet_id, update in emptied:
+        append_server_update(SHEET_KIND, sheet_id, update)
+    return len(authors)
+
+
+# --- Rounds, from the facilitator's forms ---------------------------------------------------------
+
+
+def open_round(wall: Wall, *, dots: int, by: Any) -> VoteRound:
+    """Close any open round, open a new one with `dots` per person, switch to vote mode."""
+    if not 1 <= dots <= 20:
+        raise ValidationError(_("Choose between 1 and 20 dots per person."))
+    with transaction.atomic():
+        wall.rounds.filter(closed_at__isnull=True).update(closed_at=timezone.now())
+        round_ = VoteRound.objects.create(
+            wall=wall, dots=dots, opened_by=by if getattr(by, "pk", None) else None
+        )
+        if wall.mode != WallMode.VOTE:
+            set_mode(wall, WallMode.VOTE, by=by)
+        announce_wall_changed(wall)
+    return round_
+
+
+def close_round(wall: Wall, *, by: Any) -> VoteRound | None:
+    with transaction.atomic():
+        round_ = wall.rounds.filter(closed_at__isnull=True).first()
+        if round_ is not None:
+            round_.closed_at = timezone.now()
+            round_.save(update_fields=["closed_at"])
+            announce_wall_changed(wall)
+    return round_
+
+
+def reveal_round(wall: Wall, *, by: Any) -> VoteRound | None:
+    """Close the current round if open and show its results to everyone, live."""
+    from realtime.yjs import relay
+
+    with transaction.atomic():
+        round_ = current_round(wall)
+        if round_ is None:
+            return None
+        now = timezone.now()
+        round_.closed_at = round_.closed_at or now
+        round_.revealed_at = round_.revealed_at or now
+        round_.save(update_fields=["closed_at", "revealed_at"])
+        relay.announce(
+            WALL_KIND,
+            wall.pk,
+            {
+                "type": "results",
+                "round": round_.pk,
+                "ranking": ranking(round_),
+            },
+        )
+        announce_wall_changed(wall)
+    return round_
+
+
+def update_settings(
+    wall: Wall, *, question: str, columns: list[dict[str, str]], anonymous_allowed: bool
+) -> None:
+    with transaction.atomic():
+        Wall.objects.filter(pk=wall.pk).update(
+            question=question, columns=columns, anonymous_allowed=anonymous_allowed
+        )
+        wall.question, wall.columns = question, columns
+        wall.anonymous_allowed = anonymous_allowed
+        announce_wall_changed(wall)
+
+
+# --- Reading order (the page without JavaScript, the export) --------------------------------------
+
+
+def reading_order(wall: Wall, content: dict[str, Any]) -> list[dict[str, Any]]:
+    """The wall as sections in reading order: one per column (one in all without columns),
+    each with its groups (clusters by order, then notes outside any group) and their notes
+    by order: [{"key", "label", "groups": [{"key", "name", "notes": [note…]}]}]."""
+
+    def order(item: tuple[str, Any]) -> tuple[float, str]:
+        value = item[1].get("order") if isinstance(item[1], dict) else None
+        number = value if isinstance(value, int | float) and not isinstance(value, bool) else 0
+        return float(number), item[0]
+
+    columns = [(str(c["key"]), str(c["label"])) for c in wall.columns or []] or [("", "")]
+    keys = {key for key, _label in columns}
+    clusters = {k: v for k, v in content.get("clusters", {}).items() if isinstance(v, dict)}
+    comments = content.get("comments", {})
+    sections = []
+    for column, label in columns:
+        groups: dict[str, list[dict[str, Any]]] = {}
+        for key, note in sorted(content.get("notes", {}).items(), key=order):
+            if not isinstance(note, dict):
+                continue
+            note_column = note.get("column") if note.get("column") in keys else columns[0][0]
+            if note_column != column:
+                continue
+            cluster = str(note.get("cluster")) if note.get("cluster") in clusters else ""
+            thread = comments.get(key) if isinstance(comments.get(key), list) else []
+            groups.setdefault(cluster, []).append(
+                {
+                    "key": key,
+                    "target": f"n:{key}",
+                    **note,
+                    "comments": [c for c in thread if isinstance(c, dict)],
+                }
+            )
+        ordered = [
+            {
+                "key": key,
+                "target": f"c:{key}",
+                "name": str(cluster.get("name", "")),
+                "notes": groups[key],
+            }
+            for key, cluster in sorted(clusters.items(), key=order)
+            if key in groups
+        ]
+        if "" in groups:
+            ordered.append({"key": "", "target": "", "name": "", "notes": groups[""]})
+        sections.append({"key": column, "label": label, "groups": ordered})
+    return sections
+
+
+def dot_counts(round_: VoteRound | None) -> dict[str, int]:
+    """Dots by target of a revealed round (nothing before it is revealed)."""
+    if round_ is None or round_.revealed_at is None:
+        return {}
+    rows = round_.dot_set.values("target").annotate(n=Count("pk"))
+    return {row["target"]: row["n"] for row in rows}
+
+
+# --- From a note or a group to a proposal ---------------------------------------------------------
+
+
+def proposal_from(wall: Wall, user: Any, target: str, *, back_url: str) -> Any:
+    """Start a proposal of the wall's subgroup from a note (its text) or a group (its name,
+    its notes as a list), with a link back to the wall in the draft's first section."""
+    from deliberation import draft_store, drafts
+    from deliberation.proposals import do_create_proposal
+
+    subgroup = wall.room.subgroup
+    if subgroup is None:
+        raise ValidationError(_("Only a subgroup's wall can start a proposal."))
+    content = wall_content(wall.pk)
+    label = target_label(content, target)
+    if label is None:
+        raise ValidationError(_("This note or group no longer exists."))
+    if target.startswith("c:"):
+        key = target[2:]
+        items = [
+            str(note.get("text", ""))
+            for _key, note in sorted(content["notes"].items())
+            if isinstance(note, dict) and note.get("cluster") == key
+        ]
+    else:
+        items = [label]
+    title = " ".join(label.split())[:200] or wall.question[:200]
+    proposal = do_create_proposal(user, subgroup, title)
+    doc = drafts.load(proposal.draft.pk).doc
+    before = doc.get_state()
+    fragment = doc.get(drafts.FRAGMENT, type=pycrdt.XmlFragment)
+    with doc.transaction():
+        at = 1 if len(fragment.children) else 0
+        bullets = pycrdt.XmlElement(
+            "bulletList",
+            {},
+            [
+                pycrdt.XmlElement(
+                    "listItem", {}, [pycrdt.XmlElement("paragraph", {}, [pycrdt.XmlText(text)])]
+                )
+                for text in items
+                if text.strip()
+            ],
+        )
+        fragment.children.insert(at, bullets)
+        source = pycrdt.XmlText()
+        paragraph = pycrdt.XmlElement("paragraph", {}, [source])
+        fragment.children.insert(at + 1, paragraph)
+        words = _("From the idea wall « %(question)s »") % {"question": wall.question}
+        source.insert(0, words, {"link": {"href": back_url}})
+    draft_store.append_server_update(proposal.draft.pk, doc.get_update(before), user)
+    return proposal
