@@ -72,7 +72,7 @@ def _plain(value: Any) -> Any:
     return value.to_py() if isinstance(value, pycrdt.Map | pycrdt.Array) else value
 
 
-# --- Walls and sheets ----------------------------------------------------------------------
+# --- Walls and sheets -------------------------------------------------------------------------
 
 
 class WallCheck:
@@ -235,7 +235,7 @@ def check_wall(
     return WallCheck(before, after, extra, sheet).run(changes)
 
 
-# --- Boards ----------------------------------------------------------------------------------
+# --- Boards -----------------------------------------------------------------------------------
 
 
 def check_board(

@@ -49,7 +49,7 @@ def _facilitating(request: AuthenticatedRequest, wall: Wall) -> dict[str, bool]:
     return abilities
 
 
-# --- Lists ---------------------------------------------------------------------------------------
+# --- Lists ------------------------------------------------------------------------------------
 
 
 def _listing(user: Any, rooms: list[Room]) -> list[dict[str, Any]]:
@@ -111,7 +111,7 @@ def wall_create(request: AuthenticatedRequest, room_id: uuid.UUID) -> HttpRespon
     return render(request, "workshops/wall_create.html", {"room": room, "form": form})
 
 
-# --- The wall's page ----------------------------------------------------------------------------
+# --- The wall's page --------------------------------------------------------------------------
 
 
 def client_config(
@@ -246,7 +246,7 @@ def wall_projection(request: AuthenticatedRequest, wall_id: uuid.UUID) -> HttpRe
     )
 
 
-# --- Facilitators' forms ---------------------------------------------------------------------------
+# --- Facilitators' forms ----------------------------------------------------------------------
 
 
 @login_required

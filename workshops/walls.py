@@ -120,7 +120,7 @@ def sheet_for(wall: Wall, user: Any) -> WallSheet:
         return WallSheet.objects.get(wall=wall, owner=user)
 
 
-# --- Reading a wall ------------------------------------------------------------------------------
+# --- Reading a wall ---------------------------------------------------------------------------
 
 
 def wall_content(wall_id: Any) -> dict[str, Any]:
@@ -224,7 +224,7 @@ def record_note_authors(wall_id: Any, facts: list[tuple[Any, Any]]) -> None:
         )
 
 
-# --- Modes and silent writing -------------------------------------------------------------------
+# --- Modes and silent writing -----------------------------------------------------------------
 
 
 def announce_wall_changed(wall: Wall) -> None:
@@ -315,7 +315,7 @@ def reveal_sheets(wall: Wall) -> int:
     return len(authors)
 
 
-# --- Rounds, from the facilitator's forms ---------------------------------------------------------
+# --- Rounds, from the facilitator's forms -----------------------------------------------------
 
 
 def open_round(wall: Wall, *, dots: int, by: Any) -> VoteRound:
@@ -380,7 +380,7 @@ def update_settings(
         announce_wall_changed(wall)
 
 
-# --- Reading order (the page without JavaScript, the export) --------------------------------------
+# --- Reading order (the page without JavaScript, the export) ----------------------------------
 
 
 def reading_order(wall: Wall, content: dict[str, Any]) -> list[dict[str, Any]]:
@@ -440,7 +440,7 @@ def dot_counts(round_: VoteRound | None) -> dict[str, int]:
     return {row["target"]: row["n"] for row in rows}
 
 
-# --- From a note or a group to a proposal ---------------------------------------------------------
+# --- From a note or a group to a proposal -----------------------------------------------------
 
 
 def proposal_from(wall: Wall, user: Any, target: str, *, back_url: str) -> Any:

@@ -94,7 +94,7 @@ def test_the_wall_page_lists_notes_in_reading_order_without_javascript(world: Wo
     page = client_for(world.bob).get(reverse("workshops:wall", args=[world.wall.pk]))
     assert page.status_code == 200
     html = page.content.decode()
-    assert 'data-ydoc-room="%s"' % world.wall.pk in html
+    assert f'data-ydoc-room="{world.wall.pk}"' in html
     assert 'data-ydoc-url="ws://testserver/ws/walls"' in html
     assert (
         html.index("Transports")
