@@ -30,7 +30,6 @@ from workshops.models import (
     YDocumentUpdate,
     YDocumentVersion,
 )
-from workshops.stores import append_server_update
 
 pytestmark = pytest.mark.django_db
 
