@@ -58,7 +58,8 @@ def wall_docx(wall: Wall) -> bytes:
                     document.add_paragraph(_note_line(note), style="List Bullet")
                     for comment in note["comments"]:
                         line = _("%(name)s: %(text)s") % {
-                            "name": comment.get("name", ""), "text": comment.get("text", "")
+                            "name": comment.get("name", ""),
+                            "text": comment.get("text", ""),
                         }
                         document.add_paragraph(clean(line), style="List Bullet 2")
         if empty:
