@@ -52,7 +52,7 @@ test('ids follow the contract and do not repeat', () => {
   for (const id of ids) assert.match(id, ID_PATTERN)
 })
 
-test('notes read column by column: loose notes first, then each group, in order', () => {
+test('notes read column by column: each group, then the notes outside any group, in order', () => {
   const doc = new Y.Doc()
   const a = addNote(doc, { text: 'Bus trop rares', colour: 'rose', column: 'constats', author: 'u7', name: 'Camille D.' })
   addNote(doc, { text: 'Navettes', colour: 'bleu', column: 'idees' })
@@ -66,7 +66,7 @@ test('notes read column by column: loose notes first, then each group, in order'
   assert.equal(view[1].clusters[0].name, 'Transports')
   assert.deepEqual(texts(view[1].clusters[0].notes), ['Bus trop rares'])
   assert.equal(view[1].clusters[0].notes[0].column, 'idees', 'a note reads in its group\'s column')
-  assert.deepEqual(texts(readingOrder(view)), ['Navettes', 'Pistes cyclables', 'Bus trop rares'])
+  assert.deepEqual(texts(readingOrder(view)), ['Bus trop rares', 'Navettes', 'Pistes cyclables'])
   assert.equal(doc.getMap('notes').get(a).get('column'), 'idees', 'moving into a group takes its column')
   const note = view[1].clusters[0].notes[0]
   assert.deepEqual([note.colour, note.author, note.name], ['rose', 'u7', 'Camille D.'])

@@ -42,13 +42,15 @@ function createCluster(app, id) {
   const renameButton = h('button', { type: 'button', class: 'wall-button wall-button--small', 'aria-describedby': headingId, onclick: () => open('rename') }, gettext('Rename'))
   const moveButton = h('button', { type: 'button', class: 'wall-button wall-button--small', 'aria-describedby': headingId, onclick: () => open('move') }, gettext('Move to…'))
   const deleteButton = h('button', { type: 'button', class: 'wall-button wall-button--small', 'aria-describedby': headingId, onclick: () => open('delete') }, gettext('Delete the group'))
+  const propose = app.proposeForm(`c:${id}`, gettext('Create a proposal from this group'))
+  if (propose) propose.querySelector('button').setAttribute('aria-describedby', headingId)
   const tools = h('div', { class: 'wall-cluster__tools' }, renameButton, moveButton, deleteButton)
   const panel = h('div', { class: 'note__panel' })
   panel.hidden = true
   const list = notesList('', id)
   const empty = h('p', { class: 'wall-empty' }, gettext('No notes in this group yet.'))
   const el = h('section', { class: 'wall-cluster', 'aria-labelledby': headingId, 'data-cluster': id },
-    h('div', { class: 'wall-cluster__head' }, heading, total, dots, tools), panel, list, empty)
+    h('div', { class: 'wall-cluster__head' }, heading, total, dots, tools), panel, list, empty, propose)
 
   let current = null
   let kind = null
@@ -138,6 +140,8 @@ function createColumn(app, key, index) {
   const list = notesList(key, '')
   const empty = h('p', { class: 'wall-empty' })
   const clusters = h('div', { class: 'wall-clusters' })
+  // Once the column has groups, its other notes get a heading of their own.
+  const looseHeading = h('h3', { class: 'wall-loose__title' }, gettext('Outside any group'))
 
   const inputId = `${uid}-group`
   const input = h('input', { type: 'text', id: inputId, maxlength: 80, required: true })
@@ -156,7 +160,7 @@ function createColumn(app, key, index) {
     h('button', { type: 'submit', class: 'wall-button' }, gettext('Create the group'))),
   )
   const el = h('section', { class: 'wall-column', id: `wall-column-${index}`, 'aria-labelledby': headingId, 'data-column': key },
-    heading, list, empty, clusters, newCluster)
+    heading, clusters, looseHeading, list, empty, newCluster)
 
   function update(column, ctx) {
     const text = column.label || gettext('Sticky notes')
@@ -164,6 +168,7 @@ function createColumn(app, key, index) {
     const n = column.notes.length + column.clusters.reduce((sum, c) => sum + c.notes.length, 0)
     const countText = `(${notesCount(n)})`
     if (count.textContent !== countText) count.textContent = countText
+    looseHeading.hidden = column.clusters.length === 0
     empty.hidden = column.notes.length > 0
     const emptyText = column.clusters.length ? gettext('No notes outside a group.') : gettext('No notes yet.')
     if (empty.textContent !== emptyText) empty.textContent = emptyText

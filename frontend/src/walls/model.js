@@ -109,8 +109,9 @@ export function commentCount(doc, noteId) {
 }
 
 /**
- * The wall in reading order: each column (in the wall's order; a wall without columns has
- * one, key ""), its notes outside any group first, then its groups, each with its notes.
+ * The wall in reading order, as the server's page reads it (workshops.walls.reading_order):
+ * each column (in the wall's order; a wall without columns has one, key ""), its groups
+ * first, each with its notes, then its notes outside any group.
  * A note whose column is unknown reads in the first column; a note whose group is gone
  * reads outside any group; a note in a group reads in the group's column.
  * `sheetDoc`: the person's private notes (silent writing), read with the others.
@@ -153,8 +154,8 @@ export function readWall(doc, columns, sheetDoc = null) {
 export function readingOrder(view) {
   const out = []
   for (const column of view) {
-    out.push(...column.notes)
     for (const cluster of column.clusters) out.push(...cluster.notes)
+    out.push(...column.notes)
   }
   return out
 }

@@ -84,7 +84,9 @@ export function createNote(app, id) {
     if (comments.open) renderComments(true)
   })
 
-  const el = h('li', { class: 'note', 'data-note': id, tabindex: '-1' }, text, meta, here, total, dots, actions, panel, comments)
+  const propose = app.proposeForm(`n:${id}`, gettext('Create a proposal'))
+  if (propose) propose.querySelector('button').setAttribute('aria-describedby', textId)
+  const el = h('li', { class: 'note', 'data-note': id, tabindex: '-1' }, text, meta, here, total, dots, actions, panel, comments, propose)
   el.addEventListener('focusin', () => app.focusNote(id))
   el.addEventListener('focusout', (event) => {
     if (!el.contains(event.relatedTarget)) app.focusNote(null)
@@ -161,6 +163,7 @@ export function createNote(app, id) {
       commentForm.hidden = !v
     })
     comments.hidden = app.projection || (ctx.commentCount === 0 && !ctx.canComment) || note.source === 'sheet'
+    if (propose) propose.hidden = note.source === 'sheet'
     set('commentCount', ctx.commentCount, (v) => {
       commentsSummary.textContent = commentsLabel(v)
     })

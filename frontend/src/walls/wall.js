@@ -18,13 +18,13 @@ import * as model from './model.js'
 import { createBoard } from './board.js'
 import { checkedColour, colourChoice, textField } from './note.js'
 import { createLiveDoc, sheetBase, socketBase } from './session.js'
-import { closeSentence, dotsCount, modeSentence, refusedSentence } from './words.js'
+import { closeSentence, dotsCount, modeSentence, refusedSentence, votersSentence } from './words.js'
 
 const ANNOUNCE_EVERY_MS = 8000
 
-/** The page's settings: JSON in #wall-config (or the id in data-wall-config). */
+/** The page's settings: JSON in #wall-config (or the id in data-config). */
 export function readConfig(root) {
-  const el = document.getElementById(root.dataset.wallConfig || 'wall-config')
+  const el = document.getElementById(root.dataset.config || root.dataset.wallConfig || 'wall-config')
   let cfg = {}
   if (el) {
     try {
@@ -52,6 +52,12 @@ function mount(root) {
   const base = socketBase(root.dataset.ydocUrl || '/ws/walls')
   const room = root.dataset.ydocRoom
 
+  // "Create a proposal" from a note or a group: the config gives the address when this
+  // wall may start proposals (a subgroup's); the token is the page's CSRF one (its forms).
+  const urls = cfg.raw.urls && typeof cfg.raw.urls === 'object' ? cfg.raw.urls : {}
+  const tokenInput = document.querySelector('input[name="csrfmiddlewaretoken"]')
+  const propose = cfg.raw.propose && urls.proposal && tokenInput ? { action: String(urls.proposal), token: tokenInput.value } : null
+
   const state = {
     abilities: cfg.abilities,
     rights: model.rightsOf(projection ? { ...cfg.abilities, edit: false } : cfg.abilities),
@@ -64,6 +70,7 @@ function mount(root) {
     dragging: null,
     focus: null,
     started: false,
+    voters: null, // facilitators: how many people placed dots in the round
   }
 
   // --- The page's parts -------------------------------------------------------------------
@@ -75,13 +82,14 @@ function mount(root) {
   const fullscreen = h('button', { type: 'button', class: 'wall-button wall-button--secondary wall-fullscreen', onclick: toggleFullscreen }, gettext('Full screen'))
   const head = h('div', { class: 'wall-head' }, banner, h('div', { class: 'wall-head__row' }, connection, presence, projection ? fullscreen : ''))
   const compose = createCompose()
-  const results = h('section', { class: 'wall-results', 'aria-labelledby': 'wall-results-title' })
+  const results = h('section', { class: 'wall-live-results', 'aria-labelledby': 'wall-live-results-title' })
   results.hidden = true
   const jump = h('nav', { class: 'wall-jump', 'aria-label': gettext('Columns of the wall') })
   const live = h('div', { class: 'visually-hidden', 'aria-live': 'polite', id: 'wall-live' })
 
   const app = {
     projection,
+    proposeForm,
     limits: () => model.limitsOf(state.abilities),
     columns: () => (state.columns.length ? state.columns : [{ key: '', label: '' }]),
     dot,
@@ -145,10 +153,11 @@ function mount(root) {
     sheetRoom = wanted
     if (!wanted) return
     sheet = createLiveDoc({
-      base: sheetBase(base, cfg.raw.sheet_url || root.dataset.sheetUrl),
+      base: sheetBase(base, cfg.raw.sheetUrl || root.dataset.sheetUrl),
       room: wanted,
       awareness: null,
-      onControl: control,
+      // The sheet's socket speaks of the sheet only: the wall's abilities come from the wall.
+      onControl: (message) => message.type !== 'abilities' && control(message),
       onStatus: () => {},
       onSynced: schedule,
       onReset: (doc) => bindDoc(doc, 'sheet'),
@@ -160,7 +169,11 @@ function mount(root) {
   function start() {
     if (state.started) return
     state.started = true
-    for (const fallback of document.querySelectorAll('[data-wall-fallback]')) fallback.hidden = true
+    // The server's static status line and results give way to the live ones.
+    for (const id of ['wall-status', 'wall-results']) {
+      const fallback = document.getElementById(id)
+      if (fallback) fallback.hidden = true
+    }
     root.replaceChildren(head, alertBox, compose.el, results, jump, board.el, live)
     render()
   }
@@ -176,6 +189,10 @@ function mount(root) {
         break
       case 'dots':
         applyDots(message)
+        break
+      case 'voters':
+        state.voters = Number(message.voters) || 0
+        schedule()
         break
       case 'results':
         state.results = { round: message.round, ranking: message.ranking }
@@ -203,6 +220,7 @@ function mount(root) {
     }
     if (Array.isArray(ab.own)) for (const id of ab.own) state.own.add(id)
     const round = state.rights.round
+    state.voters = round && typeof round.voters === 'number' ? round.voters : null
     if (round) {
       if (state.dots.round !== round.id) state.dots = { round: round.id, left: null, mine: new Map() }
       if (typeof round.left === 'number') state.dots.left = round.left
@@ -295,7 +313,10 @@ function mount(root) {
   function renderHead() {
     const rights = state.rights
     const text = projection && rights.mode === 'vote' && !rights.vote ? modeSentence(rights, null) : modeSentence(rights, state.dots.left)
-    if (banner.textContent !== text) banner.textContent = text
+    const voters = rights.facilitate && rights.round && rights.round.open && state.voters !== null
+      ? ` ${votersSentence(state.voters)}`
+      : ''
+    if (banner.textContent !== text + voters) banner.textContent = text + voters
     banner.dataset.mode = rights.mode
     const conn = {
       connecting: gettext('Connecting…'),
@@ -396,13 +417,13 @@ function mount(root) {
     if (key === resultsKey) return
     resultsKey = key
     results.replaceChildren(
-      h('h2', { id: 'wall-results-title' }, gettext('Results of the vote')),
+      h('h2', { id: 'wall-live-results-title' }, gettext('Results of the vote')),
       rows.length
-        ? h('ol', { class: 'wall-results__list' }, rows.map((r) =>
-          h('li', { class: 'wall-results__row' },
-            h('span', { class: 'wall-results__rank' }, interpolate(gettext('No. %(rank)s'), { rank: r.rank })),
-            h('span', { class: 'wall-results__label', lang: 'fr' }, r.label || gettext('Untitled')),
-            h('span', { class: 'wall-results__dots' }, dotsCount(r.dots)))))
+        ? h('ol', { class: 'wall-live-results__list' }, rows.map((r) =>
+          h('li', { class: 'wall-live-results__row' },
+            h('span', { class: 'wall-live-results__rank' }, interpolate(gettext('No. %(rank)s'), { rank: r.rank })),
+            h('span', { class: 'wall-live-results__label', lang: 'fr' }, r.label || gettext('Untitled')),
+            h('span', { class: 'wall-live-results__dots' }, dotsCount(r.dots)))))
         : h('p', {}, gettext('No dots were placed.')),
     )
   }
@@ -642,6 +663,15 @@ function mount(root) {
       }
     }, 0)
     return true
+  }
+
+  /** A form that starts a proposal from a note or a group (a plain POST: the page moves on). */
+  function proposeForm(target, label) {
+    if (!propose || projection || !propose.action) return null
+    return h('form', { method: 'post', action: propose.action, class: 'wall-propose' },
+      h('input', { type: 'hidden', name: 'csrfmiddlewaretoken', value: propose.token }),
+      h('input', { type: 'hidden', name: 'target', value: target }),
+      h('button', { type: 'submit', class: 'wall-button wall-button--small' }, label))
   }
 
   // --- Drag and drop ----------------------------------------------------------------------

@@ -94,3 +94,9 @@ export function closeSentence(code) {
       return gettext('Disconnected after a synchronisation error. Reload the page.')
   }
 }
+
+export function votersSentence(count) {
+  if (count === 0) return gettext('Nobody has voted yet.')
+  if (count === 1) return gettext('1 person has voted.')
+  return interpolate(gettext('%(count)s people have voted.'), { count })
+}
