@@ -229,3 +229,47 @@ def test_the_wall_on_a_phone_and_for_assistive_technologies(
     finally:
         phone.close()
         desk.close()
+
+
+def _set_mode(page: Any, wall_url: str, mode: str) -> None:
+    page.goto(wall_url)
+    form = page.locator('form[action$="/mode/"]')
+    form.locator(f'input[name="mode"][value="{mode}"]').check()
+    form.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+
+
+def test_silent_writing_hides_each_ones_notes_until_the_facilitator_reveals_them(
+    browser: Any, live_url: str, wall_url: str
+) -> None:
+    contexts = [_context(browser) for _ in range(3)]
+    alice, bob, facilitator = (context.new_page() for context in contexts)
+    try:
+        for page, email in ((alice, ALICE), (bob, BOB), (facilitator, FACILITATOR)):
+            log_in(page, live_url, email)
+        _set_mode(facilitator, wall_url, "silent")
+        _open(alice, wall_url)
+        _open(bob, wall_url)
+        assert "vous seul voyez vos notes" in alice.locator(".wall-banner").inner_text()
+        _add_note(alice, "Une idée d’Alice, encore secrète")
+        _add_note(bob, "Une idée de Bob, encore secrète")
+        mine = _note(alice, "Une idée d’Alice")
+        mine.wait_for()
+        assert "Visible de vous seul·e" in mine.inner_text()
+        _note(bob, "Une idée de Bob").wait_for()
+        bob.wait_for_timeout(1000)  # what would arrive from the other has had time to
+        assert _note(bob, "Une idée d’Alice").count() == 0
+        assert _note(alice, "Une idée de Bob").count() == 0
+
+        # Back to open writing: the facilitator's change reveals every sheet, live.
+        _set_mode(facilitator, wall_url, "open")
+        _note(bob, "Une idée d’Alice").wait_for()
+        _note(alice, "Une idée de Bob").wait_for()
+        alice.locator(".wall-banner", has_text="Écriture ouverte").wait_for()
+        wait_until(alice, "() => window.agoraWall.sheetDoc === null")
+        assert "Visible de vous seul·e" not in _note(alice, "Une idée d’Alice").inner_text()
+        assert sorted(_order(bob)) == sorted(_order(alice))
+        assert len(_order(bob)) == 2
+    finally:
+        for context in contexts:
+            context.close()

@@ -64,8 +64,8 @@ function createCluster(app, id) {
     list.dataset.column = cluster.column
     empty.hidden = cluster.notes.length > 0
     tools.hidden = !ctx.canEditClusters || app.projection
-    total.hidden = ctx.total === null
-    total.textContent = ctx.total === null ? '' : dotsCount(ctx.total)
+    total.hidden = !ctx.total
+    total.textContent = ctx.total ? dotsCount(ctx.total) : ''
     dots.hidden = !ctx.vote
     mine.textContent = interpolate(gettext('Your dots: %(count)s'), { count: ctx.mine })
     addDot.disabled = !(ctx.left > 0)
@@ -168,8 +168,9 @@ function createColumn(app, key, index) {
     const n = column.notes.length + column.clusters.reduce((sum, c) => sum + c.notes.length, 0)
     const countText = `(${notesCount(n)})`
     if (count.textContent !== countText) count.textContent = countText
-    looseHeading.hidden = column.clusters.length === 0
-    empty.hidden = column.notes.length > 0
+    // With groups and nothing outside them, the column says nothing more.
+    looseHeading.hidden = column.clusters.length === 0 || column.notes.length === 0
+    empty.hidden = column.notes.length > 0 || column.clusters.length > 0
     const emptyText = column.clusters.length ? gettext('No notes outside a group.') : gettext('No notes yet.')
     if (empty.textContent !== emptyText) empty.textContent = emptyText
     newCluster.hidden = !ctx.canEditClusters || app.projection

@@ -139,7 +139,7 @@ export function createNote(app, id) {
       here.textContent = v ? interpolate(gettext('Here: %(names)s'), { names: v }) : ''
       here.hidden = !v
     })
-    set('total', ctx.total === null ? '' : String(ctx.total), (v) => {
+    set('total', ctx.total ? String(ctx.total) : '', (v) => {
       total.hidden = v === ''
       total.textContent = v === '' ? '' : dotsCount(Number(v))
     })

@@ -286,7 +286,7 @@ function mount(root) {
         const target = model.noteTarget(note.id)
         const list = commentsRoot.get(note.id)
         return {
-          here: here.get(note.id) || [],
+          here: projection ? [] : here.get(note.id) || [],
           total: totals ? totals.get(target) || 0 : null,
           vote: rights.vote && note.source === 'wall' && !projection,
           mine: state.dots.mine.get(target) || 0,

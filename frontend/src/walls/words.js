@@ -27,7 +27,7 @@ export function modeSentence(rights, dotsLeft) {
     case 'open':
       return rights.add ? gettext('Open writing: add your ideas, move and group the notes.') : gettext('Open writing.')
     case 'silent':
-      return rights.facilitate && !rights.sheet
+      return rights.facilitate
         ? gettext('Silent writing: each person sees only their own notes until you reveal them.')
         : gettext('Silent writing: only you see your notes until the facilitator reveals them.')
     case 'vote':
