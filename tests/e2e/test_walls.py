@@ -149,6 +149,16 @@ def test_two_members_group_notes_live_then_a_dot_vote_is_revealed_on_the_project
         facilitator.locator('button[name="action"][value="open"]').click()
         facilitator.wait_for_load_state()
         alice.locator(".wall-banner", has_text="il vous reste 2 gommettes").wait_for()
+        # A change the server refuses (only facilitators change the wall during a vote): the
+        # page drops its document for a fresh one, says so, and nothing of it remains.
+        alice.evaluate(
+            "() => { const notes = window.agoraWall.doc.getMap('notes');"
+            " notes.get([...notes.keys()][0]).set('text', 'Changement refusé') }"
+        )
+        alice.locator(".wall-alert", has_text="Le mode du mur a changé").wait_for()
+        wait_until(alice, "() => window.agoraWall.view().length === 3")
+        assert _order(alice) == _order(bob)
+        assert not alice.locator("li.note", has_text="Changement refusé").count()
         group_on_alice = alice.locator(".wall-cluster", has_text="Logement adapté")
         for _ in range(2):
             group_on_alice.locator(".wall-cluster__head").get_by_role(

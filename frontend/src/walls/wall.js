@@ -270,7 +270,8 @@ function mount(root) {
 
   function render() {
     renderHead()
-    if (!state.started) return
+    // A fresh document after a refusal is empty until it synced: keep the wall as it was.
+    if (!state.started || !wall.synced) return
     compose.update()
     const view = currentView()
     renderJump(view)
