@@ -19,13 +19,13 @@ WALL_MSGIDS: tuple[str, ...] = (
     gettext_noop("Green"),
     gettext_noop("Orange"),
     gettext_noop("Purple"),
+    gettext_noop("Read only."),
     gettext_noop("Open writing: add your ideas, move and group the notes."),
     gettext_noop("Open writing."),
     gettext_noop("Silent writing: each person sees only their own notes until you reveal them."),
     gettext_noop("Silent writing: only you see your notes until the facilitator reveals them."),
     gettext_noop("Vote over: the results are shown."),
     gettext_noop("Vote in progress."),
-    gettext_noop("Read only."),
     gettext_noop("Vote in progress: you have no dots left."),
     gettext_noop("Vote in progress: you have 1 dot left."),
     gettext_noop("Vote in progress: you have %(count)s dots left."),
@@ -55,6 +55,9 @@ WALL_MSGIDS: tuple[str, ...] = (
     gettext_noop("Nobody has voted yet."),
     gettext_noop("1 person has voted."),
     gettext_noop("%(count)s people have voted."),
+    gettext_noop(
+        "Silent writing: everyone writes alone; the notes appear when the facilitator reveals them."
+    ),
     # The page: connection, presence, results, announcements, the form of a new note (wall.js).
     gettext_noop("Full screen"),
     gettext_noop("Columns of the wall"),

@@ -105,6 +105,12 @@ def test_two_members_group_notes_live_then_a_dot_vote_is_revealed_on_the_project
         _note(bob, "Adapter les salles de bain").wait_for()
         _note(alice, "Trop de logements").wait_for()
         assert "Anonyme" in _note(alice, "Qui finance").inner_text()
+        # The others' new notes are announced, sparingly (one sentence for both of Bob's).
+        wait_until(
+            alice,
+            "() => /Nouvelle note de|nouvelles notes/.test("
+            "document.getElementById('wall-live').textContent)",
+        )
         assert "Modifier" not in _note(alice, "Trop de logements").inner_text()
 
         # Alice creates a group; Bob drags Alice's note into it (pointer), Alice sees it there.

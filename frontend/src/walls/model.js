@@ -209,6 +209,7 @@ export function rightsOf(abilities) {
   const round = ab.round && typeof ab.round === 'object' ? ab.round : null
   return {
     mode,
+    edit,
     facilitate,
     wall,
     sheet,

@@ -313,7 +313,7 @@ function mount(root) {
 
   function renderHead() {
     const rights = state.rights
-    const text = projection && rights.mode === 'vote' && !rights.vote ? modeSentence(rights, null) : modeSentence(rights, state.dots.left)
+    const text = modeSentence(rights, state.dots.left, projection)
     const voters = rights.facilitate && rights.round && rights.round.open && state.voters !== null
       ? ` ${votersSentence(state.voters)}`
       : ''

@@ -21,8 +21,12 @@ export function colourLabel(key) {
   }
 }
 
-/** The banner of the mode, for this person (dots left during a vote). */
-export function modeSentence(rights, dotsLeft) {
+/** The banner of the mode, for this person (dots left during a vote), or for the room's
+ * screen (`projection`). Someone who may not write (a reader, a closed session) reads
+ * « Lecture seule ». */
+export function modeSentence(rights, dotsLeft, projection = false) {
+  if (projection) return roomSentence(rights)
+  if (!rights.edit && rights.mode !== 'vote') return gettext('Read only.')
   switch (rights.mode) {
     case 'open':
       return rights.add ? gettext('Open writing: add your ideas, move and group the notes.') : gettext('Open writing.')
@@ -99,4 +103,17 @@ export function votersSentence(count) {
   if (count === 0) return gettext('Nobody has voted yet.')
   if (count === 1) return gettext('1 person has voted.')
   return interpolate(gettext('%(count)s people have voted.'), { count })
+}
+
+function roomSentence(rights) {
+  switch (rights.mode) {
+    case 'open':
+      return gettext('Open writing.')
+    case 'silent':
+      return gettext('Silent writing: everyone writes alone; the notes appear when the facilitator reveals them.')
+    case 'vote':
+      return rights.round && rights.round.revealed ? gettext('Vote over: the results are shown.') : gettext('Vote in progress.')
+    default:
+      return gettext('Read only.')
+  }
 }
