@@ -235,6 +235,10 @@ def test_the_wall_on_a_phone_and_for_assistive_technologies(
         widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
         assert widths[0] <= widths[1], f"horizontal scroll on a phone: {widths}"
         page.screenshot(path=str(shots / "wall-390.png"), full_page=True)
+        page.set_viewport_size({"width": 320, "height": 640})
+        widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+        assert widths[0] <= widths[1], f"horizontal scroll at 320 px: {widths}"
+        page.screenshot(path=str(shots / "wall-320.png"), full_page=True)
 
         # Headings per column and per group, the notes as lists in reading order.
         assert reader.get_by_role("heading", level=2, name=re.compile("^Constats")).count() == 1
