@@ -23,7 +23,7 @@ export function colourLabel(key) {
 
 /** The banner of the mode, for this person (dots left during a vote), or for the room's
  * screen (`projection`). Someone who may not write (a reader, a closed session) reads
- * « Lecture seule ». */
+ * "Read only". */
 export function modeSentence(rights, dotsLeft, projection = false) {
   if (projection) return roomSentence(rights)
   if (!rights.edit && rights.mode !== 'vote') return gettext('Read only.')
