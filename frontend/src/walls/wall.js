@@ -778,7 +778,10 @@ function mount(root) {
       start()
       schedule()
     },
-    onReset: (doc) => bindDoc(doc, 'wall'),
+    onReset: (doc) => {
+      state.focus = null // the fresh awareness knows of no note
+      bindDoc(doc, 'wall')
+    },
     onClosed: (code) => {
       state.connection = 'closed'
       state.closed = closeSentence(code)
