@@ -1,4 +1,4 @@
-// Bundles the draft editor into static/drafts/ and the calls' Janus client into static/calls/
+// Bundles the draft editor into static/drafts/, the idea wall into static/walls/ and the calls' Janus client into static/calls/
 // (ESM, minified, deterministic output).
 // Usage: npm ci && npm run build   (from frontend/, or with --prefix frontend)
 import { build } from 'esbuild'
@@ -24,6 +24,16 @@ await build({
   ...common,
   entryPoints: ['src/editor.js', 'src/editor.css'],
   outdir: resolve(here, '../static/drafts'),
+})
+
+// The idea wall (issue 14): static/walls/wall.js and wall.css.
+await build({
+  ...common,
+  entryPoints: [
+    { in: 'src/walls/wall.js', out: 'wall' },
+    { in: 'src/walls/wall.css', out: 'wall' },
+  ],
+  outdir: resolve(here, '../static/walls'),
 })
 
 // janus-gateway (janus.js) and webrtc-adapter, for calls through Janus (calls/janus.py).

@@ -27,6 +27,7 @@ from forums.models import Room, RoomKind
 from workshops import rules, walls
 from workshops.forms import DEFAULT_COLUMNS, ModeForm, RoundForm, WallForm
 from workshops.models import Board, Wall, WallMode
+from workshops.wall_text import wall_text
 
 WORKSHOP_ROOMS = (RoomKind.SUBGROUP, RoomKind.PLENARY)
 
@@ -125,6 +126,7 @@ def client_config(
         "wsUrl": ws_base(request, walls.WALL_PATH),
         "sheetUrl": ws_base(request, walls.SHEET_PATH),
         "projection": projection,
+        "propose": wall.room.subgroup_id is not None and not projection,
         "columns": extra["columns"],
         "colours": [{"key": key, "label": str(label)} for key, label in colour_labels()],
         "me": extra["me"],
@@ -213,6 +215,7 @@ def _wall_context(
         "results": extra["results"],
         "voters": extra["round"].get("voters") if extra["round"] else None,
         "config": client_config(request, wall, extra, projection=projection),
+        "wall_text": wall_text(),
         "ydoc_url": ws_base(request, walls.WALL_PATH),
         "mode_form": ModeForm(initial={"mode": wall.mode}),
         "round_form": RoundForm(),
