@@ -71,14 +71,16 @@ def _board_context(
     request: AuthenticatedRequest, board: Board, *, projection: bool = False
 ) -> dict[str, Any]:
     abilities = board.get_abilities(request.user)
-    can_edit = bool(abilities["write"]) and board.room.archived_at is None and not projection
+    frozen = board.document.frozen
+    open_room = board.room.archived_at is None
+    can_edit = bool(abilities["write"]) and open_room and not frozen and not projection
     scene = boards.stored_scene(board)
     return {
         "board": board,
         "room": board.room,
         "abilities": abilities,
         "can_edit": can_edit,
-        "frozen": board.document.frozen,
+        "frozen": frozen,
         "mode": "projection" if projection else "edit",
         "ydoc_url": ws_base(request, walls.BOARD_PATH),
         "asset_path": static("boards/"),

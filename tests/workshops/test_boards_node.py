@@ -105,5 +105,6 @@ def test_stock_clients_share_a_board_and_the_server_keeps_only_what_it_accepts(
     assert stored == seen
     assert stored["elements"]["alice-1"]["version"] == 5
     assert stored["elements"]["bob-1"]["isDeleted"] is True
-    assert stored["files"] == {world["image"]: {"document": world["image"], "mimeType": "image/png"}}
+    image = world["image"]
+    assert stored["files"] == {image: {"document": image, "mimeType": "image/png"}}
     assert "reader-1" not in stored["elements"]

@@ -10,7 +10,7 @@
 
 import React from 'react'
 import { createRoot } from 'react-dom/client'
-import { CaptureUpdateAction, Excalidraw, convertToExcalidrawElements, reconcileElements } from '@excalidraw/excalidraw'
+import { CaptureUpdateAction, Excalidraw, convertToExcalidrawElements, reconcileElements, restoreElements } from '@excalidraw/excalidraw'
 import * as Y from 'yjs'
 import { WebsocketProvider } from 'y-websocket'
 import * as encoding from 'lib0/encoding'
@@ -201,7 +201,9 @@ export function mount(root) {
       doc,
       awareness: provider.awareness,
       api,
-      reconcile: (local, remote, appState) => reconcileElements(local, remote, appState),
+      // restoreElements fills what a stock client may have left out (and drops unknown types),
+      // so one partial element cannot break everyone's canvas.
+      reconcile: (local, remote, appState) => reconcileElements(local, restoreElements(remote, null), appState),
       captureNever: CaptureUpdateAction.NEVER,
       loadFile,
       canEdit: state.canEdit,

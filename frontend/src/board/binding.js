@@ -155,7 +155,8 @@ export function bindBoard({ doc, awareness, api, reconcile = (l, r) => merge(l, 
       known.clear()
       const all = readElements(doc)
       all.forEach(remember)
-      api.updateScene(captureNever ? { elements: all, captureUpdate: captureNever } : { elements: all })
+      const next = reconcile([], all, api.getAppState())
+      api.updateScene(captureNever ? { elements: next, captureUpdate: captureNever } : { elements: next })
     },
     setEditable(value) {
       editable = value

@@ -2,7 +2,7 @@
 // (exportToSvg, which the server prints to PDF). Called by workshops/board_export.py through
 // window.agoraBoardExport; the scene is {elements, files: {id: {id, dataURL, mimeType}}}.
 
-import { exportToBlob, exportToSvg } from '@excalidraw/excalidraw'
+import { exportToBlob, exportToSvg, restoreElements } from '@excalidraw/excalidraw'
 
 const MAX_SIDE = 4096 // pixels of the PNG's longer side
 const APP_STATE = { exportBackground: true, viewBackgroundColor: '#ffffff', exportWithDarkMode: false, exportEmbedScene: false }
@@ -19,7 +19,7 @@ export function install() {
   window.agoraBoardExport = {
     async png({ elements, files }) {
       const blob = await exportToBlob({
-        elements,
+        elements: restoreElements(elements, null),
         files,
         appState: APP_STATE,
         mimeType: 'image/png',
@@ -32,7 +32,7 @@ export function install() {
       return blobToBase64(blob)
     },
     async svg({ elements, files }, target) {
-      const svg = await exportToSvg({ elements, files, appState: APP_STATE, exportPadding: 24 })
+      const svg = await exportToSvg({ elements: restoreElements(elements, null), files, appState: APP_STATE, exportPadding: 24 })
       document.querySelector(target).replaceChildren(svg)
       return { width: Number(svg.getAttribute('width')) || 0, height: Number(svg.getAttribute('height')) || 0 }
     },
