@@ -147,6 +147,15 @@ def test_members_draw_together_a_reader_watches_and_the_exports_open(
         "a reader's update reached another member"
     )
 
+    # The room's screen: the facilitator projects it; the projector draws nothing, shows all.
+    facilitator.get_by_role("link", name="Projeter sur l'écran de la salle").click()
+    wait_until(facilitator, SYNCED, timeout=30)
+    wait_until(facilitator, HAS_RECTANGLE)
+    assert facilitator.evaluate("() => window.agoraBoard.api.getAppState().zenModeEnabled")
+    assert facilitator.evaluate("() => window.agoraBoard.api.getAppState().viewModeEnabled")
+    if SCREENSHOTS:
+        facilitator.screenshot(path=f"{SCREENSHOTS}/board-projection.png")
+
     # Exports, from what the server stored.
     png = _download(alice, "image (PNG)", tmp_path / "board.png")
     from PIL import Image

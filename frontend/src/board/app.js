@@ -243,7 +243,7 @@ export function mount(root) {
         first = false
         if (fresh) binding.replaceAll()
         else binding.loadAll()
-        if (projection) fitToContent()
+        if (projection) fitSoon()
         else if (!fresh && api.getSceneElements().length) api.scrollToContent(undefined, { animate: false })
         document.documentElement.dataset.boardSynced = 'true'
       }
@@ -340,7 +340,10 @@ export function mount(root) {
   }).observe(root, { childList: true, subtree: true })
 
   root.classList.add('board-editor--live')
-  if (projection) document.body.classList.add('board--projection')
+  if (projection) {
+    document.body.classList.add('board--projection')
+    window.addEventListener('resize', () => fitSoon())
+  }
   render()
   renderStatus()
 }
