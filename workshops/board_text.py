@@ -1,6 +1,6 @@
 """The whiteboard's own words (frontend/src/board/), translated for its pages.
 
-Excalidraw brings its French; the few words of ours are English msgids, `gettext('…')` in
+Excalidraw brings its French; the few words of ours are English msgids passed to gettext in
 frontend/src/board/*.js, embedded by the board pages as JSON (#board-editor-text) like the
 draft editor's (deliberation/editor_text.py). tests/workshops/test_board_pages.py fails when
 a msgid of frontend/src/board is missing here.
