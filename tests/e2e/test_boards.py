@@ -95,6 +95,8 @@ def test_members_draw_together_a_reader_watches_and_the_exports_open(
     for context in contexts:
         _watch_requests(context, seen)
     facilitator, alice, reader, phone = (context.new_page() for context in contexts)
+    console: list[str] = []
+    alice.on("console", lambda m: console.append(f"{m.type}: {m.text}"))
 
     # The facilitator creates the board in the plenary (listed first in the workshops).
     log_in(facilitator, live_url, FACILITATOR)
@@ -181,6 +183,11 @@ def test_members_draw_together_a_reader_watches_and_the_exports_open(
     width = phone.evaluate("() => document.documentElement.scrollWidth")
     assert width <= 390, f"the board page scrolls sideways on a phone ({width} px)"
     assert_accessible(phone, "whiteboard page")
+
+    # Excalidraw works within the site's CSP (no inline style or script it needed was blocked).
+    print("\n".join(console))
+    blocked = [line for line in console if "Content Security Policy" in line]
+    assert not blocked, blocked
 
     # Nothing was fetched from, or sent to, another site.
     origin = urlsplit(live_url).netloc
