@@ -13,7 +13,7 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from assembly.models import mandate_end_in_office
-from gdpr.registry import Anchor, Erasure, LegalBasis, Retention, RetentionAction, declare
+from gdpr.registry import Anchor, Erasure, LegalBasis, Retention, declare
 from workshops.models import (
     Board,
     Dot,
@@ -50,12 +50,15 @@ def export_notes(person: Any) -> Iterator[dict[str, Any]]:
     for row in rows:
         note = contents[row.wall_id]["notes"].get(row.note)
         yield {
-            "wall": {"id": str(row.wall_id), "name": row.wall.question},
-            "room": row.wall.room.name,
-            "note": row.note,
-            "text": str(note.get("text", "")) if isinstance(note, dict) else "",
+            "id": str(row.pk),
+            "wall": {"id": str(row.wall_id), "name": row.wall.question, "room": row.wall.room.name},
+            # The note's text as it is on the wall now ("" once deleted).
+            "note": {
+                "id": row.note,
+                "text": str(note.get("text", "")) if isinstance(note, dict) else "",
+                "on_the_wall": isinstance(note, dict),
+            },
             "anonymous": row.anonymous,
-            "on_the_wall": isinstance(note, dict),
             "created_at": row.created_at,
         }
 
@@ -71,10 +74,13 @@ def export_dots(person: Any) -> Iterator[dict[str, Any]]:
     contents = _contents({row.round.wall_id for row in rows})
     for row in rows:
         yield {
-            "wall": {"id": str(row.round.wall_id), "name": row.round.wall.question},
-            "round": row.round_id,
-            "target": row.target,
-            "label": walls.target_label(contents[row.round.wall_id], row.target) or "",
+            "id": str(row.pk),
+            "round": {"id": str(row.round_id), "name": row.round.wall.question},
+            # The note or group the dot is on, and its words.
+            "target": {
+                "id": row.target,
+                "name": walls.target_label(contents[row.round.wall_id], row.target) or "",
+            },
             "created_at": row.created_at,
         }
 
@@ -86,10 +92,15 @@ def export_sheets(person: Any) -> Iterator[dict[str, Any]]:
     for sheet in WallSheet.objects.filter(owner=person).select_related("wall"):
         notes = ydocs.content(ydocs.load(sheet.pk, walls.SHEET_ROOTS).doc, walls.SHEET_ROOTS)
         yield {
+            "id": str(sheet.pk),
             "wall": {"id": str(sheet.wall_id), "name": sheet.wall.question},
-            "notes": [
-                str(n.get("text", "")) for n in notes["notes"].values() if isinstance(n, dict)
-            ],
+            # The notes on the sheet, not revealed yet.
+            "document": {
+                "id": str(sheet.pk),
+                "notes": [
+                    str(n.get("text", "")) for n in notes["notes"].values() if isinstance(n, dict)
+                ],
+            },
             "created_at": sheet.created_at,
         }
 
@@ -98,32 +109,40 @@ def export_documents(person: Any) -> Iterator[dict[str, Any]]:
     """The walls and boards the person wrote on, with the comments they wrote there."""
     from workshops import walls
 
-    documents = (
-        YDocument.objects.filter(
-            pk__in=YDocumentContribution.objects.filter(user=person).values("document_id")
-        )
-        .exclude(kind="wallsheet")
-        .order_by("created_at", "pk")
-    )
+    documents = YDocument.objects.filter(
+        pk__in=YDocumentContribution.objects.filter(user=person).values("document_id")
+    ).order_by("created_at", "pk")
     key = walls.me_key(person)
     for document in documents:
         item: dict[str, Any] = {
             "id": str(document.pk),
             "kind": document.kind,
+            "created_at": document.created_at,
             "last_edit_at": document.last_edit_at,
         }
         wall = Wall.objects.filter(pk=document.pk).first()
         board = Board.objects.filter(pk=document.pk).first()
-        item["name"] = wall.question if wall else board.title if board else ""
+        sheet = WallSheet.objects.filter(pk=document.pk).select_related("wall").first()
+        # What the person wrote there, beside their notes (their own section): comments.
+        written: dict[str, Any] = {
+            "name": wall.question
+            if wall
+            else board.title
+            if board
+            else sheet.wall.question
+            if sheet
+            else "",
+        }
         if wall is not None:
             comments = walls.wall_content(wall.pk)["comments"]
-            item["comments"] = [
+            written["comments"] = [
                 {"note": note, "text": c.get("text", ""), "at": c.get("at", "")}
                 for note, thread in sorted(comments.items())
                 if isinstance(thread, list)
                 for c in thread
                 if isinstance(c, dict) and c.get("author") == key
             ]
+        item["snapshot"] = written
         yield item
 
 
@@ -309,12 +328,9 @@ declare(
     legal_basis=LegalBasis.PUBLIC_TASK,
     retention=Retention(
         _(
-            "Merged into the document and deleted at its next compaction; whatever remains "
-            "loses its author 1 year after the end of the room's assembly's mandate."
-        ),
-        days=DAYS,
-        since=(document_end("document"), "created_at"),
-        action=RetentionAction.ANONYMISE_FIELDS,
+            "Merged into the document and deleted at its next compaction (after a few hundred "
+            "changes); whatever remains is deleted with the document."
+        )
     ),
     erasure=Erasure.PSEUDONYMISE,
     categories_of_people=PEOPLE,
@@ -324,7 +340,7 @@ declare(
     YDocumentVersion,
     subject="created_by",
     extra_subjects=("authors",),
-    fields=("document", "number", "kind", "name", "state", "created_by", "authors", "created_at"),
+    fields=("document", "number", "kind", "name", "created_by", "authors", "created_at"),
     purpose=_("Keep the history of a wall or board, to restore an earlier state."),
     legal_basis=LegalBasis.PUBLIC_TASK,
     retention=Retention(_("Deleted with its document.")),
@@ -357,7 +373,7 @@ declare(
 declare(
     WallSheet,
     subject="owner",
-    fields=("wall", "owner", "created_at"),
+    fields=("wall", "owner", "document", "created_at"),
     purpose=_(
         "Let each person write their notes alone before they are revealed to all "
         "(silent writing); a sheet is shown to its owner only."

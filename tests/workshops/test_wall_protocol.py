@@ -26,6 +26,7 @@ from tests.workshops.walltools import (
     edit,
     hello,
     note_update,
+    outcome,
     refused,
     send,
 )
@@ -87,16 +88,10 @@ async def attempt(user: Any, where: str, change: Any) -> str:
     """A fresh client of `user` makes one change: the reason it is refused for ("" if the
     server took it). A client told of a refusal starts again from scratch, as ours does."""
     client, _ = await join(user, where)
-    await send(client, edit(client.doc, lambda doc: change(client)))
     try:
-        await client.drain_until(
-            lambda: any(c["type"] == "refused" for c in client.controls), timeout=1
-        )
-    except AssertionError:
-        return ""
+        return await outcome(client, edit(client.doc, lambda doc: change(client)))
     finally:
         await client.close()
-    return [c["reason"] for c in client.controls if c["type"] == "refused"][0]
 
 
 async def set_mode(world: World, mode: str) -> int:

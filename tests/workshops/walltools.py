@@ -81,3 +81,17 @@ async def refused(client: Any, count: int) -> list[str]:
     """Wait until the client was told of `count` refusals; return their reasons."""
     await client.drain_until(lambda: len(refusals(client)) >= count)
     return refusals(client)
+
+
+async def outcome(client: Any, update: bytes) -> str:
+    """Send `update`; the reason the server refuses it, or "" once nothing more comes."""
+    await send(client, update)
+    while True:
+        reasons = refusals(client)
+        if reasons:
+            return str(reasons[0])
+        if await client.socket.receive_nothing(timeout=0.5):
+            return ""
+        reply = client.handle(await client.socket.receive_from(timeout=3))
+        if reply is not None:
+            await client.socket.send_to(bytes_data=reply)
