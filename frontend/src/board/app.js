@@ -206,6 +206,15 @@ export function mount(root) {
       reconcile: (local, remote, appState) => reconcileElements(local, restoreElements(remote, null), appState),
       captureNever: CaptureUpdateAction.NEVER,
       loadFile,
+      onForeignImages: (images) => {
+        const ids = new Set(images.map((e) => e.id))
+        api.updateScene({
+          elements: api.getSceneElementsIncludingDeleted().filter((e) => !ids.has(e.id)),
+          captureUpdate: CaptureUpdateAction.NEVER,
+        })
+        state.notice = gettext('Images come from the library: use « Insert an image ».')
+        renderStatus()
+      },
       canEdit: state.canEdit,
     })
     const current = { doc, provider, binding }

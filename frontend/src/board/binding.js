@@ -33,9 +33,10 @@ function throttle(fn, ms) {
  * @param {Function} [o.reconcile]  (local, remote, appState) => elements; Excalidraw's
  * @param {object} [o.captureNever] Excalidraw's CaptureUpdateAction.NEVER
  * @param {Function} [o.loadFile]   (fileId, {document, mimeType}) => Promise<void>
+ * @param {Function} [o.onForeignImages] (elements) => void: images not from the library
  * @param {boolean} [o.canEdit]
  */
-export function bindBoard({ doc, awareness, api, reconcile = (l, r) => merge(l, r), captureNever, loadFile, canEdit = false }) {
+export function bindBoard({ doc, awareness, api, reconcile = (l, r) => merge(l, r), captureNever, loadFile, onForeignImages, canEdit = false }) {
   const origin = { binding: 'board' } // our own transactions, skipped by our observers
   const elements = doc.getMap(ELEMENTS)
   const files = doc.getMap(FILES)
@@ -52,7 +53,12 @@ export function bindBoard({ doc, awareness, api, reconcile = (l, r) => merge(l, 
 
   const flush = () => {
     if (!editable) return
-    const changed = api.getSceneElementsIncludingDeleted().filter((e) => wins(e, known.get(e.id)) && accept(e))
+    const scene = api.getSceneElementsIncludingDeleted()
+    // An image dropped from the computer is not shared (its bytes would have to enter the
+    // document): the page takes it away and says where images come from.
+    const foreign = scene.filter((e) => !e.isDeleted && !accept(e))
+    if (foreign.length && onForeignImages) onForeignImages(foreign)
+    const changed = scene.filter((e) => wins(e, known.get(e.id)) && accept(e))
     if (!changed.length) return
     writeElements(doc, changed, { origin })
     changed.forEach(remember)
