@@ -253,7 +253,7 @@ def test_the_wall_on_a_phone_and_for_assistive_technologies(
 
 def _set_mode(page: Any, wall_url: str, mode: str) -> None:
     page.goto(wall_url)
-    form = page.locator('form[action$="/mode/"]')
+    form = page.locator('form[action$="/mode/"]:has(fieldset)')
     form.locator(f'input[name="mode"][value="{mode}"]').check()
     form.locator("button[type=submit]").click()
     page.wait_for_load_state()
@@ -281,8 +281,10 @@ def test_silent_writing_hides_each_ones_notes_until_the_facilitator_reveals_them
         assert _note(bob, "Une idée d’Alice").count() == 0
         assert _note(alice, "Une idée de Bob").count() == 0
 
-        # Back to open writing: the facilitator's change reveals every sheet, live.
-        _set_mode(facilitator, wall_url, "open")
+        # The facilitator's « révéler » goes back to open writing and reveals every sheet, live.
+        facilitator.goto(wall_url)
+        facilitator.get_by_role("button", name="Révéler les notes de tout le monde").click()
+        facilitator.wait_for_load_state()
         _note(bob, "Une idée d’Alice").wait_for()
         _note(alice, "Une idée de Bob").wait_for()
         alice.locator(".wall-banner", has_text="Écriture ouverte").wait_for()
