@@ -8,9 +8,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.http import Http404
-
 import pycrdt
+from django.http import Http404
 
 from deliberation import drafts, proposals, suggestions
 from deliberation.models import Draft, DraftUpdate, VersionKind

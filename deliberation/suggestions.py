@@ -110,7 +110,9 @@ def check_suggestion(
     return ""
 
 
-def _check(before: pycrdt.Doc, after: pycrdt.Doc, changes: list[Change], me: str, root: str) -> None:
+def _check(
+    before: pycrdt.Doc, after: pycrdt.Doc, changes: list[Change], me: str, root: str
+) -> None:
     after_root = after.get(root, type=pycrdt.XmlFragment)
     before_root = before.get(root, type=pycrdt.XmlFragment)
     children_deltas = {

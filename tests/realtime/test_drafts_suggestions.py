@@ -191,7 +191,9 @@ async def test_readers_do_not_suggest_unless_the_subgroup_allows_it(world: World
     reader = await YClient.connect(world.reader, world.draft.pk)
     abilities = await hello(reader)
     assert abilities["edit"] is False and abilities["suggest_only"] is False
-    await send(reader, lambda doc: text_of(reader, 0).insert(0, "Nos ", {"insertion": mark(world.reader)}))
+    await send(
+        reader, lambda doc: text_of(reader, 0).insert(0, "Nos ", {"insertion": mark(world.reader)})
+    )
     assert await writer.nothing_more()
     # The writer's own abilities: full editing, no check on the way.
     assert (await hello(writer))["suggest_only"] is False

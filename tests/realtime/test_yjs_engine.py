@@ -18,12 +18,12 @@ from channels.testing import WebsocketCommunicator
 from django.apps import apps
 from django.conf import settings
 
+from realtime.frames import FrameError
 from realtime.origin import SameOriginValidator
 from realtime.yjs import protocol as yp
 from realtime.yjs import registry
 from realtime.yjs.consumer import CLOSE_NOT_FOUND
 from realtime.yjs.hub import DocHub
-from realtime.frames import FrameError
 from realtime.yjs.store import Change, DocAbilities, Limits, Loaded, Verdict
 from tests import factories
 from tests.realtime.ydrafts import HOST, ORIGIN, YClient, cookie_of
