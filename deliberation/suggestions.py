@@ -23,6 +23,7 @@ from typing import Any
 
 import pycrdt
 
+from deliberation.drafts import Block, Run
 from realtime.yjs.store import Change
 
 INSERTION = "insertion"
@@ -270,3 +271,25 @@ def suggestions_in(doc: pycrdt.Doc, root: str = "default") -> list[Suggestion]:
 
     walk(doc.get(root, type=pycrdt.XmlFragment))
     return found
+
+
+def without_pending(blocks: list[Block]) -> list[Block]:
+    """The text as decided so far: pending suggestions left out, as if all were rejected
+    (suggested text and paragraphs out, text suggested for deletion kept). The Word and
+    HTML exports use it: what goes to the Département is what the writers accepted."""
+    kept: list[Block] = []
+    for block in blocks:
+        if block.attrs.get(BLOCK_ATTRIBUTE):
+            continue
+        if block.type == "#text":
+            runs = [
+                Run(run.text, {k: v for k, v in run.marks.items() if k != DELETION})
+                for run in block.runs
+                if not isinstance(run.marks.get(INSERTION), dict)
+            ]
+            kept.append(Block(block.type, dict(block.attrs), [], runs))
+        else:
+            kept.append(
+                Block(block.type, dict(block.attrs), without_pending(block.children), [])
+            )
+    return kept
