@@ -300,6 +300,16 @@ def do_create_subgroup(
     return subgroup
 
 
+def do_set_reader_suggestions(actor: User | None, subgroup: Subgroup, allowed: bool) -> Subgroup:
+    """Let the readers of the subgroup's drafts suggest changes there, or stop them (open
+    editors learn it when they reconnect or reload; their next update is checked anyway)."""
+    require_dccu(actor)
+    if subgroup.reader_suggestions != allowed:
+        subgroup.reader_suggestions = allowed
+        subgroup.save(update_fields=["reader_suggestions", "updated_at"])
+    return subgroup
+
+
 @transaction.atomic
 def do_set_subgroup_people(
     actor: User | None,

@@ -36,7 +36,8 @@ class DraftStore:
             # A reader who may suggest sends updates too; they are checked, editors' not.
             write=edit or suggest,
             trusted=edit,
-            identity=proposals.writer_identity(user, draft.proposal),
+            # The id too: the editor names and colours suggestions by their author's id.
+            identity={**proposals.writer_identity(user, draft.proposal), "id": str(user.pk)},
             extra={
                 # Suggest only: the editor stays in suggestion mode, accepts nothing.
                 "suggest_only": suggest and not edit,

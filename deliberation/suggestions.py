@@ -149,7 +149,12 @@ def _check_text(before: pycrdt.XmlText, delta: list[dict[str, Any]], me: str) ->
         if "retain" in op:
             count = int(op["retain"])
             attributes = op.get("attributes")
-            if attributes:
+            if attributes and _all_mine(before, position, position + count, me):
+                # My own pending text: I may format it (a link typed is linked), never
+                # change its suggestion marks.
+                if INSERTION in attributes or DELETION in attributes:
+                    raise _Refused(REFUSED_FORMAT)
+            elif attributes:
                 if set(attributes) != {DELETION} or not _is_mine(attributes[DELETION], me):
                     raise _Refused(_attribute_refusal(attributes, me))
                 # Marking as deleted what nobody else marked: another's deletion stays theirs.
@@ -168,6 +173,13 @@ def _check_text(before: pycrdt.XmlText, delta: list[dict[str, Any]], me: str) ->
             if not isinstance(op["insert"], str):
                 raise _Refused(REFUSED_STRUCTURE)
             _check_inserted_attributes(dict(op.get("attributes") or {}), me)
+
+
+def _all_mine(text: pycrdt.XmlText, start: int, end: int, me: str) -> bool:
+    return all(
+        _is_mine(attrs.get(INSERTION), me) and DELETION not in attrs
+        for attrs in _attributes_between(text, start, end)
+    )
 
 
 def _attribute_refusal(attributes: dict[str, Any], me: str) -> str:
@@ -213,11 +225,16 @@ def _check_children(
                     _check_suggested_block(item, me, REFUSED_STRUCTURE)
 
 
+def _attributes_of(node: Any) -> dict[str, Any]:
+    # pycrdt's view iterates as (name, value) pairs (its type hints say otherwise).
+    return {key: value for key, value in list(node.attributes)}
+
+
 def _check_suggested_block(node: Any, me: str, refusal: str) -> None:
     """A paragraph the sender suggested: their attribute, and only their insertions."""
     if not isinstance(node, pycrdt.XmlElement) or node.tag != "paragraph":
         raise _Refused(refusal)
-    attributes = dict(node.attributes)
+    attributes = _attributes_of(node)
     if set(attributes) != {BLOCK_ATTRIBUTE}:
         raise _Refused(refusal)
     if attributes[BLOCK_ATTRIBUTE] != me:
@@ -229,7 +246,7 @@ def _check_suggested_block(node: Any, me: str, refusal: str) -> None:
 
 
 def _check_inserted_text(text: pycrdt.XmlText, me: str) -> None:
-    if dict(text.attributes):
+    if _attributes_of(text):
         raise _Refused(REFUSED_STRUCTURE)
     for _part, attrs in _chunks(text):
         _check_inserted_attributes(attrs, me)
@@ -289,7 +306,5 @@ def without_pending(blocks: list[Block]) -> list[Block]:
             ]
             kept.append(Block(block.type, dict(block.attrs), [], runs))
         else:
-            kept.append(
-                Block(block.type, dict(block.attrs), without_pending(block.children), [])
-            )
+            kept.append(Block(block.type, dict(block.attrs), without_pending(block.children), []))
     return kept

@@ -3,6 +3,7 @@
 // control message says it again after each connection and whenever it changes.
 
 import { createStage } from './stage.js'
+import { isSuggesting, setSuggesting } from './suggest.js'
 
 /** The projection never writes nor comments, whatever it is told. */
 export function createAccess(app) {
@@ -28,7 +29,11 @@ export function createAccess(app) {
     stage.apply(message)
     state.frozen = !!message.frozen
     state.canComment = !projection && !!message.comment
+    // `edit` means "may send updates": a suggester's are checked by the server.
+    state.suggestOnly = !projection && !!message.suggest_only
     setEditable(!!message.edit)
+    if (state.suggestOnly && !isSuggesting(app.editor)) setSuggesting(app.editor, true)
+    if (app.suggestPanel) app.suggestPanel.render(true)
     app.comments.render()
   }
 
