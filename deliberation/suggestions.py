@@ -154,6 +154,11 @@ def _check_text(before: pycrdt.XmlText, delta: list[dict[str, Any]], me: str) ->
                 # change its suggestion marks.
                 if INSERTION in attributes or DELETION in attributes:
                     raise _Refused(REFUSED_FORMAT)
+            elif attributes == {DELETION: None}:
+                # Withdrawing my own deletion suggestion (an undo), nobody else's.
+                for existing in _attributes_between(before, position, position + count):
+                    if not _is_mine(existing.get(DELETION), me):
+                        raise _Refused(REFUSED_AUTHOR)
             elif attributes:
                 if set(attributes) != {DELETION} or not _is_mine(attributes[DELETION], me):
                     raise _Refused(_attribute_refusal(attributes, me))

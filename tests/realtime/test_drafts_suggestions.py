@@ -106,6 +106,18 @@ async def test_a_readers_update_that_does_more_than_suggest_is_refused(world: Wo
         ),
         (lambda doc, c: c.text_root.children.__delitem__(1), suggestions.REFUSED_REMOVAL),
     ]
+    # A deletion suggested by the writer: the reader may not withdraw it.
+    await send(
+        writer, lambda doc: text_of(writer, 0).format(0, 2, {"deletion": mark(world.writer)})
+    )
+    await writer.drain_until(lambda: True)
+    stored = await sync_to_async(stored_count)(world.draft) + 1
+    crafted.append(
+        (
+            lambda doc, c: text_of(c, 0).format(0, 2, {"deletion": None}),
+            suggestions.REFUSED_AUTHOR,
+        )
+    )
     for change, reason in crafted:
         # Each time a fresh client, as ours does after a refusal.
         reader = await YClient.connect(world.reader, world.draft.pk)
@@ -157,6 +169,18 @@ async def test_a_readers_suggestion_is_stored_relayed_and_survives_reconnection(
 
     await send(reader, withdraw)
     await writer.drain_until(lambda: " commu" in writer.text() and "communs" not in writer.text())
+
+    # Withdrawing a deletion mark: their own may go (an undo), the writer's may not.
+    await send(reader, lambda doc: text_of(reader, 0).format(0, 2, {"deletion": None}))
+    await writer.drain_until(
+        lambda: suggestions.suggestions_in(writer.doc)[0].text == plain(text_of(writer, 0))[2:4]
+    )
+    await send(
+        reader, lambda doc: text_of(reader, 0).format(0, 2, {"deletion": mark(world.reader)})
+    )
+    await writer.drain_until(
+        lambda: suggestions.suggestions_in(writer.doc)[0].text == plain(text_of(writer, 0))[:4]
+    )
 
     # Stored: a new client (and the server's own reading) sees the marks.
     again = await YClient.connect(world.other_reader, world.draft.pk)
