@@ -16,7 +16,8 @@ export function createAccess(app) {
     if (editor.isEditable !== value) editor.setEditable(value)
     editor.view.dom.setAttribute('aria-readonly', value ? 'false' : 'true')
     if (toolbar) {
-      toolbar.el.hidden = !value
+      // Formatting is not suggested (suggest.js drops it): no toolbar for a suggester.
+      toolbar.el.hidden = !value || state.suggestOnly
       if (!value) linkForm.close(false)
     }
     app.status.render()
