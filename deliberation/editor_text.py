@@ -24,7 +24,7 @@ EDITOR_MSGIDS: tuple[str, ...] = (
         "through, until a writer of the subgroup accepts or rejects it."
     ),
     gettext_noop("Suggestion mode: your changes are recorded as suggestions."),
-    gettext_noop("Press « Suggest » to record your changes as suggestions instead of edits."),
+    gettext_noop("Press “Suggest” to record your changes as suggestions instead of edits."),
     gettext_noop("by %(name)s"),
     gettext_noop("Accept the suggestion of %(name)s"),
     gettext_noop("Reject the suggestion of %(name)s"),

@@ -137,7 +137,9 @@ def export_drafts(person: Any) -> Any:
             "id": str(draft.pk),
             "proposal": {"id": str(draft.proposal_id), "name": draft.proposal.title},
             "last_edit_at": draft.last_edit_at,
-            "pending_suggestions": [
+            # What of the snapshot (the text) is the person's: their suggestions still
+            # pending there (the rest is collective work, in the versions).
+            "snapshot": [
                 {"kind": found.kind, "text": found.text, "at": found.at}
                 for found in suggestions.suggestions_in(drafts.load(draft.pk).doc)
                 if found.author == me

@@ -1,10 +1,10 @@
-// Suggestions (tracked changes) in the draft: « Suggérer » mode, where what one types or
+// Suggestions (tracked changes) in the draft: the suggestion mode, where what one types or
 // deletes is recorded as a suggestion instead of an edit, and the writers' accept / reject.
 //
 // A suggestion lives in the Yjs document like any mark (deliberation/suggestions.py says
 // what the server accepts from a person who may only suggest):
 // - `insertion` / `deletion` marks with {author: user id, at: ISO time};
-// - a paragraph added with « Entrée » carries the attribute `suggestion` (its author's id).
+// - a paragraph added with Enter carries the attribute `suggestion` (its author's id).
 // The transaction filter below turns a local edit into those marks: typed or pasted text
 // is inserted with my insertion mark, deleted text gets my deletion mark (my own pending
 // insertion is really removed), formatting and structure changes are dropped. Remote
@@ -149,7 +149,7 @@ function trackStep(out, step, from, to, me, at) {
   // 2. What the step inserts, after any text just marked as deleted.
   const insertAt = out.mapping.map(to, 1)
   if (step.slice.openStart > 0 && emptySlice(step.slice)) {
-    suggestParagraph(out, insertAt, me) // « Entrée »: a new suggested paragraph
+    suggestParagraph(out, insertAt, me) // Enter: a new suggested paragraph
     return
   }
   const $at = out.doc.resolve(insertAt)

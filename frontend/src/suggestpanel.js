@@ -1,4 +1,4 @@
-// The « Suggestions » panel under the text: the mode switch (« Suggérer »), the pending
+// The suggestions panel under the text: the mode switch (Suggest), the pending
 // suggestions with their author and time, and for the draft's editors accept / reject,
 // one by one or all. A person who may only suggest stays in suggestion mode.
 
@@ -61,7 +61,7 @@ export function createSuggestPanel(app) {
         ? gettext('You may suggest changes: what you type is underlined, what you delete is struck through, until a writer of the subgroup accepts or rejects it.')
         : suggesting
           ? gettext('Suggestion mode: your changes are recorded as suggestions.')
-          : gettext('Press « Suggest » to record your changes as suggestions instead of edits.'),
+          : gettext('Press “Suggest” to record your changes as suggestions instead of edits.'),
     )
     const list = h(
       'ul',

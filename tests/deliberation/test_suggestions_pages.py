@@ -107,9 +107,9 @@ def test_the_access_copy_lists_ones_pending_suggestions(
 ) -> None:
     suggest(proposal, people["reader"])
     rows = list(export_drafts(people["reader"]))
-    assert [s["kind"] for s in rows[0]["pending_suggestions"]] == ["deletion", "insertion"]
-    assert rows[0]["pending_suggestions"][1]["text"] == "Nos constats"
-    assert all(r["pending_suggestions"] == [] for r in export_drafts(people["member"]))
+    assert [s["kind"] for s in rows[0]["snapshot"]] == ["deletion", "insertion"]
+    assert rows[0]["snapshot"][1]["text"] == "Nos constats"
+    assert all(r["snapshot"] == [] for r in export_drafts(people["member"]))
 
 
 def test_after_erasure_a_suggestion_shows_under_the_pseudonym(
