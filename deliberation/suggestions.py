@@ -56,10 +56,11 @@ def _chunks(text: pycrdt.XmlText) -> list[tuple[str, dict[str, Any]]]:
 
 
 def _attributes_between(text: pycrdt.XmlText, start: int, end: int) -> Iterator[dict[str, Any]]:
-    """The formatting attributes of each run of `text` that overlaps [start, end)."""
+    """The formatting attributes of each run of `text` that overlaps [start, end), in the
+    unit of pycrdt's deltas: UTF-8 bytes (« é » counts 2)."""
     position = 0
     for part, attrs in _chunks(text):
-        following = position + len(part)
+        following = position + len(part.encode("utf-8"))
         if following > start and position < end:
             yield attrs
         position = following

@@ -70,3 +70,25 @@ def test_the_editors_suggestions_pass_the_servers_check(tmp_path: Path) -> None:
     found = suggestions.suggestions_in(doc)
     assert {s.author for s in found} == {ME}
     assert [s.kind for s in found] == ["deletion", "insertion", "insertion", "insertion"]
+
+
+def test_positions_count_as_the_deltas_do_with_accented_text() -> None:
+    """pycrdt counts text positions in UTF-8 bytes: « é » is 2. A suggester may remove
+    their own « àà » after « Égalité », never the « é » before it."""
+    doc = drafts.new_doc()
+    fragment = doc.get(drafts.FRAGMENT, type=pycrdt.XmlFragment)
+    paragraph = fragment.children.append(pycrdt.XmlElement("paragraph"))
+    text = paragraph.children.append(pycrdt.XmlText())
+    text.insert(0, "Égalité")  # 9 bytes
+    text.insert(9, "àà", {"insertion": {"author": ME, "at": "2026-12-07T02:00:00Z"}})
+
+    def removal(start: int, end: int) -> bytes:
+        copy = drafts.new_doc(doc.get_update())
+        state = copy.get_state()
+        target = copy.get(drafts.FRAGMENT, type=pycrdt.XmlFragment).children[0].children[0]
+        del target[start:end]
+        return copy.get_update(state)
+
+    assert check(doc, removal(9, 13)) == ""
+    assert check(doc, removal(7, 9)) == suggestions.REFUSED_REMOVAL
+    assert check(doc, removal(7, 13)) == suggestions.REFUSED_REMOVAL
