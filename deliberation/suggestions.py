@@ -202,7 +202,7 @@ def _check_inserted_attributes(attributes: dict[str, Any], me: str) -> None:
         raise _Refused(REFUSED_UNMARKED)
     if not _is_mine(insertion, me):
         raise _Refused(REFUSED_AUTHOR)
-    if DELETION in attributes:
+    if attributes.get(DELETION) is not None:  # None: Yjs clearing a neighbour's mark
         raise _Refused(REFUSED_FORMAT)
 
 
