@@ -30,7 +30,11 @@ from assembly.models import (
     SeatCategory,
     Subgroup,
 )
-from assembly.signals import subgroup_created, subgroup_people_changed
+from assembly.signals import (
+    subgroup_created,
+    subgroup_people_changed,
+    subgroup_reader_suggestions_changed,
+)
 
 HAUTE_GARONNE_POSTAL_PREFIX = "31"
 MINIMUM_AGE = 18
@@ -300,13 +304,15 @@ def do_create_subgroup(
     return subgroup
 
 
+@transaction.atomic
 def do_set_reader_suggestions(actor: User | None, subgroup: Subgroup, allowed: bool) -> Subgroup:
     """Let the readers of the subgroup's drafts suggest changes there, or stop them (open
-    editors learn it when they reconnect or reload; their next update is checked anyway)."""
+    drafts re-read their abilities once this commits)."""
     require_dccu(actor)
     if subgroup.reader_suggestions != allowed:
         subgroup.reader_suggestions = allowed
         subgroup.save(update_fields=["reader_suggestions", "updated_at"])
+        subgroup_reader_suggestions_changed.send(Subgroup, subgroup=subgroup)
     return subgroup
 
 

@@ -225,5 +225,17 @@ async def test_readers_do_not_suggest_unless_the_subgroup_allows_it(world: World
     session = DocHub.current().sessions[("draft", str(world.draft.pk))]
     await reader.drain_until(lambda: reader.text().startswith("## Nos"))
     assert session.shadow is None
-    for client in (writer, reader):
+    # The DCCU allows readers' suggestions: the open socket is told at once.
+    from assembly.actions import do_set_reader_suggestions
+
+    await sync_to_async(do_set_reader_suggestions)(None, world.subgroup, True)
+    await reader.drain_until(lambda: reader.controls[-1].get("suggest_only") is True)
+    # (A new client: this one's dropped update would hold back its next ones, as Yjs
+    # orders a client's changes; our editor lets nobody type before they may suggest.)
+    again = await YClient.connect(world.reader, world.draft.pk)
+    await send(
+        again, lambda doc: text_of(again, 0).insert(0, "Nos ", {"insertion": mark(world.reader)})
+    )
+    await writer.drain_until(lambda: "Nos Nos" in writer.text())
+    for client in (writer, reader, again):
         await client.close()
