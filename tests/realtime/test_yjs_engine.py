@@ -405,3 +405,43 @@ def test_a_kind_cannot_take_a_used_name_or_path() -> None:
     with pytest.raises(ValueError):
         registry.register("other", store, path="drafts")
     assert [k.name for k in registry.kinds()] == ["draft"]
+
+
+async def test_unchecked_updates_wait_for_the_shadow_and_too_many_drop_it(
+    checked_kind: CheckedStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from realtime.yjs import hub as yhub
+    from realtime.yjs.hub import YDocSession
+
+    session = YDocSession(DocHub.current(), "checked", "wall-1")
+    session.doc = pycrdt.Doc()
+    session._subscription = session.doc.observe(session._on_transaction)
+    source: pycrdt.Doc = pycrdt.Doc()
+    notes = source.get("notes", type=pycrdt.Map)
+
+    def note(key: str) -> bytes:
+        state = source.get_state()
+        notes[key] = pycrdt.Map({"text": key, "author": "p1"})
+        return source.get_update(state)
+
+    checker = DocAbilities(write=True, identity={}, extra={"me": "p1"})
+    verdict = session.check(note("a"), checker)  # builds the shadow
+    assert verdict is not None and not verdict.refused
+    session.apply(source.get_update(), shadowed=True)
+    for key in ("b", "c"):  # unchecked: not applied to the shadow yet
+        session.apply(note(key))
+    assert len(session.shadow_behind) == 2 and session.shadow is not None
+    assert "b" not in session.shadow.get("notes", type=pycrdt.Map)
+    session.check(note("d"), checker)
+    assert session.shadow is not None
+    assert session.shadow_behind == []
+    assert sorted(session.shadow.get("notes", type=pycrdt.Map).keys()) == ["a", "b", "c", "d"]
+    # Past SHADOW_BEHIND_MAX the shadow goes (rebuilt from the document when next needed).
+    monkeypatch.setattr(yhub, "SHADOW_BEHIND_MAX", 1)
+    session.apply(source.get_update())
+    session.apply(note("e"))
+    session.apply(note("f"))
+    assert session.shadow is None and session.shadow_behind == []
+    verdict = session.check(note("g"), checker)
+    assert verdict is not None and not verdict.refused and session.shadow is not None
+    assert sorted(session.shadow.get("notes", type=pycrdt.Map).keys()) == list("abcdefg")
