@@ -81,18 +81,14 @@ def rate_limit_keys(email: str) -> list[str]:
     candidates = [email, *(f"{host}:{email}" for host in hosts)]
     keys: list[str] = []
     for action in settings.ACCOUNT_RATE_LIMITS:
-        rates = get_rates(app="allauth.account", action=action, config=settings.ACCOUNT_RATE_LIMITS)
+        rates = get_rates(app="allauth.account", action=action,
+                          config=settings.ACCOUNT_RATE_LIMITS)
         for rate in rates:
             if rate.per != "key":
                 continue
             keys += [
-                get_cache_key(
-                    None,
-                    app="allauth.account",
-                    action=action,  # type: ignore[arg-type]
-                    rate=rate,
-                    key=candidate,
-                )
+                get_cache_key(None, app="allauth.account", action=action,  # type: ignore[arg-type]
+                              rate=rate, key=candidate)
                 for candidate in candidates
             ]
     return keys

@@ -180,7 +180,9 @@ class Invitation(models.Model):
         related_name="invitations",
         verbose_name=_("seat"),
     )
-    substitute_rank = models.PositiveSmallIntegerField(_("substitute rank"), null=True, blank=True)
+    substitute_rank = models.PositiveSmallIntegerField(
+        _("substitute rank"), null=True, blank=True
+    )
     user = models.ForeignKey(
         User,
         on_delete=models.CASCADE,
@@ -221,10 +223,8 @@ class Invitation(models.Model):
                 condition=(
                     models.Q(role="titulaire", seat__isnull=False, substitute_rank__isnull=True)
                     | models.Q(
-                        role="remplacant",
-                        seat__isnull=False,
-                        substitute_rank__isnull=False,
-                        substitute_rank__gte=1,
+                        role="remplacant", seat__isnull=False,
+                        substitute_rank__isnull=False, substitute_rank__gte=1,
                     )
                     | (
                         ~models.Q(role__in=["titulaire", "remplacant"])

@@ -28,20 +28,8 @@ from accounts.roles import Role
 # « modérateur/modération », « administrateur/administration », « Département », and
 # every badge label, so that « Karim B. (agent) » cannot be typed as a name.
 RESERVED_STEMS = (
-    "equipe",
-    "dccu",
-    "officiel",
-    "animat",
-    "moderat",
-    "administrat",
-    "admin",
-    "departement",
-    "dpd",
-    "dpo",
-    "facilitat",
-    "agora",
-    "participant",
-    "agent",
+    "equipe", "dccu", "officiel", "animat", "moderat", "administrat", "admin",
+    "departement", "dpd", "dpo", "facilitat", "agora", "participant", "agent",
 )
 _RESERVED = re.compile(r"\b(?:" + "|".join(RESERVED_STEMS) + r")")
 
@@ -91,10 +79,8 @@ def validate_display_name(name: str, *, person: Any = None) -> None:
         raise ValidationError(_("Write a name with at least one letter."), code="empty")
     if _RESERVED.search(key):
         raise ValidationError(
-            _(
-                "This name uses a word reserved to the organisers (for example « équipe », "
-                "« officiel », « animation », « DCCU »). Choose your own first name."
-            ),
+            _("This name uses a word reserved to the organisers (for example « équipe », "
+              "« officiel », « animation », « DCCU »). Choose your own first name."),
             code="reserved",
         )
     others = User.objects.filter(is_active=True, pseudonym_number__isnull=True)
@@ -105,10 +91,8 @@ def validate_display_name(name: str, *, person: Any = None) -> None:
     ).iterator():
         if name_key(shown_name(display_name, first_name, last_name)) == key:
             raise ValidationError(
-                _(
-                    "Another person already uses this name. Add the initial of your last "
-                    "name, for example « Camille D. »."
-                ),
+                _("Another person already uses this name. Add the initial of your last "
+                  "name, for example « Camille D. »."),
                 code="taken",
             )
 

@@ -14,11 +14,7 @@ from accounts.roles import roles_changed, user_roles_changed
 
 @receiver(m2m_changed, dispatch_uid="accounts.signals.recheck_on_group_change")
 def recheck_sockets_on_group_change(
-    sender: Any,
-    instance: Any,
-    action: str,
-    reverse: bool,
-    pk_set: set[Any] | None,
+    sender: Any, instance: Any, action: str, reverse: bool, pk_set: set[Any] | None,
     **kwargs: Any,
 ) -> None:
     """Staff roles are groups: whichever way one is given or taken (``grant_role``, the

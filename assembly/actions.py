@@ -119,11 +119,9 @@ def do_add_membership(
     elif kind == MembershipKind.REMPLACANT:
         if substitute_rank is None or substitute_rank < 1:
             errors.append(_("A substitute needs a rank (1, 2, 3…)."))
-        elif (
-            Membership.objects.open()
-            .filter(seat=seat, kind=kind, substitute_rank=substitute_rank)
-            .exists()
-        ):
+        elif Membership.objects.open().filter(
+            seat=seat, kind=kind, substitute_rank=substitute_rank
+        ).exists():
             errors.append(
                 _("Rank %(rank)s is already taken for this seat.") % {"rank": substitute_rank}
             )
@@ -214,11 +212,9 @@ def _promote_first_substitute(seat: Seat, on: date) -> Membership | None:
 
 def _rerank_substitutes(seat: Seat) -> None:
     """Close the gaps in the ranking (1, 3, 4 → 1, 2, 3), lowest first."""
-    remaining = (
-        Membership.objects.open()
-        .filter(seat=seat, kind=MembershipKind.REMPLACANT)
-        .order_by("substitute_rank")
-    )
+    remaining = Membership.objects.open().filter(
+        seat=seat, kind=MembershipKind.REMPLACANT
+    ).order_by("substitute_rank")
     for expected, substitute in enumerate(remaining, start=1):
         if substitute.substitute_rank != expected:
             substitute.substitute_rank = expected
@@ -298,7 +294,9 @@ def do_create_subgroup(
     if Subgroup.objects.filter(mandate=mandate, name=name).exists():
         raise ValidationError(_("A subgroup with this name already exists for this mandate."))
     subgroup = Subgroup.objects.create(mandate=mandate, name=name, description=description)
-    do_set_subgroup_people(actor, subgroup, members=members or [], facilitators=facilitators or [])
+    do_set_subgroup_people(
+        actor, subgroup, members=members or [], facilitators=facilitators or []
+    )
     # Every subgroup talks in its own room from the start (forums listens).
     subgroup_created.send(Subgroup, subgroup=subgroup, mandate=mandate)
     return subgroup

@@ -256,15 +256,8 @@ class MembershipAdmin(ActionAdmin):
         if obj is None:
             return []
         return [
-            "user",
-            "seat",
-            "kind",
-            "substitute_rank",
-            "start",
-            "end",
-            "end_reason",
-            "created_at",
-            "updated_at",
+            "user", "seat", "kind", "substitute_rank", "start", "end", "end_reason",
+            "created_at", "updated_at",
         ]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:

@@ -70,13 +70,8 @@ class UserAdmin(DjangoUserAdmin):
     add_form = UserCreationForm
     ordering = ("last_name", "first_name", "email")
     list_display = ("email", "display_name", "first_name", "last_name", "is_active")
-    list_filter = (
-        AssemblyRoleFilter,
-        "groups",
-        "is_active",
-        "is_department_agent",
-        "holds_elected_office",
-    )
+    list_filter = (AssemblyRoleFilter, "groups", "is_active", "is_department_agent",
+                   "holds_elected_office")
     search_fields = ("email", "first_name", "last_name", "display_name")
     filter_horizontal = ("groups",)
     readonly_fields = ("is_staff", "is_superuser", "last_login", "date_joined")
@@ -215,36 +210,15 @@ from assembly.invitations import do_revoke_invitation  # noqa: E402
 
 @admin.register(Invitation)
 class InvitationAdmin(admin.ModelAdmin):
-    list_display = (
-        "email",
-        "last_name",
-        "first_name",
-        "role",
-        "seat",
-        "substitute_rank",
-        "status_label",
-        "sent_at",
-        "expires_at",
-    )
+    list_display = ("email", "last_name", "first_name", "role", "seat", "substitute_rank",
+                    "status_label", "sent_at", "expires_at")
     list_filter = ("role", "created_at")
     search_fields = ("email", "first_name", "last_name")
     list_select_related = ("seat__canton",)
     exclude = ("token_hash",)
-    readonly_fields = (
-        "email",
-        "first_name",
-        "last_name",
-        "role",
-        "seat",
-        "substitute_rank",
-        "user",
-        "invited_by",
-        "created_at",
-        "expires_at",
-        "sent_at",
-        "accepted_at",
-        "revoked_at",
-    )
+    readonly_fields = ("email", "first_name", "last_name", "role", "seat", "substitute_rank",
+                       "user", "invited_by", "created_at", "expires_at", "sent_at",
+                       "accepted_at", "revoked_at")
     actions = ("revoke_invitations",)
 
     @admin.display(description=_("status"))

@@ -51,34 +51,13 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 REQUIRED_COLUMNS = ("last_name", "first_name", "email", "canton", "gender", "age_band", "status")
 
 GENDERS = {
-    "femme": "f",
-    "f": "f",
-    "feminin": "f",
-    "woman": "f",
-    "female": "f",
-    "w": "f",
-    "homme": "h",
-    "h": "h",
-    "masculin": "h",
-    "man": "h",
-    "male": "h",
-    "m": "h",
+    "femme": "f", "f": "f", "feminin": "f", "woman": "f", "female": "f", "w": "f",
+    "homme": "h", "h": "h", "masculin": "h", "man": "h", "male": "h", "m": "h",
 }
 AGE_BANDS = {
-    "18-44": "18",
-    "18a44": "18",
-    "18-44ans": "18",
-    "18a44ans": "18",
-    "45+": "45",
-    "45etplus": "45",
-    "45ansetplus": "45",
-    "45+ans": "45",
-    "45andover": "45",
-    "45plus": "45",
-    "45ouplus": "45",
-    "45et+": "45",
-    "45anset+": "45",
-    "45ans+": "45",
+    "18-44": "18", "18a44": "18", "18-44ans": "18", "18a44ans": "18",
+    "45+": "45", "45etplus": "45", "45ansetplus": "45", "45+ans": "45", "45andover": "45",
+    "45plus": "45", "45ouplus": "45", "45et+": "45", "45anset+": "45", "45ans+": "45",
 }
 STATUSES = {
     "titulaire": MembershipKind.TITULAIRE,
@@ -138,7 +117,7 @@ def _key(value: str) -> str:
 
 
 def canton_key(name: str) -> str:
-    """ "Bagneres de Luchon", "bagnères-de-luchon" and "BAGNERES DE LUCHON" all agree;
+    """"Bagneres de Luchon", "bagnères-de-luchon" and "BAGNERES DE LUCHON" all agree;
     so do "toulouse-3", "Toulouse 03" and "St Gaudens" / "Saint-Gaudens"."""
     words = re.split(r"[^a-z0-9]+", _plain(name))
     words = ["saint" if w == "st" else "sainte" if w == "ste" else w for w in words]
@@ -152,17 +131,14 @@ def _compact(value: str) -> str:
 
 def _decode(data: bytes, report: ImportReport) -> str | None:
     if len(data) > MAX_FILE_BYTES:
-        report.add(
-            0,
-            "",
-            _("The file is too large (%(max)s MB at most).")
-            % {"max": MAX_FILE_BYTES // (1024 * 1024)},
-        )
+        report.add(0, "", _("The file is too large (%(max)s MB at most).")
+                   % {"max": MAX_FILE_BYTES // (1024 * 1024)})
         return None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        report.add(0, "", _('The file is not in UTF-8. In Excel, save it as "CSV UTF-8".'))
+        report.add(0, "", _("The file is not in UTF-8. In Excel, save it as "
+                            "\"CSV UTF-8\"."))
         return None
 
 
@@ -212,20 +188,14 @@ def _read_rows(data: bytes, report: ImportReport) -> tuple[list[str], list[RawRo
         if not any(cell.strip() for cell in record):
             continue  # spreadsheets leave blank lines (";;;;;;") at the end
         rows.append(
-            (
-                number,
-                {col: record[i].strip() if i < len(record) else "" for col, i in positions.items()},
-            )
+            (number, {col: record[i].strip() if i < len(record) else ""
+                      for col, i in positions.items()})
         )
     if not rows:
         report.add(0, "", _("The file has no rows to import."))
     elif len(rows) > MAX_ROWS:
-        report.add(
-            0,
-            "",
-            _("The file has %(count)s rows; %(max)s at most can be imported at once.")
-            % {"count": len(rows), "max": MAX_ROWS},
-        )
+        report.add(0, "", _("The file has %(count)s rows; %(max)s at most can be imported at "
+                            "once.") % {"count": len(rows), "max": MAX_ROWS})
         return header, []
     return header, rows
 
@@ -248,10 +218,8 @@ def _check_row(
         if not values[column]:
             problem(column, _("This value is missing."))
         elif len(values[column]) > NAME_MAX_LENGTH:
-            problem(
-                column,
-                _("This name is too long (%(max)s characters at most).") % {"max": NAME_MAX_LENGTH},
-            )
+            problem(column, _("This name is too long (%(max)s characters at most).")
+                    % {"max": NAME_MAX_LENGTH})
     email = values["email"].lower()
     if not email:
         problem("email", _("The email address is missing."))
@@ -262,23 +230,16 @@ def _check_row(
         problem("canton", _("Unknown canton: “%(value)s”.") % {"value": values["canton"]})
     gender = GENDERS.get(_compact(values["gender"]))
     if gender is None:
-        problem(
-            "gender",
-            _("Write “femme” or “homme” (found “%(value)s”).") % {"value": values["gender"]},
-        )
+        problem("gender", _("Write “femme” or “homme” (found “%(value)s”).")
+                % {"value": values["gender"]})
     band = AGE_BANDS.get(_compact(values["age_band"]))
     if band is None:
-        problem(
-            "age_band",
-            _("Write “18-44” or “45+” (found “%(value)s”).") % {"value": values["age_band"]},
-        )
+        problem("age_band", _("Write “18-44” or “45+” (found “%(value)s”).")
+                % {"value": values["age_band"]})
     kind = STATUSES.get(_compact(values["status"]))
     if kind is None:
-        problem(
-            "status",
-            _("Write “titulaire” or “remplacant” (found “%(value)s”).")
-            % {"value": values["status"]},
-        )
+        problem("status", _("Write “titulaire” or “remplacant” (found “%(value)s”).")
+                % {"value": values["status"]})
     rank_text = values.get("rank", "")
     rank: int | None = None
     if kind == MembershipKind.TITULAIRE and rank_text:
@@ -287,11 +248,8 @@ def _check_row(
         if not rank_text:
             problem("rank", _("A substitute needs a rank (1, 2, 3…)."))
         elif not rank_text.isdigit() or int(rank_text) < 1:
-            problem(
-                "rank",
-                _("The rank must be a whole number from 1 (found “%(value)s”).")
-                % {"value": rank_text},
-            )
+            problem("rank", _("The rank must be a whole number from 1 (found “%(value)s”).")
+                    % {"value": rank_text})
         else:
             rank = int(rank_text)
     if len(report.problems) > before or not (canton and gender and band and kind):
@@ -311,7 +269,8 @@ def _check_row(
     )
 
 
-def _check_emails(raw_rows: list[RawRow], titles: dict[str, str], report: ImportReport) -> None:
+def _check_emails(raw_rows: list[RawRow], titles: dict[str, str],
+                  report: ImportReport) -> None:
     """Each address once in the file, valid, and new to Agora (never merged silently)."""
     column = titles.get("email", "email")
     first_row: dict[str, int] = {}
@@ -320,9 +279,8 @@ def _check_emails(raw_rows: list[RawRow], titles: dict[str, str], report: Import
         if not email:
             continue  # reported by _check_row
         if email in first_row:
-            report.add(
-                number, column, _("Same email address as row %(row)s.") % {"row": first_row[email]}
-            )
+            report.add(number, column, _("Same email address as row %(row)s.")
+                       % {"row": first_row[email]})
             continue
         first_row[email] = number
         for message in email_problems(email):
@@ -338,24 +296,18 @@ def _check_seats(rows: list[MemberRow], titles: dict[str, str], report: ImportRe
     for row in rows:
         if row.kind == MembershipKind.TITULAIRE:
             if row.seat.pk in first_titulaire:
-                report.add(
-                    row.row,
-                    status_column,
-                    _("Row %(row)s already has the full member of this seat (%(seat)s).")
-                    % {"row": first_titulaire[row.seat.pk], "seat": row.seat},
-                )
+                report.add(row.row, status_column,
+                           _("Row %(row)s already has the full member of this seat (%(seat)s).")
+                           % {"row": first_titulaire[row.seat.pk], "seat": row.seat})
                 continue
             first_titulaire[row.seat.pk] = row.row
             column = status_column
         else:
             key = (row.seat.pk, row.rank)
             if key in first_rank:
-                report.add(
-                    row.row,
-                    rank_column,
-                    _("Row %(row)s already has rank %(rank)s for this seat (%(seat)s).")
-                    % {"row": first_rank[key], "rank": row.rank, "seat": row.seat},
-                )
+                report.add(row.row, rank_column,
+                           _("Row %(row)s already has rank %(rank)s for this seat (%(seat)s).")
+                           % {"row": first_rank[key], "rank": row.rank, "seat": row.seat})
                 continue
             first_rank[key] = row.row
             column = rank_column
@@ -381,15 +333,12 @@ def do_import_members(actor: User, data: bytes, *, base_url: str) -> ImportRepor
     for canton in Canton.objects.all():
         cantons[canton_key(canton.name)] = canton
         cantons.setdefault(canton_key(canton.code), canton)
-    seats = {
-        (s.canton_id, s.category): s
-        for s in Seat.objects.filter(assembly=assembly).select_related("canton")
-    }
+    seats = {(s.canton_id, s.category): s
+             for s in Seat.objects.filter(assembly=assembly).select_related("canton")}
     try:
         with transaction.atomic():
             rows = [
-                row
-                for number, values in raw_rows
+                row for number, values in raw_rows
                 if (row := _check_row(number, values, titles, cantons, seats, report))
             ]
             _check_emails(raw_rows, titles, report)
@@ -412,10 +361,7 @@ def _create_everything(
     outgoing: list[OutgoingInvitation] = []
     for row in rows:
         user = User.objects.create_user(
-            row.email,
-            None,
-            first_name=row.first_name,
-            last_name=row.last_name,
+            row.email, None, first_name=row.first_name, last_name=row.last_name,
             is_active=False,  # until they accept: no login before the invitation is used
         )
         try:
@@ -427,14 +373,8 @@ def _create_everything(
                 report.add(row.row, "", message)
             continue
         item = create_invitation(
-            actor,
-            email=row.email,
-            first_name=row.first_name,
-            last_name=row.last_name,
-            role=row.kind,
-            seat=row.seat,
-            substitute_rank=row.rank,
-            user=user,
+            actor, email=row.email, first_name=row.first_name, last_name=row.last_name,
+            role=row.kind, seat=row.seat, substitute_rank=row.rank, user=user,
         )
         outgoing.append(item)
         report.invitations.append(item.invitation)

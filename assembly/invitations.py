@@ -117,14 +117,13 @@ def seat_problems(seat: Seat, kind: str, substitute_rank: int | None) -> list[st
     if kind == MembershipKind.REMPLACANT:
         if substitute_rank is None or substitute_rank < 1:
             return [_("A substitute needs a rank (1, 2, 3…).")]
-        taken = (
-            Membership.objects.open()
-            .filter(seat=seat, kind=kind, substitute_rank=substitute_rank)
-            .exists()
-            or reserved.filter(role=kind, substitute_rank=substitute_rank).exists()
-        )
+        taken = Membership.objects.open().filter(
+            seat=seat, kind=kind, substitute_rank=substitute_rank
+        ).exists() or reserved.filter(role=kind, substitute_rank=substitute_rank).exists()
         if taken:
-            return [_("Rank %(rank)s is already taken for this seat.") % {"rank": substitute_rank}]
+            return [
+                _("Rank %(rank)s is already taken for this seat.") % {"rank": substitute_rank}
+            ]
         return []
     return [_("Unknown kind of membership.")]
 
@@ -300,7 +299,9 @@ def do_revoke_invitation(actor: User, invitation: Invitation) -> Invitation:
     return invitation
 
 
-def do_accept_invitation(invitation: Invitation, *, display_name: str, password: str = "") -> User:
+def do_accept_invitation(
+    invitation: Invitation, *, display_name: str, password: str = ""
+) -> User:
     """Open (or activate) the invitee's account and give them what they were invited to.
 
     The invitee acts through the link, which the DCCU issued: the membership
@@ -309,8 +310,7 @@ def do_accept_invitation(invitation: Invitation, *, display_name: str, password:
     """
     with transaction.atomic():
         invitation = (
-            Invitation.objects.select_for_update(of=("self",))
-            .select_related("seat", "user")
+            Invitation.objects.select_for_update(of=("self",)).select_related("seat", "user")
             .get(pk=invitation.pk)
         )
         if invitation.status != InvitationStatus.PENDING:
@@ -320,10 +320,8 @@ def do_accept_invitation(invitation: Invitation, *, display_name: str, password:
         if user is None:
             if User.objects.filter(email__iexact=invitation.email).exists():
                 raise ValidationError(
-                    _(
-                        "An account already exists with this address. Log in with it, or "
-                        "contact the DCCU team."
-                    )
+                    _("An account already exists with this address. Log in with it, or "
+                      "contact the DCCU team.")
                 )
             user = User(
                 email=invitation.email,

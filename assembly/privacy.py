@@ -48,10 +48,8 @@ declare(
     purpose=_("Organise the work in thematic subgroups."),
     legal_basis=LegalBasis.PUBLIC_TASK,
     retention=Retention(
-        _(
-            "Until 1 year after the end of its assembly's mandate; then the lists of members "
-            "and facilitators are emptied (the subgroup and its work stay)."
-        ),
+        _("Until 1 year after the end of its assembly's mandate; then the lists of members "
+          "and facilitators are emptied (the subgroup and its work stay)."),
         days=365,
         since="mandate__assembly__mandate_end",
         action=RetentionAction.ANONYMISE_FIELDS,

@@ -83,7 +83,9 @@ def invitation_list(request: AuthenticatedRequest) -> HttpResponse:
     status = request.GET.get("statut", "")
     if status not in InvitationStatus.values:
         status = ""
-    everything: InvitationQuerySet = Invitation.objects.select_related("seat__canton", "invited_by")
+    everything: InvitationQuerySet = Invitation.objects.select_related(
+        "seat__canton", "invited_by"
+    )
     counts = [
         (value, label, _filter_status(everything, value).count())
         for value, label in InvitationStatus.choices
@@ -141,23 +143,19 @@ class InviteForm(forms.Form):
     email = forms.EmailField(label=gettext_lazy("Email address"))
     first_name = forms.CharField(label=gettext_lazy("First name"), max_length=150)
     last_name = forms.CharField(label=gettext_lazy("Last name"), max_length=150)
-    role = forms.ChoiceField(label=gettext_lazy("Role"), choices=[("", "—"), *Role.choices])
+    role = forms.ChoiceField(
+        label=gettext_lazy("Role"), choices=[("", "—"), *Role.choices]
+    )
     canton = forms.ModelChoiceField(
-        label=gettext_lazy("Canton"),
-        queryset=Canton.objects.order_by("pk"),
-        required=False,
+        label=gettext_lazy("Canton"), queryset=Canton.objects.order_by("pk"), required=False,
         empty_label="—",
     )
     category = forms.ChoiceField(
-        label=gettext_lazy("Category"),
-        choices=[("", "—"), *SeatCategory.choices],
+        label=gettext_lazy("Category"), choices=[("", "—"), *SeatCategory.choices],
         required=False,
     )
     substitute_rank = forms.IntegerField(
-        label=gettext_lazy("Substitute rank"),
-        min_value=1,
-        max_value=999,
-        required=False,
+        label=gettext_lazy("Substitute rank"), min_value=1, max_value=999, required=False,
         help_text=gettext_lazy("Substitutes only: rank 1 is called first when the seat frees up."),
     )
 
@@ -332,9 +330,8 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         return _unavailable(request, 404)
     if invitation.status != InvitationStatus.PENDING:
         return _unavailable(request, 410)
-    form = AcceptForm(
-        request.POST or None, invitation=invitation, initial={"display_name": invitation.first_name}
-    )
+    form = AcceptForm(request.POST or None, invitation=invitation,
+                      initial={"display_name": invitation.first_name})
     if request.method == "POST" and form.is_valid():
         try:
             user = do_accept_invitation(

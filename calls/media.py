@@ -82,7 +82,9 @@ def fall_back_to_mesh(call: Call) -> bool:
         live = CallParticipation.objects.filter(call=call, left_at__isnull=True).count()
         if live > settings.CALLS_MESH_MAX:
             return False
-        switched = Call.objects.filter(pk=call.pk, mode=CallMode.JANUS).update(mode=CallMode.MESH)
+        switched = Call.objects.filter(pk=call.pk, mode=CallMode.JANUS).update(
+            mode=CallMode.MESH
+        )
         call.mode = CallMode.MESH
         if switched:
             logger.warning("Janus: call %s goes on peer to peer (%s people)", call.pk, live)

@@ -21,6 +21,8 @@ application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         # Origin compared by scheme, host and port (realtime/origin.py).
-        "websocket": SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": SameOriginValidator(
+            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+        ),
     }
 )

@@ -41,10 +41,7 @@ async def healthz(request: HttpRequest) -> JsonResponse:
     channel_layer = await _channel_layer_ok()
     healthy = database and channel_layer
     return JsonResponse(
-        {
-            "status": "ok" if healthy else "unavailable",
-            "database": database,
-            "channel_layer": channel_layer,
-        },
+        {"status": "ok" if healthy else "unavailable", "database": database,
+         "channel_layer": channel_layer},
         status=200 if healthy else 503,
     )

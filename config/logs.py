@@ -18,6 +18,7 @@ def mail_failure(logger: logging.Logger, message: str, *args: object) -> None:
     exc = sys.exc_info()[1]
     if isinstance(exc, smtplib.SMTPException | OSError):
         code = getattr(exc, "smtp_code", None)
-        logger.error(message + " (%s%s)", *args, type(exc).__name__, f" {code}" if code else "")
+        logger.error(message + " (%s%s)", *args, type(exc).__name__,
+                     f" {code}" if code else "")
     else:
         logger.exception(message, *args)

@@ -290,10 +290,8 @@ AUTHENTICATION_BACKENDS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {
-        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-        "OPTIONS": {"min_length": 10},
-    },
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+     "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -499,19 +497,8 @@ CONTENT_SECURITY_POLICY = {
 # --- CKEditor 5 (rich text fields, used by later features) --------------------------
 CKEDITOR_5_CONFIGS = {
     "default": {
-        "toolbar": [
-            "heading",
-            "|",
-            "bold",
-            "italic",
-            "link",
-            "bulletedList",
-            "numberedList",
-            "blockQuote",
-            "|",
-            "undo",
-            "redo",
-        ],
+        "toolbar": ["heading", "|", "bold", "italic", "link", "bulletedList",
+                    "numberedList", "blockQuote", "|", "undo", "redo"],
         "language": "fr",
     }
 }

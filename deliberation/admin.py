@@ -22,25 +22,10 @@ class ProposalAdmin(admin.ModelAdmin):
     list_editable = ["position"]
     search_fields = ["title", "subgroup__name"]
     list_select_related = ["subgroup", "mandate"]
-    fields = [
-        "title",
-        "mandate",
-        "subgroup",
-        "status",
-        "position",
-        "created_by",
-        "created_at",
-        "updated_at",
-    ]
-    readonly_fields = [
-        "title",
-        "mandate",
-        "subgroup",
-        "status",
-        "created_by",
-        "created_at",
-        "updated_at",
-    ]
+    fields = ["title", "mandate", "subgroup", "status", "position", "created_by", "created_at",
+              "updated_at"]
+    readonly_fields = ["title", "mandate", "subgroup", "status", "created_by", "created_at",
+                       "updated_at"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

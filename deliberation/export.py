@@ -301,32 +301,11 @@ def _insert_in_order(parent: Any, element: Any, successors: Iterable[str]) -> No
 
 # What follows w:pBdr and w:shd in a paragraph's properties (ECMA-376 CT_PPrBase order).
 _AFTER_SHD = (
-    "w:tabs",
-    "w:suppressAutoHyphens",
-    "w:kinsoku",
-    "w:wordWrap",
-    "w:overflowPunct",
-    "w:topLinePunct",
-    "w:autoSpaceDE",
-    "w:autoSpaceDN",
-    "w:bidi",
-    "w:adjustRightInd",
-    "w:snapToGrid",
-    "w:spacing",
-    "w:ind",
-    "w:contextualSpacing",
-    "w:mirrorIndents",
-    "w:suppressOverlap",
-    "w:jc",
-    "w:textDirection",
-    "w:textAlignment",
-    "w:textboxTightWrap",
-    "w:outlineLvl",
-    "w:divId",
-    "w:cnfStyle",
-    "w:rPr",
-    "w:sectPr",
-    "w:pPrChange",
+    "w:tabs", "w:suppressAutoHyphens", "w:kinsoku", "w:wordWrap", "w:overflowPunct",
+    "w:topLinePunct", "w:autoSpaceDE", "w:autoSpaceDN", "w:bidi", "w:adjustRightInd",
+    "w:snapToGrid", "w:spacing", "w:ind", "w:contextualSpacing", "w:mirrorIndents",
+    "w:suppressOverlap", "w:jc", "w:textDirection", "w:textAlignment", "w:textboxTightWrap",
+    "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange",
 )
 
 
@@ -402,18 +381,8 @@ def _prepare(title: str, subject: str = "") -> DocxDocument:
     _insert_in_order(
         settings_root,
         update,
-        (
-            "w:hdrShapeDefaults",
-            "w:footnotePr",
-            "w:endnotePr",
-            "w:compat",
-            "w:docVars",
-            "w:rsids",
-            "m:mathPr",
-            "w:attachedSchema",
-            "w:themeFontLang",
-            "w:clrSchemeMapping",
-        ),
+        ("w:hdrShapeDefaults", "w:footnotePr", "w:endnotePr", "w:compat", "w:docVars",
+         "w:rsids", "m:mathPr", "w:attachedSchema", "w:themeFontLang", "w:clrSchemeMapping"),
     )
     theme_lang = settings_root.find(qn("w:themeFontLang"))
     if theme_lang is not None:
@@ -454,15 +423,8 @@ class _Writer:
     shift: int
     tables: list[int] = field(default_factory=lambda: [0])  # shared count for SEQ Tableau
 
-    def write(
-        self,
-        container: Any,
-        blocks: list[Block],
-        *,
-        quote: bool = False,
-        boxed: bool = False,
-        depth: int = 0,
-    ) -> None:
+    def write(self, container: Any, blocks: list[Block], *, quote: bool = False,
+              boxed: bool = False, depth: int = 0) -> None:
         previous: str | None = None
         for block in blocks:
             kind = block.type
@@ -497,9 +459,8 @@ class _Writer:
                 self.write(container, block.children, quote=quote, boxed=boxed, depth=depth)
             previous = kind
 
-    def _paragraph(
-        self, container: Any, inline: list[Block], style: str | None, *, boxed: bool = False
-    ) -> Paragraph:
+    def _paragraph(self, container: Any, inline: list[Block], style: str | None, *,
+                   boxed: bool = False) -> Paragraph:
         paragraph = container.add_paragraph(style=style)
         if boxed and style != "Encadré":
             _borders(paragraph._p.get_or_add_pPr())
@@ -536,7 +497,8 @@ class _Writer:
         run.italic = _mark_on(source.marks, "italic") or None
         hyperlink.append(run._r)  # moves the run inside the link
 
-    def _list(self, container: Any, block: Block, depth: int, *, quote: bool, boxed: bool) -> None:
+    def _list(self, container: Any, block: Block, depth: int, *, quote: bool,
+              boxed: bool) -> None:
         ordered = block.type == "orderedList"
         level = min(depth, 2)
         suffix = "" if level == 0 else f" {level + 1}"
@@ -556,9 +518,8 @@ class _Writer:
                         numpr.get_or_add_numId().val = num_id
                     first = False
                 elif child.type in ("paragraph", "heading"):
-                    self._paragraph(
-                        container, child.children, f"List Continue{suffix}", boxed=boxed
-                    )
+                    self._paragraph(container, child.children, f"List Continue{suffix}",
+                                    boxed=boxed)
                 else:
                     self.write(container, [child], quote=quote, boxed=boxed, depth=depth + 1)
                     first = False
@@ -598,10 +559,8 @@ class _Writer:
         table: Table = container.add_table(rows=len(rows), cols=width)
         table.style = self.document.styles["Table Grid"]
         header_rows = 0  # the rows of header cells at the top repeat on each page
-        while (
-            header_rows < len(rows)
-            and rows[header_rows].children
-            and all(x.type == "tableHeader" for x in rows[header_rows].children)
+        while header_rows < len(rows) and rows[header_rows].children and all(
+            x.type == "tableHeader" for x in rows[header_rows].children
         ):
             header_rows += 1
         for r, c, cell, colspan, rowspan in placed:
@@ -620,16 +579,9 @@ class _Writer:
                 shd.set(qn("w:color"), "auto")
                 shd.set(qn("w:fill"), "E7E6E6")
                 _insert_in_order(
-                    target._tc.get_or_add_tcPr(),
-                    shd,
-                    (
-                        "w:noWrap",
-                        "w:tcMar",
-                        "w:textDirection",
-                        "w:tcFitText",
-                        "w:vAlign",
-                        "w:hideMark",
-                    ),
+                    target._tc.get_or_add_tcPr(), shd,
+                    ("w:noWrap", "w:tcMar", "w:textDirection", "w:tcFitText", "w:vAlign",
+                     "w:hideMark"),
                 )
                 for paragraph in target.paragraphs:
                     for run in paragraph.runs:
@@ -647,9 +599,8 @@ class _Writer:
         self.inline(paragraph, block.children)
 
 
-def _write_proposal(
-    document: DocxDocument, proposal: Proposal, writer_tables: list[int], *, page_break: bool
-) -> None:
+def _write_proposal(document: DocxDocument, proposal: Proposal, writer_tables: list[int],
+                    *, page_break: bool) -> None:
     heading = document.add_paragraph(clean(proposal.title), style="Heading 1")
     heading.paragraph_format.page_break_before = page_break
     meta = document.add_paragraph(style="Subtitle")
@@ -703,11 +654,8 @@ def mandate_report_docx(mandate: Mandate) -> bytes:
         question.add_run(clean(mandate.question))
         document.add_paragraph(
             _("%(kind)s, from %(start)s to %(end)s")
-            % {
-                "kind": mandate.get_kind_display().capitalize(),
-                "start": _day(mandate.start),
-                "end": _day(mandate.end),
-            }
+            % {"kind": mandate.get_kind_display().capitalize(), "start": _day(mandate.start),
+               "end": _day(mandate.end)}
         )
         document.add_paragraph(
             _("Report generated on %(date)s — %(count)s adopted proposals")

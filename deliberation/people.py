@@ -28,10 +28,8 @@ def shown_cantons(people: Iterable[Any]) -> dict[str, str]:
     if not agreed:
         return {}
     rows = (
-        Membership.objects.current()
-        .filter(user_id__in=agreed)
-        .order_by("start")
-        .values_list("user_id", "seat__canton__name")
+        Membership.objects.current().filter(user_id__in=agreed)
+        .order_by("start").values_list("user_id", "seat__canton__name")
     )
     return {str(user_id): canton for user_id, canton in rows}
 

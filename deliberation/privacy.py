@@ -53,10 +53,8 @@ def scrub_names_in_drafts(person: Any, pseudonym: str) -> dict[str, int]:
 
 # --- Proposals and their drafts ---------------------------------------------------------------
 
-WRITERS = _(
-    "members and facilitators of the subgroups; DCCU team; for comments, also "
-    "full members and agents"
-)
+WRITERS = _("members and facilitators of the subgroups; DCCU team; for comments, also "
+            "full members and agents")
 PROPOSAL_READERS = _(
     "the assembly (full members, substitutes), facilitators, agents, DCCU team and the "
     "follow-up committee; adopted proposals go to the President of the Département"
@@ -99,11 +97,9 @@ declare(
     ),
     legal_basis=LegalBasis.PUBLIC_TASK,
     retention=Retention(
-        _(
-            "Merged into the draft and deleted at its next compaction (after a few hundred "
-            "changes); whatever remains loses its author 1 year after the end of the "
-            "assembly's mandate."
-        ),
+        _("Merged into the draft and deleted at its next compaction (after a few hundred "
+          "changes); whatever remains loses its author 1 year after the end of the "
+          "assembly's mandate."),
         days=365,
         since="draft__proposal__mandate__assembly__mandate_end",
         action=RetentionAction.ANONYMISE_FIELDS,
@@ -116,8 +112,6 @@ declare(
         "and never stored: no stored change or version holds them."
     ),
 )
-
-
 def export_drafts(person: Any) -> Any:
     """The drafts the person wrote in, with their suggestions still pending there. The
     text, as of each version, is in the versions: the snapshot is the editor's binary
@@ -125,13 +119,9 @@ def export_drafts(person: Any) -> Any:
     from deliberation import drafts, suggestions
 
     me = str(person.pk)
-    rows = (
-        Draft.objects.filter(
-            pk__in=DraftContribution.objects.filter(user=person).values("draft_id")
-        )
-        .select_related("proposal")
-        .order_by("proposal__created_at", "pk")
-    )
+    rows = Draft.objects.filter(
+        pk__in=DraftContribution.objects.filter(user=person).values("draft_id")
+    ).select_related("proposal").order_by("proposal__created_at", "pk")
     for draft in rows.iterator(chunk_size=500):
         yield {
             "id": str(draft.pk),
@@ -159,14 +149,12 @@ declare(
     export=export_drafts,
     categories_of_people=WRITERS,
     recipients=PROPOSAL_READERS,
-    notes=_(
-        "The snapshot is the text everyone typed, merged (the editor's format); it names "
-        "no writer but the authors of pending suggestions (their account's identifier and "
-        "the time, shown under their current name: a pseudonym after erasure). Kept on "
-        "erasure as collective work; who wrote what is in the "
-        "versions and contributions. Who froze the draft is shown on its page, so "
-        "that the writers know whom to ask to reopen it."
-    ),
+    notes=_("The snapshot is the text everyone typed, merged (the editor's format); it names "
+            "no writer but the authors of pending suggestions (their account's identifier and "
+            "the time, shown under their current name: a pseudonym after erasure). Kept on "
+            "erasure as collective work; who wrote what is in the "
+            "versions and contributions. Who froze the draft is shown on its page, so "
+            "that the writers know whom to ask to reopen it."),
 )
 declare(
     DraftVersion,
@@ -180,12 +168,10 @@ declare(
     eraser=scrub_names_in_drafts,
     categories_of_people=WRITERS,
     recipients=PROPOSAL_READERS,
-    notes=_(
-        "Each version holds the full text of the draft at that moment (also in the "
-        "editor's format, as its state). Erasure keeps the person among the authors of "
-        "each version under their pseudonym; versions hold no name from the live "
-        "presence list."
-    ),
+    notes=_("Each version holds the full text of the draft at that moment (also in the "
+            "editor's format, as its state). Erasure keeps the person among the authors of "
+            "each version under their pseudonym; versions hold no name from the live "
+            "presence list."),
 )
 declare(
     DraftContribution,
@@ -201,24 +187,14 @@ declare(
 declare(
     DraftComment,
     subject="author",
-    fields=(
-        "draft",
-        "parent",
-        "body",
-        "quote",
-        "resolved",
-        "resolved_at",
-        "created_at",
-        "updated_at",
-    ),
+    fields=("draft", "parent", "body", "quote", "resolved", "resolved_at", "created_at",
+            "updated_at"),
     actors={"resolved_by": ("draft", "resolved", "resolved_at")},
     purpose=_("Discuss a passage of a draft beside it, answer and mark it resolved."),
     legal_basis=LegalBasis.PUBLIC_TASK,
     retention=Retention(
-        _(
-            "Until 1 year after the end of the assembly's mandate, then deleted (the proposal "
-            "keeps the outcome)."
-        ),
+        _("Until 1 year after the end of the assembly's mandate, then deleted (the proposal "
+          "keeps the outcome)."),
         days=365,
         since="draft__proposal__mandate__assembly__mandate_end",
     ),

@@ -60,10 +60,8 @@ WRITER_COLOURS = (
 def _writers_in_order(proposal: Any) -> list[Any]:
     """The subgroup's writers (facilitators, then members), each once, in a fixed order."""
     subgroup = proposal.subgroup
-    ids = [
-        *subgroup.facilitators.order_by("pk").values_list("pk", flat=True),
-        *subgroup.members.order_by("pk").values_list("pk", flat=True),
-    ]
+    ids = [*subgroup.facilitators.order_by("pk").values_list("pk", flat=True),
+           *subgroup.members.order_by("pk").values_list("pk", flat=True)]
     return list(dict.fromkeys(ids))
 
 
@@ -217,9 +215,7 @@ def frozen_note(draft: Draft) -> str:
     when = format_when(current.frozen_at) if current.frozen_at else ""
     if person is not None and when:
         return _("Frozen by %(who)s on %(when)s.") % {
-            "who": person_name_with_role(person),
-            "when": when,
-        }
+            "who": person_name_with_role(person), "when": when}
     if when:
         return _("Frozen on %(when)s, when the proposal changed status.") % {"when": when}
     return ""
@@ -241,9 +237,8 @@ def do_rename_proposal(actor: Any, proposal: Proposal, title: str) -> Proposal:
                 raise PermissionDenied(
                     _("The draft is frozen: only a facilitator can change its title.")
                 )
-            raise PermissionDenied(
-                _("Only the people who write this proposal can change its title.")
-            )
+            raise PermissionDenied(_("Only the people who write this proposal can change its "
+                                     "title."))
         title = _clean_title(title)
         if title != proposal.title:
             proposal.title = title
@@ -300,17 +295,15 @@ def do_transition(actor: Any, proposal: Proposal, to_status: str, note: str = ""
             frozen = False
         if frozen != draft.frozen:
             Draft.objects.filter(pk=draft.pk).update(
-                frozen=frozen,
-                frozen_by=by if frozen else None,
+                frozen=frozen, frozen_by=by if frozen else None,
                 frozen_at=timezone.now() if frozen else None,
             )
         drafts.create_version(
             draft.pk, VersionKind.STATUS, name=str(ProposalStatus(to_status).label), by=by
         )
         draft_store.announce_draft_changed(draft.pk)
-        notify_many(
-            Kind.PROPOSAL_STAGE, _writers(proposal), actor=by, verb=to_status, proposal=proposal
-        )
+        notify_many(Kind.PROPOSAL_STAGE, _writers(proposal), actor=by, verb=to_status,
+                    proposal=proposal)
     proposal.refresh_from_db()
     return proposal
 
@@ -318,7 +311,8 @@ def do_transition(actor: Any, proposal: Proposal, to_status: str, note: str = ""
 def _writers(proposal: Proposal) -> list[Any]:
     """Who hears of a proposal's new stage: its subgroup's members and facilitators."""
     subgroup = proposal.subgroup
-    return list({p.pk: p for p in (*subgroup.members.all(), *subgroup.facilitators.all())}.values())
+    return list({p.pk: p for p in (*subgroup.members.all(), *subgroup.facilitators.all())}
+                .values())
 
 
 def do_freeze(actor: Any, proposal: Proposal, frozen: bool) -> Draft:

@@ -29,16 +29,16 @@ def mandate_report_allowed(user: Any, mandate: Mandate) -> bool:
     roles = user_roles(user)
     if not roles:
         return False
-    if Subgroup.objects.filter(Q(members=user) | Q(facilitators=user), mandate=mandate).exists():
+    if Subgroup.objects.filter(
+        Q(members=user) | Q(facilitators=user), mandate=mandate
+    ).exists():
         return True
     if roles & (ASSEMBLY_ROLES - MEMBER_ROLES):
         return True
     if roles & MEMBER_ROLES:
-        return (
-            Membership.objects.current()
-            .filter(user=user, seat__assembly_id=mandate.assembly_id)
-            .exists()
-        )
+        return Membership.objects.current().filter(
+            user=user, seat__assembly_id=mandate.assembly_id
+        ).exists()
     return False
 
 
@@ -87,3 +87,4 @@ def mandate_report_docx(request: AuthenticatedRequest, mandate_id: uuid.UUID) ->
     mandate = access_mandate_report(request.user, mandate_id)
     name = f"{export.assembly_name(mandate)} - {mandate.title}"
     return download(export.mandate_report_docx(mandate), export.DOCX_MIME, name, ".docx")
+

@@ -56,12 +56,8 @@ def _back(proposal: Proposal) -> str:
 
 # The workflow's main path, in order, then the side branch (docs/permissions.md).
 WORKFLOW = [
-    ProposalStatus.DRAFT,
-    ProposalStatus.REVIEW,
-    ProposalStatus.SUBMITTED,
-    ProposalStatus.ADOPTED,
-    ProposalStatus.TRANSMITTED,
-    ProposalStatus.ANSWERED,
+    ProposalStatus.DRAFT, ProposalStatus.REVIEW, ProposalStatus.SUBMITTED,
+    ProposalStatus.ADOPTED, ProposalStatus.TRANSMITTED, ProposalStatus.ANSWERED,
     ProposalStatus.FOLLOW_UP,
 ]
 
@@ -113,7 +109,9 @@ def proposals(request: AuthenticatedRequest) -> HttpResponse:
     """« Propositions »: mine first, then every proposal I may read by mandate and subgroup."""
     user = request.user
     mine_ids = set(
-        Subgroup.objects.filter(Q(members=user) | Q(facilitators=user)).values_list("pk", flat=True)
+        Subgroup.objects.filter(Q(members=user) | Q(facilitators=user)).values_list(
+            "pk", flat=True
+        )
     )
     mine: list[Proposal] = []
     groups: dict[Any, dict[Any, list[Proposal]]] = {}
@@ -127,16 +125,12 @@ def proposals(request: AuthenticatedRequest) -> HttpResponse:
             groups.setdefault(proposal.mandate, {}).setdefault(proposal.subgroup, []).append(
                 proposal
             )
-    return render(
-        request,
-        "deliberation/proposals/list.html",
-        {
-            "mine": mine,
-            "has_subgroup": bool(mine_ids),
-            "groups": [(mandate, list(subgroups.items())) for mandate, subgroups in groups.items()],
-            "creatable": _creatable_subgroups(user),
-        },
-    )
+    return render(request, "deliberation/proposals/list.html", {
+        "mine": mine,
+        "has_subgroup": bool(mine_ids),
+        "groups": [(mandate, list(subgroups.items())) for mandate, subgroups in groups.items()],
+        "creatable": _creatable_subgroups(user),
+    })
 
 
 @login_required
@@ -146,9 +140,8 @@ def proposal_create(request: AuthenticatedRequest, subgroup_id: uuid.UUID) -> Ht
     if subgroup is None:
         raise Http404
     if not may_create_in(request.user, subgroup):
-        raise PermissionDenied(
-            _("Only the subgroup's members and facilitators can start a proposal here.")
-        )
+        raise PermissionDenied(_("Only the subgroup's members and facilitators can start a "
+                                 "proposal here."))
     title = request.POST.get("title", "") if request.method == "POST" else ""
     error = ""
     if request.method == "POST":
@@ -159,25 +152,16 @@ def proposal_create(request: AuthenticatedRequest, subgroup_id: uuid.UUID) -> Ht
         else:
             messages.success(request, _("Your proposal is created: write it together here."))
             return redirect("proposal", proposal.pk)
-    return render(
-        request,
-        "deliberation/proposals/create.html",
-        {
-            "subgroup": subgroup,
-            "title": title,
-            "error": error,
-            "max_title": MAX_TITLE,
-        },
-        status=400 if error else 200,
-    )
+    return render(request, "deliberation/proposals/create.html", {
+        "subgroup": subgroup, "title": title, "error": error, "max_title": MAX_TITLE,
+    }, status=400 if error else 200)
 
 
 # --- The draft page ---------------------------------------------------------------------------
 
 
-def _editor_context(
-    request: AuthenticatedRequest, proposal: Proposal, draft: Any, abilities: dict[str, bool]
-) -> dict[str, Any]:
+def _editor_context(request: AuthenticatedRequest, proposal: Proposal, draft: Any,
+                    abilities: dict[str, bool]) -> dict[str, Any]:
     doc = drafts.load(draft.pk).doc
     return {
         "proposal": proposal,
@@ -223,22 +207,20 @@ def proposal(request: AuthenticatedRequest, proposal_id: uuid.UUID) -> HttpRespo
     if proposal.status == ProposalStatus.NOT_RETAINED:
         workflow.insert(WORKFLOW.index(ProposalStatus.ADOPTED), ProposalStatus.NOT_RETAINED)
         workflow.remove(ProposalStatus.ADOPTED)
-    context.update(
-        {
-            "workflow": [(status, ProposalStatus(status).label) for status in workflow],
-            "transitions": [
-                (target, transition_label(proposal.status, target))
-                for target in proposal.allowed_transitions(request.user)
-            ],
-            "history": proposal.transitions.select_related("by").order_by("-created_at", "-id"),
-            "exports": export_links(proposal),
-            "versions_count": draft.versions.count(),
-            "subgroup_facilitators": proposal.subgroup.facilitators.order_by("display_name"),
-            "may_rename": may_rename(abilities),
-            "max_title": MAX_TITLE,
-            "frozen_note": frozen_note(draft),
-        }
-    )
+    context.update({
+        "workflow": [(status, ProposalStatus(status).label) for status in workflow],
+        "transitions": [
+            (target, transition_label(proposal.status, target))
+            for target in proposal.allowed_transitions(request.user)
+        ],
+        "history": proposal.transitions.select_related("by").order_by("-created_at", "-id"),
+        "exports": export_links(proposal),
+        "versions_count": draft.versions.count(),
+        "subgroup_facilitators": proposal.subgroup.facilitators.order_by("display_name"),
+        "may_rename": may_rename(abilities),
+        "max_title": MAX_TITLE,
+        "frozen_note": frozen_note(draft),
+    })
     return render(request, "deliberation/proposals/proposal.html", context)
 
 
@@ -250,11 +232,8 @@ def proposal_projection(request: AuthenticatedRequest, proposal_id: uuid.UUID) -
     draft, abilities = proposal.draft, proposal.get_abilities(request.user)
     if not abilities["facilitate"]:
         raise PermissionDenied(_("Only the subgroup's facilitators can project the draft."))
-    return render(
-        request,
-        "deliberation/proposals/projection.html",
-        _editor_context(request, proposal, draft, abilities),
-    )
+    return render(request, "deliberation/proposals/projection.html",
+                  _editor_context(request, proposal, draft, abilities))
 
 
 @login_required
@@ -266,17 +245,13 @@ def proposal_transition(request: AuthenticatedRequest, proposal_id: uuid.UUID) -
         raise PermissionDenied(_("You cannot change the status of this proposal."))
     to_status = request.POST.get("to", "")
     try:
-        proposal = do_transition(
-            request.user, proposal, to_status, note=request.POST.get("note", "")
-        )
+        proposal = do_transition(request.user, proposal, to_status,
+                                 note=request.POST.get("note", ""))
     except ValidationError as exc:
         messages.error(request, error_text(exc))
     else:
-        messages.success(
-            request,
-            _("The proposal is now « %(status)s ».")
-            % {"status": ProposalStatus(proposal.status).label},
-        )
+        messages.success(request, _("The proposal is now « %(status)s ».")
+                         % {"status": ProposalStatus(proposal.status).label})
     return redirect(_back(proposal))
 
 
@@ -299,17 +274,12 @@ def proposal_freeze(request: AuthenticatedRequest, proposal_id: uuid.UUID) -> Ht
     proposal = access_proposal(request.user, proposal_id)
     abilities = proposal.get_abilities(request.user)
     if not abilities["facilitate"]:
-        raise PermissionDenied(
-            _("Only the subgroup's facilitators can freeze or reopen the draft.")
-        )
+        raise PermissionDenied(_("Only the subgroup's facilitators can freeze or reopen the "
+                                 "draft."))
     frozen = request.POST.get("freeze") == "1"
     do_freeze(request.user, proposal, frozen)
-    messages.success(
-        request,
-        _("The draft is frozen: nobody can write in it until it is reopened.")
-        if frozen
-        else _("The draft is open again."),
-    )
+    messages.success(request, _("The draft is frozen: nobody can write in it until it is "
+                                "reopened.") if frozen else _("The draft is open again."))
     return redirect(_back(proposal))
 
 
@@ -319,9 +289,7 @@ def proposal_freeze(request: AuthenticatedRequest, proposal_id: uuid.UUID) -> Ht
 def _version(draft: Any, number: int) -> DraftVersion:
     version = (
         DraftVersion.objects.filter(draft=draft, number=number)
-        .select_related("created_by")
-        .prefetch_related("authors")
-        .first()
+        .select_related("created_by").prefetch_related("authors").first()
     )
     if version is None:
         raise Http404
@@ -337,68 +305,51 @@ def proposal_versions(request: AuthenticatedRequest, proposal_id: uuid.UUID) -> 
     may_name = abilities["write"] or abilities["facilitate"]
     if request.method == "POST":
         if not may_name:
-            raise PermissionDenied(_("Only the people who write this proposal can name a version."))
+            raise PermissionDenied(_("Only the people who write this proposal can name a "
+                                     "version."))
         try:
             version = do_named_version(request.user, proposal, request.POST.get("name", ""))
         except ValidationError as exc:
             messages.error(request, error_text(exc))
         else:
             assert version is not None  # noqa: S101 - named versions are always recorded
-            messages.success(
-                request,
-                _("Version %(number)d « %(name)s » is saved.")
-                % {"number": version.number, "name": version.name},
-            )
+            messages.success(request, _("Version %(number)d « %(name)s » is saved.")
+                             % {"number": version.number, "name": version.name})
         return redirect("proposal_versions", proposal.pk)
     versions = list(
-        draft.versions.select_related("created_by").prefetch_related("authors").order_by("-number")
+        draft.versions.select_related("created_by").prefetch_related("authors")
+        .order_by("-number")
     )
     label_people(person for v in versions for person in (v.created_by, *v.authors.all()))
     compare = default_comparison(versions)
-    return render(
-        request,
-        "deliberation/proposals/versions.html",
-        {
-            "proposal": proposal,
-            "draft": draft,
-            "abilities": abilities,
-            "versions": versions,
-            "compare_from": compare[0] if compare else None,
-            "compare_to": compare[1] if compare else None,
-            "may_name": may_name,
-            "may_restore": abilities["facilitate"] or abilities["edit"],
-        },
-    )
+    return render(request, "deliberation/proposals/versions.html", {
+        "proposal": proposal, "draft": draft, "abilities": abilities, "versions": versions,
+        "compare_from": compare[0] if compare else None,
+        "compare_to": compare[1] if compare else None,
+        "may_name": may_name,
+        "may_restore": abilities["facilitate"] or abilities["edit"],
+    })
 
 
 @login_required
 @require_GET
-def proposal_version(
-    request: AuthenticatedRequest, proposal_id: uuid.UUID, number: int
-) -> HttpResponse:
+def proposal_version(request: AuthenticatedRequest, proposal_id: uuid.UUID,
+                     number: int) -> HttpResponse:
     proposal = access_proposal(request.user, proposal_id)
     draft, abilities = proposal.draft, proposal.get_abilities(request.user)
     version = _version(draft, number)
-    return render(
-        request,
-        "deliberation/proposals/version.html",
-        {
-            "proposal": proposal,
-            "draft": draft,
-            "abilities": abilities,
-            "version": version,
-            "content": doc_html(drafts.new_doc(bytes(version.state))),
-            "may_restore": abilities["facilitate"] or abilities["edit"],
-            "previous": number - 1 if number > 1 else None,
-        },
-    )
+    return render(request, "deliberation/proposals/version.html", {
+        "proposal": proposal, "draft": draft, "abilities": abilities, "version": version,
+        "content": doc_html(drafts.new_doc(bytes(version.state))),
+        "may_restore": abilities["facilitate"] or abilities["edit"],
+        "previous": number - 1 if number > 1 else None,
+    })
 
 
 @login_required
 @require_POST
-def proposal_version_restore(
-    request: AuthenticatedRequest, proposal_id: uuid.UUID, number: int
-) -> HttpResponse:
+def proposal_version_restore(request: AuthenticatedRequest, proposal_id: uuid.UUID,
+                             number: int) -> HttpResponse:
     proposal = access_proposal(request.user, proposal_id)
     draft, abilities = proposal.draft, proposal.get_abilities(request.user)
     _version(draft, number)
@@ -412,11 +363,8 @@ def proposal_version_restore(
     except ValidationError as exc:
         messages.error(request, error_text(exc))
         return redirect("proposal_version", proposal.pk, number)
-    messages.success(
-        request,
-        _("Version %(number)d is restored (as version %(new)d: the history is kept).")
-        % {"number": number, "new": version.number},
-    )
+    messages.success(request, _("Version %(number)d is restored (as version %(new)d: the "
+                                "history is kept).") % {"number": number, "new": version.number})
     return redirect(_back(proposal))
 
 
@@ -433,20 +381,11 @@ def proposal_versions_diff(request: AuthenticatedRequest, proposal_id: uuid.UUID
     old, new = _version(draft, old_number), _version(draft, new_number)
     html, changed = changes_html(drafts.new_doc(bytes(old.state)), drafts.new_doc(bytes(new.state)))
     label_people(person for v in (old, new) for person in (v.created_by, *v.authors.all()))
-    return render(
-        request,
-        "deliberation/proposals/diff.html",
-        {
-            "proposal": proposal,
-            "draft": draft,
-            "abilities": abilities,
-            "old": old,
-            "new": new,
-            "changes": html,
-            "changed": changed,
-            "versions": draft.versions.order_by("-number").only("number", "name", "kind"),
-        },
-    )
+    return render(request, "deliberation/proposals/diff.html", {
+        "proposal": proposal, "draft": draft, "abilities": abilities, "old": old, "new": new,
+        "changes": html, "changed": changed,
+        "versions": draft.versions.order_by("-number").only("number", "name", "kind"),
+    })
 
 
 def default_comparison(versions: list[DraftVersion]) -> tuple[int, int] | None:
@@ -516,20 +455,15 @@ def proposal_comments(request: AuthenticatedRequest, proposal_id: uuid.UUID) -> 
         try:
             data = _read_json(request)
             comment = do_comment(
-                request.user,
-                proposal,
-                data.get("body", ""),
-                anchor=data.get("anchor"),
-                quote=data.get("quote", ""),
-                parent=data.get("parent"),
+                request.user, proposal, data.get("body", ""), anchor=data.get("anchor"),
+                quote=data.get("quote", ""), parent=data.get("parent"),
             )
         except PermissionDenied as exc:
             return _json_error(error_text(exc), 403)
         except ValidationError as exc:
             return _json_error(error_text(exc), 400)
-        return JsonResponse(
-            serialize_comment(comment, request.user, replies=comment.parent_id is None), status=201
-        )
+        return JsonResponse(serialize_comment(comment, request.user, replies=comment.parent_id
+                                              is None), status=201)
     threads = (
         DraftComment.objects.filter(draft=draft, parent__isnull=True)
         .select_related("author", "resolved_by")
@@ -537,20 +471,15 @@ def proposal_comments(request: AuthenticatedRequest, proposal_id: uuid.UUID) -> 
         .order_by("created_at", "id")
     )
     threads_list = list(threads)
-    label_people(
-        person
-        for c in threads_list
-        for r in (c, *c.replies.all())
-        for person in (r.author, r.resolved_by)
-    )
+    label_people(person for c in threads_list for r in (c, *c.replies.all())
+                 for person in (r.author, r.resolved_by))
     return JsonResponse({"comments": [serialize_comment(c, request.user) for c in threads_list]})
 
 
 @login_required
 @require_POST
-def proposal_comment_resolve(
-    request: AuthenticatedRequest, proposal_id: uuid.UUID, comment_id: int
-) -> JsonResponse:
+def proposal_comment_resolve(request: AuthenticatedRequest, proposal_id: uuid.UUID,
+                             comment_id: int) -> JsonResponse:
     try:
         proposal = access_proposal(request.user, proposal_id)
         draft, abilities = proposal.draft, proposal.get_abilities(request.user)
@@ -571,9 +500,6 @@ def proposal_comment_resolve(
         return _json_error(error_text(exc), 403)
     except ValidationError as exc:
         return _json_error(error_text(exc), 400)
-    comment = (
-        DraftComment.objects.select_related("author", "resolved_by")
-        .prefetch_related("replies__author")
-        .get(pk=comment.pk)
-    )
+    comment = (DraftComment.objects.select_related("author", "resolved_by")
+               .prefetch_related("replies__author").get(pk=comment.pk))
     return JsonResponse(serialize_comment(comment, request.user))

@@ -343,13 +343,8 @@ def do_publish_document(actor: Any, document: Document, *, note: str = "") -> Do
         _log(document, Action.PUBLISHED, actor, note)
         _announce(document)
         reindex(document)
-        notify(
-            Kind.MODERATION,
-            document.contributor,
-            actor=actor,
-            verb=Verb.PUBLISHED,
-            document=document,
-        )
+        notify(Kind.MODERATION, document.contributor, actor=actor, verb=Verb.PUBLISHED,
+               document=document)
     return document
 
 
@@ -397,13 +392,8 @@ def do_decline_document(actor: Any, document: Document, *, reason: str) -> Docum
         reindex(document)
         document_id = document.pk
         transaction.on_commit(lambda: _email_declined(document_id))
-        notify(
-            Kind.MODERATION,
-            document.contributor,
-            actor=actor,
-            verb=Verb.DECLINED,
-            document=document,
-        )
+        notify(Kind.MODERATION, document.contributor, actor=actor, verb=Verb.DECLINED,
+               document=document)
     return document
 
 

@@ -326,16 +326,8 @@ def check_pdf(path: Path) -> None:
 # programs, form submission, embedded media players, XFA forms (which carry scripts).
 ACTIVE_PDF_KEYS = frozenset({"/JS", "/JavaScript", "/AA", "/Launch", "/XFA", "/RichMedia"})
 ACTIVE_PDF_ACTIONS = frozenset(
-    {
-        "/JavaScript",
-        "/Launch",
-        "/SubmitForm",
-        "/ImportData",
-        "/RichMediaExecute",
-        "/Rendition",
-        "/GoToE",
-        "/GoToR",
-    }
+    {"/JavaScript", "/Launch", "/SubmitForm", "/ImportData", "/RichMediaExecute", "/Rendition",
+     "/GoToE", "/GoToR"}
 )
 PDF_WALK_DEPTH = 32
 # HTML a browser would recognise (the WHATWG sniffing patterns and active tags), but not

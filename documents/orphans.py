@@ -20,6 +20,7 @@ from documents.models import DocumentFile
 GRACE = timedelta(hours=1)
 
 
+
 def find_orphans(*, now: Any = None, grace: timedelta = GRACE) -> list[str]:
     """Stored names no DocumentFile refers to (as file or preview), older than `grace`."""
     storage = library_storage()

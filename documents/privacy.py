@@ -73,7 +73,9 @@ def library_copy_files(rows: Any) -> Iterator[CopyFile]:
 
     storage = files.library_storage()
     columns = ("pk", "storage_name", "original_name", "version", "scan_status")
-    for pk, stored, original, version, scan in rows.values_list(*columns).iterator(chunk_size=500):
+    for pk, stored, original, version, scan in rows.values_list(*columns).iterator(
+        chunk_size=500
+    ):
         if not stored or not files.servable(DocumentFile(scan_status=scan)):
             continue
         name = PurePosixPath(original or "fichier")

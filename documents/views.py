@@ -285,17 +285,23 @@ def _serve(
 
 
 @require_GET
-def download(request: HttpRequest, document_id: uuid.UUID, file_id: uuid.UUID) -> HttpResponseBase:
+def download(
+    request: HttpRequest, document_id: uuid.UUID, file_id: uuid.UUID
+) -> HttpResponseBase:
     return _serve(request, document_id, file_id)
 
 
 @require_GET
-def preview(request: HttpRequest, document_id: uuid.UUID, file_id: uuid.UUID) -> HttpResponseBase:
+def preview(
+    request: HttpRequest, document_id: uuid.UUID, file_id: uuid.UUID
+) -> HttpResponseBase:
     return _serve(request, document_id, file_id, preview=True, download=False)
 
 
 @require_GET
-def inline(request: HttpRequest, document_id: uuid.UUID, file_id: uuid.UUID) -> HttpResponseBase:
+def inline(
+    request: HttpRequest, document_id: uuid.UUID, file_id: uuid.UUID
+) -> HttpResponseBase:
     return _serve(request, document_id, file_id, download=False)
 
 

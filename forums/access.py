@@ -52,10 +52,7 @@ def readable_rooms(user: Any) -> list[Room]:
     if roles & STAFF_ROLES:
         visible |= Q(kind=RoomKind.STAFF)
     granted = get_objects_for_user(
-        user,
-        ["forums.participate_room", "forums.moderate_room"],
-        klass=Room,
-        any_perm=True,
+        user, ["forums.participate_room", "forums.moderate_room"], klass=Room, any_perm=True,
         accept_global_perms=False,
     ).values("pk")
     visible |= Q(pk__in=granted) & ~Q(kind=RoomKind.DIRECT)

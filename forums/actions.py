@@ -254,15 +254,14 @@ def _publish_notifications(message: Message, mentioned: list[Any]) -> None:
     with translation.override(settings.LANGUAGE_CODE):
         texts = {
             "direct": _("%(author)s sent you a message") % {"author": author},
-            "mention": _("%(author)s mentioned you in « %(room)s »")
-            % {
-                "author": author,
-                "room": room.name,
+            "mention": _("%(author)s mentioned you in « %(room)s »") % {
+                "author": author, "room": room.name,
             },
         }
     for person_id, kind in why.items():
         send_event_on_commit(
-            NotificationEvent(kind=kind, room=str(room.pk), message=message.pk, text=texts[kind]),
+            NotificationEvent(kind=kind, room=str(room.pk), message=message.pk,
+                              text=texts[kind]),
             [user_group(person_id)],
         )
 
@@ -319,11 +318,9 @@ def do_send_message(
     the room has since become read-only for its author.
     """
     client_uuid = _client_uuid(client_id)
-    existing = (
-        Message.objects.filter(author=actor, client_id=client_uuid).first()
-        if (getattr(actor, "is_authenticated", False))
-        else None
-    )
+    existing = Message.objects.filter(author=actor, client_id=client_uuid).first() if (
+        getattr(actor, "is_authenticated", False)
+    ) else None
     if existing is not None:
         _abilities(actor, existing.room)
         return _fresh(existing), False
@@ -334,22 +331,16 @@ def do_send_message(
     elif thread.room_id != room.pk:
         raise ValidationError(_("This thread is not in this room."), code="not_found")
     if reply_to is not None and reply_to.room_id != room.pk:
-        raise ValidationError(_("The message you reply to is not in this room."), code="not_found")
+        raise ValidationError(_("The message you reply to is not in this room."),
+                              code="not_found")
     _check_rate(actor)
     stored, body_html, mentioned = render(room, body, format)
     now = timezone.now()
     try:
         with transaction.atomic():
             message = Message.objects.create(
-                room=room,
-                thread=thread,
-                author=actor,
-                client_id=client_uuid,
-                format=format,
-                body=stored,
-                body_html=body_html,
-                reply_to=reply_to,
-                created_at=now,
+                room=room, thread=thread, author=actor, client_id=client_uuid, format=format,
+                body=stored, body_html=body_html, reply_to=reply_to, created_at=now,
             )
             if mentioned:
                 message.mentions.set(mentioned)
@@ -442,9 +433,7 @@ def ensure_rooms(mandate: Any) -> None:
             room = Room.objects.filter(subgroup=subgroup).first()
             if room is None:
                 room = Room.objects.create(
-                    kind=RoomKind.SUBGROUP,
-                    subgroup=subgroup,
-                    mandate=mandate,
+                    kind=RoomKind.SUBGROUP, subgroup=subgroup, mandate=mandate,
                     name=subgroup.name,
                 )
             default_thread(room)
@@ -454,10 +443,8 @@ def ensure_rooms(mandate: Any) -> None:
 
 
 def _locked(message: Message) -> Message:
-    return (
-        Message.objects.select_for_update(of=("self",))
-        .select_related("room__subgroup")
-        .get(pk=message.pk)
+    return Message.objects.select_for_update(of=("self",)).select_related("room__subgroup").get(
+        pk=message.pk
     )
 
 
@@ -501,13 +488,8 @@ def do_delete_message(actor: Any, message: Message) -> Message:
             if name:
                 transaction.on_commit(partial(storage.delete, name))
         if message.author_id != actor.pk:
-            audit.record(
-                actor,
-                "forums.message.delete",
-                subject=message.author,
-                obj=message,
-                room=str(message.room_id),
-            )
+            audit.record(actor, "forums.message.delete", subject=message.author, obj=message,
+                         room=str(message.room_id))
         message = _fresh(message)
         _publish_updated(message)
     return message
@@ -530,9 +512,8 @@ def do_react(actor: Any, message: Message, *, emoji: str, add: bool) -> None:
             Reaction.objects.filter(message=message, user=actor, emoji=emoji).delete()
         message = _fresh(message)
         send_event_on_commit(
-            ReactionEvent(
-                room=str(message.room_id), message=message.pk, reactions=reaction_counts(message)
-            ),
+            ReactionEvent(room=str(message.room_id), message=message.pk,
+                          reactions=reaction_counts(message)),
             [room_group(message.room_id)],
         )
         # The page shows who reacted (names, and the reader's own choice): its rendering
@@ -565,14 +546,8 @@ def do_report_message(actor: Any, message: Message, *, reason: str) -> Report:
         if created:
             # A report is the reporter's data (forums/privacy.py): the author of the message
             # is not its subject, so nothing about it reaches the author's copy of their data.
-            audit.record(
-                actor,
-                "forums.message.report",
-                subject=actor,
-                obj=report,
-                room=str(message.room_id),
-                message_id=message.pk,
-            )
+            audit.record(actor, "forums.message.report", subject=actor, obj=report,
+                         room=str(message.room_id), message_id=message.pk)
     return report
 
 
@@ -620,21 +595,10 @@ def do_hide_message(actor: Any, message: Message, *, reason: str) -> Message:
             Report.objects.filter(message=message, handled_at__isnull=True).update(
                 handled_by=actor, handled_at=message.hidden_at, outcome=reason
             )
-            audit.record(
-                actor,
-                "forums.message.hide",
-                subject=message.author,
-                obj=message,
-                room=str(message.room_id),
-            )
-            notify(
-                Kind.MODERATION,
-                message.author,
-                actor=actor,
-                verb=Verb.HIDDEN,
-                room=message.room,
-                message=message,
-            )
+            audit.record(actor, "forums.message.hide", subject=message.author, obj=message,
+                         room=str(message.room_id))
+            notify(Kind.MODERATION, message.author, actor=actor, verb=Verb.HIDDEN,
+                   room=message.room, message=message)
             message = _fresh(message)
             _publish_updated(message)
     return message
@@ -647,21 +611,10 @@ def do_unhide_message(actor: Any, message: Message) -> Message:
         if message.hidden_at is not None:
             message.hidden_at, message.hidden_by, message.hidden_reason = None, None, ""
             message.save(update_fields=["hidden_at", "hidden_by", "hidden_reason"])
-            audit.record(
-                actor,
-                "forums.message.unhide",
-                subject=message.author,
-                obj=message,
-                room=str(message.room_id),
-            )
-            notify(
-                Kind.MODERATION,
-                message.author,
-                actor=actor,
-                verb=Verb.RESTORED,
-                room=message.room,
-                message=message,
-            )
+            audit.record(actor, "forums.message.unhide", subject=message.author, obj=message,
+                         room=str(message.room_id))
+            notify(Kind.MODERATION, message.author, actor=actor, verb=Verb.RESTORED,
+                   room=message.room, message=message)
             message = _fresh(message)
             _publish_updated(message)
     return message
@@ -685,20 +638,11 @@ def do_mute_person(actor: Any, room: Room, person: Any, *, minutes: int, reason:
         raise ValidationError(_("This person is not in the room."), code="not_found")
     with transaction.atomic():
         mute = Mute.objects.create(
-            room=room,
-            user=person,
-            until=timezone.now() + dt.timedelta(minutes=minutes),
-            reason=reason,
-            muted_by=actor,
+            room=room, user=person, until=timezone.now() + dt.timedelta(minutes=minutes),
+            reason=reason, muted_by=actor,
         )
-        audit.record(
-            actor,
-            "forums.person.mute",
-            subject=person,
-            obj=mute,
-            room=str(room.pk),
-            minutes=minutes,
-        )
+        audit.record(actor, "forums.person.mute", subject=person, obj=mute,
+                     room=str(room.pk), minutes=minutes)
         send_event_on_commit(RoomAccessChangedEvent(room=str(room.pk)), [user_group(person.pk)])
     return mute
 
@@ -707,12 +651,7 @@ def do_mute_person(actor: Any, room: Room, person: Any, *, minutes: int, reason:
 
 
 def do_create_thread(
-    actor: Any,
-    room: Room,
-    *,
-    title: str,
-    body: str,
-    format: str = MessageFormat.HTML,  # noqa: A002
+    actor: Any, room: Room, *, title: str, body: str, format: str = MessageFormat.HTML,  # noqa: A002
 ) -> Thread:
     """A new topic in a room; its first message is the post."""
     _require_write(actor, room)
@@ -724,9 +663,8 @@ def do_create_thread(
     _clean_body(body, format)
     with transaction.atomic():
         thread = Thread.objects.create(room=room, title=title, created_by=actor)
-        do_send_message(
-            actor, room, body=body, client_id=uuid.uuid4(), thread=thread, format=format
-        )
+        do_send_message(actor, room, body=body, client_id=uuid.uuid4(), thread=thread,
+                        format=format)
     return thread
 
 
@@ -750,11 +688,9 @@ def do_create_direct_room(actor: Any, *, participants: list[Any], name: str = ""
     with transaction.atomic():
         if len(people) == 2:
             other = people[1]
-            shared = (
-                Room.objects.filter(kind=RoomKind.DIRECT, participants=actor)
-                .filter(participants=other)
-                .order_by("created_at")
-            )
+            shared = Room.objects.filter(kind=RoomKind.DIRECT, participants=actor).filter(
+                participants=other
+            ).order_by("created_at")
             for existing in shared:
                 if existing.participants.count() == 2:
                     return existing
@@ -762,7 +698,8 @@ def do_create_direct_room(actor: Any, *, participants: list[Any], name: str = ""
         room.participants.set(people)
         default_thread(room)
         for person in people:
-            send_event_on_commit(RoomAccessChangedEvent(room=str(room.pk)), [user_group(person.pk)])
+            send_event_on_commit(RoomAccessChangedEvent(room=str(room.pk)),
+                                 [user_group(person.pk)])
     return room
 
 
@@ -770,12 +707,7 @@ def do_create_direct_room(actor: Any, *, participants: list[Any], name: str = ""
 
 
 def do_update_room(
-    actor: Any,
-    room: Room,
-    *,
-    name: str,
-    charter: str,
-    archived: bool,
+    actor: Any, room: Room, *, name: str, charter: str, archived: bool,
     guests: list[Any] | None = None,
 ) -> Room:
     """The DCCU renames a room, pins its charter, archives it or adds guests (not direct rooms)."""
@@ -798,13 +730,14 @@ def do_update_room(
         if guests is not None:
             room.participants.set(guests)
             changed = before ^ {g.pk for g in guests}
-        audit.record(
-            actor, "forums.room.update", obj=room, archived=archived, guests_changed=len(changed)
-        )
+        audit.record(actor, "forums.room.update", obj=room, archived=archived,
+                     guests_changed=len(changed))
         if archived != was_archived:
-            send_event_on_commit(RoomAccessChangedEvent(room=str(room.pk)), [room_group(room.pk)])
+            send_event_on_commit(RoomAccessChangedEvent(room=str(room.pk)),
+                                 [room_group(room.pk)])
         for person_id in changed:
-            send_event_on_commit(RoomAccessChangedEvent(room=str(room.pk)), [user_group(person_id)])
+            send_event_on_commit(RoomAccessChangedEvent(room=str(room.pk)),
+                                 [user_group(person_id)])
     return room
 
 

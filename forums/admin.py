@@ -66,11 +66,8 @@ class RoomForm(forms.ModelForm):
             return
         try:
             self.instance = actions.do_update_room(
-                self.actor,
-                self.instance,
-                name=self.cleaned_data["name"],
-                charter=self.cleaned_data["charter"],
-                archived=self.cleaned_data["archived"],
+                self.actor, self.instance, name=self.cleaned_data["name"],
+                charter=self.cleaned_data["charter"], archived=self.cleaned_data["archived"],
                 guests=list(self.cleaned_data["participants"]),
             )
         except (ValidationError, PermissionDenied) as exc:
@@ -87,7 +84,9 @@ class RoomAdmin(DccuAdmin):
     fields = ["name", "charter", "archived", "participants"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Room]:
-        return super().get_queryset(request).exclude(kind=RoomKind.DIRECT).select_related("mandate")
+        return super().get_queryset(request).exclude(kind=RoomKind.DIRECT).select_related(
+            "mandate"
+        )
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return _is_dccu(request) and (obj is None or obj.kind != RoomKind.DIRECT)
@@ -116,18 +115,8 @@ class MessageAdmin(DccuAdmin):
     list_filter = ["room__kind", ("hidden_at", admin.EmptyFieldListFilter)]
     search_fields = ["body"]
     list_select_related = ["author", "room"]
-    readonly_fields = (
-        "room",
-        "thread",
-        "author",
-        "body_html",
-        "created_at",
-        "edited_at",
-        "deleted_at",
-        "hidden_at",
-        "hidden_by",
-        "hidden_reason",
-    )
+    readonly_fields = ("room", "thread", "author", "body_html", "created_at", "edited_at",
+                       "deleted_at", "hidden_at", "hidden_by", "hidden_reason")
     fields = readonly_fields
     actions = ["hide", "unhide"]
 
@@ -145,9 +134,8 @@ class MessageAdmin(DccuAdmin):
     def hide(self, request: HttpRequest, queryset: QuerySet[Message]) -> None:
         done = 0
         for message in queryset.select_related("room__subgroup"):
-            reason = message.reports.values_list("reason", flat=True).first() or str(
-                _("Hidden by the DCCU team.")
-            )
+            reason = (message.reports.values_list("reason", flat=True).first()
+                      or str(_("Hidden by the DCCU team.")))
             try:
                 actions.do_hide_message(request.user, message, reason=reason)
             except (ValidationError, PermissionDenied):
@@ -174,15 +162,8 @@ class ReportAdmin(DccuAdmin):
     list_display = ["created_at", "message", "reason", "reporter", "handled_at", "outcome"]
     list_filter = [("handled_at", admin.EmptyFieldListFilter)]
     list_select_related = ["message__room", "reporter"]
-    readonly_fields = (
-        "message",
-        "reporter",
-        "reason",
-        "created_at",
-        "handled_by",
-        "handled_at",
-        "outcome",
-    )
+    readonly_fields = ("message", "reporter", "reason", "created_at", "handled_by",
+                       "handled_at", "outcome")
     fields = readonly_fields
     actions = ["hide_messages"]
 

@@ -17,12 +17,9 @@ class MessageForm(forms.Form):
     # No max_length here: a browser given `maxlength` cuts a long paste without a word.
     # forums.actions refuses a text past MESSAGE_MAX_LENGTH whole, saying by how much.
     body = forms.CharField(
-        label=_("Your message"),
-        strip=True,
-        required=False,
-        widget=forms.Textarea(
-            attrs={"rows": 2, "autocomplete": "off", "data-max-length": MESSAGE_MAX_LENGTH}
-        ),
+        label=_("Your message"), strip=True, required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "autocomplete": "off",
+                                     "data-max-length": MESSAGE_MAX_LENGTH}),
     )
     # The browser picks it once per message, so a resend never duplicates.
     client_id = forms.UUIDField(required=False, widget=forms.HiddenInput)
@@ -33,8 +30,7 @@ class MessageForm(forms.Form):
 
 class EditForm(forms.Form):
     body = forms.CharField(
-        label=_("Your message"),
-        strip=True,
+        label=_("Your message"), strip=True,
         widget=forms.Textarea(attrs={"rows": 6, "data-max-length": MESSAGE_MAX_LENGTH}),
     )
 
@@ -42,8 +38,7 @@ class EditForm(forms.Form):
 class ThreadForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=200)
     body = forms.CharField(
-        label=_("Your message"),
-        max_length=POST_MAX_LENGTH,
+        label=_("Your message"), max_length=POST_MAX_LENGTH,
         widget=CKEditor5Widget(config_name="default"),
     )
 
@@ -66,10 +61,7 @@ class ReasonForm(forms.Form):
 
 class MuteForm(forms.Form):
     DURATIONS = [
-        (15, _("15 minutes")),
-        (60, _("1 hour")),
-        (24 * 60, _("1 day")),
-        (7 * 24 * 60, _("1 week")),
+        (15, _("15 minutes")), (60, _("1 hour")), (24 * 60, _("1 day")), (7 * 24 * 60, _("1 week")),
     ]
     minutes = forms.TypedChoiceField(label=_("For how long"), choices=DURATIONS, coerce=int)
     reason = forms.CharField(label=_("Reason"), max_length=500)
@@ -82,9 +74,7 @@ class PeopleField(forms.ModelMultipleChoiceField):
 
 class DirectRoomForm(forms.Form):
     participants = PeopleField(
-        label=_("With whom"),
-        queryset=None,
-        widget=forms.CheckboxSelectMultiple,
+        label=_("With whom"), queryset=None, widget=forms.CheckboxSelectMultiple,
         help_text=_("One to seven people who share a room with you."),
     )
 

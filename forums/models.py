@@ -46,47 +46,27 @@ class Room(models.Model):
     kind = models.CharField(_("kind"), max_length=10, choices=RoomKind.choices)
     name = models.CharField(_("name"), max_length=200)
     subgroup = models.OneToOneField(
-        "assembly.Subgroup",
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="room",
-        verbose_name=_("subgroup"),
+        "assembly.Subgroup", on_delete=models.CASCADE, null=True, blank=True,
+        related_name="room", verbose_name=_("subgroup"),
     )
     mandate = models.ForeignKey(
-        "assembly.Mandate",
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="rooms",
-        verbose_name=_("mandate"),
+        "assembly.Mandate", on_delete=models.CASCADE, null=True, blank=True,
+        related_name="rooms", verbose_name=_("mandate"),
     )
     document = models.OneToOneField(
-        "documents.Document",
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="room",
-        verbose_name=_("document"),
+        "documents.Document", on_delete=models.CASCADE, null=True, blank=True,
+        related_name="room", verbose_name=_("document"),
     )
     # People of a direct room (and guests added to another room by the DCCU).
     participants = models.ManyToManyField(
-        settings.AUTH_USER_MODEL,
-        blank=True,
-        related_name="rooms",
-        verbose_name=_("participants"),
+        settings.AUTH_USER_MODEL, blank=True, related_name="rooms", verbose_name=_("participants"),
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("created by"),
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("created by"),
     )
     charter = models.TextField(
-        _("pinned charter"),
-        blank=True,
+        _("pinned charter"), blank=True,
         help_text=_("Shown at the top of the room. Empty: the assembly's charter."),
     )
     archived_at = models.DateTimeField(_("archived at"), null=True, blank=True)
@@ -114,8 +94,7 @@ class Room(models.Model):
             ),
             # ensure_rooms may run in two processes at once: one plenary, one staff room.
             models.UniqueConstraint(
-                fields=["mandate", "kind"],
-                condition=Q(kind__in=["plenary", "staff"]),
+                fields=["mandate", "kind"], condition=Q(kind__in=["plenary", "staff"]),
                 name="room_one_plenary_and_staff_room_per_mandate",
             ),
         ]
@@ -157,10 +136,9 @@ class Room(models.Model):
             abilities = document.get_abilities(user)
             read, write, moderate = abilities["read"], abilities["comment"], abilities["moderate"]
         if self.kind not in (RoomKind.DIRECT, RoomKind.DOCUMENT):
-            if (
-                user.has_perm("forums.participate_room", self)
-                or self.participants.filter(pk=user.pk).exists()
-            ):
+            if user.has_perm("forums.participate_room", self) or self.participants.filter(
+                pk=user.pk
+            ).exists():
                 read = write = True
             if user.has_perm("forums.moderate_room", self):
                 read = moderate = True
@@ -182,15 +160,12 @@ class Thread(models.Model):
     title = models.CharField(_("title"), max_length=200)
     is_default = models.BooleanField(_("default thread"), default=False)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("started by"),
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("started by"),
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
-    last_activity_at = models.DateTimeField(_("last activity"), default=timezone.now, db_index=True)
+    last_activity_at = models.DateTimeField(_("last activity"), default=timezone.now,
+                                            db_index=True)
 
     class Meta:
         verbose_name = _("thread")
@@ -226,9 +201,7 @@ class Message(models.Model):
         Thread, on_delete=models.CASCADE, related_name="messages", verbose_name=_("thread")
     )
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        related_name="messages",
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="messages",
         verbose_name=_("author"),
     )
     client_id = models.UUIDField(_("client id"))
@@ -238,17 +211,11 @@ class Message(models.Model):
     body = models.TextField(_("text"), blank=True)
     body_html = models.TextField(_("text (HTML, sanitized)"), blank=True, editable=False)
     reply_to = models.ForeignKey(
-        "self",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="replies",
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="replies",
         verbose_name=_("reply to"),
     )
     mentions = models.ManyToManyField(
-        settings.AUTH_USER_MODEL,
-        blank=True,
-        related_name="mentioned_in",
+        settings.AUTH_USER_MODEL, blank=True, related_name="mentioned_in",
         verbose_name=_("mentioned people"),
     )
     created_at = models.DateTimeField(_("sent at"), default=timezone.now, db_index=True)
@@ -256,12 +223,8 @@ class Message(models.Model):
     deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
     hidden_at = models.DateTimeField(_("hidden at"), null=True, blank=True)
     hidden_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("hidden by"),
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("hidden by"),
     )
     hidden_reason = models.CharField(_("reason for hiding"), max_length=500, blank=True)
 
@@ -320,8 +283,7 @@ class Attachment(models.Model):
     size = models.PositiveBigIntegerField(_("size in bytes"))
     duration_seconds = models.FloatField(_("duration (seconds)"), null=True, blank=True)
     transcript = models.TextField(
-        _("transcript"),
-        blank=True,
+        _("transcript"), blank=True,
         help_text=_("What the recording says, for people who cannot listen to it."),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -341,9 +303,7 @@ class Reaction(models.Model):
         Message, on_delete=models.CASCADE, related_name="reactions", verbose_name=_("message")
     )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
-        related_name="reactions",
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reactions",
         verbose_name=_("person"),
     )
     emoji = models.CharField(_("reaction"), max_length=16)
@@ -367,9 +327,7 @@ class ReadMarker(models.Model):
 
     id = models.BigAutoField(primary_key=True)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
-        related_name="read_markers",
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="read_markers",
         verbose_name=_("person"),
     )
     thread = models.ForeignKey(
@@ -381,7 +339,9 @@ class ReadMarker(models.Model):
     class Meta:
         verbose_name = _("read marker")
         verbose_name_plural = _("read markers")
-        constraints = [models.UniqueConstraint(fields=["user", "thread"], name="readmarker_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "thread"], name="readmarker_unique")
+        ]
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.thread_id} {self.last_read_id}"
@@ -395,20 +355,14 @@ class Report(models.Model):
         Message, on_delete=models.CASCADE, related_name="reports", verbose_name=_("message")
     )
     reporter = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
-        related_name="reports_made",
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reports_made",
         verbose_name=_("reported by"),
     )
     reason = models.CharField(_("reason"), max_length=500)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     handled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("handled by"),
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("handled by"),
     )
     handled_at = models.DateTimeField(_("handled at"), null=True, blank=True)
     outcome = models.CharField(_("outcome"), max_length=500, blank=True)
@@ -418,7 +372,9 @@ class Report(models.Model):
         verbose_name_plural = _("reports")
         ordering = ["-created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["message", "reporter"], name="report_once_per_person")
+            models.UniqueConstraint(
+                fields=["message", "reporter"], name="report_once_per_person"
+            )
         ]
 
     def __str__(self) -> str:
@@ -433,20 +389,14 @@ class Mute(models.Model):
         Room, on_delete=models.CASCADE, related_name="mutes", verbose_name=_("room")
     )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
-        related_name="mutes",
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mutes",
         verbose_name=_("person"),
     )
     until = models.DateTimeField(_("until"))
     reason = models.CharField(_("reason"), max_length=500)
     muted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("muted by"),
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("muted by"),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
@@ -463,11 +413,8 @@ class NotificationPreference(models.Model):
     """How a person wants to hear about messages when they are not connected."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
-        primary_key=True,
-        related_name="notification_preference",
-        verbose_name=_("person"),
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True,
+        related_name="notification_preference", verbose_name=_("person"),
     )
     email_direct_and_mentions = models.BooleanField(
         _("email me direct messages and mentions when I am not connected"), default=True

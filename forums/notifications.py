@@ -101,21 +101,20 @@ def _message_email(message: Message, person: Any, why: str) -> EmailMessage:
             subject = _("%(author)s sent you a message") % {"author": context["author"]}
         else:
             subject = _("%(author)s mentioned you in « %(room)s »") % {
-                "author": context["author"],
-                "room": context["room"],
+                "author": context["author"], "room": context["room"],
             }
         body = render_to_string("forums/email/message.txt", context)
     return EmailMessage(
-        subject=f"[{settings.AGORA_SITE_NAME}] {subject}",
-        body=body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[person.email],
+        subject=f"[{settings.AGORA_SITE_NAME}] {subject}", body=body,
+        from_email=settings.DEFAULT_FROM_EMAIL, to=[person.email],
     )
 
 
 def send_message_notifications(message_id: int) -> int:
     """Email the people a message concerns who are not connected. Returns the number sent."""
-    message = Message.objects.select_related("room", "author").filter(pk=message_id).first()
+    message = (
+        Message.objects.select_related("room", "author").filter(pk=message_id).first()
+    )
     if message is None or not message.is_visible:
         return 0
     emails = [_message_email(message, person, why) for person, why in _recipients(message)]
@@ -159,11 +158,8 @@ def digest_for(user: Any, since: dt.datetime) -> list[dict[str, Any]]:
         for thread in Thread.objects.filter(room=room, last_activity_at__gt=since):
             count += (
                 Message.objects.filter(
-                    thread=thread,
-                    id__gt=markers.get(thread.pk, 0),
-                    created_at__gt=since,
-                    deleted_at__isnull=True,
-                    hidden_at__isnull=True,
+                    thread=thread, id__gt=markers.get(thread.pk, 0), created_at__gt=since,
+                    deleted_at__isnull=True, hidden_at__isnull=True,
                 )
                 .exclude(author=user)
                 .count()
@@ -172,33 +168,14 @@ def digest_for(user: Any, since: dt.datetime) -> list[dict[str, Any]]:
             # A conversation between people has no name of its own: it is told by who
             # wrote (« 1 nouveau message de Chloé B. »), never with a name as a room's.
             direct = room.kind == RoomKind.DIRECT and not room.name
-            sender = (
-                ", ".join(
-                    sorted(
-                        {
-                            m.author.public_name
-                            for m in Message.objects.filter(
-                                thread__room=room,
-                                created_at__gt=since,
-                                deleted_at__isnull=True,
-                                hidden_at__isnull=True,
-                            )
-                            .exclude(author=user)
-                            .select_related("author")
-                        }
-                    )
-                )
-                if direct
-                else ""
-            )
-            rows.append(
-                {
-                    "room": room.name,
-                    "sender": sender,
-                    "count": count,
-                    "link": _absolute(reverse("forums:room", args=[room.pk])),
-                }
-            )
+            sender = ", ".join(sorted({
+                m.author.public_name for m in Message.objects.filter(
+                    thread__room=room, created_at__gt=since, deleted_at__isnull=True,
+                    hidden_at__isnull=True,
+                ).exclude(author=user).select_related("author")
+            })) if direct else ""
+            rows.append({"room": room.name, "sender": sender, "count": count,
+                         "link": _absolute(reverse("forums:room", args=[room.pk]))})
     return rows
 
 
@@ -220,27 +197,20 @@ def send_daily_digests(now: dt.datetime | None = None) -> int:
             continue  # already sent today
         rows = digest_for(user, since)
         with translation.override(settings.LANGUAGE_CODE):
-            news = [
-                {"text": n["text"], "link": _absolute(n["path"])} for n in inbox_digest(user, since)
-            ]
+            news = [{"text": n["text"], "link": _absolute(n["path"])}
+                    for n in inbox_digest(user, since)]
         if rows or news:
             with translation.override(settings.LANGUAGE_CODE):
                 body = render_to_string(
                     "forums/email/digest.txt",
-                    {
-                        "person": user,
-                        "rows": rows,
-                        "news": news,
-                        "site_name": settings.AGORA_SITE_NAME,
-                        "preferences": _absolute(reverse("notifications:preferences")),
-                    },
+                    {"person": user, "rows": rows, "news": news,
+                     "site_name": settings.AGORA_SITE_NAME,
+                     "preferences": _absolute(reverse("notifications:preferences"))},
                 )
                 subject = _("Your daily summary of the conversations")
             EmailMessage(
-                subject=f"[{settings.AGORA_SITE_NAME}] {subject}",
-                body=body,
-                from_email=settings.DEFAULT_FROM_EMAIL,
-                to=[user.email],
+                subject=f"[{settings.AGORA_SITE_NAME}] {subject}", body=body,
+                from_email=settings.DEFAULT_FROM_EMAIL, to=[user.email],
             ).send()
             sent += 1
         pref.last_digest_at = now
@@ -258,9 +228,8 @@ def next_digest_at(now: dt.datetime | None = None) -> dt.datetime:
     local = (now or timezone.now()).astimezone(zone)
     candidate = dt.datetime.combine(local.date(), DIGEST_TIME, tzinfo=zone)
     if candidate <= local:
-        candidate = dt.datetime.combine(
-            local.date() + dt.timedelta(days=1), DIGEST_TIME, tzinfo=zone
-        )
+        candidate = dt.datetime.combine(local.date() + dt.timedelta(days=1), DIGEST_TIME,
+                                        tzinfo=zone)
     return candidate
 
 
@@ -287,8 +256,7 @@ def ensure_digest_scheduled(now: dt.datetime | None = None) -> dt.datetime | Non
     with transaction.atomic():
         queued = list(
             DBTaskResult.objects.filter(
-                task_path=daily_digest_task.module_path,
-                backend_name=backend.alias,
+                task_path=daily_digest_task.module_path, backend_name=backend.alias,
                 status=TaskResultStatus.READY,
             ).order_by("run_after", "enqueued_at")
         )

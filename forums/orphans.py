@@ -25,6 +25,7 @@ def attachment_storage() -> Storage:
     return Attachment._meta.get_field("file").storage  # type: ignore[union-attr]
 
 
+
 def find_orphans(*, now: datetime | None = None, grace: timedelta = GRACE) -> list[str]:
     """Stored names under ``forums/`` that no Attachment refers to, older than ``grace``."""
     storage = attachment_storage()

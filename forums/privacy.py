@@ -91,20 +91,16 @@ declare(
     purpose=_("Know who takes part in a direct conversation, and who started it."),
     legal_basis=LegalBasis.PUBLIC_TASK,
     retention=Retention(
-        _(
-            "Deleted 1 year after the end of its assembly's mandate (for a direct "
-            "conversation: of the assembly in office when it was started), once everything "
-            "said in it is due too."
-        ),
+        _("Deleted 1 year after the end of its assembly's mandate (for a direct "
+          "conversation: of the assembly in office when it was started), once everything "
+          "said in it is due too."),
         days=MESSAGE_DAYS,
         since=(assembly_end("", "created_at"), "created_at"),
     ),
     erasure=Erasure.PSEUDONYMISE,
     categories_of_people=PEOPLE,
-    recipients=_(
-        "the other participants of the room; DCCU team for subgroup and plenary "
-        "rooms (never for direct conversations)"
-    ),
+    recipients=_("the other participants of the room; DCCU team for subgroup and plenary "
+                 "rooms (never for direct conversations)"),
 )
 
 declare(
@@ -114,10 +110,8 @@ declare(
     purpose=_("Organise the conversations into topics that can be read and answered later."),
     legal_basis=LegalBasis.PUBLIC_TASK,
     retention=Retention(
-        _(
-            "1 year after the end of its assembly's mandate, then deleted, once every "
-            "message in it is due too (a message posted later keeps the thread)."
-        ),
+        _("1 year after the end of its assembly's mandate, then deleted, once every "
+          "message in it is due too (a message posted later keeps the thread)."),
         days=MESSAGE_DAYS,
         since=(assembly_end("room", "created_at"), "created_at"),
     ),
@@ -131,34 +125,23 @@ declare(
     subject="author",
     extra_subjects=("mentions",),
     fields=(
-        "room",
-        "thread",
-        "author",
-        "format",
-        "body",
-        "reply_to",
-        "mentions",
-        "created_at",
-        "edited_at",
-        "deleted_at",
-        "hidden_at",
-        "hidden_reason",
+        "room", "thread", "author", "format", "body", "reply_to", "mentions", "created_at",
+        "edited_at", "deleted_at", "hidden_at", "hidden_reason",
     ),
     # A moderator's copy holds the messages they hid: whose, where, when and why.
-    actors={"hidden_by": ("room", "thread", "author", "created_at", "hidden_at", "hidden_reason")},
+    actors={"hidden_by": ("room", "thread", "author", "created_at", "hidden_at",
+                          "hidden_reason")},
     purpose=_(
         "Let the members and the staff exchange in writing, live or later, in their "
         "subgroups, in the plenary and one to one (Article 5 of the assembly's specification)."
     ),
     legal_basis=LegalBasis.PUBLIC_TASK,
     retention=Retention(
-        _(
-            "Until 1 year after the end of its assembly's mandate (for a direct message or "
-            "a comment on a document: of the assembly in office when it was written), and "
-            "at least 1 year after it was written, then deleted (the proposals and reports "
-            "keep the outcome of the discussions). A message that is reported stays as long "
-            "as the report."
-        ),
+        _("Until 1 year after the end of its assembly's mandate (for a direct message or "
+          "a comment on a document: of the assembly in office when it was written), and "
+          "at least 1 year after it was written, then deleted (the proposals and reports "
+          "keep the outcome of the discussions). A message that is reported stays as long "
+          "as the report."),
         days=MESSAGE_DAYS,
         since=(assembly_end("room", "created_at"), "created_at"),
     ),
@@ -177,17 +160,8 @@ declare(
 declare(
     Attachment,
     subject="message__author",
-    fields=(
-        "message",
-        "kind",
-        "name",
-        "file",
-        "content_type",
-        "size",
-        "duration_seconds",
-        "transcript",
-        "created_at",
-    ),
+    fields=("message", "kind", "name", "file", "content_type", "size", "duration_seconds",
+            "transcript", "created_at"),
     files=("file",),
     copy_files=attachment_copy_files,
     machine_text=("content_type",),
@@ -197,12 +171,10 @@ declare(
     ),
     legal_basis=LegalBasis.PUBLIC_TASK,
     retention=Retention(
-        _(
-            "Deleted with their files 90 days after the end of their assembly's mandate (as "
-            "for their message), and at least 90 days after they were sent: a recorded voice "
-            "identifies the person more than a text, and the discussions no longer need it "
-            "once the assembly has ended."
-        ),
+        _("Deleted with their files 90 days after the end of their assembly's mandate (as "
+          "for their message), and at least 90 days after they were sent: a recorded voice "
+          "identifies the person more than a text, and the discussions no longer need it "
+          "once the assembly has ended."),
         days=RECORDING_DAYS,
         since=(assembly_end("message__room", "created_at"), "created_at"),
     ),
@@ -243,20 +215,18 @@ declare(
     purpose=_("Let anyone alert the moderators to a message that breaks the charter."),
     legal_basis=LegalBasis.PUBLIC_TASK,
     retention=Retention(
-        _("1 year after the report, then deleted (the audit trail keeps that it was handled)."),
+        _("1 year after the report, then deleted (the audit trail keeps that it was "
+          "handled)."),
         days=365,
         since="created_at",
     ),
     erasure=Erasure.DELETE,
     categories_of_people=PEOPLE,
-    recipients=_(
-        "the room's moderators (facilitators, DCCU team); never the author of the message"
-    ),
-    notes=_(
-        "A report is the reporter's data: the author of the message is not told who "
-        "reported it, nor that it was reported (not even in their copy of their data); "
-        "what the moderators decided about the message (hiding it, and why) is theirs."
-    ),
+    recipients=_("the room's moderators (facilitators, DCCU team); never the author of the "
+                 "message"),
+    notes=_("A report is the reporter's data: the author of the message is not told who "
+            "reported it, nor that it was reported (not even in their copy of their data); "
+            "what the moderators decided about the message (hiding it, and why) is theirs."),
 )
 
 declare(
@@ -267,10 +237,8 @@ declare(
     purpose=_("Stop someone from writing in a room for a while, as the charter provides."),
     legal_basis=LegalBasis.PUBLIC_TASK,
     retention=Retention(
-        _(
-            "30 days after the end of the mute, then deleted (the audit trail keeps that it "
-            "happened)."
-        ),
+        _("30 days after the end of the mute, then deleted (the audit trail keeps that it "
+          "happened)."),
         days=30,
         since="until",
     ),

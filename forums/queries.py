@@ -69,26 +69,15 @@ def message_html(message: Message, *, moderate: bool = False) -> dict[str, str]:
     """
     # The sender's acknowledgement serialises the instance the broadcast just did: reuse
     # that rendering while nothing it shows has changed.
-    key = (
-        moderate,
-        message.body_html,
-        message.edited_at,
-        message.hidden_at,
-        message.deleted_at,
-        tuple(sorted(reaction_counts(message).items())),
-        len(message.attachments.all()),
-    )
+    key = (moderate, message.body_html, message.edited_at, message.hidden_at,
+           message.deleted_at, tuple(sorted(reaction_counts(message).items())),
+           len(message.attachments.all()))
     memo = getattr(message, RENDERED_ATTR, None)
     if memo is not None and memo[0] == key:
         return dict(memo[1])
     # One query for the cantons, however many renderings.
-    label_people(
-        [
-            message.author,
-            *([message.reply_to.author] if message.reply_to else []),
-            *(r.user for r in message.reactions.all()),
-        ]
-    )
+    label_people([message.author, *([message.reply_to.author] if message.reply_to else []),
+                  *(r.user for r in message.reactions.all())])
     context = {"m": message, "abilities": {"moderate": moderate}, "user": None}
     html = {}
     for code, _name in settings.LANGUAGES:
@@ -137,9 +126,7 @@ def serialize_message(
                 "transcript": a.transcript,
             }
             for a in message.attachments.all()
-        ]
-        if show
-        else [],
+        ] if show else [],
         "reactions": reaction_counts(message) if not deleted else {},
         "html": message_html(message, moderate=show and hidden),
     }
@@ -176,11 +163,7 @@ def _clamp(limit: int, top: int) -> int:
 
 
 def history(
-    viewer: Any,
-    room: Room,
-    *,
-    thread: Thread | None = None,
-    before: int | None = None,
+    viewer: Any, room: Room, *, thread: Thread | None = None, before: int | None = None,
     limit: int = 50,
 ) -> list[Message]:
     """The ``limit`` messages before ``before`` (the latest when None), oldest first."""
@@ -238,10 +221,7 @@ def thread_unread_counts(viewer: Any, room: Room) -> dict[str, int]:
     """Unread messages per thread of one room (the forum's thread list), in one query."""
     _check_read(viewer, room)
     rows = (
-        _unread_messages(viewer)
-        .filter(room=room)
-        .order_by()
-        .values("thread")
+        _unread_messages(viewer).filter(room=room).order_by().values("thread")
         .annotate(n=Count("id"))
     )
     return {str(row["thread"]): row["n"] for row in rows}
@@ -249,11 +229,9 @@ def thread_unread_counts(viewer: Any, room: Room) -> dict[str, int]:
 
 def last_read_id(viewer: Any, thread: Thread) -> int:
     """Where the « nouveaux messages » line goes in this thread."""
-    marker = (
-        ReadMarker.objects.filter(user=viewer, thread=thread)
-        .values_list("last_read_id", flat=True)
-        .first()
-    )
+    marker = ReadMarker.objects.filter(user=viewer, thread=thread).values_list(
+        "last_read_id", flat=True
+    ).first()
     return marker or 0
 
 
@@ -261,9 +239,9 @@ def threads(viewer: Any, room: Room) -> list[Thread]:
     """The room's threads, latest activity first, each with its number of messages."""
     _check_read(viewer, room)
     listed: list[Thread] = list(
-        room.threads.select_related("created_by")
-        .annotate(message_count=Count("messages", filter=Q(messages__deleted_at__isnull=True)))
-        .order_by("-is_default", "-last_activity_at")
+        room.threads.select_related("created_by").annotate(
+            message_count=Count("messages", filter=Q(messages__deleted_at__isnull=True))
+        ).order_by("-is_default", "-last_activity_at")
     )
     label_people(t.created_by for t in listed)
     return listed
@@ -279,12 +257,8 @@ def direct_room_name(room: Room, viewer: Any) -> str:
 
 def room_summary(room: Room, viewer: Any, unread: int) -> dict[str, Any]:
     """A room as the hello frame and the room list show it."""
-    return {
-        "id": str(room.pk),
-        "kind": room.kind,
-        "name": direct_room_name(room, viewer),
-        "unread": unread,
-    }
+    return {"id": str(room.pk), "kind": room.kind, "name": direct_room_name(room, viewer),
+            "unread": unread}
 
 
 def room_summaries(viewer: Any) -> list[dict[str, Any]]:
@@ -311,15 +285,13 @@ def search_messages(viewer: Any, text: str, *, limit: int = 50) -> list[Message]
     if connection.vendor == "postgresql":
         from django.contrib.postgres.search import SearchQuery, SearchVector
 
-        messages = messages.annotate(search=SearchVector("body", config="french")).filter(
-            search=SearchQuery(text, config="french", search_type="websearch")
-        )
+        messages = messages.annotate(
+            search=SearchVector("body", config="french")
+        ).filter(search=SearchQuery(text, config="french", search_type="websearch"))
     else:
         messages = messages.filter(body__icontains=text)
-    return _labelled(
-        list(
-            with_related(messages.select_related("room", "thread")).order_by("-id")[
-                : _clamp(limit, SEARCH_MAX)
-            ]
-        )
-    )
+    return _labelled(list(
+        with_related(messages.select_related("room", "thread")).order_by("-id")[
+            : _clamp(limit, SEARCH_MAX)
+        ]
+    ))

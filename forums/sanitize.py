@@ -18,20 +18,7 @@ LINK_REL = "nofollow noopener noreferrer"
 
 CHAT_TAGS = {"a", "strong", "em", "br", "span"}
 POST_TAGS = CHAT_TAGS | {
-    "p",
-    "b",
-    "i",
-    "u",
-    "s",
-    "ul",
-    "ol",
-    "li",
-    "blockquote",
-    "h2",
-    "h3",
-    "h4",
-    "code",
-    "pre",
+    "p", "b", "i", "u", "s", "ul", "ol", "li", "blockquote", "h2", "h3", "h4", "code", "pre",
     "hr",
 }
 ATTRIBUTES = {"a": {"href", "target"}, "span": {"class"}}
@@ -67,7 +54,7 @@ def mention_candidates(text: str) -> list[tuple[int, list[str]]]:
     """
     found: list[tuple[int, list[str]]] = []
     for match in list(MENTION_START_RE.finditer(text))[:MENTION_MAX_COUNT]:
-        rest = text[match.end() :].split("\n", 1)[0]
+        rest = text[match.end():].split("\n", 1)[0]
         words = rest.split()[:MENTION_MAX_WORDS]
         names: list[str] = []
         for n in range(len(words), 0, -1):
@@ -104,7 +91,7 @@ def find_mentions(text: str, known: Iterable[str]) -> list[Mention]:
             continue
         for name in candidates:
             after = start + 1
-            if text[after : after + len(name)].casefold() == name.casefold() and (
+            if text[after:after + len(name)].casefold() == name.casefold() and (
                 name.casefold() in names
             ):
                 mentions.append(Mention(start, after + len(name), name.casefold()))
@@ -141,8 +128,8 @@ def render_text(
     parts: list[str] = []
     cursor = 0
     for mention in mentions:
-        parts.append(_render_plain(text[cursor : mention.start]))
-        shown = label(mention.key) if label else text[mention.start + 1 : mention.end]
+        parts.append(_render_plain(text[cursor:mention.start]))
+        shown = label(mention.key) if label else text[mention.start + 1:mention.end]
         parts.append(f'<span class="mention">@{html.escape(shown)}</span>')
         cursor = mention.end
     parts.append(_render_plain(text[cursor:]))
@@ -153,7 +140,7 @@ def _render_plain(text: str) -> str:
     out: list[str] = []
     cursor = 0
     for match in URL_RE.finditer(text):
-        out.append(_inline(html.escape(text[cursor : match.start()], quote=False)))
+        out.append(_inline(html.escape(text[cursor:match.start()], quote=False)))
         link, trail = _link(match.group(0))
         out.append(link + html.escape(trail, quote=False))
         cursor = match.end()

@@ -96,10 +96,8 @@ def chat_text() -> dict[str, str]:
         "unseen_one": ngettext("%(count)s new message", "%(count)s new messages", 1),
         "unseen_many": ngettext("%(count)s new message", "%(count)s new messages", 2),
         "chars_left": _("%(left)s characters left"),
-        "chars_over": _(
-            "%(over)s characters too many: shorten the message or send it in "
-            "several parts. Nothing will be cut."
-        ),
+        "chars_over": _("%(over)s characters too many: shorten the message or send it in "
+                        "several parts. Nothing will be cut."),
         "replying_to": _("In reply to %(name)s"),
         "editing": _("Editing your message"),
         "edit_failed": _("The message could not be changed."),
@@ -128,13 +126,9 @@ def room_list(request: AuthenticatedRequest) -> HttpResponse:
     """« Discussions »: every room I may read, with what I have not read yet."""
     rooms = readable_rooms(request.user)
     unread = queries.unread_counts(request.user, rooms)
-
     def rows(direct: bool) -> list[dict[str, Any]]:
-        return [
-            {"room": room, "unread": unread.get(str(room.pk), 0)}
-            for room in rooms
-            if (room.kind == RoomKind.DIRECT) == direct
-        ]
+        return [{"room": room, "unread": unread.get(str(room.pk), 0)} for room in rooms
+                if (room.kind == RoomKind.DIRECT) == direct]
 
     groups = [(_("My groups"), rows(False)), (_("Direct messages"), rows(True))]
     return render(request, "forums/room_list.html", {"groups": groups, "rooms_text": rooms_text()})
@@ -169,11 +163,11 @@ def why_read_only(room: Room, user: User) -> str:
         }
     roles = user_roles(user)
     if room.kind == RoomKind.PLENARY and Role.REMPLACANT in roles:
-        return _("Substitutes read the plenary; you will be able to write if a seat becomes free.")
+        return _("Substitutes read the plenary; you will be able to write if a seat "
+                 "becomes free.")
     if room.kind == RoomKind.SUBGROUP and Role.DCCU in roles:
-        return _(
-            "The DCCU team reads the subgroups' rooms to moderate them, without writing in them."
-        )
+        return _("The DCCU team reads the subgroups' rooms to moderate them, without "
+                 "writing in them.")
     return _("You can read this room but not write in it.")
 
 
@@ -192,11 +186,9 @@ def room_people(room: Room) -> list[User]:
     else:
         return []
     people |= Q(rooms=room)  # guests
-    listed = list(
-        User.objects.filter(
-            pk__in=User.objects.filter(people).values("pk"), is_active=True
-        ).order_by("display_name", "first_name")
-    )
+    listed = list(User.objects.filter(pk__in=User.objects.filter(people).values("pk"),
+                                      is_active=True)
+                  .order_by("display_name", "first_name"))
     label_people(listed)
     return listed
 
@@ -207,24 +199,20 @@ def plenary_people() -> Q:
     from assembly.models import Membership
 
     groups = [role.value for role in ASSEMBLY_ROLES - MEMBER_ROLES]
-    return Q(pk__in=Membership.objects.current().values("user")) | Q(groups__name__in=groups)
+    return (Q(pk__in=Membership.objects.current().values("user"))
+            | Q(groups__name__in=groups))
 
 
 def _room_context(
-    request: AuthenticatedRequest,
-    room: Room,
-    *,
-    form: MessageForm | None = None,
-    limit: int = HISTORY_SIZE,
-    target: int | None = None,
+    request: AuthenticatedRequest, room: Room, *, form: MessageForm | None = None,
+    limit: int = HISTORY_SIZE, target: int | None = None,
 ) -> dict[str, Any]:
     abilities = room.get_abilities(request.user)
     thread = actions.default_thread(room)
     history = queries.history(request.user, room, thread=thread, limit=limit)
     last_read = _last_read(request.user, thread)
-    first_unread = next(
-        (m.pk for m in history if m.pk > last_read and m.author_id != request.user.pk), None
-    )
+    first_unread = next((m.pk for m in history if m.pk > last_read
+                         and m.author_id != request.user.pk), None)
     if history and history[-1].pk > last_read:
         actions.do_mark_read(request.user, thread, up_to_id=history[-1].pk)
     return {
@@ -246,9 +234,8 @@ def _room_context(
         "max_length": MESSAGE_MAX_LENGTH,
         "file_max_bytes": attachments.max_bytes(),
         "file_max_count": attachments.MAX_FILES,
-        "file_types": ",".join(
-            sorted({f".{ext}" for kind in ALLOWED.values() for ext in kind.extensions})
-        ),
+        "file_types": ",".join(sorted({f".{ext}" for kind in ALLOWED.values()
+                                       for ext in kind.extensions})),
     }
 
 
@@ -273,9 +260,8 @@ def room(request: AuthenticatedRequest, room_id: uuid.UUID) -> HttpResponse:
             if newer + 5 > queries.HISTORY_MAX:
                 return redirect("forums:message", target)
             limit = max(HISTORY_SIZE, newer + 5)
-    return render(
-        request, "forums/room.html", _room_context(request, room, limit=limit, target=target)
-    )
+    return render(request, "forums/room.html",
+                  _room_context(request, room, limit=limit, target=target))
 
 
 @login_required
@@ -291,11 +277,10 @@ def older(request: AuthenticatedRequest, room_id: uuid.UUID) -> HttpResponse:
         before = int(request.GET.get("before", ""))
     except ValueError:
         before = None
-    history = queries.history(request.user, room, thread=thread, before=before, limit=HISTORY_SIZE)
+    history = queries.history(request.user, room, thread=thread, before=before,
+                              limit=HISTORY_SIZE)
     context = {
-        "room": room,
-        "thread": thread,
-        "history": history,
+        "room": room, "thread": thread, "history": history,
         "abilities": room.get_abilities(request.user),
         "has_older": len(history) == HISTORY_SIZE,
     }
@@ -324,11 +309,8 @@ def send(request: AuthenticatedRequest, room_id: uuid.UUID) -> HttpResponse:
         reply_to = Message.objects.filter(pk=int(reply_id), room=room).first()
     form = MessageForm(request.POST)
     uploads = request.FILES.getlist("files")
-    back = (
-        reverse("forums:thread", args=[thread.pk])
-        if thread and not thread.is_default
-        else reverse("forums:room", args=[room.pk])
-    )
+    back = (reverse("forums:thread", args=[thread.pk]) if thread and not thread.is_default
+            else reverse("forums:room", args=[room.pk]))
     error = ""
     refused = False  # the person may not write here at all: no composer to refill
     if not form.is_valid():
@@ -338,22 +320,13 @@ def send(request: AuthenticatedRequest, room_id: uuid.UUID) -> HttpResponse:
         try:
             if uploads:
                 message, _created = attachments.do_send_with_files(
-                    request.user,
-                    room,
-                    body=body,
-                    uploads=uploads,
-                    client_id=form.cleaned_data["client_id"],
-                    thread=thread,
-                    reply_to=reply_to,
+                    request.user, room, body=body, uploads=uploads,
+                    client_id=form.cleaned_data["client_id"], thread=thread, reply_to=reply_to,
                 )
             else:
                 message, _created = actions.do_send_message(
-                    request.user,
-                    room,
-                    body=body,
-                    client_id=form.cleaned_data["client_id"],
-                    thread=thread,
-                    reply_to=reply_to,
+                    request.user, room, body=body, client_id=form.cleaned_data["client_id"],
+                    thread=thread, reply_to=reply_to,
                 )
         except (ValidationError, PermissionDenied) as exc:
             error = error_text(exc)
@@ -364,12 +337,8 @@ def send(request: AuthenticatedRequest, room_id: uuid.UUID) -> HttpResponse:
             return redirect(f"{back}#m{message.pk}")
     if wants_json:
         return JsonResponse({"error": error}, status=400)
-    if (
-        refused
-        or not (form.data.get("body") or "").strip()
-        or thread is not None
-        and not thread.is_default
-    ):
+    if (refused or not (form.data.get("body") or "").strip()
+            or thread is not None and not thread.is_default):
         messages.error(request, error)
         return redirect(back)
     # Something was written: the page again with the text in the composer and the reason.
@@ -389,15 +358,9 @@ def forum(request: AuthenticatedRequest, room_id: uuid.UUID) -> HttpResponse:
     """The same room as topics: each thread with its last activity."""
     room = access_room(request.user, room_id)
     threads = room.threads.select_related("created_by").order_by("-last_activity_at")
-    return render(
-        request,
-        "forums/forum.html",
-        {
-            "room": room,
-            "threads": threads,
-            "abilities": room.get_abilities(request.user),
-        },
-    )
+    return render(request, "forums/forum.html", {
+        "room": room, "threads": threads, "abilities": room.get_abilities(request.user),
+    })
 
 
 @login_required
@@ -410,11 +373,8 @@ def thread_new(request: AuthenticatedRequest, room_id: uuid.UUID) -> HttpRespons
     if request.method == "POST" and form.is_valid():
         try:
             thread = actions.do_create_thread(
-                request.user,
-                room,
-                title=form.cleaned_data["title"],
-                body=form.cleaned_data["body"],
-                format="html",
+                request.user, room, title=form.cleaned_data["title"],
+                body=form.cleaned_data["body"], format="html",
             )
         except (ValidationError, PermissionDenied) as error:
             form.add_error(None, error_text(error))
@@ -432,18 +392,12 @@ def thread(request: AuthenticatedRequest, thread_id: uuid.UUID) -> HttpResponse:
     history = queries.history(request.user, room, thread=thread, limit=HISTORY_SIZE)
     if history:
         actions.do_mark_read(request.user, thread, up_to_id=history[-1].pk)
-    return render(
-        request,
-        "forums/thread.html",
-        {
-            "room": room,
-            "thread": thread,
-            "history": history,
-            "has_older": len(history) == HISTORY_SIZE,
-            "abilities": room.get_abilities(request.user),
-            "form": MessageForm(initial={"client_id": uuid.uuid4()}),
-        },
-    )
+    return render(request, "forums/thread.html", {
+        "room": room, "thread": thread, "history": history,
+        "has_older": len(history) == HISTORY_SIZE,
+        "abilities": room.get_abilities(request.user),
+        "form": MessageForm(initial={"client_id": uuid.uuid4()}),
+    })
 
 
 # --- Search ------------------------------------------------------------------------
@@ -465,9 +419,7 @@ def search(request: AuthenticatedRequest) -> HttpResponse:
 def _message_page(request: AuthenticatedRequest, message: Message, **forms: Any) -> HttpResponse:
     abilities = message.room.get_abilities(request.user)
     context = {
-        "message": message,
-        "room": message.room,
-        "abilities": abilities,
+        "message": message, "room": message.room, "abilities": abilities,
         "report_form": forms.get("report_form") or ReasonForm(prefix="report"),
         "hide_form": forms.get("hide_form") or ReasonForm(prefix="hide"),
         "mute_form": forms.get("mute_form") or MuteForm(prefix="mute"),
@@ -537,19 +489,14 @@ def mute(request: AuthenticatedRequest, message_id: int) -> HttpResponse:
         return _message_page(request, message, mute_form=form)
     try:
         actions.do_mute_person(
-            request.user,
-            message.room,
-            message.author,
-            minutes=form.cleaned_data["minutes"],
-            reason=form.cleaned_data["reason"],
+            request.user, message.room, message.author,
+            minutes=form.cleaned_data["minutes"], reason=form.cleaned_data["reason"],
         )
     except (ValidationError, PermissionDenied) as error:
         form.add_error(None, error_text(error))
         return _message_page(request, message, mute_form=form)
-    messages.success(
-        request,
-        _("%(name)s cannot write in this room for now.") % {"name": message.author.public_name},
-    )
+    messages.success(request, _("%(name)s cannot write in this room for now.")
+                     % {"name": message.author.public_name})
     return redirect(_back_to(message))
 
 
@@ -564,8 +511,7 @@ def people_i_share_a_room_with(user: User) -> Any:
 
     subgroups = Subgroup.objects.filter(Q(members=user) | Q(facilitators=user))
     shared = (
-        Q(subgroups__in=subgroups)
-        | Q(facilitated_subgroups__in=subgroups)
+        Q(subgroups__in=subgroups) | Q(facilitated_subgroups__in=subgroups)
         | Q(rooms__participants=user)
     )
     roles = user_roles(user)
@@ -574,11 +520,8 @@ def people_i_share_a_room_with(user: User) -> Any:
     if roles & ASSEMBLY_ROLES:
         shared |= plenary_people()
     people = User.objects.filter(shared)
-    return (
-        User.objects.filter(pk__in=people.values("pk"), is_active=True)
-        .exclude(pk=user.pk)
-        .order_by("display_name", "first_name")
-    )
+    return (User.objects.filter(pk__in=people.values("pk"), is_active=True)
+            .exclude(pk=user.pk).order_by("display_name", "first_name"))
 
 
 def close_people(user: User) -> set[Any]:
@@ -586,25 +529,19 @@ def close_people(user: User) -> set[Any]:
     from assembly.models import Subgroup
 
     subgroups = Subgroup.objects.filter(Q(members=user) | Q(facilitators=user))
-    return set(
-        User.objects.filter(
-            Q(subgroups__in=subgroups) | Q(facilitated_subgroups__in=subgroups)
-        ).values_list("pk", flat=True)
-    ) - {user.pk}
+    return set(User.objects.filter(
+        Q(subgroups__in=subgroups) | Q(facilitated_subgroups__in=subgroups)
+    ).values_list("pk", flat=True)) - {user.pk}
 
 
 def why_nobody(user: User) -> str:
     from accounts.roles import ASSEMBLY_ROLES, user_roles
 
     if not user_roles(user) & ASSEMBLY_ROLES:
-        return _(
-            "You have no place in the assembly yet, so there is nobody to write to. "
-            "The DCCU team can tell you more."
-        )
-    return _(
-        "Nobody shares a room with you yet: once people join your subgroup or the "
-        "plenary, you can write to them here."
-    )
+        return _("You have no place in the assembly yet, so there is nobody to write to. "
+                 "The DCCU team can tell you more.")
+    return _("Nobody shares a room with you yet: once people join your subgroup or the "
+             "plenary, you can write to them here.")
 
 
 @login_required
@@ -620,15 +557,9 @@ def direct_new(request: AuthenticatedRequest) -> HttpResponse:
             form.add_error(None, error_text(error))
         else:
             return redirect("forums:room", room.pk)
-    return render(
-        request,
-        "forums/direct_new.html",
-        {
-            "form": form,
-            "close": close_people(request.user),
-            "nobody": why_nobody(request.user),
-        },
-    )
+    return render(request, "forums/direct_new.html", {
+        "form": form, "close": close_people(request.user), "nobody": why_nobody(request.user),
+    })
 
 
 # --- Voice messages and files ------------------------------------------------------
@@ -645,9 +576,7 @@ def voice(request: AuthenticatedRequest, room_id: uuid.UUID) -> HttpResponse:
     if form.is_valid():
         try:
             message, _created = do_add_voice_message(
-                request.user,
-                room,
-                upload=form.cleaned_data["audio"],
+                request.user, room, upload=form.cleaned_data["audio"],
                 transcript=form.cleaned_data["transcript"],
                 client_id=form.cleaned_data["client_id"] or uuid.uuid4(),
             )
@@ -682,9 +611,7 @@ def attachment(request: AuthenticatedRequest, attachment_id: uuid.UUID) -> FileR
         item.content_type in attachments.IMAGE_TYPES and request.GET.get("voir") == "1"
     )
     response = FileResponse(
-        item.file.open("rb"),
-        as_attachment=not inline,
-        filename=item.name,
+        item.file.open("rb"), as_attachment=not inline, filename=item.name,
         content_type=item.content_type if inline else "application/octet-stream",
     )
     response["X-Content-Type-Options"] = "nosniff"
@@ -707,14 +634,9 @@ def preferences(request: AuthenticatedRequest) -> HttpResponse:
         form.save()
         messages.success(request, _("Your choices are saved."))
         return redirect("forums:preferences")
-    return render(
-        request,
-        "forums/preferences.html",
-        {
-            "form": form,
-            "digest": has_consent(request.user, OptionalPurpose.EMAIL_DIGEST),
-        },
-    )
+    return render(request, "forums/preferences.html", {
+        "form": form, "digest": has_consent(request.user, OptionalPurpose.EMAIL_DIGEST),
+    })
 
 
 @require_POST

@@ -92,11 +92,7 @@ def ogg_complete(path: Path) -> bool:
 def _run(command: list[str]) -> subprocess.CompletedProcess[str]:
     try:
         return subprocess.run(  # noqa: S603 - fixed program, our arguments, no shell
-            command,
-            capture_output=True,
-            text=True,
-            timeout=PROBE_TIMEOUT,
-            check=False,
+            command, capture_output=True, text=True, timeout=PROBE_TIMEOUT, check=False,
             stdin=subprocess.DEVNULL,
         )
     except (FileNotFoundError, subprocess.TimeoutExpired) as exc:
@@ -111,19 +107,10 @@ def probe_recording(path: Path, content_type: str) -> float | None:
         raise ProbeUnavailable("ffmpeg/ffprobe not found")
     demuxer = DEMUXERS[content_type]
     reading = ["-protocol_whitelist", "file", "-f", demuxer]
-    probe = _run(
-        [
-            ffprobe,
-            "-v",
-            "error",
-            *reading,
-            "-show_entries",
-            "stream=codec_type,codec_name",
-            "-of",
-            "json",
-            f"file:{path}",
-        ]
-    )
+    probe = _run([
+        ffprobe, "-v", "error", *reading, "-show_entries", "stream=codec_type,codec_name",
+        "-of", "json", f"file:{path}",
+    ])
     if probe.returncode != 0 or probe.stderr.strip():
         return None
     try:
@@ -137,31 +124,14 @@ def probe_recording(path: Path, content_type: str) -> float | None:
         return None
     if content_type == "audio/ogg" and not ogg_complete(path):
         return None
-    decode = _run(
-        [
-            ffmpeg,
-            "-nostdin",
-            "-v",
-            "error",
-            "-xerror",
-            *reading,
-            "-i",
-            f"file:{path}",
-            "-map",
-            "0:a:0",
-            "-f",
-            "null",
-            "-progress",
-            "pipe:1",
-            "-nostats",
-            "-",
-        ]
-    )
+    decode = _run([
+        ffmpeg, "-nostdin", "-v", "error", "-xerror", *reading, "-i", f"file:{path}",
+        "-map", "0:a:0", "-f", "null", "-progress", "pipe:1", "-nostats", "-",
+    ])
     if decode.returncode != 0 or decode.stderr.strip():
         return None
     times = [
-        line.split("=", 1)[1]
-        for line in decode.stdout.splitlines()
+        line.split("=", 1)[1] for line in decode.stdout.splitlines()
         if line.startswith("out_time_us=")
     ]
     try:
@@ -196,12 +166,8 @@ def validate_voice(upload: UploadedFile, transcript: str) -> tuple[str, float]:
     if size == 0:
         refuse("audio", _("The recording is empty."), "empty")
     elif size > max_bytes():
-        refuse(
-            "audio",
-            _("The recording is too large (%(max)d MB at most).")
-            % {"max": max_bytes() // (1024 * 1024)},
-            "too_large",
-        )
+        refuse("audio", _("The recording is too large (%(max)d MB at most).")
+               % {"max": max_bytes() // (1024 * 1024)}, "too_large")
     else:
         upload.seek(0)
         head = upload.read(16)
@@ -214,36 +180,21 @@ def validate_voice(upload: UploadedFile, transcript: str) -> tuple[str, float]:
             duration = _probe_upload(upload, content_type)
         except ProbeUnavailable:
             logger.error("voice: ffmpeg unavailable, recording refused", exc_info=True)
-            refuse(
-                "audio",
-                _(
-                    "Voice messages cannot be checked at the moment: please try "
-                    "again later, or write your message."
-                ),
-                "unavailable",
-            )
+            refuse("audio", _("Voice messages cannot be checked at the moment: please try "
+                              "again later, or write your message."), "unavailable")
             content_type = None
         else:
             if duration is None:
-                refuse(
-                    "audio",
-                    _("This recording is damaged or incomplete: please record it again."),
-                    "damaged",
-                )
+                refuse("audio", _("This recording is damaged or incomplete: please record "
+                                  "it again."), "damaged")
                 content_type = None
             elif duration > max_seconds() + 0.5:  # MediaRecorder stops a little late
-                refuse(
-                    "audio",
-                    _("A voice message lasts %(max)d minutes at most.")
-                    % {"max": max_seconds() // 60},
-                    "too_long",
-                )
+                refuse("audio", _("A voice message lasts %(max)d minutes at most.")
+                       % {"max": max_seconds() // 60}, "too_long")
     if not transcript.strip():
-        refuse(
-            "transcript",
-            _("Write in a few words what you say: people who cannot listen will read it."),
-            "empty",
-        )
+        refuse("transcript",
+               _("Write in a few words what you say: people who cannot listen will read it."),
+               "empty")
     if errors or content_type is None or duration is None:
         raise ValidationError(errors)
     return content_type, round(duration, 1)
@@ -279,14 +230,10 @@ def do_add_voice_message(
         if not created:
             return message, False
         Attachment.objects.create(
-            message=message,
-            kind=AttachmentKind.VOICE,
-            file=_named(upload, content_type),
-            name=_("Voice message"),
-            content_type=content_type,
-            size=upload.size or 0,
-            duration_seconds=duration,
-            transcript=transcript.strip(),
+            message=message, kind=AttachmentKind.VOICE,
+            file=_named(upload, content_type), name=_("Voice message"),
+            content_type=content_type, size=upload.size or 0,
+            duration_seconds=duration, transcript=transcript.strip(),
         )
         message = _publish_update(message)
     return message, True

@@ -200,7 +200,8 @@ def _value(
         stored = getattr(row, name)
         if not stored:
             return None
-        return {"name": PurePosixPath(stored.name).name, "in_copy": files.get((str(row.pk), name))}
+        return {"name": PurePosixPath(stored.name).name,
+                "in_copy": files.get((str(row.pk), name))}
     return f.value_from_object(row)
 
 
@@ -235,17 +236,12 @@ def items_for(
     if len(links) > 1:
         # Which ways lead to the person, per row: « Author: you », « Hidden by: you ».
         manager = declaration.model._base_manager
-        rows = rows.annotate(
-            **{
-                f"agora_link_{i}": Exists(
-                    manager.filter(
-                        link_condition(declaration, link.path, person, with_acts=True),
-                        pk=OuterRef("pk"),
-                    )
-                )
-                for i, link in enumerate(links)
-            }
-        )
+        rows = rows.annotate(**{
+            f"agora_link_{i}": Exists(manager.filter(
+                link_condition(declaration, link.path, person, with_acts=True), pk=OuterRef("pk")
+            ))
+            for i, link in enumerate(links)
+        })
     names = list(declaration.fields)
     for fields_ in declaration.actors.values():
         names += [n for n in fields_ if n not in names]
@@ -262,8 +258,7 @@ def items_for(
     for row in rows.iterator(chunk_size=CHUNK_SIZE):
         matched = (
             [link for i, link in enumerate(links) if getattr(row, f"agora_link_{i}")]
-            if len(links) > 1
-            else links
+            if len(links) > 1 else links
         )
         item: dict[str, Any] = {"id": str(row.pk)}
         if len(links) > 1:
@@ -416,14 +411,8 @@ def _write_declaration(
     declaration = section.declaration
     about = describe(declaration)
     head = {**about, "fields": list(declaration.fields)}
-    summary: dict[str, Any] = {
-        **about,
-        "path": section.path,
-        "slug": section.slug,
-        "count": 0,
-        "rows": [],
-        "columns": [],
-    }
+    summary: dict[str, Any] = {**about, "path": section.path, "slug": section.slug,
+                               "count": 0, "rows": [], "columns": []}
     files = {(f.row_id, f.field): arcname for f, arcname in section.files}
     columns: list[str] = []
     with zf.open(section.path, "w", force_zip64=True) as raw:
@@ -452,16 +441,14 @@ def _write_files(zf: zipfile.ZipFile, section: _Section, progress: _Progress) ->
     written = []
     for copy_file, arcname in section.files:
         try:
-            with (
-                copy_file.storage.open(copy_file.stored_name, "rb") as source,
-                zf.open(arcname, "w", force_zip64=True) as target,
-            ):
+            with copy_file.storage.open(copy_file.stored_name, "rb") as source, zf.open(
+                arcname, "w", force_zip64=True
+            ) as target:
                 shutil.copyfileobj(source, target, 1024 * 1024)
             written.append(arcname)
         except FileNotFoundError:
-            logger.warning(
-                "Access copy: a declared file is missing (%s)", section.declaration.label
-            )
+            logger.warning("Access copy: a declared file is missing (%s)",
+                           section.declaration.label)
         progress.step()
     return written
 
@@ -633,12 +620,9 @@ def do_request_access_copy(
             # build; a few a day is far more than anyone needs.
             since = timezone.now() - timedelta(days=1)
             limit = settings.GDPR_COPIES_PER_DAY
-            if (
-                AccessCopy.objects.filter(
-                    user=person, requested_by=actor, created_at__gte=since
-                ).count()
-                >= limit
-            ):
+            if AccessCopy.objects.filter(
+                user=person, requested_by=actor, created_at__gte=since
+            ).count() >= limit:
                 raise ValidationError(
                     ngettext(
                         "You have already asked for %(count)d copy of your data today. "
@@ -654,11 +638,7 @@ def do_request_access_copy(
         # The database backend writes the task in this transaction: no copy without its task.
         build_access_copy_task.enqueue(str(copy.pk), base_url)
         audit.record(
-            actor,
-            "gdpr.copy.request",
-            subject=person,
-            obj=copy,
-            on_behalf=on_behalf,
+            actor, "gdpr.copy.request", subject=person, obj=copy, on_behalf=on_behalf,
             data_request=str(data_request.pk) if data_request is not None else "",
         )
     return copy
@@ -693,9 +673,8 @@ def do_download_access_copy(actor: Any, copy: AccessCopy) -> Path:
     now = timezone.now()
     AccessCopy.objects.filter(pk=copy.pk).update(downloaded_at=now)
     copy.downloaded_at = now
-    audit.record(
-        actor, "gdpr.copy.download", subject=copy.user, obj=copy, on_behalf=copy.user_id != actor.pk
-    )
+    audit.record(actor, "gdpr.copy.download", subject=copy.user, obj=copy,
+                 on_behalf=copy.user_id != actor.pk)
     return path
 
 

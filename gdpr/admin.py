@@ -93,11 +93,8 @@ def audited_admin_view(
         if action == "admin.delete":
             # A deleted person can no longer be referred to; the object id stays.
             user_model = get_user_model()
-            kept = set(
-                user_model._base_manager.filter(pk__in=[p.pk for p in people]).values_list(
-                    "pk", flat=True
-                )
-            )
+            kept = set(user_model._base_manager.filter(
+                pk__in=[p.pk for p in people]).values_list("pk", flat=True))
             people = [p for p in people if p.pk in kept]
         others = [p for p in people if p.pk != request.user.pk][:MAX_PEOPLE_PER_ENTRY]
         if people and not others:
@@ -157,15 +154,8 @@ class RetentionRunAdmin(DpoReadOnlyAdmin):
     list_display = ("started_at", "applied", "trigger", "actor", "finished_at", "error")
     list_filter = ("applied", "trigger")
     date_hierarchy = "started_at"
-    readonly_fields = (
-        "started_at",
-        "finished_at",
-        "applied",
-        "trigger",
-        "actor",
-        "summary",
-        "error",
-    )
+    readonly_fields = ("started_at", "finished_at", "applied", "trigger", "actor", "summary",
+                       "error")
     fields = readonly_fields
 
 
@@ -219,13 +209,16 @@ class PolicyTextAdmin(admin.ModelAdmin[PolicyText]):
         return consent.can_manage_texts(request.user) and (obj is None or not obj.is_published)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return consent.can_manage_texts(request.user) and obj is not None and (not obj.is_published)
+        return consent.can_manage_texts(request.user) and obj is not None and (
+            not obj.is_published
+        )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         if obj is None:
             return []
         if obj.is_published:
-            return ["kind", "purpose", "version", "title", "body", "asks_again", "published_at"]
+            return ["kind", "purpose", "version", "title", "body", "asks_again",
+                    "published_at"]
         return ["kind", "purpose", "version"]
 
     def get_actions(self, request: HttpRequest) -> dict[str, Any]:
@@ -236,21 +229,12 @@ class PolicyTextAdmin(admin.ModelAdmin[PolicyText]):
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         data = form.cleaned_data
         if change:
-            consent.do_update_policy_draft(
-                request.user,
-                obj,
-                title=data["title"],
-                body=data["body"],
-                asks_again=data["asks_again"],
-            )
+            consent.do_update_policy_draft(request.user, obj, title=data["title"],
+                                           body=data["body"], asks_again=data["asks_again"])
             return
         text = consent.do_create_policy_draft(
-            request.user,
-            kind=data["kind"],
-            purpose=data["purpose"],
-            title=data["title"],
-            body=data["body"],
-            asks_again=data["asks_again"],
+            request.user, kind=data["kind"], purpose=data["purpose"], title=data["title"],
+            body=data["body"], asks_again=data["asks_again"],
         )
         # The admin goes on with ``obj`` (its log entry, the redirect): make it the draft.
         obj.pk, obj.version, obj.created_at = text.pk, text.version, text.created_at

@@ -101,11 +101,8 @@ def gate_for(user: Any) -> Gate:
         .values_list("text_id", "decision")
     )
     read = notice is not None and (notice.pk, ConsentDecision.READ) in decisions
-    charter_words = [
-        d
-        for t, d in decisions
-        if charter is not None and t == charter.pk and d in CHARTER_DECISIONS
-    ]
+    charter_words = [d for t, d in decisions if charter is not None and t == charter.pk
+                     and d in CHARTER_DECISIONS]
     last_word = charter_words[-1] if charter_words else None
     return Gate(
         notice=None if read else notice,
@@ -120,11 +117,7 @@ def _check_published(text: PolicyText, kind: str) -> None:
 
 
 def _record(
-    person: Any,
-    text: PolicyText,
-    decision: str,
-    *,
-    method: str = ConsentMethod.WEB,
+    person: Any, text: PolicyText, decision: str, *, method: str = ConsentMethod.WEB,
     recorded_by: Any = None,
 ) -> ConsentRecord:
     return ConsentRecord.objects.create(
@@ -145,7 +138,9 @@ def do_accept_charter(actor: Any, text: PolicyText) -> ConsentRecord:
     _check_published(text, TextKind.CHARTER)
     with transaction.atomic():
         record = _record(actor, text, ConsentDecision.ACCEPTED)
-        audit.record(actor, "gdpr.charter.accept", subject=actor, obj=record, version=text.version)
+        audit.record(
+            actor, "gdpr.charter.accept", subject=actor, obj=record, version=text.version
+        )
     return record
 
 
@@ -154,7 +149,9 @@ def do_refuse_charter(actor: Any, text: PolicyText) -> ConsentRecord:
     _check_published(text, TextKind.CHARTER)
     with transaction.atomic():
         record = _record(actor, text, ConsentDecision.REFUSED)
-        audit.record(actor, "gdpr.charter.refuse", subject=actor, obj=record, version=text.version)
+        audit.record(
+            actor, "gdpr.charter.refuse", subject=actor, obj=record, version=text.version
+        )
     return record
 
 
@@ -174,11 +171,8 @@ class PurposeState:
 
 def _baseline(versions: list[PolicyText], current: PolicyText) -> int:
     """The oldest version whose records still count: the last one that asked again."""
-    asking = [
-        t.version
-        for t in versions
-        if t.is_published and t.version <= current.version and (t.asks_again or t.version == 1)
-    ]
+    asking = [t.version for t in versions if t.is_published and t.version <= current.version
+              and (t.asks_again or t.version == 1)]
     return max(asking, default=1)
 
 
@@ -205,11 +199,8 @@ def purpose_states(user: Any) -> list[PurposeState]:
         counting = [r for r in mine if r.text.version >= floor]
         last = counting[0] if counting else None
         given = last is not None and last.decision == ConsentDecision.GRANTED
-        lapsed = (
-            not given
-            and last is None
-            and bool(mine)
-            and (mine[0].decision == ConsentDecision.GRANTED)
+        lapsed = not given and last is None and bool(mine) and (
+            mine[0].decision == ConsentDecision.GRANTED
         )
         states.append(PurposeState(purpose, current, given, last, lapsed))
     return states
@@ -238,11 +229,9 @@ def consenting(people: Iterable[Any], purpose: str) -> set[str]:
     now, by the same rule as ``has_consent``, in two queries however many people."""
     purpose = OptionalPurpose(purpose)
     ids = {str(getattr(p, "pk", p)) for p in people if p is not None}
-    versions = list(
-        PolicyText.objects.filter(
-            kind=TextKind.PURPOSE, purpose=purpose.value, published_at__isnull=False
-        )
-    )
+    versions = list(PolicyText.objects.filter(
+        kind=TextKind.PURPOSE, purpose=purpose.value, published_at__isnull=False
+    ))
     current = max(versions, key=lambda t: t.version, default=None)
     if not ids or current is None:
         return set()
@@ -250,14 +239,9 @@ def consenting(people: Iterable[Any], purpose: str) -> set[str]:
     last: dict[str, str] = {}
     for user_id, decision in (
         ConsentRecord.objects.filter(
-            user_id__in=ids,
-            text__kind=TextKind.PURPOSE,
-            text__purpose=purpose.value,
-            text__version__gte=floor,
-            decision__in=PURPOSE_DECISIONS,
-        )
-        .order_by("recorded_at", "id")
-        .values_list("user_id", "decision")
+            user_id__in=ids, text__kind=TextKind.PURPOSE, text__purpose=purpose.value,
+            text__version__gte=floor, decision__in=PURPOSE_DECISIONS,
+        ).order_by("recorded_at", "id").values_list("user_id", "decision")
     ):
         last[str(user_id)] = decision
     return {user_id for user_id, decision in last.items() if decision == ConsentDecision.GRANTED}
@@ -297,40 +281,25 @@ def on_withdrawal(purpose: str, stop: Callable[[Any], None]) -> None:
 
 
 def _change_consent(
-    actor: Any,
-    person: Any,
-    purpose: str,
-    decision: str,
-    *,
-    method: str,
+    actor: Any, person: Any, purpose: str, decision: str, *, method: str,
     recorded_by: Any = None,
 ) -> ConsentRecord | None:
     with transaction.atomic():
         state = _state(person, purpose)
         assert state.text is not None  # noqa: S101 - checked by _state
-        if (
-            decision == ConsentDecision.GRANTED
-            and state.given
-            and state.last is not None
-            and (state.last.text_id == state.text.pk)
+        if decision == ConsentDecision.GRANTED and state.given and state.last is not None and (
+            state.last.text_id == state.text.pk
         ):
             return None  # already given to this very text: nothing new to prove
         if decision == ConsentDecision.WITHDRAWN and not state.given:
             return None
         record = _record(person, state.text, decision, method=method, recorded_by=recorded_by)
-        action = (
-            "gdpr.consent.give"
-            if decision == ConsentDecision.GRANTED
-            else ("gdpr.consent.withdraw")
+        action = "gdpr.consent.give" if decision == ConsentDecision.GRANTED else (
+            "gdpr.consent.withdraw"
         )
         audit.record(
-            actor,
-            action,
-            subject=person,
-            obj=record,
-            purpose=str(state.purpose.value),
-            version=state.text.version,
-            method=method,
+            actor, action, subject=person, obj=record, purpose=str(state.purpose.value),
+            version=state.text.version, method=method,
         )
         if decision == ConsentDecision.WITHDRAWN:
             for stop in _ON_WITHDRAWAL.get(state.purpose.value, []):
@@ -343,14 +312,14 @@ def do_give_consent(actor: Any, purpose: str) -> ConsentRecord | None:
 
     Returns None when there was nothing to change.
     """
-    return _change_consent(actor, actor, purpose, ConsentDecision.GRANTED, method=ConsentMethod.WEB)
+    return _change_consent(actor, actor, purpose, ConsentDecision.GRANTED,
+                           method=ConsentMethod.WEB)
 
 
 def do_withdraw_consent(actor: Any, purpose: str) -> ConsentRecord | None:
     """As easy as giving: one call, no reason asked. None when nothing was given."""
-    return _change_consent(
-        actor, actor, purpose, ConsentDecision.WITHDRAWN, method=ConsentMethod.WEB
-    )
+    return _change_consent(actor, actor, purpose, ConsentDecision.WITHDRAWN,
+                           method=ConsentMethod.WEB)
 
 
 def can_record_paper_consent(user: Any) -> bool:
@@ -420,16 +389,11 @@ def do_create_policy_draft(
             raise ValidationError(_("A draft of this text already exists: edit it instead."))
         last = PolicyText.objects.filter(kind=kind, purpose=purpose).aggregate(v=Max("version"))
         text = PolicyText.objects.create(
-            kind=kind,
-            purpose=purpose,
-            version=(last["v"] or 0) + 1,
-            title=title,
-            body=body,
+            kind=kind, purpose=purpose, version=(last["v"] or 0) + 1, title=title, body=body,
             asks_again=asks_again or kind != TextKind.PURPOSE,
         )
-        audit.record(
-            actor, "gdpr.text.draft", obj=text, kind=kind, purpose=purpose, version=text.version
-        )
+        audit.record(actor, "gdpr.text.draft", obj=text, kind=kind, purpose=purpose,
+                     version=text.version)
     return text
 
 
@@ -449,7 +413,9 @@ def do_update_policy_draft(
     return text
 
 
-def do_publish_policy_text(actor: Any, text: PolicyText, *, asks_again: bool = True) -> PolicyText:
+def do_publish_policy_text(
+    actor: Any, text: PolicyText, *, asks_again: bool = True
+) -> PolicyText:
     """Publish a draft. A new notice or charter is always asked again at the next page."""
     _check_manager(actor)
     with transaction.atomic():
@@ -458,15 +424,8 @@ def do_publish_policy_text(actor: Any, text: PolicyText, *, asks_again: bool = T
         text.published_at = timezone.now()
         text.asks_again = True if text.kind != TextKind.PURPOSE else asks_again
         text.save(update_fields=["published_at", "asks_again"])
-        audit.record(
-            actor,
-            "gdpr.text.publish",
-            obj=text,
-            kind=text.kind,
-            purpose=text.purpose,
-            version=text.version,
-            asks_again=text.asks_again,
-        )
+        audit.record(actor, "gdpr.text.publish", obj=text, kind=text.kind,
+                     purpose=text.purpose, version=text.version, asks_again=text.asks_again)
     return text
 
 
@@ -520,7 +479,9 @@ PURPOSE_PROCESSING: dict[str, PurposeProcessing] = {
             "conversations; the time of the last digest"
         ),
         categories_of_people=gettext_lazy("everyone with an account who opted in"),
-        recipients=gettext_lazy("the person only, by email through the département's mail server"),
+        recipients=gettext_lazy(
+            "the person only, by email through the département's mail server"
+        ),
         retention=CONSENT_PROOF,
         notes=gettext_lazy(
             "The digest is built when it is sent and not stored; the time of the last one "

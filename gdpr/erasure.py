@@ -95,10 +95,8 @@ def check_declaration(declaration: Declaration) -> list[str]:
         for path in subject_paths(declaration):
             first: Any = declaration.model._meta.get_field(path.split("__")[0])
             if first.many_to_many:
-                problems.append(
-                    f"DELETE through the many-to-many {path!r} would delete "
-                    "a shared row: use PSEUDONYMISE or an eraser"
-                )
+                problems.append(f"DELETE through the many-to-many {path!r} would delete "
+                                "a shared row: use PSEUDONYMISE or an eraser")
     for name in erasure_targets(declaration):
         try:
             declaration.model._meta.get_field(name)
@@ -184,10 +182,7 @@ def _erase_declaration(declaration: Declaration, person: Any, pseudonym: str) ->
 
 
 def _tally(
-    declaration: Declaration,
-    person: Any,
-    before: int | None,
-    counts: dict[str, int],
+    declaration: Declaration, person: Any, before: int | None, counts: dict[str, int],
     names_replaced: int,
 ) -> dict[str, int]:
     """What was done, counted once everything ran: the person's rows that are gone (by
@@ -223,8 +218,7 @@ def replace_stale_copies(erased_pk: Any) -> int:
 
     live = (CopyStatus.READY, CopyStatus.RUNNING)
     stale = list(
-        AccessCopy.objects.filter(status__in=live)
-        .exclude(user_id=erased_pk)
+        AccessCopy.objects.filter(status__in=live).exclude(user_id=erased_pk)
         .select_related("user", "requested_by")
     )
     files: list[Any] = []
@@ -243,14 +237,8 @@ def replace_stale_copies(erased_pk: Any) -> int:
                 continue
             new = AccessCopy.objects.create(user=old.user, requested_by=requester)
             build_access_copy_task.enqueue(str(new.pk), settings.AGORA_BASE_URL)
-            audit.record(
-                None,
-                "gdpr.copy.replace",
-                subject=old.user,
-                obj=new,
-                replaces=str(old.pk),
-                reason="erasure",
-            )
+            audit.record(None, "gdpr.copy.replace", subject=old.user, obj=new,
+                         replaces=str(old.pk), reason="erasure")
             replaced += 1
     transaction.on_commit(lambda: [path.unlink(missing_ok=True) for path in files])
     return replaced

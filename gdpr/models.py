@@ -43,12 +43,9 @@ class PolicyText(models.Model):
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
     # Only read for optional purposes: the notice and the charter are always asked again.
     asks_again = models.BooleanField(
-        _("asks everyone again"),
-        default=True,
-        help_text=_(
-            "Consents given to earlier versions stop counting until the person "
-            "gives their consent again."
-        ),
+        _("asks everyone again"), default=True,
+        help_text=_("Consents given to earlier versions stop counting until the person "
+                    "gives their consent again."),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
@@ -74,10 +71,9 @@ class PolicyText(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         # What people read or agreed to must stay exactly as they saw it.
-        if (
-            not self._state.adding
-            and PolicyText.objects.filter(pk=self.pk, published_at__isnull=False).exists()
-        ):
+        if not self._state.adding and PolicyText.objects.filter(
+            pk=self.pk, published_at__isnull=False
+        ).exists():
             raise PermissionError("Published texts cannot be changed: publish a new version.")
         super().save(*args, **kwargs)
 
@@ -147,9 +143,7 @@ class ConsentRecord(AppendOnlyModel):
 
     id = models.BigAutoField(primary_key=True)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
-        related_name="consent_records",
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="consent_records",
         verbose_name=_("person"),
     )
     text = models.ForeignKey(
@@ -160,12 +154,8 @@ class ConsentRecord(AppendOnlyModel):
         _("how"), max_length=10, choices=ConsentMethod.choices, default=ConsentMethod.WEB
     )
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("recorded by"),
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("recorded by"),
     )
     recorded_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
 
@@ -207,9 +197,7 @@ class DataRequest(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
-        related_name="data_requests",
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="data_requests",
         verbose_name=_("person"),
     )
     kind = models.CharField(_("kind"), max_length=15, choices=RequestKind.choices)
@@ -222,17 +210,12 @@ class DataRequest(models.Model):
     extension_reason = models.TextField(_("reason for the extension"), blank=True)
     decision_reason = models.TextField(_("reason for the decision"), blank=True)
     archives_agreement = models.TextField(
-        _("archives service's position"),
-        blank=True,
+        _("archives service's position"), blank=True,
         help_text=_("For records that may be public archives."),
     )
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("decided by"),
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("decided by"),
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     completed_at = models.DateTimeField(_("carried out at"), null=True, blank=True)
@@ -260,15 +243,12 @@ class DataRequest(models.Model):
         return {
             "read": bool(user.is_authenticated) and (self.user_id == user.pk or handles),
             "handle": handler,
-            "extend": handler
-            and self.status == RequestStatus.RECEIVED
+            "extend": handler and self.status == RequestStatus.RECEIVED
             and not self.extension_reason,
             "decide": handler and self.status in UNDECIDED_REQUEST_STATUSES,
             "complete": handler and self.status == RequestStatus.ACCEPTED,
-            "prepare_copy": handler
-            and self.kind == RequestKind.ACCESS
-            and self.status in OPEN_REQUEST_STATUSES
-            and self.user.is_active,
+            "prepare_copy": handler and self.kind == RequestKind.ACCESS
+            and self.status in OPEN_REQUEST_STATUSES and self.user.is_active,
         }
 
     @staticmethod
@@ -289,18 +269,12 @@ class AccessCopy(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
-        related_name="access_copies",
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="access_copies",
         verbose_name=_("person"),
     )
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("requested by"),
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("requested by"),
     )
     status = models.CharField(
         _("status"), max_length=10, choices=CopyStatus.choices, default=CopyStatus.QUEUED
@@ -339,12 +313,8 @@ class RetentionRun(models.Model):
     applied = models.BooleanField(_("applied"), default=False)
     trigger = models.CharField(_("started by"), max_length=20, default="command")
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("person"),
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("person"),
     )
     summary = models.JSONField(_("summary"), default=list)
     error = models.TextField(_("error"), blank=True)
@@ -364,21 +334,13 @@ class AuditEntry(AppendOnlyModel):
     id = models.BigAutoField(primary_key=True)
     at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("who"),
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("who"),
     )
     action = models.CharField(_("what"), max_length=60, db_index=True)
     subject = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("whose data"),
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("whose data"),
     )
     object_type = models.CharField(_("object type"), max_length=100, blank=True)
     object_id = models.CharField(_("object id"), max_length=64, blank=True)

@@ -31,7 +31,8 @@ declare(
     purpose=_("Prove what each person read, accepted, gave or withdrew (art. 7(1))."),
     legal_basis=LegalBasis.LEGAL_OBLIGATION,
     retention=Retention(
-        _("7 years after it was recorded: the 20-month mandate plus 5 years (proof of consent)."),
+        _("7 years after it was recorded: the 20-month mandate plus 5 years (proof of "
+          "consent)."),
         days=7 * 365,
         since="recorded_at",
     ),
@@ -44,15 +45,8 @@ declare(
     DataRequest,
     subject="user",
     fields=(
-        "kind",
-        "status",
-        "details",
-        "received_at",
-        "due_at",
-        "extension_reason",
-        "decision_reason",
-        "decided_at",
-        "completed_at",
+        "kind", "status", "details", "received_at", "due_at", "extension_reason",
+        "decision_reason", "decided_at", "completed_at",
     ),
     actors={"decided_by": ("user", "kind", "status", "decided_at", "decision_reason")},
     purpose=_("Handle requests to exercise data-protection rights within the legal deadline."),
@@ -75,7 +69,8 @@ declare(
     actors={"requested_by": ("user", "status", "created_at", "finished_at", "downloaded_at")},
     purpose=_("Give each person a copy of their data (art. 15)."),
     legal_basis=LegalBasis.LEGAL_OBLIGATION,
-    retention=Retention(_("The file: 7 days. The record: 1 year."), days=365, since="created_at"),
+    retention=Retention(_("The file: 7 days. The record: 1 year."), days=365,
+                        since="created_at"),
     erasure=Erasure.DELETE,
     eraser=remove_person_copies,
     categories_of_people=EVERYONE,
@@ -154,25 +149,14 @@ def delete_person_task_results(person: Any, pseudonym: str) -> None:
 
 declare(
     DBTaskResult,
-    fields=(
-        "task_path",
-        "args_kwargs",
-        "status",
-        "enqueued_at",
-        "finished_at",
-        "exception_class_path",
-        "traceback",
-    ),
-    purpose=_(
-        "Run background work (access copies, reminders, retention, notifications, "
-        "antivirus scans) and know whether it succeeded."
-    ),
+    fields=("task_path", "args_kwargs", "status", "enqueued_at", "finished_at",
+            "exception_class_path", "traceback"),
+    purpose=_("Run background work (access copies, reminders, retention, notifications, "
+              "antivirus scans) and know whether it succeeded."),
     legal_basis=LegalBasis.PUBLIC_TASK,
     retention=Retention(
-        _(
-            "Deleted 30 days after the task finished (succeeded or failed); a task waiting or "
-            "running is kept until it finishes."
-        ),
+        _("Deleted 30 days after the task finished (succeeded or failed); a task waiting or "
+          "running is kept until it finishes."),
         days=TASK_RESULT_DAYS,
         since="finished_at",
         applies_to=Q(status__in=FINISHED),
@@ -181,10 +165,9 @@ declare(
     export=export_task_results,
     eraser=delete_person_task_results,
     categories_of_people=EVERYONE,
-    recipients=_("nobody reads it but the platform; the DCCU's technical staff when a task fails"),
-    notes=_(
-        "Holds ids (of a message, a request, a copy), never names or message bodies; a "
-        "failed task's traceback may name the code that failed. The access copy lists "
-        "the tasks run about the person's requests and copies."
-    ),
+    recipients=_("nobody reads it but the platform; the DCCU's technical staff when a task "
+                 "fails"),
+    notes=_("Holds ids (of a message, a request, a copy), never names or message bodies; a "
+            "failed task's traceback may name the code that failed. The access copy lists "
+            "the tasks run about the person's requests and copies."),
 )

@@ -46,16 +46,8 @@ LAST_SEEN = Anchor("last login (or account creation)", Coalesce("last_login", "d
 declare(
     User,
     fields=(
-        "email",
-        "first_name",
-        "last_name",
-        "display_name",
-        "birth_date",
-        "postal_code",
-        "is_department_agent",
-        "holds_elected_office",
-        "date_joined",
-        "last_login",
+        "email", "first_name", "last_name", "display_name", "birth_date", "postal_code",
+        "is_department_agent", "holds_elected_office", "date_joined", "last_login",
         "groups",
     ),
     purpose=_("Identify participants, let them log in, check eligibility to the assembly."),
@@ -92,11 +84,9 @@ declare(
     machine_text=("password",),
     categories_of_people=MEMBERS_AND_STAFF,
     recipients=_("DCCU team; facilitators see names and subgroups"),
-    notes=_(
-        "The groups are the staff roles (facilitator, agent, DCCU team, DPO, follow-up "
-        "committee), granted by the DCCU; member roles follow from the membership. An "
-        "erased account is inactive and holds no role."
-    ),
+    notes=_("The groups are the staff roles (facilitator, agent, DCCU team, DPO, follow-up "
+            "committee), granted by the DCCU; member roles follow from the membership. An "
+            "erased account is inactive and holds no role."),
 )
 
 
@@ -181,29 +171,18 @@ declare(
     Invitation,
     subject="user",
     fields=(
-        "email",
-        "first_name",
-        "last_name",
-        "role",
-        "seat",
-        "substitute_rank",
-        "invited_by",
-        "created_at",
-        "expires_at",
-        "sent_at",
-        "accepted_at",
-        "revoked_at",
+        "email", "first_name", "last_name", "role", "seat", "substitute_rank", "invited_by",
+        "created_at", "expires_at", "sent_at", "accepted_at", "revoked_at",
     ),
-    actors={"invited_by": ("role", "seat", "created_at", "sent_at", "accepted_at", "revoked_at")},
+    actors={"invited_by": ("role", "seat", "created_at", "sent_at", "accepted_at",
+                           "revoked_at")},
     shown_as={"invited_by": _("the DCCU team")},
     purpose=_("Invite the people drawn by lot and the staff to open their account, once."),
     legal_basis=LegalBasis.PUBLIC_TASK,
     retention=Retention(
-        _(
-            "Invitations never accepted (expired or revoked): 30 days after the link expires. "
-            "An accepted invitation stays with its account, as the record of how it was "
-            "opened, and goes with it."
-        ),
+        _("Invitations never accepted (expired or revoked): 30 days after the link expires. "
+          "An accepted invitation stays with its account, as the record of how it was "
+          "opened, and goes with it."),
         days=30,
         since="expires_at",
         applies_to=Q(accepted_at__isnull=True),

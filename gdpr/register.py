@@ -66,7 +66,9 @@ SECURITY_MEASURES = (
         "Passwords optional (login by a one-time code sent by email) and stored only as "
         "salted hashes (PBKDF2); invitation links stored only as SHA-256 hashes."
     ),
-    gettext_lazy("Rate limits on login attempts, one-time codes and password resets."),
+    gettext_lazy(
+        "Rate limits on login attempts, one-time codes and password resets."
+    ),
     gettext_lazy(
         "Content Security Policy limited to the platform's own origin; no third-party "
         "resource; framing forbidden; same-origin referrer policy."
@@ -84,7 +86,9 @@ SECURITY_MEASURES = (
         "by the web server, only by the application after a permission check; access "
         "copies expire."
     ),
-    gettext_lazy("Retention carried out every night by an automatic job, logged for the DPO."),
+    gettext_lazy(
+        "Retention carried out every night by an automatic job, logged for the DPO."
+    ),
 )
 
 
@@ -387,10 +391,8 @@ def to_ods(register: Register) -> bytes:
     def add_row(table: Any, values: list[str], style: Any = None) -> None:
         row = TableRow()
         for value in values:
-            cell = (
-                TableCell(valuetype="string", stylename=style)
-                if style
-                else TableCell(valuetype="string")
+            cell = TableCell(valuetype="string", stylename=style) if style else TableCell(
+                valuetype="string"
             )
             for line in (value or "").split("\n"):
                 cell.addElement(P(text=line))
@@ -455,32 +457,16 @@ def to_markdown(register: Register) -> str:
             lines += [f"  - {value}" for value in values]
         lines += [
             "",
-            "| "
-            + " | ".join(
-                [
-                    _("Category of data"),
-                    _("Data"),
-                    _("Purpose"),
-                    _("Legal basis"),
-                    _("Retention"),
-                    _("On erasure"),
-                    _("Model"),
-                ]
-            )
-            + " |",
+            "| " + " | ".join([
+                _("Category of data"), _("Data"), _("Purpose"), _("Legal basis"),
+                _("Retention"), _("On erasure"), _("Model"),
+            ]) + " |",
             "|---|---|---|---|---|---|---|",
         ]
         for data in processing.data:
             purpose = f"{data.purpose} {data.notes}" if data.notes else data.purpose
-            cells = [
-                data.name,
-                data.fields_text,
-                purpose,
-                data.legal_basis,
-                data.retention,
-                data.erasure,
-                f"`{data.model}`",
-            ]
+            cells = [data.name, data.fields_text, purpose, data.legal_basis,
+                     data.retention, data.erasure, f"`{data.model}`"]
             lines.append("| " + " | ".join(_md(c) for c in cells) + " |")
         lines.append("")
     lines += [f"## {_('Security measures')}", ""]
@@ -529,15 +515,8 @@ def declarations_table() -> str:
             "|---|---|---|---|---|---|---|",
         ]
         for processing, data in register.data_categories:
-            cells = [
-                processing.name,
-                f"{data.name}: {data.fields_text}",
-                f"`{data.model}`",
-                data.purpose,
-                data.legal_basis,
-                data.retention,
-                data.erasure,
-            ]
+            cells = [processing.name, f"{data.name}: {data.fields_text}", f"`{data.model}`",
+                     data.purpose, data.legal_basis, data.retention, data.erasure]
             lines.append("| " + " | ".join(_md(c) for c in cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -587,5 +566,6 @@ def do_export_register(actor: Any, fmt: str) -> tuple[bytes, str, str]:
     register = build_register()
     content, content_type = export(register, fmt)
     day = timezone.localdate(register.generated_at).isoformat()
-    audit.record(actor, "gdpr.register.export", format=fmt, processings=len(register.processings))
+    audit.record(actor, "gdpr.register.export", format=fmt,
+                 processings=len(register.processings))
     return content, content_type, f"registre-des-traitements-{day}.{fmt}"

@@ -247,21 +247,9 @@ def get_declaration(model: type[models.Model]) -> Declaration | None:
 # birth date cannot slip past the registry test unnoticed.
 PERSONAL_FIELD_NAMES = frozenset(
     {
-        "email",
-        "first_name",
-        "last_name",
-        "display_name",
-        "full_name",
-        "name_of_person",
-        "birth_date",
-        "date_of_birth",
-        "postal_code",
-        "address",
-        "phone",
-        "phone_number",
-        "ip_address",
-        "ip",
-        "user_agent",
+        "email", "first_name", "last_name", "display_name", "full_name", "name_of_person",
+        "birth_date", "date_of_birth", "postal_code", "address", "phone", "phone_number",
+        "ip_address", "ip", "user_agent",
     }
 )
 

@@ -109,10 +109,8 @@ def _since_field(model: type[models.Model], since: str) -> models.Field[Any, Any
             found = current._meta.get_field(part)
         except FieldDoesNotExist as exc:
             raise RetentionConfigError(f"{model._meta.label}: no field {since!r}") from exc
-        if (
-            found.is_relation
-            and not (found.many_to_one or found.one_to_one)
-            or (found.auto_created and not found.concrete)
+        if found.is_relation and not (found.many_to_one or found.one_to_one) or (
+            found.auto_created and not found.concrete
         ):
             # A many-valued path would give a row several dates.
             raise RetentionConfigError(f"{model._meta.label}: {since!r} is many-valued")
@@ -183,8 +181,8 @@ def _not_yet_anonymised(declaration: Declaration) -> Q:
             condition |= Q(_m2m_exists(f))
         else:
             value = _blank_value(declaration, f)
-            condition |= (
-                Q(**{f"{f.name}__isnull": False}) if value is None else ~Q(**{f.name: value})
+            condition |= Q(**{f"{f.name}__isnull": False}) if value is None else ~Q(
+                **{f.name: value}
             )
     return condition
 
@@ -474,7 +472,9 @@ def do_run_retention(
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     now = now or timezone.now()
-    run = RetentionRun.objects.create(started_at=now, applied=apply, trigger=trigger, actor=actor)
+    run = RetentionRun.objects.create(
+        started_at=now, applied=apply, trigger=trigger, actor=actor
+    )
     outcomes: list[Outcome] = []
     for declaration in scheduled_declarations():
         retention = declaration.retention
@@ -493,12 +493,8 @@ def do_run_retention(
                 progress(declaration.label, 0, outcome.due)
             if apply and outcome.due:
                 _apply(
-                    declaration,
-                    outcome,
-                    rows,
-                    actor=actor,
-                    batch_size=batch_size,
-                    progress=progress,
+                    declaration, outcome, rows,
+                    actor=actor, batch_size=batch_size, progress=progress,
                 )
         except Exception as exc:
             # The class only: a database message may quote a row's values.

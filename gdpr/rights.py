@@ -85,9 +85,8 @@ def handler_recipients() -> list[str]:
     user_model = get_user_model()
     emails = [settings.DPO_EMAIL] if settings.DPO_EMAIL else []
     emails += list(
-        user_model.objects.filter(groups__name=Role.DPD.value, is_active=True).values_list(
-            "email", flat=True
-        )
+        user_model.objects.filter(groups__name=Role.DPD.value, is_active=True)
+        .values_list("email", flat=True)
     )
     return list(dict.fromkeys(e for e in emails if e))
 
@@ -133,11 +132,7 @@ def _send_on_commit(messages: list[Any]) -> None:
 
 
 def _person_message(
-    data_request: DataRequest,
-    email: str,
-    subject: str,
-    template: str,
-    base_url: str,
+    data_request: DataRequest, email: str, subject: str, template: str, base_url: str,
     **context: Any,
 ) -> list[Any]:
     if not email:
@@ -147,15 +142,9 @@ def _person_message(
         subject = subject % {"kind": kind}
     return [
         _message(
-            [email],
-            subject,
-            template,
-            {
-                "request": data_request,
-                "kind": kind,
-                "link": _link(base_url, data_request),
-                **context,
-            },
+            [email], subject, template,
+            {"request": data_request, "kind": kind, "link": _link(base_url, data_request),
+             **context},
         )
     ]
 
@@ -192,21 +181,15 @@ def do_submit_request(
     if kind not in RequestKind.values:
         raise ValidationError({"kind": [_("Choose what you are asking for.")]})
     details = _clean_text(
-        details,
-        field="details",
-        required=kind in DETAILS_REQUIRED,
+        details, field="details", required=kind in DETAILS_REQUIRED,
         message=_("Please say what this request is about."),
     )
     now = timezone.now()
     with transaction.atomic():
         limit = settings.GDPR_REQUESTS_PER_DAY
-        if (
-            not on_behalf
-            and DataRequest.objects.filter(
-                user=person, received_at__gte=now - timedelta(days=1)
-            ).count()
-            >= limit
-        ):
+        if not on_behalf and DataRequest.objects.filter(
+            user=person, received_at__gte=now - timedelta(days=1)
+        ).count() >= limit:
             # Art. 12(5): requests repeated to excess may be refused; each one writes to
             # the DPD. A person with more to say adds it to an open request, or writes.
             raise ValidationError(
@@ -220,47 +203,30 @@ def do_submit_request(
                     ]
                 }
             )
-        if (
-            DataRequest.objects.filter(
-                user=person, kind=kind, status__in=OPEN_REQUEST_STATUSES
-            ).exists()
-            and kind != RequestKind.RECTIFICATION
-        ):
-            raise ValidationError({"kind": [_("A request of this kind is already being handled.")]})
+        if DataRequest.objects.filter(
+            user=person, kind=kind, status__in=OPEN_REQUEST_STATUSES
+        ).exists() and kind != RequestKind.RECTIFICATION:
+            raise ValidationError(
+                {"kind": [_("A request of this kind is already being handled.")]}
+            )
         data_request = DataRequest.objects.create(
-            user=person,
-            kind=kind,
-            details=details,
-            received_at=now,
+            user=person, kind=kind, details=details, received_at=now,
             due_at=DataRequest.initial_deadline(now),
         )
-        audit.record(
-            actor,
-            "gdpr.request.submit",
-            subject=person,
-            obj=data_request,
-            kind=kind,
-            on_behalf=on_behalf,
-        )
+        audit.record(actor, "gdpr.request.submit", subject=person, obj=data_request,
+                     kind=kind, on_behalf=on_behalf)
         _schedule_reminders(data_request, now)
         messages = _person_message(
-            data_request,
-            person.email,
-            _("We received your request: %(kind)s"),
-            "email/gdpr_request_received.txt",
-            base_url,
+            data_request, person.email, _("We received your request: %(kind)s"),
+            "email/gdpr_request_received.txt", base_url,
         )
         with translation.override(settings.LANGUAGE_CODE):
             staff_subject = _("New data-protection request: %(kind)s") % {
                 "kind": data_request.get_kind_display()
             }
         messages.append(
-            _message(
-                handler_recipients(),
-                staff_subject,
-                "email/gdpr_request_new.txt",
-                {"request": data_request, "link": _link(base_url, data_request)},
-            )
+            _message(handler_recipients(), staff_subject, "email/gdpr_request_new.txt",
+                     {"request": data_request, "link": _link(base_url, data_request)})
         )
         _send_on_commit(messages)
     return data_request
@@ -271,35 +237,26 @@ def do_extend_request(
 ) -> DataRequest:
     """Push the deadline back two months, once, with a reason emailed to the person."""
     reason = _clean_text(
-        reason,
-        field="reason",
-        required=True,
+        reason, field="reason", required=True,
         message=_("Give the reason for the extension: the person will read it."),
     )
     with transaction.atomic():
-        data_request = (
-            DataRequest.objects.select_for_update().select_related("user").get(pk=data_request.pk)
+        data_request = DataRequest.objects.select_for_update().select_related("user").get(
+            pk=data_request.pk
         )
         _require(actor, data_request, "extend")
         data_request.due_at += timedelta(days=EXTENSION_DAYS)
         data_request.status = RequestStatus.EXTENDED
         data_request.extension_reason = reason
         data_request.save(update_fields=["due_at", "status", "extension_reason", "updated_at"])
-        audit.record(
-            actor,
-            "gdpr.request.extend",
-            subject=data_request.user,
-            obj=data_request,
-            due_at=data_request.due_at.isoformat(),
-        )
+        audit.record(actor, "gdpr.request.extend", subject=data_request.user, obj=data_request,
+                     due_at=data_request.due_at.isoformat())
         _schedule_reminders(data_request, timezone.now())
         _send_on_commit(
             _person_message(
-                data_request,
-                data_request.user.email,
+                data_request, data_request.user.email,
                 _("More time is needed for your request: %(kind)s"),
-                "email/gdpr_request_extended.txt",
-                base_url,
+                "email/gdpr_request_extended.txt", base_url,
             )
         )
     return data_request
@@ -321,17 +278,15 @@ def do_decide_request(
     out at once by the erasure engine, and the request is then complete.
     """
     reason = _clean_text(
-        reason,
-        field="reason",
-        required=not accept,
+        reason, field="reason", required=not accept,
         message=_("Give the reason for the refusal: the person will read it."),
     )
     archives_agreement = _clean_text(
         archives_agreement, field="archives_agreement", required=False, message=""
     )
     with transaction.atomic():
-        data_request = (
-            DataRequest.objects.select_for_update().select_related("user").get(pk=data_request.pk)
+        data_request = DataRequest.objects.select_for_update().select_related("user").get(
+            pk=data_request.pk
         )
         _require(actor, data_request, "decide")
         person = data_request.user
@@ -351,24 +306,14 @@ def do_decide_request(
         else:
             data_request.status = RequestStatus.ACCEPTED
         data_request.save()
-        audit.record(
-            actor,
-            "gdpr.request.decide",
-            subject=person,
-            obj=data_request,
-            kind=data_request.kind,
-            accepted=accept,
-        )
+        audit.record(actor, "gdpr.request.decide", subject=person, obj=data_request,
+                     kind=data_request.kind, accepted=accept)
         if erased:
             erase_person(person, actor=actor, reason=f"request:{data_request.pk}")
         _send_on_commit(
             _person_message(
-                data_request,
-                email,
-                _("Decision on your request: %(kind)s"),
-                "email/gdpr_request_decided.txt",
-                base_url,
-                erased=erased,
+                data_request, email, _("Decision on your request: %(kind)s"),
+                "email/gdpr_request_decided.txt", base_url, erased=erased,
             )
         )
     return data_request
@@ -379,27 +324,20 @@ def do_complete_request(
 ) -> DataRequest:
     """Record that an accepted request has been carried out, and tell the person."""
     with transaction.atomic():
-        data_request = (
-            DataRequest.objects.select_for_update().select_related("user").get(pk=data_request.pk)
+        data_request = DataRequest.objects.select_for_update().select_related("user").get(
+            pk=data_request.pk
         )
         _require(actor, data_request, "complete")
         data_request.status = RequestStatus.COMPLETED
         data_request.completed_at = timezone.now()
         data_request.save(update_fields=["status", "completed_at", "updated_at"])
-        audit.record(
-            actor,
-            "gdpr.request.complete",
-            subject=data_request.user,
-            obj=data_request,
-            kind=data_request.kind,
-        )
+        audit.record(actor, "gdpr.request.complete", subject=data_request.user,
+                     obj=data_request, kind=data_request.kind)
         _send_on_commit(
             _person_message(
-                data_request,
-                data_request.user.email,
+                data_request, data_request.user.email,
                 _("Your request has been carried out: %(kind)s"),
-                "email/gdpr_request_completed.txt",
-                base_url,
+                "email/gdpr_request_completed.txt", base_url,
             )
         )
     return data_request
@@ -454,29 +392,19 @@ def send_due_reminders(
             return 0
         DataRequest.objects.filter(pk__in=[r.pk for r in reminded]).update(last_reminder_at=now)
         for data_request in reminded:
-            audit.record(
-                None,
-                "gdpr.request.remind",
-                subject=data_request.user,
-                obj=data_request,
-                due_at=data_request.due_at.isoformat(),
-            )
+            audit.record(None, "gdpr.request.remind", subject=data_request.user,
+                         obj=data_request, due_at=data_request.due_at.isoformat())
         with translation.override(settings.LANGUAGE_CODE):
-            subject = _("Data-protection requests due soon: %(count)s") % {"count": len(reminded)}
-        rows = [
-            {
-                "request": r,
-                "link": _link(base_url, r),
-                "overdue": r.due_at < now,
-                "days_left": max((r.due_at - now).days, 0),
+            subject = _("Data-protection requests due soon: %(count)s") % {
+                "count": len(reminded)
             }
+        rows = [
+            {"request": r, "link": _link(base_url, r), "overdue": r.due_at < now,
+             "days_left": max((r.due_at - now).days, 0)}
             for r in reminded
         ]
         _send_on_commit(
-            [
-                _message(
-                    handler_recipients(), subject, "email/gdpr_request_reminder.txt", {"rows": rows}
-                )
-            ]
+            [_message(handler_recipients(), subject, "email/gdpr_request_reminder.txt",
+                      {"rows": rows})]
         )
     return len(reminded)

@@ -107,7 +107,9 @@ def _fragment(name: str) -> str:
     if not runs:
         return ""
     run = max(runs, key=len)
-    out = "".join(c.lower() if c.isascii() and c.lower() not in _ACCENTED else "." for c in run)
+    out = "".join(
+        c.lower() if c.isascii() and c.lower() not in _ACCENTED else "." for c in run
+    )
     return out.strip(".")
 
 
@@ -171,8 +173,7 @@ class NameMatcher:
         shown, derived = person_names(person)
         others_shown, others_every = _names_of_others(person)
         kept = {
-            n
-            for n in shown
+            n for n in shown
             if _key(n) not in others_shown and (" " in _key(n) or _key(n) not in others_every)
         } | {n for n in derived if _key(n) not in others_every}
         names = sorted(kept, key=len, reverse=True)
@@ -210,7 +211,9 @@ def _fit(model: type[models.Model], name: str, text: str) -> str:
     return text[:max_length] if max_length else text
 
 
-def scrub_model(declaration: Declaration, matcher: NameMatcher, pseudonym: str) -> list[Any]:
+def scrub_model(
+    declaration: Declaration, matcher: NameMatcher, pseudonym: str
+) -> list[Any]:
     """Replace the names in one declared model's text; return the changed rows' keys."""
     model = declaration.model
     fields = free_text_fields(declaration)

@@ -95,10 +95,8 @@ def make_mandate(assembly: Assembly, **kwargs: Any) -> Mandate:
 def birth_date_for_age(age: int, on: dt.date | None = None) -> dt.date:
     """A birth date that makes the person exactly ``age`` on that day."""
     on = on or timezone.localdate()
-    return (
-        on.replace(year=on.year - age, month=1, day=1)
-        if on.month > 1
-        else on.replace(year=on.year - age - 1, month=2, day=1)
+    return on.replace(year=on.year - age, month=1, day=1) if on.month > 1 else on.replace(
+        year=on.year - age - 1, month=2, day=1
     )
 
 
@@ -128,12 +126,11 @@ def make_subgroup(
     mandate: Mandate | None = None,
 ) -> Any:
     """A subgroup of a (new) mandate, with its room (created by the action)."""
-    mandate = mandate or Mandate.objects.filter(assembly=assembly).first() or make_mandate(assembly)
+    mandate = mandate or Mandate.objects.filter(assembly=assembly).first() or make_mandate(
+        assembly
+    )
     return actions.do_create_subgroup(
-        None,
-        mandate=mandate,
-        name=name,
-        members=members or [],
+        None, mandate=mandate, name=name, members=members or [],
         facilitators=facilitators or [],
     )
 
@@ -220,16 +217,9 @@ class DocumentFactory(factory.django.DjangoModelFactory):
             self.themes.set(extracted)  # type: ignore[attr-defined]
 
 
-def make_file(
-    document: Any,
-    *,
-    version: int = 1,
-    mime_type: str = "application/pdf",
-    name: str = "note.pdf",
-    preview: bool = True,
-    uploaded_by: Any = None,
-    **kwargs: Any,
-) -> Any:
+def make_file(document: Any, *, version: int = 1, mime_type: str = "application/pdf",
+              name: str = "note.pdf", preview: bool = True, uploaded_by: Any = None,
+              **kwargs: Any) -> Any:
     """A file version row without bytes in storage (pages and access tests); uploads that
     store real bytes go through documents.files.store_upload."""
     import uuid
@@ -237,16 +227,10 @@ def make_file(
     from documents.models import DocumentFile
 
     return DocumentFile.objects.create(
-        document=document,
-        version=version,
-        storage_name=f"library/{uuid.uuid4().hex}",
-        original_name=name,
-        size=1234,
-        mime_type=mime_type,
-        sha256="0" * 64,
+        document=document, version=version, storage_name=f"library/{uuid.uuid4().hex}",
+        original_name=name, size=1234, mime_type=mime_type, sha256="0" * 64,
         preview_name=f"library/previews/{uuid.uuid4().hex}.png" if preview else "",
-        uploaded_by=uploaded_by,
-        **kwargs,
+        uploaded_by=uploaded_by, **kwargs,
     )
 
 

@@ -27,16 +27,8 @@ from notifications.models import Notification
 
 ROOT = Path(__file__).resolve().parent.parent
 APPS = (
-    "accounts",
-    "assembly",
-    "deliberation",
-    "documents",
-    "forums",
-    "calls",
-    "gdpr",
-    "realtime",
-    "config",
-    "notifications",
+    "accounts", "assembly", "deliberation", "documents", "forums", "calls", "gdpr", "realtime",
+    "config", "notifications",
 )
 ROW = re.compile(r"^\| `(?P<model>\w+\.\w+)` \| (?P<abilities>[^|]+) \|", re.M)
 
@@ -44,7 +36,9 @@ ROW = re.compile(r"^\| `(?P<model>\w+\.\w+)` \| (?P<abilities>[^|]+) \|", re.M)
 def documented() -> dict[str, set[str]]:
     text = (ROOT / "docs" / "permissions.md").read_text()
     section = text.split("## One shape for every object", 1)[1].split("\n## ", 1)[0]
-    return {m["model"]: set(re.findall(r"`(\w+)`", m["abilities"])) for m in ROW.finditer(section)}
+    return {
+        m["model"]: set(re.findall(r"`(\w+)`", m["abilities"])) for m in ROW.finditer(section)
+    }
 
 
 def sample(label: str) -> Any:
@@ -155,10 +149,5 @@ def test_each_access_helper_exists_once_and_takes_the_user_first() -> None:
                 seen.setdefault(node.name, []).append(str(path.relative_to(ROOT)))
                 assert node.args.args[0].arg == "user", f"{path}: {node.name}"
     assert {name: where for name, where in seen.items() if len(where) > 1} == {}
-    assert {
-        "access_room",
-        "access_document",
-        "access_proposal",
-        "access_draft",
-        "access_data_request",
-    } <= set(seen)
+    assert {"access_room", "access_document", "access_proposal", "access_draft",
+            "access_data_request"} <= set(seen)

@@ -47,21 +47,8 @@ JS_URL = re.compile(
     r"""["'`]((?:https?:|wss?:)?//[A-Za-z0-9][A-Za-z0-9.-]*\.[A-Za-z]{2,}[^"'`\s]*)"""
 )
 # Attributes through which a page makes the browser fetch or send something.
-LOADING_ATTRIBUTES = {
-    "src",
-    "srcset",
-    "href",
-    "action",
-    "formaction",
-    "poster",
-    "data",
-    "background",
-    "manifest",
-    "cite",
-    "longdesc",
-    "ping",
-    "content",
-}
+LOADING_ATTRIBUTES = {"src", "srcset", "href", "action", "formaction", "poster", "data",
+                      "background", "manifest", "cite", "longdesc", "ping", "content"}
 
 
 def is_external(url: str) -> bool:
@@ -162,7 +149,7 @@ def static_problems(url: str, seen: set[str]) -> list[str]:
     if not path.startswith(settings.STATIC_URL) or path in seen:
         return []
     seen.add(path)
-    found = finders.find(path[len(settings.STATIC_URL) :])
+    found = finders.find(path[len(settings.STATIC_URL):])
     assert found, f"{url} is referenced but is not a static file"
     text = Path(str(found)).read_text(encoding="utf-8", errors="replace")
     if path.endswith(".css"):
@@ -171,9 +158,8 @@ def static_problems(url: str, seen: set[str]) -> list[str]:
         for match in CSS_IMPORT.finditer(text):
             target = match.group(1)
             if not is_external(target):
-                problems += static_problems(
-                    target if target.startswith("/") else base + target, seen
-                )
+                problems += static_problems(target if target.startswith("/") else base + target,
+                                            seen)
         return problems
     if path.endswith((".js", ".mjs")):
         return js_problems(text, path)
@@ -205,8 +191,7 @@ def argument_builders(member: User) -> dict[str, Builder]:
         "consent:text_detail": lambda: {"text_id": text.pk},
         "consent:text_new": lambda: {"kind": TextKind.NOTICE.value},
         "consent:text_new_purpose": lambda: {
-            "kind": TextKind.PURPOSE.value,
-            "purpose": OptionalPurpose.SHOW_CANTON.value,
+            "kind": TextKind.PURPOSE.value, "purpose": OptionalPurpose.SHOW_CANTON.value,
         },
         "consent:person_consents": lambda: {"person_id": member.pk},
         "invitations:accept": lambda: {"token": "not-a-valid-link"},
@@ -253,9 +238,7 @@ def people(assembly: Assembly) -> dict[str, User | None]:
 
 
 ALLOWED_COOKIES = {
-    settings.SESSION_COOKIE_NAME,
-    settings.CSRF_COOKIE_NAME,
-    settings.LANGUAGE_COOKIE_NAME,
+    settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME, settings.LANGUAGE_COOKIE_NAME,
 }
 
 
@@ -332,16 +315,13 @@ def test_the_checks_catch_what_they_are_meant_to_catch() -> None:
     )
     external = [value for _where, value in parser.loaded if is_external(value)]
     assert external == [
-        "https://cdn.example.org/x.css",
-        "//tracker.example.org/p.gif",
-        "https://x.org/b.png",
+        "https://cdn.example.org/x.css", "//tracker.example.org/p.gif", "https://x.org/b.png",
         "https://forms.example.org/",
     ]
     assert css_problems(" ".join(parser.inline_css), "inline")
     assert len(css_problems(" ".join(parser.inline_css), "inline")) == 2
     assert js_problems(" ".join(parser.inline_js), "inline")
-    assert not js_problems(
-        'el = document.createElementNS("http://www.w3.org/2000/svg", "svg")', "ns"
-    )
+    assert not js_problems('el = document.createElementNS("http://www.w3.org/2000/svg", "svg")',
+                           "ns")
     assert not is_external("/static/css/agora.css") and not is_external("#contenu")
     assert not is_external("mailto:dpd@example.org") and is_external("http://evil.example/")

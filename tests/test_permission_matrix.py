@@ -16,17 +16,8 @@ from assembly.models import Assembly
 from forums.models import Room, RoomKind
 from tests import factories
 
-ROLES = [
-    "anonymous",
-    "titulaire",
-    "remplacant",
-    "facilitateur",
-    "agent",
-    "dccu",
-    "dpd",
-    "comite_suivi",
-    "no_role",
-]
+ROLES = ["anonymous", "titulaire", "remplacant", "facilitateur", "agent", "dccu", "dpd",
+         "comite_suivi", "no_role"]
 OK, LOGIN, FORBIDDEN, ADMIN_LOGIN, HOME = "ok", "login", "forbidden", "admin_login", "home"
 
 # The admin: anonymous visitors are sent to its login page, anyone else without the role
@@ -47,16 +38,10 @@ MATRIX: list[tuple[str, str, dict[str, str]]] = [
     ("get", "/invitations/", {"anonymous": LOGIN, "dccu": OK, "*": FORBIDDEN}),
     ("get", "/invitations/nouvelle/", {"anonymous": LOGIN, "dccu": OK, "*": FORBIDDEN}),
     ("get", "/invitations/import/", {"anonymous": LOGIN, "dccu": OK, "*": FORBIDDEN}),
-    (
-        "post",
-        "/invitations/{invitation}/renvoyer/",
-        {"anonymous": LOGIN, "dccu": HOME, "*": FORBIDDEN},
-    ),
-    (
-        "post",
-        "/invitations/{invitation}/revoquer/",
-        {"anonymous": LOGIN, "dccu": HOME, "*": FORBIDDEN},
-    ),
+    ("post", "/invitations/{invitation}/renvoyer/",
+     {"anonymous": LOGIN, "dccu": HOME, "*": FORBIDDEN}),
+    ("post", "/invitations/{invitation}/revoquer/",
+     {"anonymous": LOGIN, "dccu": HOME, "*": FORBIDDEN}),
     ("get", "/admin/", {"dccu": OK, "dpd": OK, **ADMIN_OUTSIDERS}),
     ("get", "/admin/assembly/membership/", {"dccu": OK, "dpd": FORBIDDEN, **ADMIN_OUTSIDERS}),
     ("get", "/admin/assembly/subgroup/", {"dccu": OK, "dpd": FORBIDDEN, **ADMIN_OUTSIDERS}),
@@ -72,16 +57,10 @@ MATRIX: list[tuple[str, str, dict[str, str]]] = [
     ("get", "/admin/gdpr/retentionrun/", {"dpd": OK, "dccu": FORBIDDEN, **ADMIN_OUTSIDERS}),
     ("get", "/dpd/", {"anonymous": LOGIN, "dccu": OK, "dpd": OK, "*": FORBIDDEN}),
     ("get", "/dpd/registre/", {"anonymous": LOGIN, "dccu": OK, "dpd": OK, "*": FORBIDDEN}),
-    (
-        "get",
-        "/dpd/registre/export.ods",
-        {"anonymous": LOGIN, "dccu": OK, "dpd": OK, "*": FORBIDDEN},
-    ),
-    (
-        "get",
-        "/dpd/registre/export.csv",
-        {"anonymous": LOGIN, "dccu": OK, "dpd": OK, "*": FORBIDDEN},
-    ),
+    ("get", "/dpd/registre/export.ods",
+     {"anonymous": LOGIN, "dccu": OK, "dpd": OK, "*": FORBIDDEN}),
+    ("get", "/dpd/registre/export.csv",
+     {"anonymous": LOGIN, "dccu": OK, "dpd": OK, "*": FORBIDDEN}),
     ("get", "/dpd/conservation/", {"anonymous": LOGIN, "dpd": OK, "*": FORBIDDEN}),
     ("post", "/dpd/conservation/", {"anonymous": LOGIN, "dpd": HOME, "*": FORBIDDEN}),
     ("get", "/dpd/journal/", {"anonymous": LOGIN, "dpd": OK, "*": FORBIDDEN}),
@@ -92,16 +71,10 @@ MATRIX: list[tuple[str, str, dict[str, str]]] = [
     ("get", "/bienvenue/", {"anonymous": LOGIN, "*": HOME}),
     ("get", "/confidentialite/choix/", {"anonymous": LOGIN, "*": OK}),
     ("post", "/confidentialite/choix/email_digest/retirer/", {"anonymous": LOGIN, "*": HOME}),
-    (
-        "get",
-        "/confidentialite/textes/",
-        {"anonymous": LOGIN, "dccu": OK, "dpd": OK, "*": FORBIDDEN},
-    ),
-    (
-        "get",
-        "/confidentialite/textes/nouveau/notice/",
-        {"anonymous": LOGIN, "dccu": OK, "dpd": OK, "*": FORBIDDEN},
-    ),
+    ("get", "/confidentialite/textes/",
+     {"anonymous": LOGIN, "dccu": OK, "dpd": OK, "*": FORBIDDEN}),
+    ("get", "/confidentialite/textes/nouveau/notice/",
+     {"anonymous": LOGIN, "dccu": OK, "dpd": OK, "*": FORBIDDEN}),
     ("get", "/confidentialite/papier/", {"anonymous": LOGIN, "dccu": OK, "*": FORBIDDEN}),
     ("get", "/admin/gdpr/policytext/", {"dccu": OK, "dpd": OK, **ADMIN_OUTSIDERS}),
     ("get", "/admin/gdpr/consentrecord/", {"dccu": OK, "dpd": OK, **ADMIN_OUTSIDERS}),
@@ -113,11 +86,8 @@ MATRIX: list[tuple[str, str, dict[str, str]]] = [
     ("get", "/mes-donnees/demandes/effacement/", {"anonymous": LOGIN, "*": OK}),
     ("post", "/mes-donnees/copies/", {"anonymous": LOGIN, "*": HOME}),
     ("get", "/demandes-rgpd/", {"anonymous": LOGIN, "dccu": OK, "dpd": OK, "*": FORBIDDEN}),
-    (
-        "get",
-        "/demandes-rgpd/enregistrer/",
-        {"anonymous": LOGIN, "dccu": OK, "dpd": OK, "*": FORBIDDEN},
-    ),
+    ("get", "/demandes-rgpd/enregistrer/",
+     {"anonymous": LOGIN, "dccu": OK, "dpd": OK, "*": FORBIDDEN}),
     # Proposals (deliberation/urls_proposals.py): the list shows what one may read (nothing
     # for the DPD); pages with an id are walked role by role in
     # tests/deliberation/test_proposals_access.py.
@@ -128,22 +98,11 @@ MATRIX: list[tuple[str, str, dict[str, str]]] = [
     # tests/documents/test_pages.py, test_moderation.py and test_paths.py.
     ("get", "/bibliotheque/", {"*": OK}),
     ("get", "/bibliotheque/recherche/?q=assemblee", {"*": OK}),
-    (
-        "get",
-        "/bibliotheque/proposer/",
-        {
-            "anonymous": LOGIN,
-            "dpd": FORBIDDEN,
-            "comite_suivi": FORBIDDEN,
-            "no_role": FORBIDDEN,
-            "*": OK,
-        },
-    ),
-    (
-        "get",
-        "/bibliotheque/moderation/",
-        {"anonymous": LOGIN, "facilitateur": OK, "dccu": OK, "*": FORBIDDEN},
-    ),
+    ("get", "/bibliotheque/proposer/",
+     {"anonymous": LOGIN, "dpd": FORBIDDEN, "comite_suivi": FORBIDDEN, "no_role": FORBIDDEN,
+      "*": OK}),
+    ("get", "/bibliotheque/moderation/",
+     {"anonymous": LOGIN, "facilitateur": OK, "dccu": OK, "*": FORBIDDEN}),
     ("get", "/bibliotheque/parcours/", {"anonymous": LOGIN, "*": OK}),
     ("get", "/admin/documents/document/", {"dccu": OK, "dpd": FORBIDDEN, **ADMIN_OUTSIDERS}),
     ("get", "/admin/documents/readingpath/", {"dccu": OK, "dpd": FORBIDDEN, **ADMIN_OUTSIDERS}),
@@ -176,10 +135,7 @@ def _check(expect: str, response: Any, url: str) -> None:
         assert response.status_code == 200, (url, response.status_code, location)
     elif expect == LOGIN:
         assert response.status_code == 302 and location.startswith("/comptes/login/"), (
-            url,
-            response.status_code,
-            location,
-        )
+            url, response.status_code, location)
     elif expect == ADMIN_LOGIN:
         assert response.status_code == 302 and "login" in location, (url, location)
     elif expect == FORBIDDEN:
@@ -194,14 +150,8 @@ def _check(expect: str, response: Any, url: str) -> None:
 @pytest.fixture
 def invitation(db: Any, assembly: Assembly) -> Invitation:
     issuer = factories.UserFactory(roles=[Role.DCCU])
-    return do_invite_person(
-        issuer,
-        email="invitee@example.org",
-        first_name="Lou",
-        last_name="Martin",
-        role=Role.AGENT,
-        base_url="http://testserver",
-    )
+    return do_invite_person(issuer, email="invitee@example.org", first_name="Lou",
+                            last_name="Martin", role=Role.AGENT, base_url="http://testserver")
 
 
 @pytest.mark.django_db
@@ -223,7 +173,8 @@ def test_role_gets_the_documented_answer_on_every_url(
             # Behind login, nothing may be kept by a browser or a proxy: pages, refusals,
             # redirects and exports alike.
             cache_control = response.get("Cache-Control", "")
-            assert "no-store" in cache_control and "private" in cache_control, (url, cache_control)
+            assert "no-store" in cache_control and "private" in cache_control, (
+                url, cache_control)
         elif expect == OK and not url.startswith("/comptes/"):  # allauth's never_cache
             # Public pages stay cacheable.
             assert "no-store" not in response.get("Cache-Control", ""), url
@@ -342,21 +293,12 @@ def _conversations(assembly: Assembly, person: User | None, role: str) -> dict[s
     for kind, (room, author) in rooms.items():
         message = factories.send(author, room, "Le bus de 7 h 12 ne passe plus")
         attachment = Attachment.objects.create(
-            message=message,
-            kind="file",
-            name="horaires.pdf",
-            content_type="application/pdf",
-            size=4,
-            file=SimpleUploadedFile("horaires.pdf", b"%PDF"),
+            message=message, kind="file", name="horaires.pdf", content_type="application/pdf",
+            size=4, file=SimpleUploadedFile("horaires.pdf", b"%PDF"),
         )
         call, _ = do_join_call(author, room, channel="matrix")
-        objects[kind] = {
-            "room": room.pk,
-            "thread": default_thread(room).pk,
-            "message": message.pk,
-            "attachment": attachment.pk,
-            "call": call.pk,
-        }
+        objects[kind] = {"room": room.pk, "thread": default_thread(room).pk,
+                         "message": message.pk, "attachment": attachment.pk, "call": call.pk}
     return objects
 
 
@@ -383,13 +325,8 @@ def test_role_gets_the_documented_answer_under_discussions(
                 expect = LOGIN
             else:
                 abilities = ROOM_ABILITIES[role][kind]
-                expect = (
-                    NOT_FOUND
-                    if "r" not in abilities
-                    else answer
-                    if needs in abilities
-                    else FORBIDDEN
-                )
+                expect = (NOT_FOUND if "r" not in abilities
+                          else answer if needs in abilities else FORBIDDEN)
             response = getattr(client, method)(url)
             _check_discussion(expect, response, f"{kind}: {url}")
             checked.append((method, template))

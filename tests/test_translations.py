@@ -87,8 +87,7 @@ def test_every_entry_is_translated_and_none_is_fuzzy() -> None:
     assert not untranslated, "untranslated:\n" + "\n".join(untranslated)
     assert not fuzzy, "fuzzy:\n" + "\n".join(fuzzy)
     plural_gaps = [
-        _label(entry)
-        for entry in _entries()
+        _label(entry) for entry in _entries()
         if entry.msgid_plural and sorted(entry.msgstr_plural) != [0, 1]
     ]
     assert not plural_gaps, "French needs exactly two plural forms:\n" + "\n".join(plural_gaps)
@@ -113,8 +112,7 @@ def test_every_placeholder_survives_translation() -> None:
 def test_python_format_is_declared_where_placeholders_are_used() -> None:
     """An entry with %(name)s but no python-format flag escapes the check above."""
     undeclared = [
-        _label(entry)
-        for entry in _entries()
+        _label(entry) for entry in _entries()
         if re.search(r"%\(\w+\)[sd]", entry.msgid) and "python-format" not in entry.flags
     ]
     assert not undeclared, "\n".join(undeclared)
@@ -165,8 +163,7 @@ SOURCE_DIRS_IGNORED = {".venv", "var", "tests", "bench", "node_modules", "migrat
 
 def _source_files(pattern: str) -> list[Path]:
     return [
-        path
-        for path in ROOT.rglob(pattern)
+        path for path in ROOT.rglob(pattern)
         if not SOURCE_DIRS_IGNORED.intersection(path.relative_to(ROOT).parts)
     ]
 
@@ -217,11 +214,8 @@ def test_every_word_of_the_editor_is_translated_and_reaches_its_page() -> None:
     translated = {
         entry.msgid for entry in _entries() if entry.msgstr and "fuzzy" not in entry.flags
     }
-    untranslated = sorted(
-        f"{msgid!r} ({', '.join(files)})"
-        for msgid, files in used.items()
-        if msgid not in translated
-    )
+    untranslated = sorted(f"{msgid!r} ({', '.join(files)})" for msgid, files in used.items()
+                          if msgid not in translated)
     assert not untranslated, (
         "translate in locale/fr/LC_MESSAGES/django.po and compile:\n" + "\n".join(untranslated)
     )
@@ -255,9 +249,8 @@ def test_the_editor_words_follow_the_language() -> None:
         english = editor_text()
     assert french["Bold"] == "Gras"
     assert french["Read only"] == "Lecture seule"
-    assert french[
-        "Too many connections open (tabs or windows): close some of them, then reload the page."
-    ].startswith("Trop de connexions ouvertes")
+    assert french["Too many connections open (tabs or windows): close some of them, then "
+                  "reload the page."].startswith("Trop de connexions ouvertes")
     assert english["Bold"] == "Bold"
 
 

@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('assembly', '0001_initial'),
+        ("assembly", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='subgroup',
-            name='reader_suggestions',
-            field=models.BooleanField(default=False, help_text="Readers who may not write in this subgroup's drafts (other subgroups, substitutes, agents) may suggest changes there; its writers accept or reject them.", verbose_name="allow readers' suggestions"),
+            model_name="subgroup",
+            name="reader_suggestions",
+            field=models.BooleanField(
+                default=False,
+                help_text="Readers who may not write in this subgroup's drafts (other subgroups, substitutes, agents) may suggest changes there; its writers accept or reject them.",
+                verbose_name="allow readers' suggestions",
+            ),
         ),
     ]

@@ -31,8 +31,7 @@ def person_badge(user: Any) -> SafeString:
     if not role:
         return mark_safe("")  # noqa: S308 - empty
     return format_html(
-        '<span class="badge badge--role" title="{}">{}</span>',
-        badge_title(role),
+        '<span class="badge badge--role" title="{}">{}</span>', badge_title(role),
         badge_label(role),
     )
 

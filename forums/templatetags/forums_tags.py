@@ -45,15 +45,11 @@ def reactions_of(message: Any) -> list[dict[str, Any]]:
         if emoji not in people:
             continue
         who = people[emoji]
-        shown.append(
-            {
-                "emoji": emoji,
-                "count": len(who),
-                "label": str(name),
-                "names": ", ".join(person_name(p) for p in who),
-                "ids": " ".join(str(p.pk) for p in who),
-            }
-        )
+        shown.append({
+            "emoji": emoji, "count": len(who), "label": str(name),
+            "names": ", ".join(person_name(p) for p in who),
+            "ids": " ".join(str(p.pk) for p in who),
+        })
     return shown
 
 

@@ -40,12 +40,8 @@ View = Callable[..., HttpResponse]
 def processing_summary() -> list[dict[str, Any]]:
     """What is kept, why, on which basis and how long: the register, from the declarations."""
     return [
-        {
-            "data": d.name,
-            "purpose": d.purpose,
-            "legal_basis": d.legal_basis,
-            "retention": d.retention,
-        }
+        {"data": d.name, "purpose": d.purpose, "legal_basis": d.legal_basis,
+         "retention": d.retention}
         for _processing, d in build_register().data_categories
     ]
 
@@ -156,11 +152,8 @@ def exit_page(request: AuthenticatedRequest) -> HttpResponse:
     return render(
         request,
         "gdpr/consent/exit.html",
-        {
-            "erasure_url": erasure_request_url(),
-            "rights_url": rights_url("rights:home"),
-            **_contacts(),
-        },
+        {"erasure_url": erasure_request_url(), "rights_url": rights_url("rights:home"),
+         **_contacts()},
     )
 
 
@@ -224,10 +217,8 @@ def give(request: AuthenticatedRequest, purpose: str) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, _errors(exc))
     else:
-        messages.success(
-            request,
-            _("Your consent is recorded: « %(purpose)s ».") % {"purpose": _purpose_title(chosen)},
-        )
+        messages.success(request, _("Your consent is recorded: « %(purpose)s ».")
+                         % {"purpose": _purpose_title(chosen)})
     return redirect(reverse("consent:choices") + f"#{chosen.value}")
 
 
@@ -240,10 +231,8 @@ def withdraw(request: AuthenticatedRequest, purpose: str) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, _errors(exc))
     else:
-        messages.success(
-            request,
-            _("Your consent is withdrawn: « %(purpose)s ».") % {"purpose": _purpose_title(chosen)},
-        )
+        messages.success(request, _("Your consent is withdrawn: « %(purpose)s ».")
+                         % {"purpose": _purpose_title(chosen)})
     return redirect(reverse("consent:choices") + f"#{chosen.value}")
 
 
@@ -322,16 +311,14 @@ def texts(request: AuthenticatedRequest) -> HttpResponse:
     ]
     for kind, purpose in keys:
         versions = [t for t in everything if t.kind == kind and t.purpose == purpose]
-        rows.append(
-            {
-                "kind": kind,
-                "purpose": purpose,
-                "label": _text_label(kind, purpose),
-                "current": next((t for t in versions if t.is_published), None),
-                "draft": next((t for t in versions if not t.is_published), None),
-                "versions": versions,
-            }
-        )
+        rows.append({
+            "kind": kind,
+            "purpose": purpose,
+            "label": _text_label(kind, purpose),
+            "current": next((t for t in versions if t.is_published), None),
+            "draft": next((t for t in versions if not t.is_published), None),
+            "versions": versions,
+        })
     return render(request, "gdpr/consent/texts.html", {"rows": rows})
 
 
@@ -371,9 +358,8 @@ def text_detail(request: AuthenticatedRequest, text_id: uuid.UUID) -> HttpRespon
     text = get_object_or_404(PolicyText, pk=text_id)
     form = None
     if not text.is_published:
-        form = PolicyTextForm(
-            request.POST or None, initial={"title": text.title, "body": text.body}
-        )
+        form = PolicyTextForm(request.POST or None,
+                              initial={"title": text.title, "body": text.body})
         if request.method == "POST" and form.is_valid():
             try:
                 consent.do_update_policy_draft(request.user, text, **form.cleaned_data)
@@ -409,9 +395,8 @@ def text_publish(request: AuthenticatedRequest, text_id: uuid.UUID) -> HttpRespo
     except ValidationError as exc:
         messages.error(request, _errors(exc))
     else:
-        messages.success(
-            request, _("Version %(version)s is published.") % {"version": text.version}
-        )
+        messages.success(request, _("Version %(version)s is published.")
+                         % {"version": text.version})
     return redirect("consent:text_detail", text_id=text.pk)
 
 
@@ -440,8 +425,7 @@ class PaperConsentForm(forms.Form):
         queryset=User.objects.filter(is_active=True).order_by("last_name", "first_name", "email"),
     )
     purpose = forms.ChoiceField(
-        label=gettext_lazy("Choice"),
-        choices=OptionalPurpose.choices,
+        label=gettext_lazy("Choice"), choices=OptionalPurpose.choices,
         widget=forms.RadioSelect,
     )
     decision = forms.ChoiceField(
@@ -462,9 +446,7 @@ def paper_consent(request: AuthenticatedRequest) -> HttpResponse:
         person = form.cleaned_data["person"]
         try:
             record = consent.do_record_paper_consent(
-                request.user,
-                person=person,
-                purpose=form.cleaned_data["purpose"],
+                request.user, person=person, purpose=form.cleaned_data["purpose"],
                 decision=form.cleaned_data["decision"],
             )
         except ValidationError as exc:

@@ -73,10 +73,8 @@ def index(request: AuthenticatedRequest) -> HttpResponse:
 
     is_dpo = has_role(request.user, Role.DPD)
     open_requests = (
-        visible_requests(request.user)
-        .filter(status__in=OPEN_REQUEST_STATUSES)
-        .select_related("user")
-        .order_by("due_at")[:20]
+        visible_requests(request.user).filter(status__in=OPEN_REQUEST_STATUSES)
+        .select_related("user").order_by("due_at")[:20]
     )
     recent: list[Any] = []
     last_run = None
@@ -88,14 +86,9 @@ def index(request: AuthenticatedRequest) -> HttpResponse:
     return render(
         request,
         "gdpr/dpo/index.html",
-        {
-            "is_dpo": is_dpo,
-            "open_requests": open_requests,
-            "recent": recent,
-            "last_run": last_run,
-            "next_run": next_run_at() if is_dpo else None,
-            "now": timezone.now(),
-        },
+        {"is_dpo": is_dpo, "open_requests": open_requests, "recent": recent,
+         "last_run": last_run, "next_run": next_run_at() if is_dpo else None,
+         "now": timezone.now()},
     )
 
 
@@ -217,13 +210,11 @@ class JournalFilter(forms.Form):
     )
     action = forms.ChoiceField(label=gettext_lazy("Action"), required=False)
     start = forms.DateField(
-        label=gettext_lazy("From"),
-        required=False,
+        label=gettext_lazy("From"), required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     end = forms.DateField(
-        label=gettext_lazy("To"),
-        required=False,
+        label=gettext_lazy("To"), required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
     )
 
@@ -237,16 +228,12 @@ class JournalFilter(forms.Form):
         data = self.cleaned_data
         if data.get("person"):
             term = data["person"]
-            people = (
-                get_user_model()
-                ._base_manager.filter(
-                    Q(email__icontains=term)
-                    | Q(first_name__icontains=term)
-                    | Q(last_name__icontains=term)
-                    | Q(display_name__icontains=term)
-                )
-                .values("pk")
-            )
+            people = get_user_model()._base_manager.filter(
+                Q(email__icontains=term)
+                | Q(first_name__icontains=term)
+                | Q(last_name__icontains=term)
+                | Q(display_name__icontains=term)
+            ).values("pk")
             entries = entries.filter(Q(actor__in=people) | Q(subject__in=people))
         if data.get("action"):
             entries = entries.filter(action=data["action"])
@@ -257,9 +244,8 @@ class JournalFilter(forms.Form):
             )
         if data.get("end"):
             entries = entries.filter(
-                at__lt=dt.datetime.combine(
-                    data["end"] + dt.timedelta(days=1), dt.time.min, tzinfo=zone
-                )
+                at__lt=dt.datetime.combine(data["end"] + dt.timedelta(days=1), dt.time.min,
+                                           tzinfo=zone)
             )
         return entries
 
@@ -284,5 +270,6 @@ def journal(request: AuthenticatedRequest) -> HttpResponse:
     return render(
         request,
         "gdpr/dpo/journal.html",
-        {"form": form, "page": page, "query": urlencode(query), "described": described},
+        {"form": form, "page": page, "query": urlencode(query),
+         "described": described},
     )

@@ -58,9 +58,7 @@ from gdpr.subjects import count_for
 
 # What the person may ask for from the request form (a copy is self-service).
 SELF_SERVICE_KINDS = (
-    RequestKind.RECTIFICATION,
-    RequestKind.ERASURE,
-    RequestKind.LIMITATION,
+    RequestKind.RECTIFICATION, RequestKind.ERASURE, RequestKind.LIMITATION,
     RequestKind.OBJECTION,
 )
 # What only staff can change, each with a « demander une correction » link.
@@ -152,10 +150,8 @@ class ProfileForm(forms.ModelForm[User]):
             if eligibility_problems(candidate):
                 self.add_error(
                     "postal_code",
-                    _(
-                        "Members of the assembly live in Haute-Garonne. If you have moved, "
-                        "ask for a correction: the DCCU team will contact you."
-                    ),
+                    _("Members of the assembly live in Haute-Garonne. If you have moved, "
+                      "ask for a correction: the DCCU team will contact you."),
                 )
         return data
 
@@ -174,7 +170,8 @@ def profile(request: AuthenticatedRequest) -> HttpResponse:
             messages.success(request, _("Your profile is up to date."))
         return redirect("rights:profile")
     staff_only = [
-        {"name": name, "label": _field_label(name), "value": getattr(user, name)}
+        {"name": name, "label": _field_label(name),
+         "value": getattr(user, name)}
         for name in STAFF_ONLY_FIELDS
     ]
     return render(request, "gdpr/rights/profile.html", {"form": form, "staff_only": staff_only})
@@ -212,9 +209,9 @@ def _copy_context(copy: AccessCopy) -> dict[str, Any]:
 def copy_detail(request: AuthenticatedRequest, copy_id: uuid.UUID) -> HttpResponse:
     copy = access_copy(request.user, copy_id)
     return render(
-        request,
-        "gdpr/rights/copy.html",
-        {"copy": copy, "state": _copy_context(copy), "on_behalf": copy.user_id != request.user.pk},
+        request, "gdpr/rights/copy.html",
+        {"copy": copy, "state": _copy_context(copy),
+         "on_behalf": copy.user_id != request.user.pk},
     )
 
 
@@ -233,9 +230,7 @@ def copy_download(request: AuthenticatedRequest, copy_id: uuid.UUID) -> FileResp
     path = do_download_access_copy(request.user, copy)
     day = timezone.localtime(copy.finished_at or timezone.now()).date().isoformat()
     response = FileResponse(
-        path.open("rb"),
-        as_attachment=True,
-        filename=f"agora-mes-donnees-{day}.zip",
+        path.open("rb"), as_attachment=True, filename=f"agora-mes-donnees-{day}.zip",
         content_type="application/zip",
     )
     response["X-Content-Type-Options"] = "nosniff"
@@ -257,22 +252,18 @@ class RequestForm(forms.Form):
 
 REQUEST_HELP = {
     RequestKind.RECTIFICATION: gettext_lazy(
-        "Say which information is wrong and what it should be."
-    ),
+        "Say which information is wrong and what it should be."),
     RequestKind.ERASURE: gettext_lazy(
         "Your account and your personal data will be deleted. What you wrote in shared "
         "work (messages, co-written texts, shared documents) stays, signed with a "
-        "pseudonym. While your mandate runs, the DPO may refuse and tell you why."
-    ),
+        "pseudonym. While your mandate runs, the DPO may refuse and tell you why."),
     RequestKind.LIMITATION: gettext_lazy(
-        "Say which processing should be paused and why (for example while a correction is checked)."
-    ),
+        "Say which processing should be paused and why (for example while a correction "
+        "is checked)."),
     RequestKind.OBJECTION: gettext_lazy(
-        "Say which processing you object to and why, given your situation."
-    ),
+        "Say which processing you object to and why, given your situation."),
     RequestKind.ACCESS: gettext_lazy(
-        "You can download a copy of your data yourself from « My data »."
-    ),
+        "You can download a copy of your data yourself from « My data »."),
 }
 
 
@@ -289,9 +280,7 @@ def request_new(request: AuthenticatedRequest, kind: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             data_request = do_submit_request(
-                request.user,
-                kind=kind,
-                details=form.cleaned_data["details"],
+                request.user, kind=kind, details=form.cleaned_data["details"],
                 base_url=_base_url(request),
             )
         except ValidationError as exc:
@@ -305,14 +294,9 @@ def request_new(request: AuthenticatedRequest, kind: str) -> HttpResponse:
             )
             return redirect("rights:request", request_id=data_request.pk)
     return render(
-        request,
-        "gdpr/rights/request_form.html",
-        {
-            "form": form,
-            "kind": kind,
-            "kind_label": RequestKind(kind).label,
-            "help": REQUEST_HELP[RequestKind(kind)],
-        },
+        request, "gdpr/rights/request_form.html",
+        {"form": form, "kind": kind, "kind_label": RequestKind(kind).label,
+         "help": REQUEST_HELP[RequestKind(kind)]},
     )
 
 
@@ -322,11 +306,11 @@ def request_detail(request: AuthenticatedRequest, request_id: uuid.UUID) -> Http
     abilities = data_request.get_abilities(request.user)
     handling = abilities["handle"]
     if handling:
-        audit.record(request.user, "gdpr.request.view", subject=data_request.user, obj=data_request)
+        audit.record(request.user, "gdpr.request.view", subject=data_request.user,
+                     obj=data_request)
     person = data_request.user
     return render(
-        request,
-        "gdpr/rights/request_detail.html",
+        request, "gdpr/rights/request_detail.html",
         {
             "data_request": data_request,
             "abilities": abilities,
@@ -334,17 +318,12 @@ def request_detail(request: AuthenticatedRequest, request_id: uuid.UUID) -> Http
             "person": person,
             "sitting_member": handling and has_role(person, *MEMBER_ROLES),
             "kept": [
-                describe(d)
-                for d in declarations()
+                describe(d) for d in declarations()
                 if handling and d.erasure == Erasure.KEEP and count_for(d, person)
-            ]
-            if data_request.kind == RequestKind.ERASURE
-            else [],
-            "copies": AccessCopy.objects.filter(user=person, requested_by=request.user).exclude(
-                requested_by=person
-            )[:5]
-            if handling
-            else [],
+            ] if data_request.kind == RequestKind.ERASURE else [],
+            "copies": AccessCopy.objects.filter(
+                user=person, requested_by=request.user
+            ).exclude(requested_by=person)[:5] if handling else [],
             "now": timezone.now(),
         },
     )
@@ -363,11 +342,12 @@ def request_list(request: AuthenticatedRequest) -> HttpResponse:
     """Every request with its deadline, the closest first; closed ones below."""
     _handler_only(request)
     requests = visible_requests(request.user)
-    open_requests = requests.filter(status__in=OPEN_REQUEST_STATUSES).order_by("due_at")
+    open_requests = requests.filter(status__in=OPEN_REQUEST_STATUSES).order_by(
+        "due_at"
+    )
     closed = requests.exclude(pk__in=open_requests.values("pk")).order_by("-received_at")[:50]
     return render(
-        request,
-        "gdpr/rights/request_list.html",
+        request, "gdpr/rights/request_list.html",
         {"open_requests": open_requests, "closed": closed, "now": timezone.now()},
     )
 
@@ -376,10 +356,8 @@ class RecordForm(forms.Form):
     email = forms.EmailField(label=gettext_lazy("The person's email address"))
     kind = forms.ChoiceField(label=gettext_lazy("Request"), choices=RequestKind.choices)
     details = forms.CharField(
-        label=gettext_lazy("What the person asks"),
-        widget=forms.Textarea(attrs={"rows": 5}),
-        required=False,
-        max_length=5000,
+        label=gettext_lazy("What the person asks"), widget=forms.Textarea(attrs={"rows": 5}),
+        required=False, max_length=5000,
     )
 
 
@@ -397,10 +375,8 @@ def request_record(request: AuthenticatedRequest) -> HttpResponse:
         else:
             try:
                 data_request = do_submit_request(
-                    request.user,
-                    kind=form.cleaned_data["kind"],
-                    details=form.cleaned_data["details"],
-                    person=person,
+                    request.user, kind=form.cleaned_data["kind"],
+                    details=form.cleaned_data["details"], person=person,
                     base_url=_base_url(request),
                 )
             except ValidationError as exc:
@@ -421,12 +397,8 @@ def _after_action(request: AuthenticatedRequest, data_request: DataRequest) -> H
 def request_extend(request: AuthenticatedRequest, request_id: uuid.UUID) -> HttpResponse:
     data_request = access_data_request(request.user, request_id)
     try:
-        do_extend_request(
-            request.user,
-            data_request,
-            reason=request.POST.get("reason", ""),
-            base_url=_base_url(request),
-        )
+        do_extend_request(request.user, data_request, reason=request.POST.get("reason", ""),
+                          base_url=_base_url(request))
     except ValidationError as exc:
         messages.error(request, " ".join(_errors(exc)))
     else:
@@ -444,9 +416,7 @@ def request_decide(request: AuthenticatedRequest, request_id: uuid.UUID) -> Http
         return _after_action(request, data_request)
     try:
         do_decide_request(
-            request.user,
-            data_request,
-            accept=decision == "accept",
+            request.user, data_request, accept=decision == "accept",
             reason=request.POST.get("reason", ""),
             archives_agreement=request.POST.get("archives_agreement", ""),
             base_url=_base_url(request),

@@ -33,20 +33,14 @@ def neighbour_assembly(db: Any) -> Assembly:
 
 
 def rename(client: Client, person: User, name: str) -> Any:
-    return client.post(
-        "/mes-donnees/profil/",
-        {
-            "display_name": name,
-            "first_name": person.first_name,
-            "last_name": person.last_name,
-            "postal_code": person.postal_code,
-        },
-    )
+    return client.post("/mes-donnees/profil/", {
+        "display_name": name, "first_name": person.first_name, "last_name": person.last_name,
+        "postal_code": person.postal_code,
+    })
 
 
 @pytest.mark.parametrize(
-    "name",
-    ["Amandine R.", "amandine r", "Amândine  R", "AMANDINE R.!"],
+    "name", ["Amandine R.", "amandine r", "Amândine  R", "AMANDINE R.!"],
 )
 def test_a_member_cannot_take_a_facilitators_name(
     member_client: Client, member: User, facilitator: User, name: str
@@ -62,25 +56,16 @@ def test_a_member_cannot_take_the_name_another_member_shows(
     member_client: Client, member: User, neighbour_assembly: Assembly
 ) -> None:
     # Someone without a display name shows their full name.
-    factories.make_titulaire(
-        neighbour_assembly, display_name="", first_name="Léa", last_name="Garnier"
-    )
+    factories.make_titulaire(neighbour_assembly, display_name="", first_name="Léa",
+                             last_name="Garnier")
     response = rename(member_client, member, "Lea Garnier")
     assert "Une autre personne utilise déjà ce nom" in response.content.decode()
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        "Équipe DCCU (officiel)",
-        "La modératrice",
-        "Administration",
-        "Département 31",
-        "Animatrice Sud",
-        "DPD",
-        "Participant·e n°12",
-    ],
-)
+@pytest.mark.parametrize("name", [
+    "Équipe DCCU (officiel)", "La modératrice", "Administration", "Département 31",
+    "Animatrice Sud", "DPD", "Participant·e n°12",
+])
 def test_a_member_cannot_use_the_organisers_words(
     member_client: Client, member: User, name: str
 ) -> None:
@@ -110,22 +95,15 @@ def test_an_invitee_cannot_accept_under_a_taken_name(
 ) -> None:
     dccu = factories.UserFactory(roles=[Role.DCCU])
     with django_capture_on_commit_callbacks(execute=True):
-        do_invite_person(
-            dccu,
-            email="agent@example.org",
-            first_name="Amandine",
-            last_name="Rey",
-            role=Role.AGENT,
-            base_url="http://testserver",
-        )
+        do_invite_person(dccu, email="agent@example.org", first_name="Amandine",
+                         last_name="Rey", role=Role.AGENT, base_url="http://testserver")
     token = LINK.search(mail.outbox[-1].body).group(1)  # type: ignore[union-attr]
     visitor = Client()
     response = visitor.post(f"/invitations/{token}/", {"display_name": "Amandine R"})
     assert response.status_code == 200
     assert "Une autre personne utilise déjà ce nom" in response.content.decode()
-    assert not User.objects.filter(
-        email="agent@example.org", is_active=True, display_name="Amandine R"
-    ).exists()
+    assert not User.objects.filter(email="agent@example.org", is_active=True,
+                                   display_name="Amandine R").exists()
     response = visitor.post(f"/invitations/{token}/", {"display_name": "Amandine Rey"})
     assert response.status_code == 302
 
@@ -134,8 +112,7 @@ def test_an_invitee_cannot_accept_under_a_taken_name(
 
 
 def test_staff_messages_carry_their_role_and_a_look_alike_does_not(
-    assembly: Assembly,
-    facilitator: User,
+    assembly: Assembly, facilitator: User,
 ) -> None:
     member = factories.make_titulaire(assembly, display_name="Amandine R")  # before the rule
     subgroup = factories.make_subgroup(assembly, members=[member], facilitators=[facilitator])
@@ -151,8 +128,8 @@ def test_staff_messages_carry_their_role_and_a_look_alike_does_not(
     client = Client()
     client.force_login(member)
     page = client.get(reverse("forums:room", args=[room.pk])).content.decode()
-    real_item = page[page.index(f'id="m{real.pk}"') : page.index(f'id="m{fake.pk}"')]
-    fake_item = page[page.index(f'id="m{fake.pk}"') :]
+    real_item = page[page.index(f'id="m{real.pk}"'):page.index(f'id="m{fake.pk}"')]
+    fake_item = page[page.index(f'id="m{fake.pk}"'):]
     assert 'class="badge badge--role"' in real_item and ">animation</span>" in real_item
     assert "badge--role" not in fake_item.split("</p>")[0]
 
@@ -184,24 +161,14 @@ def test_facilitators_on_the_home_page_show_the_badge(
     client = Client()
     client.force_login(member)
     page = client.get("/").content.decode()
-    assert re.search(
-        r"Noa T\. <span class=\"badge badge--role\" title=\"[^\"]+\">"
-        + re.escape(label)
-        + "</span>",
-        page,
-    )
+    assert re.search(r"Noa T\. <span class=\"badge badge--role\" title=\"[^\"]+\">"
+                     + re.escape(label) + "</span>", page)
 
 
-@pytest.mark.parametrize(
-    "role, label",
-    [
-        (Role.DCCU, "DCCU"),
-        (Role.DPD, "DPD"),
-        (Role.AGENT, "agent"),
-        (Role.FACILITATEUR, "animation"),
-        (Role.COMITE_SUIVI, ""),
-    ],
-)
+@pytest.mark.parametrize("role, label", [
+    (Role.DCCU, "DCCU"), (Role.DPD, "DPD"), (Role.AGENT, "agent"),
+    (Role.FACILITATEUR, "animation"), (Role.COMITE_SUIVI, ""),
+])
 def test_the_shared_name_tag_labels_each_staff_role(db: Any, role: Role, label: str) -> None:
     staff = factories.UserFactory(roles=[role], display_name="Noa T.")
     html = Template("{% load people %}{% person someone %}").render(Context({"someone": staff}))

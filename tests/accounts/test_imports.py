@@ -23,8 +23,5 @@ def test_the_scan_sees_imports_inside_functions(tmp_path: Path) -> None:
         "    import forums\n    importlib.import_module('gdpr.x')\n"
     )
     assert [name for _line, name in imported_modules(module)] == [
-        "importlib",
-        "assembly.models",
-        "forums",
-        "gdpr.x",
+        "importlib", "assembly.models", "forums", "gdpr.x"
     ]

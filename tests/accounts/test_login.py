@@ -55,7 +55,9 @@ def test_login_page_puts_the_emailed_code_first_and_has_no_signup_link(
 
 
 def test_member_logs_in_with_their_password(client: Client, member: User) -> None:
-    response = client.post(reverse("account_login"), {"login": member.email, "password": PASSWORD})
+    response = client.post(
+        reverse("account_login"), {"login": member.email, "password": PASSWORD}
+    )
     assert response.status_code == 302
     assert response["Location"] == reverse("home")
     assert logged_in_user_id(client) == str(member.pk)
@@ -124,7 +126,9 @@ def test_wrong_code_does_not_log_in(client: Client, member: User) -> None:
 def test_code_request_for_an_unknown_address_logs_nobody_in_and_points_to_the_team(
     client: Client, db: Any, settings: Any
 ) -> None:
-    response = client.post(reverse("account_request_login_code"), {"email": "inconnu@example.org"})
+    response = client.post(
+        reverse("account_request_login_code"), {"email": "inconnu@example.org"}
+    )
     # Same answer as for a known address: the page does not reveal who has an account.
     assert response.status_code == 302
     assert response["Location"] == reverse("account_confirm_login_code")

@@ -136,8 +136,7 @@ def test_forged_forwarded_for_does_not_escape_the_address_limit(
         )
         assert response.status_code == 200
     response = attacker.post(
-        reverse("account_login"),
-        {"login": member.email, "password": PASSWORD},
+        reverse("account_login"), {"login": member.email, "password": PASSWORD},
         **through_nginx(ATTACKER, forged="192.0.2.99"),
     )
     assert "_auth_user_id" not in attacker.session
@@ -160,31 +159,28 @@ def test_without_trusted_proxies_the_forwarded_for_header_is_ignored(
     settings.AGORA_TRUSTED_PROXY_COUNT = 2  # a load balancer, then nginx
     response = Client().get(
         reverse("account_login"),
-        HTTP_X_FORWARDED_FOR="6.6.6.6, 192.0.2.1, 10.0.0.5",
-        REMOTE_ADDR="6.6.6.6",
+        HTTP_X_FORWARDED_FOR="6.6.6.6, 192.0.2.1, 10.0.0.5", REMOTE_ADDR="6.6.6.6",
     )
     assert response.wsgi_request.META["REMOTE_ADDR"] == "192.0.2.1"
 
 
-def test_typos_at_a_plenary_do_not_lock_the_room_out(assembly: Any, settings: Any) -> None:
+def test_typos_at_a_plenary_do_not_lock_the_room_out(
+    assembly: Any, settings: Any
+) -> None:
     """Forty people behind the venue's one address each mistype their password once."""
     settings.AGORA_TRUSTED_PROXY_COUNT = 1
-    people = [factories.make_titulaire(assembly, email=f"membre{i}@example.org") for i in range(40)]
+    people = [
+        factories.make_titulaire(assembly, email=f"membre{i}@example.org") for i in range(40)
+    ]
     for person in people:
         phone = Client()
-        phone.post(
-            reverse("account_login"),
-            {"login": person.email, "password": "oups"},
-            **through_nginx(VENUE),
-        )
+        phone.post(reverse("account_login"), {"login": person.email, "password": "oups"},
+                   **through_nginx(VENUE))
         assert "_auth_user_id" not in phone.session
     for person in people[:3]:
         phone = Client()
-        phone.post(
-            reverse("account_login"),
-            {"login": person.email, "password": PASSWORD},
-            **through_nginx(VENUE),
-        )
+        phone.post(reverse("account_login"), {"login": person.email, "password": PASSWORD},
+                   **through_nginx(VENUE))
         assert phone.session["_auth_user_id"] == str(person.pk)
 
 
@@ -194,11 +190,12 @@ def test_a_plenary_asks_for_its_codes_at_once_from_the_venues_address(
     """The plenary opens: sixty members behind the venue's one address ask for a code in
     the same minute, and each receives theirs."""
     settings.AGORA_TRUSTED_PROXY_COUNT = 1
-    people = [factories.make_titulaire(assembly, email=f"membre{i}@example.org") for i in range(60)]
+    people = [
+        factories.make_titulaire(assembly, email=f"membre{i}@example.org") for i in range(60)
+    ]
     for person in people:
-        Client().post(
-            reverse("account_request_login_code"), {"email": person.email}, **through_nginx(VENUE)
-        )
+        Client().post(reverse("account_request_login_code"), {"email": person.email},
+                      **through_nginx(VENUE))
     assert sorted(m.to[0] for m in mail.outbox) == sorted(p.email for p in people)
 
 
@@ -216,27 +213,20 @@ def test_a_locked_account_is_told_what_to_do_and_logs_in_with_a_code(
     assert client.session["_auth_user_id"] == str(member.pk)
 
 
-def test_a_locked_venue_address_still_logs_in_with_a_code(member: User, settings: Any) -> None:
+def test_a_locked_venue_address_still_logs_in_with_a_code(
+    member: User, settings: Any
+) -> None:
     settings.AGORA_TRUSTED_PROXY_COUNT = 1
     for i in range(address_threshold(settings)):
-        Client().post(
-            reverse("account_login"),
-            {"login": f"inconnu{i}@example.org", "password": "x" * 12},
-            **through_nginx(VENUE),
-        )
+        Client().post(reverse("account_login"),
+                      {"login": f"inconnu{i}@example.org", "password": "x" * 12},
+                      **through_nginx(VENUE))
     phone = Client()
-    phone.post(
-        reverse("account_login"),
-        {"login": member.email, "password": PASSWORD},
-        **through_nginx(VENUE),
-    )
+    phone.post(reverse("account_login"), {"login": member.email, "password": PASSWORD},
+               **through_nginx(VENUE))
     assert "_auth_user_id" not in phone.session
-    phone.post(
-        reverse("account_request_login_code"), {"email": member.email}, **through_nginx(VENUE)
-    )
-    phone.post(
-        reverse("account_confirm_login_code"),
-        {"code": code_from(mail.outbox[-1])},
-        **through_nginx(VENUE),
-    )
+    phone.post(reverse("account_request_login_code"), {"email": member.email},
+               **through_nginx(VENUE))
+    phone.post(reverse("account_confirm_login_code"), {"code": code_from(mail.outbox[-1])},
+               **through_nginx(VENUE))
     assert phone.session["_auth_user_id"] == str(member.pk)

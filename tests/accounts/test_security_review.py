@@ -37,12 +37,8 @@ def test_dccu_cannot_add_a_login_address_to_someones_account(
 ) -> None:
     response = dccu_client.post(
         "/admin/account/emailaddress/add/",
-        {
-            "user": str(member.pk),
-            "email": "dccu.perso@example.org",
-            "verified": "on",
-            "primary": "on",
-        },
+        {"user": str(member.pk), "email": "dccu.perso@example.org", "verified": "on",
+         "primary": "on"},
     )
 
     assert response.status_code == 403
@@ -147,7 +143,9 @@ def test_dccu_cannot_grant_themselves_the_dpo_role(dccu: User, dccu_client: Clie
 def test_dccu_still_grants_a_role_to_someone_else(dccu_client: Client) -> None:
     agent = factories.UserFactory(email="agent@example.org", roles=[Role.AGENT])
     facilitator = Group.objects.get(name=Role.FACILITATEUR.value)
-    groups = [str(pk) for pk in agent.groups.values_list("pk", flat=True)] + [str(facilitator.pk)]
+    groups = [str(pk) for pk in agent.groups.values_list("pk", flat=True)] + [
+        str(facilitator.pk)
+    ]
 
     response = dccu_client.post(
         reverse("admin:accounts_user_change", args=[agent.pk]), user_post(agent, groups=groups)
@@ -238,12 +236,7 @@ def test_production_refuses_demo_mode_and_its_published_totp_secret(tmp_path: Pa
     }
     result = subprocess.run(  # noqa: S603 - our own interpreter, fixed arguments
         [sys.executable, "-c", "import django; django.setup()"],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+        cwd=root, env=env, capture_output=True, text=True, timeout=60, check=False,
     )
 
     assert result.returncode != 0

@@ -241,7 +241,9 @@ def test_making_a_member_an_agent_ends_membership_with_demission_office(
     assert has_role(substitute, Role.TITULAIRE)
 
 
-def test_other_changes_to_a_member_keep_the_membership(dccu_client: Client, member: User) -> None:
+def test_other_changes_to_a_member_keep_the_membership(
+    dccu_client: Client, member: User
+) -> None:
     response = dccu_client.post(
         reverse("admin:accounts_user_change", args=[member.pk]),
         user_post(member, display_name="Camille D.", postal_code="31200"),

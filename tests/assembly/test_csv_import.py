@@ -76,9 +76,7 @@ def test_good_file_with_bom_semicolons_and_accents_creates_everything_and_sends_
 
     assert Invitation.objects.filter(user__isnull=False).count() == 4
     assert sorted(m.to[0] for m in mail.outbox) == [
-        "elodie@example.org",
-        "helene.dupre@example.org",
-        "ines@example.org",
+        "elodie@example.org", "helene.dupre@example.org", "ines@example.org",
         "jerome@example.org",
     ]
     assert all(re.search(r"/invitations/[\w-]{20,}/", m.body) for m in mail.outbox)
@@ -114,30 +112,22 @@ def test_english_headers_and_commas_without_bom_are_accepted(
         report = do_import_members(dccu, data, base_url="https://agora.example.org/")
 
     assert report.ok, report.problems
-    assert (
-        Membership.objects.filter(user__email__in=["anna@example.org", "leo@example.org"]).count()
-        == 2
-    )
+    assert Membership.objects.filter(user__email__in=["anna@example.org", "leo@example.org"]
+                                     ).count() == 2
     assert len(mail.outbox) == 2
     assert "https://agora.example.org/invitations/" in mail.outbox[0].body
 
 
 def test_bad_file_reports_every_problem_by_row_and_imports_nothing(
-    dccu_client: Client,
-    assembly: Assembly,
-    member: User,
+    dccu_client: Client, assembly: Assembly, member: User,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     member_seat = Membership.objects.get(user=member).seat
     taken_canton = member_seat.canton.name
     existing_substitute = factories.UserFactory()
-    actions.do_add_membership(
-        None,
-        user=existing_substitute,
-        seat=factories.seat(assembly, "Revel", SeatCategory.HOMME_18_44),
-        kind="remplacant",
-        substitute_rank=1,
-    )
+    actions.do_add_membership(None, user=existing_substitute,
+                              seat=factories.seat(assembly, "Revel", SeatCategory.HOMME_18_44),
+                              kind="remplacant", substitute_rank=1)
     users_before, memberships_before = User.objects.count(), Membership.objects.count()
     data = (
         "nom;prenom;email;canton;categorie;tranche_age;statut;rang\n"
@@ -165,20 +155,9 @@ def test_bad_file_reports_every_problem_by_row_and_imports_nothing(
     report = response.context["report"]
     assert not report.ok
     assert problems_of(report) == {
-        (3, "canton"),
-        (4, "categorie"),
-        (5, "tranche_age"),
-        (6, "statut"),
-        (7, "email"),
-        (8, "email"),
-        (9, "rang"),
-        (10, "statut"),
-        (11, "statut"),
-        (13, "rang"),
-        (14, "rang"),
-        (15, "email"),
-        (16, "email"),
-        (17, "rang"),
+        (3, "canton"), (4, "categorie"), (5, "tranche_age"), (6, "statut"), (7, "email"),
+        (8, "email"), (9, "rang"), (10, "statut"), (11, "statut"), (13, "rang"), (14, "rang"),
+        (15, "email"), (16, "email"), (17, "rang"),
     }
     assert [p.row for p in report.problems] == sorted(p.row for p in report.problems)
     assert User.objects.count() == users_before
@@ -189,16 +168,19 @@ def test_bad_file_reports_every_problem_by_row_and_imports_nothing(
     assert "<caption>" in page and '<th scope="row">13</th>' in page
 
 
-def test_missing_columns_are_reported_on_the_header_row(dccu: User, assembly: Assembly) -> None:
+def test_missing_columns_are_reported_on_the_header_row(
+    dccu: User, assembly: Assembly
+) -> None:
     report = do_import_members(dccu, b"nom;prenom;email\nA;B;c@example.org\n", base_url="/")
 
-    assert {(1, "canton"), (1, "categorie"), (1, "tranche_age"), (1, "statut")} <= problems_of(
-        report
-    )
+    assert {(1, "canton"), (1, "categorie"), (1, "tranche_age"), (1, "statut")} <= \
+        problems_of(report)
     assert not User.objects.filter(email="c@example.org").exists()
 
 
-def test_file_not_in_utf8_is_refused_with_a_clear_message(dccu: User, assembly: Assembly) -> None:
+def test_file_not_in_utf8_is_refused_with_a_clear_message(
+    dccu: User, assembly: Assembly
+) -> None:
     data = "nom;prenom\nDupré;Hélène\n".encode("cp1252")
     report = do_import_members(dccu, data, base_url="/")
     assert problems_of(report) == {(0, "")}
@@ -233,18 +215,14 @@ def test_only_the_dccu_can_import(member: User, assembly: Assembly) -> None:
     assert not Invitation.objects.exists()
 
 
-def test_a_pending_individual_invitation_reserves_its_seat(dccu: User, assembly: Assembly) -> None:
+def test_a_pending_individual_invitation_reserves_its_seat(
+    dccu: User, assembly: Assembly
+) -> None:
     from assembly.invitations import do_invite_person
 
-    do_invite_person(
-        dccu,
-        email="first@example.org",
-        first_name="A",
-        last_name="B",
-        role="titulaire",
-        seat=factories.seat(assembly, "Bagnères-de-Luchon"),
-        base_url="/",
-    )
+    do_invite_person(dccu, email="first@example.org", first_name="A", last_name="B",
+                     role="titulaire", seat=factories.seat(assembly, "Bagnères-de-Luchon"),
+                     base_url="/")
     report = do_import_members(dccu, GOOD_FILE.encode(), base_url="/")
 
     assert problems_of(report) == {(2, "statut")}

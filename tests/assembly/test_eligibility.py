@@ -16,7 +16,9 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 
-def seat_person(assembly: Assembly, user: User, category: str = SeatCategory.FEMME_18_44) -> None:
+def seat_person(
+    assembly: Assembly, user: User, category: str = SeatCategory.FEMME_18_44
+) -> None:
     actions.do_add_membership(
         None,
         user=user,
@@ -115,7 +117,9 @@ def test_becoming_ineligible_ends_membership_and_promotes_substitute(
     assert promoted.seat == ended.seat
 
 
-def test_change_that_keeps_eligibility_keeps_the_membership(assembly: Assembly, dccu: User) -> None:
+def test_change_that_keeps_eligibility_keeps_the_membership(
+    assembly: Assembly, dccu: User
+) -> None:
     person = factories.UserFactory(postal_code="31600")
     seat_person(assembly, person)
     assert actions.do_update_eligibility(dccu, person, postal_code="31000") is None

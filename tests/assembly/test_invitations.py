@@ -41,16 +41,11 @@ def token_from_last_email() -> str:
     return match.group(1)
 
 
-def invite(client: Client, capture: Any, **fields: Any) -> Any:
-    data = {
-        "email": "camille@example.org",
-        "first_name": "Camille",
-        "last_name": "Durand",
-        "role": Role.FACILITATEUR,
-        "canton": "",
-        "category": "",
-        "substitute_rank": "",
-    }
+def invite(
+    client: Client, capture: Any, **fields: Any
+) -> Any:
+    data = {"email": "camille@example.org", "first_name": "Camille", "last_name": "Durand",
+            "role": Role.FACILITATEUR, "canton": "", "category": "", "substitute_rank": ""}
     data.update(fields)
     with capture(execute=True):
         return client.post("/invitations/nouvelle/", data)
@@ -106,15 +101,9 @@ def test_accepting_logs_in_grants_the_staff_role_and_lands_on_home(
     welcome = visitor.get("/", follow=True)
     assert welcome.redirect_chain[-1][0] == "/bienvenue/?next=%2F"
     assert welcome.wsgi_request.user == user
-    visitor.post(
-        "/bienvenue/",
-        {
-            "notice": welcome.context["gate"].notice.pk,
-            "charter": welcome.context["gate"].charter.pk,
-            "decision": "accept",
-            "next": "/",
-        },
-    )
+    visitor.post("/bienvenue/", {"notice": welcome.context["gate"].notice.pk,
+                                 "charter": welcome.context["gate"].charter.pk,
+                                 "decision": "accept", "next": "/"})
     home = visitor.get("/")
     assert home.status_code == 200
     assert home.wsgi_request.user == user
@@ -157,11 +146,8 @@ def test_mismatched_passwords_create_nothing(
     token = token_from_last_email()
     response = Client().post(
         f"/invitations/{token}/",
-        {
-            "display_name": "Camille",
-            "password1": "un-long-mot-de-passe-2025",
-            "password2": "un-autre-mot-de-passe-2025",
-        },
+        {"display_name": "Camille", "password1": "un-long-mot-de-passe-2025",
+         "password2": "un-autre-mot-de-passe-2025"},
     )
 
     assert response.status_code == 200
@@ -226,9 +212,7 @@ def test_unknown_link_says_nothing_about_other_invitations(db: Any) -> None:
 
 
 def test_inviting_an_address_that_has_an_account_is_refused(
-    dccu_client: Client,
-    assembly: Assembly,
-    member: User,
+    dccu_client: Client, assembly: Assembly, member: User,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     response = invite(dccu_client, django_capture_on_commit_callbacks, email=member.email.upper())
@@ -255,14 +239,8 @@ def test_inviting_twice_the_same_address_is_refused(
 def test_member_invited_individually_gets_the_seat_on_acceptance(
     dccu_client: Client, assembly: Assembly, django_capture_on_commit_callbacks: Any
 ) -> None:
-    invite(
-        dccu_client,
-        django_capture_on_commit_callbacks,
-        role=Role.REMPLACANT,
-        canton=canton_id("Revel"),
-        category=SeatCategory.HOMME_45,
-        substitute_rank=2,
-    )
+    invite(dccu_client, django_capture_on_commit_callbacks, role=Role.REMPLACANT,
+           canton=canton_id("Revel"), category=SeatCategory.HOMME_45, substitute_rank=2)
     token = token_from_last_email()
     assert not Membership.objects.exists()
 
@@ -285,19 +263,12 @@ def test_member_needs_a_seat_and_a_substitute_needs_a_rank(
 
 
 def test_seat_with_a_full_member_cannot_be_offered(
-    dccu_client: Client,
-    assembly: Assembly,
-    member: User,
+    dccu_client: Client, assembly: Assembly, member: User,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     taken = Membership.objects.get(user=member).seat
-    response = invite(
-        dccu_client,
-        django_capture_on_commit_callbacks,
-        role=Role.TITULAIRE,
-        canton=taken.canton_id,
-        category=taken.category,
-    )
+    response = invite(dccu_client, django_capture_on_commit_callbacks, role=Role.TITULAIRE,
+                      canton=taken.canton_id, category=taken.category)
 
     assert response.status_code == 200
     assert response.context["form"].non_field_errors()
@@ -307,18 +278,11 @@ def test_seat_with_a_full_member_cannot_be_offered(
 def test_seat_taken_meanwhile_is_explained_and_nothing_is_created(
     dccu_client: Client, assembly: Assembly, django_capture_on_commit_callbacks: Any
 ) -> None:
-    invite(
-        dccu_client,
-        django_capture_on_commit_callbacks,
-        role=Role.TITULAIRE,
-        canton=canton_id("Muret"),
-        category=SeatCategory.FEMME_18_44,
-    )
+    invite(dccu_client, django_capture_on_commit_callbacks, role=Role.TITULAIRE,
+           canton=canton_id("Muret"), category=SeatCategory.FEMME_18_44)
     token = token_from_last_email()
     actions.do_add_membership(
-        None,
-        user=factories.UserFactory(),
-        seat=factories.seat(assembly, "Muret"),
+        None, user=factories.UserFactory(), seat=factories.seat(assembly, "Muret"),
         kind="titulaire",
     )
 
@@ -349,14 +313,8 @@ def staff_pages(invitation: Invitation) -> list[tuple[str, str]]:
 def pending_invitation(dccu: User, assembly: Assembly) -> Invitation:
     from assembly.invitations import do_invite_person
 
-    return do_invite_person(
-        dccu,
-        email="x@example.org",
-        first_name="X",
-        last_name="Y",
-        role=Role.AGENT,
-        base_url="http://testserver",
-    )
+    return do_invite_person(dccu, email="x@example.org", first_name="X", last_name="Y",
+                            role=Role.AGENT, base_url="http://testserver")
 
 
 def person_with(role: Role, assembly: Assembly) -> User:
@@ -364,13 +322,8 @@ def person_with(role: Role, assembly: Assembly) -> User:
         return factories.make_titulaire(assembly)
     if role == Role.REMPLACANT:
         user = factories.UserFactory()
-        actions.do_add_membership(
-            None,
-            user=user,
-            seat=factories.seat(assembly, "Blagnac"),
-            kind="remplacant",
-            substitute_rank=1,
-        )
+        actions.do_add_membership(None, user=user, seat=factories.seat(assembly, "Blagnac"),
+                                  kind="remplacant", substitute_rank=1)
         return user
     return factories.UserFactory(roles=[role])
 
@@ -410,7 +363,9 @@ def test_dccu_sees_the_list_with_statuses_and_the_nav_link(
     assert 'href="/invitations/"' not in member_client.get("/").content.decode()
 
 
-def test_list_filters_by_status(dccu_client: Client, pending_invitation: Invitation) -> None:
+def test_list_filters_by_status(
+    dccu_client: Client, pending_invitation: Invitation
+) -> None:
     Invitation.objects.update(expires_at=timezone.now() - dt.timedelta(days=1))
 
     assert list(dccu_client.get("/invitations/?statut=expired").context["invitations"]) == [

@@ -308,10 +308,7 @@ def test_substitute_cannot_join_a_subgroup(
     substitute = factories.make_substitute(assembly, factories.seat(assembly))
     with pytest.raises(ValidationError):
         actions.do_create_subgroup(
-            None,
-            mandate=mandate,
-            name="Mobilités",
-            members=[substitute],
+            None, mandate=mandate, name="Mobilités", members=[substitute],
             facilitators=[facilitator],
         )
     assert not Subgroup.objects.exists()
@@ -330,7 +327,9 @@ def test_former_titulaire_cannot_join_a_subgroup(
 
 
 @pytest.mark.parametrize("role", [None, Role.AGENT, Role.DPD, Role.COMITE_SUIVI])
-def test_facilitators_must_hold_the_role(mandate: Mandate, member: User, role: Role | None) -> None:
+def test_facilitators_must_hold_the_role(
+    mandate: Mandate, member: User, role: Role | None
+) -> None:
     person = factories.UserFactory(roles=[role] if role else [])
     with pytest.raises(ValidationError):
         actions.do_create_subgroup(
@@ -350,6 +349,7 @@ def test_subgroup_names_are_unique_per_mandate(mandate: Mandate, facilitator: Us
     assert Subgroup.objects.count() == 1
 
 
+
 def test_a_resigned_titulaire_leaves_their_subgroup_and_its_room(
     assembly: Assembly, mandate: Mandate, member: User, facilitator: User
 ) -> None:
@@ -360,10 +360,7 @@ def test_a_resigned_titulaire_leaves_their_subgroup_and_its_room(
 
     stayer = factories.make_titulaire(assembly)
     subgroup = actions.do_create_subgroup(
-        None,
-        mandate=mandate,
-        name="Mobilités",
-        members=[member, stayer],
+        None, mandate=mandate, name="Mobilités", members=[member, stayer],
         facilitators=[facilitator],
     )
     room = factories.room_of(subgroup)

@@ -46,8 +46,7 @@ def test_moving_the_institution_to_assembly_keeps_every_row() -> None:
     OldCanton = old.get_model("deliberation", "Canton")
     person = OldUser.objects.create(email="avant@example.org", first_name="Avant")
     assembly = old.get_model("deliberation", "Assembly").objects.create(
-        name="Assemblée d'avant",
-        mandate_start=dt.date(2025, 9, 1),
+        name="Assemblée d'avant", mandate_start=dt.date(2025, 9, 1),
         mandate_end=dt.date(2027, 5, 1),
     )
     canton = OldCanton.objects.get(code="muret")
@@ -58,12 +57,8 @@ def test_moving_the_institution_to_assembly_keeps_every_row() -> None:
         user=person, seat=seat, kind="titulaire", start=dt.date(2025, 9, 1)
     )
     mandate = old.get_model("deliberation", "Mandate").objects.create(
-        assembly=assembly,
-        kind="saisine",
-        title="Mobilités",
-        question="Comment ?",
-        start=dt.date(2025, 10, 1),
-        end=dt.date(2026, 6, 1),
+        assembly=assembly, kind="saisine", title="Mobilités", question="Comment ?",
+        start=dt.date(2025, 10, 1), end=dt.date(2026, 6, 1),
     )
     subgroup = old.get_model("deliberation", "Subgroup").objects.create(
         mandate=mandate, name="Vélo"
@@ -77,12 +72,8 @@ def test_moving_the_institution_to_assembly_keeps_every_row() -> None:
         kind="subgroup", name="Vélo", subgroup=subgroup, mandate=mandate
     )
     invitation = old.get_model("accounts", "Invitation").objects.create(
-        email="invite@example.org",
-        seat=seat,
-        role="remplacant",
-        substitute_rank=1,
-        token_hash="x" * 64,
-        expires_at=dt.datetime(2030, 1, 1, tzinfo=dt.UTC),
+        email="invite@example.org", seat=seat, role="remplacant", substitute_rank=1,
+        token_hash="x" * 64, expires_at=dt.datetime(2030, 1, 1, tzinfo=dt.UTC),
     )
     document = old.get_model("documents", "Document").objects.create(title="Étude", kind="lien")
     document.mandates.add(mandate)
@@ -100,11 +91,9 @@ def test_moving_the_institution_to_assembly_keeps_every_row() -> None:
     assert Seat.objects.filter(assembly_id=assembly.pk).count() == 1
     assert Mandate.objects.get(pk=mandate.pk).title == "Mobilités"
     group = Subgroup.objects.get(pk=subgroup.pk)
-    assert (
-        list(group.members.all())
-        == list(group.facilitators.all())
-        == [User.objects.get(pk=person.pk)]
-    )
+    assert list(group.members.all()) == list(group.facilitators.all()) == [
+        User.objects.get(pk=person.pk)
+    ]
     assert Proposal.objects.get(pk=proposal.pk).subgroup == group
     assert Room.objects.get(pk=room.pk).subgroup == group
     assert Invitation.objects.get(pk=invitation.pk).seat.pk == seat.pk

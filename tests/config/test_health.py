@@ -42,17 +42,11 @@ def test_healthz_is_503_when_the_database_is_down(tmp_path: Any) -> None:
         "r = Client().get('/healthz'); print(r.status_code, json.dumps(r.json()))"
     )
     env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL"}}
-    env.update(
-        DATABASE_URL="postgres://nobody@127.0.0.1:1/none", DJANGO_SETTINGS_MODULE="config.settings"
-    )
+    env.update(DATABASE_URL="postgres://nobody@127.0.0.1:1/none",
+               DJANGO_SETTINGS_MODULE="config.settings")
     result = subprocess.run(  # noqa: S603
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+        timeout=60, check=False,
     )
     assert result.returncode == 0, result.stderr
     status, _sep, body = result.stdout.strip().splitlines()[-1].partition(" ")

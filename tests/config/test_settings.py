@@ -25,13 +25,8 @@ def _settings(**env: str) -> subprocess.CompletedProcess[str]:
     full = {k: v for k, v in os.environ.items() if k not in CLEAN}
     full.update({"DJANGO_SETTINGS_MODULE": "config.settings", **env})
     return subprocess.run(  # noqa: S603 - fixed interpreter and code
-        [sys.executable, "-c", PROBE],
-        cwd=ROOT,
-        env=full,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+        [sys.executable, "-c", PROBE], cwd=ROOT, env=full, capture_output=True, text=True,
+        timeout=60, check=False,
     )
 
 
@@ -77,46 +72,28 @@ def test_production_refuses_to_start_without_its_secrets(env: dict[str, str]) ->
 
 
 def test_production_with_secrets_is_hardened() -> None:
-    values = _read(
-        AGORA_ENV="production",
-        SECRET_KEY="s" * 60,
-        ALLOWED_HOSTS="agora.example.org, www.agora.example.org",
-    )
+    values = _read(AGORA_ENV="production", SECRET_KEY="s" * 60,
+                   ALLOWED_HOSTS="agora.example.org, www.agora.example.org")
     assert values["debug"] is False
     assert values["hosts"] == ["agora.example.org", "www.agora.example.org"]
     assert values["secure_cookie"] is True
     assert values["hsts"] >= 31536000  # type: ignore[operator]
 
 
-@pytest.mark.parametrize(
-    "antivirus,passes",
-    [
-        ({"CLAMAV_ADDRESS": "/run/clamav/clamd.ctl"}, True),
-        ({"LIBRARY_WITHOUT_ANTIVIRUS": "true"}, True),  # what .ci/run says: no clamd there
-        ({}, False),  # nobody configured an antivirus, nobody said so: documents.W001
-    ],
-)
+@pytest.mark.parametrize("antivirus,passes", [
+    ({"CLAMAV_ADDRESS": "/run/clamav/clamd.ctl"}, True),
+    ({"LIBRARY_WITHOUT_ANTIVIRUS": "true"}, True),  # what .ci/run says: no clamd there
+    ({}, False),  # nobody configured an antivirus, nobody said so: documents.W001
+])
 def test_production_passes_the_deploy_check(antivirus: dict[str, str], passes: bool) -> None:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in CLEAN and k not in ("CLAMAV_ADDRESS", "LIBRARY_WITHOUT_ANTIVIRUS")
-    }
-    env.update(
-        AGORA_ENV="production",
-        SECRET_KEY="d" * 20 + "x7!Qz" * 10,
-        ALLOWED_HOSTS="agora.example.org",
-        DJANGO_SETTINGS_MODULE="config.settings",
-        **antivirus,
-    )
+    env = {k: v for k, v in os.environ.items()
+           if k not in CLEAN and k not in ("CLAMAV_ADDRESS", "LIBRARY_WITHOUT_ANTIVIRUS")}
+    env.update(AGORA_ENV="production", SECRET_KEY="d" * 20 + "x7!Qz" * 10,
+               ALLOWED_HOSTS="agora.example.org", DJANGO_SETTINGS_MODULE="config.settings",
+               **antivirus)
     result = subprocess.run(  # noqa: S603
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
     )
     assert (result.returncode == 0) is passes, result.stdout + result.stderr
     assert ("documents.W001" in result.stderr + result.stdout) is not passes
@@ -160,11 +137,8 @@ def test_the_published_development_key_is_refused_for_other_machines_in_every_mo
 def test_production_sends_email_by_smtp_and_refuses_the_console() -> None:
     """The console backend would write every email — addresses, names, login codes — to
     the server log (docs/privacy.md)."""
-    secrets = {
-        "AGORA_ENV": "production",
-        "SECRET_KEY": "s" * 60,
-        "ALLOWED_HOSTS": "agora.example.org",
-    }
+    secrets = {"AGORA_ENV": "production", "SECRET_KEY": "s" * 60,
+               "ALLOWED_HOSTS": "agora.example.org"}
     assert _read(**secrets)["email"] == "django.core.mail.backends.smtp.EmailBackend"
     result = _settings(**secrets, EMAIL_BACKEND="django.core.mail.backends.console.EmailBackend")
     assert result.returncode != 0

@@ -101,18 +101,14 @@ RICH = (
         "table",
         {},
         element(
-            "tableRow",
-            {},
-            element("tableHeader", {"colspan": 1, "rowspan": 1}, element("paragraph", {}, "Ligne")),
-            element(
-                "tableHeader",
-                {"colspan": 1, "rowspan": 1},
-                element("paragraph", {}, "Voyageurs par jour"),
-            ),
+            "tableRow", {},
+            element("tableHeader", {"colspan": 1, "rowspan": 1},
+                    element("paragraph", {}, "Ligne")),
+            element("tableHeader", {"colspan": 1, "rowspan": 1},
+                    element("paragraph", {}, "Voyageurs par jour")),
         ),
         element(
-            "tableRow",
-            {},
+            "tableRow", {},
             element("tableCell", {"colspan": 1, "rowspan": 1}, element("paragraph", {}, "L12")),
             element("tableCell", {"colspan": 1, "rowspan": 1}, element("paragraph", {}, "340")),
         ),
@@ -136,10 +132,7 @@ def make_proposal(
     as_updates: bool = False,
 ) -> Proposal:
     proposal = Proposal.objects.create(
-        mandate=subgroup.mandate,
-        subgroup=subgroup,
-        title=title,
-        status=status,
+        mandate=subgroup.mandate, subgroup=subgroup, title=title, status=status,
         position=position,
     )
     update = build_update(*blocks)
@@ -203,21 +196,17 @@ def test_proposal_docx_carries_real_heading_styles_lists_quote_callout_table_and
     callout = next(p for p in document.paragraphs if p.text.startswith("Point essentiel"))
     ppr = callout._p.pPr
     style_ppr = document.styles[callout.style.name].element.pPr
-    borders = (
-        ppr.find(qn("w:pBdr"))
-        if ppr.find(qn("w:pBdr")) is not None
-        else (style_ppr.find(qn("w:pBdr")))
+    borders = ppr.find(qn("w:pBdr")) if ppr.find(qn("w:pBdr")) is not None else (
+        style_ppr.find(qn("w:pBdr"))
     )
     assert borders is not None
-    assert {child.tag for child in borders} == {
-        qn(f"w:{s}") for s in ("top", "left", "bottom", "right")
-    }
+    assert {child.tag for child in borders} == {qn(f"w:{s}") for s in
+                                                 ("top", "left", "bottom", "right")}
 
     (table,) = document.tables
     assert table.style.name == "Table Grid"
     assert [[c.text for c in row.cells] for row in table.rows] == [
-        ["Ligne", "Voyageurs par jour"],
-        ["L12", "340"],
+        ["Ligne", "Voyageurs par jour"], ["L12", "340"],
     ]
     assert all(r.bold for c in table.rows[0].cells for p in c.paragraphs for r in p.runs)
     assert table.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None
@@ -242,24 +231,19 @@ def test_draft_stored_as_updates_exports_the_same_text(subgroup: Subgroup) -> No
 
 def test_each_ordered_list_starts_again_at_its_first_number(subgroup: Subgroup) -> None:
     proposal = make_proposal(
-        subgroup,
-        "Deux listes",
-        blocks=(
-            element("orderedList", {}, item("a"), item("b")),
-            element("paragraph", {}, "entre"),
-            element("orderedList", {}, item("c")),
-        ),
+        subgroup, "Deux listes",
+        blocks=(element("orderedList", {}, item("a"), item("b")),
+                element("paragraph", {}, "entre"),
+                element("orderedList", {}, item("c"))),
     )
     document = docx_of(export.proposal_docx(proposal))
-    num_ids = [
-        p._p.pPr.numPr.numId.val for p in document.paragraphs if p.style.name == "List Number"
-    ]
+    num_ids = [p._p.pPr.numPr.numId.val for p in document.paragraphs
+               if p.style.name == "List Number"]
     assert num_ids[0] == num_ids[1] != num_ids[2]
 
 
 def test_report_has_title_page_toc_field_and_only_adopted_proposals_in_order(
-    subgroup: Subgroup,
-    settings: Any,
+    subgroup: Subgroup, settings: Any,
 ) -> None:
     settings.AGORA_ASSEMBLY_NAME = "Assemblée citoyenne de la Haute-Garonne"
     mandate = subgroup.mandate
@@ -320,16 +304,9 @@ def test_blocks_to_html_renders_unknown_nodes_as_their_text_only() -> None:
 
 @pytest.mark.parametrize(
     ("href", "safe"),
-    [
-        ("https://a.fr/x", True),
-        ("mailto:a@b.fr", True),
-        ("javascript:alert(1)", False),
-        (" JavaScript:alert(1)", False),
-        ("data:text/html,x", False),
-        ("/relative", False),
-        ("http://", False),
-        ("vbscript:x", False),
-    ],
+    [("https://a.fr/x", True), ("mailto:a@b.fr", True), ("javascript:alert(1)", False),
+     (" JavaScript:alert(1)", False), ("data:text/html,x", False), ("/relative", False),
+     ("http://", False), ("vbscript:x", False)],
 )
 def test_only_web_and_mail_links_survive(href: str, safe: bool) -> None:
     assert (export.safe_href(href) is not None) is safe
@@ -365,13 +342,12 @@ def test_reader_downloads_docx_and_html_as_attachments(proposal: Proposal) -> No
     assert "Des bus pour les villages" in response.content.decode()
 
 
-def test_accented_title_gets_an_ascii_name_and_the_utf8_one(
-    subgroup: Subgroup, member: User
-) -> None:
+def test_accented_title_gets_an_ascii_name_and_the_utf8_one(subgroup: Subgroup,
+                                                            member: User) -> None:
     proposal = make_proposal(subgroup, "Être mobile à l'école")
     response = login(member).get(reverse("proposal_export_docx", args=[proposal.pk]))
     assert response["Content-Disposition"] == (
-        'attachment; filename="etre-mobile-a-lecole.docx"; '
+        "attachment; filename=\"etre-mobile-a-lecole.docx\"; "
         "filename*=UTF-8''%C3%8Atre%20mobile%20%C3%A0%20l%27%C3%A9cole.docx"
     )
 
@@ -383,7 +359,7 @@ def test_staff_who_read_proposals_get_the_report(role: Role, proposal: Proposal)
     response = login(user).get(reverse("mandate_report_docx", args=[proposal.mandate_id]))
     assert response.status_code == 200
     assert response["Content-Type"] == export.DOCX_MIME
-    assert response["Content-Disposition"].startswith('attachment; filename="')
+    assert response["Content-Disposition"].startswith("attachment; filename=\"")
     assert styled(docx_of(response.content), "Heading 1") == ["Des bus pour les villages"]
 
 
@@ -453,18 +429,10 @@ def test_libreoffice_converts_the_report_to_pdf(subgroup: Subgroup, tmp_path: Pa
     assert soffice is not None
     subprocess.run(  # noqa: S603 - fixed arguments
         [
-            soffice,
-            f"-env:UserInstallation=file://{profile}",
-            "--headless",
-            "--convert-to",
-            "pdf",
-            "--outdir",
-            str(tmp_path),
-            str(source),
+            soffice, f"-env:UserInstallation=file://{profile}", "--headless",
+            "--convert-to", "pdf", "--outdir", str(tmp_path), str(source),
         ],
-        check=True,
-        timeout=120,
-        capture_output=True,
+        check=True, timeout=120, capture_output=True,
         env={**os.environ, "HOME": str(tmp_path)},
     )
     pdf = tmp_path / "rapport.pdf"
@@ -473,9 +441,7 @@ def test_libreoffice_converts_the_report_to_pdf(subgroup: Subgroup, tmp_path: Pa
     pdftotext = shutil.which("pdftotext")
     if pdftotext:
         result = subprocess.run(  # noqa: S603 - fixed arguments
-            [pdftotext, "-layout", str(pdf), "-"],
-            check=True,
-            capture_output=True,
+            [pdftotext, "-layout", str(pdf), "-"], check=True, capture_output=True,
             timeout=60,
         )
         words = result.stdout.decode("utf-8")

@@ -22,10 +22,7 @@ def test_member_sees_mandate_and_subgroup_with_facilitator(assembly: Any, member
     facilitator = factories.UserFactory(display_name="Camille Facil", roles=[Role.FACILITATEUR])
     mandate = factories.make_mandate(assembly, title="Mobilités du quotidien")
     actions.do_create_subgroup(
-        None,
-        mandate=mandate,
-        name="Transports ruraux",
-        members=[member],
+        None, mandate=mandate, name="Transports ruraux", members=[member],
         facilitators=[facilitator],
     )
     client = Client()

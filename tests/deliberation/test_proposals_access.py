@@ -22,36 +22,13 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 ROLES = [
-    "anonymous",
-    "titulaire_in",
-    "titulaire_out",
-    "remplacant",
-    "facilitateur_of",
-    "facilitateur_other",
-    "agent",
-    "dccu",
-    "dpd",
-    "comite_suivi",
-    "no_role",
+    "anonymous", "titulaire_in", "titulaire_out", "remplacant", "facilitateur_of",
+    "facilitateur_other", "agent", "dccu", "dpd", "comite_suivi", "no_role",
 ]
-READERS = {
-    "titulaire_in",
-    "titulaire_out",
-    "remplacant",
-    "facilitateur_of",
-    "facilitateur_other",
-    "agent",
-    "dccu",
-    "comite_suivi",
-}
-COMMENTERS = {
-    "titulaire_in",
-    "titulaire_out",
-    "facilitateur_of",
-    "facilitateur_other",
-    "agent",
-    "dccu",
-}
+READERS = {"titulaire_in", "titulaire_out", "remplacant", "facilitateur_of",
+           "facilitateur_other", "agent", "dccu", "comite_suivi"}
+COMMENTERS = {"titulaire_in", "titulaire_out", "facilitateur_of", "facilitateur_other", "agent",
+              "dccu"}
 FACILITATORS = {"facilitateur_of", "dccu"}
 WRITERS = {"titulaire_in", "facilitateur_of"}
 
@@ -122,14 +99,15 @@ def test_each_role_gets_the_documented_answer_on_every_page(
 def test_each_role_may_comment_only_as_documented(role: str, world: dict[str, Any]) -> None:
     response = client_for(world, role).post(
         f"/propositions/{world['proposal'].pk}/commentaires/",
-        {"body": "Précisons le coût."},
-        content_type="application/json",
+        {"body": "Précisons le coût."}, content_type="application/json",
     )
     assert response.status_code == expect(role, COMMENTERS, ok=201)
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_each_role_may_send_for_review_only_as_documented(role: str, world: dict[str, Any]) -> None:
+def test_each_role_may_send_for_review_only_as_documented(
+    role: str, world: dict[str, Any]
+) -> None:
     proposal: Proposal = world["proposal"]
     response = client_for(world, role).post(
         f"/propositions/{proposal.pk}/statut/", {"to": "relecture", "note": ""}
@@ -155,9 +133,8 @@ def test_each_role_may_change_the_title_only_as_documented(
 ) -> None:
     proposal: Proposal = world["proposal"]
     renamers = WRITERS | FACILITATORS
-    response = client_for(world, role).post(
-        f"/propositions/{proposal.pk}/titre/", {"title": "Un minibus le jeudi"}
-    )
+    response = client_for(world, role).post(f"/propositions/{proposal.pk}/titre/",
+                                            {"title": "Un minibus le jeudi"})
     assert response.status_code == expect(role, renamers, ok=302)
     proposal.refresh_from_db()
     assert (proposal.title == "Un minibus le jeudi") == (role in renamers)
@@ -207,7 +184,9 @@ def test_a_hidden_proposal_answers_exactly_like_a_missing_one(world: dict[str, A
         )
 
 
-def test_the_draft_page_carries_the_editor_element_and_the_content(world: dict[str, Any]) -> None:
+def test_the_draft_page_carries_the_editor_element_and_the_content(
+    world: dict[str, Any]
+) -> None:
     proposal: Proposal = world["proposal"]
     page = client_for(world, "titulaire_in").get(f"/propositions/{proposal.pk}/")
     html = page.content.decode()
@@ -230,17 +209,13 @@ def _editor_text(html: str) -> dict[str, str]:
     return dict(json.loads(match.group(1)))
 
 
-@pytest.mark.parametrize(
-    ("role", "suffix"), [("titulaire_in", ""), ("facilitateur_of", "projection/")]
-)
+@pytest.mark.parametrize(("role", "suffix"), [("titulaire_in", ""),
+                                              ("facilitateur_of", "projection/")])
 def test_the_draft_pages_give_the_editor_its_words_in_french(
     world: dict[str, Any], role: str, suffix: str
 ) -> None:
-    html = (
-        client_for(world, role)
-        .get(f"/propositions/{world['proposal'].pk}/{suffix}")
-        .content.decode()
-    )
+    html = client_for(world, role).get(
+        f"/propositions/{world['proposal'].pk}/{suffix}").content.decode()
     text = _editor_text(html)
     assert text["Bold"] == "Gras"
     assert text["Draft frozen by the facilitators"] == "Brouillon gelé par l’animation"
@@ -248,21 +223,15 @@ def test_the_draft_pages_give_the_editor_its_words_in_french(
 
 
 def test_a_reader_gets_a_read_only_editor(world: dict[str, Any]) -> None:
-    html = (
-        client_for(world, "remplacant")
-        .get(f"/propositions/{world['proposal'].pk}/")
-        .content.decode()
-    )
+    html = client_for(world, "remplacant").get(
+        f"/propositions/{world['proposal'].pk}/").content.decode()
     assert 'data-can-edit="false"' in html and 'data-can-comment="false"' in html
     assert "/statut/" not in html and "/gel/" not in html
 
 
 def test_projection_is_read_only_and_without_comments(world: dict[str, Any]) -> None:
-    html = (
-        client_for(world, "facilitateur_of")
-        .get(f"/propositions/{world['proposal'].pk}/projection/")
-        .content.decode()
-    )
+    html = client_for(world, "facilitateur_of").get(
+        f"/propositions/{world['proposal'].pk}/projection/").content.decode()
     assert 'data-mode="projection"' in html and 'data-can-edit="false"' in html
     assert 'id="draft-comments"' not in html
 
@@ -270,9 +239,8 @@ def test_projection_is_read_only_and_without_comments(world: dict[str, Any]) -> 
 def test_members_see_their_subgroup_first_and_the_home_page_links_to_it(
     assembly: Any, world: dict[str, Any]
 ) -> None:
-    other = factories.make_subgroup(
-        assembly, name="Santé", members=[world["people"]["titulaire_out"]]
-    )
+    other = factories.make_subgroup(assembly, name="Santé", members=[world["people"]
+                                                                    ["titulaire_out"]])
     do_create_proposal(None, other, "Un cardiologue par mois")
     client = client_for(world, "titulaire_in")
     html = client.get("/propositions/").content.decode()

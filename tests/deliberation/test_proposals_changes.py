@@ -253,9 +253,8 @@ def test_writers_of_the_same_draft_get_distinct_caret_colours(
     from deliberation.proposals import WRITER_COLOURS, writer_identity
 
     members = [factories.make_titulaire(assembly) for _ in range(len(WRITER_COLOURS) - 1)]
-    subgroup = factories.make_subgroup(
-        assembly, members=members, facilitators=[people["facilitator"]], name="Santé"
-    )
+    subgroup = factories.make_subgroup(assembly, members=members,
+                                       facilitators=[people["facilitator"]], name="Santé")
     proposal = do_create_proposal(None, subgroup, "Des médecins")
     colours = [writer_identity(p, proposal)["color"] for p in [people["facilitator"], *members]]
     assert len(set(colours)) == len(WRITER_COLOURS)

@@ -38,10 +38,10 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 S = ProposalStatus
-ANCHOR = {
-    "start": {"type": None, "tname": "default", "item": {"client": 1, "clock": 4}, "assoc": 0},
-    "end": {"type": None, "tname": "default", "item": {"client": 1, "clock": 9}, "assoc": -1},
-}
+ANCHOR = {"start": {"type": None, "tname": "default", "item": {"client": 1, "clock": 4},
+                    "assoc": 0},
+          "end": {"type": None, "tname": "default", "item": {"client": 1, "clock": 9},
+                  "assoc": -1}}
 
 
 @pytest.fixture
@@ -52,14 +52,8 @@ def people(assembly: Any) -> dict[str, User]:
     other = factories.make_titulaire(assembly)
     substitute = factories.make_substitute(assembly, factories.seat(assembly))
     subgroup = factories.make_subgroup(assembly, members=[member], facilitators=[facilitator])
-    return {
-        "member": member,
-        "facilitator": facilitator,
-        "dccu": dccu,
-        "other": other,
-        "substitute": substitute,
-        "subgroup": subgroup,
-    }
+    return {"member": member, "facilitator": facilitator, "dccu": dccu, "other": other,
+            "substitute": substitute, "subgroup": subgroup}
 
 
 @pytest.fixture
@@ -114,16 +108,11 @@ def test_submitting_freezes_the_draft_and_going_back_to_draft_reopens_it(
     proposal = do_transition(facilitator, proposal, S.REVIEW)
     proposal.draft.refresh_from_db()
     assert not proposal.draft.frozen
-    log = list(
-        ProposalTransition.objects.filter(proposal=proposal).values_list(
-            "from_status", "to_status", "by", "note"
-        )
-    )
-    assert log == [
-        (S.DRAFT, S.REVIEW, member.pk, "Prêt à relire"),
-        (S.REVIEW, S.SUBMITTED, facilitator.pk, ""),
-        (S.SUBMITTED, S.REVIEW, facilitator.pk, ""),
-    ]
+    log = list(ProposalTransition.objects.filter(proposal=proposal)
+               .values_list("from_status", "to_status", "by", "note"))
+    assert log == [(S.DRAFT, S.REVIEW, member.pk, "Prêt à relire"),
+                   (S.REVIEW, S.SUBMITTED, facilitator.pk, ""),
+                   (S.SUBMITTED, S.REVIEW, facilitator.pk, "")]
     kinds = list(proposal.draft.versions.values_list("kind", flat=True))
     assert kinds == [VersionKind.NAMED, VersionKind.STATUS, VersionKind.STATUS, VersionKind.STATUS]
 
@@ -161,8 +150,7 @@ def test_a_transition_the_workflow_does_not_have_is_refused_in_french(
         do_transition(people["dccu"], proposal, S.ADOPTED)
     assert "ne peut pas devenir" in error.value.messages[0]
     response = login(people["member"]).post(
-        f"/propositions/{proposal.pk}/statut/", {"to": S.ADOPTED}, follow=True
-    )
+        f"/propositions/{proposal.pk}/statut/", {"to": S.ADOPTED}, follow=True)
     assert "ne peut pas devenir" in response.content.decode()
 
 
@@ -170,11 +158,8 @@ def test_the_status_change_shows_on_the_page_with_its_note(
     proposal: Proposal, people: dict[str, Any]
 ) -> None:
     client = login(people["member"])
-    response = client.post(
-        f"/propositions/{proposal.pk}/statut/",
-        {"to": S.REVIEW, "note": "On relit <jeudi>"},
-        follow=True,
-    )
+    response = client.post(f"/propositions/{proposal.pk}/statut/",
+                           {"to": S.REVIEW, "note": "On relit <jeudi>"}, follow=True)
     html = response.content.decode()
     assert "La proposition est maintenant" in html
     assert "On relit &lt;jeudi&gt;" in html
@@ -205,32 +190,26 @@ def test_restoring_makes_a_new_version_equal_to_the_old_and_keeps_the_history(
     type_in(proposal, member, "Le coût est de 40 000 euros par an.")
     current = do_named_version(member, proposal, "Avec le coût")
     assert current is not None
-    before = {
-        v.number: (v.text, bytes(v.state))
-        for v in DraftVersion.objects.filter(draft=proposal.draft)
-    }
+    before = {v.number: (v.text, bytes(v.state)) for v in DraftVersion.objects.filter(
+        draft=proposal.draft)}
 
     client = login(member)
-    response = client.post(
-        f"/propositions/{proposal.pk}/versions/{named.number}/restaurer/", {"confirm": "1"}
-    )
+    response = client.post(f"/propositions/{proposal.pk}/versions/{named.number}/restaurer/",
+                           {"confirm": "1"})
     assert response.status_code == 302
     restored = DraftVersion.objects.filter(draft=proposal.draft).order_by("-number").first()
     assert restored is not None and restored.kind == VersionKind.RESTORE
     assert restored.number == current.number + 1
     assert restored.text == named.text
     assert drafts.doc_text(drafts.load(proposal.draft.pk).doc) == named.text
-    after = {
-        v.number: (v.text, bytes(v.state))
-        for v in DraftVersion.objects.filter(draft=proposal.draft, number__lte=current.number)
-    }
+    after = {v.number: (v.text, bytes(v.state)) for v in DraftVersion.objects.filter(
+        draft=proposal.draft, number__lte=current.number)}
     assert after == before
 
 
 def test_restore_needs_the_confirmation_box(proposal: Proposal, people: dict[str, Any]) -> None:
     response = login(people["member"]).post(
-        f"/propositions/{proposal.pk}/versions/1/restaurer/", follow=True
-    )
+        f"/propositions/{proposal.pk}/versions/1/restaurer/", follow=True)
     assert "Cochez la case" in response.content.decode()
     assert proposal.draft.versions.count() == 1
 
@@ -242,8 +221,7 @@ def test_a_frozen_draft_is_restored_by_a_facilitator_only(
     with pytest.raises(PermissionDenied):
         do_restore_version(people["member"], proposal, 1)
     response = login(people["member"]).post(
-        f"/propositions/{proposal.pk}/versions/1/restaurer/", {"confirm": "1"}
-    )
+        f"/propositions/{proposal.pk}/versions/1/restaurer/", {"confirm": "1"})
     assert response.status_code == 403
     assert do_restore_version(people["facilitator"], proposal, 1).kind == VersionKind.RESTORE
 
@@ -265,11 +243,9 @@ def test_the_diff_shows_the_formatted_text_with_the_changed_words_marked(
     drafts.append(proposal.draft.pk, [(doc.get_update(before), member.pk)], known_authors=set())
     second = do_named_version(member, proposal, "Deux")
     assert first and second
-    html = (
-        login(people["substitute"])
-        .get(f"/propositions/{proposal.pk}/versions/comparer/?de={first.number}&a={second.number}")
-        .content.decode()
-    )
+    html = login(people["substitute"]).get(
+        f"/propositions/{proposal.pk}/versions/comparer/?de={first.number}&a={second.number}"
+    ).content.decode()
     assert '<p><del class="diff-block">Ligne supprimée ensuite.</del></p>' in html
     assert '<p><ins class="diff-block">Ajout &lt;b&gt;</ins></p>' in html
     assert "<p><ins>Demain, </ins>Le bus passe à 7 heures.</p>" in html
@@ -283,17 +259,12 @@ def test_the_versions_page_lists_authors_and_names_a_version(
     member = people["member"]
     type_in(proposal, member, "Texte.")
     client = login(member)
-    response = client.post(
-        f"/propositions/{proposal.pk}/versions/", {"name": "Pour jeudi"}, follow=True
-    )
+    response = client.post(f"/propositions/{proposal.pk}/versions/", {"name": "Pour jeudi"},
+                           follow=True)
     html = response.content.decode()
     assert "Pour jeudi" in html and "Zoé M." in html
-    assert (
-        login(people["substitute"])
-        .post(f"/propositions/{proposal.pk}/versions/", {"name": "x"})
-        .status_code
-        == 403
-    )
+    assert login(people["substitute"]).post(
+        f"/propositions/{proposal.pk}/versions/", {"name": "x"}).status_code == 403
     version = login(people["substitute"]).get(f"/propositions/{proposal.pk}/versions/2/")
     assert version.status_code == 200 and "Texte." in version.content.decode()
     assert "restaurer" not in version.content.decode()
@@ -311,9 +282,8 @@ def test_comments_are_created_answered_resolved_and_listed(
 ) -> None:
     url = f"/propositions/{proposal.pk}/commentaires/"
     member, agent = login(people["member"]), login(people["facilitator"])
-    created = post_json(
-        member, url, {"body": "  <b>Précisons</b> le coût.  ", "anchor": ANCHOR, "quote": "minibus"}
-    )
+    created = post_json(member, url, {"body": "  <b>Précisons</b> le coût.  ",
+                                      "anchor": ANCHOR, "quote": "minibus"})
     assert created.status_code == 201
     thread = created.json()
     assert thread["body"] == "<b>Précisons</b> le coût." and thread["anchor"] == ANCHOR
@@ -338,34 +308,28 @@ def test_comments_are_created_answered_resolved_and_listed(
     assert not reopened.json()["resolved"] and reopened.json()["resolved_by"] is None
 
 
-@pytest.mark.parametrize(
-    ("payload", "message"),
-    [
-        ({"body": "   "}, "Écrivez quelque chose dans votre commentaire."),
-        ({"body": "x" * 5001}, "Votre commentaire est trop long (5000 caractères au plus)."),
-        (
-            {"body": "Ok", "anchor": {"start": 1, "end": 2}},
-            "Le passage commenté est introuvable. Sélectionnez-le à nouveau.",
-        ),
-        (
-            {"body": "Ok", "anchor": {"start": {"x": "y" * 3000}, "end": {}}},
-            "Le passage commenté est introuvable. Sélectionnez-le à nouveau.",
-        ),
-        ({"body": "Ok", "parent": 999999}, "Le commentaire auquel vous répondez n'existe plus."),
-    ],
-)
+@pytest.mark.parametrize(("payload", "message"), [
+    ({"body": "   "}, "Écrivez quelque chose dans votre commentaire."),
+    ({"body": "x" * 5001}, "Votre commentaire est trop long (5000 caractères au plus)."),
+    ({"body": "Ok", "anchor": {"start": 1, "end": 2}},
+     "Le passage commenté est introuvable. Sélectionnez-le à nouveau."),
+    ({"body": "Ok", "anchor": {"start": {"x": "y" * 3000}, "end": {}}},
+     "Le passage commenté est introuvable. Sélectionnez-le à nouveau."),
+    ({"body": "Ok", "parent": 999999}, "Le commentaire auquel vous répondez n'existe plus."),
+])
 def test_invalid_comments_are_refused_with_a_french_message(
     proposal: Proposal, people: dict[str, Any], payload: dict[str, Any], message: str
 ) -> None:
-    response = post_json(
-        login(people["member"]), f"/propositions/{proposal.pk}/commentaires/", payload
-    )
+    response = post_json(login(people["member"]), f"/propositions/{proposal.pk}/commentaires/",
+                         payload)
     assert response.status_code == 400
     assert response.json() == {"error": message}
     assert not DraftComment.objects.exists()
 
 
-def test_a_reply_must_belong_to_the_same_draft(proposal: Proposal, people: dict[str, Any]) -> None:
+def test_a_reply_must_belong_to_the_same_draft(
+    proposal: Proposal, people: dict[str, Any]
+) -> None:
     other = do_create_proposal(people["member"], people["subgroup"], "Autre proposition")
     foreign = do_comment(people["member"], other, "Ailleurs", anchor=ANCHOR)
     with pytest.raises(ValidationError):
@@ -378,11 +342,9 @@ def test_readers_who_may_not_comment_cannot_resolve(
     comment = do_comment(people["member"], proposal, "À voir", anchor=ANCHOR)
     with pytest.raises(PermissionDenied):
         do_resolve(people["substitute"], comment, True)
-    response = post_json(
-        login(people["substitute"]),
-        f"/propositions/{proposal.pk}/commentaires/{comment.pk}/resolu/",
-        {"resolved": True},
-    )
+    response = post_json(login(people["substitute"]),
+                         f"/propositions/{proposal.pk}/commentaires/{comment.pk}/resolu/",
+                         {"resolved": True})
     assert response.status_code == 403 and response.json()["error"]
 
 
@@ -394,11 +356,8 @@ def test_an_erased_commenter_shows_under_their_pseudonym(
     do_comment(people["member"], proposal, "Je propose le mardi.", anchor=ANCHOR)
     erase_person(people["member"], reason="test")
     people["member"].refresh_from_db()
-    listing = (
-        login(people["facilitator"])
-        .get(f"/propositions/{proposal.pk}/commentaires/")
-        .json()["comments"]
-    )
+    listing = login(people["facilitator"]).get(
+        f"/propositions/{proposal.pk}/commentaires/").json()["comments"]
     assert listing[0]["author"] == people["member"].pseudonym
     assert listing[0]["body"] == "Je propose le mardi."
 

@@ -139,7 +139,8 @@ def test_seed_twice_changes_nothing(seeded: Assembly) -> None:
             ),
             "mandates": Mandate.objects.count(),
             "subgroups": sorted(
-                (s.name, sorted(str(m.pk) for m in s.members.all())) for s in Subgroup.objects.all()
+                (s.name, sorted(str(m.pk) for m in s.members.all()))
+                for s in Subgroup.objects.all()
             ),
             "groups": sorted(User.groups.through.objects.values_list("user_id", "group_id")),
             "authenticators": Authenticator.objects.count(),

@@ -10,16 +10,8 @@ from accounts.roles import Role
 from assembly.models import Assembly
 from tests import factories
 
-ROLES = [
-    "anonymous",
-    "titulaire",
-    "remplacant",
-    "facilitateur",
-    "agent",
-    "dccu",
-    "dpd",
-    "comite_suivi",
-]
+ROLES = ["anonymous", "titulaire", "remplacant", "facilitateur", "agent", "dccu", "dpd",
+         "comite_suivi"]
 
 
 def person(role: str, assembly: Assembly) -> User | None:

@@ -35,17 +35,12 @@ def user() -> Any:
 
 @pytest.fixture
 def document(user: Any) -> Document:
-    return Document.objects.create(
-        title="Guide",
-        kind=DocumentKind.FILE,
-        contributor=user,
-        contributor_type=ContributorType.SERVICE,
-    )
+    return Document.objects.create(title="Guide", kind=DocumentKind.FILE, contributor=user,
+                                   contributor_type=ContributorType.SERVICE)
 
 
-def refused(
-    document: Document, user: Any, name: str, content: bytes, root: Path, tmp_path: Path
-) -> ValidationError:
+def refused(document: Document, user: Any, name: str, content: bytes, root: Path,
+            tmp_path: Path) -> ValidationError:
     """Upload, expect a refusal, and check that nothing was stored anywhere."""
     before = stored(tmp_path)
     with translation.override("en"), pytest.raises(ValidationError) as caught:
@@ -65,95 +60,48 @@ def french(document: Document, user: Any, name: str, content: bytes) -> str:
 # --- The issue's hostile inputs --------------------------------------------------------
 
 HOSTILE = {
-    "elf_named_pdf": (
-        "rapport.pdf",
-        lambda: Path("/bin/true").read_bytes(),
-        "executable",
-        "This file is a program: programs are never accepted in the library.",
-    ),
-    "pe_named_pdf": (
-        "rapport.pdf",
-        lambda: makers.PE,
-        "executable",
-        "This file is a program: programs are never accepted in the library.",
-    ),
-    "script_named_txt": (
-        "notes.txt",
-        lambda: b"#!/bin/sh\nrm -rf ~\n",
-        "executable",
-        "This file is a program: programs are never accepted in the library.",
-    ),
-    "html_named_pdf": (
-        "rapport.pdf",
-        lambda: makers.HTML,
-        "html",
-        "This file contains a web page or XML (HTML): such files are never "
-        "accepted in the library, whatever their name.",
-    ),
-    "html_named_txt": (
-        "notes.txt",
-        lambda: b"Bonjour\n<script>alert(1)</script>\n",
-        "html",
-        "This file contains a web page or XML (HTML): such files are never "
-        "accepted in the library, whatever their name.",
-    ),
-    "svg_with_script": (
-        "logo.svg",
-        lambda: makers.SVG,
-        "svg",
-        "SVG images are never accepted (they can hold scripts): export the image as PNG or PDF.",
-    ),
-    "svg_named_png": (
-        "logo.png",
-        lambda: makers.SVG,
-        "svg",
-        "SVG images are never accepted (they can hold scripts): export the image as PNG or PDF.",
-    ),
-    "png_named_svg": (
-        "logo.svg",
-        lambda: makers.png(),
-        "svg",
-        "SVG images are never accepted (they can hold scripts): export the image as PNG or PDF.",
-    ),
+    "elf_named_pdf": ("rapport.pdf", lambda: Path("/bin/true").read_bytes(), "executable",
+                      "This file is a program: programs are never accepted in the library."),
+    "pe_named_pdf": ("rapport.pdf", lambda: makers.PE, "executable",
+                     "This file is a program: programs are never accepted in the library."),
+    "script_named_txt": ("notes.txt", lambda: b"#!/bin/sh\nrm -rf ~\n", "executable",
+                         "This file is a program: programs are never accepted in the library."),
+    "html_named_pdf": ("rapport.pdf", lambda: makers.HTML, "html",
+                       "This file contains a web page or XML (HTML): such files are never "
+                       "accepted in the library, whatever their name."),
+    "html_named_txt": ("notes.txt", lambda: b"Bonjour\n<script>alert(1)</script>\n", "html",
+                       "This file contains a web page or XML (HTML): such files are never "
+                       "accepted in the library, whatever their name."),
+    "svg_with_script": ("logo.svg", lambda: makers.SVG, "svg",
+                        "SVG images are never accepted (they can hold scripts): export the "
+                        "image as PNG or PDF."),
+    "svg_named_png": ("logo.png", lambda: makers.SVG, "svg",
+                      "SVG images are never accepted (they can hold scripts): export the "
+                      "image as PNG or PDF."),
+    "png_named_svg": ("logo.svg", lambda: makers.png(), "svg",
+                      "SVG images are never accepted (they can hold scripts): export the "
+                      "image as PNG or PDF."),
     "zero_bytes": ("vide.pdf", lambda: b"", "empty", "The file is empty."),
-    "zip_bomb_docx": (
-        "compte-rendu.docx",
-        lambda: makers.zip_bomb_docx(20),
-        "zip_bomb",
-        "This file unpacks to far more than its size (a « zip bomb »): it is refused.",
-    ),
-    "nested_zip_docx": (
-        "compte-rendu.docx",
-        lambda: makers.docx_with_extra({"word/inner.zip": makers.zip_with({"a.txt": b"a"})}),
-        "nested_zip",
-        "This file unpacks to far more than its size (a « zip bomb »): it is refused.",
-    ),
-    "encrypted_pdf": (
-        "secret.pdf",
-        lambda: makers.pdf(encrypt=True),
-        "bad_pdf",
-        "This PDF cannot be opened: it is damaged or protected by a password. "
-        "Save it again without a password and send it again.",
-    ),
-    "broken_pdf": (
-        "casse.pdf",
-        lambda: b"%PDF-1.4\n" + b"\x00garbage" * 50,
-        "bad_pdf",
-        "This PDF cannot be opened: it is damaged or protected by a password. "
-        "Save it again without a password and send it again.",
-    ),
-    "plain_zip": (
-        "archive.docx",
-        lambda: makers.zip_with({"a.txt": b"hello"}),
-        "zip",
-        "ZIP archives are not accepted: add the files one by one.",
-    ),
-    "macro_docm": (
-        "macro.docx",
-        lambda: makers.docx_with_extra({"word/vbaProject.bin": b"\xd0\xcf\x11\xe0" + b"\0" * 100}),
-        "macros",
-        "Documents with macros are not accepted: save it without macros (.docx, .xlsx or .pptx).",
-    ),
+    "zip_bomb_docx": ("compte-rendu.docx", lambda: makers.zip_bomb_docx(20), "zip_bomb",
+                      "This file unpacks to far more than its size (a « zip bomb »): it is "
+                      "refused."),
+    "nested_zip_docx": ("compte-rendu.docx",
+                        lambda: makers.docx_with_extra({"word/inner.zip": makers.zip_with(
+                            {"a.txt": b"a"})}), "nested_zip",
+                        "This file unpacks to far more than its size (a « zip bomb »): it is "
+                        "refused."),
+    "encrypted_pdf": ("secret.pdf", lambda: makers.pdf(encrypt=True), "bad_pdf",
+                      "This PDF cannot be opened: it is damaged or protected by a password. "
+                      "Save it again without a password and send it again."),
+    "broken_pdf": ("casse.pdf", lambda: b"%PDF-1.4\n" + b"\x00garbage" * 50, "bad_pdf",
+                   "This PDF cannot be opened: it is damaged or protected by a password. "
+                   "Save it again without a password and send it again."),
+    "plain_zip": ("archive.docx", lambda: makers.zip_with({"a.txt": b"hello"}), "zip",
+                  "ZIP archives are not accepted: add the files one by one."),
+    "macro_docm": ("macro.docx", lambda: makers.docx_with_extra(
+        {"word/vbaProject.bin": b"\xd0\xcf\x11\xe0" + b"\0" * 100}), "macros",
+        "Documents with macros are not accepted: save it without macros (.docx, .xlsx or "
+        ".pptx)."),
 }
 
 
@@ -179,9 +127,11 @@ def test_a_file_over_the_limit_is_refused_before_and_while_reading(
     settings: Any, document: Document, user: Any, private_root: Path, tmp_path: Path
 ) -> None:
     settings.LIBRARY_MAX_UPLOAD_BYTES = 1024 * 1024
-    error = refused(document, user, "gros.txt", b"a" * (1024 * 1024 + 1), private_root, tmp_path)
+    error = refused(document, user, "gros.txt", b"a" * (1024 * 1024 + 1), private_root,
+                    tmp_path)
     assert error.code == "too_large"
-    assert error.messages == ["The file is too large: 1 MB at most. Share large videos as a link."]
+    assert error.messages == ["The file is too large: 1 MB at most. Share large videos as "
+                              "a link."]
 
     class Lying(SimpleUploadedFile):
         """Claims a small size, sends more: the bytes are counted while copying."""
@@ -199,7 +149,8 @@ def test_a_zip_bomb_by_declared_size_is_refused(
 ) -> None:
     # Same check as the 200 MB cap, with a lower cap so the test builds a small bomb.
     monkeypatch.setattr(files, "ZIP_MAX_UNCOMPRESSED", 5 * 1024 * 1024)
-    error = refused(document, user, "bombe.docx", makers.zip_bomb_docx(6), private_root, tmp_path)
+    error = refused(document, user, "bombe.docx", makers.zip_bomb_docx(6), private_root,
+                    tmp_path)
     assert error.code == "zip_bomb"
 
 
@@ -216,14 +167,12 @@ def test_the_extension_must_agree_with_the_content(
 ) -> None:
     error = refused(document, user, "photo.pdf", makers.png(), private_root, tmp_path)
     assert error.code == "mismatch"
-    assert error.messages == ["This file's content is a PNG image, not what its name (.pdf) says."]
-    assert (
-        refused(document, user, "texte.docx", makers.odt(), private_root, tmp_path).code
-        == "mismatch"
-    )
-    assert (
-        refused(document, user, "page.html", b"just words", private_root, tmp_path).code == "html"
-    )
+    assert error.messages == ["This file's content is a PNG image, not what its name (.pdf) "
+                              "says."]
+    assert refused(document, user, "texte.docx", makers.odt(), private_root,
+                   tmp_path).code == "mismatch"
+    assert refused(document, user, "page.html", b"just words", private_root,
+                   tmp_path).code == "html"
 
 
 def test_an_image_with_too_many_pixels_is_refused(
@@ -240,7 +189,8 @@ def test_a_path_traversal_name_is_sanitised_and_stored_inside_the_root(
     document: Document, user: Any, private_root: Path, tmp_path: Path
 ) -> None:
     content = b"root:x:0:0:root:/root:/bin/bash\n"
-    item = files.store_upload(upload("../../etc/passwd", content), document=document, user=user)
+    item = files.store_upload(upload("../../etc/passwd", content), document=document,
+                              user=user)
     assert item.original_name == "passwd.txt"
     assert item.mime_type == "text/plain"
     [path] = stored(tmp_path)
@@ -250,22 +200,19 @@ def test_a_path_traversal_name_is_sanitised_and_stored_inside_the_root(
     assert not (tmp_path / "etc").exists()
 
 
-@pytest.mark.parametrize(
-    "name,expected",
-    [
-        ("../../etc/passwd", "passwd"),
-        ("..\\..\\windows\\system32\\evil.pdf", "evil.pdf"),
-        ("rapport\x00.pdf", "rapport.pdf"),
-        ("  .htaccess", "htaccess"),
-        ("con.txt", "_con.txt"),
-        ('a<b>c:"d|e?f*.PDF', "a_b_c__d_e_f_.pdf"),
-        ("compte rendu\u202e.fdp.exe", "compte rendu.fdp.exe"),
-        ("x" * 300 + ".pdf", "x" * 146 + ".pdf"),
-        ("", "fichier"),
-        ("archive.tar.gz", "archive.tar.gz"),
-        ("bizarre.p$f", "bizarre_p$f"),
-    ],
-)
+@pytest.mark.parametrize("name,expected", [
+    ("../../etc/passwd", "passwd"),
+    ("..\\..\\windows\\system32\\evil.pdf", "evil.pdf"),
+    ("rapport\x00.pdf", "rapport.pdf"),
+    ("  .htaccess", "htaccess"),
+    ("con.txt", "_con.txt"),
+    ('a<b>c:"d|e?f*.PDF', "a_b_c__d_e_f_.pdf"),
+    ("compte rendu\u202e.fdp.exe", "compte rendu.fdp.exe"),
+    ("x" * 300 + ".pdf", "x" * 146 + ".pdf"),
+    ("", "fichier"),
+    ("archive.tar.gz", "archive.tar.gz"),
+    ("bizarre.p$f", "bizarre_p$f"),
+])
 def test_sanitize_name(name: str, expected: str) -> None:
     assert files.sanitize_name(name) == expected
 
@@ -282,22 +229,13 @@ GOOD = {
     "webp": ("Photo.webp", lambda: makers.png(fmt="WEBP"), "image/webp", "", True),
     "gif": ("Anim.gif", lambda: makers.png(fmt="GIF"), "image/gif", "", True),
     "wav": ("Son.wav", makers.wav, "audio/wav", "", False),
-    "txt": (
-        "Lisez-moi.txt",
-        lambda: "Réunion à Toulouse".encode(),
-        "text/plain",
-        "Réunion à Toulouse",
-        False,
-    ),
-    "txt_cp1252": (
-        "ancien.txt",
-        lambda: "Réunion".encode("cp1252"),
-        "text/plain",
-        "Réunion",
-        False,
-    ),
+    "txt": ("Lisez-moi.txt", lambda: "Réunion à Toulouse".encode(), "text/plain",
+            "Réunion à Toulouse", False),
+    "txt_cp1252": ("ancien.txt", lambda: "Réunion".encode("cp1252"), "text/plain", "Réunion",
+                   False),
     "md": ("notes.md", lambda: b"# Titre\n\n- un point\n", "text/markdown", "un point", False),
-    "csv": ("tableau.csv", lambda: b"canton,sieges\nToulouse,12\n", "text/csv", "Toulouse", False),
+    "csv": ("tableau.csv", lambda: b"canton,sieges\nToulouse,12\n", "text/csv", "Toulouse",
+            False),
 }
 
 
@@ -307,9 +245,8 @@ def test_good_files_are_stored_with_their_type_text_and_preview(
 ) -> None:
     name, content_of, mime_type, text, has_preview = GOOD[case]
     content = content_of()
-    item = files.store_upload(
-        upload(name, content), document=document, user=user, note="première version"
-    )
+    item = files.store_upload(upload(name, content), document=document, user=user,
+                              note="première version")
     item.refresh_from_db()
     assert item.mime_type == mime_type
     assert item.original_name == name.rpartition(".")[0] + "." + name.rpartition(".")[2].lower()
@@ -336,17 +273,15 @@ def test_good_files_are_stored_with_their_type_text_and_preview(
 
 
 def test_docx_text_includes_tables_and_odt_headings(document: Document, user: Any) -> None:
-    item = files.store_upload(
-        upload("n.docx", makers.docx("Premier paragraphe", "Cellule")), document=document, user=user
-    )
+    item = files.store_upload(upload("n.docx", makers.docx("Premier paragraphe", "Cellule")),
+                              document=document, user=user)
     assert "Premier paragraphe" in item.text and "Cellule" in item.text
     item = files.store_upload(upload("n.odt", makers.odt()), document=document, user=user)
     assert item.text.splitlines() == ["Titre du chapitre", "Une assemblée citoyenne délibère"]
 
 
-def test_a_pdf_preview_renders_the_first_page(
-    document: Document, user: Any, private_root: Path
-) -> None:
+def test_a_pdf_preview_renders_the_first_page(document: Document, user: Any,
+                                              private_root: Path) -> None:
     from PIL import Image
 
     item = files.store_upload(upload("g.pdf", makers.pdf()), document=document, user=user)
@@ -356,7 +291,8 @@ def test_a_pdf_preview_renders_the_first_page(
     assert colours[0] < 128 < colours[1]  # text drawn on a white page
 
 
-def test_image_previews_lose_their_exif(document: Document, user: Any, private_root: Path) -> None:
+def test_image_previews_lose_their_exif(document: Document, user: Any,
+                                        private_root: Path) -> None:
     from PIL import Image
 
     content = makers.png(1200, 900, fmt="JPEG", exif=True)
@@ -391,12 +327,10 @@ def test_versions_increment_and_current_file_follows(
     document: Document, user: Any, private_root: Path
 ) -> None:
     first = files.store_upload(upload("v.pdf", makers.pdf("un")), document=document, user=user)
-    second = files.store_upload(
-        upload("v.odt", makers.odt("deux")), document=document, user=user, note="corrections"
-    )
-    other = Document.objects.create(
-        title="Autre", kind=DocumentKind.FILE, contributor_type=ContributorType.SERVICE
-    )
+    second = files.store_upload(upload("v.odt", makers.odt("deux")), document=document,
+                                user=user, note="corrections")
+    other = Document.objects.create(title="Autre", kind=DocumentKind.FILE,
+                                    contributor_type=ContributorType.SERVICE)
     third = files.store_upload(upload("w.pdf", makers.pdf()), document=other, user=user)
     assert (first.version, second.version, third.version) == (1, 2, 1)
     assert document.current_file == second
@@ -435,29 +369,24 @@ def test_the_zip_check_reads_declared_sizes_only() -> None:
 
 # --- Links -------------------------------------------------------------------------------
 
-
-@pytest.mark.parametrize(
-    "url",
-    [
-        "javascript:alert(document.cookie)",
-        "JaVaScRiPt:alert(1)",
-        " \tjava\nscript:alert(1)",
-        "data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==",
-        "vbscript:msgbox(1)",
-        "file:///etc/passwd",
-        "ftp://example.org/a",
-        "//evil.example/x",
-        "/bibliotheque/",
-        "example.org",
-    ],
-)
+@pytest.mark.parametrize("url", [
+    "javascript:alert(document.cookie)",
+    "JaVaScRiPt:alert(1)",
+    " \tjava\nscript:alert(1)",
+    "data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==",
+    "vbscript:msgbox(1)",
+    "file:///etc/passwd",
+    "ftp://example.org/a",
+    "//evil.example/x",
+    "/bibliotheque/",
+    "example.org",
+])
 def test_links_other_than_http_are_refused(url: str) -> None:
     with translation.override("en"), pytest.raises(ValidationError) as caught:
         files.clean_link(url)
     assert caught.value.code == "link_scheme"
     assert caught.value.messages == [
-        "Only web addresses starting with http:// or https:// are accepted."
-    ]
+        "Only web addresses starting with http:// or https:// are accepted."]
 
 
 def test_a_javascript_link_gets_a_french_message() -> None:
@@ -465,14 +394,12 @@ def test_a_javascript_link_gets_a_french_message() -> None:
     with translation.override("fr"), pytest.raises(ValidationError) as caught:
         files.clean_link("javascript:alert(1)")
     assert caught.value.messages[0] != (
-        "Only web addresses starting with http:// or https:// are accepted."
-    )
+        "Only web addresses starting with http:// or https:// are accepted.")
 
 
 def test_good_links_are_kept() -> None:
     assert files.clean_link("  https://www.haute-garonne.fr/agenda?x=1#a ") == (
-        "https://www.haute-garonne.fr/agenda?x=1#a"
-    )
+        "https://www.haute-garonne.fr/agenda?x=1#a")
     assert files.clean_link("http://exemple.fr") == "http://exemple.fr"
     with pytest.raises(ValidationError) as caught:
         files.clean_link("https://exa mple.org")

@@ -97,18 +97,13 @@ def private_root(settings: Any, tmp_path: Path) -> Path:
 @pytest.fixture
 def document(db: Any) -> Document:
     user = factories.UserFactory(roles=[Role.AGENT])
-    return Document.objects.create(
-        title="Guide",
-        kind=DocumentKind.FILE,
-        contributor=user,
-        contributor_type=ContributorType.SERVICE,
-    )
+    return Document.objects.create(title="Guide", kind=DocumentKind.FILE, contributor=user,
+                                   contributor_type=ContributorType.SERVICE)
 
 
 def store(document: Document, name: str, content: bytes) -> DocumentFile:
-    return files.store_upload(
-        SimpleUploadedFile(name, content), document=document, user=document.contributor
-    )
+    return files.store_upload(SimpleUploadedFile(name, content), document=document,
+                              user=document.contributor)
 
 
 def stored(root: Path) -> list[Path]:
@@ -147,9 +142,8 @@ def test_an_unreachable_daemon_raises() -> None:
 
 
 @pytest.mark.django_db
-def test_a_clean_file_is_marked_clean_and_served(
-    settings: Any, clamd: str, document: Document
-) -> None:
+def test_a_clean_file_is_marked_clean_and_served(settings: Any, clamd: str,
+                                                 document: Document) -> None:
     settings.CLAMAV_ADDRESS = clamd
     item = store(document, "Guide.pdf", makers.pdf())
     assert item.scan_status == ScanStatus.CLEAN
@@ -241,9 +235,7 @@ def test_a_members_file_stays_unpublished_until_the_antivirus_passed_it(
     facilitator = factories.UserFactory(roles=[Role.FACILITATEUR])
     settings.CLAMAV_ADDRESS = closed_port()  # clamd is down when the member sends the file
     document = actions.do_propose_document(
-        member,
-        kind=DocumentKind.FILE,
-        title="Compte rendu de l'atelier mobilités",
+        member, kind=DocumentKind.FILE, title="Compte rendu de l'atelier mobilités",
         upload=SimpleUploadedFile("compte-rendu.pdf", makers.pdf()),
     )
     assert document.current_file is not None
@@ -271,9 +263,7 @@ def test_a_members_file_stays_unpublished_until_the_antivirus_passed_it(
 
         # An infected file is never published.
         infected = actions.do_propose_document(
-            member,
-            kind=DocumentKind.FILE,
-            title="Notes",
+            member, kind=DocumentKind.FILE, title="Notes",
             upload=SimpleUploadedFile("notes.txt", makers.EICAR),
         )
         with pytest.raises(ValidationError) as refused:
@@ -286,14 +276,9 @@ def test_a_members_file_stays_unpublished_until_the_antivirus_passed_it(
         server.server_close()
 
 
-@pytest.mark.parametrize(
-    "clamav,acknowledged,level",
-    [
-        ("", False, "WARNING"),
-        ("", True, "INFO"),
-        ("127.0.0.1:3310", False, None),
-    ],
-)
+@pytest.mark.parametrize("clamav,acknowledged,level", [
+    ("", False, "WARNING"), ("", True, "INFO"), ("127.0.0.1:3310", False, None),
+])
 def test_the_deploy_check_warns_without_an_antivirus(
     settings: Any, clamav: str, acknowledged: bool, level: str | None
 ) -> None:
@@ -303,11 +288,8 @@ def test_the_deploy_check_warns_without_an_antivirus(
 
     settings.CLAMAV_ADDRESS = clamav
     settings.LIBRARY_WITHOUT_ANTIVIRUS = acknowledged
-    found = [
-        m
-        for m in run_checks(include_deployment_checks=True)
-        if m.id and m.id.startswith("documents.")
-    ]
+    found = [m for m in run_checks(include_deployment_checks=True) if m.id and
+             m.id.startswith("documents.")]
     if level is None:
         assert found == []
     else:

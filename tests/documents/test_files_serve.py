@@ -32,18 +32,13 @@ def private_root(settings: Any, tmp_path: Path) -> Path:
 @pytest.fixture
 def document() -> Document:
     user = factories.UserFactory(roles=[Role.AGENT])
-    return Document.objects.create(
-        title="Guide",
-        kind=DocumentKind.FILE,
-        contributor=user,
-        contributor_type=ContributorType.SERVICE,
-    )
+    return Document.objects.create(title="Guide", kind=DocumentKind.FILE, contributor=user,
+                                   contributor_type=ContributorType.SERVICE)
 
 
 def store(document: Document, name: str, content: bytes) -> DocumentFile:
-    return files.store_upload(
-        SimpleUploadedFile(name, content), document=document, user=document.contributor
-    )
+    return files.store_upload(SimpleUploadedFile(name, content), document=document,
+                              user=document.contributor)
 
 
 def body(response: Any) -> bytes:
@@ -56,17 +51,14 @@ def assert_safe_headers(response: Any) -> None:
     assert response["Cache-Control"] == "private, no-store"
 
 
-@pytest.mark.parametrize(
-    "name,content_of,mime_type,inline",
-    [
-        ("Guide.pdf", makers.pdf, "application/pdf", True),
-        ("Carte.png", makers.png, "image/png", True),
-        ("Son.wav", makers.wav, "audio/wav", True),
-        ("Note.docx", makers.docx, files.DOCX, False),
-        ("notes.txt", lambda: b"du texte", "text/plain", False),
-        ("tableau.csv", lambda: b"a,b\n1,2\n", "text/csv", False),
-    ],
-)
+@pytest.mark.parametrize("name,content_of,mime_type,inline", [
+    ("Guide.pdf", makers.pdf, "application/pdf", True),
+    ("Carte.png", makers.png, "image/png", True),
+    ("Son.wav", makers.wav, "audio/wav", True),
+    ("Note.docx", makers.docx, files.DOCX, False),
+    ("notes.txt", lambda: b"du texte", "text/plain", False),
+    ("tableau.csv", lambda: b"a,b\n1,2\n", "text/csv", False),
+])
 def test_files_are_served_with_safe_headers_and_inline_only_where_allowed(
     document: Document, name: str, content_of: Any, mime_type: str, inline: bool
 ) -> None:
@@ -89,10 +81,8 @@ def test_files_are_served_with_safe_headers_and_inline_only_where_allowed(
 def test_a_non_ascii_name_is_encoded(document: Document) -> None:
     item = store(document, "Délibération n°3.pdf", makers.pdf())
     response = files.serve_file(RequestFactory().get("/"), item)
-    assert (
-        "filename*=utf-8''D%C3%A9lib%C3%A9ration%20n%C2%B03.pdf"
-        in (response["Content-Disposition"])
-    )
+    assert "filename*=utf-8''D%C3%A9lib%C3%A9ration%20n%C2%B03.pdf" in (
+        response["Content-Disposition"])
 
 
 def test_the_preview_is_a_png_shown_inline(document: Document) -> None:
@@ -123,21 +113,11 @@ def test_range_requests_for_audio(document: Document) -> None:
     assert whole.status_code == 200 and body(whole) == content
 
 
-@pytest.mark.parametrize(
-    "header,size,expected",
-    [
-        ("bytes=0-0", 10, (0, 0)),
-        ("bytes=5-", 10, (5, 9)),
-        ("bytes=-3", 10, (7, 9)),
-        ("bytes=8-100", 10, (8, 9)),
-        ("bytes=10-", 10, None),
-        ("bytes=5-2", 10, None),
-        ("bytes=0-1,3-4", 10, None),
-        ("items=0-1", 10, None),
-        ("", 10, None),
-        ("bytes=-", 10, None),
-    ],
-)
+@pytest.mark.parametrize("header,size,expected", [
+    ("bytes=0-0", 10, (0, 0)), ("bytes=5-", 10, (5, 9)), ("bytes=-3", 10, (7, 9)),
+    ("bytes=8-100", 10, (8, 9)), ("bytes=10-", 10, None), ("bytes=5-2", 10, None),
+    ("bytes=0-1,3-4", 10, None), ("items=0-1", 10, None), ("", 10, None), ("bytes=-", 10, None),
+])
 def test_parse_range(header: str, size: int, expected: Any) -> None:
     assert files.parse_range(header, size) == expected
 
@@ -156,7 +136,9 @@ def test_x_accel_redirect_hands_the_body_to_nginx(settings: Any, document: Docum
 
 
 @pytest.mark.parametrize("status", [ScanStatus.PENDING, ScanStatus.INFECTED])
-def test_quarantined_and_infected_files_are_never_served(document: Document, status: str) -> None:
+def test_quarantined_and_infected_files_are_never_served(
+    document: Document, status: str
+) -> None:
     item = store(document, "Guide.pdf", makers.pdf())
     DocumentFile.objects.filter(pk=item.pk).update(scan_status=status)
     item.refresh_from_db()
@@ -239,9 +221,7 @@ def link_launch(pdf: Any) -> None:
     import pikepdf
 
     link = pikepdf.Dictionary(
-        Type=pikepdf.Name.Annot,
-        Subtype=pikepdf.Name.Link,
-        Rect=pikepdf.Array([0, 0, 100, 100]),
+        Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Link, Rect=pikepdf.Array([0, 0, 100, 100]),
         A=pikepdf.Dictionary(S=pikepdf.Name.Launch, F=pikepdf.String("payload.exe")),
     )
     pdf.pages[0].obj.Annots = pikepdf.Array([pdf.make_indirect(link)])
@@ -276,36 +256,23 @@ def html_polyglot() -> bytes:
 
     import pikepdf
 
-    with pikepdf.open(io.BytesIO(head + payload + original[len(head) :])) as pdf:
+    with pikepdf.open(io.BytesIO(head + payload + original[len(head):])) as pdf:
         assert len(pdf.pages) == 1
-    return head + payload + original[len(head) :]
+    return head + payload + original[len(head):]
 
 
-@pytest.mark.parametrize(
-    "content_of",
-    [
-        lambda: _with(open_action_js),
-        lambda: _with(open_action_direct),
-        lambda: _with(open_action_js, object_streams=True),
-        lambda: _with(launch),
-        lambda: _with(page_additional_action),
-        lambda: _with(names_javascript, object_streams=True),
-        lambda: _with(link_launch),
-        hex_escaped_name,
-        html_polyglot,
-    ],
-    ids=[
-        "openaction-js",
-        "openaction-direct",
-        "openaction-in-objstm",
-        "launch",
-        "page-aa",
-        "names-javascript",
-        "link-launch",
-        "hex-escaped-name",
-        "html-polyglot",
-    ],
-)
+@pytest.mark.parametrize("content_of", [
+    lambda: _with(open_action_js),
+    lambda: _with(open_action_direct),
+    lambda: _with(open_action_js, object_streams=True),
+    lambda: _with(launch),
+    lambda: _with(page_additional_action),
+    lambda: _with(names_javascript, object_streams=True),
+    lambda: _with(link_launch),
+    hex_escaped_name,
+    html_polyglot,
+], ids=["openaction-js", "openaction-direct", "openaction-in-objstm", "launch", "page-aa",
+        "names-javascript", "link-launch", "hex-escaped-name", "html-polyglot"])
 def test_a_pdf_with_scripts_or_actions_is_only_served_as_an_attachment(
     document: Document, content_of: Any
 ) -> None:

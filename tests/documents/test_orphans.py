@@ -32,9 +32,7 @@ def test_a_rolled_back_upload_leaves_an_orphan_that_the_command_deletes(
 ) -> None:
     agent = factories.UserFactory(roles=[Role.AGENT])
     kept = Document.objects.create(
-        title="Gardé",
-        kind=DocumentKind.FILE,
-        contributor=agent,
+        title="Gardé", kind=DocumentKind.FILE, contributor=agent,
         contributor_type=ContributorType.SERVICE,
     )
     files.store_upload(upload("garde.pdf", makers.pdf("gardé")), document=kept, user=agent)
@@ -43,9 +41,7 @@ def test_a_rolled_back_upload_leaves_an_orphan_that_the_command_deletes(
 
     with pytest.raises(RolledBack), transaction.atomic():
         lost = Document.objects.create(
-            title="Perdu",
-            kind=DocumentKind.FILE,
-            contributor=agent,
+            title="Perdu", kind=DocumentKind.FILE, contributor=agent,
             contributor_type=ContributorType.SERVICE,
         )
         files.store_upload(upload("perdu.pdf", makers.pdf("perdu")), document=lost, user=agent)
@@ -86,18 +82,14 @@ def test_the_nightly_retention_task_sweeps_the_librarys_orphans(
 
     agent = factories.UserFactory(roles=[Role.AGENT])
     kept = Document.objects.create(
-        title="Gardé",
-        kind=DocumentKind.FILE,
-        contributor=agent,
+        title="Gardé", kind=DocumentKind.FILE, contributor=agent,
         contributor_type=ContributorType.SERVICE,
     )
     files.store_upload(upload("garde.pdf", makers.pdf("gardé")), document=kept, user=agent)
     before = set(stored(private_root))
     with pytest.raises(RolledBack), transaction.atomic():
         lost = Document.objects.create(
-            title="Perdu",
-            kind=DocumentKind.FILE,
-            contributor=agent,
+            title="Perdu", kind=DocumentKind.FILE, contributor=agent,
             contributor_type=ContributorType.SERVICE,
         )
         files.store_upload(upload("perdu.pdf", makers.pdf("perdu")), document=lost, user=agent)

@@ -37,12 +37,8 @@ def make_docs(author: User | None) -> dict[str, Document]:
         "equipe": factories.DocumentFactory(title="Note interne équipe", audience="equipe"),
         "public": factories.DocumentFactory(title="Document public", audience="public"),
         "proposed": factories.DocumentFactory(
-            title="Proposition en attente",
-            audience="assemblee",
-            status="propose",
-            published_at=None,
-            contributor=author,
-            contributor_type="membre",
+            title="Proposition en attente", audience="assemblee", status="propose",
+            published_at=None, contributor=author, contributor_type="membre",
         ),
     }
     for doc in docs.values():
@@ -58,9 +54,8 @@ def world(assembly: Assembly) -> dict[str, Any]:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", ROLES)
-def test_each_role_reaches_exactly_the_documents_it_may_read(
-    role: str, world: dict[str, Any]
-) -> None:
+def test_each_role_reaches_exactly_the_documents_it_may_read(role: str,
+                                                             world: dict[str, Any]) -> None:
     client = client_for(world["people"][role])
     browse = client.get("/bibliotheque/")
     assert browse.status_code == 200
@@ -101,22 +96,12 @@ def test_filters_narrow_the_list_without_javascript(assembly: Assembly) -> None:
     member = factories.make_titulaire(assembly)
     mandate = factories.make_mandate(assembly)
     theme = factories.ThemeFactory(name="Santé", slug="sante")
-    factories.DocumentFactory(
-        title="Fiche santé",
-        kind="fiche",
-        body="<p>x</p>",
-        mandates=[mandate],
-        themes=[theme],
-        contributor_type="prestataire",
-    )
+    factories.DocumentFactory(title="Fiche santé", kind="fiche", body="<p>x</p>",
+                              mandates=[mandate], themes=[theme], contributor_type="prestataire")
     factories.DocumentFactory(title="Lien transports", kind="lien")
     client = client_for(member)
-    for query in (
-        f"mandate={mandate.pk}",
-        "theme=sante",
-        "kind=fiche",
-        "contributor_type=prestataire",
-    ):
+    for query in (f"mandate={mandate.pk}", "theme=sante", "kind=fiche",
+                  "contributor_type=prestataire"):
         page = client.get(f"/bibliotheque/?{query}").content.decode()
         assert "Fiche santé" in page, query
         assert "Lien transports" not in page, query
@@ -148,18 +133,10 @@ def test_document_page_shows_player_preview_download_and_versions(assembly: Asse
     agent = factories.UserFactory(roles=[Role.AGENT])
     member = factories.make_titulaire(assembly)
     audio = factories.DocumentFactory(kind="audio", url="", contributor=agent)
-    first = factories.make_file(
-        audio, mime_type="audio/ogg", name="interview.ogg", preview=False, uploaded_by=agent
-    )
-    second = factories.make_file(
-        audio,
-        version=2,
-        mime_type="audio/ogg",
-        name="v2.ogg",
-        preview=False,
-        uploaded_by=agent,
-        note="Son plus clair",
-    )
+    first = factories.make_file(audio, mime_type="audio/ogg", name="interview.ogg",
+                                preview=False, uploaded_by=agent)
+    second = factories.make_file(audio, version=2, mime_type="audio/ogg", name="v2.ogg",
+                                 preview=False, uploaded_by=agent, note="Son plus clair")
     page = client_for(member).get(f"/bibliotheque/{audio.pk}/").content.decode()
     player = f'src="/bibliotheque/{audio.pk}/fichiers/{second.pk}/lecture/"'
     assert f'<audio controls preload="metadata" {player}' in page
@@ -181,14 +158,11 @@ def test_link_opens_the_site_without_opener_and_sheet_body_is_sanitised(
     member = factories.make_titulaire(assembly)
     facilitator = factories.UserFactory(roles=[Role.FACILITATEUR])
     sheet = actions.do_propose_document(
-        facilitator,
-        kind="fiche",
-        title="La saisine",
-        body="<p>Texte <strong>gras</strong></p><script>alert(1)</script><img src=x onerror=y>",
+        facilitator, kind="fiche", title="La saisine",
+        body='<p>Texte <strong>gras</strong></p><script>alert(1)</script><img src=x onerror=y>',
     )
-    link = actions.do_propose_document(
-        facilitator, kind="lien", title="Site", url="https://www.haute-garonne.fr/"
-    )
+    link = actions.do_propose_document(facilitator, kind="lien", title="Site",
+                                       url="https://www.haute-garonne.fr/")
     page = client_for(member).get(f"/bibliotheque/{sheet.pk}/").content.decode()
     assert "<strong>gras</strong>" in page
     assert "<script>alert" not in page and "onerror" not in page
@@ -200,12 +174,10 @@ def test_link_opens_the_site_without_opener_and_sheet_body_is_sanitised(
 def test_a_real_pdf_upload_is_downloadable_by_readers_only(assembly: Assembly) -> None:
     agent = factories.UserFactory(roles=[Role.AGENT])
     member = factories.make_titulaire(assembly)
-    upload = SimpleUploadedFile(
-        "guide.pdf", makers.pdf("Guide de la saisine"), content_type="application/pdf"
-    )
-    staff_only = actions.do_propose_document(
-        agent, kind="fichier", title="Guide", upload=upload, audience="equipe"
-    )
+    upload = SimpleUploadedFile("guide.pdf", makers.pdf("Guide de la saisine"),
+                                content_type="application/pdf")
+    staff_only = actions.do_propose_document(agent, kind="fichier", title="Guide",
+                                             upload=upload, audience="equipe")
     stored = staff_only.files.get()
     url = f"/bibliotheque/{staff_only.pk}/fichiers/{stored.pk}/telecharger/"
     response = client_for(agent).get(url)
@@ -217,21 +189,16 @@ def test_a_real_pdf_upload_is_downloadable_by_readers_only(assembly: Assembly) -
 
 @pytest.mark.django_db
 def test_publishing_sends_the_live_event_to_the_documents_audience_only(
-    assembly: Assembly,
-    monkeypatch: pytest.MonkeyPatch,
+    assembly: Assembly, monkeypatch: pytest.MonkeyPatch,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     sent: list[tuple[dict[str, Any], list[str]]] = []
-    monkeypatch.setattr(
-        actions,
-        "send_event_on_commit",
-        lambda event, groups: sent.append((event.to_dict(), groups)),
-    )
+    monkeypatch.setattr(actions, "send_event_on_commit",
+                        lambda event, groups: sent.append((event.to_dict(), groups)))
     agent = factories.UserFactory(roles=[Role.AGENT])
     with django_capture_on_commit_callbacks(execute=True):
-        staff_doc = actions.do_propose_document(
-            agent, kind="lien", title="Interne", url="https://example.org/a", audience="equipe"
-        )
+        staff_doc = actions.do_propose_document(agent, kind="lien", title="Interne",
+                                                url="https://example.org/a", audience="equipe")
     news = [(e, g) for e, g in sent if e["type"] == "library.published"]
     assert len(news) == 1
     event, groups = news[0]
@@ -242,9 +209,8 @@ def test_publishing_sends_the_live_event_to_the_documents_audience_only(
     sent.clear()
     member = factories.make_titulaire(assembly)
     with django_capture_on_commit_callbacks(execute=True):
-        actions.do_propose_document(
-            member, kind="lien", title="Ma proposition", url="https://example.org/b"
-        )
+        actions.do_propose_document(member, kind="lien", title="Ma proposition",
+                                    url="https://example.org/b")
     assert not [e for e, _g in sent if e["type"].startswith("library.")]
 
 
@@ -260,10 +226,8 @@ def test_comments_reuse_the_conversations_and_follow_the_document(assembly: Asse
     assert "Très utile !" in client.get(f"/bibliotheque/{doc.pk}/").content.decode()
     assert "Très utile !" in client_for(substitute).get(f"/bibliotheque/{doc.pk}/").content.decode()
     # The follow-up committee reads the document but has no comment ability.
-    assert (
-        client_for(committee).post(f"/bibliotheque/{doc.pk}/commenter/", {"body": "x"}).status_code
-        == 403
-    )
+    assert client_for(committee).post(f"/bibliotheque/{doc.pk}/commenter/",
+                                      {"body": "x"}).status_code == 403
     from forums.access import readable_rooms
 
     room = doc.room
@@ -280,16 +244,10 @@ def test_comments_reuse_the_conversations_and_follow_the_document(assembly: Asse
 def test_search_page_lists_only_readable_documents(assembly: Assembly) -> None:
     agent = factories.UserFactory(roles=[Role.AGENT])
     member = factories.make_titulaire(assembly)
-    actions.do_propose_document(
-        agent, kind="lien", title="Démocratie locale", url="https://example.org/1"
-    )
-    actions.do_propose_document(
-        agent,
-        kind="lien",
-        title="Démocratie interne",
-        url="https://example.org/2",
-        audience="equipe",
-    )
+    actions.do_propose_document(agent, kind="lien", title="Démocratie locale",
+                                url="https://example.org/1")
+    actions.do_propose_document(agent, kind="lien", title="Démocratie interne",
+                                url="https://example.org/2", audience="equipe")
     page = client_for(member).get("/bibliotheque/recherche/?q=democratie").content.decode()
     assert "locale" in page
     assert "interne" not in page
@@ -312,11 +270,8 @@ def test_paths_and_search_query_counts_do_not_grow_with_the_documents(
             factories.make_file(doc)
             ReadingPathItem.objects.create(path=path, document=doc, position=start + i)
         sizes = []
-        for url in (
-            "/bibliotheque/parcours/",
-            "/bibliotheque/parcours/bienvenue/",
-            "/bibliotheque/recherche/?q=mobilite",
-        ):
+        for url in ("/bibliotheque/parcours/", "/bibliotheque/parcours/bienvenue/",
+                    "/bibliotheque/recherche/?q=mobilite"):
             client.get(url)  # warm the session and the caches
             with CaptureQueriesContext(connection) as queries:
                 assert client.get(url).status_code == 200

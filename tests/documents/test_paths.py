@@ -43,9 +43,8 @@ def test_marking_read_moves_the_progress_bar(assembly: Assembly, welcome_path: o
     member = factories.make_titulaire(assembly)
     client = client_for(member)
     first = factories.DocumentFactory._meta.model.objects.get(title="Étape 1")
-    response = client.post(
-        f"/bibliotheque/{first.pk}/lu/", {"read": "1", "next": "/bibliotheque/parcours/bienvenue/"}
-    )
+    response = client.post(f"/bibliotheque/{first.pk}/lu/",
+                           {"read": "1", "next": "/bibliotheque/parcours/bienvenue/"})
     assert response["Location"] == "/bibliotheque/parcours/bienvenue/"
     assert ReadingProgress.objects.filter(user=member, document=first).exists()
     page = client.get("/bibliotheque/parcours/bienvenue/").content.decode()
@@ -53,17 +52,15 @@ def test_marking_read_moves_the_progress_bar(assembly: Assembly, welcome_path: o
     home = client.get("/").content.decode()
     assert 'max="4" value="1"' in home
     # « Lu ✓ » can be taken back; an outside `next` is ignored.
-    response = client.post(
-        f"/bibliotheque/{first.pk}/lu/", {"read": "0", "next": "https://evil.example/"}
-    )
+    response = client.post(f"/bibliotheque/{first.pk}/lu/",
+                           {"read": "0", "next": "https://evil.example/"})
     assert response["Location"] == f"/bibliotheque/{first.pk}/"
     assert not ReadingProgress.objects.filter(user=member).exists()
 
 
 @pytest.mark.django_db
-def test_nobody_marks_read_a_document_they_may_not_read(
-    assembly: Assembly, welcome_path: object
-) -> None:
+def test_nobody_marks_read_a_document_they_may_not_read(assembly: Assembly,
+                                                        welcome_path: object) -> None:
     member = factories.make_titulaire(assembly)
     hidden = factories.DocumentFactory._meta.model.objects.get(title="Étape réservée")
     assert client_for(member).post(f"/bibliotheque/{hidden.pk}/lu/").status_code == 404

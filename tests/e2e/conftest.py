@@ -92,51 +92,23 @@ def live_url(server_env: dict[str, str]) -> Iterator[str]:
     python = sys.executable
     for args in (["migrate", "--noinput"], ["seed_demo", "--password", DEMO_PASSWORD]):
         subprocess.run(  # noqa: S603
-            [python, "manage.py", *args],
-            cwd=ROOT,
-            env=server_env,
-            check=True,
-            capture_output=True,
-            timeout=300,
+            [python, "manage.py", *args], cwd=ROOT, env=server_env, check=True,
+            capture_output=True, timeout=300,
         )
     port = _free_port()
     log = open(Path(server_env["AGORA_DATA_DIR"]) / "daphne.log", "wb")  # noqa: SIM115
     process = subprocess.Popen(  # noqa: S603
-        [
-            python,
-            "-m",
-            "daphne",
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "--websocket-max-message-size",
-            "1048576",
-            "--websocket-max-frame-size",
-            "1048576",
-            "config.asgi:application",
-        ],
-        cwd=ROOT,
-        env=server_env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
+        [python, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+         "--websocket-max-message-size", "1048576", "--websocket-max-frame-size", "1048576",
+         "config.asgi:application"],
+        cwd=ROOT, env=server_env, stdout=log, stderr=subprocess.STDOUT,
     )
     # The background worker, as `make run` starts it: access copies are built there.
     worker_log = open(Path(server_env["AGORA_DATA_DIR"]) / "worker.log", "wb")  # noqa: SIM115
     worker = subprocess.Popen(  # noqa: S603
-        [
-            python,
-            "manage.py",
-            "db_worker",
-            "--interval",
-            "0.5",
-            "--no-startup-delay",
-            "--no-reload",
-        ],
-        cwd=ROOT,
-        env=server_env,
-        stdout=worker_log,
-        stderr=subprocess.STDOUT,
+        [python, "manage.py", "db_worker", "--interval", "0.5", "--no-startup-delay",
+         "--no-reload"],
+        cwd=ROOT, env=server_env, stdout=worker_log, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -173,18 +145,11 @@ def browser() -> Iterator[Any]:
         instance = playwright.chromium.launch(
             executable_path=path,
             headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                # Voice messages: a fake microphone, and no permission prompt.
-                "--use-fake-ui-for-media-stream",
-                "--use-fake-device-for-media-stream",
-            ],
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run",
+                  # Voice messages: a fake microphone, and no permission prompt.
+                  "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"],
         )
         yield instance
         instance.close()
@@ -201,9 +166,8 @@ def page(browser: Any) -> Iterator[Any]:
 
 @pytest.fixture
 def phone_page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(
-        locale="fr-FR", viewport={"width": 320, "height": 640}, is_mobile=True, has_touch=True
-    )
+    context = browser.new_context(locale="fr-FR", viewport={"width": 320, "height": 640},
+                                  is_mobile=True, has_touch=True)
     page = context.new_page()
     page.set_default_timeout(15_000)
     yield page

@@ -25,7 +25,6 @@ from tests.e2e.conftest import DEMO_PASSWORD
 
 pytestmark = pytest.mark.e2e
 
-
 def _password_login(page: Any, live_url: str, email: str) -> None:
     page.goto(live_url + "/comptes/login/")
     form = page.locator('form[action="/comptes/login/"]')
@@ -64,9 +63,8 @@ def _staff_login(page: Any, live_url: str, email: str) -> None:
 
 
 def _new_page(browser: Any, width: int = 1280, height: int = 900, **kwargs: Any) -> Any:
-    context = browser.new_context(
-        locale="fr-FR", viewport={"width": width, "height": height}, **kwargs
-    )
+    context = browser.new_context(locale="fr-FR", viewport={"width": width, "height": height},
+                                  **kwargs)
     page = context.new_page()
     page.set_default_timeout(15_000)
     return page
@@ -99,25 +97,20 @@ def dpd_page(browser: Any, live_url: str) -> Iterator[Any]:
 
 def test_the_checker_reports_a_violation(page: Any) -> None:
     """Guard against a silently disabled axe: a broken page must fail with the rule id."""
-    page.set_content(
-        '<!DOCTYPE html><html lang="fr"><head><title>t</title></head><body>'
-        '<main><h1>t</h1><a href="/x"><img src="x.png"></a></main></body></html>'
-    )
+    page.set_content('<!DOCTYPE html><html lang="fr"><head><title>t</title></head><body>'
+                     '<main><h1>t</h1><a href="/x"><img src="x.png"></a></main></body></html>')
     with pytest.raises(AssertionError) as failure:
         assert_accessible(page, "broken page")
     assert "image-alt" in str(failure.value) and "img" in str(failure.value)
 
 
-@pytest.mark.parametrize(
-    "path",
-    [
-        "/comptes/login/",
-        "/comptes/login/code/",
-        "/comptes/password/reset/",
-        "/donnees-personnelles/",
-        "/mentions-legales/",
-    ],
-)
+@pytest.mark.parametrize("path", [
+    "/comptes/login/",
+    "/comptes/login/code/",
+    "/comptes/password/reset/",
+    "/donnees-personnelles/",
+    "/mentions-legales/",
+])
 def test_public_pages_have_no_serious_violation(page: Any, live_url: str, path: str) -> None:
     page.goto(live_url + path)
     assert_accessible(page, path)
@@ -144,19 +137,17 @@ def test_the_welcome_page_has_no_serious_violation(page: Any, live_url: str) -> 
     assert_accessible(page, "welcome and charter")
 
 
-@pytest.mark.parametrize(
-    "path",
-    [
-        "/",
-        "/aide/",
-        "/mes-donnees/",
-        "/mes-donnees/profil/",
-        "/confidentialite/choix/",
-        "/donnees-personnelles/",
-        "/mentions-legales/",
-    ],
-)
-def test_member_pages_have_no_serious_violation(member_page: Any, live_url: str, path: str) -> None:
+@pytest.mark.parametrize("path", [
+    "/",
+    "/aide/",
+    "/mes-donnees/",
+    "/mes-donnees/profil/",
+    "/confidentialite/choix/",
+    "/donnees-personnelles/",
+    "/mentions-legales/",
+])
+def test_member_pages_have_no_serious_violation(member_page: Any, live_url: str,
+                                                path: str) -> None:
     member_page.goto(live_url + path)
     assert member_page.url == live_url + path
     assert_accessible(member_page, path)
@@ -165,12 +156,8 @@ def test_member_pages_have_no_serious_violation(member_page: Any, live_url: str,
 def test_profile_fields_declare_their_purpose(member_page: Any, live_url: str) -> None:
     """WCAG 1.3.5, which axe does not check: the person's own details carry autocomplete."""
     member_page.goto(live_url + "/mes-donnees/profil/")
-    expected = {
-        "display_name": "nickname",
-        "first_name": "given-name",
-        "last_name": "family-name",
-        "postal_code": "postal-code",
-    }
+    expected = {"display_name": "nickname", "first_name": "given-name",
+                "last_name": "family-name", "postal_code": "postal-code"}
     for name, purpose in expected.items():
         field = member_page.locator(f'main input[name="{name}"]')
         assert field.get_attribute("autocomplete") == purpose, name
@@ -267,12 +254,9 @@ def test_login_page_tab_order(page: Any, live_url: str) -> None:
 
 def _own_draft_url(page: Any, live_url: str) -> str:
     page.goto(live_url + "/")
-    link = (
-        page.get_by_role("main")
-        .locator('a[href^="/propositions/"][href$="/"]')
-        .filter(has_text="Proposition du sous-groupe")
-        .first
-    )
+    link = page.get_by_role("main").locator('a[href^="/propositions/"][href$="/"]').filter(
+        has_text="Proposition du sous-groupe"
+    ).first
     return live_url + str(link.get_attribute("href"))
 
 

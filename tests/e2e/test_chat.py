@@ -28,9 +28,8 @@ def _context(browser: Any, **kwargs: Any) -> Any:
 @pytest.fixture
 def two_pages(browser: Any) -> Iterator[tuple[Any, Any]]:
     first = _context(browser, viewport={"width": 1280, "height": 900})
-    second = _context(
-        browser, viewport={"width": 320, "height": 640}, is_mobile=True, has_touch=True
-    )
+    second = _context(browser, viewport={"width": 320, "height": 640}, is_mobile=True,
+                      has_touch=True)
     yield first.new_page(), second.new_page()
     first.close()
     second.close()
@@ -42,12 +41,12 @@ def _open_room(page: Any, live_url: str, email: str) -> None:
     if menu_button.is_visible():  # a phone: the menu is folded behind its button
         menu_button.click()
     page.get_by_role("navigation", name="Menu principal").get_by_role(
-        "link", name="Discussions"
-    ).click()
+        "link", name="Discussions").click()
     page.get_by_role("link", name=re.compile(ROOM)).click()
     page.get_by_role("heading", name=ROOM).wait_for()
     # Live once the socket subscribed; until then the composer is a plain form.
     _wait_until(page, "() => Boolean(window.agoraChat && window.agoraChat.ready)")
+
 
 
 def _send(page: Any, text: str) -> None:
@@ -67,8 +66,8 @@ def test_two_members_chat_live_and_share_a_voice_message(
     bob.locator("#chat-log .msg", has_text="tu as lu la note de cadrage").wait_for()
     # Bob's screen reader hears about it once, politely, a moment later.
     _wait_until(
-        bob,
-        "() => document.getElementById('chat-announce').textContent.includes('Nouveau message de')",
+        bob, "() => document.getElementById('chat-announce').textContent"
+        ".includes('Nouveau message de')",
     )
     _send(bob, "Oui, on en parle mardi.")
     alice.locator("#chat-log .msg", has_text="on en parle mardi").wait_for()
@@ -187,10 +186,8 @@ def test_the_room_list_counts_a_message_sent_while_it_is_open(
     bob.goto(live_url + "/discussions/")
     _wait_until(bob, "() => Boolean(window.agoraRooms && window.agoraRooms.live.ready)")
     room_id = bob.get_by_role("link", name=re.compile(ROOM)).get_attribute("data-room")
-    unread = (
-        '(room) => { const b = document.querySelector(`[data-unread="${room}"]`);'
-        " return b ? Number.parseInt(b.textContent, 10) : 0; }"
-    )
+    unread = ("(room) => { const b = document.querySelector(`[data-unread=\"${room}\"]`);"
+              " return b ? Number.parseInt(b.textContent, 10) : 0; }")
     before = bob.evaluate(unread, room_id)
     _send(alice, "Un message pendant que Bob regarde la liste")
     _wait_until(bob, f"(room) => ({unread})(room) === {before + 1}", room_id)

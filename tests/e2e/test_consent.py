@@ -74,15 +74,12 @@ def test_refusing_the_charter_leaves_an_exit(page: Any, live_url: str) -> None:
         page.screenshot(path=f"{SCREENSHOTS}/exit-desktop.png", full_page=True)
 
 
-@pytest.mark.parametrize(
-    ("path", "email"),
-    [
-        ("/bienvenue/", "membre012@example.org"),
-        ("/confidentialite/choix/", "membre013@example.org"),
-        ("/donnees-personnelles/", "membre054@example.org"),  # not 014: test_chat logs it in
-        ("/mentions-legales/", "membre015@example.org"),
-    ],
-)
+@pytest.mark.parametrize(("path", "email"), [
+    ("/bienvenue/", "membre012@example.org"),
+    ("/confidentialite/choix/", "membre013@example.org"),
+    ("/donnees-personnelles/", "membre054@example.org"),  # not 014: test_chat logs it in
+    ("/mentions-legales/", "membre015@example.org"),
+])
 def test_privacy_pages_are_usable_on_a_320px_phone(
     phone_page: Any, live_url: str, path: str, email: str
 ) -> None:

@@ -40,6 +40,7 @@ def pages(browser: Any) -> Iterator[list[Any]]:
         context.close()
 
 
+
 def _open_draft(page: Any, live_url: str, email: str) -> None:
     log_in(page, live_url, email)
     page.goto(live_url + "/propositions/")
@@ -132,11 +133,9 @@ def test_a_member_comments_a_passage_and_resolves_it_in_french(
     panel = alice.locator("#draft-comments")
     panel.get_by_text("Sélectionnez un passage du texte pour le commenter.").wait_for()
     alice.evaluate("() => window.agoraDraft.editor.commands.setTextSelection({from: 2, to: 8})")
-    quote = str(
-        alice.evaluate(
-            "() => window.agoraDraft.editor.state.doc.textBetween(2, 8, ' ', ' ').trim()"
-        )
-    )
+    quote = str(alice.evaluate(
+        "() => window.agoraDraft.editor.state.doc.textBetween(2, 8, ' ', ' ').trim()"
+    ))
     panel.get_by_text("Passage sélectionné :").wait_for()
     toolbar = alice.get_by_role("toolbar", name="Mise en forme du texte")
     toolbar.get_by_role("button", name="Commenter").click()
@@ -172,7 +171,6 @@ def test_the_projection_is_read_only_and_not_a_writer(pages: list[Any], live_url
     projector = str(facilitator.locator("#draft-editor").get_attribute("data-user-name"))
     assert projector not in alice.locator("#draft-presence").inner_text()
     assert "Une personne connectée" in alice.locator("#draft-presence").inner_text()
-
 
 def test_adopted_proposal_reaches_the_report_with_a_table_of_contents(
     pages: list[Any], live_url: str

@@ -24,17 +24,10 @@ def recording(kind: str = "webm", seconds: float = 4.2, *, video: bool = False) 
         out = Path(tmp) / "out"
         inputs = ["-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}"]
         if video:
-            inputs += [
-                "-f",
-                "lavfi",
-                "-i",
-                f"testsrc=size=64x64:rate=5:duration={seconds}",
-                "-c:v",
-                "libvpx",
-            ]
+            inputs += ["-f", "lavfi", "-i", f"testsrc=size=64x64:rate=5:duration={seconds}",
+                       "-c:v", "libvpx"]
         subprocess.run(  # noqa: S603 - our fixed arguments
             ["ffmpeg", "-nostdin", "-v", "error", *inputs, *FORMATS[kind], str(out)],  # noqa: S607
-            check=True,
-            timeout=120,
+            check=True, timeout=120,
         )
         return out.read_bytes()

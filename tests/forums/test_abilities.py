@@ -18,16 +18,8 @@ from tests import factories
 
 # Who: a role, and for subgroup and direct rooms whether the person is in it.
 PEOPLE = [
-    "titulaire_in",
-    "titulaire_out",
-    "remplacant",
-    "facilitateur_in",
-    "facilitateur_out",
-    "agent",
-    "dccu",
-    "dpd",
-    "comite_suivi",
-    "no_role",
+    "titulaire_in", "titulaire_out", "remplacant", "facilitateur_in", "facilitateur_out",
+    "agent", "dccu", "dpd", "comite_suivi", "no_role",
 ]
 KINDS = ["subgroup", "plenary", "direct", "staff"]
 NONE, R, RW, RM, RWM = "", "r", "rw", "rm", "rwm"
@@ -35,16 +27,9 @@ NONE, R, RW, RM, RWM = "", "r", "rw", "rm", "rwm"
 # The matrix of docs/permissions.md (« Conversations »): r read, w write, m moderate.
 MATRIX: dict[str, dict[str, str]] = {
     "subgroup": {"titulaire_in": RW, "facilitateur_in": RWM, "dccu": RM},
-    "plenary": {
-        "titulaire_in": RW,
-        "titulaire_out": RW,
-        "remplacant": R,
-        "facilitateur_in": RWM,
-        "facilitateur_out": RWM,
-        "agent": RW,
-        "dccu": RWM,
-        "comite_suivi": RW,
-    },
+    "plenary": {"titulaire_in": RW, "titulaire_out": RW, "remplacant": R,
+                "facilitateur_in": RWM, "facilitateur_out": RWM, "agent": RW, "dccu": RWM,
+                "comite_suivi": RW},
     # The direct room is between titulaire_in and facilitateur_in: nobody else, DCCU included.
     "direct": {"titulaire_in": RW, "facilitateur_in": RW},
     "staff": {"facilitateur_in": RW, "facilitateur_out": RW, "agent": RW, "dccu": RWM},
@@ -53,13 +38,9 @@ MATRIX: dict[str, dict[str, str]] = {
 
 def make_people(assembly: Assembly) -> dict[str, User]:
     staff = {
-        "facilitateur_in": [Role.FACILITATEUR],
-        "facilitateur_out": [Role.FACILITATEUR],
-        "agent": [Role.AGENT],
-        "dccu": [Role.DCCU],
-        "dpd": [Role.DPD],
-        "comite_suivi": [Role.COMITE_SUIVI],
-        "no_role": [],
+        "facilitateur_in": [Role.FACILITATEUR], "facilitateur_out": [Role.FACILITATEUR],
+        "agent": [Role.AGENT], "dccu": [Role.DCCU], "dpd": [Role.DPD],
+        "comite_suivi": [Role.COMITE_SUIVI], "no_role": [],
     }
     people = {name: factories.UserFactory(roles=roles) for name, roles in staff.items()}
     people["titulaire_in"] = factories.make_titulaire(assembly)
@@ -120,12 +101,13 @@ def test_anonymous_and_deactivated_people_see_nothing(world: dict[str, Any]) -> 
     assert readable_rooms(AnonymousUser()) == [] and readable_rooms(member) == []
 
 
-def test_a_muted_member_reads_but_cannot_write_until_the_mute_ends(world: dict[str, Any]) -> None:
+def test_a_muted_member_reads_but_cannot_write_until_the_mute_ends(
+    world: dict[str, Any]
+) -> None:
     room: Room = world["rooms"]["subgroup"]
     member = world["people"]["titulaire_in"]
-    mute = Mute.objects.create(
-        room=room, user=member, reason="test", until=timezone.now() + dt.timedelta(minutes=10)
-    )
+    mute = Mute.objects.create(room=room, user=member, reason="test",
+                               until=timezone.now() + dt.timedelta(minutes=10))
     assert room.get_abilities(member) == {"read": True, "write": False, "moderate": False}
     mute.until = timezone.now() - dt.timedelta(seconds=1)
     mute.save()
@@ -140,7 +122,9 @@ def test_an_archived_room_is_read_only_for_everyone(world: dict[str, Any]) -> No
         assert not room.get_abilities(world["people"][person])["write"]
 
 
-def test_a_guest_added_by_the_dccu_takes_part_in_a_subgroup_room(world: dict[str, Any]) -> None:
+def test_a_guest_added_by_the_dccu_takes_part_in_a_subgroup_room(
+    world: dict[str, Any]
+) -> None:
     room: Room = world["rooms"]["subgroup"]
     agent = world["people"]["agent"]
     assign_perm("forums.participate_room", agent, room)

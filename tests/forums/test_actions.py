@@ -66,25 +66,19 @@ def test_member_sends_a_message_to_the_default_thread_and_everyone_in_the_room_h
     room: Room, member: User, published: list[Any]
 ) -> None:
     client_id = uuid.uuid4()
-    message, created = actions.do_send_message(member, room, body="Bonjour !", client_id=client_id)
+    message, created = actions.do_send_message(member, room, body="Bonjour !",
+                                               client_id=client_id)
     assert created
     assert message.thread.is_default and message.thread.title == "Général"
     assert message.body_html == "Bonjour !"
     [(event, groups), (bump, bump_groups)] = published
     assert event["type"] == "message" and groups == [f"room.{room.pk}"]
-    assert bump == {
-        "type": "unread.bump",
-        "room": str(room.pk),
-        "message": message.pk,
-        "author": str(member.pk),
-    }
+    assert bump == {"type": "unread.bump", "room": str(room.pk), "message": message.pk,
+                    "author": str(member.pk)}
     assert bump_groups == [f"readers.{room.pk}"]
     assert event["message"]["client_id"] == str(client_id)
     assert event["message"]["author"] == {
-        "id": str(member.pk),
-        "name": member.public_name,
-        "role": "",
-    }
+        "id": str(member.pk), "name": member.public_name, "role": ""}
 
 
 def test_sending_twice_with_the_same_client_id_never_duplicates(
@@ -92,9 +86,8 @@ def test_sending_twice_with_the_same_client_id_never_duplicates(
 ) -> None:
     client_id = str(uuid.uuid4())
     first, created = actions.do_send_message(member, room, body="Une fois", client_id=client_id)
-    again, created_again = actions.do_send_message(
-        member, room, body="Une fois", client_id=client_id
-    )
+    again, created_again = actions.do_send_message(member, room, body="Une fois",
+                                                   client_id=client_id)
     assert created and not created_again
     assert again.pk == first.pk
     assert Message.objects.count() == 1
@@ -161,7 +154,9 @@ def test_a_thread_or_reply_from_another_room_is_refused(
     assert error.value.code == "not_found"
 
 
-def test_a_person_sending_too_fast_is_slowed_down(room: Room, member: User, settings: Any) -> None:
+def test_a_person_sending_too_fast_is_slowed_down(
+    room: Room, member: User, settings: Any
+) -> None:
     settings.FORUMS_RATE_LIMIT = (3, 60)
     for _ in range(3):
         factories.send(member, room)
@@ -232,8 +227,7 @@ def test_a_rich_forum_post_keeps_its_formatting_but_not_its_scripts(
     room: Room, member: User
 ) -> None:
     message = factories.send(
-        member,
-        room,
+        member, room,
         '<h2>Idée</h2><p onclick="x()">Un <strong>bus</strong> <a href="https://a.fr">ici</a>'
         "</p><script>x()</script><ul><li>un</li></ul>",
         format="html",
@@ -256,8 +250,7 @@ def test_unread_counts_follow_the_read_marker_and_never_go_back(
     thread = messages[0].thread
     assert actions.do_mark_read(member, thread, up_to_id=messages[1].pk) == 1
     assert published[-1] == (
-        {"type": "unread", "room": str(room.pk), "unread": 1},
-        [f"user.{member.pk}"],
+        {"type": "unread", "room": str(room.pk), "unread": 1}, [f"user.{member.pk}"]
     )
     # A late frame from another tab does not make messages unread again.
     assert actions.do_mark_read(member, thread, up_to_id=messages[0].pk) == 1
@@ -265,7 +258,9 @@ def test_unread_counts_follow_the_read_marker_and_never_go_back(
     assert queries.last_read_id(member, thread) == Message.objects.latest("id").pk
 
 
-def test_someone_who_cannot_read_the_room_cannot_mark_it_read(room: Room, outsider: User) -> None:
+def test_someone_who_cannot_read_the_room_cannot_mark_it_read(
+    room: Room, outsider: User
+) -> None:
     with pytest.raises(Http404):
         actions.do_mark_read(outsider, actions.default_thread(room), up_to_id=1)
 
@@ -279,8 +274,7 @@ def test_history_pages_back_oldest_first_and_resync_gives_exactly_the_missed_one
     older = queries.history(member, room, before=page[0].pk, limit=3)
     assert [m.pk for m in older] == [m.pk for m in sent[1:4]]
     assert [m.pk for m in queries.messages_after(member, room, after=sent[4].pk)] == [
-        sent[5].pk,
-        sent[6].pk,
+        sent[5].pk, sent[6].pk,
     ]
 
 
@@ -288,20 +282,8 @@ def test_serialized_message_has_the_protocol_fields(room: Room, member: User) ->
     message = factories.send(member, room, "Salut")
     data = queries.serialize_message(message, member)
     assert set(data) == {
-        "id",
-        "room",
-        "thread",
-        "author",
-        "body_html",
-        "created_at",
-        "edited_at",
-        "client_id",
-        "reply_to",
-        "deleted",
-        "hidden",
-        "attachments",
-        "reactions",
-        "html",
+        "id", "room", "thread", "author", "body_html", "created_at", "edited_at", "client_id",
+        "reply_to", "deleted", "hidden", "attachments", "reactions", "html",
     }
     assert data["id"] == message.pk and data["room"] == str(room.pk)
     assert data["deleted"] is False and data["reactions"] == {}
@@ -316,9 +298,7 @@ def test_ensure_rooms_is_idempotent_and_gives_each_room_one_general_thread(
     actions.ensure_rooms(mandate)
     rooms = Room.objects.filter(mandate=mandate)
     assert sorted(rooms.values_list("kind", flat=True)) == [
-        RoomKind.PLENARY,
-        RoomKind.STAFF,
-        RoomKind.SUBGROUP,
+        RoomKind.PLENARY, RoomKind.STAFF, RoomKind.SUBGROUP,
     ]
     assert rooms.get(kind=RoomKind.SUBGROUP).name == subgroup.name
     assert rooms.get(kind=RoomKind.PLENARY).name.startswith("Plénière")
@@ -380,9 +360,7 @@ def test_reactions_are_counted_once_per_person_and_can_be_taken_back(
     actions.do_react(other, message, emoji="👍", add=True)
     actions.do_react(member, message, emoji="👍", add=True)
     assert published[-2][0] == {
-        "type": "reaction",
-        "room": str(room.pk),
-        "message": message.pk,
+        "type": "reaction", "room": str(room.pk), "message": message.pk,
         "reactions": {"👍": 2},
     }
     # Then the message as the page shows it, with who reacted (chat.js marks one's own).
@@ -471,10 +449,11 @@ def test_a_muted_member_cannot_write_until_the_mute_ends(
 # --- Threads and direct conversations -----------------------------------------------------
 
 
-def test_a_member_starts_a_topic_whose_first_message_is_the_post(room: Room, member: User) -> None:
-    thread = actions.do_create_thread(
-        member, room, title="Transport à la demande", body="<p>Qui l'utilise <em>déjà</em> ?</p>"
-    )
+def test_a_member_starts_a_topic_whose_first_message_is_the_post(
+    room: Room, member: User
+) -> None:
+    thread = actions.do_create_thread(member, room, title="Transport à la demande",
+                                      body="<p>Qui l'utilise <em>déjà</em> ?</p>")
     [post] = thread.messages.all()
     assert post.author == member and post.format == "html"
     assert post.body_html == "<p>Qui l'utilise <em>déjà</em> ?</p>"

@@ -43,7 +43,9 @@ def test_dccu_opens_every_changelist(
 
 
 @pytest.mark.parametrize("model", CHANGELISTS)
-def test_the_dpo_has_no_access_to_conversations(rooms: dict[str, Room], model: str) -> None:
+def test_the_dpo_has_no_access_to_conversations(
+    rooms: dict[str, Room], model: str
+) -> None:
     dpd = factories.UserFactory(roles=[Role.DPD])
     assert staff_client(dpd).get(f"/admin/forums/{model}/").status_code == 403
 
@@ -89,10 +91,8 @@ def test_dccu_pins_a_charter_and_archives_a_room(
     room = rooms["subgroup"]
     url = reverse("admin:forums_room_change", args=[room.pk])
     assert dccu_client.get(url).status_code == 200
-    response = dccu_client.post(
-        url,
-        {"name": "Mobilité (archivé)", "charter": "Respect.", "archived": "on", "participants": ""},
-    )
+    response = dccu_client.post(url, {"name": "Mobilité (archivé)", "charter": "Respect.",
+                                      "archived": "on", "participants": ""})
     assert response.status_code == 302, response.content.decode()[:2000]
     room.refresh_from_db()
     assert room.name == "Mobilité (archivé)" and room.charter == "Respect."
@@ -107,18 +107,14 @@ def test_nothing_is_added_or_deleted_from_the_admin(
 ) -> None:
     message = factories.send(member, rooms["subgroup"])
     assert dccu_client.get("/admin/forums/room/add/").status_code == 403
-    assert (
-        dccu_client.get(reverse("admin:forums_message_delete", args=[message.pk])).status_code
-        == 403
-    )
+    assert dccu_client.get(
+        reverse("admin:forums_message_delete", args=[message.pk])
+    ).status_code == 403
     assert Message.objects.filter(pk=message.pk).exists()
 
 
 def test_no_query_per_row_in_the_message_list(
-    dccu_client: Client,
-    rooms: dict[str, Room],
-    member: User,
-    settings: Any,
+    dccu_client: Client, rooms: dict[str, Room], member: User, settings: Any,
     django_assert_max_num_queries: Any,
 ) -> None:
     settings.FORUMS_RATE_LIMIT = (1000, 1)

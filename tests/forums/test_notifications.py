@@ -145,10 +145,9 @@ def test_the_daily_run_is_queued_once(settings: Any, db: Any) -> None:
     first = notifications.ensure_digest_scheduled(now)
     again = notifications.ensure_digest_scheduled(now)
     assert first is not None and first > now and again == first
-    assert (
-        DBTaskResult.objects.filter(task_path=notifications.daily_digest_task.module_path).count()
-        == 1
-    )
+    assert DBTaskResult.objects.filter(
+        task_path=notifications.daily_digest_task.module_path
+    ).count() == 1
 
 
 def test_a_conversation_between_people_is_told_by_who_wrote_never_as_a_room(

@@ -44,11 +44,8 @@ def room(assembly: Assembly, member: User) -> Room:
 
 def voice(author: User, room: Room, thread: Thread | None = None) -> Attachment:
     message, _created = do_add_voice_message(
-        author,
-        room,
-        upload=SimpleUploadedFile("v.webm", WEBM, "audio/webm"),
-        transcript="Un minibus le mardi",
-        client_id=uuid.uuid4(),
+        author, room, upload=SimpleUploadedFile("v.webm", WEBM, "audio/webm"),
+        transcript="Un minibus le mardi", client_id=uuid.uuid4(),
         thread=thread,
     )
     return message.attachments.get()

@@ -25,9 +25,8 @@ def _media(settings: Any, tmp_path: Path) -> None:
 @pytest.fixture
 def people(assembly: Assembly) -> tuple[User, User]:
     return (
-        factories.make_titulaire(
-            assembly, display_name="Ondine V.", first_name="Ondine", last_name="Vasseur-Lantier"
-        ),
+        factories.make_titulaire(assembly, display_name="Ondine V.", first_name="Ondine",
+                                 last_name="Vasseur-Lantier"),
         factories.make_titulaire(assembly, display_name="Gaspard T."),
     )
 
@@ -39,14 +38,8 @@ def test_erasure_keeps_the_words_under_a_pseudonym_and_deletes_the_voice(
     room = factories.room_of(factories.make_subgroup(assembly, members=[person, other]))
     said = factories.send(person, room, "Un minibus le mardi serait utile.")
     voice = factories.send(person, room, "Transcription du vocal")
-    attachment = Attachment(
-        message=voice,
-        kind=AttachmentKind.VOICE,
-        name="vocal.webm",
-        content_type="audio/webm",
-        size=4,
-        transcript="Transcription",
-    )
+    attachment = Attachment(message=voice, kind=AttachmentKind.VOICE, name="vocal.webm",
+                            content_type="audio/webm", size=4, transcript="Transcription")
     attachment.file.save("vocal.webm", ContentFile(b"webm"), save=True)
     path = Path(attachment.file.path)
     answer = factories.send(other, room, "D'accord avec @Ondine V., et Ondine Vasseur-Lantier.")
@@ -85,15 +78,9 @@ def test_the_access_copy_shows_transcripts_and_messages_mentioning_the_person(
     person, other = people
     room = factories.room_of(factories.make_subgroup(assembly, members=[person, other]))
     voice = factories.send(person, room, "Vocal")
-    Attachment.objects.create(
-        message=voice,
-        kind=AttachmentKind.VOICE,
-        name="v.webm",
-        content_type="audio/webm",
-        size=1,
-        transcript="Bonjour à tous",
-        file="forums/voice/x",
-    )
+    Attachment.objects.create(message=voice, kind=AttachmentKind.VOICE, name="v.webm",
+                              content_type="audio/webm", size=1, transcript="Bonjour à tous",
+                              file="forums/voice/x")
     mention = factories.send(other, room, "Merci @Ondine V.")
     declaration = get_declaration(Attachment)
     assert declaration is not None

@@ -45,15 +45,9 @@ def fill(room: Room, people: list[User], n: int) -> None:
         message = factories.send(people[i % len(people)], room, f"Message {i}")
         Reaction.objects.create(message=message, user=people[(i + 1) % len(people)], emoji="👍")
         if i % 3 == 0:
-            attachment = Attachment(
-                message=message,
-                kind=AttachmentKind.VOICE,
-                name="voix.webm",
-                content_type="audio/webm",
-                size=3,
-                duration_seconds=2.5,
-                transcript="Bonjour",
-            )
+            attachment = Attachment(message=message, kind=AttachmentKind.VOICE, name="voix.webm",
+                                    content_type="audio/webm", size=3, duration_seconds=2.5,
+                                    transcript="Bonjour")
             attachment.file.save("voix.webm", ContentFile(b"abc"), save=True)
 
 
@@ -90,9 +84,9 @@ def test_unread_counts_cost_one_query_for_any_number_of_rooms(
     viewer = people[0]
     rooms = []
     for i in range(6):
-        room = factories.room_of(
-            factories.make_subgroup(assembly, members=people, name=f"Groupe {i}")
-        )
+        room = factories.room_of(factories.make_subgroup(
+            assembly, members=people, name=f"Groupe {i}"
+        ))
         fill(room, people[1:], i + 1)
         rooms.append(room)
     with django_assert_num_queries(1):
@@ -131,15 +125,14 @@ def test_deleted_and_hidden_messages_show_nothing_to_members_but_moderators_see_
     actions.do_hide_message(facilitator, hidden, reason="Insulte")
     deleted = factories.send(people[1], room, "Oups")
     actions.do_delete_message(people[1], deleted)
-    member_view = {
-        m["id"]: m
-        for m in map(
-            lambda m: queries.serialize_message(m, people[0]), queries.history(people[0], room)
-        )
-    }
+    member_view = {m["id"]: m for m in map(
+        lambda m: queries.serialize_message(m, people[0]), queries.history(people[0], room)
+    )}
     assert member_view[hidden.pk]["body_html"] == "" and member_view[hidden.pk]["hidden"]
     assert member_view[deleted.pk]["body_html"] == "" and member_view[deleted.pk]["deleted"]
-    moderator_view = queries.serialize_message(Message.objects.get(pk=hidden.pk), facilitator)
+    moderator_view = queries.serialize_message(
+        Message.objects.get(pk=hidden.pk), facilitator
+    )
     assert moderator_view["body_html"] == "Propos déplacés"
 
 
@@ -167,7 +160,9 @@ def test_history_of_a_room_the_viewer_cannot_read_is_not_found(
         queries.messages_after(stranger, room, after=0)
 
 
-def test_thread_list_shows_threads_with_unread_counts(room: Room, people: list[User]) -> None:
+def test_thread_list_shows_threads_with_unread_counts(
+    room: Room, people: list[User]
+) -> None:
     thread = actions.do_create_thread(
         people[1], room, title="Transport à la demande", body="<p>Qui l'utilise ?</p>"
     )
@@ -203,4 +198,5 @@ def test_a_direct_room_without_a_name_is_called_after_the_others(
 ) -> None:
     room = actions.do_create_direct_room(people[0], participants=[people[1], people[2]])
     [summary] = [s for s in queries.room_summaries(people[0]) if s["id"] == str(room.pk)]
-    assert summary["name"] == ", ".join(sorted([people[1].public_name, people[2].public_name]))
+    assert summary["name"] == ", ".join(sorted([people[1].public_name,
+                                                people[2].public_name]))

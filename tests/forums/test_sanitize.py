@@ -11,14 +11,14 @@ from forums import sanitize
 PAYLOADS = [
     "<script>alert(1)</script>",
     "<img src=x onerror=alert(1)>",
-    '<a href="javascript:alert(1)">clic</a>',
+    "<a href=\"javascript:alert(1)\">clic</a>",
     "<svg/onload=alert(1)>",
     "<iframe src=https://evil.example></iframe>",
-    '<p style="background:url(javascript:alert(1))">x</p>',
-    '"><script>alert(1)</script>',
-    '<a href="data:text/html,<script>alert(1)</script>">x</a>',
+    "<p style=\"background:url(javascript:alert(1))\">x</p>",
+    "\"><script>alert(1)</script>",
+    "<a href=\"data:text/html,<script>alert(1)</script>\">x</a>",
     "**<script>alert(1)</script>**",
-    'https://exemple.fr/"onmouseover="alert(1)',
+    "https://exemple.fr/\"onmouseover=\"alert(1)",
 ]
 ALLOWED_ATTRIBUTES = {"href", "target", "rel", "class"}
 
@@ -59,11 +59,8 @@ def test_rich_posts_keep_no_payload(payload: str) -> None:
     [
         ("Merci @Zoé M. !", ["zoé m."], ["zoé m."]),
         ("Merci @Zoé M., à demain", ["zoé m."], ["zoé m."]),
-        (
-            "@Jean-Pierre Roux et @Zoé M.",
-            ["jean-pierre roux", "zoé m."],
-            ["jean-pierre roux", "zoé m."],
-        ),
+        ("@Jean-Pierre Roux et @Zoé M.", ["jean-pierre roux", "zoé m."],
+         ["jean-pierre roux", "zoé m."]),
         ("écrivez à zoe@exemple.fr", ["exemple.fr"], []),
         ("@Inconnu du groupe", ["zoé m."], []),
     ],
@@ -75,6 +72,8 @@ def test_mentions_are_found_by_the_longest_known_name(
 
 
 def test_a_link_keeps_its_closing_parenthesis_only_when_it_opened_one() -> None:
-    rendered = sanitize.render_text("(voir https://fr.wikipedia.org/wiki/Toulouse_(ville))", [])
+    rendered = sanitize.render_text(
+        "(voir https://fr.wikipedia.org/wiki/Toulouse_(ville))", []
+    )
     assert 'href="https://fr.wikipedia.org/wiki/Toulouse_(ville)"' in rendered
     assert rendered.endswith("</a>)")

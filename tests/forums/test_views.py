@@ -132,10 +132,8 @@ def test_thread_list_new_thread_and_answer_later(
     assert "django_ckeditor_5" in response.content.decode()
     response = client.post(
         reverse("forums:thread_new", args=[room.pk]),
-        {
-            "title": "Transport à la demande",
-            "body": "<p>Mon <strong>avis</strong><script>alert(1)</script></p>",
-        },
+        {"title": "Transport à la demande", "body": "<p>Mon <strong>avis</strong>"
+         "<script>alert(1)</script></p>"},
     )
     thread = Thread.objects.get(title="Transport à la demande")
     assert response.status_code == 302 and response["Location"].endswith(f"{thread.pk}/")
@@ -186,21 +184,14 @@ def test_report_a_message(role: str, people: dict[str, User], message: Message) 
 
 
 def test_report_needs_a_reason(member: User, message: Message) -> None:
-    response = login(member).post(
-        reverse("forums:report", args=[message.pk]), {"report-reason": ""}
-    )
+    response = login(member).post(reverse("forums:report", args=[message.pk]),
+                                  {"report-reason": ""})
     assert response.status_code == 400 and not Report.objects.exists()
 
 
-@pytest.mark.parametrize(
-    "role,allowed",
-    [
-        ("member", False),
-        ("other_member", None),
-        ("facilitator", True),
-        ("dccu", True),
-    ],
-)
+@pytest.mark.parametrize("role,allowed", [
+    ("member", False), ("other_member", None), ("facilitator", True), ("dccu", True),
+])
 def test_hide_a_message(
     role: str, allowed: bool | None, people: dict[str, User], message: Message, member: User
 ) -> None:
@@ -281,11 +272,8 @@ def test_voice_file_is_served_only_to_readers(
 ) -> None:
     settings.MEDIA_ROOT = tmp_path
     voice, _created = do_add_voice_message(
-        other,
-        room,
-        upload=SimpleUploadedFile("x.webm", recording(), "audio/webm"),
-        transcript="Bonjour",
-        client_id=uuid.uuid4(),
+        other, room, upload=SimpleUploadedFile("x.webm", recording(), "audio/webm"),
+        transcript="Bonjour", client_id=uuid.uuid4(),
     )
     attachment = voice.attachments.get()
     response = client_for(role, people).get(reverse("forums:attachment", args=[attachment.pk]))
@@ -309,11 +297,7 @@ def test_a_non_audio_attachment_is_never_served_inline(
     settings.MEDIA_ROOT = tmp_path
     message = factories.send(other, room, "Voici le document")
     item = Attachment.objects.create(
-        message=message,
-        kind="file",
-        name="page.html",
-        content_type="text/html",
-        size=20,
+        message=message, kind="file", name="page.html", content_type="text/html", size=20,
         file=SimpleUploadedFile("page.html", b"<script>alert(1)</script>"),
     )
     response = login(member).get(reverse("forums:attachment", args=[item.pk]))

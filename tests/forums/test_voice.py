@@ -36,25 +36,14 @@ def room(assembly: Assembly, member: User) -> Room:
     return factories.room_of(subgroup)
 
 
-def post_voice(
-    client: Client,
-    room: Room,
-    content: bytes,
-    *,
-    name: str = "voice.webm",
-    duration: str = "4.2",
-    transcript: str = "Je propose un minibus le mardi",
-    json: bool = True,
-) -> Any:
+def post_voice(client: Client, room: Room, content: bytes, *, name: str = "voice.webm",
+               duration: str = "4.2", transcript: str = "Je propose un minibus le mardi",
+               json: bool = True) -> Any:
     headers = {"Accept": "application/json"} if json else {}
     return client.post(
         reverse("forums:voice", args=[room.pk]),
-        {
-            "audio": SimpleUploadedFile(name, content, "audio/webm"),
-            "duration_seconds": duration,
-            "transcript": transcript,
-            "client_id": str(uuid.uuid4()),
-        },
+        {"audio": SimpleUploadedFile(name, content, "audio/webm"), "duration_seconds": duration,
+         "transcript": transcript, "client_id": str(uuid.uuid4())},
         headers=headers,
     )
 
@@ -81,9 +70,8 @@ def test_a_recording_becomes_a_message_with_its_transcript(
     assert "Transcription" in page and "minibus le mardi" in page and "4 s" in page
 
 
-@pytest.mark.parametrize(
-    "content,name", [(PNG, "photo.webm"), (HTML, "page.webm"), (b"", "empty.webm")]
-)
+@pytest.mark.parametrize("content,name", [(PNG, "photo.webm"), (HTML, "page.webm"),
+                                          (b"", "empty.webm")])
 def test_what_is_not_audio_is_refused_and_nothing_stored(
     member_client: Client, room: Room, media: Path, content: bytes, name: str
 ) -> None:
@@ -124,15 +112,10 @@ def test_a_recording_longer_than_allowed_is_refused_whatever_it_declares(
     assert not Message.objects.exists() and not stored_files(media)
 
 
-@pytest.mark.parametrize(
-    "kind,content_type",
-    [
-        ("webm", "audio/webm"),
-        ("webm-seekable", "audio/webm"),
-        ("ogg", "audio/ogg"),
-        ("m4a", "audio/mp4"),
-    ],
-)
+@pytest.mark.parametrize("kind,content_type", [
+    ("webm", "audio/webm"), ("webm-seekable", "audio/webm"), ("ogg", "audio/ogg"),
+    ("m4a", "audio/mp4"),
+])
 def test_what_browsers_record_is_accepted_with_its_real_duration(
     member_client: Client, room: Room, media: Path, kind: str, content_type: str
 ) -> None:
@@ -170,13 +153,10 @@ def test_a_video_is_not_a_voice_message(member_client: Client, room: Room, media
     assert not Message.objects.exists() and not stored_files(media)
 
 
-@pytest.mark.parametrize(
-    "name,content",
-    [
-        ("son.mp3", b"ID3\x04" + b"\x00" * 400),
-        ("son.wav", b"RIFF\x00\x00\x00\x00WAVE" + b"\x00" * 400),
-    ],
-)
+@pytest.mark.parametrize("name,content", [
+    ("son.mp3", b"ID3\x04" + b"\x00" * 400),
+    ("son.wav", b"RIFF\x00\x00\x00\x00WAVE" + b"\x00" * 400),
+])
 def test_formats_no_browser_records_are_refused(
     member_client: Client, room: Room, media: Path, name: str, content: bytes
 ) -> None:
@@ -227,26 +207,16 @@ def test_resending_the_same_client_id_stores_one_recording(
     data = {"duration_seconds": "2", "transcript": "Bonjour", "client_id": str(uuid.uuid4())}
     url = reverse("forums:voice", args=[room.pk])
     for _ in range(2):
-        member_client.post(
-            url,
-            {**data, "audio": SimpleUploadedFile("v.webm", recording())},
-            headers={"Accept": "application/json"},
-        )
+        member_client.post(url, {**data, "audio": SimpleUploadedFile("v.webm", recording())},
+                           headers={"Accept": "application/json"})
     assert Message.objects.count() == 1 and len(stored_files(media)) == 1
 
 
-@pytest.mark.parametrize(
-    "head,kind",
-    [
-        (b"\x1a\x45\xdf\xa3", "audio/webm"),
-        (b"OggS\x00\x02", "audio/ogg"),
-        (b"\x00\x00\x00\x20ftypM4A ", "audio/mp4"),
-        (b"ID3\x04", None),
-        (b"RIFF\x00\x00\x00\x00WAVE", None),
-        (b"\x89PNG\r\n\x1a\n", None),
-        (b"<html>", None),
-        (b"%PDF-1.7", None),
-    ],
-)
+@pytest.mark.parametrize("head,kind", [
+    (b"\x1a\x45\xdf\xa3", "audio/webm"), (b"OggS\x00\x02", "audio/ogg"),
+    (b"\x00\x00\x00\x20ftypM4A ", "audio/mp4"), (b"ID3\x04", None),
+    (b"RIFF\x00\x00\x00\x00WAVE", None), (b"\x89PNG\r\n\x1a\n", None),
+    (b"<html>", None), (b"%PDF-1.7", None),
+])
 def test_sniffing_reads_the_first_bytes(head: bytes, kind: str | None) -> None:
     assert sniff_audio(head) == kind

@@ -150,25 +150,15 @@ def _admin_log(world: World) -> None:
         membership = Membership.objects.filter(user=user).first()
         assert membership is not None
         # Each changed their own membership in the admin (as if they were staff)...
-        rows.append(
-            LogEntry.objects.create(
-                user=user,
-                content_type=subgroup_type,
-                object_id=str(membership.pk),
-                object_repr=str(membership),
-                action_flag=CHANGE,
-                change_message="[]",
-            ).pk
-        )
+        rows.append(LogEntry.objects.create(
+            user=user, content_type=subgroup_type, object_id=str(membership.pk),
+            object_repr=str(membership), action_flag=CHANGE, change_message="[]",
+        ).pk)
     # ...and the DCCU changed the person's: the description holds the person's name.
     membership = Membership.objects.get(user=world.person)
     world.extra["dccu_log"] = LogEntry.objects.create(
-        user=world.dccu,
-        content_type=subgroup_type,
-        object_id=str(membership.pk),
-        object_repr=str(membership),
-        action_flag=CHANGE,
-        change_message="[]",
+        user=world.dccu, content_type=subgroup_type, object_id=str(membership.pk),
+        object_repr=str(membership), action_flag=CHANGE, change_message="[]",
     )
     world.add("admin.LogEntry", rows[:1], rows[1:])
 
@@ -181,9 +171,8 @@ def _object_permissions(world: World) -> None:
     world.add(
         "guardian.UserObjectPermission",
         list(UserObjectPermission.objects.filter(user=world.person).values_list("pk", flat=True)),
-        list(
-            UserObjectPermission.objects.filter(user=world.neighbour).values_list("pk", flat=True)
-        ),
+        list(UserObjectPermission.objects.filter(user=world.neighbour)
+             .values_list("pk", flat=True)),
     )
 
 
@@ -193,13 +182,8 @@ def _invitations(world: World) -> None:
     for user in (world.person, world.neighbour):
         membership = Membership.objects.get(user=user)
         item = create_invitation(
-            world.dccu,
-            email=user.email,
-            first_name=user.first_name,
-            last_name=user.last_name,
-            role="titulaire",
-            seat=membership.seat,
-            user=user,
+            world.dccu, email=user.email, first_name=user.first_name, last_name=user.last_name,
+            role="titulaire", seat=membership.seat, user=user,
         )
         Invitation.objects.filter(pk=item.invitation.pk).update(accepted_at=timezone.now())
         rows.append(item.invitation.pk)
@@ -226,10 +210,7 @@ def _consents(world: World) -> None:
     notice = PolicyText.current(TextKind.NOTICE)
     if notice is None:
         notice = PolicyText.objects.create(
-            kind=TextKind.NOTICE,
-            version=99,
-            title="Notice",
-            body="…",
+            kind=TextKind.NOTICE, version=99, title="Notice", body="…",
             published_at=timezone.now(),
         )
     rows = [
@@ -246,20 +227,19 @@ def _task_results(world: World) -> None:
 
     def queued_by(user: User) -> list[Any]:
         before = set(DBTaskResult.objects.values_list("pk", flat=True))
-        do_submit_request(user, kind=RequestKind.RECTIFICATION, details="Mon code postal a changé.")
+        do_submit_request(user, kind=RequestKind.RECTIFICATION,
+                          details="Mon code postal a changé.")
         return list(set(DBTaskResult.objects.values_list("pk", flat=True)) - before)
 
-    world.add(
-        "django_tasks_database.DBTaskResult", queued_by(world.person), queued_by(world.neighbour)
-    )
+    world.add("django_tasks_database.DBTaskResult", queued_by(world.person),
+              queued_by(world.neighbour))
 
 
 @seeder("gdpr.DataRequest")
 def _requests(world: World) -> None:
     rows = [
         do_submit_request(
-            u,
-            kind=RequestKind.OBJECTION,
+            u, kind=RequestKind.OBJECTION,
             details=f"{u.first_name} {u.last_name} objects to being photographed.",
         ).pk
         for u in (world.person, world.neighbour)
@@ -302,9 +282,8 @@ FIRST = ("sessions.Session",)
 
 def make_world() -> World:
     assembly = factories.make_assembly()
-    person = factories.make_titulaire(
-        assembly, **PERSON, birth_date=dt.date(1990, 5, 1), postal_code="31600"
-    )
+    person = factories.make_titulaire(assembly, **PERSON, birth_date=dt.date(1990, 5, 1),
+                                      postal_code="31600")
     neighbour = factories.make_titulaire(assembly, **NEIGHBOUR)
     dccu = factories.UserFactory(email="dccu-team@example.org", roles=[Role.DCCU])
     dpd = factories.UserFactory(email="dpo-office@example.org", roles=[Role.DPD])
@@ -403,14 +382,14 @@ def run_worker() -> None:
 
     saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        call_command(
-            "db_worker", batch=True, startup_delay=False, reload=False, interval=0, verbosity=0
-        )
+        call_command("db_worker", batch=True, startup_delay=False, reload=False,
+                     interval=0, verbosity=0)
     finally:
         for sig, handler in saved.items():
             signal.signal(sig, handler)
     failed = DBTaskResult.objects.filter(status=TaskResultStatus.FAILED)
     assert not failed.exists(), [(f.task_path, f.traceback) for f in failed]
+
 
 
 # --- Conversations (forums) -------------------------------------------------------------------
@@ -431,24 +410,15 @@ def _forums(world: World) -> dict[str, Any]:
     from forums.models import Attachment, AttachmentKind, NotificationPreference, Room
 
     facilitator = world.extra["facilitator"]
-    data: dict[str, Any] = {
-        "rooms": [],
-        "threads": [],
-        "messages": [],
-        "attachments": [],
-        "reactions": [],
-        "markers": [],
-        "reports": [],
-        "mutes": [],
-        "preferences": [],
-    }
+    data: dict[str, Any] = {"rooms": [], "threads": [], "messages": [], "attachments": [],
+                            "reactions": [], "markers": [], "reports": [], "mutes": [],
+                            "preferences": []}
     lines = {
         world.person: "Le bus du matin passe trop tôt pour les aides à domicile.",
         world.neighbour: "Il faut six mois pour un rendez-vous chez le cardiologue.",
     }
-    for user, subgroup in zip(
-        (world.person, world.neighbour), world.extra["subgroups"], strict=True
-    ):
+    for user, subgroup in zip((world.person, world.neighbour), world.extra["subgroups"],
+                              strict=True):
         room = Room.objects.get(subgroup=subgroup)
 
         def say(author: Any, body: str, room: Any = room, **kwargs: Any) -> Any:
@@ -463,24 +433,17 @@ def _forums(world: World) -> dict[str, Any]:
             user, room, title="Horaires des transports", body="<p>Qui prend la ligne 315 ?</p>"
         )
         voice = say(user, "Message vocal", thread=thread)
-        attachment = Attachment(
-            message=voice,
-            kind=AttachmentKind.VOICE,
-            name="vocal.ogg",
-            content_type="audio/ogg",
-            size=12,
-            duration_seconds=3.0,
-            transcript="Je propose un minibus le mardi matin.",
-        )
+        attachment = Attachment(message=voice, kind=AttachmentKind.VOICE, name="vocal.ogg",
+                                content_type="audio/ogg", size=12, duration_seconds=3.0,
+                                transcript="Je propose un minibus le mardi matin.")
         attachment.file.save("vocal.ogg", ContentFile(b"OggS-fake-audio"), save=True)
         forums_actions.do_react(user, welcome, emoji="👍", add=True)
         forums_actions.do_mark_read(user, welcome.thread, up_to_id=welcome.pk)
         report = forums_actions.do_report_message(user, welcome, reason="Hors sujet")
         direct = forums_actions.do_create_direct_room(user, participants=[facilitator])
         say(user, "Pouvons-nous parler de la prochaine séance ?", room=direct)
-        mute = forums_actions.do_mute_person(
-            facilitator, room, user, minutes=5, reason="Messages répétés"
-        )
+        mute = forums_actions.do_mute_person(facilitator, room, user, minutes=5,
+                                             reason="Messages répétés")
         preference = NotificationPreference.objects.create(user=user)
         mentioned = [welcome.pk] if user == world.person else []
         data["rooms"].append([direct.pk])
@@ -504,14 +467,9 @@ def _forums_seeder(label: str, key: str) -> None:
 
 
 for _label, _key in (
-    ("forums.Room", "rooms"),
-    ("forums.Thread", "threads"),
-    ("forums.Message", "messages"),
-    ("forums.Attachment", "attachments"),
-    ("forums.Reaction", "reactions"),
-    ("forums.ReadMarker", "markers"),
-    ("forums.Report", "reports"),
-    ("forums.Mute", "mutes"),
+    ("forums.Room", "rooms"), ("forums.Thread", "threads"), ("forums.Message", "messages"),
+    ("forums.Attachment", "attachments"), ("forums.Reaction", "reactions"),
+    ("forums.ReadMarker", "markers"), ("forums.Report", "reports"), ("forums.Mute", "mutes"),
     ("forums.NotificationPreference", "preferences"),
 ):
     _forums_seeder(_label, _key)
@@ -530,9 +488,8 @@ def _calls(world: World) -> dict[str, Any]:
 
     facilitator = world.extra["facilitator"]
     data: dict[str, Any] = {"calls": [], "attendance": []}
-    for user, subgroup in zip(
-        (world.person, world.neighbour), world.extra["subgroups"], strict=True
-    ):
+    for user, subgroup in zip((world.person, world.neighbour), world.extra["subgroups"],
+                              strict=True):
         room = Room.objects.get(subgroup=subgroup)
         call, mine = calls_actions.do_join_call(user, room, channel=f"socket-{user.pk}")
         calls_actions.do_join_call(facilitator, room, channel="socket-facilitator")
@@ -580,25 +537,15 @@ def _proposals(world: World) -> dict[str, Any]:
         do_transition,
     )
 
-    data: dict[str, Any] = {
-        key: []
-        for key in (
-            "proposals",
-            "drafts",
-            "transitions",
-            "updates",
-            "versions",
-            "contributions",
-            "comments",
-        )
-    }
+    data: dict[str, Any] = {key: [] for key in (
+        "proposals", "drafts", "transitions", "updates", "versions", "contributions",
+        "comments")}
     lines = {
         world.person: ("Un minibus le mardi matin", "Relier les hameaux au marché."),
         world.neighbour: ("Des consultations avancées", "Un cardiologue une fois par mois."),
     }
-    for user, subgroup in zip(
-        (world.person, world.neighbour), world.extra["subgroups"], strict=True
-    ):
+    for user, subgroup in zip((world.person, world.neighbour), world.extra["subgroups"],
+                              strict=True):
         title, sentence = lines[user]
         proposal = do_create_proposal(user, subgroup, title)
         draft = proposal.draft
@@ -609,43 +556,24 @@ def _proposals(world: World) -> dict[str, Any]:
         drafts.append(draft.pk, [(doc.get_update(before), user.pk)], known_authors=set())
         do_named_version(user, proposal, "Avant la plénière")
         do_transition(user, proposal, "relecture", note="Prêt à relire")
-        do_comment(
-            user,
-            proposal,
-            "Il faut préciser le coût.",
-            anchor={
-                "start": {"type": None, "tname": "default", "item": None, "assoc": 0},
-                "end": {"type": None, "tname": "default", "item": None, "assoc": 0},
-            },
-            quote=sentence,
-        )
+        do_comment(user, proposal, "Il faut préciser le coût.",
+                   anchor={"start": {"type": None, "tname": "default", "item": None,
+                                     "assoc": 0},
+                           "end": {"type": None, "tname": "default", "item": None,
+                                   "assoc": 0}},
+                   quote=sentence)
         data["proposals"].append([proposal.pk])
         data["drafts"].append([draft.pk])
-        data["transitions"].append(
-            list(
-                ProposalTransition.objects.filter(proposal=proposal, by=user).values_list(
-                    "pk", flat=True
-                )
-            )
-        )
-        data["updates"].append(
-            list(DraftUpdate.objects.filter(draft=draft, author=user).values_list("pk", flat=True))
-        )
-        data["versions"].append(
-            list(
-                DraftVersion.objects.filter(draft=draft, authors=user).values_list("pk", flat=True)
-            )
-        )
-        data["contributions"].append(
-            list(
-                DraftContribution.objects.filter(draft=draft, user=user).values_list(
-                    "pk", flat=True
-                )
-            )
-        )
-        data["comments"].append(
-            list(DraftComment.objects.filter(draft=draft, author=user).values_list("pk", flat=True))
-        )
+        data["transitions"].append(list(ProposalTransition.objects.filter(
+            proposal=proposal, by=user).values_list("pk", flat=True)))
+        data["updates"].append(list(DraftUpdate.objects.filter(
+            draft=draft, author=user).values_list("pk", flat=True)))
+        data["versions"].append(list(DraftVersion.objects.filter(
+            draft=draft, authors=user).values_list("pk", flat=True)))
+        data["contributions"].append(list(DraftContribution.objects.filter(
+            draft=draft, user=user).values_list("pk", flat=True)))
+        data["comments"].append(list(DraftComment.objects.filter(
+            draft=draft, author=user).values_list("pk", flat=True)))
     world.extra["proposals"] = data
     return data
 
@@ -690,59 +618,43 @@ def _library(world: World) -> dict[str, Any]:
 
     facilitator = world.extra["facilitator"]
     mandate = world.extra["subgroups"][0].mandate
-    data: dict[str, Any] = {
-        key: [] for key in ("documents", "files", "events", "progress", "follows", "paths")
-    }
-    for number, (user, title) in enumerate(
-        (
-            (world.person, "Le minibus de mon village"),
-            (world.neighbour, "Carte des cabinets médicaux"),
-        )
-    ):
+    data: dict[str, Any] = {key: [] for key in (
+        "documents", "files", "events", "progress", "follows", "paths")}
+    for number, (user, title) in enumerate(((world.person, "Le minibus de mon village"),
+                                            (world.neighbour, "Carte des cabinets médicaux"))):
         shared = library_actions.do_propose_document(
-            user,
-            kind="lien",
-            title=title,
-            url="https://example.org/" + str(user.pk),
+            user, kind="lien", title=title, url="https://example.org/" + str(user.pk),
             mandates=[mandate],
         )
         library_actions.do_publish_document(facilitator, shared)
         private = library_actions.do_propose_document(
-            user,
-            kind="lien",
-            title=f"Brouillon n°{number}",
+            user, kind="lien", title=f"Brouillon n°{number}",
             url="https://example.org/brouillon",
         )
         # A file on disk, through the real upload (checked, stored under a random name).
         from django.core.files.uploadedfile import SimpleUploadedFile
 
         filed = library_actions.do_propose_document(
-            user,
-            kind="fichier",
-            title=f"Compte rendu n°{number}",
-            mandates=[mandate],
-            upload=SimpleUploadedFile(
-                f"compte-rendu-{number}.txt", LIBRARY_FILES[number], "text/plain"
-            ),
+            user, kind="fichier", title=f"Compte rendu n°{number}", mandates=[mandate],
+            upload=SimpleUploadedFile(f"compte-rendu-{number}.txt", LIBRARY_FILES[number],
+                                      "text/plain"),
         )
         library_actions.do_publish_document(facilitator, filed)
         file_row = filed.files.get()
         library_actions.do_mark_read(user, shared)
         library_actions.do_follow_mandate(user, mandate)
-        path = factories.make_path(f"Parcours n°{number}", [shared], slug=f"parcours-{number}")
+        path = factories.make_path(f"Parcours n°{number}", [shared],
+                                   slug=f"parcours-{number}")
         path.created_by = user
         path.save()
         data["documents"].append([shared.pk, private.pk, filed.pk])
         data["files"].append([file_row.pk])
-        data["events"].append(
-            list(DocumentEvent.objects.filter(actor=user).values_list("pk", flat=True))
-        )
-        data["progress"].append(
-            list(ReadingProgress.objects.filter(user=user).values_list("pk", flat=True))
-        )
-        data["follows"].append(
-            list(MandateFollow.objects.filter(user=user).values_list("pk", flat=True))
-        )
+        data["events"].append(list(DocumentEvent.objects.filter(actor=user).values_list(
+            "pk", flat=True)))
+        data["progress"].append(list(ReadingProgress.objects.filter(user=user).values_list(
+            "pk", flat=True)))
+        data["follows"].append(list(MandateFollow.objects.filter(user=user).values_list(
+            "pk", flat=True)))
         data["paths"].append([path.pk])
     world.extra["library"] = data
     return data
@@ -778,13 +690,10 @@ def _notifications(world: World) -> dict[str, Any]:
     from notifications.models import Notification, Preference
 
     data: dict[str, Any] = {"notifications": [], "preferences": []}
-    for user, subgroup in zip(
-        (world.person, world.neighbour), world.extra["subgroups"], strict=True
-    ):
+    for user, subgroup in zip((world.person, world.neighbour), world.extra["subgroups"],
+                              strict=True):
         notification = Notification.objects.create(
-            recipient=user,
-            kind="mention",
-            actor=world.extra["facilitator"],
+            recipient=user, kind="mention", actor=world.extra["facilitator"],
             room=Room.objects.get(subgroup=subgroup),
         )
         preference = Preference.objects.create(user=user, choices={"reply": {"email": True}})

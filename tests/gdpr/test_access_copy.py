@@ -73,22 +73,17 @@ def expected_ids(declaration: Any, person: User) -> set[str]:
         return {str(person.pk)}
     if model is Session:
         return {
-            s.session_key[:6] + "…"
-            for s in Session.objects.all()
+            s.session_key[:6] + "…" for s in Session.objects.all()
             if str(s.get_decoded().get("_auth_user_id")) == str(person.pk)
         }
     if model is DBTaskResult:
         # Task results name the person, or one of their requests or copies, by id.
         ids = {str(person.pk)} | {
-            str(pk)
-            for m in (AccessCopy, DataRequest)
+            str(pk) for m in (AccessCopy, DataRequest)
             for pk in m.objects.filter(user=person).values_list("pk", flat=True)
         }
-        return {
-            str(r.pk)
-            for r in DBTaskResult.objects.all()
-            if any(i in json.dumps(r.args_kwargs) for i in ids)
-        }
+        return {str(r.pk) for r in DBTaskResult.objects.all()
+                if any(i in json.dumps(r.args_kwargs) for i in ids)}
     paths = subject_paths(declaration) + list(declaration.actors)
     assert paths, f"{declaration.label}: no way to find the person's rows"
 
@@ -100,8 +95,7 @@ def expected_ids(declaration: Any, person: User) -> set[str]:
         return True
 
     return {
-        str(row.pk)
-        for row in model._base_manager.all()
+        str(row.pk) for row in model._base_manager.all()
         if any(reaches(row, path) for path in paths)
     }
 
@@ -212,11 +206,8 @@ def test_copy_holds_every_item_of_the_person_and_none_of_anyone_else(
     assert Path(settings.PRIVATE_ROOT) in path.parents
     assert Path(settings.MEDIA_ROOT) not in path.parents
     assert Path(settings.STATIC_ROOT) not in path.parents
-    ready = [
-        m
-        for m in mail.outbox
-        if person.email in m.to and f"/mes-donnees/copies/{copy.pk}/" in m.body
-    ]
+    ready = [m for m in mail.outbox if person.email in m.to and f"/mes-donnees/copies/{copy.pk}/"
+             in m.body]
     assert len(ready) == 1
     assert not ready[0].attachments
 
@@ -456,97 +447,64 @@ def _two_assemblies(settings: Any) -> Assemblies:
     settings.LIBRARY_STORAGE = "local"
     settings.CLAMAV_ADDRESS = ""
     earlier = factories.make_assembly(
-        name="Assemblée citoyenne 2022-2024",
-        mandate_start=dt.date(2022, 10, 1),
+        name="Assemblée citoyenne 2022-2024", mandate_start=dt.date(2022, 10, 1),
         mandate_end=dt.date(2024, 6, 30),
     )
     current = factories.make_assembly(name="Assemblée citoyenne 2025-2027")
     amandine = factories.UserFactory(
-        first_name="Amandine",
-        last_name="Roux",
-        display_name="Amandine R.",
-        email="amandine.roux@prestataire.example",
-        roles=[Role.FACILITATEUR],
+        first_name="Amandine", last_name="Roux", display_name="Amandine R.",
+        email="amandine.roux@prestataire.example", roles=[Role.FACILITATEUR],
     )
     dccu = factories.UserFactory(email="dialogue.citoyen@cd31.example", roles=[Role.DCCU])
-    bernard = factories.make_titulaire(
-        earlier,
-        first_name="Bernard",
-        last_name="Lacoste",
-        display_name="Bernard L.",
-        email="bernard.lacoste@example.org",
-    )
-    sylvie = factories.make_titulaire(
-        current,
-        first_name="Sylvie",
-        last_name="Marchand",
-        display_name="Sylvie M.",
-        email="sylvie.marchand@example.org",
-    )
-    paul = factories.make_titulaire(
-        current,
-        first_name="Paul",
-        last_name="Desvignes",
-        display_name="Paul D.",
-        email="paul.desvignes@example.org",
-    )
-    old_group = factories.make_subgroup(
-        earlier, members=[bernard], facilitators=[amandine], name="Santé"
-    )
-    group = factories.make_subgroup(
-        current, members=[sylvie, paul], facilitators=[amandine], name="Mobilités"
-    )
+    bernard = factories.make_titulaire(earlier, first_name="Bernard", last_name="Lacoste",
+                                       display_name="Bernard L.",
+                                       email="bernard.lacoste@example.org")
+    sylvie = factories.make_titulaire(current, first_name="Sylvie", last_name="Marchand",
+                                      display_name="Sylvie M.",
+                                      email="sylvie.marchand@example.org")
+    paul = factories.make_titulaire(current, first_name="Paul", last_name="Desvignes",
+                                    display_name="Paul D.", email="paul.desvignes@example.org")
+    old_group = factories.make_subgroup(earlier, members=[bernard], facilitators=[amandine],
+                                        name="Santé")
+    group = factories.make_subgroup(current, members=[sylvie, paul], facilitators=[amandine],
+                                    name="Mobilités")
 
     # In the earlier assembly, Amandine hid one of Bernard's messages.
-    bernard_message = factories.send(
-        bernard,
-        factories.room_of(old_group),
-        "Les médecins du coin ne veulent plus de nouveaux patients.",
-    )
+    bernard_message = factories.send(bernard, factories.room_of(old_group),
+                                     "Les médecins du coin ne veulent plus de nouveaux patients.")
     forums.do_hide_message(amandine, bernard_message, reason="Hors sujet pour ce sous-groupe")
 
     # Now: Sylvie writes, Paul mentions her and reports her message, Amandine hides it.
     room = factories.room_of(group)
     sylvie_message = factories.send(sylvie, room, "Le car de 7 h 10 ne passe plus par Rieumes.")
     voice_message, _created = do_add_voice_message(
-        sylvie,
-        room,
-        upload=SimpleUploadedFile("enregistrement.ogg", recording("ogg", 0.5), "audio/ogg"),
+        sylvie, room, upload=SimpleUploadedFile("enregistrement.ogg", recording("ogg", 0.5),
+                                                "audio/ogg"),
         transcript="Je propose un car le mardi matin.",
         client_id=uuid.uuid4(),
     )
     paul_mention = factories.send(paul, room, "@Sylvie M. as-tu les nouveaux horaires ?")
     assert list(paul_mention.mentions.all()) == [sylvie]
-    report = forums.do_report_message(
-        paul, sylvie_message, reason="Propos déplacés envers le chauffeur"
-    )
-    forums.do_hide_message(
-        amandine, sylvie_message, reason="Attaque personnelle, contraire à la charte"
-    )
+    report = forums.do_report_message(paul, sylvie_message,
+                                      reason="Propos déplacés envers le chauffeur")
+    forums.do_hide_message(amandine, sylvie_message,
+                           reason="Attaque personnelle, contraire à la charte")
     forums.do_mute_person(amandine, room, paul, minutes=60, reason="Messages répétés")
     # An entry written the way reports were recorded before: the author as its subject.
     audit.record(paul, "forums.message.report", subject=sylvie, obj=report)
     # The DCCU invited Sylvie, and later opened her account's page in the administration.
     invitation = create_invitation(
-        dccu,
-        email=sylvie.email,
-        first_name="Sylvie",
-        last_name="Marchand",
-        role="titulaire",
-        seat=Membership.objects.get(user=sylvie).seat,
-        user=sylvie,
+        dccu, email=sylvie.email, first_name="Sylvie", last_name="Marchand", role="titulaire",
+        seat=Membership.objects.get(user=sylvie).seat, user=sylvie,
     ).invitation
     Invitation.objects.filter(pk=invitation.pk).update(accepted_at=timezone.now())
     audit.record(dccu, "admin.view", subject=sylvie, obj=sylvie, page="change")
 
     # Sylvie shares the minutes of a workshop as a PDF; Amandine publishes it.
     document = library.do_propose_document(
-        sylvie,
-        kind="fichier",
-        title="Compte rendu de l'atelier mobilités",
-        upload=SimpleUploadedFile(
-            "compte-rendu-atelier.pdf", makers.pdf("Atelier mobilités"), "application/pdf"
-        ),
+        sylvie, kind="fichier", title="Compte rendu de l'atelier mobilités",
+        upload=SimpleUploadedFile("compte-rendu-atelier.pdf", makers.pdf("Atelier mobilités"),
+                                  "application/pdf"),
         mandates=[group.mandate],
     )
     library.do_publish_document(amandine, document)
@@ -557,19 +515,10 @@ def _two_assemblies(settings: Any) -> Assemblies:
     _type_in_draft(sylvie, proposal, sentence)
     do_named_version(sylvie, proposal, "Avant la plénière")
     return Assemblies(
-        sylvie=sylvie,
-        paul=paul,
-        bernard=bernard,
-        amandine=amandine,
-        dccu=dccu,
-        sylvie_message=sylvie_message,
-        voice_message=voice_message,
-        paul_mention=paul_mention,
-        bernard_message=bernard_message,
-        report=report,
-        document=document,
-        library_file=document.files.get(),
-        version_sentence=sentence,
+        sylvie=sylvie, paul=paul, bernard=bernard, amandine=amandine, dccu=dccu,
+        sylvie_message=sylvie_message, voice_message=voice_message, paul_mention=paul_mention,
+        bernard_message=bernard_message, report=report, document=document,
+        library_file=document.files.get(), version_sentence=sentence,
     )
 
 
@@ -603,11 +552,8 @@ def test_a_members_copy_holds_her_files_messages_and_drafts_and_no_one_elses_ide
     # Each message says why it is hers: she wrote it, or she is mentioned in it.
     messages = {item["id"]: item for item in held["forums.Message"]["items"]}
     assert held["forums.Message"]["file"] == "messages.json"
-    assert set(messages) == {
-        str(world.sylvie_message.pk),
-        str(world.voice_message.pk),
-        str(world.paul_mention.pk),
-    }
+    assert set(messages) == {str(world.sylvie_message.pk), str(world.voice_message.pk),
+                             str(world.paul_mention.pk)}
     own = messages[str(world.sylvie_message.pk)]
     assert own["your_part"] == ["Auteur ou autrice : vous"]
     assert own["author"] == {"id": str(world.sylvie.pk), "name": "Sylvie M."}
@@ -661,7 +607,9 @@ def test_a_members_copy_holds_her_files_messages_and_drafts_and_no_one_elses_ide
     assert 'href="fichiers/versions-du-fichier/compte-rendu-atelier.pdf"' in index
 
 
-def test_a_facilitators_copy_holds_her_own_acts_in_both_assemblies(db: Any, settings: Any) -> None:
+def test_a_facilitators_copy_holds_her_own_acts_in_both_assemblies(
+    db: Any, settings: Any
+) -> None:
     world = _two_assemblies(settings)
     archive = _copy_of(world.amandine)
     held = sections(archive)
@@ -699,7 +647,8 @@ def test_a_facilitators_copy_holds_her_own_acts_in_both_assemblies(db: Any, sett
     # « Mes données » counts the same acts.
     client = Client()
     client.force_login(world.amandine)
-    held_page = {row["label"]: row["count"] for row in client.get("/mes-donnees/").context["held"]}
+    held_page = {row["label"]: row["count"]
+                 for row in client.get("/mes-donnees/").context["held"]}
     assert held_page["forums.Message"] == 2 and held_page["forums.Report"] == 1
 
 

@@ -89,11 +89,8 @@ def test_the_history_page_is_logged_too(dccu_client: Client, member: User) -> No
     # The delete page is refused to everyone (tests/test_error_pages.py): erasure does it.
     assert dccu_client.get(f"/admin/accounts/user/{member.pk}/delete/").status_code == 403
 
-    pages = list(
-        AuditEntry.objects.filter(subject=member, action="admin.view")
-        .order_by("id")
-        .values_list("details__page", flat=True)
-    )
+    pages = list(AuditEntry.objects.filter(subject=member, action="admin.view")
+                 .order_by("id").values_list("details__page", flat=True))
     assert pages == ["history"]
 
 
@@ -143,15 +140,11 @@ def test_dpo_reads_the_trail_in_the_admin_without_changing_it(
     assert dpo_client.get("/admin/gdpr/retentionrun/").status_code == 200
     page = dpo_client.get(f"/admin/gdpr/auditentry/{entry.pk}/change/")
     assert page.status_code == 200 and b'name="_save"' not in page.content
-    assert (
-        dpo_client.post(f"/admin/gdpr/auditentry/{entry.pk}/change/", {"action": "x"}).status_code
-        == 403
-    )
+    assert dpo_client.post(f"/admin/gdpr/auditentry/{entry.pk}/change/",
+                           {"action": "x"}).status_code == 403
     assert dpo_client.get("/admin/gdpr/auditentry/add/").status_code == 403
-    assert (
-        dpo_client.post(f"/admin/gdpr/auditentry/{entry.pk}/delete/", {"post": "yes"}).status_code
-        == 403
-    )
+    assert dpo_client.post(f"/admin/gdpr/auditentry/{entry.pk}/delete/",
+                           {"post": "yes"}).status_code == 403
     entry.refresh_from_db()
     assert entry.action == "gdpr.test"
     # The DPO's admin is the privacy module only.
@@ -177,13 +170,11 @@ def test_journal_filters_by_person_action_and_date(
     def shown(**query: str) -> list[tuple[str, Any]]:
         response = dpo_client.get("/dpd/journal/", query)
         assert response.status_code == 200
-        return [
-            (e.action, e.subject_id)
-            for e in response.context["page"]
-            if e.action != "gdpr.audit.view"
-        ]
+        return [(e.action, e.subject_id) for e in response.context["page"]
+                if e.action != "gdpr.audit.view"]
 
-    assert shown(person="Marchand") == [("admin.view", other.pk), ("gdpr.copy.download", other.pk)]
+    assert shown(person="Marchand") == [("admin.view", other.pk),
+                                        ("gdpr.copy.download", other.pk)]
     assert shown(action="gdpr.copy.download") == [("gdpr.copy.download", other.pk)]
     since = (timezone.localdate() - dt.timedelta(days=1)).isoformat()
     assert {a for a, _s in shown(start=since)} == {"admin.view"}
@@ -211,14 +202,8 @@ def test_journal_is_paginated_read_only_and_its_reading_is_logged(
 
 @pytest.mark.django_db
 def test_the_trail_holds_no_password_session_key_totp_secret_or_email_body(
-    assembly: Assembly,
-    dccu: User,
-    dccu_client: Client,
-    dpo: User,
-    dpo_client: Client,
-    settings: Any,
-    tmp_path: Path,
-    django_capture_on_commit_callbacks: Any,
+    assembly: Assembly, dccu: User, dccu_client: Client, dpo: User, dpo_client: Client,
+    settings: Any, tmp_path: Path, django_capture_on_commit_callbacks: Any,
 ) -> None:
     """A run of representative actions, then every audit entry is scanned for secrets."""
     from allauth.mfa.models import Authenticator
@@ -245,14 +230,8 @@ def test_the_trail_holds_no_password_session_key_totp_secret_or_email_body(
 
     with django_capture_on_commit_callbacks(execute=True):  # emails go on commit
         # The DCCU invites someone, looks at the member, edits them, sets a password.
-        do_invite_person(
-            dccu,
-            email="invitee@example.org",
-            first_name="Inès",
-            last_name="Valls",
-            role=Role.AGENT,
-            base_url="http://testserver",
-        )
+        do_invite_person(dccu, email="invitee@example.org", first_name="Inès", last_name="Valls",
+                         role=Role.AGENT, base_url="http://testserver")
         dccu_client.get(f"/admin/accounts/user/{member.pk}/change/")
         new_password = "Nouveau-mot-de-passe-42"  # noqa: S105
         response = dccu_client.post(
@@ -266,11 +245,11 @@ def test_the_trail_holds_no_password_session_key_totp_secret_or_email_body(
 
         # The member asks for erasure, with a personal story; the DPO handles it.
         story = "Je quitte l'assemblée parce que ma sœur est malade et je déménage à Albi."
-        request = rights.do_submit_request(
-            member, kind="erasure", details=story, base_url="http://testserver"
-        )
+        request = rights.do_submit_request(member, kind="erasure", details=story,
+                                           base_url="http://testserver")
         secrets["request details"] = story
-        copy = access_copy.do_request_access_copy(dpo, person=member, base_url="http://testserver")
+        copy = access_copy.do_request_access_copy(dpo, person=member,
+                                                  base_url="http://testserver")
         access_copy.build_access_copy(str(copy.pk), "http://testserver")
         copy.refresh_from_db()
         access_copy.do_download_access_copy(dpo, copy)
@@ -300,8 +279,7 @@ def test_the_trail_holds_no_password_session_key_totp_secret_or_email_body(
 
     trail = json.dumps(
         [{**row, "details": row["details"]} for row in AuditEntry.objects.values()],
-        default=str,
-        ensure_ascii=False,
+        default=str, ensure_ascii=False,
     )
     assert AuditEntry.objects.count() >= 10
     leaked = [name for name, value in secrets.items() if value and value in trail]

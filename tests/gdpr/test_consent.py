@@ -68,10 +68,7 @@ def publish_new_version(actor: User, kind: str, purpose: str = "", **kwargs: Any
     current = PolicyText.current(kind, purpose)
     assert current is not None
     draft = consent.do_create_policy_draft(
-        actor,
-        kind=kind,
-        purpose=purpose,
-        title=current.title + " (révisé)",
+        actor, kind=kind, purpose=purpose, title=current.title + " (révisé)",
         body=current.body + "\nUn paragraphe de plus.",
     )
     return consent.do_publish_policy_text(actor, draft, **kwargs)
@@ -124,14 +121,8 @@ def test_first_login_is_sent_to_welcome_until_notice_read_and_charter_accepted(
 
 def test_welcome_leaves_the_way_out_and_the_public_pages_open(newcomer: User) -> None:
     client = logged_in(newcomer)
-    for url in [
-        WELCOME,
-        "/donnees-personnelles/",
-        "/mentions-legales/",
-        "/accessibilite/",
-        "/comptes/logout/",
-        "/healthz",
-    ]:
+    for url in [WELCOME, "/donnees-personnelles/", "/mentions-legales/", "/accessibilite/",
+                "/comptes/logout/", "/healthz"]:
         assert client.get(url).status_code == 200, url
     # The person's own rights stay open: « Mes données » and the erasure request.
     for url in [reverse("rights:home"), reverse("rights:request_erasure")]:
@@ -171,9 +162,8 @@ def test_a_new_notice_version_is_read_again_but_the_charter_is_not_asked_again(
 
     answer_welcome(member_client)
     assert member_client.get("/").status_code == 200
-    assert ConsentRecord.objects.filter(
-        user=member, text=new, decision=ConsentDecision.READ
-    ).exists()
+    assert ConsentRecord.objects.filter(user=member, text=new,
+                                        decision=ConsentDecision.READ).exists()
 
 
 def test_a_new_charter_version_must_be_accepted_again(
@@ -222,8 +212,7 @@ def test_refusing_the_charter_shows_the_exit_and_keeps_the_platform_closed(
     assert client.get("/").status_code == 200
     decisions = list(
         ConsentRecord.objects.filter(user=newcomer, text=charter)
-        .order_by("recorded_at", "id")
-        .values_list("decision", flat=True)
+        .order_by("recorded_at", "id").values_list("decision", flat=True)
     )
     assert decisions == [ConsentDecision.REFUSED, ConsentDecision.ACCEPTED]
 
@@ -273,20 +262,14 @@ def test_giving_then_withdrawing_a_consent_is_recorded_with_the_text_version(
     member_client.post(f"{CHOICES}{purpose}/retirer/")  # one click, no reason asked
     assert has_consent(member, purpose) is False
 
-    records = list(
-        ConsentRecord.objects.filter(user=member, text__kind=TextKind.PURPOSE).order_by(
-            "recorded_at", "id"
-        )
-    )
+    records = list(ConsentRecord.objects.filter(user=member, text__kind=TextKind.PURPOSE)
+                   .order_by("recorded_at", "id"))
     assert [(r.text, r.decision, r.method, r.recorded_by) for r in records] == [
         (text, ConsentDecision.GRANTED, ConsentMethod.WEB, None),
         (text, ConsentDecision.WITHDRAWN, ConsentMethod.WEB, None),
     ]
-    actions = list(
-        AuditEntry.objects.filter(subject=member, action__startswith="gdpr.consent.")
-        .order_by("at", "id")
-        .values_list("action", flat=True)
-    )
+    actions = list(AuditEntry.objects.filter(subject=member, action__startswith="gdpr.consent.")
+                   .order_by("at", "id").values_list("action", flat=True))
     assert actions == ["gdpr.consent.give", "gdpr.consent.withdraw"]
 
 
@@ -319,9 +302,7 @@ def test_the_person_sees_their_whole_history_newest_first(
     # Notice read and charter accepted (at "first login"), then the three choices.
     assert len(history) == 5
     assert [r.decision for r in history[:3]] == [
-        ConsentDecision.GRANTED,
-        ConsentDecision.WITHDRAWN,
-        ConsentDecision.GRANTED,
+        ConsentDecision.GRANTED, ConsentDecision.WITHDRAWN, ConsentDecision.GRANTED,
     ]
     assert history == list(ConsentRecord.objects.filter(user=member))
 
@@ -384,14 +365,10 @@ def test_dccu_records_a_paper_consent_for_a_member(
     member: User, dccu: User, dccu_client: Client
 ) -> None:
     assert dccu_client.get("/confidentialite/papier/").status_code == 200
-    response = dccu_client.post(
-        "/confidentialite/papier/",
-        {
-            "person": member.pk,
-            "purpose": OptionalPurpose.RECORDINGS,
-            "decision": ConsentDecision.GRANTED,
-        },
-    )
+    response = dccu_client.post("/confidentialite/papier/", {
+        "person": member.pk, "purpose": OptionalPurpose.RECORDINGS,
+        "decision": ConsentDecision.GRANTED,
+    })
     assert response.status_code == 302
     assert response["Location"] == f"/confidentialite/personnes/{member.pk}/"
     assert has_consent(member, OptionalPurpose.RECORDINGS) is True
@@ -408,36 +385,26 @@ def test_dccu_records_a_paper_consent_for_a_member(
     # And the DCCU sees the person's history (an access that is audited).
     page = dccu_client.get(f"/confidentialite/personnes/{member.pk}/")
     assert page.status_code == 200
-    assert AuditEntry.objects.filter(
-        action="gdpr.consent.view", subject=member, actor=dccu
-    ).exists()
+    assert AuditEntry.objects.filter(action="gdpr.consent.view", subject=member,
+                                     actor=dccu).exists()
 
 
 def test_a_member_cannot_record_a_consent_for_someone_else(
     assembly: Assembly, member: User, member_client: Client
 ) -> None:
     other = factories.make_titulaire(assembly)
-    response = member_client.post(
-        "/confidentialite/papier/",
-        {
-            "person": other.pk,
-            "purpose": OptionalPurpose.RECORDINGS,
-            "decision": ConsentDecision.GRANTED,
-        },
-    )
+    response = member_client.post("/confidentialite/papier/", {
+        "person": other.pk, "purpose": OptionalPurpose.RECORDINGS,
+        "decision": ConsentDecision.GRANTED,
+    })
     assert response.status_code == 403
     with pytest.raises(PermissionDenied):
-        consent.do_record_paper_consent(
-            member,
-            person=other,
-            purpose=OptionalPurpose.RECORDINGS,
-            decision=ConsentDecision.GRANTED,
-        )
+        consent.do_record_paper_consent(member, person=other,
+                                        purpose=OptionalPurpose.RECORDINGS,
+                                        decision=ConsentDecision.GRANTED)
     # The web form only ever records for the person logged in, whatever is posted.
-    member_client.post(
-        f"{CHOICES}{OptionalPurpose.RECORDINGS}/donner/",
-        {"agree": "yes", "user": other.pk, "person": other.pk},
-    )
+    member_client.post(f"{CHOICES}{OptionalPurpose.RECORDINGS}/donner/",
+                       {"agree": "yes", "user": other.pk, "person": other.pk})
     assert has_consent(other, OptionalPurpose.RECORDINGS) is False
     assert has_consent(member, OptionalPurpose.RECORDINGS) is True
     assert member_client.get(f"/confidentialite/personnes/{other.pk}/").status_code == 403
@@ -455,18 +422,14 @@ def test_dccu_and_dpd_write_and_publish_a_new_version(role: str, member: User) -
 
     form = client.get("/confidentialite/textes/nouveau/charter/")
     assert form.status_code == 200
-    response = client.post(
-        "/confidentialite/textes/nouveau/charter/",
-        {"title": "Règles de vie", "body": "## Respect\n\nSoyons courtois."},
-    )
+    response = client.post("/confidentialite/textes/nouveau/charter/",
+                           {"title": "Règles de vie", "body": "## Respect\n\nSoyons courtois."})
     draft = PolicyText.objects.get(kind=TextKind.CHARTER, version=2)
     assert response["Location"] == f"/confidentialite/textes/{draft.pk}/"
     assert not draft.is_published
 
-    client.post(
-        f"/confidentialite/textes/{draft.pk}/",
-        {"title": "Règles de vie", "body": "## Respect\n\nSoyons très courtois."},
-    )
+    client.post(f"/confidentialite/textes/{draft.pk}/",
+                {"title": "Règles de vie", "body": "## Respect\n\nSoyons très courtois."})
     client.post(f"/confidentialite/textes/{draft.pk}/publier/")
     draft.refresh_from_db()
     assert draft.is_published and "très courtois" in draft.body
@@ -484,7 +447,8 @@ def test_a_published_text_never_changes(dpd: User) -> None:
     with pytest.raises(PermissionError):
         text.delete()
     client = logged_in(dpd)
-    response = client.post(f"/confidentialite/textes/{text.pk}/", {"title": "x", "body": "y"})
+    response = client.post(f"/confidentialite/textes/{text.pk}/",
+                           {"title": "x", "body": "y"})
     assert response.status_code == 403
     client.post(f"/confidentialite/textes/{text.pk}/publier/")
     client.post(f"/confidentialite/textes/{text.pk}/abandonner/")
@@ -506,12 +470,8 @@ def test_only_dccu_and_dpd_reach_the_texts(role: str, assembly: Assembly) -> Non
     client = logged_in(person)
     text = PolicyText.current(TextKind.NOTICE)
     assert text is not None
-    for url in [
-        "/confidentialite/textes/",
-        "/confidentialite/textes/nouveau/notice/",
-        f"/confidentialite/textes/{text.pk}/",
-        "/confidentialite/papier/",
-    ]:
+    for url in ["/confidentialite/textes/", "/confidentialite/textes/nouveau/notice/",
+                f"/confidentialite/textes/{text.pk}/", "/confidentialite/papier/"]:
         assert client.get(url).status_code == 403, url
     assert client.post(f"/confidentialite/textes/{text.pk}/publier/").status_code == 403
     with pytest.raises(PermissionDenied):
@@ -551,19 +511,13 @@ def test_admin_writes_drafts_through_the_operations_and_publishes_them(
     enrol_demo_totp(staff)
     client = logged_in(staff)
     assert client.get("/admin/gdpr/policytext/").status_code == 200
-    response = client.post(
-        "/admin/gdpr/policytext/add/",
-        {
-            "kind": TextKind.PURPOSE,
-            "purpose": OptionalPurpose.SHOW_CANTON,
-            "title": "Afficher mon canton",
-            "body": "Nouveau texte.",
-        },
-    )  # "asks_again" left unticked: earlier consents keep counting
+    response = client.post("/admin/gdpr/policytext/add/", {
+        "kind": TextKind.PURPOSE, "purpose": OptionalPurpose.SHOW_CANTON,
+        "title": "Afficher mon canton", "body": "Nouveau texte.",
+    })  # "asks_again" left unticked: earlier consents keep counting
     assert response.status_code == 302, response.content.decode()[:2000]
-    draft = PolicyText.objects.get(
-        kind=TextKind.PURPOSE, purpose=OptionalPurpose.SHOW_CANTON, version=2
-    )
+    draft = PolicyText.objects.get(kind=TextKind.PURPOSE, purpose=OptionalPurpose.SHOW_CANTON,
+                                   version=2)
     assert not draft.is_published and not draft.asks_again
     assert AuditEntry.objects.filter(actor=staff, action="gdpr.text.draft").exists()
 
@@ -573,29 +527,19 @@ def test_admin_writes_drafts_through_the_operations_and_publishes_them(
 
     # Published: shown read only, never changed nor deleted.
     assert client.get(f"/admin/gdpr/policytext/{draft.pk}/change/").status_code == 200
-    response = client.post(
-        f"/admin/gdpr/policytext/{draft.pk}/change/", {"title": "Autre", "body": "Autre"}
-    )
+    response = client.post(f"/admin/gdpr/policytext/{draft.pk}/change/",
+                           {"title": "Autre", "body": "Autre"})
     assert response.status_code == 403
-    assert (
-        client.post(f"/admin/gdpr/policytext/{draft.pk}/delete/", {"post": "yes"}).status_code
-        == 403
-    )
+    assert client.post(f"/admin/gdpr/policytext/{draft.pk}/delete/",
+                       {"post": "yes"}).status_code == 403
     assert PolicyText.objects.get(pk=draft.pk).title == "Afficher mon canton"
 
 
 def test_admin_refuses_a_second_draft_of_the_same_text(dpd: User) -> None:
     consent.do_create_policy_draft(dpd, kind=TextKind.NOTICE, title="x", body="y")
-    response = logged_in(dpd).post(
-        "/admin/gdpr/policytext/add/",
-        {
-            "kind": TextKind.NOTICE,
-            "purpose": "",
-            "title": "z",
-            "body": "w",
-            "asks_again": "on",
-        },
-    )
+    response = logged_in(dpd).post("/admin/gdpr/policytext/add/", {
+        "kind": TextKind.NOTICE, "purpose": "", "title": "z", "body": "w", "asks_again": "on",
+    })
     assert response.status_code == 200  # the form again, with the error
     assert PolicyText.objects.filter(kind=TextKind.NOTICE, version=3).exists() is False
 
@@ -610,8 +554,6 @@ def test_consent_records_are_read_only_in_the_admin(role: str, member: User) -> 
     assert client.get("/admin/gdpr/consentrecord/").status_code == 200
     assert client.get(f"/admin/gdpr/consentrecord/{record.pk}/change/").status_code == 200
     assert client.get("/admin/gdpr/consentrecord/add/").status_code == 403
-    assert (
-        client.post(f"/admin/gdpr/consentrecord/{record.pk}/delete/", {"post": "yes"}).status_code
-        == 403
-    )
+    assert client.post(f"/admin/gdpr/consentrecord/{record.pk}/delete/",
+                       {"post": "yes"}).status_code == 403
     assert ConsentRecord.objects.filter(pk=record.pk).exists()

@@ -97,9 +97,8 @@ def file_hits(roots: list[Path], needles: list[str]) -> list[str]:
             texts = [str(path.relative_to(root)), path.read_bytes().decode("utf-8", "replace")]
             if zipfile.is_zipfile(path):
                 with zipfile.ZipFile(path) as archive:
-                    texts += [
-                        archive.read(n).decode("utf-8", "replace") for n in archive.namelist()
-                    ]
+                    texts += [archive.read(n).decode("utf-8", "replace")
+                              for n in archive.namelist()]
                     texts += archive.namelist()
             if any(n in text.casefold() for text in texts for n in lowered):
                 hits.append(str(path))
@@ -108,11 +107,8 @@ def file_hits(roots: list[Path], needles: list[str]) -> list[str]:
 
 def cache_hits(email: str) -> list[str]:
     """Keys of the local cache that derive from the address (allauth hashes it)."""
-    derived = [
-        email,
-        hashlib.sha256(email.encode()).hexdigest(),
-        hashlib.sha256(f"testserver:{email}".encode()).hexdigest(),
-    ]
+    derived = [email, hashlib.sha256(email.encode()).hexdigest(),
+               hashlib.sha256(f"testserver:{email}".encode()).hexdigest()]
     backend = getattr(cache, "_cache", None)
     if hasattr(backend, "get_client"):  # Redis: scan the real keys
         keys = [k.decode() for k in backend.get_client().scan_iter("*")]
@@ -138,10 +134,7 @@ def test_after_erasure_nothing_identifies_the_person_and_collective_work_stays(
     run_worker()  # both copies built: the person's ZIP holds their name until erasure
     # The scans find the person before erasure (so finding nothing afterwards means something).
     assert {table for table, _ in database_hits(identifiers(PERSON))} >= {
-        "accounts_user",
-        "account_emailaddress",
-        "accounts_invitation",
-        "django_admin_log",
+        "accounts_user", "account_emailaddress", "accounts_invitation", "django_admin_log",
         "gdpr_datarequest",
     }
     assert file_hits([Path(settings.PRIVATE_ROOT)], identifiers(PERSON))
@@ -153,18 +146,14 @@ def test_after_erasure_nothing_identifies_the_person_and_collective_work_stays(
     neighbour_counts = {d.label: count_for(d, neighbour) for d in declarations()}
 
     data_request = do_submit_request(
-        person,
-        kind=RequestKind.ERASURE,
+        person, kind=RequestKind.ERASURE,
         details=f"I am {PERSON['first_name']} {PERSON['last_name']}: please erase me.",
     )
     mail.outbox.clear()
     response = dpd_client(world.dpd).post(
         f"/demandes-rgpd/{data_request.pk}/decision/",
-        {
-            "decision": "accept",
-            "reason": "The mandate allows it.",
-            "archives_agreement": "The archives service keeps the composition only.",
-        },
+        {"decision": "accept", "reason": "The mandate allows it.",
+         "archives_agreement": "The archives service keeps the composition only."},
     )
     assert response.status_code == 302
 
@@ -207,10 +196,8 @@ def test_after_erasure_nothing_identifies_the_person_and_collective_work_stays(
     assert after.pop("gdpr.AccessCopy") == neighbour_counts.pop("gdpr.AccessCopy") + 1
     assert after.pop("gdpr.AuditEntry") == neighbour_counts.pop("gdpr.AuditEntry") + 1
     # ... built by a task queued for them.
-    assert (
-        after.pop("django_tasks_database.DBTaskResult")
-        == neighbour_counts.pop("django_tasks_database.DBTaskResult") + 1
-    )
+    assert (after.pop("django_tasks_database.DBTaskResult")
+            == neighbour_counts.pop("django_tasks_database.DBTaskResult") + 1)
     assert after == neighbour_counts
     theirs = world.extra["attachments"][1]
     assert Path(theirs.upload.path).exists()
@@ -282,9 +269,8 @@ def test_a_sitting_members_erasure_may_be_refused_with_a_reason(
     data_request = do_submit_request(member, kind=RequestKind.ERASURE)
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        do_decide_request(
-            dccu, data_request, accept=False, reason="Your mandate runs until June 2027."
-        )
+        do_decide_request(dccu, data_request, accept=False,
+                          reason="Your mandate runs until June 2027.")
     member.refresh_from_db()
     assert member.is_active and member.erased_at is None
     assert Membership.objects.open().filter(user=member).exists()
@@ -304,13 +290,8 @@ def cookie_of(client: Client) -> bytes:
 
 async def open_socket(client: Client) -> WebsocketCommunicator:
     socket = WebsocketCommunicator(
-        application,
-        "/ws/",
-        headers=[
-            (b"cookie", cookie_of(client)),
-            (b"host", b"testserver"),
-            (b"origin", b"http://testserver"),
-        ],
+        application, "/ws/",
+        headers=[(b"cookie", cookie_of(client)), (b"host", b"testserver"), (b"origin", b"http://testserver")],
     )
     ok, _ = await socket.connect()
     assert ok
@@ -334,8 +315,7 @@ async def test_erasure_ends_every_session_and_closes_every_socket_of_the_person(
 
     for socket in sockets:
         assert await socket.receive_output(timeout=2) == {
-            "type": "websocket.close",
-            "code": CLOSE_ACCESS_ENDED,
+            "type": "websocket.close", "code": CLOSE_ACCESS_ENDED,
         }
     # The other person is untouched.
     await other_socket.send_json_to({"type": "ping"})
@@ -344,13 +324,8 @@ async def test_erasure_ends_every_session_and_closes_every_socket_of_the_person(
     response = await sync_to_async(phone.get)("/mes-donnees/")
     assert response.status_code == 302 and response["Location"].startswith("/comptes/login/")
     again = WebsocketCommunicator(
-        application,
-        "/ws/",
-        headers=[
-            (b"cookie", cookie_of(laptop)),
-            (b"host", b"testserver"),
-            (b"origin", b"http://testserver"),
-        ],
+        application, "/ws/", headers=[(b"cookie", cookie_of(laptop)),
+                                      (b"host", b"testserver"), (b"origin", b"http://testserver")],
     )
     await again.connect()
     assert (await again.receive_output(timeout=2))["type"] == "websocket.close"
@@ -362,48 +337,23 @@ async def test_erasure_ends_every_session_and_closes_every_socket_of_the_person(
 # --- Names written by others (« Merci Sylvie M. ») ---------------------------------------------
 
 
-SYLVIE = {
-    "first_name": "Sylvie",
-    "last_name": "Martin",
-    "display_name": "Sylvie M.",
-    "email": "sylvie.martin@example.org",
-}
+SYLVIE = {"first_name": "Sylvie", "last_name": "Martin", "display_name": "Sylvie M.",
+          "email": "sylvie.martin@example.org"}
 # Who must survive: names that share words with Sylvie's, in the other assembly too.
-MERCIER = {
-    "first_name": "Sylvie",
-    "last_name": "Mercier",
-    "display_name": "Sylvie Mercier",
-    "email": "sylvie.mercier@example.org",
-}
-MARCEL = {
-    "first_name": "Marcel",
-    "last_name": "Dubois",
-    "display_name": "Marcel D.",
-    "email": "marcel.dubois@example.org",
-}
-AMANDINE = {
-    "first_name": "Amandine",
-    "last_name": "Roux",
-    "display_name": "Amandine R.",
-    "email": "amandine.roux@example.org",
-}
+MERCIER = {"first_name": "Sylvie", "last_name": "Mercier", "display_name": "Sylvie Mercier",
+           "email": "sylvie.mercier@example.org"}
+MARCEL = {"first_name": "Marcel", "last_name": "Dubois", "display_name": "Marcel D.",
+          "email": "marcel.dubois@example.org"}
+AMANDINE = {"first_name": "Amandine", "last_name": "Roux", "display_name": "Amandine R.",
+            "email": "amandine.roux@example.org"}
 
 
 def sylvie_forms(text: str) -> list[str]:
     """The forms of Sylvie Martin's names found in ``text`` (case and accents folded)."""
     decomposed = unicodedata.normalize("NFD", html.unescape(text).casefold())
     folded = " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
-    return [
-        form
-        for form in (
-            "sylvie martin",
-            "martin sylvie",
-            "sylvie m.",
-            "sylvie m ",
-            "sylvie.martin@example.org",
-        )
-        if form in folded + " "
-    ]
+    return [form for form in ("sylvie martin", "martin sylvie", "sylvie m.", "sylvie m ",
+                              "sylvie.martin@example.org") if form in folded + " "]
 
 
 @pytest.fixture
@@ -415,94 +365,65 @@ def two_assemblies() -> dict[str, Any]:
 
     today = timezone.localdate()
     current = factories.make_assembly()
-    earlier = factories.make_assembly(
-        name="Assemblée précédente",
-        mandate_start=today - dt.timedelta(days=900),
-        mandate_end=today - dt.timedelta(days=300),
-    )
+    earlier = factories.make_assembly(name="Assemblée précédente",
+                                      mandate_start=today - dt.timedelta(days=900),
+                                      mandate_end=today - dt.timedelta(days=300))
     sylvie = factories.make_titulaire(current, **SYLVIE)
     marcel = factories.make_titulaire(current, **MARCEL)
     mercier = factories.make_titulaire(earlier, **MERCIER)
     amandine = factories.UserFactory(roles=[Role.FACILITATEUR], **AMANDINE)
     dccu = factories.UserFactory(roles=[Role.DCCU], email="dccu@example.org")
-    subgroup = factories.make_subgroup(
-        current, members=[sylvie, marcel], facilitators=[amandine], name="Transports"
-    )
+    subgroup = factories.make_subgroup(current, members=[sylvie, marcel],
+                                       facilitators=[amandine], name="Transports")
     plenary = factories.plenary_room(subgroup.mandate)
     old_plenary = factories.plenary_room(factories.make_mandate(earlier))
-    rows: dict[str, Any] = {
-        "sylvie": sylvie,
-        "marcel": marcel,
-        "mercier": mercier,
-        "amandine": amandine,
-        "dccu": dccu,
-    }
+    rows: dict[str, Any] = {"sylvie": sylvie, "marcel": marcel, "mercier": mercier,
+                            "amandine": amandine, "dccu": dccu}
     # The plenary, no « @ »; markdown makes HTML of it.
     rows["said"] = factories.send(
-        marcel,
-        plenary,
-        "Comme le disait Sylvie Martin, le bus du mardi ne passe plus. "
-        "Merci **Sylvie M.** et merci Marcel D. pour les horaires.",
-    )
+        marcel, plenary, "Comme le disait Sylvie Martin, le bus du mardi ne passe plus. "
+        "Merci **Sylvie M.** et merci Marcel D. pour les horaires.")
     rows["old"] = factories.send(
-        mercier,
-        old_plenary,
-        "Merci Sylvie Mercier pour le compte rendu, et bravo Martin "
-        "(le chauffeur) : Saint-Martin est desservie.",
-    )
+        mercier, old_plenary, "Merci Sylvie Mercier pour le compte rendu, et bravo Martin "
+        "(le chauffeur) : Saint-Martin est desservie.")
     rows["own"] = factories.send(sylvie, factories.room_of(subgroup), "Je suis Sylvie Martin.")
     rows["hidden"] = factories.send(marcel, factories.room_of(subgroup), "Un message vif.")
     do_hide_message(amandine, rows["hidden"], reason="Propos visant MARTIN Sylvie")
     rows["report"] = do_report_message(
-        amandine, rows["said"], reason="Il cite sylvie m et Marcel D. sans leur accord"
-    )
+        amandine, rows["said"], reason="Il cite sylvie m et Marcel D. sans leur accord")
     # The library: a member's proposals, one published with a note naming her.
-    shared = do_propose_document(
-        sylvie,
-        kind="lien",
-        title="Horaires des bus",
-        url="https://example.org/bus",
-        summary="Proposé par Sylvie Martin",
-    )
+    shared = do_propose_document(sylvie, kind="lien", title="Horaires des bus",
+                                 url="https://example.org/bus",
+                                 summary="Proposé par Sylvie Martin")
     do_publish_document(amandine, shared, note="Merci Sylvie M. pour ce lien")
     for title in ("Brouillon un", "Brouillon deux"):
         do_propose_document(sylvie, kind="lien", title=title, url="https://example.org/x")
     rows["shared"] = shared
     # A proposal: comments and transition notes by others.
     proposal = do_create_proposal(amandine, subgroup, "Un minibus le mardi")
-    rows["comment"] = do_comment(
-        marcel,
-        proposal,
-        "Je reprends l'idée de sylvie martin.",
-        anchor=ANCHOR,
-        quote="le bus de Sylvie M.",
-    )
+    rows["comment"] = do_comment(marcel, proposal, "Je reprends l'idée de sylvie martin.",
+                                 anchor=ANCHOR, quote="le bus de Sylvie M.")
     do_transition(amandine, proposal, "relecture", note="Relu avec Sylvie M. et Marcel D.")
     rows["proposal"] = proposal
     # Marcel's own data request names her.
-    rows["request"] = do_submit_request(
-        marcel, kind=RequestKind.ACCESS, details="Sylvie M. m'a conseillé de demander."
-    )
+    rows["request"] = do_submit_request(marcel, kind=RequestKind.ACCESS,
+                                        details="Sylvie M. m'a conseillé de demander.")
     return rows
 
 
-ANCHOR = {
-    "start": {"type": None, "tname": "default", "item": {"client": 1, "clock": 4}, "assoc": 0},
-    "end": {"type": None, "tname": "default", "item": {"client": 1, "clock": 9}, "assoc": -1},
-}
+ANCHOR = {"start": {"type": None, "tname": "default", "item": {"client": 1, "clock": 4},
+                    "assoc": 0},
+          "end": {"type": None, "tname": "default", "item": {"client": 1, "clock": 9},
+                  "assoc": -1}}
 
 
 def all_free_text() -> list[tuple[str, Any, str, str]]:
     """(model, pk, field, text) for every text field (no choices) of every declared model."""
     found = []
     for declaration in declarations():
-        fields = [
-            f.name
-            for f in declaration.model._meta.concrete_fields
-            if isinstance(f, models.CharField | models.TextField)
-            and not f.choices
-            and f.name not in ("first_name", "last_name", "display_name", "email")
-        ]
+        fields = [f.name for f in declaration.model._meta.concrete_fields
+                  if isinstance(f, models.CharField | models.TextField) and not f.choices
+                  and f.name not in ("first_name", "last_name", "display_name", "email")]
         if not fields:
             continue
         manager = declaration.model._base_manager
@@ -523,35 +444,28 @@ def test_names_others_wrote_are_replaced_everywhere_and_only_the_erased_persons(
 
     w = two_assemblies
     sylvie = w["sylvie"]
-    before = [(label, pk, name) for label, pk, name, text in all_free_text() if sylvie_forms(text)]
+    before = [(label, pk, name) for label, pk, name, text in all_free_text()
+              if sylvie_forms(text)]
     # Everywhere the audit found them: plenary, HTML, hide reason, report, library note,
     # document summary, comment and quote, transition note, another person's request.
     assert {(label, name) for label, _pk, name in before} >= {
-        ("forums.Message", "body"),
-        ("forums.Message", "body_html"),
-        ("forums.Message", "hidden_reason"),
-        ("forums.Report", "reason"),
-        ("documents.DocumentEvent", "note"),
-        ("documents.Document", "summary"),
-        ("deliberation.DraftComment", "body"),
-        ("deliberation.DraftComment", "quote"),
-        ("deliberation.ProposalTransition", "note"),
-        ("gdpr.DataRequest", "details"),
+        ("forums.Message", "body"), ("forums.Message", "body_html"),
+        ("forums.Message", "hidden_reason"), ("forums.Report", "reason"),
+        ("documents.DocumentEvent", "note"), ("documents.Document", "summary"),
+        ("deliberation.DraftComment", "body"), ("deliberation.DraftComment", "quote"),
+        ("deliberation.ProposalTransition", "note"), ("gdpr.DataRequest", "details"),
     }
 
     with django_capture_on_commit_callbacks(execute=True):
         report = erase_person(sylvie, reason="test")
     pseudonym = sylvie.pseudonym
 
-    leftovers = [
-        (label, name, text) for label, _pk, name, text in all_free_text() if sylvie_forms(text)
-    ]
+    leftovers = [(label, name, text) for label, _pk, name, text in all_free_text()
+                 if sylvie_forms(text)]
     assert leftovers == []
     said = Message.objects.get(pk=w["said"].pk)
-    assert said.body == (
-        f"Comme le disait {pseudonym}, le bus du mardi ne passe plus. "
-        f"Merci **{pseudonym}** et merci Marcel D. pour les horaires."
-    )
+    assert said.body == (f"Comme le disait {pseudonym}, le bus du mardi ne passe plus. "
+                         f"Merci **{pseudonym}** et merci Marcel D. pour les horaires.")
     assert f"<strong>{pseudonym}</strong>" in said.body_html and "Marcel D." in said.body_html
     # The other people's names survive, in both assemblies: a homonym's first name, a
     # « Martin » that is not her, Marcel, the town.
@@ -560,23 +474,19 @@ def test_names_others_wrote_are_replaced_everywhere_and_only_the_erased_persons(
     assert Message.objects.get(pk=w["own"].pk).body == f"Je suis {pseudonym}."
     assert Message.objects.get(pk=w["hidden"].pk).hidden_reason == f"Propos visant {pseudonym}"
     assert Report.objects.get(pk=w["report"].pk).reason == (
-        f"Il cite {pseudonym} et Marcel D. sans leur accord"
-    )
+        f"Il cite {pseudonym} et Marcel D. sans leur accord")
     comment = DraftComment.objects.get(pk=w["comment"].pk)
     assert comment.body == f"Je reprends l'idée de {pseudonym}."
     assert comment.quote == f"le bus de {pseudonym}"
     assert ProposalTransition.objects.get(proposal=w["proposal"], note__contains="Relu").note == (
-        f"Relu avec {pseudonym} et Marcel D."
-    )
+        f"Relu avec {pseudonym} et Marcel D.")
     assert DocumentEvent.objects.get(note__startswith="Merci").note == (
-        f"Merci {pseudonym} pour ce lien"
-    )
+        f"Merci {pseudonym} pour ce lien")
     w["shared"].refresh_from_db()
     assert w["shared"].summary == f"Proposé par {pseudonym}"
     assert "Martin" not in w["shared"].search_text  # the search index was rebuilt
     assert w["request"].__class__.objects.get(pk=w["request"].pk).details == (
-        f"{pseudonym} m'a conseillé de demander."
-    )
+        f"{pseudonym} m'a conseillé de demander.")
     # What the audit trail says was done, counted after every eraser ran.
     entry = AuditEntry.objects.get(action="gdpr.erasure", subject=sylvie)
     assert entry.details["counts"] == report.counts
@@ -607,12 +517,8 @@ def test_name_forms_are_matched_case_and_accent_insensitively_on_word_boundaries
 ) -> None:
     from gdpr.scrub import NameMatcher
 
-    person = factories.UserFactory(
-        first_name="Hélène",
-        last_name="Dupré",
-        display_name="Hélène D.",
-        email="helene.dupre@example.org",
-    )
+    person = factories.UserFactory(first_name="Hélène", last_name="Dupré",
+                                   display_name="Hélène D.", email="helene.dupre@example.org")
     factories.UserFactory(first_name="Hélène", last_name="Duval", display_name="Hélène Duv.")
     matcher = NameMatcher.for_person(person)
     assert matcher is not None
@@ -623,9 +529,8 @@ def test_a_form_that_names_someone_else_still_here_is_left_alone(db: Any) -> Non
     """Two Marc L.: « Marc L. » in a text may be the other one; the display name is hers."""
     from gdpr.scrub import NameMatcher
 
-    erased = factories.UserFactory(
-        first_name="Marc", last_name="Lefèvre", display_name="Marco", email="marc.l@example.org"
-    )
+    erased = factories.UserFactory(first_name="Marc", last_name="Lefèvre",
+                                   display_name="Marco", email="marc.l@example.org")
     factories.UserFactory(first_name="Marc", last_name="Lemoine", display_name="Marc L.")
     matcher = NameMatcher.for_person(erased)
     assert matcher is not None
@@ -692,20 +597,10 @@ def test_names_typed_in_a_draft_and_its_versions_are_replaced(
     doc = drafts.load(proposal.draft.pk).doc
     before = doc.get_state()
     fragment = doc.get(drafts.FRAGMENT, type=pycrdt.XmlFragment)
-    fragment.children.append(
-        pycrdt.XmlElement(
-            "paragraph",
-            {},
-            [
-                pycrdt.XmlText(
-                    "L'idée de Sylvie Martin, reprise par Marcel D. : un minibus le mardi."
-                )
-            ],
-        )
-    )
-    drafts.append(
-        proposal.draft.pk, [(doc.get_update(before), w["marcel"].pk)], known_authors=set()
-    )
+    fragment.children.append(pycrdt.XmlElement("paragraph", {}, [pycrdt.XmlText(
+        "L'idée de Sylvie Martin, reprise par Marcel D. : un minibus le mardi.")]))
+    drafts.append(proposal.draft.pk, [(doc.get_update(before), w["marcel"].pk)],
+                  known_authors=set())
     version = do_named_version(w["amandine"], proposal, "Relue avec Sylvie M.")
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -715,9 +610,8 @@ def test_names_typed_in_a_draft_and_its_versions_are_replaced(
     text = drafts.doc_text(drafts.load(proposal.draft.pk).doc)
     assert f"L'idée de {pseudonym}, reprise par Marcel D. : un minibus le mardi." in text
     stored = [bytes(Draft.objects.get(pk=proposal.draft.pk).snapshot)] + [
-        bytes(d)
-        for d in DraftUpdate.objects.filter(draft=proposal.draft).values_list("data", flat=True)
-    ]
+        bytes(d) for d in DraftUpdate.objects.filter(draft=proposal.draft)
+        .values_list("data", flat=True)]
     assert not any(b"Martin" in data for data in stored)
     version = DraftVersion.objects.get(pk=version.pk)
     assert "Sylvie" not in version.text and "Marcel D." in version.text
@@ -734,8 +628,7 @@ def test_the_scrub_covers_what_people_write_and_skips_keys_hashes_and_identities
     assert {"reason", "outcome"} <= fields["forums.Report"]
     assert {"note"} <= fields["documents.DocumentEvent"]
     assert {"details", "extension_reason", "decision_reason", "archives_agreement"} <= (
-        fields["gdpr.DataRequest"]
-    )
+        fields["gdpr.DataRequest"])
     assert {"body", "quote"} <= fields["deliberation.DraftComment"]
     assert {"name", "text"} <= fields["deliberation.DraftVersion"]
     assert {"object_repr", "change_message"} <= fields["admin.LogEntry"]
@@ -752,9 +645,8 @@ def test_a_newly_declared_model_is_scrubbed_at_once(attachment_model: Any) -> No
     """No list to update: the text of a model declared tomorrow is covered."""
     author = factories.UserFactory(**SYLVIE)
     other = factories.UserFactory(**MARCEL)
-    row = attachment_model.objects.create(
-        owner=other, title="Plan de Sylvie M.", upload="attachments/plan.pdf"
-    )
+    row = attachment_model.objects.create(owner=other, title="Plan de Sylvie M.",
+                                          upload="attachments/plan.pdf")
     erase_person(author, reason="test")
     author.refresh_from_db()
     row.refresh_from_db()

@@ -81,16 +81,10 @@ def test_logins_invitations_and_an_erasure_log_no_address_and_no_name(
     caplog.set_level(logging.DEBUG)
     assembly = factories.make_assembly()
     first, last, email = MEMBER
-    sylvie = factories.make_titulaire(
-        assembly, first_name=first, last_name=last, display_name="Sylvie M.", email=email
-    )
-    marcel = factories.make_titulaire(
-        assembly,
-        first_name="Marcel",
-        last_name="Dubois",
-        display_name="Marcel D.",
-        email="marcel@example.org",
-    )
+    sylvie = factories.make_titulaire(assembly, first_name=first, last_name=last,
+                                      display_name="Sylvie M.", email=email)
+    marcel = factories.make_titulaire(assembly, first_name="Marcel", last_name="Dubois",
+                                      display_name="Marcel D.", email="marcel@example.org")
     dccu = factories.UserFactory(roles=[Role.DCCU], email="dccu@example.org")
     room = factories.room_of(factories.make_subgroup(assembly, members=[sylvie, marcel]))
     caplog.clear()
@@ -101,14 +95,8 @@ def test_logins_invitations_and_an_erasure_log_no_address_and_no_name(
     Client().post("/comptes/login/code/", {"email": email})
     # An invitation whose email the server refuses.
     given, family, address = INVITED
-    do_invite_person(
-        dccu,
-        email=address,
-        first_name=given,
-        last_name=family,
-        role=Role.FACILITATEUR,
-        base_url="http://testserver/",
-    )
+    do_invite_person(dccu, email=address, first_name=given, last_name=family,
+                     role=Role.FACILITATEUR, base_url="http://testserver/")
     # People write about each other, ask for their copy, and one is erased.
     factories.send(marcel, room, "Merci @Sylvie M. !")
     do_request_access_copy(marcel, base_url="http://testserver/")
@@ -118,16 +106,8 @@ def test_logins_invitations_and_an_erasure_log_no_address_and_no_name(
 
     assert caplog.records, "the flows above log something (else this test proves nothing)"
     assert any(r.levelno >= logging.ERROR for r in caplog.records), "the refusals are logged"
-    needles = [
-        email,
-        first + " " + last,
-        "Sylvie M.",
-        address,
-        given,
-        family,
-        "Marcel D.",
-        "marcel@example.org",
-    ]
+    needles = [email, first + " " + last, "Sylvie M.", address, given, family, "Marcel D.",
+               "marcel@example.org"]
     assert personal_data_in(caplog.records, needles) == []
     assert mail.outbox == []  # everything went to the (refusing) server
 
@@ -141,18 +121,14 @@ def test_the_server_log_masks_addresses_that_errors_quote_back() -> None:
     from django.utils.log import configure_logging
 
     configure_logging(settings.LOGGING_CONFIG, settings.LOGGING)
-    handler = next(
-        h
-        for h in logging.getLogger().handlers
-        if isinstance(h, logging.StreamHandler)
-        and h.formatter is not None
-        and type(h.formatter).__name__ == "RedactingFormatter"
-    )
+    handler = next(h for h in logging.getLogger().handlers
+                   if isinstance(h, logging.StreamHandler) and h.formatter is not None
+                   and type(h.formatter).__name__ == "RedactingFormatter")
     stream = io.StringIO()
     previous = handler.setStream(stream)
     try:
         try:
-            raise ValueError("Key (email)=(sylvie.martin@example.org) already exists.")
+            raise ValueError('Key (email)=(sylvie.martin@example.org) already exists.')
         except ValueError:
             logging.getLogger("gdpr.access_copy").exception(
                 "Access copy %s failed for %s", "c0ffee", "marc.l+agora@mairie-muret.fr"

@@ -69,10 +69,8 @@ def test_legal_notice_names_the_publisher_host_and_licence(client: Client) -> No
     assert "AGPL-3.0-or-later" in content
 
 
-@override_settings(
-    AGORA_HOST_PROVIDER="Hébergeur Exemple SAS, 31000 Toulouse",
-    AGORA_SOURCE_URL="https://forge.example.org/agora",
-)
+@override_settings(AGORA_HOST_PROVIDER="Hébergeur Exemple SAS, 31000 Toulouse",
+                   AGORA_SOURCE_URL="https://forge.example.org/agora")
 def test_legal_notice_follows_the_host_and_source_settings(client: Client) -> None:
     content = client.get("/mentions-legales/").content.decode()
     assert "Hébergeur Exemple SAS, 31000 Toulouse" in content

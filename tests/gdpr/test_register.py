@@ -68,12 +68,14 @@ def _csv_rows(content: bytes) -> list[dict[str, str]]:
     start = next(i for i, line in enumerate(lines) if line[:1] == ["Processing activity"])
     end = next((i for i in range(start, len(lines)) if not lines[i]), len(lines))
     header = lines[start]
-    return [dict(zip(header, line, strict=True)) for line in lines[start + 1 : end]]
+    return [dict(zip(header, line, strict=True)) for line in lines[start + 1:end]]
 
 
 def _entry_keys() -> set[str]:
     """What the register must list: every declaration and every optional purpose."""
-    return {d.label for d in declarations()} | {consent_entry_key(p.value) for p in OptionalPurpose}
+    return {d.label for d in declarations()} | {
+        consent_entry_key(p.value) for p in OptionalPurpose
+    }
 
 
 def _models_in(fmt: str, content: bytes) -> set[str]:
@@ -91,9 +93,8 @@ def _models_in(fmt: str, content: bytes) -> set[str]:
 def _text_of(fmt: str, content: bytes) -> str:
     """Everything a reader of the export sees, as plain text."""
     if fmt == "ods":
-        return "\n".join(
-            cell for rows in _ods_sheets(content).values() for row in rows for cell in row
-        )
+        return "\n".join(cell for rows in _ods_sheets(content).values()
+                         for row in rows for cell in row)
     if fmt == "csv":
         return "\n".join(cell for line in _csv_lines(content) for cell in line)
     text = content.decode("utf-8")
@@ -217,12 +218,8 @@ def test_a_new_declaration_shows_up_in_every_export(fmt: str, english: None) -> 
         assert "gdpr.Petition" in _models_in(fmt, content)
         if fmt != "ods":
             text = content.decode("utf-8")
-            for expected in (
-                "Count the signatures of a citizens",
-                "signer",
-                "6 months after the petition closes.",
-                "Consent of the person",
-            ):
+            for expected in ("Count the signatures of a citizens", "signer",
+                             "6 months after the petition closes.", "Consent of the person"):
                 assert expected in text, expected
     finally:
         registry._REGISTRY.pop("gdpr.Petition", None)
@@ -263,40 +260,20 @@ def test_every_optional_purpose_says_what_it_processes() -> None:
 
 def _expected_content(register: Any) -> list[str]:
     controller, dpo = register.controller, register.dpo
-    values = [
-        controller.name,
-        controller.address,
-        controller.email,
-        dpo.email,
-        dpo.phone,
-        dpo.address,
-        *register.security_measures,
-    ]
+    values = [controller.name, controller.address, controller.email,
+              dpo.email, dpo.phone, dpo.address, *register.security_measures]
     for processing in register.processings:
-        values += [
-            processing.name,
-            processing.transfers,
-            *processing.categories_of_people,
-            *processing.recipients,
-        ]
+        values += [processing.name, processing.transfers, *processing.categories_of_people,
+                   *processing.recipients]
         for data in processing.data:
-            values += [
-                data.name,
-                data.fields_text,
-                data.purpose,
-                data.legal_basis,
-                data.retention,
-                data.erasure,
-                data.notes,
-                data.model,
-            ]
+            values += [data.name, data.fields_text, data.purpose, data.legal_basis,
+                       data.retention, data.erasure, data.notes, data.model]
     return [v for v in values if v]
 
 
 @pytest.mark.django_db
-@override_settings(
-    DPO_EMAIL="dpo@example.org", DPO_PHONE="01 02 03 04 05", DCCU_EMAIL="dccu@example.org"
-)
+@override_settings(DPO_EMAIL="dpo@example.org", DPO_PHONE="01 02 03 04 05",
+                   DCCU_EMAIL="dccu@example.org")
 @pytest.mark.parametrize("fmt", list(EXPORTS))
 def test_every_format_carries_the_same_content(fmt: str, english: None) -> None:
     register = build_register()
@@ -315,25 +292,21 @@ def test_csv_holds_the_controller_the_dpo_and_the_security_measures(english: Non
         "1 boulevard de la Marquette, 31090 Toulouse Cedex 9",
     ]
     assert by_title["Data protection officer"][:2] == [
-        "dpd.haute-garonne@cd31.fr",
-        "05 34 33 36 06",
+        "dpd.haute-garonne@cd31.fr", "05 34 33 36 06"
     ]
     start = next(i for i, line in enumerate(lines) if line == ["Security measures"])
-    assert [line[0] for line in lines[start + 1 :]] == [str(m) for m in SECURITY_MEASURES]
+    assert [line[0] for line in lines[start + 1:]] == [str(m) for m in SECURITY_MEASURES]
 
 
 # --- Data that is stored is in the register --------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("model", "data"),
-    [
-        ("deliberation.Draft", "snapshot"),  # the text everyone typed, merged
-        ("deliberation.DraftVersion", "text"),  # the text at each version
-        ("accounts.User", "groups"),  # the staff roles
-        ("django_tasks_database.DBTaskResult", "traceback"),  # the task queue
-    ],
-)
+@pytest.mark.parametrize(("model", "data"), [
+    ("deliberation.Draft", "snapshot"),  # the text everyone typed, merged
+    ("deliberation.DraftVersion", "text"),  # the text at each version
+    ("accounts.User", "groups"),  # the staff roles
+    ("django_tasks_database.DBTaskResult", "traceback"),  # the task queue
+])
 def test_stored_personal_data_is_in_the_register(model: str, data: str, english: None) -> None:
     entries = {d.model: d for _p, d in build_register().data_categories}
     assert data in entries[model].fields
@@ -353,8 +326,7 @@ def test_finished_task_results_are_deleted_after_30_days_by_the_retention_job() 
         queued = rights_housekeeping_task.enqueue()
         finished = now - timedelta(days=finished_days_ago) if finished_days_ago else None
         DBTaskResult.objects.filter(pk=queued.id).update(
-            status=status,
-            finished_at=finished,
+            status=status, finished_at=finished,
             enqueued_at=now - timedelta(days=(finished_days_ago or 0) + 40),
         )
         return str(queued.id)
@@ -387,11 +359,8 @@ def test_erasure_deletes_the_finished_task_results_about_the_person(assembly: As
     for who in (person, neighbour):
         do_submit_request(who, kind=RequestKind.RECTIFICATION, details="Mon nom est mal écrit.")
     DBTaskResult.objects.update(status=TaskResultStatus.SUCCESSFUL, finished_at=timezone.now())
-    theirs = {
-        r.pk
-        for r in DBTaskResult.objects.all()
-        if str(neighbour.data_requests.get().pk) in str(r.args_kwargs)
-    }
+    theirs = {r.pk for r in DBTaskResult.objects.all()
+              if str(neighbour.data_requests.get().pk) in str(r.args_kwargs)}
     assert theirs and DBTaskResult.objects.count() > len(theirs)
 
     erase_person(person, reason="test")
@@ -416,11 +385,9 @@ def test_the_docs_table_lists_every_declaration_and_purpose(tmp_path: Path) -> N
 
     # The command rewrites only what lies between the markers.
     doc = tmp_path / "privacy.md"
-    doc.write_text(
-        "# Before\n\n<!-- register-table:start (generated: python manage.py "
-        "gdpr_register_table) -->\n| old |\n<!-- register-table:end -->\n\nAfter\n",
-        encoding="utf-8",
-    )
+    doc.write_text("# Before\n\n<!-- register-table:start (generated: python manage.py "
+                   "gdpr_register_table) -->\n| old |\n<!-- register-table:end -->\n\nAfter\n",
+                   encoding="utf-8")
     assert not docs_table_is_current(doc)
     assert write_docs_table(doc) is True
     text = doc.read_text(encoding="utf-8")
@@ -430,17 +397,8 @@ def test_the_docs_table_lists_every_declaration_and_purpose(tmp_path: Path) -> N
 
 # --- Pages and who reaches them ---------------------------------------------------------------
 
-ROLES = [
-    "anonymous",
-    "titulaire",
-    "remplacant",
-    "facilitateur",
-    "agent",
-    "comite_suivi",
-    "no_role",
-    "dccu",
-    "dpd",
-]
+ROLES = ["anonymous", "titulaire", "remplacant", "facilitateur", "agent", "comite_suivi",
+         "no_role", "dccu", "dpd"]
 OK, LOGIN, FORBIDDEN = 200, "login", 403
 DPO_PAGES: list[tuple[str, dict[str, Any]]] = [
     ("/dpd/", {"dccu": OK, "dpd": OK}),

@@ -65,15 +65,12 @@ def test_every_field_marked_personal_is_listed_in_its_declaration() -> None:
 
 
 def _people_links_not_followed(declaration: Any) -> list[str]:
-    paths = {
-        p.split("__")[0]
-        for p in (declaration.subject, *declaration.extra_subjects, *declaration.actors)
-        if p
-    }
+    paths = {p.split("__")[0] for p in (declaration.subject, *declaration.extra_subjects,
+                                        *declaration.actors) if p}
     return [
-        f.name
-        for f in declaration.model._meta.get_fields()
-        if getattr(f, "related_model", None) is _user_model() and f.concrete and f.name not in paths
+        f.name for f in declaration.model._meta.get_fields()
+        if getattr(f, "related_model", None) is _user_model() and f.concrete
+        and f.name not in paths
     ]
 
 
@@ -87,8 +84,10 @@ def test_every_link_to_a_person_leads_the_access_copy_to_them() -> None:
 @isolate_apps("gdpr")
 def test_a_new_link_to_a_person_that_no_path_follows_is_caught() -> None:
     class Ruling(models.Model):
-        member = models.ForeignKey(_user_model(), on_delete=models.CASCADE, related_name="+")
-        decided_by = models.ForeignKey(_user_model(), on_delete=models.CASCADE, related_name="+")
+        member = models.ForeignKey(_user_model(), on_delete=models.CASCADE,
+                                   related_name="+")
+        decided_by = models.ForeignKey(_user_model(), on_delete=models.CASCADE,
+                                       related_name="+")
 
         class Meta:
             app_label = "gdpr"
@@ -97,13 +96,8 @@ def test_a_new_link_to_a_person_that_no_path_follows_is_caught() -> None:
             return str(self.pk)
 
     declaration = Declaration(
-        model=Ruling,
-        subject="member",
-        fields=(),
-        purpose="p",
-        legal_basis=LegalBasis.PUBLIC_TASK,
-        retention=Retention("r"),
-        erasure=Erasure.DELETE,
+        model=Ruling, subject="member", fields=(), purpose="p",
+        legal_basis=LegalBasis.PUBLIC_TASK, retention=Retention("r"), erasure=Erasure.DELETE,
     )
     assert _people_links_not_followed(declaration) == ["decided_by"]
     acted = replace(declaration, actors={"decided_by": ("member",)})

@@ -79,22 +79,18 @@ def test_a_request_is_due_one_month_after_receipt_and_both_sides_are_told(
 def test_reminders_are_scheduled_before_the_deadline(member: User) -> None:
     data_request = do_submit_request(member, kind=RequestKind.ERASURE)
     scheduled = sorted(
-        DBTaskResult.objects.filter(task_path=request_reminder_task.module_path).values_list(
-            "run_after", flat=True
-        )
+        DBTaskResult.objects.filter(task_path=request_reminder_task.module_path)
+        .values_list("run_after", flat=True)
     )
-    assert scheduled == [
-        data_request.due_at - timedelta(days=7),
-        data_request.due_at - timedelta(days=1),
-    ]
+    assert scheduled == [data_request.due_at - timedelta(days=7),
+                         data_request.due_at - timedelta(days=1)]
 
 
 def test_the_deadline_is_extended_once_by_two_months_with_a_reason_told_to_the_person(
     member: User, dpd: User, sent: Any
 ) -> None:
-    data_request = do_submit_request(
-        member, kind=RequestKind.RECTIFICATION, details="My birth date is wrong."
-    )
+    data_request = do_submit_request(member, kind=RequestKind.RECTIFICATION,
+                                     details="My birth date is wrong.")
     first_due = data_request.due_at
     with pytest.raises(ValidationError):
         do_extend_request(dpd, data_request, reason="  ")
@@ -131,9 +127,8 @@ def test_an_accepted_request_is_carried_out_then_the_person_is_told(
     member: User, sent: Any
 ) -> None:
     dccu = factories.UserFactory(roles=[Role.DCCU])
-    data_request = do_submit_request(
-        member, kind=RequestKind.RECTIFICATION, details="My email address changed."
-    )
+    data_request = do_submit_request(member, kind=RequestKind.RECTIFICATION,
+                                     details="My email address changed.")
     do_decide_request(dccu, data_request, accept=True)
     data_request.refresh_from_db()
     assert data_request.status == RequestStatus.ACCEPTED
@@ -224,16 +219,8 @@ def test_the_scheduled_reminder_task_runs_on_the_worker(settings: Any) -> None:
 # --- Who sees a request -----------------------------------------------------------------------
 
 
-PEOPLE = [
-    "person",
-    "other_member",
-    "remplacant",
-    Role.FACILITATEUR,
-    Role.AGENT,
-    Role.COMITE_SUIVI,
-    Role.DCCU,
-    Role.DPD,
-]
+PEOPLE = ["person", "other_member", "remplacant", Role.FACILITATEUR, Role.AGENT,
+          Role.COMITE_SUIVI, Role.DCCU, Role.DPD]
 
 
 def _someone(kind: Any, assembly: Any, person: User) -> User:
@@ -257,9 +244,8 @@ def test_only_the_person_the_dpd_and_the_dccu_see_a_request(
     assert detail.status_code == (200 if sees else 404)
     handles = who in {Role.DCCU, Role.DPD}
     assert client.get("/demandes-rgpd/").status_code == (200 if handles else 403)
-    decide = client.post(
-        f"/demandes-rgpd/{data_request.pk}/decision/", {"decision": "refuse", "reason": "No."}
-    )
+    decide = client.post(f"/demandes-rgpd/{data_request.pk}/decision/",
+                         {"decision": "refuse", "reason": "No."})
     expected = 302 if handles else (403 if who == "person" else 404)
     assert decide.status_code == expected
     data_request.refresh_from_db()
@@ -267,9 +253,8 @@ def test_only_the_person_the_dpd_and_the_dccu_see_a_request(
 
 
 def test_an_unknown_request_is_a_plain_404(member_client: Client) -> None:
-    assert (
-        member_client.get("/demandes-rgpd/00000000-0000-0000-0000-000000000000/").status_code == 404
-    )
+    assert member_client.get("/demandes-rgpd/00000000-0000-0000-0000-000000000000/").status_code \
+        == 404
 
 
 def test_staff_viewing_a_request_is_audited(member: User, dpd: User) -> None:
@@ -281,14 +266,9 @@ def test_staff_viewing_a_request_is_audited(member: User, dpd: User) -> None:
 
 def test_the_dpd_records_a_request_received_by_post(member: User, dpd: User) -> None:
     client = logged_in(dpd)
-    response = client.post(
-        "/demandes-rgpd/enregistrer/",
-        {
-            "email": member.email,
-            "kind": RequestKind.ACCESS,
-            "details": "Letter of 3 March.",
-        },
-    )
+    response = client.post("/demandes-rgpd/enregistrer/", {
+        "email": member.email, "kind": RequestKind.ACCESS, "details": "Letter of 3 March.",
+    })
     assert response.status_code == 302
     data_request = DataRequest.objects.get(user=member)
     assert data_request.kind == RequestKind.ACCESS
@@ -314,23 +294,14 @@ def test_a_member_asks_for_erasure_from_my_data(member_client: Client, member: U
 def test_the_person_corrects_their_profile_and_the_audit_keeps_no_values(
     member_client: Client, member: User
 ) -> None:
-    response = member_client.post(
-        "/mes-donnees/profil/",
-        {
-            "display_name": "Suzie",
-            "first_name": "Suzanne",
-            "last_name": "Martin",
-            "postal_code": "31000",
-            "email": "pirate@example.org",
-        },
-    )
+    response = member_client.post("/mes-donnees/profil/", {
+        "display_name": "Suzie", "first_name": "Suzanne", "last_name": "Martin",
+        "postal_code": "31000", "email": "pirate@example.org",
+    })
     assert response.status_code == 302
     member.refresh_from_db()
     assert (member.display_name, member.last_name, member.postal_code) == (
-        "Suzie",
-        "Martin",
-        "31000",
-    )
+        "Suzie", "Martin", "31000")
     assert member.email == "titulaire@example.org"  # only staff change the address
     entry = AuditEntry.objects.get(action="gdpr.profile.update")
     assert "display_name" in entry.details["fields"]
@@ -340,15 +311,10 @@ def test_the_person_corrects_their_profile_and_the_audit_keeps_no_values(
 def test_a_member_cannot_move_out_of_haute_garonne_by_a_form(
     member_client: Client, member: User
 ) -> None:
-    response = member_client.post(
-        "/mes-donnees/profil/",
-        {
-            "display_name": member.display_name,
-            "first_name": member.first_name,
-            "last_name": member.last_name,
-            "postal_code": "75011",
-        },
-    )
+    response = member_client.post("/mes-donnees/profil/", {
+        "display_name": member.display_name, "first_name": member.first_name,
+        "last_name": member.last_name, "postal_code": "75011",
+    })
     assert response.status_code == 200
     assert response.context["form"].errors["postal_code"]
     member.refresh_from_db()
@@ -363,10 +329,8 @@ def test_what_only_staff_change_has_a_request_for_correction(
     assert "/mes-donnees/demandes/nouvelle/rectification/?champ=birth_date" in page
     form = member_client.get("/mes-donnees/demandes/nouvelle/rectification/?champ=email")
     assert form.context["form"].initial["details"]
-    response = member_client.post(
-        "/mes-donnees/demandes/nouvelle/rectification/",
-        {"details": "My address is now suzanne@example.net."},
-    )
+    response = member_client.post("/mes-donnees/demandes/nouvelle/rectification/",
+                                  {"details": "My address is now suzanne@example.net."})
     assert response.status_code == 302
     assert DataRequest.objects.get(user=member).kind == RequestKind.RECTIFICATION
 

@@ -87,9 +87,8 @@ def backdated(db: Any) -> dict[str, Any]:
         "live_session": _session(now + dt.timedelta(days=3)),
         "unused_invitation": _invitation("vieux@example.org", expired_days_ago=31),
         "recent_unused_invitation": _invitation("recent@example.org", expired_days_ago=10),
-        "accepted_invitation": _invitation(
-            "accepte@example.org", expired_days_ago=400, accepted=True
-        ),
+        "accepted_invitation": _invitation("accepte@example.org", expired_days_ago=400,
+                                           accepted=True),
         "old_audit": [_old_audit(400) for _ in range(2)],
         "recent_audit": _old_audit(30),
     }
@@ -210,13 +209,11 @@ def test_subgroups_of_an_assembly_over_for_a_year_lose_their_member_lists(
         ended_assembly, start=ended_assembly.mandate_start, end=ended_assembly.mandate_end
     )
     old_member = factories.make_titulaire(ended_assembly)
-    old = actions.do_create_subgroup(
-        None, mandate=old_mandate, name="Mobilités", members=[old_member]
-    )
+    old = actions.do_create_subgroup(None, mandate=old_mandate, name="Mobilités",
+                                     members=[old_member])
     current_member = factories.make_titulaire(assembly)
-    current = actions.do_create_subgroup(
-        None, mandate=factories.make_mandate(assembly), name="Mobilités", members=[current_member]
-    )
+    current = actions.do_create_subgroup(None, mandate=factories.make_mandate(assembly),
+                                         name="Mobilités", members=[current_member])
 
     do_run_retention(None, apply=True)
 
@@ -233,19 +230,14 @@ def test_inactive_accounts_are_due_for_erasure_a_year_after_the_mandate(
     ended_assembly: Assembly, assembly: Assembly
 ) -> None:
     long_ago = timezone.now() - dt.timedelta(days=800)
-    gone = factories.UserFactory(
-        email="parti@example.org", date_joined=long_ago, last_login=long_ago
-    )
+    gone = factories.UserFactory(email="parti@example.org", date_joined=long_ago,
+                                 last_login=long_ago)
     never = factories.UserFactory(email="jamais@example.org", date_joined=long_ago)
-    factories.UserFactory(
-        email="actif@example.org",
-        date_joined=long_ago,
-        last_login=timezone.now() - dt.timedelta(days=3),
-    )
+    factories.UserFactory(email="actif@example.org", date_joined=long_ago,
+                          last_login=timezone.now() - dt.timedelta(days=3))
     factories.UserFactory(email="nouveau@example.org")  # joined today, never logged in
-    seated = factories.make_titulaire(
-        assembly, email="siege@example.org", date_joined=long_ago, last_login=long_ago
-    )
+    seated = factories.make_titulaire(assembly, email="siege@example.org",
+                                      date_joined=long_ago, last_login=long_ago)
 
     user_declaration = registry.get_declaration(User)
     assert user_declaration is not None
@@ -271,9 +263,8 @@ def test_retention_erases_inactive_people_through_the_erasure_engine(
     import gdpr.erasure
 
     long_ago = timezone.now() - dt.timedelta(days=800)
-    gone = factories.UserFactory(
-        email="parti@example.org", date_joined=long_ago, last_login=long_ago
-    )
+    gone = factories.UserFactory(email="parti@example.org", date_joined=long_ago,
+                                 last_login=long_ago)
     calls: list[tuple[Any, Any, str]] = []
 
     real_erase = gdpr.erasure.erase_person

@@ -37,10 +37,8 @@ TABLES = (Room, Thread, Message, Attachment, Report)
 
 
 def at(*parts: int) -> dt.datetime:
-    return (
-        dt.datetime(*parts, tzinfo=PARIS)
-        if len(parts) > 3
-        else dt.datetime(*parts, 12, 0, tzinfo=PARIS)
+    return dt.datetime(*parts, tzinfo=PARIS) if len(parts) > 3 else dt.datetime(
+        *parts, 12, 0, tzinfo=PARIS
     )
 
 
@@ -71,23 +69,15 @@ def said(author: User, thread: Thread, when: dt.datetime, body: str = "Bonjour")
     """A message as it stands in the database, written at ``when`` (rows of an assembly
     that has ended were written back then, through the actions of that time)."""
     return Message.objects.create(
-        room=thread.room,
-        thread=thread,
-        author=author,
-        client_id=uuid.uuid4(),
-        body=body,
+        room=thread.room, thread=thread, author=author, client_id=uuid.uuid4(), body=body,
         created_at=when,
     )
 
 
 def recorded(message: Message, when: dt.datetime) -> Attachment:
     attachment = Attachment(
-        message=message,
-        kind=AttachmentKind.VOICE,
-        name="Message vocal",
-        content_type="audio/webm",
-        size=len(WEBM),
-        duration_seconds=3.0,
+        message=message, kind=AttachmentKind.VOICE, name="Message vocal",
+        content_type="audio/webm", size=len(WEBM), duration_seconds=3.0,
         transcript=message.body,
     )
     attachment.file.save("voice.webm", ContentFile(WEBM), save=True)
@@ -109,83 +99,62 @@ def rooms_of(mandate: Mandate, when: dt.datetime) -> dict[str, Room]:
 @pytest.fixture
 def world(db: Any, media: Path) -> dict[str, Any]:
     earlier = factories.make_assembly(
-        name="Première assemblée",
-        mandate_start=dt.date(2022, 10, 1),
+        name="Première assemblée", mandate_start=dt.date(2022, 10, 1),
         mandate_end=dt.date(2024, 6, 30),
     )
     current = factories.make_assembly(
-        name="Assemblée citoyenne 2025–2027",
-        mandate_start=dt.date(2025, 10, 1),
+        name="Assemblée citoyenne 2025–2027", mandate_start=dt.date(2025, 10, 1),
         mandate_end=dt.date(2027, 6, 30),
     )
     facilitator = factories.UserFactory(email="anim@example.org", roles=[Role.FACILITATEUR])
 
     # --- The earlier assembly: everything was said before 2024-06-30.
     old_member = factories.make_titulaire(earlier, email="ancien@example.org")
-    old_mandate = factories.make_mandate(
-        earlier, start=dt.date(2022, 10, 1), end=dt.date(2024, 6, 30)
-    )
-    factories.make_subgroup(
-        earlier, mandate=old_mandate, members=[old_member], facilitators=[facilitator]
-    )
+    old_mandate = factories.make_mandate(earlier, start=dt.date(2022, 10, 1),
+                                         end=dt.date(2024, 6, 30))
+    factories.make_subgroup(earlier, mandate=old_mandate, members=[old_member],
+                            facilitators=[facilitator])
     old_rooms = rooms_of(old_mandate, at(2022, 10, 2))
     old_plenary_thread = Thread.objects.create(
         room=old_rooms["plenary"], title="Transports", created_at=at(2023, 5, 1)
     )
     old_message = said(old_member, old_plenary_thread, at(2023, 5, 1), "Un bus le mardi")
     said(facilitator, old_plenary_thread, at(2024, 6, 1), "Merci à toutes et à tous")
-    old_voice_message = said(
-        old_member, old_rooms["subgroup"].threads.get(), at(2024, 5, 2), "Je propose un minibus"
-    )
+    old_voice_message = said(old_member, old_rooms["subgroup"].threads.get(), at(2024, 5, 2),
+                             "Je propose un minibus")
     old_voice = recorded(old_voice_message, at(2024, 5, 2))
     old_file_name = old_voice.file.name
 
     # --- The current assembly: the audit's rows, through the real actions.
     member = factories.make_titulaire(current, email="membre@example.org")
     other = factories.make_titulaire(current, email="autre@example.org")
-    mandate = factories.make_mandate(current, start=dt.date(2025, 10, 1), end=dt.date(2026, 6, 30))
-    subgroup = factories.make_subgroup(
-        current, mandate=mandate, members=[member, other], facilitators=[facilitator]
-    )
+    mandate = factories.make_mandate(current, start=dt.date(2025, 10, 1),
+                                     end=dt.date(2026, 6, 30))
+    subgroup = factories.make_subgroup(current, mandate=mandate, members=[member, other],
+                                       facilitators=[facilitator])
     rooms = rooms_of(mandate, at(2025, 10, 1))
-    thread = do_create_thread(
-        member, rooms["plenary"], title="Mobilités", body="<p>Ouvrons le sujet des mobilités</p>"
-    )
+    thread = do_create_thread(member, rooms["plenary"], title="Mobilités",
+                              body="<p>Ouvrons le sujet des mobilités</p>")
     first_post = thread.messages.get()
     backdate(thread, NOW - dt.timedelta(days=400))
     backdate(first_post, NOW - dt.timedelta(days=400))  # 400 days old: 2025-11-01
     plenary_message = factories.send(other, rooms["plenary"], "Je suis d'accord")
     backdate(plenary_message, NOW - dt.timedelta(days=400))
     voice_message, _created = do_add_voice_message(
-        member,
-        rooms["subgroup"],
-        upload=SimpleUploadedFile("v.webm", WEBM, "audio/webm"),
-        transcript="Un minibus le mardi",
-        client_id=uuid.uuid4(),
+        member, rooms["subgroup"], upload=SimpleUploadedFile("v.webm", WEBM, "audio/webm"),
+        transcript="Un minibus le mardi", client_id=uuid.uuid4(),
     )
     backdate(voice_message, NOW - dt.timedelta(days=100))
     voice = backdate(voice_message.attachments.get(), NOW - dt.timedelta(days=100))
     today_reply = factories.send(other, rooms["plenary"], "Et le covoiturage ?", thread=thread)
     backdate(today_reply, NOW)
     return {
-        "earlier": earlier,
-        "current": current,
-        "old_rooms": old_rooms,
-        "old_plenary_thread": old_plenary_thread,
-        "old_message": old_message,
-        "old_voice": old_voice,
-        "old_file_name": old_file_name,
-        "old_member": old_member,
-        "member": member,
-        "other": other,
-        "facilitator": facilitator,
-        "rooms": rooms,
-        "subgroup": subgroup,
-        "thread": thread,
-        "first_post": first_post,
-        "plenary_message": plenary_message,
-        "voice_message": voice_message,
-        "voice": voice,
+        "earlier": earlier, "current": current, "old_rooms": old_rooms,
+        "old_plenary_thread": old_plenary_thread, "old_message": old_message,
+        "old_voice": old_voice, "old_file_name": old_file_name, "old_member": old_member,
+        "member": member, "other": other, "facilitator": facilitator, "rooms": rooms,
+        "subgroup": subgroup, "thread": thread, "first_post": first_post,
+        "plenary_message": plenary_message, "voice_message": voice_message, "voice": voice,
         "today_reply": today_reply,
     }
 
@@ -218,11 +187,7 @@ def test_the_current_assemblys_conversations_survive_and_the_earlier_ones_go(
     # Earlier assembly: 3 rooms (plenary, staff, subgroup), 4 threads (3 « Général » and
     # « Transports »), 3 messages, 1 voice.
     assert {name: before[name] - after[name] for name in before} == {
-        "Room": 3,
-        "Thread": 4,
-        "Message": 3,
-        "Attachment": 1,
-        "Report": 0,
+        "Room": 3, "Thread": 4, "Message": 3, "Attachment": 1, "Report": 0,
     }
     lines = summary(run)
     assert lines["forums.Attachment"]["files"] == 1
@@ -254,9 +219,8 @@ def test_a_message_posted_today_keeps_its_old_thread_and_room(world: dict[str, A
 
 
 def test_a_recent_report_keeps_the_reported_message(world: dict[str, Any]) -> None:
-    report = Report.objects.create(
-        message=world["old_message"], reporter=world["member"], reason="Propos injurieux"
-    )
+    report = Report.objects.create(message=world["old_message"], reporter=world["member"],
+                                   reason="Propos injurieux")
     backdate(report, NOW - dt.timedelta(days=30))
 
     do_run_retention(None, apply=True, now=NOW)
@@ -293,7 +257,8 @@ CURRENT_MESSAGES = _eve_and_morning(CURRENT_END, 365)  # 2028-06-29 / 30 (a leap
         (CURRENT_VOICE[0], {"old voice", "old messages"}),
         (CURRENT_VOICE[1], {"old voice", "old messages", "current voice"}),
         (CURRENT_MESSAGES[0], {"old voice", "old messages", "current voice"}),
-        (CURRENT_MESSAGES[1], {"old voice", "old messages", "current voice", "current messages"}),
+        (CURRENT_MESSAGES[1], {"old voice", "old messages", "current voice",
+                               "current messages"}),
     ],
 )
 def test_each_rule_is_due_the_day_after_its_own_assemblys_term(
@@ -305,7 +270,8 @@ def test_each_rule_is_due_the_day_after_its_own_assemblys_term(
         return due_queryset(declaration, now=now).filter(pk=pk).exists()
 
     found = set()
-    if is_due(Message, world["old_message"].pk) and is_due(Thread, world["old_plenary_thread"].pk):
+    if is_due(Message, world["old_message"].pk) and is_due(Thread,
+                                                           world["old_plenary_thread"].pk):
         found.add("old messages")
     if is_due(Attachment, world["old_voice"].pk):
         found.add("old voice")
@@ -353,34 +319,22 @@ def test_accounts_count_from_their_own_last_assembly(world: dict[str, Any]) -> N
     long_ago = at(2024, 5, 1)
     # Sat in the earlier assembly, its membership ended with it, not seen since.
     old = world["old_member"]
-    Membership.objects.filter(user=old).update(
-        end=dt.date(2024, 6, 30), end_reason=EndReason.MANDATE_END
-    )
+    Membership.objects.filter(user=old).update(end=dt.date(2024, 6, 30),
+                                               end_reason=EndReason.MANDATE_END)
     User.objects.filter(pk=old.pk).update(date_joined=at(2022, 9, 1), last_login=long_ago)
     # Sat in the current assembly, resigned, and has not logged in for 400 days.
     resigned = factories.make_titulaire(world["current"], email="demission@example.org")
-    do_end_membership(
-        None,
-        Membership.objects.get(user=resigned),
-        reason=EndReason.RESIGNATION,
-        on=dt.date(2025, 11, 2),
-    )
+    do_end_membership(None, Membership.objects.get(user=resigned),
+                      reason=EndReason.RESIGNATION, on=dt.date(2025, 11, 2))
     User.objects.filter(pk=resigned.pk).update(
         date_joined=at(2025, 9, 1), last_login=NOW - dt.timedelta(days=400)
     )
     # Staff who never sat: the assembly in office at their last login is theirs.
-    old_staff = factories.UserFactory(
-        email="agent-ancien@example.org",
-        roles=[Role.AGENT],
-        date_joined=at(2023, 1, 1),
-        last_login=long_ago,
-    )
-    factories.UserFactory(
-        email="agent@example.org",
-        roles=[Role.AGENT],
-        date_joined=at(2025, 10, 2),
-        last_login=NOW - dt.timedelta(days=400),
-    )
+    old_staff = factories.UserFactory(email="agent-ancien@example.org", roles=[Role.AGENT],
+                                      date_joined=at(2023, 1, 1), last_login=long_ago)
+    factories.UserFactory(email="agent@example.org", roles=[Role.AGENT],
+                          date_joined=at(2025, 10, 2),
+                          last_login=NOW - dt.timedelta(days=400))
 
     assert _user_due(NOW) == {old.email, old_staff.email}
     # The current assembly's people are due a year after its end, not before.

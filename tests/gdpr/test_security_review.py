@@ -51,14 +51,9 @@ def test_erasure_deletes_earlier_invitations_to_the_persons_address(
     now = timezone.now()
     # An earlier invitation, revoked, never linked to the account: only the address says whose.
     Invitation.objects.create(
-        email=member.email,
-        first_name="Camille",
-        last_name="Invitée-Autrefois",
-        role=Role.AGENT,
-        invited_by=dccu,
-        token_hash=hash_token("ancien-lien"),
-        expires_at=now + timedelta(days=3),
-        revoked_at=now,
+        email=member.email, first_name="Camille", last_name="Invitée-Autrefois",
+        role=Role.AGENT, invited_by=dccu, token_hash=hash_token("ancien-lien"),
+        expires_at=now + timedelta(days=3), revoked_at=now,
     )
 
     erase_person(member, actor=dccu, reason="test")

@@ -106,8 +106,7 @@ def test_the_json_of_messages_and_the_writers_names_follow_the_same_rule(
 
 @pytest.mark.django_db
 def test_no_canton_without_a_current_seat_or_after_a_text_that_asks_again(
-    assembly: Assembly,
-    dccu: User,
+    assembly: Assembly, dccu: User,
 ) -> None:
     sylvie, marc, _ines, _room = _people(assembly)
     staff = factories.UserFactory(display_name="Amandine R.")
@@ -118,10 +117,7 @@ def test_no_canton_without_a_current_seat_or_after_a_text_that_asks_again(
     current = PolicyText.current(TextKind.PURPOSE, SHOW)
     assert current is not None
     draft = consent.do_create_policy_draft(
-        dccu,
-        kind=TextKind.PURPOSE,
-        purpose=SHOW,
-        title=current.title,
+        dccu, kind=TextKind.PURPOSE, purpose=SHOW, title=current.title,
         body=current.body + "\nLe canton est celui de votre siège.",
     )
     consent.do_publish_policy_text(dccu, draft, asks_again=True)
@@ -169,15 +165,8 @@ async def test_live_messages_carry_the_canton_only_of_who_agreed(opened: list[An
 
     async def say(socket: Any, body: str) -> str:
         client_id = str(uuid.uuid4())
-        await socket.send(
-            {
-                "type": "message.send",
-                "room": str(room.pk),
-                "thread": None,
-                "body": body,
-                "client_id": client_id,
-            }
-        )
+        await socket.send({"type": "message.send", "room": str(room.pk), "thread": None,
+                           "body": body, "client_id": client_id})
         return client_id
 
     async def name_heard(socket: Any, client_id: str) -> str:

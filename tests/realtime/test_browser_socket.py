@@ -27,8 +27,7 @@ def _socket_js_codes() -> tuple[dict[str, int], set[str]]:
 
 def test_only_socket_js_opens_a_websocket() -> None:
     opening = [
-        path.name
-        for path in (ROOT / "static" / "js").glob("*.js")
+        path.name for path in (ROOT / "static" / "js").glob("*.js")
         if "new WebSocket(" in path.read_text()
     ]
     assert opening == ["socket.js"]

@@ -261,9 +261,7 @@ async def test_read_marker_sends_the_new_unread_count_to_the_reader(
     thread = first["message"]["thread"]
     await bob.send({"type": "read", "thread": thread, "up_to": first["message"]["id"]})
     assert await bob.next_of("unread") == {
-        "type": "unread",
-        "room": str(world.mobility.pk),
-        "unread": 1,
+        "type": "unread", "room": str(world.mobility.pk), "unread": 1
     }
     await bob.send({"type": "read", "thread": thread, "up_to": last["message"]["id"]})
     assert (await bob.next_of("unread"))["unread"] == 0

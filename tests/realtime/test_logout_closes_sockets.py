@@ -42,11 +42,7 @@ async def open_socket(client: Client) -> WebsocketCommunicator:
     socket = WebsocketCommunicator(
         application,
         "/ws/",
-        headers=[
-            (b"cookie", cookie_of(client)),
-            (b"host", b"testserver"),
-            (b"origin", b"http://testserver"),
-        ],
+        headers=[(b"cookie", cookie_of(client)), (b"host", b"testserver"), (b"origin", b"http://testserver")],
     )
     ok, _ = await socket.connect()
     assert ok
@@ -91,9 +87,7 @@ async def test_socket_reopened_with_the_old_cookie_after_logout_is_refused() -> 
         application,
         "/ws/",
         headers=[
-            (b"cookie", old_cookie),
-            (b"host", b"testserver"),
-            (b"origin", b"http://testserver"),
+            (b"cookie", old_cookie), (b"host", b"testserver"), (b"origin", b"http://testserver")
         ],
     )
     await socket.connect()

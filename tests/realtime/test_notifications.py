@@ -61,7 +61,9 @@ async def test_a_mention_notifies_the_person_mentioned_only(
 async def test_a_direct_message_notifies_the_other_participant(
     world: World, sockets: list[Socket]
 ) -> None:
-    room = await sync_to_async(actions.do_create_direct_room)(world.alice, participants=[world.bob])
+    room = await sync_to_async(actions.do_create_direct_room)(
+        world.alice, participants=[world.bob]
+    )
     alice = await socket_of(world, "alice", sockets)
     bob = await socket_of(world, "bob", sockets)
     carol = await socket_of(world, "carol", sockets)
@@ -76,9 +78,7 @@ async def test_a_direct_message_notifies_the_other_participant(
     assert by_type["notification"]["message"] == ack["message"]["id"]
     assert "Un mot" not in by_type["notification"]["text"]
     assert by_type["unread.bump"] == {
-        "type": "unread.bump",
-        "room": str(room.pk),
-        "message": ack["message"]["id"],
+        "type": "unread.bump", "room": str(room.pk), "message": ack["message"]["id"],
         "author": str(world.alice.pk),
     }
     await bob.nothing()

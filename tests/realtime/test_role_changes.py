@@ -144,13 +144,8 @@ async def refused(socket: Socket, room: Room, *, written: bool = False) -> None:
 
 async def say(speaker: Socket, room: Room, body: str) -> None:
     await speaker.send(
-        {
-            "type": "message.send",
-            "room": str(room.pk),
-            "thread": None,
-            "body": body,
-            "client_id": str(uuid.uuid4()),
-        }
+        {"type": "message.send", "room": str(room.pk), "thread": None, "body": body,
+         "client_id": str(uuid.uuid4())}
     )
     assert (await speaker.next_of("message"))["message"]["body_html"]
 
@@ -212,7 +207,9 @@ async def test_removed_facilitator_role_ends_access_on_open_sockets(
     await draft_closed(facilitator, CLOSE_NOT_FOUND)
 
 
-async def test_removed_dccu_role_ends_subgroup_room_access(world: World, opened: list[Any]) -> None:
+async def test_removed_dccu_role_ends_subgroup_room_access(
+    world: World, opened: list[Any]
+) -> None:
     dora = await chat_socket(world.dora, opened)
     bob = await chat_socket(world.bob, opened)
     await dora.subscribe(world.mobility)

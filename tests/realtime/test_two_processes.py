@@ -82,13 +82,10 @@ def test_a_membership_ended_in_another_process_reaches_open_sockets(
     person's sockets on every daphne, through Redis (docs/protocol.md, roles.changed)."""
     env = django_env(tmp_path)
     migrate(env)
-    world = run_python(
-        env,
-        SETUP.replace(
-            '"room": str(world.mobility.pk)',
-            '"room": str(world.mobility.pk), "plenary": str(world.plenary.pk)',
-        ),
-    )
+    world = run_python(env, SETUP.replace(
+        '"room": str(world.mobility.pk)', '"room": str(world.mobility.pk), '
+        '"plenary": str(world.plenary.pk)'
+    ))
     with Daphne(env) as first, Daphne(env) as second:
         with ThreadPoolExecutor(max_workers=1) as pool:
             pool.submit(asyncio.run, resignation(first, second, env, world)).result(timeout=120)
@@ -98,10 +95,9 @@ async def resignation(
     first: Daphne, second: Daphne, env: dict[str, str], world: dict[str, str]
 ) -> None:
     plenary = world["plenary"]
-    async with (
-        open_socket(first, world["alice"]) as alice,
-        open_socket(second, world["alice"]) as alice_elsewhere,
-    ):
+    async with open_socket(first, world["alice"]) as alice, open_socket(
+        second, world["alice"]
+    ) as alice_elsewhere:
         for socket in (alice, alice_elsewhere):
             await receive(socket, "hello")
             await socket.send(json.dumps({"type": "subscribe", "room": plenary}))

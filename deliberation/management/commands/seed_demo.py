@@ -19,54 +19,31 @@ DEFAULT_PASSWORD = "agora-demo"  # noqa: S105 - published demo password
 # A few opening messages per room, so that the demo does not start on empty rooms.
 # Authors: "member:N" is the room's (or the assembly's) Nth member, else a staff email.
 SUBGROUP_MESSAGES = [
-    (
-        "facilitator",
-        "Bonjour à toutes et à tous ! Bienvenue dans le salon du sous-groupe. "
-        "Présentez-vous en quelques mots, et dites ce qui vous a donné envie de travailler "
-        "sur ce thème.",
-    ),
-    (
-        "member:0",
-        "Bonjour ! Je m'occupe de ma mère qui vit seule à la campagne, alors le "
-        "sujet me parle beaucoup.",
-    ),
-    (
-        "member:1",
-        "Bonjour à tous. Je suis infirmière libérale, je vois chaque semaine des "
-        "personnes âgées qui auraient besoin de **plus d'aide** à domicile.",
-    ),
-    (
-        "member:2",
-        "Salut ! Avant la prochaine séance, est-ce qu'on pourrait lire le rapport "
-        "du Département ? Il est dans la bibliothèque.",
-    ),
+    ("facilitator", "Bonjour à toutes et à tous ! Bienvenue dans le salon du sous-groupe. "
+     "Présentez-vous en quelques mots, et dites ce qui vous a donné envie de travailler "
+     "sur ce thème."),
+    ("member:0", "Bonjour ! Je m'occupe de ma mère qui vit seule à la campagne, alors le "
+     "sujet me parle beaucoup."),
+    ("member:1", "Bonjour à tous. Je suis infirmière libérale, je vois chaque semaine des "
+     "personnes âgées qui auraient besoin de **plus d'aide** à domicile."),
+    ("member:2", "Salut ! Avant la prochaine séance, est-ce qu'on pourrait lire le rapport "
+     "du Département ? Il est dans la bibliothèque."),
 ]
 ROOM_MESSAGES = {
     "plenary": [
-        (
-            "dccu@example.org",
-            "Bienvenue dans le salon de l'assemblée plénière. Ici, tout le "
-            "monde peut lire les échanges ; les membres titulaires, l'équipe et le comité de "
-            "suivi peuvent écrire. Merci de respecter la charte.",
-        ),
-        (
-            "member:5",
-            "Merci pour l'accueil ! La prochaine plénière a bien lieu à l'Hôtel du Département ?",
-        ),
-        (
-            "agent1@example.org",
-            "Oui, salle de l'assemblée. Le programme sera envoyé une semaine avant.",
-        ),
+        ("dccu@example.org", "Bienvenue dans le salon de l'assemblée plénière. Ici, tout le "
+         "monde peut lire les échanges ; les membres titulaires, l'équipe et le comité de "
+         "suivi peuvent écrire. Merci de respecter la charte."),
+        ("member:5", "Merci pour l'accueil ! La prochaine plénière a bien lieu à l'Hôtel du "
+         "Département ?"),
+        ("agent1@example.org", "Oui, salle de l'assemblée. Le programme sera envoyé une "
+         "semaine avant."),
     ],
     "staff": [
-        (
-            "facilitateur1@example.org",
-            "Point d'étape : les six sous-groupes ont tous fait leur première séance en visio.",
-        ),
-        (
-            "agent2@example.org",
-            "Je dépose les fiches pédagogiques sur l'APA dans la bibliothèque d'ici vendredi.",
-        ),
+        ("facilitateur1@example.org", "Point d'étape : les six sous-groupes ont tous fait "
+         "leur première séance en visio."),
+        ("agent2@example.org", "Je dépose les fiches pédagogiques sur l'APA dans la "
+         "bibliothèque d'ici vendredi."),
     ],
 }
 
@@ -81,131 +58,76 @@ LIBRARY_THEMES = [
 ]
 WELCOME_PATH = "Bienvenue dans l'Assemblée"
 LIBRARY_DOCUMENTS: list[tuple[str, dict[str, Any]]] = [
-    (
-        "dccu@example.org",
-        {
-            "kind": "fichier",
-            "title": "Présentation de l'Assemblée citoyenne",
-            "summary": "Qui siège, comment on travaille, le calendrier des plénières.",
-            "pdf": "Assemblee citoyenne de la Haute-Garonne : presentation, role des membres "
-            "titulaires et remplacants, calendrier des plenieres.",
-            "themes": ["democratie"],
-        },
-    ),
-    (
-        "facilitateur1@example.org",
-        {
-            "kind": "fiche",
-            "title": "Fiche : comment se déroule une séance",
-            "summary": "Le déroulé d'une plénière et d'une interplénière, pas à pas.",
-            "body": "<h2>Avant la séance</h2><p>Lisez les documents du parcours.</p>"
-            "<h2>Pendant</h2><ul><li>Tour de parole</li><li>Travail en sous-groupes</li>"
-            "</ul><h2>Après</h2><p>Le compte rendu est publié dans la bibliothèque.</p>",
-            "themes": ["democratie"],
-        },
-    ),
-    (
-        "agent1@example.org",
-        {
-            "kind": "lien",
-            "title": "Le site du Département de la Haute-Garonne",
-            "url": "https://www.haute-garonne.fr/",
-            "summary": "Les compétences du Département.",
-        },
-    ),
-    (
-        "agent2@example.org",
-        {
-            "kind": "fiche",
-            "title": "Fiche : l'allocation personnalisée d'autonomie (APA)",
-            "summary": "Qui peut en bénéficier, comment la demander, ce qu'elle finance.",
-            "body": "<p>L'<strong>APA</strong> aide les personnes de 60 ans et plus en perte "
-            "d'autonomie à payer les aides dont elles ont besoin.</p>",
-            "themes": ["autonomie"],
-        },
-    ),
-    (
-        "facilitateur2@example.org",
-        {
-            "kind": "video",
-            "title": "Vidéo : l'Assemblée citoyenne en trois minutes",
-            "url": "https://www.example.org/videos/assemblee-3-minutes",
-            "summary": "Une courte vidéo pour les nouveaux membres et les remplaçants.",
-            "themes": ["democratie"],
-        },
-    ),
-    (
-        "agent3@example.org",
-        {
-            "kind": "audio",
-            "title": "Podcast : être aidant au quotidien",
-            "url": "https://www.example.org/podcasts/aidants",
-            "summary": "Trois aidants racontent leur semaine.",
-            "themes": ["autonomie"],
-        },
-    ),
-    (
-        "facilitateur3@example.org",
-        {
-            "kind": "bibliographie",
-            "title": "Bibliographie : vieillir chez soi",
-            "summary": "Rapport Libault, « Grand âge et autonomie », ministère des Solidarités, "
-            "2019.\nDrees, « L'aide à domicile », Études et résultats, 2023.",
-            "themes": ["autonomie"],
-        },
-    ),
-    (
-        "agent4@example.org",
-        {
-            "kind": "lien",
-            "title": "Le transport à la demande en Haute-Garonne",
-            "url": "https://www.example.org/transport-a-la-demande",
-            "summary": "Les lignes et les horaires du transport à la demande.",
-            "themes": ["mobilite"],
-        },
-    ),
-    (
-        "agent5@example.org",
-        {
-            "kind": "fiche",
-            "title": "Note de l'équipe : calendrier des saisines",
-            "summary": "Document de travail réservé à l'équipe.",
-            "audience": "equipe",
-            "body": "<p>Calendrier prévisionnel, à ne pas diffuser.</p>",
-        },
-    ),
-    (
-        "dccu@example.org",
-        {
-            "kind": "lien",
-            "title": "La charte de la participation citoyenne",
-            "url": "https://www.example.org/charte-participation",
-            "audience": "public",
-            "summary": "La charte publique qui encadre la démarche.",
-            "themes": ["democratie"],
-        },
-    ),
-    (
-        "membre001@example.org",
-        {
-            "kind": "lien",
-            "title": "Témoignage : ma mère et l'EHPAD",
-            "url": "https://www.example.org/temoignage-ehpad",
-            "publish": True,
-            "summary": "Un article de journal local qu'une membre a trouvé éclairant.",
-            "themes": ["autonomie", "sante"],
-        },
-    ),
-    (
-        "membre002@example.org",
-        {
-            "kind": "lien",
-            "title": "Article : les déserts médicaux en zone rurale",
-            "url": "https://www.example.org/deserts-medicaux",
-            "summary": "Proposé par un membre, en attente d'un modérateur.",
-            "themes": ["sante"],
-        },
-    ),
+    ("dccu@example.org", {
+        "kind": "fichier", "title": "Présentation de l'Assemblée citoyenne",
+        "summary": "Qui siège, comment on travaille, le calendrier des plénières.",
+        "pdf": "Assemblee citoyenne de la Haute-Garonne : presentation, role des membres "
+               "titulaires et remplacants, calendrier des plenieres.",
+        "themes": ["democratie"],
+    }),
+    ("facilitateur1@example.org", {
+        "kind": "fiche", "title": "Fiche : comment se déroule une séance",
+        "summary": "Le déroulé d'une plénière et d'une interplénière, pas à pas.",
+        "body": "<h2>Avant la séance</h2><p>Lisez les documents du parcours.</p>"
+                "<h2>Pendant</h2><ul><li>Tour de parole</li><li>Travail en sous-groupes</li>"
+                "</ul><h2>Après</h2><p>Le compte rendu est publié dans la bibliothèque.</p>",
+        "themes": ["democratie"],
+    }),
+    ("agent1@example.org", {
+        "kind": "lien", "title": "Le site du Département de la Haute-Garonne",
+        "url": "https://www.haute-garonne.fr/", "summary": "Les compétences du Département.",
+    }),
+    ("agent2@example.org", {
+        "kind": "fiche", "title": "Fiche : l'allocation personnalisée d'autonomie (APA)",
+        "summary": "Qui peut en bénéficier, comment la demander, ce qu'elle finance.",
+        "body": "<p>L'<strong>APA</strong> aide les personnes de 60 ans et plus en perte "
+                "d'autonomie à payer les aides dont elles ont besoin.</p>",
+        "themes": ["autonomie"],
+    }),
+    ("facilitateur2@example.org", {
+        "kind": "video", "title": "Vidéo : l'Assemblée citoyenne en trois minutes",
+        "url": "https://www.example.org/videos/assemblee-3-minutes",
+        "summary": "Une courte vidéo pour les nouveaux membres et les remplaçants.",
+        "themes": ["democratie"],
+    }),
+    ("agent3@example.org", {
+        "kind": "audio", "title": "Podcast : être aidant au quotidien",
+        "url": "https://www.example.org/podcasts/aidants",
+        "summary": "Trois aidants racontent leur semaine.", "themes": ["autonomie"],
+    }),
+    ("facilitateur3@example.org", {
+        "kind": "bibliographie", "title": "Bibliographie : vieillir chez soi",
+        "summary": "Rapport Libault, « Grand âge et autonomie », ministère des Solidarités, "
+                   "2019.\nDrees, « L'aide à domicile », Études et résultats, 2023.",
+        "themes": ["autonomie"],
+    }),
+    ("agent4@example.org", {
+        "kind": "lien", "title": "Le transport à la demande en Haute-Garonne",
+        "url": "https://www.example.org/transport-a-la-demande",
+        "summary": "Les lignes et les horaires du transport à la demande.",
+        "themes": ["mobilite"],
+    }),
+    ("agent5@example.org", {
+        "kind": "fiche", "title": "Note de l'équipe : calendrier des saisines",
+        "summary": "Document de travail réservé à l'équipe.", "audience": "equipe",
+        "body": "<p>Calendrier prévisionnel, à ne pas diffuser.</p>",
+    }),
+    ("dccu@example.org", {
+        "kind": "lien", "title": "La charte de la participation citoyenne",
+        "url": "https://www.example.org/charte-participation", "audience": "public",
+        "summary": "La charte publique qui encadre la démarche.", "themes": ["democratie"],
+    }),
+    ("membre001@example.org", {
+        "kind": "lien", "title": "Témoignage : ma mère et l'EHPAD",
+        "url": "https://www.example.org/temoignage-ehpad", "publish": True,
+        "summary": "Un article de journal local qu'une membre a trouvé éclairant.",
+        "themes": ["autonomie", "sante"],
+    }),
+    ("membre002@example.org", {
+        "kind": "lien", "title": "Article : les déserts médicaux en zone rurale",
+        "url": "https://www.example.org/deserts-medicaux",
+        "summary": "Proposé par un membre, en attente d'un modérateur.", "themes": ["sante"],
+    }),
 ]
 WELCOME_STEPS = [
     "Présentation de l'Assemblée citoyenne",
@@ -237,9 +159,7 @@ def _demo_pdf(text: str) -> bytes:
     for offset in offsets:
         out += b"%010d 00000 n \n" % offset
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
-    )
+        len(objects) + 1, xref)
     return bytes(out)
 
 
@@ -265,9 +185,7 @@ class Command(BaseCommand):
         demo = seed_assembly(password)
         assembly, seats, users, mandate = demo.assembly, demo.seats, demo.users, demo.mandate
         created_users, added, created_subgroups = (
-            demo.created_users,
-            demo.added_memberships,
-            demo.created_subgroups,
+            demo.created_users, demo.added_memberships, demo.created_subgroups
         )
         sent = self.ensure_conversations(mandate, users)
         created_proposals = self.ensure_proposals(mandate)
@@ -325,7 +243,8 @@ class Command(BaseCommand):
                 if author is None:
                     continue
                 client_id = uuid.uuid5(uuid.NAMESPACE_URL, f"agora-demo/{room.name}/{index}")
-                _message, created = do_send_message(author, room, body=body, client_id=client_id)
+                _message, created = do_send_message(author, room, body=body,
+                                                    client_id=client_id)
                 sent += created
         return sent
 
@@ -354,21 +273,12 @@ class Command(BaseCommand):
             author = users[author_email]
             upload = None
             if entry.get("pdf"):
-                upload = SimpleUploadedFile(
-                    "presentation-assemblee.pdf",
-                    _demo_pdf(entry["pdf"]),
-                    content_type="application/pdf",
-                )
+                upload = SimpleUploadedFile("presentation-assemblee.pdf", _demo_pdf(entry["pdf"]),
+                                            content_type="application/pdf")
             doc = library.do_propose_document(
-                author,
-                kind=entry["kind"],
-                title=title,
-                summary=entry.get("summary", ""),
-                url=entry.get("url", ""),
-                body=entry.get("body", ""),
-                upload=upload,
-                mandates=[mandate],
-                themes=[themes[t] for t in entry.get("themes", [])],
+                author, kind=entry["kind"], title=title, summary=entry.get("summary", ""),
+                url=entry.get("url", ""), body=entry.get("body", ""), upload=upload,
+                mandates=[mandate], themes=[themes[t] for t in entry.get("themes", [])],
                 audience=entry.get("audience", "assemblee"),
             )
             if entry.get("publish") and doc.status == "propose":
@@ -376,13 +286,10 @@ class Command(BaseCommand):
             documents[title] = doc
             created += 1
         path, _new = ReadingPath.objects.get_or_create(
-            slug="bienvenue",
-            defaults={
-                "title": WELCOME_PATH,
-                "mandate": mandate,
-                "position": 0,
+            slug="bienvenue", defaults={
+                "title": WELCOME_PATH, "mandate": mandate, "position": 0,
                 "description": "Cinq documents pour découvrir l'assemblée, son mandat et la "
-                "façon de travailler ensemble : à lire à votre rythme.",
+                               "façon de travailler ensemble : à lire à votre rythme.",
             },
         )
         for position, title in enumerate(WELCOME_STEPS):

@@ -17,8 +17,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "--schedule",
-            action="store_true",
+            "--schedule", action="store_true",
             help="Make sure exactly one future daily run is queued, then exit.",
         )
 

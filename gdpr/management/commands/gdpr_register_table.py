@@ -18,8 +18,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "--check",
-            action="store_true",
+            "--check", action="store_true",
             help="Change nothing; exit with an error when the table is out of date.",
         )
 

@@ -22,19 +22,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "--days",
-            type=int,
-            default=REMINDER_DAYS,
+            "--days", type=int, default=REMINDER_DAYS,
             help="Remind about requests due within this many days (default: %(default)s).",
         )
         parser.add_argument(
-            "--base-url",
-            default="",
+            "--base-url", default="",
             help="The platform's address, for links in the email (e.g. https://agora.cd31.fr).",
         )
         parser.add_argument(
-            "--enqueue",
-            action="store_true",
+            "--enqueue", action="store_true",
             help="Queue the work for the background worker instead of doing it now.",
         )
 
@@ -47,4 +43,6 @@ class Command(BaseCommand):
             return
         reminded = send_due_reminders(days=days, base_url=base_url)
         expired = expire_access_copies()
-        self.stdout.write(f"Requests reminded: {reminded}. Access copies expired: {expired}.")
+        self.stdout.write(
+            f"Requests reminded: {reminded}. Access copies expired: {expired}."
+        )

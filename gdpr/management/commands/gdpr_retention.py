@@ -59,9 +59,7 @@ class Command(BaseCommand):
             help="Make sure exactly one future daily run (03:00, Paris) is queued, then exit.",
         )
         parser.add_argument(
-            "--batch-size",
-            type=int,
-            default=BATCH_SIZE,
+            "--batch-size", type=int, default=BATCH_SIZE,
             help=f"Rows per batch (default {BATCH_SIZE}).",
         )
         parser.add_argument(
@@ -101,7 +99,8 @@ class Command(BaseCommand):
                 bar.close()
 
         self.stdout.write(
-            f"{'Retention applied' if run.applied else 'Dry run: nothing changed'} (run #{run.pk})."
+            f"{'Retention applied' if run.applied else 'Dry run: nothing changed'} "
+            f"(run #{run.pk})."
         )
         header = f"{'model':<32} {'action':<17} {'due':>10} {'processed':>10}"
         self.stdout.write(header)
