@@ -16,7 +16,7 @@ from deliberation.models import DraftUpdate
 from realtime.yjs import protocol as yp
 from realtime.yjs.hub import DocHub
 from tests import factories
-from tests.realtime.ydrafts import YClient, make_draft
+from tests.realtime.ydrafts import HOST, ORIGIN, YClient, cookie_of, make_draft
 
 pytestmark = pytest.mark.django_db(transaction=True)
 AT = "2026-12-07T02:00:00.000Z"
@@ -59,6 +59,22 @@ async def send(client: YClient, change: Any) -> None:
     await client.socket.send_to(bytes_data=yp.sync_update(client.doc.get_update(before)))
 
 
+async def connect_with(cookie: bytes, draft_id: Any) -> YClient:
+    """A client on a session made beforehand (no session written while sockets run)."""
+    from channels.testing import WebsocketCommunicator
+
+    from config.asgi import application
+
+    socket = WebsocketCommunicator(
+        application, f"/ws/drafts/{draft_id}", headers=[HOST, ORIGIN, (b"cookie", cookie)]
+    )
+    connected, _ = await socket.connect()
+    assert connected
+    client = YClient(socket)
+    await client.sync()
+    return client
+
+
 async def hello(client: YClient) -> dict[str, Any]:
     await client.socket.send_to(bytes_data=yp.agora_message({"type": "hello"}))
     await client.drain_until(lambda: client.controls)
@@ -75,6 +91,7 @@ async def refused(client: YClient, reason: str) -> None:
 
 
 async def test_a_readers_update_that_does_more_than_suggest_is_refused(world: World) -> None:
+    cookie = await sync_to_async(cookie_of)(world.reader)
     writer = await YClient.connect(world.writer, world.draft.pk)
     stored = await sync_to_async(stored_count)(world.draft)
     crafted = [
@@ -120,7 +137,7 @@ async def test_a_readers_update_that_does_more_than_suggest_is_refused(world: Wo
     )
     for change, reason in crafted:
         # Each time a fresh client, as ours does after a refusal.
-        reader = await YClient.connect(world.reader, world.draft.pk)
+        reader = await connect_with(cookie, world.draft.pk)
         assert (await hello(reader))["suggest_only"] is True
         await send(reader, lambda doc, c=reader, f=change: f(doc, c))
         await refused(reader, reason)
