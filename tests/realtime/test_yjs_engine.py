@@ -407,13 +407,30 @@ def test_a_kind_cannot_take_a_used_name_or_path() -> None:
     assert [k.name for k in registry.kinds()] == ["draft"]
 
 
-async def test_unchecked_updates_wait_for_the_shadow_and_too_many_drop_it(
-    checked_kind: CheckedStore, monkeypatch: pytest.MonkeyPatch
+class _NoHub:
+    """A session's hub, for a test that neither relays nor stores."""
+
+    layer = None
+    alone = True
+
+
+@pytest.fixture
+def checked_kind_sync() -> Iterator[CheckedStore]:
+    store = CheckedStore(writers=set())
+    registry.register("checked", store, path="test-checked")
+    try:
+        yield store
+    finally:
+        registry.unregister("checked")
+
+
+def test_unchecked_updates_wait_for_the_shadow_and_too_many_drop_it(
+    checked_kind_sync: CheckedStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from realtime.yjs import hub as yhub
     from realtime.yjs.hub import YDocSession
 
-    session = YDocSession(DocHub.current(), "checked", "wall-1")
+    session = YDocSession(_NoHub(), "checked", "wall-1")  # type: ignore[arg-type]
     session.doc = pycrdt.Doc()
     session._subscription = session.doc.observe(session._on_transaction)
     source: pycrdt.Doc = pycrdt.Doc()
