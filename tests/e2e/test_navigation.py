@@ -42,6 +42,12 @@ def _current(page: Any) -> list[str]:
     )
 
 
+def _header_height(page: Any) -> float:
+    header = page.locator(".site-header").bounding_box()
+    assert header is not None
+    return float(header["height"])
+
+
 def test_member_on_a_phone_opens_the_menu_and_finds_proposals_and_my_data(
     browser: Any, live_url: str
 ) -> None:
@@ -80,6 +86,7 @@ def test_member_on_a_desktop_reaches_two_factor_login_from_my_account(
     try:
         log_in(page, live_url, "membre061@example.org")
         assert not page.get_by_role("button", name="Menu").is_visible()  # the row fits
+        assert _header_height(page) <= 64  # one row: the bell too (it wrapped to a second)
         page.locator(".menu-group--account > summary").click()
         _menu_link(page, "Connexion en deux étapes").click()
         page.wait_for_url(live_url + "/comptes/2fa/")
@@ -109,6 +116,13 @@ def test_facilitator_opens_the_dashboard_from_management(browser: Any, live_url:
     page = _new_page(browser, 1366, 900)
     try:
         log_in(page, live_url, "facilitateur3@example.org")
+        assert _header_height(page) <= 64  # « Gestion » fits in the row at 1366 px
+        page.set_viewport_size({"width": 1100, "height": 900})
+        page.wait_for_function("document.documentElement.classList.contains('menu-folded')")
+        assert page.get_by_role("button", name="Menu").is_visible()  # no room: folded
+        assert _header_height(page) <= 64
+        page.set_viewport_size({"width": 1366, "height": 900})
+        page.wait_for_function("!document.documentElement.classList.contains('menu-folded')")
         page.locator(".menu-group:not(.menu-group--account) > summary").click()
         _menu_link(page, "Animation").click()
         page.wait_for_url(live_url + "/animation/")
