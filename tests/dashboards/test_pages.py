@@ -206,3 +206,15 @@ def test_staff_homes_lead_to_their_desks_with_what_waits(world: dict[str, Any]) 
     for role in ["titulaire", "remplacant", "agent", "comite_suivi"]:
         text = _text(client_for(world["people"][role]).get("/"))
         assert "Pilotage DCCU" not in text and "élément à modérer" not in text, role
+
+
+def test_both_dashboards_write_the_last_message_the_same_way(world: dict[str, Any]) -> None:
+    from config.dates import format_when
+
+    people = world["people"]
+    message = factories.send(people["titulaire"], factories.room_of(world["subgroup"]), "Salut")
+    when = format_when(message.created_at)  # « 7 déc. 2026, 2 h 59 », never « 7 décembre »
+    for person, url in ((people["facilitateur"], "/animation/"), (people["dccu"], "/pilotage/")):
+        html = client_for(person).get(url).content.decode()
+        # One piece: « 2 h » never wraps away from « 59 » in a narrow column.
+        assert re.search(r'<time class="nowrap" datetime="[^"]+">' + re.escape(when), html), url
