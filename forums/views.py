@@ -20,7 +20,6 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
@@ -28,6 +27,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.http import AuthenticatedRequest
 from accounts.models import User
 from accounts.roles import STAFF_ROLES
+from config.dates import format_when
 from config.errors import error_text
 from documents.files import ALLOWED
 from forums import actions, attachments, queries
@@ -158,7 +158,7 @@ def why_read_only(room: Room, user: User) -> str:
     mute = room.mutes.filter(user=user, until__gt=timezone.now()).order_by("-until").first()
     if mute is not None:
         return _("A moderator stopped you from writing here until %(until)s: %(reason)s") % {
-            "until": date_format(timezone.localtime(mute.until), "j F, H:i"),
+            "until": format_when(mute.until),
             "reason": mute.reason,
         }
     roles = user_roles(user)
