@@ -19,5 +19,15 @@ if (box) {
       if (keep) shown += 1;
     });
     count.textContent = wanted ? `${shown} / ${people.length}` : "";
+    // « Mon sous-groupe » / « Tous les autres »: a heading with nobody left under it goes.
+    for (const heading of document.querySelectorAll(".people-picker__group")) {
+      let row = heading.nextElementSibling;
+      let any = false;
+      while (row && !row.classList.contains("people-picker__group")) {
+        if (row.classList.contains("people-picker__person") && !row.hidden) any = true;
+        row = row.nextElementSibling;
+      }
+      heading.hidden = !any;
+    }
   });
 }

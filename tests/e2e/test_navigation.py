@@ -2,7 +2,7 @@
 facilitator. The DCCU's phone journey and the axe checks of the new pages are in
 test_accessibility.py (its staff are logged in once per module: TOTP codes are single-use).
 
-Demo accounts used here and nowhere else: membre060, membre061, remplacant060,
+Demo accounts used here and nowhere else: membre060, membre061, membre062, remplacant060,
 facilitateur3.
 """
 
@@ -130,5 +130,26 @@ def test_facilitator_opens_the_dashboard_from_management(browser: Any, live_url:
         for heading in ["À modérer", "Propositions par étape", "Activité par sous-groupe"]:
             assert main.get_by_role("heading", name=heading).is_visible(), heading
         assert_accessible(page, "facilitation dashboard")
+    finally:
+        page.context.close()
+
+
+def test_new_conversation_on_a_phone_narrows_the_people_and_their_headings(
+    browser: Any, live_url: str
+) -> None:
+    page = _new_page(browser, 390, 844, is_mobile=True, has_touch=True)
+    try:
+        log_in(page, live_url, "membre062@example.org")
+        page.goto(live_url + "/discussions/nouvelle/")
+        groups = page.locator(".people-picker__group")
+        assert groups.count() == 2 and groups.first.is_visible()  # « Mon sous-groupe »…
+        mine = page.locator(".people-picker__group ~ .people-picker__person").first
+        someone = str(mine.locator("label").text_content()).strip()
+        page.get_by_label("Chercher une personne").fill("zzzz")
+        assert groups.first.is_hidden() and groups.last.is_hidden()  # no empty heading left
+        page.get_by_label("Chercher une personne").fill(someone)
+        assert groups.first.is_visible()
+        assert page.get_by_label(someone).first.is_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
     finally:
         page.context.close()
