@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-CSS = (Path(__file__).resolve().parents[2] / "static/css/agora.css").read_text()
+SOURCE = (Path(__file__).resolve().parents[2] / "static/css/agora.css").read_text()
+CSS = re.sub(r"/\*.*?\*/", "", SOURCE, flags=re.S)
 
 
 def _rules(selector_pattern: str) -> list[str]:
