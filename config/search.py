@@ -225,7 +225,7 @@ def _people(user: Any, parsed: library.ParsedQuery, limit: int) -> Group:
     hits = [
         Hit(
             title=library.highlight_prefixes(person_name_with_role(person), wanted),
-            url=direct,
+            url=f"{direct}?avec={person.pk}",  # that person ticked, ready to write to
         )
         for person in found[:limit]
     ]

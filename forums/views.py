@@ -547,7 +547,18 @@ def why_nobody(user: User) -> str:
 @login_required
 def direct_new(request: AuthenticatedRequest) -> HttpResponse:
     data = request.POST if request.method == "POST" else None
-    form = DirectRoomForm(data, people=people_i_share_a_room_with(request.user))
+    people = people_i_share_a_room_with(request.user)
+    # « ?avec=<id> » (a person found by the header's search): that person ticked, the list
+    # narrowed to their name. Anyone else's id is ignored, as if not given.
+    chosen = None
+    wanted = request.GET.get("avec", "")
+    if data is None and wanted:
+        try:
+            chosen = people.filter(pk=uuid.UUID(wanted)).first()
+        except ValueError:
+            chosen = None
+    initial = {"participants": [chosen.pk]} if chosen is not None else {}
+    form = DirectRoomForm(data, initial=initial, people=people)
     if request.method == "POST" and form.is_valid():
         try:
             room = actions.do_create_direct_room(
@@ -559,6 +570,7 @@ def direct_new(request: AuthenticatedRequest) -> HttpResponse:
             return redirect("forums:room", room.pk)
     return render(request, "forums/direct_new.html", {
         "form": form, "close": close_people(request.user), "nobody": why_nobody(request.user),
+        "chosen_name": chosen.public_name if chosen is not None else "",
     })
 
 

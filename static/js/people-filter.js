@@ -9,7 +9,7 @@ if (box) {
   const fold = (text) => text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
   const names = people.map((row) => fold(row.textContent));
   field.hidden = false;
-  box.addEventListener("input", () => {
+  const narrow = () => {
     const wanted = fold(box.value.trim());
     let shown = 0;
     people.forEach((row, index) => {
@@ -29,5 +29,8 @@ if (box) {
       }
       heading.hidden = !any;
     }
-  });
+  };
+  box.addEventListener("input", narrow);
+  // Arrived from a person found by the search (?avec=…): the list starts narrowed to them.
+  if (box.value) narrow();
 }

@@ -262,3 +262,10 @@ def test_a_message_excerpt_reads_as_shown_without_its_markers(world: dict[str, A
     [excerpt] = [str(hit.excerpt) for hit in hits if "samedi" in str(hit.excerpt)]
     assert "**" not in excerpt and "_" not in excerpt
     assert "plus de minibus le <mark>samedi</mark>" in excerpt
+
+
+def test_a_person_found_leads_to_a_conversation_with_them(world: dict[str, Any]) -> None:
+    member = world["people"]["titulaire_in"]
+    [hit] = search_everything(member, "Quenouill", kind="people")[0].hits
+    other = world["people"]["titulaire_out"]
+    assert hit.url == f"/discussions/nouvelle/?avec={other.pk}"

@@ -257,6 +257,26 @@ def test_new_conversation_lists_my_subgroup_first_then_everyone_sharing_the_plen
     assert Room.objects.filter(kind="direct", participants=outsider).count() == 1
 
 
+def test_a_person_found_by_the_search_comes_ticked_in_new_conversation(
+    room: Room, member: User, other: User
+) -> None:
+    import re
+
+    dpd = factories.UserFactory(roles=[Role.DPD], display_name="Delphine P.")
+    client = login(member)
+    url = reverse("forums:direct_new")
+    page = client.get(f"{url}?avec={other.pk}").content.decode()
+    ticked = re.findall(r'<input type="checkbox"[^>]*checked[^>]*>', page)
+    assert len(ticked) == 1 and str(other.pk) in ticked[0]
+    assert f'value="{other.public_name}"' in page  # the list starts narrowed to them
+    # Someone one may not write to (the DPD), or nonsense: nothing ticked, nothing said.
+    for wanted in (str(dpd.pk), "pas-un-id"):
+        page = client.get(f"{url}?avec={wanted}").content.decode()
+        assert client.get(f"{url}?avec={wanted}").status_code == 200
+        assert not re.findall(r'<input type="checkbox"[^>]*checked', page)
+        assert "Delphine P." not in page
+
+
 def test_new_conversation_says_why_nobody_is_listed(db: Any) -> None:
     dpd = factories.UserFactory(roles=[Role.DPD])
     page = login(dpd).get(reverse("forums:direct_new")).content.decode()
