@@ -152,7 +152,7 @@ def test_facilitator_dashboard_shows_activity_and_people_not_seen_for_14_days(
     text = _text(response)
     assert "Pas vu·es depuis 14 jours" in text
     assert quiet.public_name in text
-    cells = r"\s*</th>" + r"\s*<td>(\d+)</td>" * 3
+    cells = r"\s*</th>" + r"\s*<td[^>]*>(\d+)</td>" * 3
     row = re.search("Mobilités du quotidien" + cells, response.content.decode())
     assert row is not None and row.groups() == ("2", "1", "1")
     assert people["titulaire"].public_name not in text.split("Pas vu")[-1]
@@ -168,7 +168,8 @@ def test_dccu_dashboard_counts_seats_invitations_and_participation_per_canton(
     membership = world["people"]["titulaire"].memberships.get()
     canton = membership.seat.canton.name
     row = re.search(
-        re.escape(canton) + r"\s*</th>\s*<td>(\d+)</td>\s*<td>(\d+)</td>", response.content.decode()
+        re.escape(canton) + r"\s*</th>\s*<td[^>]*>(\d+)</td>\s*<td[^>]*>(\d+)</td>",
+        response.content.decode(),
     )
     assert row is not None and row.groups() == ("1", "1")  # one member, who wrote
 
@@ -218,3 +219,14 @@ def test_both_dashboards_write_the_last_message_the_same_way(world: dict[str, An
         html = client_for(person).get(url).content.decode()
         # One piece: « 2 h » never wraps away from « 59 » in a narrow column.
         assert re.search(r'<time class="nowrap" datetime="[^"]+">' + re.escape(when), html), url
+
+
+def test_dashboard_tables_stack_on_a_phone_with_each_figure_labelled(
+    world: dict[str, Any],
+) -> None:
+    # A 390 px phone cut the five columns (and their caption) in a scrolled box.
+    for person, url in ((world["people"]["facilitateur"], "/animation/"),
+                        (world["people"]["dccu"], "/pilotage/")):
+        html = client_for(person).get(url).content.decode()
+        assert '<table class="table-stack">' in html, url
+        assert '<td data-label="Messages">' in html, url
