@@ -28,3 +28,8 @@ def test_a_flex_disclosure_still_shows_that_it_opens() -> None:
 
 def test_hidden_beats_any_class_display() -> None:
     assert any("display: none !important" in body for body in _rules(r"^\s*\[hidden\]\s*$"))
+
+
+def test_a_stacked_cell_without_label_gets_no_stray_colon() -> None:
+    # An empty state (« Aucune invitation pour le moment. ») spans the row, unlabelled.
+    assert any("content: none" in body for body in _rules(r"td:not\(\[data-label\]\)::before"))

@@ -230,3 +230,14 @@ def test_dashboard_tables_stack_on_a_phone_with_each_figure_labelled(
         html = client_for(person).get(url).content.decode()
         assert '<table class="table-stack">' in html, url
         assert '<td data-label="Messages">' in html, url
+
+
+def test_invitations_read_the_same_on_the_dashboard_and_say_what_to_do_when_none(
+    world: dict[str, Any],
+) -> None:
+    client = client_for(world["people"]["dccu"])
+    # The list says « Annulée »: the dashboard's count too (it said « Révoquées »).
+    assert "Annulées" in _text(client.get("/pilotage/"))
+    response = client.get("/invitations/")
+    assert '<table class="table-stack">' in response.content.decode()
+    assert "« Importer le tirage au sort » invite toute une liste" in _text(response)
