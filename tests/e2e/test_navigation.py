@@ -15,6 +15,7 @@ import pytest
 
 from tests.e2e.axe import assert_accessible
 from tests.e2e.login import log_in
+from tests.e2e.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 SCREENSHOTS = os.environ.get("E2E_SCREENSHOTS")
@@ -118,11 +119,11 @@ def test_facilitator_opens_the_dashboard_from_management(browser: Any, live_url:
         log_in(page, live_url, "facilitateur3@example.org")
         assert _header_height(page) <= 64  # « Gestion » fits in the row at 1366 px
         page.set_viewport_size({"width": 1100, "height": 900})
-        page.wait_for_function("document.documentElement.classList.contains('menu-folded')")
+        wait_until(page, "() => document.documentElement.classList.contains('menu-folded')")
         assert page.get_by_role("button", name="Menu").is_visible()  # no room: folded
         assert _header_height(page) <= 64
         page.set_viewport_size({"width": 1366, "height": 900})
-        page.wait_for_function("!document.documentElement.classList.contains('menu-folded')")
+        wait_until(page, "() => !document.documentElement.classList.contains('menu-folded')")
         page.locator(".menu-group:not(.menu-group--account) > summary").click()
         _menu_link(page, "Animation").click()
         page.wait_for_url(live_url + "/animation/")
