@@ -32,6 +32,7 @@ _SECTIONS: list[tuple[str, str]] = [
     ("forums:*", "discussions"),
     ("library*", "library"),
     ("proposal*", "proposals"),
+    ("workshops:*", "workshops"),
     ("mandate_report_docx", "proposals"),
     ("rights:profile", "profile"),
     ("rights:requests", "requests"),
@@ -76,6 +77,7 @@ def main_entries() -> list[Entry]:
         Entry("home", _("Home"), reverse("home")),
         Entry("discussions", _("Discussions"), reverse("forums:rooms")),
         Entry("proposals", _("Proposals"), reverse("proposals")),
+        Entry("workshops", _("Workshops"), reverse("workshops:index")),
         Entry("library", _("Library"), reverse("library")),
         Entry("help", _("Help"), reverse("help")),
     ]

@@ -70,6 +70,7 @@ def _current(parser: Links) -> list[str]:
         ("/discussions/preferences/", ["/notifications/preferences/"]),
         ("/discussions/", ["/discussions/"]),
         ("/propositions/", ["/propositions/"]),
+        ("/ateliers/", ["/ateliers/"]),
         ("/bibliotheque/parcours/", ["/bibliotheque/"]),
         ("/aide/", ["/aide/"]),
         ("/comptes/password/change/", ["/comptes/password/change/"]),

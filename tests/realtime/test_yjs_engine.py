@@ -18,12 +18,12 @@ from channels.testing import WebsocketCommunicator
 from django.apps import apps
 from django.conf import settings
 
+from realtime.frames import FrameError
 from realtime.origin import SameOriginValidator
 from realtime.yjs import protocol as yp
 from realtime.yjs import registry
 from realtime.yjs.consumer import CLOSE_NOT_FOUND
 from realtime.yjs.hub import DocHub
-from realtime.frames import FrameError
 from realtime.yjs.store import Change, DocAbilities, Limits, Loaded, Verdict
 from tests import factories
 from tests.realtime.ydrafts import HOST, ORIGIN, YClient, cookie_of
@@ -342,4 +342,4 @@ def test_a_kind_cannot_take_a_used_name_or_path() -> None:
         registry.register("draft", store, path="other")
     with pytest.raises(ValueError):
         registry.register("other", store, path="drafts")
-    assert [k.name for k in registry.kinds()] == ["draft"]
+    assert [k.name for k in registry.kinds()] == ["draft", "wall", "wallsheet", "board"]
