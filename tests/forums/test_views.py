@@ -142,6 +142,13 @@ def test_thread_list_new_thread_and_answer_later(
 
     listing = login(other).get(reverse("forums:forum", args=[room.pk])).content.decode()
     assert "Transport à la demande" in listing
+    # Its last activity in the one date format, not « il y a 0 minutes ».
+    from config.dates import format_when
+
+    thread.refresh_from_db()
+    assert "dernière activité : <time" in listing
+    assert format_when(thread.last_activity_at) in listing
+    assert "il y a" not in listing
     answer = login(other).post(
         reverse("forums:send", args=[room.pk]),
         {"body": "Je suis d'accord", "thread": str(thread.pk), "client_id": str(uuid.uuid4())},
