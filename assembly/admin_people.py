@@ -12,10 +12,11 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from accounts.roles import Role, forget_roles
+from accounts.roles import GROUP_ROLES, Role, forget_roles
 from assembly import actions
 from assembly.admin import acting_user
 from assembly.models import Membership
@@ -36,10 +37,23 @@ class UserCreationForm(EmailMixin, AdminUserCreationForm):
         fields = ("email", "first_name", "last_name", "display_name")
 
 
+def role_label(group: Any) -> str:
+    """A role group by its French name (« équipe DCCU »), not its code (« dccu »)."""
+    try:
+        return str(capfirst(Role(group.name).label))
+    except ValueError:
+        return str(group.name)
+
+
 class UserEditForm(EmailMixin, UserChangeForm):
     class Meta:
         model = User
         fields = "__all__"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "groups" in self.fields:
+            self.fields["groups"].label_from_instance = role_label  # type: ignore[attr-defined]
 
 
 class AssemblyRoleFilter(admin.SimpleListFilter):
@@ -50,9 +64,9 @@ class AssemblyRoleFilter(admin.SimpleListFilter):
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
         return [
-            (Role.TITULAIRE.value, Role.TITULAIRE.label),
-            (Role.REMPLACANT.value, Role.REMPLACANT.label),
-            ("none", _("no current membership")),
+            (Role.TITULAIRE.value, capfirst(Role.TITULAIRE.label)),
+            (Role.REMPLACANT.value, capfirst(Role.REMPLACANT.label)),
+            ("none", capfirst(_("no current membership"))),
         ]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
@@ -64,14 +78,34 @@ class AssemblyRoleFilter(admin.SimpleListFilter):
         return queryset
 
 
+class StaffRoleFilter(admin.SimpleListFilter):
+    """The roles held as groups, by their French names (the groups' codes read « dccu »)."""
+
+    title = _("role")
+    parameter_name = "role"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [(role.value, capfirst(role.label)) for role in Role if role in GROUP_ROLES]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value():
+            return queryset.filter(groups__name=self.value())
+        return queryset
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     form = UserEditForm
     add_form = UserCreationForm
     ordering = ("last_name", "first_name", "email")
     list_display = ("email", "display_name", "first_name", "last_name", "is_active")
-    list_filter = (AssemblyRoleFilter, "groups", "is_active", "is_department_agent",
-                   "holds_elected_office")
+    list_filter = (
+        AssemblyRoleFilter,
+        StaffRoleFilter,
+        "is_active",
+        "is_department_agent",
+        "holds_elected_office",
+    )
     search_fields = ("email", "first_name", "last_name", "display_name")
     filter_horizontal = ("groups",)
     readonly_fields = ("is_staff", "is_superuser", "last_login", "date_joined")

@@ -17,7 +17,14 @@ class AgoraAllauthAccountConfig(AccountConfig):
     verbose_name = _("Login addresses")
 
 
-# Django's French for these reads « Ajout de assemblée »: the catalogue in locale/ (read
-# before Django's own) words them « Ajouter : assemblée ». Listed here so that
+# Django's French for these reads « Ajout de assemblée », « Sélectionnez l'objet personne à
+# changer »: the catalogue in locale/ (read before Django's own) words them « Ajouter :
+# assemblée », « Choisir une fiche à modifier : personne ». Listed here so that
 # ``make messages`` keeps them.
-ADMIN_WORDING = [gettext_noop("Add %s"), gettext_noop("Change %s"), gettext_noop("View %s")]
+ADMIN_WORDING = [
+    gettext_noop("Add %s"),
+    gettext_noop("Change %s"),
+    gettext_noop("View %s"),
+    gettext_noop("Select %s to change"),
+    gettext_noop("Select %s to view"),
+]

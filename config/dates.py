@@ -93,12 +93,17 @@ def format_when(value: Any, language: str | None = None) -> str:
     day = f"{_day_number(moment.day, code)} {SHORT_MONTHS[code][moment.month - 1]} {moment.year}"
     if not isinstance(moment, dt.datetime):
         return day
-    clock = (
-        f"{moment.hour} h {moment.minute:02d}"
-        if code == "fr"
-        else f"{moment.hour:02d}:{moment.minute:02d}"
-    )
-    return f"{day}, {clock}"
+    return f"{day}, {format_clock(moment, code)}"
+
+
+def format_clock(value: Any, language: str | None = None) -> str:
+    """« 19 h 08 » (French), « 19:08 » (English): the time of ``|when`` alone; "" for none."""
+    moment = _local(value)
+    if not isinstance(moment, dt.datetime):
+        return ""
+    if _language(language) == "fr":
+        return f"{moment.hour} h {moment.minute:02d}"
+    return f"{moment.hour:02d}:{moment.minute:02d}"
 
 
 def format_day(value: Any, language: str | None = None, *, year: bool = True) -> str:
@@ -114,6 +119,12 @@ def format_day(value: Any, language: str | None = None, *, year: bool = True) ->
 @register.filter(name="when")
 def when_filter(value: Any) -> str:
     return format_when(value)
+
+
+@register.filter(name="clock")
+def clock_filter(value: Any) -> str:
+    """``|clock`` « 19 h 08 », under a heading that gives the day."""
+    return format_clock(value)
 
 
 @register.filter(name="day")

@@ -160,6 +160,7 @@ def _messages(user: Any, parsed: library.ParsedQuery, limit: int, *, mandate: An
     from forums.access import readable_rooms
     from forums.models import Message
     from forums.queries import direct_room_name
+    from forums.sanitize import text_of_html
 
     rooms = readable_rooms(user)
     if mandate is not None:
@@ -196,7 +197,8 @@ def _messages(user: Any, parsed: library.ParsedQuery, limit: int, *, mandate: An
             Hit(
                 title=SafeString(""),
                 url=_message_url(message),
-                excerpt=library.excerpt(message.body, parsed),
+                # The text as shown (no « **gras** » markers, mentions by name), not as typed.
+                excerpt=library.excerpt(text_of_html(message.body_html), parsed),
                 meta=f"{where} · {person_name(message.author)}",
                 at=message.created_at,
             )
@@ -223,7 +225,7 @@ def _people(user: Any, parsed: library.ParsedQuery, limit: int) -> Group:
     hits = [
         Hit(
             title=library.highlight_prefixes(person_name_with_role(person), wanted),
-            url=direct,
+            url=f"{direct}?avec={person.pk}",  # that person ticked, ready to write to
         )
         for person in found[:limit]
     ]

@@ -501,6 +501,9 @@ CKEDITOR_5_CONFIGS = {
         "toolbar": ["heading", "|", "bold", "italic", "link", "bulletedList",
                     "numberedList", "blockQuote", "|", "undo", "redo"],
         "language": "fr",
+        # The bundle loads its image plugin: with no toolbar of its own it warns in the
+        # console (widget-toolbar-no-items); the one useful button is the alternative text.
+        "image": {"toolbar": ["imageTextAlternative"]},
     }
 }
 CKEDITOR_5_FILE_UPLOAD_PERMISSION = "staff"

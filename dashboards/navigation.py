@@ -28,6 +28,7 @@ _SECTIONS: list[tuple[str, str]] = [
     ("home", "home"),
     ("help", "help"),
     ("forums:preferences", "notifications"),
+    ("notifications:preferences", "notifications"),
     ("forums:*", "discussions"),
     ("library*", "library"),
     ("proposal*", "proposals"),
@@ -87,7 +88,7 @@ def account_entries() -> list[Entry]:
         Entry("profile", _("My profile"), reverse("rights:profile")),
         Entry("password", _("Password"), reverse("account_change_password")),
         Entry("two_factor", _("Two-factor login"), reverse("mfa_index")),
-        Entry("notifications", _("Notifications"), reverse("forums:preferences")),
+        Entry("notifications", _("Notifications"), reverse("notifications:preferences")),
         Entry("choices", _("My choices"), reverse("consent:choices")),
         Entry("my_data", _("My data"), reverse("rights:home")),
     ]

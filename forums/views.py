@@ -20,7 +20,6 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
@@ -28,6 +27,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.http import AuthenticatedRequest
 from accounts.models import User
 from accounts.roles import STAFF_ROLES
+from config.dates import format_when
 from config.errors import error_text
 from documents.files import ALLOWED
 from forums import actions, attachments, queries
@@ -158,7 +158,7 @@ def why_read_only(room: Room, user: User) -> str:
     mute = room.mutes.filter(user=user, until__gt=timezone.now()).order_by("-until").first()
     if mute is not None:
         return _("A moderator stopped you from writing here until %(until)s: %(reason)s") % {
-            "until": date_format(timezone.localtime(mute.until), "j F, H:i"),
+            "until": format_when(mute.until),
             "reason": mute.reason,
         }
     roles = user_roles(user)
@@ -547,7 +547,18 @@ def why_nobody(user: User) -> str:
 @login_required
 def direct_new(request: AuthenticatedRequest) -> HttpResponse:
     data = request.POST if request.method == "POST" else None
-    form = DirectRoomForm(data, people=people_i_share_a_room_with(request.user))
+    people = people_i_share_a_room_with(request.user)
+    # « ?avec=<id> » (a person found by the header's search): that person ticked, the list
+    # narrowed to their name. Anyone else's id is ignored, as if not given.
+    chosen = None
+    wanted = request.GET.get("avec", "")
+    if data is None and wanted:
+        try:
+            chosen = people.filter(pk=uuid.UUID(wanted)).first()
+        except ValueError:
+            chosen = None
+    initial = {"participants": [chosen.pk]} if chosen is not None else {}
+    form = DirectRoomForm(data, initial=initial, people=people)
     if request.method == "POST" and form.is_valid():
         try:
             room = actions.do_create_direct_room(
@@ -559,6 +570,7 @@ def direct_new(request: AuthenticatedRequest) -> HttpResponse:
             return redirect("forums:room", room.pk)
     return render(request, "forums/direct_new.html", {
         "form": form, "close": close_people(request.user), "nobody": why_nobody(request.user),
+        "chosen_name": chosen.public_name if chosen is not None else "",
     })
 
 

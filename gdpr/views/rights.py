@@ -28,6 +28,7 @@ from accounts.http import AuthenticatedRequest
 from accounts.models import User
 from accounts.names import validate_display_name
 from accounts.roles import MEMBER_ROLES, has_role
+from config.dates import format_day
 from gdpr import audit
 from gdpr.access_copy import (
     IN_PROGRESS,
@@ -290,7 +291,7 @@ def request_new(request: AuthenticatedRequest, kind: str) -> HttpResponse:
             messages.success(
                 request,
                 _("Your request is recorded. You will have an answer by %(date)s.")
-                % {"date": timezone.localtime(data_request.due_at).strftime("%d/%m/%Y")},
+                % {"date": format_day(data_request.due_at)},
             )
             return redirect("rights:request", request_id=data_request.pk)
     return render(

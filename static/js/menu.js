@@ -1,4 +1,5 @@
-// The main menu: a disclosure button on narrow screens, and the « Mon compte » and
+// The main menu: a disclosure button on narrow screens and whenever the header's one row
+// does not fit (html.menu-folded; staff have more entries), and the « Mon compte » and
 // « Gestion » drop-downs (<details>, which work without this module) closed by Escape or a
 // click elsewhere. Without JavaScript the menu simply stays open under the brand.
 
@@ -12,11 +13,37 @@ function setOpen(open) {
   menu.classList.toggle("is-open", open);
 }
 
+// Narrow screens always fold; wider ones fold when the unwrapped row overflows.
+const narrow = window.matchMedia("(max-width: 72rem)");
+const row = document.querySelector(".site-header__inner");
+
+function overflows() {
+  return row !== null && row.scrollWidth > row.clientWidth + 1;
+}
+
+function fold() {
+  // Widest first: the search box in the row, then a « Chercher » link, then the button.
+  root.classList.remove("menu-folded", "menu-no-search");
+  let folded = narrow.matches;
+  if (!folded && overflows()) {
+    root.classList.add("menu-no-search");
+    folded = overflows();
+  }
+  root.classList.toggle("menu-folded", folded);
+  if (!folded && button.getAttribute("aria-expanded") === "true") setOpen(false);
+}
+
 if (button && menu) {
   root.classList.add("menu-js");
   button.hidden = false;
   button.addEventListener("click", () => {
     setOpen(button.getAttribute("aria-expanded") !== "true");
+  });
+  fold();
+  let pending = 0;
+  window.addEventListener("resize", () => {
+    cancelAnimationFrame(pending);
+    pending = requestAnimationFrame(fold);
   });
 }
 

@@ -9,7 +9,7 @@ if (box) {
   const fold = (text) => text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
   const names = people.map((row) => fold(row.textContent));
   field.hidden = false;
-  box.addEventListener("input", () => {
+  const narrow = () => {
     const wanted = fold(box.value.trim());
     let shown = 0;
     people.forEach((row, index) => {
@@ -19,5 +19,18 @@ if (box) {
       if (keep) shown += 1;
     });
     count.textContent = wanted ? `${shown} / ${people.length}` : "";
-  });
+    // « Mon sous-groupe » / « Tous les autres »: a heading with nobody left under it goes.
+    for (const heading of document.querySelectorAll(".people-picker__group")) {
+      let row = heading.nextElementSibling;
+      let any = false;
+      while (row && !row.classList.contains("people-picker__group")) {
+        if (row.classList.contains("people-picker__person") && !row.hidden) any = true;
+        row = row.nextElementSibling;
+      }
+      heading.hidden = !any;
+    }
+  };
+  box.addEventListener("input", narrow);
+  // Arrived from a person found by the search (?avec=…): the list starts narrowed to them.
+  if (box.value) narrow();
 }

@@ -4,6 +4,9 @@
 // device (notifications/webpush.py). Unticking unsubscribes and forgets the device.
 
 const section = document.querySelector("[data-push]");
+// A browser whose push service cannot be reached (a closed network, a browser without
+// Google's service) never answers subscribe(): give up after this, and say so.
+const SUBSCRIBE_SECONDS = 30;
 
 function keyBytes(base64url) {
   const padded = (base64url + "=".repeat((4 - (base64url.length % 4)) % 4))
@@ -41,11 +44,22 @@ async function turnOn(registration, box) {
     return;
   }
   let subscription;
+  let gaveUp = false;
+  say(section.dataset.textWaiting);
+  const seconds = Number(section.dataset.waitSeconds) || SUBSCRIBE_SECONDS;
   try {
-    subscription = await registration.pushManager.subscribe({
+    const asked = registration.pushManager.subscribe({
       userVisibleOnly: true,
       applicationServerKey: keyBytes(section.dataset.publicKey),
     });
+    // An answer after we gave up is a device the server never heard of: drop it.
+    asked.then((late) => { if (gaveUp) late.unsubscribe().catch(() => {}); }, () => {});
+    subscription = await Promise.race([
+      asked,
+      new Promise((resolve, reject) => {
+        setTimeout(() => { gaveUp = true; reject(new Error("no answer")); }, seconds * 1000);
+      }),
+    ]);
   } catch {
     box.checked = false;
     say(section.dataset.textFailed);

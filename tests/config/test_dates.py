@@ -49,6 +49,16 @@ def test_filters_are_builtins_and_follow_the_language() -> None:
     assert text == "6 déc. 2026, 19 h 08 — 6 décembre 2026 — 6 décembre — ."
 
 
+def test_a_time_under_its_day_heading_reads_as_in_a_moment() -> None:
+    # The notification centre groups by day and gives the time alone: « 19 h 08 », not « 19:08 ».
+    template = Template("{{ at|clock }}")
+    with translation.override("fr"):
+        assert template.render(Context({"at": INSTANTS[0]})) == "19 h 08"
+    assert format_when(INSTANTS[1], "fr").endswith(", 9 h 05")
+    with translation.override("en"):
+        assert template.render(Context({"at": INSTANTS[0]})) == "19:08"
+
+
 def test_the_client_writes_in_the_site_time_zone() -> None:
     source = (ROOT / "static/js/dates.js").read_text()
     assert re.search(r'TIME_ZONE = "([^"]+)"', source).group(1) == settings.TIME_ZONE  # type: ignore[union-attr]

@@ -252,3 +252,20 @@ def test_a_proposal_excerpt_reads_as_text(world: dict[str, Any]) -> None:
     member = world["people"]["titulaire_in"]
     [hit] = search_everything(member, "constat", kind="proposals")[0].hits
     assert "#" not in str(hit.excerpt) and "<mark>Constat</mark>" in str(hit.excerpt)
+
+
+def test_a_message_excerpt_reads_as_shown_without_its_markers(world: dict[str, Any]) -> None:
+    member = world["people"]["titulaire_in"]
+    room = factories.room_of(world["subgroup"])
+    factories.send(member, room, "Il faut **plus de minibus** le _samedi_")
+    hits = search_everything(member, "samedi", kind="messages")[0].hits
+    [excerpt] = [str(hit.excerpt) for hit in hits if "samedi" in str(hit.excerpt)]
+    assert "**" not in excerpt and "_" not in excerpt
+    assert "plus de minibus le <mark>samedi</mark>" in excerpt
+
+
+def test_a_person_found_leads_to_a_conversation_with_them(world: dict[str, Any]) -> None:
+    member = world["people"]["titulaire_in"]
+    [hit] = search_everything(member, "Quenouill", kind="people")[0].hits
+    other = world["people"]["titulaire_out"]
+    assert hit.url == f"/discussions/nouvelle/?avec={other.pk}"

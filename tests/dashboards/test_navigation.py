@@ -65,7 +65,9 @@ def _current(parser: Links) -> list[str]:
         ("/", ["/"]),
         ("/mes-donnees/", ["/mes-donnees/"]),  # « Mes données » is not « Accueil »
         ("/mes-donnees/profil/", ["/mes-donnees/profil/"]),
-        ("/discussions/preferences/", ["/discussions/preferences/"]),  # not « Discussions »
+        # The per-kind choices, and the discussions' email switch under them: not « Discussions »
+        ("/notifications/preferences/", ["/notifications/preferences/"]),
+        ("/discussions/preferences/", ["/notifications/preferences/"]),
         ("/discussions/", ["/discussions/"]),
         ("/propositions/", ["/propositions/"]),
         ("/ateliers/", ["/ateliers/"]),
@@ -93,7 +95,7 @@ def test_the_account_menu_links_every_account_page(world: dict[str, Any]) -> Non
         "/mes-donnees/profil/",
         "/comptes/password/change/",
         "/comptes/2fa/",
-        "/discussions/preferences/",
+        "/notifications/preferences/",  # the per-kind choices, not the email switch alone
         "/mes-donnees/",
         "/confidentialite/choix/",
         "/propositions/",

@@ -152,7 +152,7 @@ def test_facilitator_dashboard_shows_activity_and_people_not_seen_for_14_days(
     text = _text(response)
     assert "Pas vu·es depuis 14 jours" in text
     assert quiet.public_name in text
-    cells = r"\s*</th>" + r"\s*<td>(\d+)</td>" * 3
+    cells = r"\s*</th>" + r"\s*<td[^>]*>(\d+)</td>" * 3
     row = re.search("Mobilités du quotidien" + cells, response.content.decode())
     assert row is not None and row.groups() == ("2", "1", "1")
     assert people["titulaire"].public_name not in text.split("Pas vu")[-1]
@@ -168,7 +168,8 @@ def test_dccu_dashboard_counts_seats_invitations_and_participation_per_canton(
     membership = world["people"]["titulaire"].memberships.get()
     canton = membership.seat.canton.name
     row = re.search(
-        re.escape(canton) + r"\s*</th>\s*<td>(\d+)</td>\s*<td>(\d+)</td>", response.content.decode()
+        re.escape(canton) + r"\s*</th>\s*<td[^>]*>(\d+)</td>\s*<td[^>]*>(\d+)</td>",
+        response.content.decode(),
     )
     assert row is not None and row.groups() == ("1", "1")  # one member, who wrote
 
@@ -206,3 +207,37 @@ def test_staff_homes_lead_to_their_desks_with_what_waits(world: dict[str, Any]) 
     for role in ["titulaire", "remplacant", "agent", "comite_suivi"]:
         text = _text(client_for(world["people"][role]).get("/"))
         assert "Pilotage DCCU" not in text and "élément à modérer" not in text, role
+
+
+def test_both_dashboards_write_the_last_message_the_same_way(world: dict[str, Any]) -> None:
+    from config.dates import format_when
+
+    people = world["people"]
+    message = factories.send(people["titulaire"], factories.room_of(world["subgroup"]), "Salut")
+    when = format_when(message.created_at)  # « 7 déc. 2026, 2 h 59 », never « 7 décembre »
+    for person, url in ((people["facilitateur"], "/animation/"), (people["dccu"], "/pilotage/")):
+        html = client_for(person).get(url).content.decode()
+        # One piece: « 2 h » never wraps away from « 59 » in a narrow column.
+        assert re.search(r'<time class="nowrap" datetime="[^"]+">' + re.escape(when), html), url
+
+
+def test_dashboard_tables_stack_on_a_phone_with_each_figure_labelled(
+    world: dict[str, Any],
+) -> None:
+    # A 390 px phone cut the five columns (and their caption) in a scrolled box.
+    for person, url in ((world["people"]["facilitateur"], "/animation/"),
+                        (world["people"]["dccu"], "/pilotage/")):
+        html = client_for(person).get(url).content.decode()
+        assert '<table class="table-stack">' in html, url
+        assert '<td data-label="Messages">' in html, url
+
+
+def test_invitations_read_the_same_on_the_dashboard_and_say_what_to_do_when_none(
+    world: dict[str, Any],
+) -> None:
+    client = client_for(world["people"]["dccu"])
+    # The list says « Annulée »: the dashboard's count too (it said « Révoquées »).
+    assert "Annulées" in _text(client.get("/pilotage/"))
+    response = client.get("/invitations/")
+    assert '<table class="table-stack">' in response.content.decode()
+    assert "« Importer le tirage au sort » invite toute une liste" in _text(response)

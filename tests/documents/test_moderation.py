@@ -145,7 +145,9 @@ def test_author_edits_and_withdraws_and_an_edit_of_a_published_document_is_revie
     doc.refresh_from_db()
     assert doc.status == "retire"
     page = client_for(member).get("/bibliotheque/").content.decode()
-    assert "Après" in page  # « Mes propositions »
+    assert "Après" in page
+    # Under its own name: « Mes propositions » is the assembly's proposals, elsewhere.
+    assert "Mes documents non publiés" in page and "Mes propositions" not in page
 
 
 @pytest.mark.django_db

@@ -73,7 +73,7 @@ def test_each_role_reaches_exactly_the_documents_it_may_read(role: str,
             if not allowed:
                 assert response.status_code == 404, (role, name, suffix)
         # The list shows published documents one may read; a proposal only under
-        # « Mes propositions » for its author (and to moderators in the moderation page).
+        # « Mes documents non publiés » for its author (and to moderators in the moderation page).
         listed = doc.title in page
         if name == "proposed":
             assert listed == (role == "titulaire"), role

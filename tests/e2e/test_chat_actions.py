@@ -164,6 +164,8 @@ def test_send_reply_react_edit_delete_link_and_image_on_desktop_and_phone(
     wait_until(bob, "() => window.agoraChat.nearBottom()")
     assert unseen.is_hidden()
     assert bob.evaluate("document.documentElement.scrollWidth") <= 390
+    # Its heading hidden on a phone, the voice button says what it records (not « Enregistrer »).
+    assert bob.locator("#voice-record").inner_text().strip() == "Enregistrer un message vocal"
 
     # Delete: the place stays, the words go, for everyone.
     mine.hover()

@@ -100,6 +100,8 @@ def test_two_members_write_at_once_a_reader_cannot_and_the_report_has_it(
     assert alice.get_by_role("heading", name="Commentaires").is_visible()
     assert alice.get_by_label("Votre commentaire").is_visible()
     assert "personnes connectées" in presence.inner_text()
+    # A writer's page never says « Lecture seule » (a badge's display beat its hidden).
+    assert not alice.locator("#proposal-access").is_visible()
 
     # A substitute reads, live, but cannot type.
     _open_draft(reader, live_url, READER)
@@ -115,6 +117,7 @@ def test_two_members_write_at_once_a_reader_cannot_and_the_report_has_it(
     alice.keyboard.type(" et encore")
     _wait_until(reader, "(t) => window.agoraDraft.editor.getText().includes(t)", "et encore")
     assert reader.get_by_role("status").filter(has_text="Lecture seule").count() >= 1
+    assert reader.locator("#proposal-access").is_visible()  # the substitute's is said
 
     # The proposal's own Word export carries the text under real heading styles.
     with alice.expect_download() as download_info:

@@ -35,7 +35,12 @@ def test_propose_publish_find_inside_a_pdf_and_mark_read(pages: list[Any], live_
 
     # A member proposes a link: it waits for moderation, visible to them only.
     log_in(proposer, live_url, PROPOSER)
+    warnings: list[str] = []
+    proposer.on("console", lambda m: m.type in ("warning", "error") and warnings.append(m.text))
     proposer.goto(live_url + "/bibliotheque/proposer/")
+    proposer.wait_for_load_state("load")
+    proposer.locator(".ck-editor").first.wait_for(state="attached")  # drawn, then warned
+    assert not [w for w in warnings if "ckeditor" in w.lower() or "toolbar" in w], warnings
     proposer.get_by_role("radio", name=re.compile(r"^lien$", re.I)).check()
     proposer.get_by_label("Titre", exact=True).fill(title)
     proposer.get_by_label("Adresse (lien)").fill("https://example.org/atlas-mobilites")

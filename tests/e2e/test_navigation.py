@@ -2,7 +2,7 @@
 facilitator. The DCCU's phone journey and the axe checks of the new pages are in
 test_accessibility.py (its staff are logged in once per module: TOTP codes are single-use).
 
-Demo accounts used here and nowhere else: membre060, membre061, remplacant060,
+Demo accounts used here and nowhere else: membre060, membre061, membre062, remplacant060,
 facilitateur3.
 """
 
@@ -15,6 +15,7 @@ import pytest
 
 from tests.e2e.axe import assert_accessible
 from tests.e2e.login import log_in
+from tests.e2e.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 SCREENSHOTS = os.environ.get("E2E_SCREENSHOTS")
@@ -40,6 +41,12 @@ def _current(page: Any) -> list[str]:
     return page.eval_on_selector_all(
         '#site-menu a[aria-current="page"]', "links => links.map(a => a.textContent.trim())"
     )
+
+
+def _header_height(page: Any) -> float:
+    header = page.locator(".site-header").bounding_box()
+    assert header is not None
+    return float(header["height"])
 
 
 def test_member_on_a_phone_opens_the_menu_and_finds_proposals_and_my_data(
@@ -80,6 +87,7 @@ def test_member_on_a_desktop_reaches_two_factor_login_from_my_account(
     try:
         log_in(page, live_url, "membre061@example.org")
         assert not page.get_by_role("button", name="Menu").is_visible()  # the row fits
+        assert _header_height(page) <= 64  # one row: the bell too (it wrapped to a second)
         page.locator(".menu-group--account > summary").click()
         _menu_link(page, "Connexion en deux étapes").click()
         page.wait_for_url(live_url + "/comptes/2fa/")
@@ -109,6 +117,13 @@ def test_facilitator_opens_the_dashboard_from_management(browser: Any, live_url:
     page = _new_page(browser, 1366, 900)
     try:
         log_in(page, live_url, "facilitateur3@example.org")
+        assert _header_height(page) <= 64  # « Gestion » fits in the row at 1366 px
+        page.set_viewport_size({"width": 1100, "height": 900})
+        wait_until(page, "() => document.documentElement.classList.contains('menu-folded')")
+        assert page.get_by_role("button", name="Menu").is_visible()  # no room: folded
+        assert _header_height(page) <= 64
+        page.set_viewport_size({"width": 1366, "height": 900})
+        wait_until(page, "() => !document.documentElement.classList.contains('menu-folded')")
         page.locator(".menu-group:not(.menu-group--account) > summary").click()
         _menu_link(page, "Animation").click()
         page.wait_for_url(live_url + "/animation/")
@@ -116,5 +131,26 @@ def test_facilitator_opens_the_dashboard_from_management(browser: Any, live_url:
         for heading in ["À modérer", "Propositions par étape", "Activité par sous-groupe"]:
             assert main.get_by_role("heading", name=heading).is_visible(), heading
         assert_accessible(page, "facilitation dashboard")
+    finally:
+        page.context.close()
+
+
+def test_new_conversation_on_a_phone_narrows_the_people_and_their_headings(
+    browser: Any, live_url: str
+) -> None:
+    page = _new_page(browser, 390, 844, is_mobile=True, has_touch=True)
+    try:
+        log_in(page, live_url, "membre062@example.org")
+        page.goto(live_url + "/discussions/nouvelle/")
+        groups = page.locator(".people-picker__group")
+        assert groups.count() == 2 and groups.first.is_visible()  # « Mon sous-groupe »…
+        mine = page.locator(".people-picker__group ~ .people-picker__person").first
+        someone = str(mine.locator("label").text_content()).strip()
+        page.get_by_label("Chercher une personne").fill("zzzz")
+        assert groups.first.is_hidden() and groups.last.is_hidden()  # no empty heading left
+        page.get_by_label("Chercher une personne").fill(someone)
+        assert groups.first.is_visible()
+        assert page.get_by_label(someone).first.is_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
     finally:
         page.context.close()

@@ -44,3 +44,36 @@ def test_the_opt_in_appears_unticked_with_its_service_worker(
         page.screenshot(path=f"{SCREENSHOTS}/preferences-push-320.png", full_page=True)
     assert overflow <= 0, f"the page is {overflow}px wider than a 320 px screen"
     assert_accessible(page, "notification preferences with web push")
+
+
+def test_ticking_says_it_works_on_it_then_why_not_when_the_push_service_is_unreachable(
+    browser: Any, live_url: str, tmp_path: Any
+) -> None:
+    """This machine cannot reach Chromium's push service: subscribe() never answers in a
+    real profile (an incognito one refuses at once). The box must not stay ticked with
+    « ne reçoit pas » under it: « Activation… », then « Cela n'a pas marché », unticked."""
+    from tests.e2e.conftest import chromium_path
+
+    # A real profile (the shared browser's contexts are incognito ones), same Playwright.
+    context = browser.browser_type.launch_persistent_context(
+        str(tmp_path / "profile"), executable_path=chromium_path(), headless=True,
+        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        locale="fr-FR", viewport={"width": 390, "height": 844},
+    )
+    try:
+        context.grant_permissions(["notifications"], origin=live_url)
+        page = context.pages[0] if context.pages else context.new_page()
+        page.set_default_timeout(15_000)
+        log_in(page, live_url, "membre071@example.org")  # used here only
+        page.goto(live_url + "/notifications/preferences/")
+        wait_until(page, "() => document.querySelector('[data-push]').dataset.worker")
+        page.evaluate("() => { document.querySelector('[data-push]').dataset.waitSeconds = 3 }")
+        box = page.get_by_label("Recevoir les notifications sur cet appareil")
+        box.click()
+        status = page.locator("[data-push-status]")
+        assert status.text_content() == "Activation des notifications sur cet appareil…"
+        wait_until(page, "() => !document.querySelector('[data-push-here]').disabled")
+        assert status.text_content() == "Cela n’a pas marché. Réessayez plus tard."
+        assert not box.is_checked()
+    finally:
+        context.close()

@@ -322,9 +322,13 @@ def test_the_dccu_and_a_muted_member_read_their_own_reason(
 ) -> None:
     html = login(people["dccu"]).get(reverse("forums:room", args=[room.pk])).content.decode()
     assert "sans y écrire" in html
-    actions.do_mute_person(facilitator, room, member, minutes=60, reason="Propos blessants")
+    mute = actions.do_mute_person(facilitator, room, member, minutes=60, reason="Propos blessants")
     html = login(member).get(reverse("forums:room", args=[room.pk])).content.decode()
     assert "Propos blessants" in html and 'id="composer"' not in html
+    # Until when, written the one way (« 7 déc. 2026, 4 h 20 », not « 7 décembre, 04:20 »).
+    from config.dates import format_when
+
+    assert format_when(mute.until) in html
 
 
 def test_the_room_lists_its_people_with_their_role_badge(

@@ -142,6 +142,13 @@ def test_thread_list_new_thread_and_answer_later(
 
     listing = login(other).get(reverse("forums:forum", args=[room.pk])).content.decode()
     assert "Transport à la demande" in listing
+    # Its last activity in the one date format, not « il y a 0 minutes ».
+    from config.dates import format_when
+
+    thread.refresh_from_db()
+    assert "dernière activité : <time" in listing
+    assert format_when(thread.last_activity_at) in listing
+    assert "il y a" not in listing
     answer = login(other).post(
         reverse("forums:send", args=[room.pk]),
         {"body": "Je suis d'accord", "thread": str(thread.pk), "client_id": str(uuid.uuid4())},
@@ -255,6 +262,26 @@ def test_new_conversation_lists_my_subgroup_first_then_everyone_sharing_the_plen
     # Anyone of the plenary can be written to.
     client.post(reverse("forums:direct_new"), {"participants": [str(outsider.pk)]})
     assert Room.objects.filter(kind="direct", participants=outsider).count() == 1
+
+
+def test_a_person_found_by_the_search_comes_ticked_in_new_conversation(
+    room: Room, member: User, other: User
+) -> None:
+    import re
+
+    dpd = factories.UserFactory(roles=[Role.DPD], display_name="Delphine P.")
+    client = login(member)
+    url = reverse("forums:direct_new")
+    page = client.get(f"{url}?avec={other.pk}").content.decode()
+    ticked = re.findall(r'<input type="checkbox"[^>]*checked[^>]*>', page)
+    assert len(ticked) == 1 and str(other.pk) in ticked[0]
+    assert f'value="{other.public_name}"' in page  # the list starts narrowed to them
+    # Someone one may not write to (the DPD), or nonsense: nothing ticked, nothing said.
+    for wanted in (str(dpd.pk), "pas-un-id"):
+        page = client.get(f"{url}?avec={wanted}").content.decode()
+        assert client.get(f"{url}?avec={wanted}").status_code == 200
+        assert not re.findall(r'<input type="checkbox"[^>]*checked', page)
+        assert "Delphine P." not in page
 
 
 def test_new_conversation_says_why_nobody_is_listed(db: Any) -> None:

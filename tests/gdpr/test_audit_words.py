@@ -66,3 +66,29 @@ def test_the_dpd_home_and_journal_show_the_trail_in_words(assembly: Any) -> None
     assert AuditEntry.objects.filter(
         actor=dpd, action="gdpr.audit.view", details__page="home"
     ).exists()
+
+
+def test_the_journal_writes_its_dates_the_one_way(assembly: Any) -> None:
+    from config.dates import format_when
+
+    dpd = factories.UserFactory(roles=[Role.DPD])
+    enrol_demo_totp(dpd)
+    audit.record(dpd, "something.new")
+    entry = AuditEntry.objects.get(action="something.new")
+    client = Client()
+    client.force_login(dpd)
+    html = client.get("/dpd/journal/").content.decode()
+    assert f">{format_when(entry.at)}</time>" in html  # « 7 déc. 2026, 3 h 20 »
+    assert " Déc " not in html and "Dec " not in html  # not « 7 Déc 2026, 03:20:20 »
+
+
+def test_the_dpd_reads_one_name_for_the_trail(assembly: Any) -> None:
+    # The page is « Journal des opérations »: its links and sentences say the same.
+    dpd = factories.UserFactory(roles=[Role.DPD])
+    enrol_demo_totp(dpd)
+    client = Client()
+    client.force_login(dpd)
+    for url in ["/", "/dpd/", "/dpd/journal/"]:
+        html = client.get(url).content.decode()
+        assert "journal des accès" not in html.lower(), url
+    assert "Tout le journal des opérations" in client.get("/dpd/").content.decode()
