@@ -15,7 +15,7 @@ from realtime.yjs.consumer import CLOSE_NOT_FOUND
 from realtime.yjs.hub import DocHub
 from tests import factories
 from tests.realtime.ydrafts import HOST, ORIGIN, YClient, cookie_of
-from tests.workshops.walltools import hello, note_update, send
+from tests.workshops.walltools import control, hello, note_update, send
 from workshops import walls
 from workshops.models import NoteAuthor
 
@@ -84,5 +84,35 @@ async def test_members_write_notes_others_see_them_and_outsiders_get_4404(world:
         closed = await socket.receive_output(timeout=3)
         code = closed.get("code")
     assert code == CLOSE_NOT_FOUND
+    for client in (a, b):
+        await client.close()
+
+
+async def test_dots_are_counted_server_side_and_everyone_hears_the_voters(world: World) -> None:
+    a = await YClient.connect(world.alice, None, path=path(world))
+    b = await YClient.connect(world.bob, None, path=path(world))
+    me = (await hello(a))["me"]
+    await hello(b)
+    await send(a, note_update(a.doc, "note-1", author=me["key"], name=me["name"]))
+    await b.drain_until(lambda: "note-1" in b.doc.get("notes", type=pycrdt.Map))
+    await sync_to_async(walls.open_round)(world.wall, dots=2, by=world.facilitator)
+    dot = {"type": "dot", "action": "add", "target": "n:note-1"}
+    assert await control(a, dot, "dots") == {
+        "type": "dots",
+        "round": (await sync_to_async(walls.current_round)(world.wall)).pk,
+        "left": 1,
+        "mine": {"n:note-1": 1},
+    }
+    # Bob, who did not vote, is told how many people voted.
+    await b.drain_until(lambda: any(c["type"] == "voters" for c in b.controls))
+    assert [c["voters"] for c in b.controls if c["type"] == "voters"] == [1]
+    missing = {"type": "dot", "action": "add", "target": "n:nope-404"}
+    assert (await control(a, missing, "dots"))["code"] == "unknown_target"
+    cluster = {"type": "dot", "action": "add", "target": "c:group-1"}
+    assert (await control(a, cluster, "dots"))["code"] == "unknown_target"
+    assert (await control(a, dot, "dots"))["left"] == 0
+    assert (await control(a, dot, "dots"))["code"] == "no_dots_left"
+    await sync_to_async(walls.set_mode)(world.wall, "readonly", by=world.facilitator)
+    assert (await control(b, dot, "dots"))["code"] == "forbidden"
     for client in (a, b):
         await client.close()
