@@ -93,6 +93,9 @@ MATRIX: list[tuple[str, str, dict[str, str]]] = [
     # tests/deliberation/test_proposals_access.py.
     ("get", "/propositions/", {"anonymous": LOGIN, "*": OK}),
     ("get", "/admin/deliberation/proposal/", {"dccu": OK, "dpd": FORBIDDEN, **ADMIN_OUTSIDERS}),
+    # Workshops (workshops/urls.py): the list shows the walls and boards of the rooms one
+    # reads; pages with an id are walked role by role in tests/workshops/test_wall_access.py.
+    ("get", "/ateliers/", {"anonymous": LOGIN, "*": OK}),
     # The library (documents/urls.py): browse and search are open to anonymous visitors
     # (public documents only); pages with an id are walked role by role in
     # tests/documents/test_pages.py, test_moderation.py and test_paths.py.

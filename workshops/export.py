@@ -57,7 +57,10 @@ def wall_docx(wall: Wall) -> bytes:
                     note["dots"] = counts.get(note["target"], 0)
                     document.add_paragraph(_note_line(note), style="List Bullet")
                     for comment in note["comments"]:
-                        line = f"{comment.get('name', '')} : {comment.get('text', '')}"
+                        line = _("%(name)s: %(text)s") % {
+                            "name": comment.get("name", ""),
+                            "text": comment.get("text", ""),
+                        }
                         document.add_paragraph(clean(line), style="List Bullet 2")
         if empty:
             document.add_paragraph(_("The wall has no notes yet."))

@@ -313,6 +313,6 @@ class Board(models.Model):
         room = self.room.get_abilities(user)
         return {
             "read": room["read"],
-            "write": room["write"] and not self.document.frozen,
+            "write": room["write"],
             "facilitate": room["moderate"],
         }

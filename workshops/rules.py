@@ -68,6 +68,23 @@ def _number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
+SHARED = (
+    pycrdt.Text,
+    pycrdt.Array,
+    pycrdt.Map,
+    pycrdt.XmlFragment,
+    pycrdt.XmlElement,
+    pycrdt.XmlText,
+)
+
+
+def _flat_map(value: Any) -> bool:
+    """A Y.Map whose values are plain JSON (a note, a group), no shared type inside."""
+    return isinstance(value, pycrdt.Map) and not any(
+        isinstance(item, SHARED) for item in value.values()
+    )
+
+
 def _plain(value: Any) -> Any:
     return value.to_py() if isinstance(value, pycrdt.Map | pycrdt.Array) else value
 
@@ -114,7 +131,7 @@ class WallCheck:
             if before is None or self.facilitate or self.own(key, before):
                 return ""
             return NOT_YOURS
-        if not isinstance(new, pycrdt.Map):
+        if not _flat_map(new):
             return SHAPE
         after: dict[str, Any] = dict(new.to_py() or {})
         if set(after) - NOTE_FIELDS:
@@ -170,7 +187,7 @@ class WallCheck:
     def cluster(self, key: str, old: Any, new: Any) -> str:
         if new is None:
             return ""
-        if not isinstance(new, pycrdt.Map) or not ITEM_ID.match(key):
+        if not _flat_map(new) or not ITEM_ID.match(key):
             return SHAPE
         value: dict[str, Any] = dict(new.to_py() or {})
         if set(value) - CLUSTER_FIELDS:

@@ -85,9 +85,38 @@ def wall_extra(wall: Wall, user: Any, abilities: dict[str, bool]) -> dict[str, A
     }
 
 
-class WallStore(ydocs.YDocStore):
+class CheckedStore(ydocs.YDocStore):
+    """A kind of this app whose updates `rules` checks (realtime/yjs/store.py,
+    CheckedDocStore); facts are recorded only by the wall (who wrote each note)."""
+
+    def check(
+        self, before: pycrdt.Doc, after: pycrdt.Doc, changes: list[Change], extra: dict[str, Any]
+    ) -> Verdict:
+        raise NotImplementedError
+
+    def check_update(
+        self,
+        doc_id: str,
+        before: pycrdt.Doc,
+        after: pycrdt.Doc,
+        changes: list[Change],
+        abilities: DocAbilities,
+    ) -> Verdict:
+        return self.check(before, after, changes, abilities.extra)
+
+    def record_facts(self, doc_id: str, facts: list[tuple[Any, Any]]) -> None:
+        """Nothing to record (a sheet's notes get their author when they move onto the
+        wall; boards record nothing)."""
+
+
+class WallStore(CheckedStore):
     kind = walls.WALL_KIND
     ROOTS = walls.WALL_ROOTS
+
+    def check(
+        self, before: pycrdt.Doc, after: pycrdt.Doc, changes: list[Change], extra: dict[str, Any]
+    ) -> Verdict:
+        return rules.check_wall(before, after, changes, extra)
 
     def limits(self) -> Limits:
         return _limits("WALL")
@@ -106,16 +135,6 @@ class WallStore(ydocs.YDocStore):
     def locked(self, doc_id: str) -> bool:
         wall = Wall.objects.select_related("document", "room").filter(pk=doc_id).first()
         return wall is None or walls.is_locked(wall)
-
-    def check_update(
-        self,
-        doc_id: str,
-        before: pycrdt.Doc,
-        after: pycrdt.Doc,
-        changes: list[Change],
-        abilities: DocAbilities,
-    ) -> Verdict:
-        return rules.check_wall(before, after, changes, abilities.extra)
 
     def record_facts(self, doc_id: str, facts: list[tuple[Any, Any]]) -> None:
         walls.record_note_authors(doc_id, facts)
@@ -161,12 +180,17 @@ class WallStore(ydocs.YDocStore):
         }
 
 
-class SheetStore(ydocs.YDocStore):
+class SheetStore(CheckedStore):
     """A person's silent-writing sheet: only ever served to its owner, written while the
     wall is in silent mode."""
 
     kind = walls.SHEET_KIND
     ROOTS = walls.SHEET_ROOTS
+
+    def check(
+        self, before: pycrdt.Doc, after: pycrdt.Doc, changes: list[Change], extra: dict[str, Any]
+    ) -> Verdict:
+        return rules.check_wall(before, after, changes, extra, sheet=True)
 
     def limits(self) -> Limits:
         return _limits("WALL")
@@ -187,23 +211,15 @@ class SheetStore(ydocs.YDocStore):
         write = bool(abilities["write"]) and not walls.is_locked(wall)
         return DocAbilities(write=write, identity=_identity(user), extra=extra)
 
-    def check_update(
-        self,
-        doc_id: str,
-        before: pycrdt.Doc,
-        after: pycrdt.Doc,
-        changes: list[Change],
-        abilities: DocAbilities,
-    ) -> Verdict:
-        return rules.check_wall(before, after, changes, abilities.extra, sheet=True)
 
-    def record_facts(self, doc_id: str, facts: list[tuple[Any, Any]]) -> None:
-        """Notes on a sheet get their author recorded when they move onto the wall."""
-
-
-class BoardStore(ydocs.YDocStore):
+class BoardStore(CheckedStore):
     kind = walls.BOARD_KIND
     ROOTS = walls.BOARD_ROOTS
+
+    def check(
+        self, before: pycrdt.Doc, after: pycrdt.Doc, changes: list[Change], extra: dict[str, Any]
+    ) -> Verdict:
+        return rules.check_board(before, after, changes, extra)
 
     def limits(self) -> Limits:
         return _limits("BOARD")
@@ -230,16 +246,3 @@ class BoardStore(ydocs.YDocStore):
                 },
             },
         )
-
-    def check_update(
-        self,
-        doc_id: str,
-        before: pycrdt.Doc,
-        after: pycrdt.Doc,
-        changes: list[Change],
-        abilities: DocAbilities,
-    ) -> Verdict:
-        return rules.check_board(before, after, changes, abilities.extra)
-
-    def record_facts(self, doc_id: str, facts: list[tuple[Any, Any]]) -> None:
-        """Boards record no facts."""

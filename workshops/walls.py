@@ -38,6 +38,14 @@ SHEET_ROOTS: ydocs.Roots = {"notes": pycrdt.Map}
 BOARD_ROOTS: ydocs.Roots = {"elements": pycrdt.Map, "files": pycrdt.Map}
 
 
+def new_wall_doc() -> pycrdt.Doc:
+    return ydocs.new_doc(WALL_ROOTS)
+
+
+def new_board_doc() -> pycrdt.Doc:
+    return ydocs.new_doc(BOARD_ROOTS)
+
+
 def me_key(user: Any) -> str:
     """How a note names its author in the document: « u<pk> »."""
     return f"u{user.pk}"

@@ -162,3 +162,32 @@ def test_export_has_groups_as_headings_and_notes_as_lists(world: World) -> None:
     assert ("Heading 1", "Idées") in styled
     assert ("Heading 2", "Transports") in styled
     assert ("List Bullet", "Des pistes cyclables") in styled
+
+
+def test_in_silent_writing_the_page_shows_ones_own_sheet_only(world: World) -> None:
+    walls.set_mode(world.wall, WallMode.SILENT, by=world.facilitator)
+    sheet = walls.sheet_for(world.wall, world.alice)
+    doc = ydocs.load(sheet.pk, walls.SHEET_ROOTS).doc
+    doc.get("notes", type=pycrdt.Map)["sheet-1"] = pycrdt.Map(note("Mon idée secrète"))
+    append_server_update(walls.SHEET_KIND, sheet.pk, doc.get_update())
+    url = reverse("workshops:wall", args=[world.wall.pk])
+    assert "Mon idée secrète" in client_for(world.alice).get(url).content.decode()
+    for user in (world.bob, world.facilitator):
+        assert "Mon idée secrète" not in client_for(user).get(url).content.decode()
+    walls.set_mode(world.wall, WallMode.OPEN, by=world.facilitator)
+    assert "Mon idée secrète" in client_for(world.bob).get(url).content.decode()
+
+
+def test_the_demo_has_a_wall_and_a_board_in_each_subgroup(world: World) -> None:
+    from workshops.demo import ensure_workshops
+    from workshops.models import YDocument
+
+    Wall.objects.all().delete()
+    assert not YDocument.objects.exists()  # a wall deleted takes its document along
+    assert ensure_workshops(world.subgroup.mandate) == (1, 1)
+    assert ensure_workshops(world.subgroup.mandate) == (0, 0)
+    wall = Wall.objects.get(room=world.room)
+    content = walls.wall_content(wall.pk)
+    assert len(content["notes"]) == 4 and list(content["clusters"]) == ["demo-groupe-1"]
+    page = client_for(world.alice).get(reverse("workshops:wall", args=[wall.pk]))
+    assert "Être accueilli près de chez soi" in page.content.decode()

@@ -62,3 +62,36 @@ async def control(client: Any, content: dict[str, Any], reply: str) -> dict[str,
         lambda: any(c["type"] in (reply, "error") for c in client.controls[count:])
     )
     return [c for c in client.controls[count:] if c["type"] in (reply, "error")][0]
+
+
+async def closed_with(socket: Any, code: int) -> None:
+    """Wait for the socket's close and check its code."""
+    while True:
+        message = await socket.receive_output(timeout=3)
+        if message["type"] == "websocket.close":
+            assert message.get("code") == code
+            return
+
+
+def refusals(client: Any) -> list[str]:
+    return [c["reason"] for c in client.controls if c["type"] == "refused"]
+
+
+async def refused(client: Any, count: int) -> list[str]:
+    """Wait until the client was told of `count` refusals; return their reasons."""
+    await client.drain_until(lambda: len(refusals(client)) >= count)
+    return refusals(client)
+
+
+async def outcome(client: Any, update: bytes) -> str:
+    """Send `update`; the reason the server refuses it, or "" once nothing more comes."""
+    await send(client, update)
+    while True:
+        reasons = refusals(client)
+        if reasons:
+            return str(reasons[0])
+        if await client.socket.receive_nothing(timeout=0.5):
+            return ""
+        reply = client.handle(await client.socket.receive_from(timeout=3))
+        if reply is not None:
+            await client.socket.send_to(bytes_data=reply)
