@@ -117,8 +117,10 @@ def main() -> None:
     args = parser.parse_args()
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     rows = [asyncio.run(bench(n, args.layer)) for n in args.clients]
-    print("\n| layer | clients | subscribe p50 / p99 | call.join p50 / p99 | join, last 10 (p50) |"
-          " call.state frames |")
+    print(
+        "\n| layer | clients | subscribe p50 / p99 | call.join p50 / p99 | join, last 10 (p50) |"
+        " call.state frames |"
+    )
     print("|---|---:|---|---|---:|---:|")
     for r in rows:
         print(

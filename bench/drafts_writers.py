@@ -111,7 +111,7 @@ def _bare_consumer() -> Any:
 
     class BareRoom:
         def __init__(self) -> None:
-            self.doc = pycrdt.Doc()
+            self.doc: pycrdt.Doc = pycrdt.Doc()
             self.sockets: set[Any] = set()
 
     class BareRelay(AsyncWebsocketConsumer):
@@ -184,16 +184,16 @@ def _install_trace(path: str) -> None:
             await asyncio.sleep(0.01)
             TRACE["lag"].append([t, time.monotonic() - t - 0.01])
 
-    def enqueue(self: Any, sender: Any, effective: bytes, author: Any) -> None:
+    def enqueue(self: Any, sender: Any, effective: bytes, author: Any, facts: Any = None) -> None:
         queued.append(time.monotonic())
         if not lag_task:
             lag_task.append(asyncio.create_task(lag_probe()))
-        original_enqueue(self, sender, effective, author)
+        original_enqueue(self, sender, effective, author, facts)
 
-    def apply(self: Any, update: bytes) -> bytes:
+    def apply(self: Any, update: bytes, *, shadowed: bool = False) -> bytes:
         t = time.monotonic()
         try:
-            return original_apply(self, update)
+            return original_apply(self, update, shadowed=shadowed)
         finally:
             TRACE["apply"].append([t, time.monotonic() - t])
 

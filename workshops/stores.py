@@ -144,11 +144,17 @@ class WallStore(CheckedStore):
     ) -> dict[str, Any] | None:
         if content.get("type") != "dot":
             raise FrameError("unknown", "Message inconnu.")
-        try:
-            wall = walls.access_wall(user, doc_id)
-        except Http404 as exc:
-            raise FrameError("forbidden", "Vous ne pouvez pas voter sur ce mur.") from exc
-        if not wall.get_abilities(user)["write"] or walls.is_locked(wall):
+        # The wall and the person's abilities read once (what access_wall and a second
+        # get_abilities read, at twice the queries: bench/walls.py, docs/performance.md).
+        wall = (
+            Wall.objects.select_related("room", "room__subgroup", "document")
+            .filter(pk=doc_id)
+            .first()
+        )
+        rights = wall.get_abilities(user) if wall is not None else None
+        if wall is None or not (rights and rights["read"] and rights["write"]):
+            raise FrameError("forbidden", "Vous ne pouvez pas voter sur ce mur.")
+        if walls.is_locked(wall):
             raise FrameError("forbidden", "Vous ne pouvez pas voter sur ce mur.")
         try:
             round_ = walls.place_dot(

@@ -148,6 +148,17 @@ def target_label(content: dict[str, Any], target: str) -> str | None:
     return None
 
 
+def target_exists(wall_id: Any, target: str) -> bool:
+    """Whether a dot target names an existing note or cluster: target_label's answer
+    without turning the whole wall into Python values (it runs for every dot)."""
+    prefix, _sep, key = target.partition(":")
+    root = {"n": "notes", "c": "clusters"}.get(prefix)
+    if root is None:
+        return False
+    entries = ydocs.load(wall_id, WALL_ROOTS).doc.get(root, type=pycrdt.Map)
+    return key in entries and isinstance(entries[key], pycrdt.Map | dict)
+
+
 # --- Rounds and dots --------------------------------------------------------------------------
 
 
@@ -202,7 +213,7 @@ def place_dot(wall: Wall, user: Any, action: str, target: str) -> VoteRound:
             if dot is not None:
                 dot.delete()
             return round_
-        if target_label(wall_content(wall.pk), target) is None:
+        if not target_exists(wall.pk, target):
             raise DotError("unknown_target", _("This note or group no longer exists."))
         taken = set(round_.dot_set.filter(person=user).values_list("slot", flat=True))
         free = [slot for slot in range(1, round_.dots + 1) if slot not in taken]

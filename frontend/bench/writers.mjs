@@ -15,7 +15,7 @@
 
 import { performance, monitorEventLoopDelay } from 'node:perf_hooks'
 import { readFileSync } from 'node:fs'
-import WebSocket from 'ws'
+import { prng, socketClass, waitFor, percentile, sleep } from './common.mjs'
 import * as Y from 'yjs'
 import { WebsocketProvider } from 'y-websocket'
 
@@ -48,33 +48,12 @@ const args = parseArgs(process.argv)
 const cookies = args.cookies ? JSON.parse(readFileSync(args.cookies, 'utf8')) : []
 
 // A small deterministic PRNG (mulberry32): same keystroke positions on both servers.
-function prng (seed) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 const random = prng(args.seed)
 
-function socketClass (cookie, origin) {
-  const headers = {}
-  if (cookie) headers.Cookie = cookie
-  if (origin) headers.Origin = origin
-  return class extends WebSocket {
-    constructor (url, protocols) {
-      super(url, protocols, { headers, perMessageDeflate: false })
-    }
-  }
-}
 
 const sent = new Map() // `${client}:${clock}` -> send time (ms)
 const latencies = []
 let received = 0
-const sleep = (ms) => new Promise(resolve => setTimeout(resolve, ms))
 const log = (line) => process.stderr.write(line + '\n')
 
 const writers = []
@@ -106,13 +85,6 @@ for (let i = 0; i < args.writers; i++) {
   writers.push(writer)
 }
 
-async function waitFor (predicate, timeoutMs, what) {
-  const deadline = performance.now() + timeoutMs
-  while (!predicate()) {
-    if (performance.now() > deadline) throw new Error(`timeout waiting for ${what}`)
-    await sleep(50)
-  }
-}
 
 const ownText = (w) => w.text
 function paragraphsByWriter (fragment) {
@@ -126,10 +98,6 @@ function paragraphsByWriter (fragment) {
   return lengths
 }
 
-function percentile (sorted, p) {
-  if (!sorted.length) return null
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.round(p / 100 * sorted.length) - 1))]
-}
 
 async function main () {
   const started = performance.now()

@@ -474,3 +474,26 @@ async def test_a_facilitator_arranges_and_a_dccu_reads_then_facilitates(world: W
     sheet = await sync_to_async(WallSheet.objects.filter(wall=world.wall).count)()
     assert sheet == 0
     await d.close()
+
+
+async def test_a_dot_is_heard_by_everyone_and_only_existing_targets_take_one(world: World) -> None:
+    """The dot control's reads (bench/walls.py made them cheaper): a cluster that does not
+    exist is refused like a note, the others hear « voters », a read-only wall refuses."""
+    a, abilities = await join(world.alice, path(world))
+    await mine(a, abilities, "note-1")
+    b, _ = await join(world.bob, path(world))
+    await b.drain_until(lambda: "note-1" in notes_of(b))
+    await sync_to_async(walls.open_round)(world.wall, dots=2, by=world.facilitator)
+    cluster = {"type": "dot", "action": "add", "target": "c:groupe-1"}
+    assert (await control(a, cluster, "dots"))["code"] == "unknown_target"
+    assert (await control(a, {"type": "dot", "action": "add", "target": "x"}, "dots"))[
+        "code"
+    ] == "unknown_target"
+    dot = {"type": "dot", "action": "add", "target": "n:note-1"}
+    assert (await control(a, dot, "dots"))["left"] == 1
+    await b.drain_until(lambda: any(c["type"] == "voters" for c in b.controls))
+    assert [c["voters"] for c in b.controls if c["type"] == "voters"] == [1]
+    await sync_to_async(walls.set_mode)(world.wall, WallMode.READONLY, by=world.facilitator)
+    assert (await control(b, dot, "dots"))["code"] == "forbidden"
+    for client in (a, b):
+        await client.close()
