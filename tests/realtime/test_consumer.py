@@ -75,6 +75,26 @@ async def test_logged_in_person_is_greeted_and_can_ping(person: User) -> None:
     await socket.disconnect()
 
 
+async def test_frames_do_not_queue_on_the_database_thread(
+    person: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Channels sends every message through the one database thread first; ours skip it
+    (realtime.guards.SocketGuards.dispatch) — frames and layer events alike."""
+    import channels.consumer
+
+    hops: list[None] = []
+
+    async def counted() -> None:
+        hops.append(None)
+
+    monkeypatch.setattr(channels.consumer, "aclose_old_connections", counted)
+    socket = await connected(await sync_to_async(session_cookie)(person))
+    for _ in range(3):
+        await assert_still_open(socket)
+    await socket.disconnect()
+    assert hops == []
+
+
 async def test_anonymous_socket_is_refused() -> None:
     socket = await open_socket(None)
     await socket.connect()
