@@ -121,6 +121,7 @@ INSTALLED_APPS = [
     "notifications",
     "realtime",
     "calls",
+    "decisions",
     "gdpr",
     "dashboards",
 ]

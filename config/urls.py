@@ -16,6 +16,7 @@ urlpatterns = [
     path("appels/", include("calls.urls")),
     path("propositions/", include("deliberation.urls_proposals")),
     path("propositions/", include("deliberation.urls_export")),
+    path("decisions/", include("decisions.urls")),
     path("bibliotheque/", include("documents.urls")),
     path("notifications/", include("notifications.urls")),
     # Before allauth's own: its page to add or switch addresses is closed (accounts.views).
