@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.http import Http404
@@ -428,7 +429,9 @@ def _shuffle_urn(vote: Vote) -> None:
 
 
 def results_html(vote: Vote) -> str:
-    with translation.override(translation.get_language() or "fr"):
+    """The result as every page shows it; in the assembly's language, since one rendering
+    goes to every socket watching the vote (a page reload renders it in the reader's)."""
+    with translation.override(settings.LANGUAGE_CODE):
         return render_to_string("decisions/_results.html", {"vote": vote, "result": present(vote)})
 
 
@@ -496,7 +499,7 @@ def move_proposal(by: Any, proposal: Any, status: str, note: str) -> Any:
 
 def outcome_sentence(vote: Vote) -> str:
     result = vote.result or {}
-    with translation.override("fr"):
+    with translation.override(settings.LANGUAGE_CODE):
         if not result.get("quorum_reached"):
             text = _(
                 "Vote of the plenary: quorum not reached (%(ballots)d ballots, %(needed)d needed)."
@@ -530,7 +533,7 @@ def do_record_show_of_hands(
     counts = [c for c in (pour, contre, abstention) if c is not None]
     if any(c < 0 or c > 10000 for c in counts):
         raise ValidationError(_("The counts must be whole numbers."))
-    with translation.override("fr"):
+    with translation.override(settings.LANGUAGE_CODE):
         note = _("Decision taken by a show of hands in the plenary, recorded by the facilitation")
         if counts:
             note += " " + _("(for: %(pour)s, against: %(contre)s, abstention: %(abst)s)") % {

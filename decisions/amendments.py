@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
@@ -162,7 +163,7 @@ def apply_amendment(amendment: Amendment, by: Any) -> int:
             )
         )
     draft_store.append_server_update(draft_id, doc.get_update(before), by)
-    with translation.override("fr"):
+    with translation.override(settings.LANGUAGE_CODE):
         name = _("Amendment no. %(number)d") % {"number": amendment.number}
     version = drafts.create_version(draft_id, VersionKind.NAMED, name=str(name), by=by)
     assert version is not None  # noqa: S101 - a named version is always recorded
@@ -232,7 +233,7 @@ def do_put_amendment_to_vote(actor: Any, amendment: Amendment, *, secret: bool =
         raise ValidationError(_("Only a maintained amendment goes to a plenary vote."))
     if hasattr(amendment, "vote"):
         raise ValidationError(_("This amendment already has its vote."))
-    with translation.override("fr"):
+    with translation.override(settings.LANGUAGE_CODE):
         question = _("Amendment no. %(number)d to « %(title)s »: do you adopt it?") % {
             "number": amendment.number,
             "title": amendment.proposal.title,
