@@ -32,6 +32,7 @@ _SECTIONS: list[tuple[str, str]] = [
     ("library*", "library"),
     ("proposal*", "proposals"),
     ("mandate_report_docx", "proposals"),
+    ("decisions:*", "votes"),
     ("rights:profile", "profile"),
     ("rights:requests", "requests"),
     ("rights:request_record", "requests"),
@@ -75,6 +76,7 @@ def main_entries() -> list[Entry]:
         Entry("home", _("Home"), reverse("home")),
         Entry("discussions", _("Discussions"), reverse("forums:rooms")),
         Entry("proposals", _("Proposals"), reverse("proposals")),
+        Entry("votes", _("Votes"), reverse("decisions:votes")),
         Entry("library", _("Library"), reverse("library")),
         Entry("help", _("Help"), reverse("help")),
     ]

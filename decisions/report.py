@@ -48,7 +48,7 @@ def report_annex(document: Any, mandate: Any) -> None:
         judgment = vote.method == VoteMethod.JUDGMENT
         columns = [
             _("Option"),
-            _("Majority grade") if judgment else _("Votes"),
+            _("Majority grade") if judgment else _("Votes cast"),
             _("Rank") if judgment else _("Share"),
         ]
         table = document.add_table(rows=1, cols=3)

@@ -190,6 +190,9 @@ class Command(BaseCommand):
         sent = self.ensure_conversations(mandate, users)
         created_proposals = self.ensure_proposals(mandate)
         created_documents = self.ensure_library(mandate, users)
+        from decisions.demo import DEMO_QUESTION, ensure_demo_vote
+
+        opened_votes = ensure_demo_vote(mandate)
 
         memberships = Membership.objects.current().filter(seat__assembly=assembly)
         full = memberships.filter(kind=MembershipKind.TITULAIRE).count()
@@ -206,6 +209,7 @@ class Command(BaseCommand):
             f"Conversations: {rooms} rooms ({sent} messages sent)",
             f"Proposals: {proposals} ({created_proposals} created, drafts from the template)",
             f"Library: {created_documents} documents created, path « {WELCOME_PATH} »",
+            f"Vote open in the plenary: « {DEMO_QUESTION} » ({opened_votes} opened)",
         ]
         if created_users:
             summary.append(f"Password of the created accounts: {password}")
