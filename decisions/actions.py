@@ -7,6 +7,7 @@ status follows its vote through ``deliberation.proposals.do_transition``.
 
 from __future__ import annotations
 
+import contextvars
 import random
 from typing import Any
 
@@ -386,11 +387,64 @@ def do_cast_ballot(actor: Any, vote: Vote, raw: dict[str, Any]) -> int:
         if vote.secret:
             SecretBallot.objects.create(vote=vote, content=content)
         voted = Participation.objects.filter(vote=vote).count()
-        send_event_on_commit(
-            VoteCountEvent(vote=str(vote.pk), voted=voted, eligible=vote.eligible_count),
-            [vote_group(vote.pk)],
-        )
+        transaction.on_commit(lambda: COUNTS.announce(vote.pk))
     return voted
+
+
+class CountAnnouncer:
+    """The live count, at most one event per vote every ``VOTES_COUNT_EVERY_MS`` per
+    process: 110 ballots in 10 s to 110 open pages would otherwise be 12,000 messages, more
+    than the embedded layer keeps per socket (100) on a loaded machine. The first ballot
+    schedules, on the server's event loop, an event that reads the count when it fires, so
+    the last event always holds every ballot committed before it. Outside a server (a
+    command, a plain test) or with 0, one event per ballot, at once."""
+
+    def __init__(self) -> None:
+        self._pending: set[str] = set()  # touched on the event loop only
+
+    def announce(self, vote_id: Any) -> None:
+        from asgiref.sync import SyncToAsync
+
+        every = settings.VOTES_COUNT_EVERY_MS / 1000
+        loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
+        if every <= 0 or loop is None or not loop.is_running():
+            send_event_on_commit(self._event(str(vote_id)), [vote_group(vote_id)])
+            return
+        # A fresh context: this thread's says it runs inside the sync executor, and the
+        # task would inherit it (asgiref would then refuse its database call).
+        loop.call_soon_threadsafe(
+            self._schedule, loop, str(vote_id), every, context=contextvars.Context()
+        )
+
+    def _schedule(self, loop: Any, vote_id: str, every: float) -> None:
+        if vote_id in self._pending:
+            return
+        self._pending.add(vote_id)
+        loop.call_later(every, lambda: loop.create_task(self._fire(vote_id)))
+
+    async def _fire(self, vote_id: str) -> None:
+        from channels.db import database_sync_to_async
+        from channels.layers import get_channel_layer
+
+        self._pending.discard(vote_id)
+        event = await database_sync_to_async(self._event)(vote_id)
+        layer = get_channel_layer()
+        if layer is not None:
+            await layer.group_send(
+                vote_group(vote_id), {"type": "event.relay", "event": event.to_dict()}
+            )
+
+    @staticmethod
+    def _event(vote_id: str) -> VoteCountEvent:
+        eligible = Vote.objects.filter(pk=vote_id).values_list("eligible_count", flat=True)
+        return VoteCountEvent(
+            vote=vote_id,
+            voted=Participation.objects.filter(vote_id=vote_id).count(),
+            eligible=eligible.first() or 0,
+        )
+
+
+COUNTS = CountAnnouncer()
 
 
 def stored_ballots(vote: Vote) -> list[dict[str, Any]]:

@@ -27,13 +27,22 @@ if (box) {
     }
   };
   const live = liveSocket();
+  // The layer may drop an event under load (docs/protocol.md): while the vote is not closed,
+  // the page asks for the state again now and then, so a missed count or result arrives.
+  const RESYNC_MS = 5000;
+  window.setInterval(() => {
+    if (box.dataset.status !== "clos") live.send({ type: "vote.watch", vote: voteId });
+  }, RESYNC_MS);
   live.listen({
     ready: () => live.send({ type: "vote.watch", vote: voteId }),
     frame: (frame) => {
       if (frame.vote !== voteId) return;
       if (frame.type === "vote.state") {
         if (frame.status !== "preparation") showCount(frame.voted, frame.eligible);
-        if (frame.status === "clos") showResult(frame.html);
+        if (frame.status === "clos") {
+          box.dataset.status = "clos";
+          showResult(frame.html);
+        }
         else if (frame.status !== box.dataset.status) window.location.reload();
       } else if (frame.type === "vote.count") {
         showCount(frame.voted, frame.eligible);
