@@ -150,7 +150,9 @@ class Page:
             headers=headers,
             allow_redirects=False,
         ) as response:
-            await response.read()
+            body = await response.read()
+            if response.status >= 500:
+                print(f"{path}: {response.status}\n{body.decode(errors='replace')[-4000:]}")
             return response.status, t0, time.perf_counter()
 
 
@@ -271,7 +273,7 @@ def fresh_postgres(url: str) -> str:
 
 def bench(layer: str, postgres: str, spread: float) -> dict[str, Any]:
     data_dir = Path(tempfile.mkdtemp(prefix="agora-bench-votes-"))
-    extra = {"DJANGO_SETTINGS_MODULE": "bench.chat_settings", "BENCH_LAYER": layer}
+    extra = {"DJANGO_SETTINGS_MODULE": "bench.votes_settings", "BENCH_LAYER": layer}
     if postgres:
         extra["DATABASE_URL"] = fresh_postgres(postgres)
     env = django_env(data_dir, **extra)

@@ -80,8 +80,9 @@ declare(
     subject="user",
     fields=("vote", "content"),
     purpose=_(
-        "Record that a person voted, so that each votes once; for a public ballot, "
-        "also what they voted."
+        "Record that a person voted, so that each votes once; for a public ballot, also what "
+        "they voted. For a secret ballot, what was voted is kept apart with no link to the "
+        "person: nobody, not even the DCCU team, can know what a person voted."
     ),
     legal_basis=LegalBasis.PUBLIC_TASK,
     retention=Retention(AFTER_THE_MANDATE, days=365, since="vote__mandate__assembly__mandate_end"),

@@ -183,6 +183,7 @@ def test_declarations_are_grouped_by_the_app_that_declares_them() -> None:
         "documents",
         "notifications",
         "calls",
+        "decisions",
         "gdpr",
         "consent",
     ]
