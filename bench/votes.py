@@ -210,7 +210,7 @@ async def run(server: Daphne, world: dict[str, Any], spread: float) -> dict[str,
         )
         status, close_t0, close_t1 = await chair.post("fermer/", {})
         assert status == 302, status
-        deadline = time.perf_counter() + 30
+        deadline = time.perf_counter() + 20
 
         def result_at(page: Page) -> float | None:
             return next(
@@ -223,12 +223,23 @@ async def run(server: Daphne, world: dict[str, Any], spread: float) -> dict[str,
                 None,
             )
 
-        while time.perf_counter() < deadline and not all(result_at(p) for p in pages):
+        def closed_event_at(page: Page) -> float | None:
+            return next((t for t, f in page.frames if f["type"] == "vote.closed"), None)
+
+        # Until every page holds the result, and (20 s at most) until the event reached it.
+        while time.perf_counter() < deadline and not all(
+            result_at(p) and closed_event_at(p) for p in pages
+        ):
             await asyncio.sleep(0.05)
+        event_lag = [(at - close_t0) * 1000 for at in map(closed_event_at, pages) if at]
         to_result = [(at - close_t0) * 1000 for at in map(result_at, pages) if at is not None]
         closed_by_event = sum(
             1 for p in pages if any(f["type"] == "vote.closed" for _t, f in p.frames)
         )
+        frame_types: dict[str, int] = {}
+        for page in pages:
+            for _t, frame in page.frames:
+                frame_types[frame["type"]] = frame_types.get(frame["type"], 0) + 1
         for task in listeners:
             task.cancel()
         for page in pages:
@@ -248,10 +259,13 @@ async def run(server: Daphne, world: dict[str, Any], spread: float) -> dict[str,
         "final_count_by_event": len(pages) - dropped,
         "result_by_event": closed_by_event,
         "close_post_ms": (close_t1 - close_t0) * 1000,
+        "frames_received": frame_types,
         "pages_with_result": len(to_result),
         "pages": len(pages),
         "to_result_p50": statistics.median(to_result),
         "to_result_p99": percentile(to_result, 99),
+        "closed_event_p50": statistics.median(event_lag) if event_lag else None,
+        "closed_event_p99": percentile(event_lag, 99) if event_lag else None,
     }
 
 
