@@ -6,33 +6,67 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('decisions', '0001_votes_amendments'),
-        ('deliberation', '0006_draft_frozen_by'),
-        ('documents', '0005_mandate_in_assembly'),
-        ('forums', '0004_mandate_subgroup_in_assembly'),
-        ('notifications', '0002_push_subscriptions'),
+        ("decisions", "0001_votes_amendments"),
+        ("deliberation", "0006_draft_frozen_by"),
+        ("documents", "0005_mandate_in_assembly"),
+        ("forums", "0004_mandate_subgroup_in_assembly"),
+        ("notifications", "0002_push_subscriptions"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='notification',
-            name='notification_known_kind',
+            model_name="notification",
+            name="notification_known_kind",
         ),
         migrations.AddField(
-            model_name='notification',
-            name='vote',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='decisions.vote', verbose_name='vote'),
+            model_name="notification",
+            name="vote",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="decisions.vote",
+                verbose_name="vote",
+            ),
         ),
         migrations.AlterField(
-            model_name='notification',
-            name='kind',
-            field=models.CharField(choices=[('mention', 'Mentions of me'), ('reply', 'Replies to my messages'), ('direct', 'Direct messages'), ('moderation', 'Moderation of my messages and documents'), ('proposal_stage', "Stages of my subgroup's proposals"), ('document', 'New documents in the mandates I follow'), ('vote_opened', 'Votes of the plenary I can take part in')], max_length=20, verbose_name='kind'),
+            model_name="notification",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("mention", "Mentions of me"),
+                    ("reply", "Replies to my messages"),
+                    ("direct", "Direct messages"),
+                    ("moderation", "Moderation of my messages and documents"),
+                    ("proposal_stage", "Stages of my subgroup's proposals"),
+                    ("document", "New documents in the mandates I follow"),
+                    ("vote_opened", "Votes of the plenary I can take part in"),
+                ],
+                max_length=20,
+                verbose_name="kind",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='notification',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['mention', 'reply', 'direct', 'moderation', 'proposal_stage', 'document', 'vote_opened'])), name='notification_known_kind'),
+            model_name="notification",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "kind__in",
+                        [
+                            "mention",
+                            "reply",
+                            "direct",
+                            "moderation",
+                            "proposal_stage",
+                            "document",
+                            "vote_opened",
+                        ],
+                    )
+                ),
+                name="notification_known_kind",
+            ),
         ),
     ]
