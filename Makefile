@@ -32,15 +32,19 @@ NODE_STAMP := frontend/node_modules/.installed-stamp
 EDITOR_BUNDLE := static/drafts/editor.js
 # The Janus client of calls (janus-gateway + webrtc-adapter) is bundled the same way.
 CALLS_BUNDLE := static/calls/janus.js
+# The idea wall (frontend/src/walls) is bundled the same way.
+WALL_BUNDLE := static/walls/wall.js
+# The whiteboard (Excalidraw + React + Yjs), with Excalidraw's fonts, into static/boards/.
+BOARD_BUNDLE := static/boards/board.js
 
 $(NODE_STAMP): frontend/package.json frontend/package-lock.json
 	npm ci --prefix frontend --no-audit --no-fund --loglevel=error
 	touch $(NODE_STAMP)
 
-$(EDITOR_BUNDLE) $(CALLS_BUNDLE) &: $(NODE_STAMP) frontend/build.mjs $(wildcard frontend/src/* frontend/src/calls/*)
+$(EDITOR_BUNDLE) $(CALLS_BUNDLE) $(WALL_BUNDLE) $(BOARD_BUNDLE) &: $(NODE_STAMP) frontend/build.mjs $(wildcard frontend/src/* frontend/src/calls/* frontend/src/walls/* frontend/src/board/*)
 	npm run --prefix frontend --silent build
 
-frontend: $(EDITOR_BUNDLE) $(CALLS_BUNDLE)
+frontend: $(EDITOR_BUNDLE) $(CALLS_BUNDLE) $(WALL_BUNDLE) $(BOARD_BUNDLE)
 
 run: install translations frontend
 	$(BIN)/python manage.py migrate --noinput
@@ -82,4 +86,4 @@ messages: install
 	$(BIN)/python manage.py makemessages --locale fr --locale en --ignore ".venv/*" --ignore "var/*" --no-obsolete
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache static/drafts static/calls frontend/node_modules
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache static/drafts static/calls static/boards frontend/node_modules

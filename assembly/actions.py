@@ -30,7 +30,11 @@ from assembly.models import (
     SeatCategory,
     Subgroup,
 )
-from assembly.signals import subgroup_created, subgroup_people_changed
+from assembly.signals import (
+    subgroup_created,
+    subgroup_people_changed,
+    subgroup_reader_suggestions_changed,
+)
 
 HAUTE_GARONNE_POSTAL_PREFIX = "31"
 MINIMUM_AGE = 18
@@ -295,6 +299,18 @@ def do_create_subgroup(
     )
     # Every subgroup talks in its own room from the start (forums listens).
     subgroup_created.send(Subgroup, subgroup=subgroup, mandate=mandate)
+    return subgroup
+
+
+@transaction.atomic
+def do_set_reader_suggestions(actor: User | None, subgroup: Subgroup, allowed: bool) -> Subgroup:
+    """Let the readers of the subgroup's drafts suggest changes there, or stop them (open
+    drafts re-read their abilities once this commits)."""
+    require_dccu(actor)
+    if subgroup.reader_suggestions != allowed:
+        subgroup.reader_suggestions = allowed
+        subgroup.save(update_fields=["reader_suggestions", "updated_at"])
+        subgroup_reader_suggestions_changed.send(Subgroup, subgroup=subgroup)
     return subgroup
 
 

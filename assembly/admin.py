@@ -337,17 +337,20 @@ class MandateAdmin(ActionAdmin):
 class SubgroupForm(ActionModelForm):
     class Meta:
         model = Subgroup
-        fields = ["mandate", "name", "description", "members", "facilitators"]
+        fields = ["mandate", "name", "description", "members", "facilitators", "reader_suggestions"]
 
     def create(self) -> Subgroup:
         data = self.cleaned_data
-        return actions.do_create_subgroup(
+        subgroup = actions.do_create_subgroup(
             self.actor,
             mandate=data["mandate"],
             name=data["name"],
             description=data.get("description", ""),
             members=list(data.get("members") or []),
             facilitators=list(data.get("facilitators") or []),
+        )
+        return actions.do_set_reader_suggestions(
+            self.actor, subgroup, bool(data.get("reader_suggestions"))
         )
 
     def apply(self) -> None:
@@ -357,6 +360,9 @@ class SubgroupForm(ActionModelForm):
             self.instance,
             members=list(data.get("members") or []),
             facilitators=list(data.get("facilitators") or []),
+        )
+        actions.do_set_reader_suggestions(
+            self.actor, self.instance, bool(data.get("reader_suggestions"))
         )
 
 

@@ -287,6 +287,16 @@ class Subgroup(TimeStamped):
         blank=True,
         verbose_name=_("facilitators"),
     )
+    # Readers of its proposals who may not edit them (other subgroups, substitutes,
+    # agents) may still suggest changes in the drafts (deliberation/suggestions.py).
+    reader_suggestions = models.BooleanField(
+        _("allow readers' suggestions"),
+        default=False,
+        help_text=_(
+            "Readers who may not write in this subgroup's drafts (other subgroups, "
+            "substitutes, agents) may suggest changes there; its writers accept or reject them."
+        ),
+    )
 
     class Meta:
         db_table = "deliberation_subgroup"

@@ -11,3 +11,6 @@ from django.dispatch import Signal
 subgroup_created = Signal()
 # People joined or left a subgroup: sender=Subgroup, subgroup=, people= (their ids).
 subgroup_people_changed = Signal()
+# Readers' suggestions were allowed or stopped in a subgroup's drafts: sender=Subgroup,
+# subgroup=.
+subgroup_reader_suggestions_changed = Signal()

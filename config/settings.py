@@ -118,6 +118,7 @@ INSTALLED_APPS = [
     "deliberation",
     "forums",
     "documents",
+    "workshops",
     "notifications",
     "realtime",
     "calls",

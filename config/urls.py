@@ -18,6 +18,7 @@ urlpatterns = [
     path("propositions/", include("deliberation.urls_export")),
     path("decisions/", include("decisions.urls")),
     path("bibliotheque/", include("documents.urls")),
+    path("ateliers/", include("workshops.urls")),
     path("notifications/", include("notifications.urls")),
     # Before allauth's own: its page to add or switch addresses is closed (accounts.views).
     path("comptes/email/", email_addresses_closed, name="email_addresses_closed"),

@@ -31,6 +31,7 @@ _SECTIONS: list[tuple[str, str]] = [
     ("forums:*", "discussions"),
     ("library*", "library"),
     ("proposal*", "proposals"),
+    ("workshops:*", "workshops"),
     ("mandate_report_docx", "proposals"),
     ("decisions:*", "votes"),
     ("rights:profile", "profile"),
@@ -77,6 +78,7 @@ def main_entries() -> list[Entry]:
         Entry("discussions", _("Discussions"), reverse("forums:rooms")),
         Entry("proposals", _("Proposals"), reverse("proposals")),
         Entry("votes", _("Votes"), reverse("decisions:votes")),
+        Entry("workshops", _("Workshops"), reverse("workshops:index")),
         Entry("library", _("Library"), reverse("library")),
         Entry("help", _("Help"), reverse("help")),
     ]

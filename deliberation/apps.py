@@ -9,7 +9,7 @@ class DeliberationConfig(AppConfig):
     verbose_name = _("Proposals")
 
     def ready(self) -> None:
-        from assembly.signals import subgroup_people_changed
+        from assembly.signals import subgroup_people_changed, subgroup_reader_suggestions_changed
         from deliberation.draft_store import KIND, PATH, DraftStore
         from realtime.yjs import registry
 
@@ -23,10 +23,14 @@ class DeliberationConfig(AppConfig):
         # How a person is named to others on the sockets (presence, typing, hello).
         register_person_name(person_name)
         subgroup_people_changed.connect(_drafts_writers_changed, dispatch_uid="deliberation")
+        subgroup_reader_suggestions_changed.connect(
+            _drafts_writers_changed, dispatch_uid="deliberation"
+        )
 
 
-def _drafts_writers_changed(sender: Any, subgroup: Any, people: set[Any], **kwargs: Any) -> None:
-    """Who may write in the subgroup's drafts changed: open draft sockets re-read abilities."""
+def _drafts_writers_changed(sender: Any, subgroup: Any, **kwargs: Any) -> None:
+    """Who may write (or suggest) in the subgroup's drafts changed: open draft sockets
+    re-read abilities."""
     from deliberation.draft_store import announce_draft_changed
     from deliberation.models import Draft
 

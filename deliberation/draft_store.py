@@ -8,12 +8,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import pycrdt
 from django.http import Http404
 
-from deliberation import drafts, proposals
+from deliberation import drafts, proposals, suggestions
 from deliberation.models import Draft, DraftUpdate, VersionKind
 from realtime.yjs import relay
-from realtime.yjs.store import DocAbilities, Limits, Loaded
+from realtime.yjs.store import Change, DocAbilities, Limits, Loaded, Verdict
 
 KIND = "draft"
 PATH = "drafts"
@@ -30,10 +31,17 @@ class DraftStore:
         except Http404:
             return None
         abilities = draft.get_abilities(user)
+        edit, suggest = bool(abilities["edit"]), bool(abilities["suggest"])
         return DocAbilities(
-            write=bool(abilities["edit"]),
-            identity=proposals.writer_identity(user, draft.proposal),
+            # A reader who may suggest sends updates too; they are checked, editors' not.
+            write=edit or suggest,
+            trusted=edit,
+            # The id too: the editor names and colours suggestions by their author's id.
+            identity={**proposals.writer_identity(user, draft.proposal), "id": str(user.pk)},
             extra={
+                # Suggest only: the editor stays in suggestion mode, accepts nothing.
+                "suggest_only": suggest and not edit,
+                "me": str(user.pk),
                 "comment": bool(abilities["comment"]),
                 "facilitate": bool(abilities["facilitate"]),
                 "frozen": bool(draft.frozen),
@@ -72,6 +80,29 @@ class DraftStore:
     def locked(self, doc_id: str) -> bool:
         frozen = Draft.objects.filter(pk=doc_id).values_list("frozen", flat=True).first()
         return bool(frozen)
+
+    # --- Suggesters' updates (CheckedDocStore; editors' are trusted and never checked) ---
+
+    def roots(self) -> dict[str, type]:
+        return {drafts.FRAGMENT: pycrdt.XmlFragment}
+
+    def check_update(
+        self,
+        doc_id: str,
+        before: pycrdt.Doc,
+        after: pycrdt.Doc,
+        changes: list[Change],
+        abilities: DocAbilities,
+    ) -> Verdict:
+        me = str(abilities.extra.get("me") or "")
+        if not me or not abilities.extra.get("suggest_only"):
+            return Verdict(refused="forbidden")
+        return Verdict(
+            refused=suggestions.check_suggestion(before, after, changes, me, drafts.FRAGMENT)
+        )
+
+    def record_facts(self, doc_id: str, facts: list[tuple[Any, Any]]) -> None:
+        """Suggestions carry their author and time in the document: nothing else to keep."""
 
     def mark_edited(self, doc_id: str, when: datetime) -> None:
         drafts.mark_edited(doc_id, when)

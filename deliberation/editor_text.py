@@ -12,6 +12,28 @@ from __future__ import annotations
 from django.utils.translation import gettext, gettext_noop
 
 EDITOR_MSGIDS: tuple[str, ...] = (
+    # Suggestions (suggest.js, suggestpanel.js).
+    gettext_noop("A participant"),
+    gettext_noop("Addition"),
+    gettext_noop("Deletion"),
+    gettext_noop("New paragraph"),
+    gettext_noop("Suggestions"),
+    gettext_noop("Suggest"),
+    gettext_noop(
+        "You may suggest changes: what you type is underlined, what you delete is struck "
+        "through, until a writer of the subgroup accepts or rejects it."
+    ),
+    gettext_noop("Suggestion mode: your changes are recorded as suggestions."),
+    gettext_noop("Press “Suggest” to record your changes as suggestions instead of edits."),
+    gettext_noop("by %(name)s"),
+    gettext_noop("Accept the suggestion of %(name)s"),
+    gettext_noop("Reject the suggestion of %(name)s"),
+    gettext_noop("Accept"),
+    gettext_noop("Reject"),
+    gettext_noop("Accept all"),
+    gettext_noop("Reject all"),
+    gettext_noop("No pending suggestion."),
+    gettext_noop("Your last change was not accepted: the text was reloaded."),
     # The writers: carets and the list of people connected (presence.js).
     gettext_noop("Someone"),
     gettext_noop("Cursor of %(name)s"),

@@ -229,13 +229,15 @@ def blocks_to_html(blocks: list[Block], *, shift: int | None = None) -> str:
 
 
 def proposal_blocks(proposal: Proposal) -> list[Block]:
-    """The proposal's content from its stored draft (nothing when it has no draft)."""
+    """The proposal's content from its stored draft (nothing when it has no draft), without
+    its pending suggestions (deliberation/suggestions.py, ``without_pending``)."""
     from deliberation.models import Draft
+    from deliberation.suggestions import without_pending
 
     draft_id = Draft.objects.filter(proposal=proposal).values_list("pk", flat=True).first()
     if draft_id is None:
         return []
-    return drafts.to_blocks(drafts.load(draft_id).doc)
+    return without_pending(drafts.to_blocks(drafts.load(draft_id).doc))
 
 
 def status_date(proposal: Proposal) -> Any:

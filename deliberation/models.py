@@ -101,6 +101,8 @@ class Proposal(TimeStamped):
         write: one of its writers (a member or facilitator of its subgroup).
         edit: write in the draft (writers while it is not frozen).
         comment: add comments and replies, resolve them.
+        suggest: suggest changes in the draft (tracked changes): its editors, and its
+            readers when the subgroup allows readers' suggestions; only editors accept them.
         facilitate: freeze and reopen, named versions, restore, projection, who is connected.
         transition: move it to another status now (which ones: ``allowed_transitions``).
         """
@@ -112,8 +114,9 @@ class Proposal(TimeStamped):
 
     def _abilities_and_transitions(self, user: Any) -> tuple[dict[str, bool], list[str]]:
         roles = user_roles(user)
-        none = dict.fromkeys(("read", "write", "edit", "comment", "facilitate", "transition"),
-                             False)
+        none = dict.fromkeys(
+            ("read", "write", "edit", "suggest", "comment", "facilitate", "transition"), False
+        )
         if not roles:
             return none, []
         subgroup = self.subgroup
@@ -127,10 +130,12 @@ class Proposal(TimeStamped):
         transitions = [
             target for target, needs in TRANSITIONS.get(self.status, {}).items() if who[needs]
         ]
+        frozen = self._draft_frozen()
         return {
             "read": True,
             "write": writer,
-            "edit": writer and not self._draft_frozen(),
+            "edit": writer and not frozen,
+            "suggest": not frozen and (writer or subgroup.reader_suggestions),
             "comment": writer or facilitate or bool(roles & SPEAKER_ROLES),
             "facilitate": facilitate,
             "transition": bool(transitions),

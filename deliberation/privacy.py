@@ -113,8 +113,12 @@ declare(
     ),
 )
 def export_drafts(person: Any) -> Any:
-    """The drafts the person wrote in. Their text, as of each version, is in the versions:
-    the snapshot is the editor's binary format, not something a person can read."""
+    """The drafts the person wrote in, with their suggestions still pending there. The
+    text, as of each version, is in the versions: the snapshot is the editor's binary
+    format, not something a person can read."""
+    from deliberation import drafts, suggestions
+
+    me = str(person.pk)
     rows = Draft.objects.filter(
         pk__in=DraftContribution.objects.filter(user=person).values("draft_id")
     ).select_related("proposal").order_by("proposal__created_at", "pk")
@@ -123,6 +127,13 @@ def export_drafts(person: Any) -> Any:
             "id": str(draft.pk),
             "proposal": {"id": str(draft.proposal_id), "name": draft.proposal.title},
             "last_edit_at": draft.last_edit_at,
+            # What of the snapshot (the text) is the person's: their suggestions still
+            # pending there (the rest is collective work, in the versions).
+            "snapshot": [
+                {"kind": found.kind, "text": found.text, "at": found.at}
+                for found in suggestions.suggestions_in(drafts.load(draft.pk).doc)
+                if found.author == me
+            ],
         }
 
 
@@ -139,7 +150,9 @@ declare(
     categories_of_people=WRITERS,
     recipients=PROPOSAL_READERS,
     notes=_("The snapshot is the text everyone typed, merged (the editor's format); it names "
-            "no writer. Kept on erasure as collective work; who wrote what is in the "
+            "no writer but the authors of pending suggestions (their account's identifier and "
+            "the time, shown under their current name: a pseudonym after erasure). Kept on "
+            "erasure as collective work; who wrote what is in the "
             "versions and contributions. Who froze the draft is shown on its page, so "
             "that the writers know whom to ask to reopen it."),
 )

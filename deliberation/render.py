@@ -51,6 +51,10 @@ def _run(run: Run) -> str:
     href = _safe_href(link.get("href") if isinstance(link, dict) else None)
     if href:
         text = f'<a href="{escape(href)}" rel="noopener noreferrer nofollow">{text}</a>'
+    # Pending suggestions (deliberation/suggestions.py) show as the editor shows them.
+    for mark, tag in (("insertion", "ins"), ("deletion", "del")):
+        if isinstance(marks.get(mark), dict):
+            text = f'<{tag} class="suggestion suggestion--{mark}">{text}</{tag}>'
     return text
 
 
@@ -121,7 +125,12 @@ def _tokens(block: Block) -> list[tuple[str, dict[str, Any]]]:
 def _marks_key(marks: dict[str, Any]) -> tuple[Any, ...]:
     link = marks.get("link")
     href = link.get("href") if isinstance(link, dict) else None
-    return (bool(marks.get("bold")), bool(marks.get("italic")), href)
+    # A suggestion made, accepted or rejected between two versions is a change too.
+    suggested = tuple(
+        str(marks[m].get("author")) if isinstance(marks.get(m), dict) else ""
+        for m in ("insertion", "deletion")
+    )
+    return (bool(marks.get("bold")), bool(marks.get("italic")), href, suggested)
 
 
 def _render_tokens(tokens: list[tuple[str, dict[str, Any]]]) -> str:

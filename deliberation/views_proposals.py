@@ -162,17 +162,39 @@ def proposal_create(request: AuthenticatedRequest, subgroup_id: uuid.UUID) -> Ht
 
 def _editor_context(request: AuthenticatedRequest, proposal: Proposal, draft: Any,
                     abilities: dict[str, bool]) -> dict[str, Any]:
+    doc = drafts.load(draft.pk).doc
     return {
         "proposal": proposal,
         "draft": draft,
         "abilities": abilities,
         "identity": writer_identity(request.user, proposal),
-        "content": doc_html(drafts.load(draft.pk).doc),
+        "suggest_only": bool(abilities["suggest"] and not abilities["edit"]),
+        "suggestion_people": suggestion_people(proposal, doc),
+        "content": doc_html(doc),
         "status_label": ProposalStatus(proposal.status).label,
         "editor_text": editor_text(),
         # The template's prompts, by the heading they follow (frontend/src/placeholder.js).
         "placeholders": dict(drafts.template_sections()),
     }
+
+
+def suggestion_people(proposal: Proposal, doc: Any) -> dict[str, dict[str, str]]:
+    """The name and colour of each author of a suggestion in the draft, and of its writers
+    (the editor shows who suggested what; people connected come through awareness)."""
+    from accounts.models import User
+    from deliberation.suggestions import suggestions_in
+
+    authors = {s.author for s in suggestions_in(doc)}
+    ids = set(proposal.subgroup.members.values_list("pk", flat=True))
+    ids |= set(proposal.subgroup.facilitators.values_list("pk", flat=True))
+    valid = set()
+    for author in authors:
+        try:
+            valid.add(uuid.UUID(author))
+        except ValueError:
+            continue
+    people = User.objects.filter(pk__in=ids | valid)
+    return {str(person.pk): writer_identity(person, proposal) for person in people}
 
 
 @login_required

@@ -25,11 +25,12 @@ from documents.models import Document
 from forums.models import Message, Room, RoomKind
 from gdpr.models import DataRequest
 from notifications.models import Notification
+from workshops.models import Board, Wall
 
 ROOT = Path(__file__).resolve().parent.parent
 APPS = (
     "accounts", "assembly", "deliberation", "documents", "forums", "calls", "gdpr", "realtime",
-    "config", "notifications", "decisions",
+    "config", "notifications", "decisions", "workshops",
 )
 ROW = re.compile(r"^\| `(?P<model>\w+\.\w+)` \| (?P<abilities>[^|]+) \|", re.M)
 
@@ -58,6 +59,8 @@ def sample(label: str) -> Any:
         "notifications.Notification": Notification(),
         "decisions.Vote": Vote(),
         "decisions.Amendment": Amendment(),
+        "workshops.Wall": Wall(room=room),
+        "workshops.Board": Board(room=room),
     }
     return objects[label]
 
@@ -115,6 +118,12 @@ def test_abilities_keep_their_keys_for_a_person_with_roles(label: str) -> None:
         objects["decisions.Amendment"] = AmendmentModel.objects.create(
             proposal=proposal, number=1, author=person, kind="supprimer", quote="bus",
             rationale="Non.")
+    if label in ("workshops.Wall", "workshops.Board"):
+        from workshops import walls
+
+        room = factories.room_of(subgroup)
+        objects["workshops.Wall"] = walls.create_wall(room, question="Quoi ?", by=person)
+        objects["workshops.Board"] = walls.create_board(room, title="Carte", by=person)
     if label in ("deliberation.Proposal", "deliberation.Draft"):
         from deliberation.proposals import do_create_proposal
 

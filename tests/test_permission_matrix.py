@@ -98,6 +98,9 @@ MATRIX: list[tuple[str, str, dict[str, str]]] = [
     ("get", "/decisions/", {"anonymous": LOGIN, "*": OK}),
     ("get", "/decisions/votes/nouveau/",
      {"anonymous": LOGIN, "facilitateur": OK, "dccu": OK, "*": FORBIDDEN}),
+    # Workshops (workshops/urls.py): the list shows the walls and boards of the rooms one
+    # reads; pages with an id are walked role by role in tests/workshops/test_wall_access.py.
+    ("get", "/ateliers/", {"anonymous": LOGIN, "*": OK}),
     # The library (documents/urls.py): browse and search are open to anonymous visitors
     # (public documents only); pages with an id are walked role by role in
     # tests/documents/test_pages.py, test_moderation.py and test_paths.py.

@@ -192,10 +192,15 @@ JS_GETTEXT = re.compile(r"""(?<!function )\bgettext\(\s*(['"])(?P<msgid>[^'"\\\n
 FRENCH_LETTERS = re.compile(r"[àâçéèêëîïôöûùüÿœæÀÂÇÉÈÊËÎÏÔÖÛÙÜŸŒÆ’«»]")
 
 
-def _editor_msgids() -> dict[str, list[str]]:
+# The idea wall's client (frontend/src/walls), whose words the wall pages embed from
+# workshops.wall_text the same way.
+WALL_SOURCES = EDITOR_SOURCES / "walls"
+
+
+def _editor_msgids(sources: Path = EDITOR_SOURCES) -> dict[str, list[str]]:
     """{msgid: files} of every gettext call in the editor; a call on a non-literal fails."""
     found: dict[str, list[str]] = {}
-    for path in sorted(EDITOR_SOURCES.glob("*.js")):
+    for path in sorted(sources.glob("*.js")):
         source = path.read_text(encoding="utf-8")
         literal = list(JS_GETTEXT.finditer(source))
         assert len(literal) == len(JS_GETTEXT_CALL.findall(source)), (
@@ -228,10 +233,48 @@ def test_every_word_of_the_editor_is_translated_and_reaches_its_page() -> None:
     assert len(EDITOR_MSGIDS) == len(set(EDITOR_MSGIDS))
 
 
+def test_every_word_of_the_idea_wall_is_translated_and_reaches_its_page() -> None:
+    from workshops.wall_text import WALL_MSGIDS
+
+    used = _editor_msgids(WALL_SOURCES)
+    assert len(used) > 50, "the wall's gettext calls were not found"
+    translated = {
+        entry.msgid for entry in _entries() if entry.msgstr and "fuzzy" not in entry.flags
+    }
+    untranslated = sorted(f"{msgid!r} ({', '.join(files)})" for msgid, files in used.items()
+                          if msgid not in translated)
+    assert not untranslated, (
+        "translate in locale/fr/LC_MESSAGES/django.po and compile:\n" + "\n".join(untranslated)
+    )
+    unsent = sorted(set(used) - set(WALL_MSGIDS))
+    assert not unsent, "add to workshops/wall_text.py, or the page will not send it:\n" + (
+        "\n".join(map(repr, unsent))
+    )
+    unused = sorted(set(WALL_MSGIDS) - set(used))
+    assert not unused, "no longer used by the wall:\n" + "\n".join(map(repr, unused))
+    assert len(WALL_MSGIDS) == len(set(WALL_MSGIDS))
+
+
+def test_the_idea_wall_words_follow_the_language() -> None:
+    from django.utils import translation
+
+    from workshops.wall_text import wall_text
+
+    with translation.override("fr"):
+        french = wall_text()
+    with translation.override("en"):
+        english = wall_text()
+    assert french["Move to…"] == "Déplacer vers…"
+    assert french["Vote in progress: you have %(count)s dots left."] == (
+        "Vote en cours : il vous reste %(count)s gommettes."
+    )
+    assert english["Move to…"] == "Move to…"
+
+
 def test_the_editor_has_no_french_outside_the_catalogue() -> None:
     typed = [
         f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
-        for path in sorted(EDITOR_SOURCES.glob("*.js"))
+        for path in sorted(EDITOR_SOURCES.glob("*.js")) + sorted(WALL_SOURCES.glob("*.js"))
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
         if FRENCH_LETTERS.search(line)
     ]

@@ -3,6 +3,7 @@
 // control message says it again after each connection and whenever it changes.
 
 import { createStage } from './stage.js'
+import { isSuggesting, setSuggesting } from './suggest.js'
 
 /** The projection never writes nor comments, whatever it is told. */
 export function createAccess(app) {
@@ -15,7 +16,8 @@ export function createAccess(app) {
     if (editor.isEditable !== value) editor.setEditable(value)
     editor.view.dom.setAttribute('aria-readonly', value ? 'false' : 'true')
     if (toolbar) {
-      toolbar.el.hidden = !value
+      // Formatting is not suggested (suggest.js drops it): no toolbar for a suggester.
+      toolbar.el.hidden = !value || state.suggestOnly
       if (!value) linkForm.close(false)
     }
     app.status.render()
@@ -28,7 +30,11 @@ export function createAccess(app) {
     stage.apply(message)
     state.frozen = !!message.frozen
     state.canComment = !projection && !!message.comment
+    // `edit` means "may send updates": a suggester's are checked by the server.
+    state.suggestOnly = !projection && !!message.suggest_only
     setEditable(!!message.edit)
+    if (state.suggestOnly && !isSuggesting(app.editor)) setSuggesting(app.editor, true)
+    if (app.suggestPanel) app.suggestPanel.render(true)
     app.comments.render()
   }
 

@@ -46,6 +46,7 @@ export function createStatus({ state, projection }) {
       closed: state.closedMessage,
     }[state.connection]
     if (conn) parts.push(conn)
+    if (state.notice) parts.push(state.notice)
     if (!state.canEdit && !projection) parts.push(state.frozen ? gettext('Draft frozen by the facilitators') : gettext('Read only'))
     if (projection && state.frozen) parts.push(gettext('Draft frozen by the facilitators'))
     const text = parts.join(' · ')
@@ -80,6 +81,7 @@ export function followConnection(app) {
     if (!message || typeof message !== 'object') return
     if (message.type === 'abilities') app.access.applyAbilities(message)
     else if (message.type === 'comments.changed') app.comments.load()
+    else if (message.type === 'refused' && app.restart) app.restart()
   }
 
   provider.on('status', ({ status }) => {

@@ -32,8 +32,10 @@ import { templatePlaceholder } from './placeholder.js'
 import { localUser, renderCaret, renderSelection, watchPresence } from './presence.js'
 import { followWriters, markProjection } from './projection.js'
 import { createToolbar } from './toolbar.js'
+import { Deletion, Insertion, Suggest, SuggestedBlock, setSuggesting } from './suggest.js'
+import { createSuggestPanel } from './suggestpanel.js'
 
-function extensions({ doc, provider, cfg }) {
+function extensions({ doc, provider, cfg, people, suggestPanelChanged }) {
   return [
     StarterKit.configure({
       undoRedo: false, // Collaboration brings Yjs' own undo manager
@@ -63,6 +65,10 @@ function extensions({ doc, provider, cfg }) {
     CollaborationCaret.configure({ provider, user: localUser(cfg), render: renderCaret, selectionRender: renderSelection }),
     CommentAnchors,
     templatePlaceholder(),
+    Insertion,
+    Deletion,
+    SuggestedBlock,
+    Suggest.configure({ me: cfg.userId || '', people, onChange: suggestPanelChanged }),
   ]
 }
 
@@ -70,7 +76,9 @@ function mount(root) {
   const cfg = root.dataset
   const projection = cfg.mode === 'projection'
   const state = {
-    canEdit: !projection && flag(cfg.canEdit),
+    // A reader who may suggest edits the text in suggestion mode only (suggest.js).
+    suggestOnly: !projection && flag(cfg.suggestOnly),
+    canEdit: !projection && (flag(cfg.canEdit) || flag(cfg.suggestOnly)),
     canComment: !projection && flag(cfg.canComment),
     frozen: false,
     connection: 'connecting', // connecting | connected | synced | offline | closed
@@ -91,6 +99,8 @@ function mount(root) {
 
   // The parts call one another through `app`; the editor is filled in once created.
   const app = { root, cfg, projection, state, doc, provider, editor: null, toolbar: null, linkForm: null }
+  app.people = peopleOf(provider)
+  app.suggestPanelChanged = () => app.suggestPanel && app.suggestPanel.render()
   app.refreshToolbar = () => app.toolbar && app.toolbar.refresh()
   app.status = createStatus(app)
   app.comments = createComments(app)
@@ -107,6 +117,10 @@ function mount(root) {
   }
   const surface = h('div', { class: 'draft-editor__surface' })
   root.append(surface)
+  if (!projection) {
+    app.suggestPanel = createSuggestPanel(app)
+    root.append(app.suggestPanel.el)
+  }
 
   const editor = new Editor({
     element: surface,
@@ -142,14 +156,48 @@ function mount(root) {
   })
 
   app.access.setEditable(state.canEdit)
+  if (state.suggestOnly) setSuggesting(editor, true)
+  app.suggestPanelChanged()
   app.status.render()
   if (!projection) {
     app.comments.render()
     app.comments.load()
   }
 
-  window.agoraDraft = { editor, doc, provider }
+  // The server refused an update (a suggester's that did more than suggest): everything
+  // this client sends after it would wait for it, so start again from a fresh document.
+  app.restart = () =>
+    window.setTimeout(() => {
+      provider.destroy()
+      editor.destroy()
+      doc.destroy()
+      const again = mount(root)
+      again.app.state.notice = gettext('Your last change was not accepted: the text was reloaded.')
+      again.app.status.render()
+    }, 0)
+
+  window.agoraDraft = { editor, doc, provider, app }
   return window.agoraDraft
+}
+
+/** Who wrote a suggestion: the page's list (#draft-people), then who is connected. */
+function peopleOf(provider) {
+  let known = {}
+  const el = document.getElementById('draft-people')
+  if (el) {
+    try {
+      known = JSON.parse(el.textContent) || {}
+    } catch (e) {
+      known = {}
+    }
+  }
+  return (author) => {
+    if (!author) return null
+    for (const aw of provider.awareness.getStates().values()) {
+      if (aw && aw.user && aw.user.id === author) return aw.user
+    }
+    return known[author] || null
+  }
 }
 
 const root = document.getElementById('draft-editor')

@@ -4,11 +4,18 @@
 // CSP allows because it is data, not a script. A msgid it lacks shows in English.
 
 let catalogue = null
+let catalogueId = 'draft-editor-text'
+
+/** Another bundle's catalogue (the idea wall's #wall-text); call before the first word. */
+export function useCatalogue(id) {
+  catalogueId = id
+  catalogue = null
+}
 
 function load() {
   if (catalogue) return catalogue
   catalogue = {}
-  const el = document.getElementById('draft-editor-text')
+  const el = document.getElementById(catalogueId)
   if (el) {
     try {
       const data = JSON.parse(el.textContent)

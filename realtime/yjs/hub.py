@@ -51,6 +51,8 @@ VERSION_PAUSE: float = getattr(settings, "DRAFT_VERSION_PAUSE", 60.0)
 SESSION_GRACE: float = getattr(settings, "DRAFT_ROOM_GRACE", 10.0)  # empty, then retired
 LOCK_CHECK_TICKS = 5  # every 5 looks, re-read whether the document is locked (frozen)
 AUTHORS_FORGET_TICKS = 5  # and forget which writers are recorded as contributors
+# Unchecked updates kept for the shadow copy; past this, rebuilding it is cheaper.
+SHADOW_BEHIND_MAX = 500
 
 # One thread appends updates (in order, never behind a slow HTTP view on Channels' own
 # database thread); another compacts and records versions, which may take longer.
@@ -86,8 +88,17 @@ def close_thread_connections() -> None:
         executor.submit(connections.close_all).result(timeout=10)
 
 
+def pycrdt_merge(updates: list[bytes]) -> bytes:
+    if len(updates) == 1:
+        return updates[0]
+    import pycrdt
+
+    return pycrdt.merge_updates(*updates)
+
+
 def _collector(root: str, changes: list[Change]) -> Callable[[list[Any]], None]:
-    """A deep observer that writes what each event changed as `Change`s."""
+    """A deep observer that writes what each event changed as `Change`s: a map's (or an
+    XML element's attribute) keys, and the delta of an array, a text or XML children."""
     from realtime.yjs.store import Change
 
     def collect(events: list[Any]) -> None:
@@ -97,8 +108,10 @@ def _collector(root: str, changes: list[Change]) -> Callable[[list[Any]], None]:
             if isinstance(keys, dict):
                 for key, change in keys.items():
                     changes.append(Change(path, str(key), str(change.get("action", "update"))))
-            else:
-                changes.append(Change(path, None, "edit"))
+            delta = getattr(event, "delta", None)
+            if delta or not isinstance(keys, dict):
+                # An XML event has both (attributes and children); a map only keys.
+                changes.append(Change(path, None, "edit", list(delta or [])))
 
     return collect
 
@@ -207,8 +220,12 @@ class YDocSession:
         self._captured: list[bytes] = []
         self._subscription: Any = None
         # Kinds that check updates (realtime/yjs/store.py, CheckedDocStore): a copy of the
-        # document each update is tried on first, built when first needed.
+        # document each update is tried on first, built when first needed. What applies
+        # without a check (a trusted socket's, another process's) waits in
+        # `shadow_behind` and reaches the shadow only when the next check needs it: the
+        # unchecked path never pays for the shadow.
         self.shadow: pycrdt.Doc | None = None
+        self.shadow_behind: list[bytes] = []
         self.queue: list[tuple[YDocConsumer | None, bytes, Any, list[Any]]] = []
         self.flushing: asyncio.Task[None] | None = None
         self.outbox: list[tuple[list[int], list[bytes]]] = []
@@ -264,8 +281,12 @@ class YDocSession:
         doc = self._doc()
         self._captured.clear()
         doc.apply_update(update)
-        if self.shadow is not None and not shadowed:
-            self.shadow.apply_update(update)
+        if self.shadow is not None and not shadowed and self._captured:
+            if len(self.shadow_behind) >= SHADOW_BEHIND_MAX:
+                self.shadow = None  # rebuilt from the document, once, when next needed
+                self.shadow_behind.clear()
+            else:
+                self.shadow_behind.append(update)
         if not self._captured:
             return b""
         if len(self._captured) == 1:
@@ -276,17 +297,20 @@ class YDocSession:
 
     def check(self, update: bytes, abilities: DocAbilities) -> Verdict | None:
         """Try a writer's update on the shadow copy and ask the kind whether it may apply;
-        None for kinds that check nothing. On a refusal the shadow is dropped (rebuilt
-        from the document when next needed): it holds what was refused.
+        None for kinds that check nothing and for trusted sockets. On a refusal the shadow
+        is dropped (rebuilt from the document when next needed): it holds what was refused.
 
         Raises ValueError for an update that does not decode."""
         checker = getattr(self.store, "check_update", None)
-        if checker is None:
+        if checker is None or abilities.trusted:
             return None
         from realtime.yjs.store import Verdict
 
         roots = self.store.roots()  # type: ignore[attr-defined]
         shadow = self._shadow(roots)
+        if self.shadow_behind:
+            shadow.apply_update(pycrdt_merge(self.shadow_behind))
+            self.shadow_behind.clear()
         changes: list[Change] = []
         subscriptions = []
         for name, root_type in roots.items():
@@ -321,6 +345,7 @@ class YDocSession:
                 shadow.get(name, type=root_type)
             shadow.apply_update(self._doc().get_update())
             self.shadow = shadow
+            self.shadow_behind.clear()
         return self.shadow
 
     # --- Sockets ----------------------------------------------------------------------

@@ -35,12 +35,17 @@ class Loaded:
 @dataclass(frozen=True)
 class Change:
     """One change an update made, as the checker sees it: `path` from a root type (its
-    name first), then `key` for a map entry with action "add", "update" or "delete", or
-    key None and action "edit" for an array or a text."""
+    name first), then `key` for a map entry (or an XML element's attribute) with action
+    "add", "update" or "delete", or key None and action "edit" for an array, a text or an
+    XML element's children. An edit carries its Yjs `delta`: `{"retain": n}` (with
+    `"attributes"` when it formats a text), `{"delete": n}`, `{"insert": ...}` (a string,
+    with its `"attributes"`, or a list of the values and types inserted, read in the
+    `after` document)."""
 
     path: tuple[str | int, ...]
     key: str | None
     action: str
+    delta: list[dict[str, Any]] | None = field(default=None, compare=False)
 
 
 @dataclass
@@ -62,6 +67,10 @@ class DocAbilities:
     # Told to the client in the "abilities" control message beside "edit" (see
     # docs/protocol.md); the kind decides what it holds.
     extra: dict[str, Any] = field(default_factory=dict)
+    # For a kind that checks updates (CheckedDocStore): this socket's updates skip the
+    # check and the shadow copy altogether (the drafts' editors, whose keystrokes must not
+    # pay for what only suggesters need). Ignored by kinds that check nothing.
+    trusted: bool = False
 
 
 class DocStore(Protocol):
@@ -126,8 +135,9 @@ class CheckedDocStore(DocStore, Protocol):
         changes: list[Change],
         abilities: DocAbilities,
     ) -> Verdict:
-        """Runs in the event loop, on every update from a writer: no database here, so
-        what it needs about the person travels in `abilities.extra`."""
+        """Runs in the event loop, on every update from a writer whose abilities are not
+        `trusted`: no database here, so what it needs about the person travels in
+        `abilities.extra`."""
         ...
 
     def record_facts(self, doc_id: str, facts: list[tuple[Any, Any]]) -> None:

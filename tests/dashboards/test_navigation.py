@@ -68,6 +68,7 @@ def _current(parser: Links) -> list[str]:
         ("/discussions/preferences/", ["/discussions/preferences/"]),  # not « Discussions »
         ("/discussions/", ["/discussions/"]),
         ("/propositions/", ["/propositions/"]),
+        ("/ateliers/", ["/ateliers/"]),
         ("/bibliotheque/parcours/", ["/bibliotheque/"]),
         ("/aide/", ["/aide/"]),
         ("/comptes/password/change/", ["/comptes/password/change/"]),

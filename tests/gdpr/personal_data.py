@@ -803,3 +803,108 @@ def _push_devices(world: World) -> None:
         for n, user in enumerate((world.person, world.neighbour))
     ]
     world.add("notifications.PushSubscription", [rows[0]], [rows[1]])
+
+
+# --- Workshops: idea walls and whiteboards -------------------------------------------------------
+
+
+def _workshops(world: World) -> dict[str, Any]:
+    """Each of the two people, in their subgroup: creates a wall and a board, writes a note
+    naming the other, comments, writes on a silent-writing sheet, opens a vote and places
+    a dot; a version of the wall records them — through the real operations."""
+    if "workshops" in world.extra:
+        return world.extra["workshops"]
+    import pycrdt
+
+    from deliberation.models import VersionKind
+    from forums.models import Room
+    from workshops import walls, ydocs
+    from workshops.models import (
+        Dot,
+        NoteAuthor,
+        VoteRound,
+        WallSheet,
+        YDocumentContribution,
+        YDocumentUpdate,
+        YDocumentVersion,
+    )
+
+    keys = ("walls", "documents", "updates", "versions", "contributions", "sheets",
+            "authors", "rounds", "dots", "boards")
+    data: dict[str, Any] = {key: [] for key in keys}
+    people = (world.person, world.neighbour)
+    for user, other, subgroup in zip(people, reversed(people), world.extra["subgroups"],
+                                     strict=True):
+        room = Room.objects.get(subgroup=subgroup)
+        wall = walls.create_wall(room, question="Que changer ?", by=user,
+                                 columns=[{"key": "idees", "label": "Idées"}])
+        doc = walls.new_wall_doc()
+        with doc.transaction():
+            doc.get("notes", type=pycrdt.Map)["note-001"] = pycrdt.Map({
+                "text": f"Comme le dit {other.display_name}, un bus le mardi.",
+                "colour": "jaune", "column": "idees", "cluster": "", "order": 0,
+                "author": walls.me_key(user), "name": user.display_name,
+            })
+            doc.get("comments", type=pycrdt.Map)["note-001"] = pycrdt.Array([{
+                "id": "comment-1", "author": walls.me_key(user), "name": user.display_name,
+                "text": "Je complète.", "at": "2026-12-07T10:00:00Z",
+            }])
+        ydocs.append(wall.pk, [(doc.get_update(), user.pk)], known_authors=set())
+        walls.record_note_authors(wall.pk, [(user.pk, ("note", "note-001", False))])
+        ydocs.create_version(wall.pk, walls.WALL_ROOTS, VersionKind.NAMED, name="Avant", by=user)
+        sheet = walls.sheet_for(wall, user)
+        sheet_doc = ydocs.new_doc(walls.SHEET_ROOTS)
+        sheet_doc.get("notes", type=pycrdt.Map)["note-002"] = pycrdt.Map({
+            "text": "Une idée à moi", "colour": "rose", "column": "", "cluster": "",
+            "order": 0, "author": walls.me_key(user), "name": user.display_name,
+        })
+        ydocs.append(sheet.pk, [(sheet_doc.get_update(), user.pk)], known_authors=set())
+        walls.open_round(wall, dots=2, by=user)
+        walls.place_dot(wall, user, "add", "n:note-001")
+        board = walls.create_board(room, title="Carte", by=user)
+        board_doc = walls.new_board_doc()
+        board_doc.get("elements", type=pycrdt.Map)["text-1"] = {
+            "id": "text-1", "type": "text", "text": f"Idée de {other.display_name}",
+            "originalText": f"Idée de {other.display_name}",
+        }
+        ydocs.append(board.pk, [(board_doc.get_update(), user.pk)], known_authors=set())
+        data["walls"].append([wall.pk])
+        data["boards"].append([board.pk])
+        data["documents"].append([wall.pk, sheet.pk, board.pk])
+        data["updates"].append(list(YDocumentUpdate.objects.filter(author=user)
+                                    .values_list("pk", flat=True)))
+        data["versions"].append(list(YDocumentVersion.objects.filter(created_by=user)
+                                     .values_list("pk", flat=True)))
+        data["contributions"].append(list(YDocumentContribution.objects.filter(user=user)
+                                          .values_list("pk", flat=True)))
+        data["sheets"].append(list(WallSheet.objects.filter(owner=user)
+                                   .values_list("pk", flat=True)))
+        data["authors"].append(list(NoteAuthor.objects.filter(person=user)
+                                    .values_list("pk", flat=True)))
+        data["rounds"].append(list(VoteRound.objects.filter(opened_by=user)
+                                   .values_list("pk", flat=True)))
+        data["dots"].append(list(Dot.objects.filter(person=user).values_list("pk", flat=True)))
+    world.extra["workshops"] = data
+    return data
+
+
+def _workshops_seeder(label: str, key: str) -> None:
+    @seeder(label)
+    def seed(world: World) -> None:
+        mine, theirs = _workshops(world)[key]
+        world.add(label, mine, theirs)
+
+
+for _label, _key in (
+    ("workshops.Wall", "walls"),
+    ("workshops.Board", "boards"),
+    ("workshops.YDocument", "documents"),
+    ("workshops.YDocumentUpdate", "updates"),
+    ("workshops.YDocumentVersion", "versions"),
+    ("workshops.YDocumentContribution", "contributions"),
+    ("workshops.WallSheet", "sheets"),
+    ("workshops.NoteAuthor", "authors"),
+    ("workshops.VoteRound", "rounds"),
+    ("workshops.Dot", "dots"),
+):
+    _workshops_seeder(_label, _key)

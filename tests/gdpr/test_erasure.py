@@ -198,6 +198,10 @@ def test_after_erasure_nothing_identifies_the_person_and_collective_work_stays(
     # ... built by a task queued for them.
     assert (after.pop("django_tasks_database.DBTaskResult")
             == neighbour_counts.pop("django_tasks_database.DBTaskResult") + 1)
+    # A wall or board that named the person was rewritten and compacted: the updates
+    # stored in it (theirs too) are merged into its snapshot, their content kept.
+    assert (after.pop("workshops.YDocumentUpdate")
+            <= neighbour_counts.pop("workshops.YDocumentUpdate"))
     assert after == neighbour_counts
     theirs = world.extra["attachments"][1]
     assert Path(theirs.upload.path).exists()

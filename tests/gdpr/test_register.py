@@ -181,6 +181,7 @@ def test_declarations_are_grouped_by_the_app_that_declares_them() -> None:
         "deliberation",
         "forums",
         "documents",
+        "workshops",
         "notifications",
         "calls",
         "decisions",

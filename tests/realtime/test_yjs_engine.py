@@ -18,12 +18,12 @@ from channels.testing import WebsocketCommunicator
 from django.apps import apps
 from django.conf import settings
 
+from realtime.frames import FrameError
 from realtime.origin import SameOriginValidator
 from realtime.yjs import protocol as yp
 from realtime.yjs import registry
 from realtime.yjs.consumer import CLOSE_NOT_FOUND
 from realtime.yjs.hub import DocHub
-from realtime.frames import FrameError
 from realtime.yjs.store import Change, DocAbilities, Limits, Loaded, Verdict
 from tests import factories
 from tests.realtime.ydrafts import HOST, ORIGIN, YClient, cookie_of
@@ -211,11 +211,14 @@ class CheckedStore(MemoryStore):
         super().__init__(writers)
         self.facts: list[tuple[Any, Any]] = []
         self.seen: list[list[Change]] = []
+        self.trusted: set[Any] = set()
+        self.shadows: list[dict[str, Any]] = []  # the document each check saw, after
 
     def abilities(self, user: Any, doc_id: str) -> DocAbilities | None:
         abilities = super().abilities(user, doc_id)
         if abilities is not None:
             abilities.extra = {"me": f"p{user.pk}"}
+            abilities.trusted = user.pk in self.trusted
         return abilities
 
     def roots(self) -> dict[str, type]:
@@ -230,6 +233,7 @@ class CheckedStore(MemoryStore):
         abilities: DocAbilities,
     ) -> Verdict:
         self.seen.append(changes)
+        self.shadows.append(after.get("notes", type=pycrdt.Map).to_py() or {})
         me = abilities.extra["me"]
         old, new = before.get("notes", type=pycrdt.Map), after.get("notes", type=pycrdt.Map)
         facts = []
@@ -336,10 +340,125 @@ async def test_a_checked_kind_refuses_updates_before_they_apply(checked_kind: Ch
         await client.close()
 
 
+@pytest.mark.django_db(transaction=True)
+async def test_a_trusted_socket_skips_the_check_and_the_next_check_sees_its_writes(
+    checked_kind: CheckedStore,
+) -> None:
+    alice, bob = await sync_to_async(lambda: [factories.UserFactory() for _ in range(2)])()
+    checked_kind.writers |= {alice.pk, bob.pk}
+    checked_kind.trusted.add(alice.pk)
+    application = SameOriginValidator(AuthMiddlewareStack(URLRouter(registry.urlpatterns())))
+    a = await connect(application, alice, "/ws/test-checked/wall-1")
+    b = await connect(application, bob, "/ws/test-checked/wall-1")
+    await add_note(b, "n1", text="Banc", author=f"p{bob.pk}")
+    await a.drain_until(lambda: "n1" in a.doc.get("notes", type=pycrdt.Map))
+    assert len(checked_kind.seen) == 1
+
+    # Alice (trusted) changes Bob's note and writes a long one: never checked, applied.
+    await add_note(a, "n1", text="Pas de banc")
+    await add_note(a, "n2", text="Bien trop long pour la règle", author=f"p{alice.pk}")
+    await b.drain_until(lambda: "n2" in b.doc.get("notes", type=pycrdt.Map))
+    assert len(checked_kind.seen) == 1
+    assert b.doc.get("notes", type=pycrdt.Map)["n1"]["text"] == "Pas de banc"
+
+    # Bob's next update is checked against a shadow that caught up with Alice's writes:
+    # a new note of his is accepted.
+    await add_note(b, "n3", text="Fontaine", author=f"p{bob.pk}")
+    await a.drain_until(lambda: "n3" in a.doc.get("notes", type=pycrdt.Map))
+    assert len(checked_kind.seen) == 2
+    assert checked_kind.seen[-1] == [Change(("notes",), "n3", "add")]
+    assert sorted(checked_kind.shadows[-1]) == ["n1", "n2", "n3"]
+    assert checked_kind.shadows[-1]["n1"]["text"] == "Pas de banc"
+    for client in (a, b):
+        await client.close()
+
+
+def test_the_checker_gets_the_delta_of_an_xml_text() -> None:
+    from realtime.yjs.hub import _collector
+
+    doc: pycrdt.Doc = pycrdt.Doc()
+    fragment = doc.get("default", type=pycrdt.XmlFragment)
+    paragraph = fragment.children.append(pycrdt.XmlElement("paragraph"))
+    text = paragraph.children.append(pycrdt.XmlText())
+    text.insert(0, "Un banc")
+    changes: list[Change] = []
+    subscription = fragment.observe_deep(_collector("default", changes))
+    with doc.transaction():
+        text.insert(7, " vert", {"insertion": {"author": 1}})
+        text.format(0, 2, {"deletion": {"author": 1}})
+        paragraph.attributes["level"] = "2"
+    fragment.unobserve(subscription)
+    assert Change(("default", 0), "level", "add") in changes
+    edit = next(c for c in changes if c.action == "edit")
+    assert edit.path == ("default", 0, 0)
+    assert edit.delta == [
+        {"retain": 2, "attributes": {"deletion": {"author": 1.0}}},
+        {"retain": 5},
+        {"insert": " vert", "attributes": {"insertion": {"author": 1.0}}},
+    ]
+
+
 def test_a_kind_cannot_take_a_used_name_or_path() -> None:
     store = MemoryStore(writers=set())
     with pytest.raises(ValueError):
         registry.register("draft", store, path="other")
     with pytest.raises(ValueError):
         registry.register("other", store, path="drafts")
-    assert [k.name for k in registry.kinds()] == ["draft"]
+    assert [k.name for k in registry.kinds()] == ["draft", "wall", "wallsheet", "board"]
+
+
+class _NoHub:
+    """A session's hub, for a test that neither relays nor stores."""
+
+    layer = None
+    alone = True
+
+
+@pytest.fixture
+def checked_kind_sync() -> Iterator[CheckedStore]:
+    store = CheckedStore(writers=set())
+    registry.register("checked", store, path="test-checked")
+    try:
+        yield store
+    finally:
+        registry.unregister("checked")
+
+
+def test_unchecked_updates_wait_for_the_shadow_and_too_many_drop_it(
+    checked_kind_sync: CheckedStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from realtime.yjs import hub as yhub
+    from realtime.yjs.hub import YDocSession
+
+    session = YDocSession(_NoHub(), "checked", "wall-1")  # type: ignore[arg-type]
+    session.doc = pycrdt.Doc()
+    session._subscription = session.doc.observe(session._on_transaction)
+    source: pycrdt.Doc = pycrdt.Doc()
+    notes = source.get("notes", type=pycrdt.Map)
+
+    def note(key: str) -> bytes:
+        state = source.get_state()
+        notes[key] = pycrdt.Map({"text": key, "author": "p1"})
+        return source.get_update(state)
+
+    checker = DocAbilities(write=True, identity={}, extra={"me": "p1"})
+    verdict = session.check(note("a"), checker)  # builds the shadow
+    assert verdict is not None and not verdict.refused
+    session.apply(source.get_update(), shadowed=True)
+    for key in ("b", "c"):  # unchecked: not applied to the shadow yet
+        session.apply(note(key))
+    assert len(session.shadow_behind) == 2 and session.shadow is not None
+    assert "b" not in session.shadow.get("notes", type=pycrdt.Map)
+    session.check(note("d"), checker)
+    assert session.shadow is not None
+    assert session.shadow_behind == []
+    assert sorted(session.shadow.get("notes", type=pycrdt.Map).keys()) == ["a", "b", "c", "d"]
+    # Past SHADOW_BEHIND_MAX the shadow goes (rebuilt from the document when next needed).
+    monkeypatch.setattr(yhub, "SHADOW_BEHIND_MAX", 1)
+    session.apply(source.get_update())
+    session.apply(note("e"))
+    session.apply(note("f"))
+    assert session.shadow is None and session.shadow_behind == []
+    verdict = session.check(note("g"), checker)
+    assert verdict is not None and not verdict.refused and session.shadow is not None
+    assert sorted(session.shadow.get("notes", type=pycrdt.Map).keys()) == list("abcdefg")

@@ -193,6 +193,9 @@ class Command(BaseCommand):
         from decisions.demo import DEMO_QUESTION, ensure_demo_vote
 
         opened_votes = ensure_demo_vote(mandate)
+        from workshops.demo import ensure_workshops
+
+        created_walls, created_boards = ensure_workshops(mandate)
 
         memberships = Membership.objects.current().filter(seat__assembly=assembly)
         full = memberships.filter(kind=MembershipKind.TITULAIRE).count()
@@ -210,6 +213,7 @@ class Command(BaseCommand):
             f"Proposals: {proposals} ({created_proposals} created, drafts from the template)",
             f"Library: {created_documents} documents created, path « {WELCOME_PATH} »",
             f"Vote open in the plenary: « {DEMO_QUESTION} » ({opened_votes} opened)",
+            f"Workshops: {created_walls} idea walls and {created_boards} whiteboards created",
         ]
         if created_users:
             summary.append(f"Password of the created accounts: {password}")
