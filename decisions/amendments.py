@@ -178,7 +178,7 @@ def do_answer_amendment(
     (with a reason)."""
     with transaction.atomic():
         amendment = (
-            Amendment.objects.select_for_update()
+            Amendment.objects.select_for_update(of=("self",))
             .select_related("proposal__draft", "proposal__subgroup")
             .get(pk=amendment.pk)
         )
@@ -251,7 +251,9 @@ def do_put_amendment_to_vote(actor: Any, amendment: Amendment, *, secret: bool =
 def settle_by_vote(by: Any, amendment: Amendment, adopted: bool) -> None:
     """The plenary voted on the amendment (called when its vote closes)."""
     amendment = (
-        Amendment.objects.select_for_update().select_related("proposal__draft").get(pk=amendment.pk)
+        Amendment.objects.select_for_update(of=("self",))
+        .select_related("proposal__draft")
+        .get(pk=amendment.pk)
     )
     if amendment.status != AmendmentStatus.CONTESTED:
         return
