@@ -44,9 +44,7 @@ def test_the_plenary_votes_live_and_the_projection_shows_the_result(
     assert "Votre vote est enregistré" in phone_page.locator(".messages").inner_text()
 
     # Counted live on the screen (no reload), then the result when the vote closes.
-    page.wait_for_function(
-        "document.getElementById('vote-count-text').textContent.startsWith('1 sur 108')"
-    )
+    page.locator("#vote-count-text", has_text="1 sur 108 votant·es ont voté").wait_for()
     closer = page.context.new_page()
     closer.goto(vote_url)
     closer.get_by_role("button", name="Clore le vote et dépouiller").click()
