@@ -122,6 +122,7 @@ INSTALLED_APPS = [
     "notifications",
     "realtime",
     "calls",
+    "decisions",
     "gdpr",
     "dashboards",
 ]
@@ -220,6 +221,11 @@ else:
 # in each daphne process; one more is closed with 4409. A tab opens one, or two on a draft.
 REALTIME_SOCKETS_PER_SESSION = env_int("REALTIME_SOCKETS_PER_SESSION", 20)
 REALTIME_SOCKETS_PER_PERSON = env_int("REALTIME_SOCKETS_PER_PERSON", 40)
+
+# --- Votes of the plenary (decisions/, docs/protocol.md « Votes ») ---------------------
+# The live count goes out at most once per this many milliseconds per vote and process
+# (decisions.actions.CountAnnouncer); 0: one event per ballot.
+VOTES_COUNT_EVERY_MS = env_int("VOTES_COUNT_EVERY_MS", 500)
 
 # --- Live calls (calls/, docs/protocol.md « Calls ») ---------------------------------
 # Peer-to-peer calls hold this many people at most; above it a call needs the media server.

@@ -300,3 +300,19 @@ def participation_by_canton(assembly: Assembly | None) -> list[dict[str, Any]]:
         }
         for row in rows
     ]
+
+
+def open_votes(user: Any) -> list[dict[str, Any]]:
+    """The plenary's open votes (decisions' own reader), each with whether the person may
+    still vote in it: the members' home says « Voter » first."""
+    from decisions.actions import readable_votes
+    from decisions.models import Participation, Voter, VoteStatus
+
+    votes = list(readable_votes(user).filter(status=VoteStatus.OPEN).order_by("-opened_at")[:5])
+    ids = [vote.pk for vote in votes]
+    listed = set(Voter.objects.filter(vote_id__in=ids, user=user).values_list("vote_id",
+                                                                               flat=True))
+    voted = set(Participation.objects.filter(vote_id__in=ids, user=user).values_list(
+        "vote_id", flat=True))
+    return [{"vote": vote, "may_vote": vote.pk in listed and vote.pk not in voted,
+             "voted": vote.pk in voted} for vote in votes]

@@ -78,6 +78,7 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
         "unread": queries.unread_rooms(user) if reads_assembly or subgroups else [],
         "reading_paths": _reading_paths(user),
         "new": queries.whats_new(user) if reads_assembly else {},
+        "open_votes": queries.open_votes(user) if reads_assembly else [],
     }
     if Role.AGENT in roles or Role.FACILITATEUR in roles or Role.DCCU in roles:
         context["shared"] = queries.shared_documents(user)

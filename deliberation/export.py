@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -634,6 +634,17 @@ def proposal_docx(proposal: Proposal) -> bytes:
         return _save(document)
 
 
+# Annexes other apps add to the report (decisions: the plenary's votes and minority views),
+# registered in their AppConfig.ready(): deliberation imports none of them.
+_report_annexes: list[Callable[[DocxDocument, Mandate], None]] = []
+
+
+def register_report_annex(write: Callable[[DocxDocument, Mandate], None]) -> None:
+    """``write(document, mandate)`` adds its pages at the end of the mandate's report."""
+    if write not in _report_annexes:
+        _report_annexes.append(write)
+
+
 def report_proposals(mandate: Mandate) -> list[Proposal]:
     return list(
         Proposal.objects.filter(mandate=mandate, status__in=REPORT_STATUSES)
@@ -673,5 +684,7 @@ def mandate_report_docx(mandate: Mandate) -> bytes:
             document.add_paragraph(_("No proposal has been adopted yet."))
         for proposal in proposals:
             _write_proposal(document, proposal, tables, page_break=True)
+        for write_annex in _report_annexes:
+            write_annex(document, mandate)
         _page_numbers(document)
         return _save(document)

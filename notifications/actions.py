@@ -41,7 +41,8 @@ def wants(user: Any, kind: str, channel: str) -> bool:
 
 def _target(fields: dict[str, Any]) -> Any:
     """What decides whether a person may read the notification's subject."""
-    return fields.get("room") or fields.get("proposal") or fields.get("document")
+    return (fields.get("room") or fields.get("proposal") or fields.get("document")
+            or fields.get("vote"))
 
 
 def notify(kind: str, recipient: Any, **fields: Any) -> None:
@@ -58,6 +59,7 @@ def notify_many(
     message: Any = None,
     proposal: Any = None,
     document: Any = None,
+    vote: Any = None,
 ) -> None:
     """Tell these people, once the caller's transaction commits (see the module)."""
     if kind not in Kind.values:
@@ -74,6 +76,7 @@ def notify_many(
         "message": message,
         "proposal": proposal,
         "document": document,
+        "vote": vote,
     }
     transaction.on_commit(lambda: _deliver(kind, list(people.values()), fields))
 
@@ -179,7 +182,7 @@ def inbox(user: Any) -> QuerySet[Notification]:
     """The person's notifications, newest first, with what their sentences need."""
     return (
         Notification.objects.filter(recipient=user)
-        .select_related("actor", "room__subgroup", "proposal__subgroup", "document")
+        .select_related("actor", "room__subgroup", "proposal__subgroup", "document", "vote")
         .order_by("-created_at")
     )
 
@@ -197,7 +200,7 @@ def digest_for(user: Any, since: Any) -> list[dict[str, str]]:
 def access_notification(user: Any, notification_id: Any) -> Notification:
     """The notification if it is this person's; 404 otherwise, as for one that does not exist."""
     notification = (
-        Notification.objects.select_related("actor", "room", "proposal", "document")
+        Notification.objects.select_related("actor", "room", "proposal", "document", "vote")
         .filter(pk=notification_id)
         .first()
     )

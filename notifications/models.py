@@ -23,6 +23,7 @@ class Kind(models.TextChoices):
     MODERATION = "moderation", _("Moderation of my messages and documents")
     PROPOSAL_STAGE = "proposal_stage", _("Stages of my subgroup's proposals")
     DOCUMENT = "document", _("New documents in the mandates I follow")
+    VOTE_OPENED = "vote_opened", _("Votes of the plenary I can take part in")
 
 
 class Verb(models.TextChoices):
@@ -88,6 +89,14 @@ class Notification(models.Model):
         related_name="+",
         verbose_name=_("document"),
     )
+    vote = models.ForeignKey(
+        "decisions.Vote",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("vote"),
+    )
     count = models.PositiveIntegerField(_("number of messages"), default=1)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
@@ -146,6 +155,7 @@ DEFAULTS: dict[str, dict[str, bool]] = {
     Kind.MODERATION: {"page": True, "email": True, "digest": True, "push": True},
     Kind.PROPOSAL_STAGE: {"page": True, "email": False, "digest": True, "push": False},
     Kind.DOCUMENT: {"page": True, "email": True, "digest": True, "push": False},
+    Kind.VOTE_OPENED: {"page": True, "email": False, "digest": False, "push": True},
 }
 
 

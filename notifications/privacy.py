@@ -44,6 +44,7 @@ declare(
         "message",
         "proposal",
         "document",
+        "vote",
         "count",
         "created_at",
         "read_at",
@@ -52,7 +53,8 @@ declare(
     machine_text=("kind", "verb"),
     purpose=_(
         "Tell a person, in the page, what concerns them: mentions, replies, direct messages, "
-        "moderation of what they wrote, their proposals' stages, new documents they follow."
+        "moderation of what they wrote, their proposals' stages, new documents they follow, "
+        "the plenary's votes they may take part in."
     ),
     legal_basis=LegalBasis.PUBLIC_TASK,
     retention=Retention(

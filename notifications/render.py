@@ -102,6 +102,12 @@ def sentence(notification: Notification, user: Any) -> str:
         return _("New in the library for a mandate you follow: %(title)s") % {
             "title": _title(n.document, user, _("a document you can no longer read"))
         }
+    if kind == Kind.VOTE_OPENED:
+        if n.vote is None or not readable(n.vote, user):
+            return _("A vote of the plenary opened")
+        return _("A vote of the plenary is open: %(question)s") % {
+            "question": _("« %(title)s »") % {"title": n.vote.question}
+        }
     return _("Something new")
 
 
@@ -114,6 +120,8 @@ def url(notification: Notification, user: Any) -> str:
         return f"{link}#m{n.message_id}" if n.message_id is not None else link
     if n.proposal_id is not None and readable(n.proposal, user):
         return reverse("proposal", args=[n.proposal_id])
+    if n.vote_id is not None and readable(n.vote, user):
+        return reverse("decisions:vote", args=[n.vote_id])
     if n.document_id is not None and readable(n.document, user):
         return reverse("library_document", args=[n.document_id])
     return reverse("notifications:list")

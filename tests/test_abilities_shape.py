@@ -19,6 +19,7 @@ from django.contrib.auth.models import AnonymousUser
 from accounts.roles import Role
 from assembly.models import Subgroup
 from calls.models import Call
+from decisions.models import Amendment, Vote
 from deliberation.models import Draft, Proposal
 from documents.models import Document
 from forums.models import Message, Room, RoomKind
@@ -29,7 +30,7 @@ from workshops.models import Board, Wall
 ROOT = Path(__file__).resolve().parent.parent
 APPS = (
     "accounts", "assembly", "deliberation", "documents", "forums", "calls", "gdpr", "realtime",
-    "config", "notifications", "workshops",
+    "config", "notifications", "decisions", "workshops",
 )
 ROW = re.compile(r"^\| `(?P<model>\w+\.\w+)` \| (?P<abilities>[^|]+) \|", re.M)
 
@@ -56,6 +57,8 @@ def sample(label: str) -> Any:
         "gdpr.DataRequest": DataRequest(),
         "calls.Call": Call(room=room),
         "notifications.Notification": Notification(),
+        "decisions.Vote": Vote(),
+        "decisions.Amendment": Amendment(),
         "workshops.Wall": Wall(room=room),
         "workshops.Board": Board(room=room),
     }
@@ -105,6 +108,16 @@ def test_abilities_keep_their_keys_for_a_person_with_roles(label: str) -> None:
         "calls.Call": Call.objects.create(room=factories.room_of(subgroup)),
         "notifications.Notification": Notification(recipient=person, kind="mention"),
     }
+    if label in ("decisions.Vote", "decisions.Amendment"):
+        from decisions.actions import do_create_vote
+        from decisions.models import Amendment as AmendmentModel
+        from deliberation.proposals import do_create_proposal
+
+        proposal = do_create_proposal(person, subgroup, "Des bus le dimanche")
+        objects["decisions.Vote"] = do_create_vote(person, subgroup.mandate, "Q ?", "majorite")
+        objects["decisions.Amendment"] = AmendmentModel.objects.create(
+            proposal=proposal, number=1, author=person, kind="supprimer", quote="bus",
+            rationale="Non.")
     if label in ("workshops.Wall", "workshops.Board"):
         from workshops import walls
 
@@ -159,4 +172,4 @@ def test_each_access_helper_exists_once_and_takes_the_user_first() -> None:
                 assert node.args.args[0].arg == "user", f"{path}: {node.name}"
     assert {name: where for name, where in seen.items() if len(where) > 1} == {}
     assert {"access_room", "access_document", "access_proposal", "access_draft",
-            "access_data_request"} <= set(seen)
+            "access_data_request", "access_vote", "access_amendment"} <= set(seen)

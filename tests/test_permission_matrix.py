@@ -93,6 +93,11 @@ MATRIX: list[tuple[str, str, dict[str, str]]] = [
     # tests/deliberation/test_proposals_access.py.
     ("get", "/propositions/", {"anonymous": LOGIN, "*": OK}),
     ("get", "/admin/deliberation/proposal/", {"dccu": OK, "dpd": FORBIDDEN, **ADMIN_OUTSIDERS}),
+    # The plenary's votes (decisions/urls.py): the list shows what one may read; pages with
+    # an id are walked role by role in tests/decisions/test_permissions.py.
+    ("get", "/decisions/", {"anonymous": LOGIN, "*": OK}),
+    ("get", "/decisions/votes/nouveau/",
+     {"anonymous": LOGIN, "facilitateur": OK, "dccu": OK, "*": FORBIDDEN}),
     # Workshops (workshops/urls.py): the list shows the walls and boards of the rooms one
     # reads; pages with an id are walked role by role in tests/workshops/test_wall_access.py.
     ("get", "/ateliers/", {"anonymous": LOGIN, "*": OK}),

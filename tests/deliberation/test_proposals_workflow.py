@@ -15,6 +15,7 @@ from django.test import Client
 from accounts.models import User
 from accounts.roles import Role
 from assembly.models import Subgroup
+from decisions.demo import DEMO_PROPOSAL
 from deliberation import drafts
 from deliberation.models import (
     DraftComment,
@@ -372,11 +373,13 @@ def test_seed_demo_gives_each_subgroup_one_templated_proposal_and_is_idempotent(
     call_command("seed_demo", stdout=StringIO())
     subgroups = list(Subgroup.objects.all())
     assert len(subgroups) == 6
+    # Besides them, the demo's proposal submitted to the plenary's vote (decisions.demo).
+    templated = Proposal.objects.exclude(title=DEMO_PROPOSAL)
     for subgroup in subgroups:
-        proposal = Proposal.objects.get(subgroup=subgroup)
+        proposal = templated.get(subgroup=subgroup)
         assert proposal.title == f"Proposition du sous-groupe {subgroup.name}"
         text = drafts.doc_text(drafts.load(proposal.draft.pk).doc)
         assert text.count("## ") == 4
     call_command("seed_demo", stdout=StringIO())
-    assert Proposal.objects.count() == 6
-    assert DraftVersion.objects.count() == 6
+    assert templated.count() == 6 and Proposal.objects.count() == 7
+    assert DraftVersion.objects.filter(draft__proposal__in=templated).count() == 6

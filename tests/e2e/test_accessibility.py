@@ -153,6 +153,15 @@ def test_member_pages_have_no_serious_violation(member_page: Any, live_url: str,
     assert_accessible(member_page, path)
 
 
+def test_the_plenarys_votes_and_a_ballot_have_no_serious_violation(
+    member_page: Any, live_url: str
+) -> None:
+    member_page.goto(live_url + "/decisions/")
+    assert_accessible(member_page, "/decisions/")
+    member_page.get_by_role("link", name="Quelle version de « Des navettes").click()
+    assert_accessible(member_page, "a vote (the demo's majority judgment)")
+
+
 def test_profile_fields_declare_their_purpose(member_page: Any, live_url: str) -> None:
     """WCAG 1.3.5, which axe does not check: the person's own details carry autocomplete."""
     member_page.goto(live_url + "/mes-donnees/profil/")

@@ -597,6 +597,77 @@ for _label, _key in (
     _proposals_seeder(_label, _key)
 
 
+# --- Decisions of the plenary (decisions) -------------------------------------------------------
+
+
+def _decisions(world: World) -> dict[str, Any]:
+    """Each person is alone in the plenary's call when a vote opens « présents seulement »
+    (so each vote is theirs alone): a public one where the person votes against and writes
+    a minority view, a secret one for the neighbour; each files an amendment to a proposal
+    submitted to the plenary, which the facilitator answers — through the real operations."""
+    if "decisions" in world.extra:
+        return world.extra["decisions"]
+    from calls import actions as calls_actions
+    from decisions import actions as votes
+    from decisions.amendments import do_answer_amendment, do_file_amendment
+    from decisions.models import Participation, Voter
+    from deliberation.proposals import do_create_proposal, do_transition
+    from forums.actions import ensure_rooms
+    from forums.models import Room, RoomKind
+
+    facilitator = world.extra["facilitator"]
+    subgroup = world.extra["subgroups"][0]
+    mandate = subgroup.mandate
+    ensure_rooms(mandate)
+    room = Room.objects.get(mandate=mandate, kind=RoomKind.PLENARY)
+    proposal = do_create_proposal(facilitator, subgroup, "Un marché de producteurs")
+    from tests.decisions.world import add_paragraph
+
+    add_paragraph(proposal, "Un marché chaque samedi sur la place de l'église.")
+    do_transition(facilitator, proposal, "relecture")
+    proposal = do_transition(facilitator, proposal, "soumise")
+    data: dict[str, Any] = {key: [] for key in (
+        "votes", "voters", "participations", "amendments", "views")}
+    for user, secret, code, quote in ((world.person, False, "contre", "chaque samedi"),
+                                      (world.neighbour, True, "pour", "place de l'église")):
+        call, _mine = calls_actions.do_join_call(user, room, channel=f"vote-{user.pk}")
+        vote = votes.do_create_vote(world.dccu, mandate, "Un marché ?", "majorite",
+                                    secret=secret, present_only=True)
+        vote = votes.do_open_vote(world.dccu, vote)
+        calls_actions.do_leave_call(user, call)
+        votes.do_cast_ballot(user, vote, {"choice": str(vote.options.get(code=code).pk)})
+        votes.do_close_vote(world.dccu, vote)
+        view = votes.do_write_minority_view(user, vote, "Le coût n'est pas connu.")
+        amendment = do_file_amendment(user, proposal, "supprimer", quote, "", "Trop précis.")
+        do_answer_amendment(facilitator, amendment, "reject", "Nous le gardons.")
+        data["votes"].append([vote.pk])
+        data["voters"].append(list(Voter.objects.filter(vote=vote, user=user)
+                                   .values_list("pk", flat=True)))
+        data["participations"].append(list(Participation.objects.filter(vote=vote, user=user)
+                                           .values_list("pk", flat=True)))
+        data["amendments"].append([amendment.pk])
+        data["views"].append([view.pk])
+    world.extra["decisions"] = data
+    return data
+
+
+def _decisions_seeder(label: str, key: str) -> None:
+    @seeder(label)
+    def seed(world: World) -> None:
+        mine, theirs = _decisions(world)[key]
+        world.add(label, mine, theirs)
+
+
+for _label, _key in (
+    ("decisions.Vote", "votes"),
+    ("decisions.Voter", "voters"),
+    ("decisions.Participation", "participations"),
+    ("decisions.Amendment", "amendments"),
+    ("decisions.MinorityView", "views"),
+):
+    _decisions_seeder(_label, _key)
+
+
 # --- The library (documents) ------------------------------------------------------------------
 
 

@@ -184,6 +184,7 @@ def test_declarations_are_grouped_by_the_app_that_declares_them() -> None:
         "workshops",
         "notifications",
         "calls",
+        "decisions",
         "gdpr",
         "consent",
     ]

@@ -190,6 +190,9 @@ class Command(BaseCommand):
         sent = self.ensure_conversations(mandate, users)
         created_proposals = self.ensure_proposals(mandate)
         created_documents = self.ensure_library(mandate, users)
+        from decisions.demo import DEMO_QUESTION, ensure_demo_vote
+
+        opened_votes = ensure_demo_vote(mandate)
         from workshops.demo import ensure_workshops
 
         created_walls, created_boards = ensure_workshops(mandate)
@@ -209,6 +212,7 @@ class Command(BaseCommand):
             f"Conversations: {rooms} rooms ({sent} messages sent)",
             f"Proposals: {proposals} ({created_proposals} created, drafts from the template)",
             f"Library: {created_documents} documents created, path « {WELCOME_PATH} »",
+            f"Vote open in the plenary: « {DEMO_QUESTION} » ({opened_votes} opened)",
             f"Workshops: {created_walls} idea walls and {created_boards} whiteboards created",
         ]
         if created_users:
