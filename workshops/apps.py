@@ -20,6 +20,12 @@ class WorkshopsConfig(AppConfig):
         registry.register(walls.SHEET_KIND, SheetStore(), path=walls.SHEET_PATH)
         registry.register(walls.BOARD_KIND, BoardStore(), path=walls.BOARD_PATH)
 
+        from deliberation.export import register_report_annex
+        from workshops.export import report_annex
+
+        # The mandate's report ends with its idea walls (no names: ideas, not people).
+        register_report_annex(report_annex)
+
         from django.db.models.signals import post_delete
 
         from workshops import privacy  # noqa: F401  (declarations, gdpr.registry)

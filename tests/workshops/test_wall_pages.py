@@ -191,3 +191,27 @@ def test_the_demo_has_a_wall_and_a_board_in_each_subgroup(world: World) -> None:
     assert len(content["notes"]) == 4 and list(content["clusters"]) == ["demo-groupe-1"]
     page = client_for(world.alice).get(reverse("workshops:wall", args=[wall.pk]))
     assert "Être accueilli près de chez soi" in page.content.decode()
+
+
+def test_the_mandates_report_ends_with_its_walls_without_names(world: World) -> None:
+    from deliberation.export import mandate_report_docx
+
+    write_notes(
+        world.wall,
+        {"note-a": note("Des navettes le samedi", author=f"u{world.alice.pk}", name="Alice T.")},
+        {},
+    )
+    # Another assembly's wall stays out of this mandate's report.
+    elsewhere = World()
+    write_notes(elsewhere.wall, {"note-b": note("Une idée d'ailleurs")}, {})
+    empty = walls.create_wall(world.room, question="Mur vide ?", by=world.facilitator)
+
+    document = Document(io.BytesIO(mandate_report_docx(world.subgroup.mandate)))
+    styled = [(p.style.name, p.text) for p in document.paragraphs]
+    assert ("Heading 1", "Annexe : murs d'idées") in styled
+    assert ("Heading 2", "Comment se déplacer ?") in styled
+    assert ("List Bullet", "Des navettes le samedi") in styled
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert "Alice" not in text
+    assert "ailleurs" not in text
+    assert empty.question not in text
