@@ -186,6 +186,10 @@ else:
                 "timeout": 20,
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             },
+            # Tests use a file too, not SQLite's in-memory database: its shared cache
+            # answers "table is locked" at once where a file waits (`timeout`), so
+            # concurrent socket tests would fail where the real server just waits.
+            "TEST": {"NAME": str(DATA_DIR / "test-agora.sqlite3")},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

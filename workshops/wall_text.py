@@ -80,7 +80,7 @@ WALL_MSGIDS: tuple[str, ...] = (
     gettext_noop("Untitled"),
     gettext_noop("No dots were placed."),
     gettext_noop("New note from %(name)s in %(column)s."),
-    gettext_noop("New note from %(name)s."),
+    gettext_noop("%(name)s added a note."),
     gettext_noop("%(count)s new notes on the wall."),
     gettext_noop("Untitled group"),
     gettext_noop("Write the text of the note first."),

@@ -465,7 +465,7 @@ function mount(root) {
         const name = String(note.get('name') || '') || gettext('Someone')
         announce(column && column.label
           ? interpolate(gettext('New note from %(name)s in %(column)s.'), { name, column: column.label })
-          : interpolate(gettext('New note from %(name)s.'), { name }))
+          : interpolate(gettext('%(name)s added a note.'), { name }))
       } else if (found.length > 1) {
         announce(interpolate(gettext('%(count)s new notes on the wall.'), { count: found.length }))
       }
