@@ -188,8 +188,9 @@ else:
             },
             # Tests use a file too, not SQLite's in-memory database: its shared cache
             # answers "table is locked" at once where a file waits (`timeout`), so
-            # concurrent socket tests would fail where the real server just waits.
-            "TEST": {"NAME": str(DATA_DIR / "test-agora.sqlite3")},
+            # concurrent socket tests would fail where the real server just waits. One per
+            # process: a test may run pytest again inside a network namespace.
+            "TEST": {"NAME": str(DATA_DIR / f"test-agora-{os.getpid()}.sqlite3")},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
