@@ -322,3 +322,158 @@ class Subgroup(TimeStamped):
             "facilitate": is_facilitator or staff,
             "manage": staff,
         }
+
+
+class SessionKind(models.TextChoices):
+    PLENIERE = "pleniere", _("plenary")
+    INTERPLENIERE = "interpleniere", _("inter-plenary")
+    SOUS_GROUPE = "sous_groupe", _("subgroup session")
+    COMITE_SUIVI = "comite_suivi", _("follow-up committee")
+    PREPARATION = "preparation", _("preparation meeting")
+    RENCONTRE = "rencontre", _("meeting with the public")
+
+
+class Session(TimeStamped):
+    """A dated meeting of the assembly: a plenary, a subgroup session, the follow-up
+    committee… held at a place, online (the live call of its room), or both.
+
+    Who is convened follows from the kind: every member for a plenary, the subgroup's
+    members for a subgroup session, the committee for its meetings (``assembly.sessions``).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    assembly = models.ForeignKey(
+        Assembly, on_delete=models.CASCADE, related_name="sessions", verbose_name=_("assembly")
+    )
+    mandate = models.ForeignKey(
+        Mandate, on_delete=models.SET_NULL, null=True, blank=True, related_name="sessions",
+        verbose_name=_("mandate"),
+    )
+    subgroup = models.ForeignKey(
+        Subgroup, on_delete=models.CASCADE, null=True, blank=True, related_name="sessions",
+        verbose_name=_("subgroup"),
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=SessionKind.choices)
+    title = models.CharField(_("title"), max_length=200)
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    place = models.CharField(_("place"), max_length=300, blank=True)
+    online = models.BooleanField(_("online (live call)"), default=False)
+    agenda = models.TextField(_("agenda"), blank=True)
+    facilitators = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="facilitated_sessions",
+        verbose_name=_("facilitators"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("created by"),
+    )
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("session")
+        verbose_name_plural = _("sessions")
+        ordering = ["starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="session_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="sous_groupe") | Q(subgroup__isnull=False),
+                name="session_subgroup_for_subgroup_sessions",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def day(self) -> date:
+        return timezone.localtime(self.starts_at).date()
+
+
+class AttendanceMode(models.TextChoices):
+    ON_SITE = "sur_place", _("on site")
+    ONLINE = "visio", _("online")
+
+
+class AttendanceSource(models.TextChoices):
+    LIST = "liste", _("checked in by a facilitator")
+    QR = "qr", _("scanned the venue's code")
+    CALL = "appel", _("joined the session's call")
+    CORRECTION = "correction", _("corrected")
+
+
+class Attendance(TimeStamped):
+    """That a person was at a session (one row per person and session; absent = no row).
+
+    Every change is also written to ``AttendanceChange``: attendance feeds indemnities,
+    which are paid, so it keeps its history.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    session = models.ForeignKey(
+        Session, on_delete=models.CASCADE, related_name="attendances", verbose_name=_("session")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="attendances",
+        verbose_name=_("person"),
+    )
+    mode = models.CharField(_("mode"), max_length=10, choices=AttendanceMode.choices)
+    source = models.CharField(_("source"), max_length=12, choices=AttendanceSource.choices)
+    # A fraction of the day (a member who left at noon): 1 = the whole session.
+    share = models.DecimalField(_("share of the day"), max_digits=3, decimal_places=2, default=1)
+
+    class Meta:
+        verbose_name = _("attendance")
+        verbose_name_plural = _("attendances")
+        ordering = ["session__starts_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "user"], name="attendance_once"),
+            models.CheckConstraint(
+                condition=Q(share__gt=0) & Q(share__lte=1), name="attendance_share_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.session}"
+
+
+class AttendanceChange(models.Model):
+    """The log of attendance: who recorded or corrected whose presence, when, and why."""
+
+    id = models.BigAutoField(primary_key=True)
+    session = models.ForeignKey(
+        Session, on_delete=models.CASCADE, related_name="attendance_changes",
+        verbose_name=_("session"),
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="attendance_changes",
+        verbose_name=_("person"),
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("recorded by"),
+    )
+    present = models.BooleanField(_("present"))
+    mode = models.CharField(_("mode"), max_length=10, choices=AttendanceMode.choices, blank=True)
+    source = models.CharField(_("source"), max_length=12, choices=AttendanceSource.choices)
+    share = models.DecimalField(
+        _("share of the day"), max_digits=3, decimal_places=2, null=True, blank=True
+    )
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("attendance change")
+        verbose_name_plural = _("attendance changes")
+        ordering = ["at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(source="correction") | ~Q(reason=""),
+                name="attendance_correction_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.session} — {self.at:%Y-%m-%d %H:%M}"

@@ -4,7 +4,14 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from assembly.models import EndReason, Membership, Subgroup
+from assembly.models import (
+    Attendance,
+    AttendanceChange,
+    EndReason,
+    Membership,
+    Session,
+    Subgroup,
+)
 from gdpr.registry import Erasure, LegalBasis, Retention, RetentionAction, declare
 
 
@@ -57,4 +64,61 @@ declare(
     erasure=Erasure.PSEUDONYMISE,
     categories_of_people=_("members and facilitators"),
     recipients=_("the subgroup's members and facilitators, DCCU team"),
+)
+
+# Attendance feeds the indemnities paid to members: it is an accounting record, kept
+# 10 years after the end of its assembly's mandate (pièces justificatives of public
+# accounts), then deleted; erasure keeps it under a pseudonym until then.
+ACCOUNTING_DAYS = 10 * 365
+
+declare(
+    Session,
+    subject="facilitators",
+    extra_subjects=("created_by",),
+    fields=("facilitators", "created_by"),
+    purpose=_("Organise the assembly's sessions: who facilitates them."),
+    legal_basis=LegalBasis.PUBLIC_TASK,
+    retention=Retention(
+        _("Until 1 year after the end of its assembly's mandate, then deleted."),
+        days=365,
+        since="assembly__mandate_end",
+    ),
+    erasure=Erasure.PSEUDONYMISE,
+    categories_of_people=_("facilitators and the DCCU team"),
+    recipients=_("the people convened, DCCU team"),
+)
+declare(
+    Attendance,
+    subject="user",
+    fields=("session", "mode", "source", "share"),
+    purpose=_("Record who attended each session, for the minutes and the indemnities."),
+    legal_basis=LegalBasis.PUBLIC_TASK,
+    retention=Retention(
+        _("Accounting record: until 10 years after the end of its assembly's mandate, "
+          "then deleted."),
+        days=ACCOUNTING_DAYS,
+        since="session__assembly__mandate_end",
+    ),
+    erasure=Erasure.KEEP,
+    categories_of_people=_("members, facilitators and agents who attend sessions"),
+    recipients=_("the session's facilitators, DCCU team, the département's payment service"),
+    notes=_("Attendance justifies indemnities paid from public funds: erasure keeps it under "
+            "a pseudonym for the legal period."),
+)
+declare(
+    AttendanceChange,
+    subject="user",
+    fields=("session", "present", "mode", "source", "share", "reason", "at"),
+    actors={"actor": ("session", "present", "source", "reason", "at")},
+    purpose=_("Keep the history of attendance records and their corrections."),
+    legal_basis=LegalBasis.PUBLIC_TASK,
+    retention=Retention(
+        _("Accounting record: until 10 years after the end of its assembly's mandate, "
+          "then deleted."),
+        days=ACCOUNTING_DAYS,
+        since="session__assembly__mandate_end",
+    ),
+    erasure=Erasure.KEEP,
+    categories_of_people=_("people whose attendance was recorded, and who recorded it"),
+    recipients=_("DCCU team"),
 )

@@ -36,7 +36,13 @@ from accounts.models import Invitation, User
 from accounts.roles import Role
 from assembly import actions as assembly_actions
 from assembly.invitations import create_invitation
-from assembly.models import Assembly, Membership
+from assembly.models import (
+    Assembly,
+    Attendance,
+    AttendanceChange,
+    Membership,
+)
+from assembly.models import Session as MeetingSession
 from gdpr import audit
 from gdpr.access_copy import do_request_access_copy
 from gdpr.models import (
@@ -197,6 +203,52 @@ def _memberships(world: World) -> None:
         [Membership.objects.get(user=world.person).pk],
         [Membership.objects.get(user=world.neighbour).pk],
     )
+
+
+def _sessions_of(world: World) -> list[MeetingSession]:
+    if "sessions" not in world.extra:
+        start = timezone.now() - dt.timedelta(days=3)
+        world.extra["sessions"] = [
+            MeetingSession.objects.create(
+                assembly=world.assembly, kind="pleniere", title=f"Plénière {n}",
+                starts_at=start + dt.timedelta(days=n),
+                ends_at=start + dt.timedelta(days=n, hours=6),
+                place="Hôtel du Département", created_by=world.dccu,
+            )
+            for n in (0, 1)
+        ]
+    return world.extra["sessions"]  # type: ignore[no-any-return]
+
+
+@seeder("assembly.Session")
+def _assembly_sessions(world: World) -> None:
+    mine, theirs = _sessions_of(world)
+    mine.facilitators.add(world.person)
+    theirs.facilitators.add(world.neighbour)
+    world.add("assembly.Session", [mine.pk], [theirs.pk])
+
+
+@seeder("assembly.Attendance")
+def _attendances(world: World) -> None:
+    session = _sessions_of(world)[0]
+    rows = [
+        Attendance.objects.create(session=session, user=user, mode="sur_place", source="liste")
+        for user in (world.person, world.neighbour)
+    ]
+    world.add("assembly.Attendance", [rows[0].pk], [rows[1].pk])
+
+
+@seeder("assembly.AttendanceChange")
+def _attendance_changes(world: World) -> None:
+    session = _sessions_of(world)[0]
+    rows = [
+        AttendanceChange.objects.create(
+            session=session, user=user, actor=world.dccu, present=True, mode="sur_place",
+            source="correction", reason=f"Arrivée en retard, vue par {world.neighbour.first_name}",
+        )
+        for user in (world.person, world.neighbour)
+    ]
+    world.add("assembly.AttendanceChange", [rows[0].pk], [rows[1].pk])
 
 
 @seeder("assembly.Subgroup")
