@@ -78,6 +78,14 @@ def _type_at_end_of_first_heading(page: Any, text: str) -> None:
         "() => { const e = window.agoraDraft.editor;"
         " e.commands.focus(); e.commands.setTextSelection(e.state.doc.child(0).nodeSize - 1) }"
     )
+    # Tiptap focuses on the next frame: keys pressed before land outside the editor (a
+    # loaded machine lost the reader's Shift+Home and Backspace that way).
+    wait_until(
+        page,
+        "() => { const e = window.agoraDraft.editor; return e.view.hasFocus()"
+        " && e.state.selection.empty"
+        " && e.state.selection.from === e.state.doc.child(0).nodeSize - 1 }",
+    )
     page.keyboard.type(text)
 
 
