@@ -108,8 +108,8 @@ class Draw(TimeStamped):
         return {
             "read": manage,
             "manage": manage,
-            # Anyone, without an account, may check a drawn result.
-            "verify": self.status in {DrawStatus.DRAWN, DrawStatus.APPLIED},
+            # Anyone, without an account, may check a draw once its inputs are frozen.
+            "verify": self.frozen_at is not None,
         }
 
     @property

@@ -33,10 +33,10 @@ def access_draw(user: Any, draw_id: uuid.UUID) -> Draw:
     return draw
 
 
-def access_published_draw(draw_id: uuid.UUID) -> Draw:
+def access_published_draw(user: Any, draw_id: uuid.UUID) -> Draw:
     """A draw whose inputs are frozen is public (pseudonyms only); before, it is not."""
     draw = Draw.objects.filter(pk=draw_id).first()
-    if draw is None or not draw.is_frozen:
+    if draw is None or not draw.get_abilities(user)["verify"]:
         raise Http404
     return draw
 
@@ -342,7 +342,7 @@ def draw_to_invite(request: AuthenticatedRequest, draw_id: uuid.UUID) -> HttpRes
 @require_GET
 def draw_verify(request: HttpRequest, draw_id: uuid.UUID) -> HttpResponse:
     """Anyone, without an account, checks a draw: pseudonyms and strata only."""
-    draw = access_published_draw(draw_id)
+    draw = access_published_draw(request.user, draw_id)
     return render(request, "draws/verify.html", {
         "draw": draw,
         "result": draws.result_rows(draw),
@@ -355,7 +355,7 @@ def draw_verify(request: HttpRequest, draw_id: uuid.UUID) -> HttpResponse:
 
 @require_GET
 def draw_inputs(request: HttpRequest, draw_id: uuid.UUID) -> HttpResponse:
-    draw = access_published_draw(draw_id)
+    draw = access_published_draw(request.user, draw_id)
     body = json.dumps(draws.export_bundle(draw), ensure_ascii=False, indent=1, sort_keys=True)
     response = HttpResponse(body, content_type="application/json; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="tirage-{draw.pk}.json"'

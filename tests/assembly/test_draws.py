@@ -220,11 +220,11 @@ def test_pool_import_is_all_or_nothing_with_a_report_per_row(
     dccu: User, assembly: Assembly
 ) -> None:
     draw = _prepared(dccu, assembly, DrawPurpose.ASSEMBLY)
-    bad = ("identifiant;sexe;tranche_age;canton\n"
-           "A-001;femme;18-44;Muret\n"
-           "A-002;homme;45+;Nulle-part\n"
-           "A-001;femme;45 ans et plus;revel\n"
-           "A-004;autre;18-44;Revel\n").encode()
+    bad = (b"identifiant;sexe;tranche_age;canton\n"
+           b"A-001;femme;18-44;Muret\n"
+           b"A-002;homme;45+;Nulle-part\n"
+           b"A-001;femme;45 ans et plus;revel\n"
+           b"A-004;autre;18-44;Revel\n")
     with translation.override("fr"):
         report = draws.do_import_pool(dccu, draw, bad)
     assert not report.ok and draw.volunteers.count() == 0
