@@ -15,6 +15,7 @@ import hashlib
 import importlib.metadata
 import io
 import json
+import logging
 import re
 import secrets
 import threading
@@ -90,7 +91,10 @@ def _select(
     from sortition_algorithms import Settings, run_stratification
     from sortition_algorithms.features import read_in_features
     from sortition_algorithms.people import read_in_people
+    from sortition_algorithms.utils import set_log_level
 
+    # Its loggers print each attempt to stdout; what matters is in its report.
+    set_log_level(logging.ERROR)
     features_used = sorted(quotas)
     _check_feasible(people, quotas, wanted)
     features, _f, _v = read_in_features(

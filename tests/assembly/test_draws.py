@@ -172,8 +172,8 @@ def test_infeasible_quotas_are_refused_in_french(dccu: User, assembly: Assembly)
     )
     with translation.override("fr"), pytest.raises(ValidationError) as caught:
         draws.do_freeze_draw(dccu, draw)
-    assert "Au moins 10 personnes sont demandées pour « femmes » mais le vivier en compte 3." \
-        in caught.value.messages
+    assert ("Au moins 10 personnes sont demandées pour «\u00a0femmes\u00a0» mais le vivier en "
+            "compte 3.") in caught.value.messages
     draw.refresh_from_db()
     assert draw.status == DrawStatus.SEED_ANNOUNCED and not draw.inputs_sha256
 
@@ -187,7 +187,8 @@ def test_assembly_draw_with_an_empty_seat_is_refused_in_french(
     draw.volunteers.filter(canton__name="Revel", sex="h", age_band="18").delete()
     with translation.override("fr"), pytest.raises(ValidationError) as caught:
         draws.do_freeze_draw(dccu, draw)
-    assert caught.value.messages == ["Personne dans le vivier pour : revel — homme 18–44."]
+    assert caught.value.messages == [
+        "Personne dans le vivier pour\u00a0: revel — homme de 18 à 44 ans."]
 
 
 # --- Steps in order, the log --------------------------------------------------------------
@@ -230,7 +231,7 @@ def test_pool_import_is_all_or_nothing_with_a_report_per_row(
     assert not report.ok and draw.volunteers.count() == 0
     assert [(p.row, p.column) for p in report.problems] == [
         (3, "canton"), (4, "identifiant"), (5, "sexe")]
-    assert report.problems[0].message == "Canton inconnu : « Nulle-part »."
+    assert report.problems[0].message == "Canton inconnu\u00a0: «\u00a0Nulle-part\u00a0»."
     good = ("\ufeffidentifiant,sexe,tranche_age,canton\n"
             "A-001,femme,18-44,Muret\nA-002,homme,45+,Toulouse 03\n,,,\n").encode()
     report = draws.do_import_pool(dccu, draw, good)
