@@ -26,6 +26,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from accounts.roles import Role, grant_role
@@ -157,8 +158,8 @@ def _check_feasible(
         raise DrawError(problems)
 
 
-FEATURE_LABELS = {"sex": "sexe", "age_band": "tranche d'âge", "canton": "canton",
-                  "stratum": "strate"}
+FEATURE_LABELS = {"sex": gettext_lazy("sex"), "age_band": gettext_lazy("age band"),
+                  "canton": gettext_lazy("canton"), "stratum": gettext_lazy("stratum")}
 
 
 def value_label(feature: str, value: str) -> str:
@@ -565,6 +566,8 @@ def do_apply_draw(actor: User | None, draw: Draw) -> Application:
     if draw.purpose in {DrawPurpose.ASSEMBLY, DrawPurpose.REPLACEMENT}:
         seats = {f"{s.canton.code}:{s.category}": s
                  for s in Seat.objects.filter(assembly=draw.assembly).select_related("canton")}
+        # Substitutes drawn rank after the seat's current ones (none, for a new assembly).
+        base: dict[int, int] = {}
         for row in draw.result:
             seat = _seat_for(draw, row["stratum"], seats)
             volunteer = volunteers.get(row["id"])
@@ -574,10 +577,11 @@ def do_apply_draw(actor: User | None, draw: Draw) -> Application:
             kind = MembershipKind.TITULAIRE if row["round"] == 0 else MembershipKind.REMPLACANT
             rank: int | None = None
             if kind == MembershipKind.REMPLACANT:
-                last = (Membership.objects.open()
-                        .filter(seat=seat, kind=kind).order_by("-substitute_rank")
-                        .values_list("substitute_rank", flat=True).first())
-                rank = (last or 0) + 1
+                if seat.pk not in base:
+                    base[seat.pk] = (Membership.objects.open()
+                                     .filter(seat=seat, kind=kind).order_by("-substitute_rank")
+                                     .values_list("substitute_rank", flat=True).first()) or 0
+                rank = base[seat.pk] + row["round"]
             if volunteer.user is None:
                 outcome.to_invite.append({**row, "kind": kind, "rank": rank, "seat": seat})
                 continue

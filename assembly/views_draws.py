@@ -346,7 +346,12 @@ def draw_verify(request: HttpRequest, draw_id: uuid.UUID) -> HttpResponse:
     return render(request, "draws/verify.html", {
         "draw": draw,
         "result": draws.result_rows(draw),
-        "quotas": draw.quotas,
+        "quotas": [
+            {**quota, "feature": draws.FEATURE_LABELS.get(quota["feature"], quota["feature"]),
+             "value": quota["value"] if quota["value"] == "*"
+             else draws.value_label(quota["feature"], quota["value"])}
+            for quota in draw.quotas
+        ],
         "library": draws.LIBRARY,
         "pool_size": len(json.loads(draw.inputs_json)["people"]),
         "strata_count": len(json.loads(draw.inputs_json)["strata"]),
