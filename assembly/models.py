@@ -477,3 +477,7 @@ class AttendanceChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.session} — {self.at:%Y-%m-%d %H:%M}"
+
+
+# Drawing lots lives in its own module; importing it here registers its models.
+from assembly.models_draws import Draw, Volunteer  # noqa: E402, F401

@@ -1,7 +1,10 @@
 """Personal data held by the assembly's institution: memberships and subgroups."""
 
+import datetime as dt
 from typing import Any
 
+from django.db.models import DateTimeField, ExpressionWrapper, F, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from assembly.models import (
@@ -12,7 +15,8 @@ from assembly.models import (
     Session,
     Subgroup,
 )
-from gdpr.registry import Erasure, LegalBasis, Retention, RetentionAction, declare
+from assembly.models_draws import Draw, Volunteer
+from gdpr.registry import Anchor, Erasure, LegalBasis, Retention, RetentionAction, declare
 
 
 def end_membership_on_erasure(person: Any, pseudonym: str) -> None:
@@ -120,5 +124,58 @@ declare(
     ),
     erasure=Erasure.KEEP,
     categories_of_people=_("people whose attendance was recorded, and who recorded it"),
+    recipients=_("DCCU team"),
+)
+
+# Drawing lots. A volunteer's sex, age band and canton serve the draw only: they go 30 days
+# after the draw is applied (time to import the people drawn and answer questions), or a
+# year after the draw was prepared if it is never applied. The frozen inputs and the result
+# keep pseudonymous ids and strata only: they are the public record of the draw.
+VOLUNTEER_DAYS = 30
+_NEVER_APPLIED = ExpressionWrapper(
+    F("draw__created_at") + Value(dt.timedelta(days=365 - VOLUNTEER_DAYS)),
+    output_field=DateTimeField(),
+)
+DRAW_APPLIED = Anchor(
+    "the draw applied, or a year after it was prepared",
+    Coalesce(F("draw__applied_at"), _NEVER_APPLIED, output_field=DateTimeField()),
+)
+
+declare(
+    Volunteer,
+    subject="user",
+    fields=("draw", "pseudonym", "sex", "age_band", "canton"),
+    purpose=_("Draw by lot among volunteers, with quotas of sex, age band and canton."),
+    legal_basis=LegalBasis.PUBLIC_TASK,
+    retention=Retention(
+        _("Deleted 30 days after the draw is applied (a year after it was prepared if it "
+          "never is). The draw's public record keeps only a pseudonymous id and the "
+          "stratum."),
+        days=VOLUNTEER_DAYS,
+        since=DRAW_APPLIED,
+    ),
+    erasure=Erasure.DELETE,
+    machine_text=("pseudonym",),
+    categories_of_people=_("volunteers for a draw (citizens, members)"),
+    recipients=_("DCCU team; the public sees only pseudonymous ids and strata"),
+    notes=_("Minimal data: no name, no address, no date of birth. Volunteers who have no "
+            "account are known here only by a pseudonymous number of the recruitment file."),
+)
+declare(
+    Draw,
+    subject="created_by",
+    fields=("created_by",),
+    purpose=_("Know which DCCU member prepared a draw."),
+    legal_basis=LegalBasis.PUBLIC_TASK,
+    retention=Retention(
+        _("Until 1 year after the end of its assembly's mandate; then the name of who "
+          "prepared it is removed (the draw and its public record stay)."),
+        days=365,
+        since="assembly__mandate_end",
+        action=RetentionAction.ANONYMISE_FIELDS,
+    ),
+    erasure=Erasure.PSEUDONYMISE,
+    machine_text=("inputs_json", "inputs_sha256", "result_sha256", "seed"),
+    categories_of_people=_("DCCU team"),
     recipients=_("DCCU team"),
 )

@@ -18,6 +18,7 @@ from django.contrib.auth.models import AnonymousUser
 
 from accounts.roles import Role
 from assembly.models import Subgroup
+from assembly.models_draws import Draw
 from calls.models import Call
 from decisions.models import Amendment, Vote
 from deliberation.models import Draft, Proposal
@@ -49,6 +50,7 @@ def sample(label: str) -> Any:
     proposal = Proposal()
     objects: dict[str, Any] = {
         "assembly.Subgroup": Subgroup(),
+        "assembly.Draw": Draw(),
         "forums.Room": room,
         "forums.Message": Message(room=room),
         "documents.Document": Document(),
@@ -101,6 +103,7 @@ def test_abilities_keep_their_keys_for_a_person_with_roles(label: str) -> None:
     subgroup = factories.make_subgroup(assembly, members=[person])
     objects: dict[str, Any] = {
         "assembly.Subgroup": subgroup,
+        "assembly.Draw": Draw(assembly=assembly),
         "forums.Room": factories.room_of(subgroup),
         "forums.Message": factories.send(person, factories.room_of(subgroup)),
         "documents.Document": Document(contributor=person, title="Note"),

@@ -42,6 +42,10 @@ MATRIX: list[tuple[str, str, dict[str, str]]] = [
      {"anonymous": LOGIN, "dccu": HOME, "*": FORBIDDEN}),
     ("post", "/invitations/{invitation}/revoquer/",
      {"anonymous": LOGIN, "dccu": HOME, "*": FORBIDDEN}),
+    # Draws (assembly/urls_draws.py): pages with an id, and the public verification page,
+    # are walked role by role in tests/assembly/test_draws.py.
+    ("get", "/tirages/", {"anonymous": LOGIN, "dccu": OK, "*": FORBIDDEN}),
+    ("get", "/tirages/nouveau/", {"anonymous": LOGIN, "dccu": OK, "*": FORBIDDEN}),
     ("get", "/admin/", {"dccu": OK, "dpd": OK, **ADMIN_OUTSIDERS}),
     ("get", "/admin/assembly/membership/", {"dccu": OK, "dpd": FORBIDDEN, **ADMIN_OUTSIDERS}),
     ("get", "/admin/assembly/subgroup/", {"dccu": OK, "dpd": FORBIDDEN, **ADMIN_OUTSIDERS}),

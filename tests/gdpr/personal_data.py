@@ -40,9 +40,11 @@ from assembly.models import (
     Assembly,
     Attendance,
     AttendanceChange,
+    Canton,
     Membership,
 )
 from assembly.models import Session as MeetingSession
+from assembly.models_draws import Draw, Volunteer
 from gdpr import audit
 from gdpr.access_copy import do_request_access_copy
 from gdpr.models import (
@@ -249,6 +251,37 @@ def _attendance_changes(world: World) -> None:
         for user in (world.person, world.neighbour)
     ]
     world.add("assembly.AttendanceChange", [rows[0].pk], [rows[1].pk])
+
+
+def _draw_of(world: World) -> Draw:
+    if "draw" not in world.extra:
+        world.extra["draw"] = Draw.objects.create(
+            assembly=world.assembly, title="Comité de suivi", purpose="comite_suivi",
+            panel_size=12, created_by=world.dccu,
+        )
+    return world.extra["draw"]  # type: ignore[no-any-return]
+
+
+@seeder("assembly.Volunteer")
+def _volunteers(world: World) -> None:
+    draw = _draw_of(world)
+    canton = Canton.objects.order_by("pk").first()
+    rows = [
+        Volunteer.objects.create(draw=draw, pseudonym=code, user=user, sex="f", age_band="45",
+                                 canton=canton)
+        for code, user in (("V-MINE", world.person), ("V-THEIRS", world.neighbour))
+    ]
+    world.add("assembly.Volunteer", [rows[0].pk], [rows[1].pk])
+
+
+@seeder("assembly.Draw")
+def _draws(world: World) -> None:
+    rows = [
+        Draw.objects.create(assembly=world.assembly, title=f"Tirage {n}", purpose="assemblee",
+                            created_by=user)
+        for n, user in ((1, world.person), (2, world.neighbour))
+    ]
+    world.add("assembly.Draw", [rows[0].pk], [rows[1].pk])
 
 
 @seeder("assembly.Subgroup")

@@ -196,6 +196,9 @@ class Command(BaseCommand):
         from workshops.demo import ensure_workshops
 
         created_walls, created_boards = ensure_workshops(mandate)
+        from assembly.demo_draws import ensure_demo_draw
+
+        ensure_demo_draw(assembly)
 
         memberships = Membership.objects.current().filter(seat__assembly=assembly)
         full = memberships.filter(kind=MembershipKind.TITULAIRE).count()
