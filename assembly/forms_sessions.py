@@ -44,8 +44,8 @@ class SessionForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         from documents.access import visible_documents
 
-        self.fields["starts_at"].input_formats = ["%Y-%m-%dT%H:%M"]
-        self.fields["ends_at"].input_formats = ["%Y-%m-%dT%H:%M"]
+        for name in ("starts_at", "ends_at"):
+            self.fields[name].input_formats = ["%Y-%m-%dT%H:%M"]  # type: ignore[attr-defined]
         self.fields["subgroup"].queryset = manageable_subgroups(actor)  # type: ignore[attr-defined]
         self.fields["facilitators"].queryset = User.objects.filter(  # type: ignore[attr-defined]
             groups__name__in=[Role.FACILITATEUR, Role.DCCU], is_active=True

@@ -4,7 +4,7 @@ the personal calendar feed. Thin: the rules are ``assembly.sessions``."""
 from __future__ import annotations
 
 import calendar
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -49,8 +49,8 @@ def agenda(request: AuthenticatedRequest) -> HttpResponse:
         by_day: dict[date, list[Session]] = {}
         for session in sessions:
             by_day.setdefault(session.day, []).append(session)
-        previous = (first.replace(day=1) - timezone.timedelta(days=1)).replace(day=1)
-        following = (first.replace(day=28) + timezone.timedelta(days=4)).replace(day=1)
+        previous = (first.replace(day=1) - timedelta(days=1)).replace(day=1)
+        following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
         context |= {
             "month": first,
             "weeks": [[{"day": d, "in_month": d.month == first.month,
