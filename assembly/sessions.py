@@ -50,7 +50,21 @@ CALL_OPENS_BEFORE = timedelta(minutes=30)
 
 
 def convened_ids(session: Session) -> set[Any]:
-    """The ids of the people convened to the session (see the module)."""
+    """The ids of the people convened to the session (see the module); remembered on the
+    instance, since telling 108 people asks it once per person (``forget_convened``)."""
+    memo = session.__dict__.get("_convened_ids")
+    if memo is not None:
+        return set(memo)
+    ids = _convened_ids(session)
+    session.__dict__["_convened_ids"] = frozenset(ids)
+    return ids
+
+
+def forget_convened(session: Session) -> None:
+    session.__dict__.pop("_convened_ids", None)
+
+
+def _convened_ids(session: Session) -> set[Any]:
     ids: set[Any] = set(session.facilitators.values_list("pk", flat=True))
     if session.subgroup_id is not None:
         subgroup = session.subgroup
@@ -314,6 +328,7 @@ def do_create_session(
         session.save()
         session.facilitators.set(facilitators)
         session.documents.set(documents)
+        forget_convened(session)
         convene_on_commit(session)
     return session
 
@@ -343,6 +358,7 @@ def do_update_session(
             session.facilitators.set(facilitators)
         if documents is not None:
             session.documents.set(documents)
+        forget_convened(session)
         if moved:
             changed_on_commit(session)
     return session
