@@ -4,13 +4,16 @@ the proposals). Idempotent: a second run changes nothing."""
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import CommandError
+from django.utils import timezone
 
 from accounts.demo import enrol_demo_totp
 from accounts.models import User
@@ -304,5 +307,50 @@ def ensure_subgroups(
             members=members,
             facilitators=[facilitators[index // SUBGROUPS_PER_FACILITATOR]],
         )
+        created += 1
+    return created
+
+
+PLACE = "Hôtel du Département, 1 boulevard de la Marquette, 31090 Toulouse"
+
+
+def ensure_sessions(mandate: Mandate) -> int:
+    """A past and an upcoming plenary (the upcoming one also online) and an online session
+    per subgroup, dated from the first run (idempotent: by title). Written directly, without
+    convocations: the demo sends no emails."""
+    from assembly.models import Session, SessionKind
+
+    now = timezone.localtime()
+    day = now.replace(hour=9, minute=30, second=0, microsecond=0)
+    facilitators = list(User.objects.filter(email__startswith="facilitateur").order_by("email"))
+    planned: list[dict[str, Any]] = [
+        {"title": "Plénière d'ouverture", "kind": SessionKind.PLENIERE,
+         "starts_at": day - dt.timedelta(days=30), "hours": 7, "place": PLACE, "online": False,
+         "agenda": "Accueil et présentation de la saisine\nRèglement intérieur\n"
+                   "Constitution des sous-groupes"},
+        {"title": "Deuxième plénière", "kind": SessionKind.PLENIERE,
+         "starts_at": day + dt.timedelta(days=12), "hours": 7, "place": PLACE, "online": True,
+         "agenda": "Restitution des sous-groupes\nAudition des services du Département\n"
+                   "Vote sur les premières orientations"},
+    ]
+    for n, subgroup in enumerate(mandate.subgroups.order_by("name")):
+        planned.append({
+            "title": f"Sous-groupe « {subgroup.name} » — séance en visio",
+            "kind": SessionKind.SOUS_GROUPE, "subgroup": subgroup,
+            "starts_at": (day + dt.timedelta(days=3 + n % 3)).replace(hour=18, minute=0),
+            "hours": 2, "place": "", "online": True,
+            "agenda": "Tour de table\nAvancement de la proposition\nProchaines étapes",
+        })
+    created = 0
+    for item in planned:
+        if Session.objects.filter(assembly=mandate.assembly, title=item["title"]).exists():
+            continue
+        hours = item.pop("hours")
+        session = Session.objects.create(
+            assembly=mandate.assembly, mandate=mandate,
+            ends_at=item["starts_at"] + dt.timedelta(hours=hours), **item,
+        )
+        if facilitators and item["kind"] == SessionKind.PLENIERE:
+            session.facilitators.set(facilitators[:2])
         created += 1
     return created

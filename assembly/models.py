@@ -369,6 +369,10 @@ class Session(TimeStamped):
         related_name="+", verbose_name=_("created by"),
     )
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    # Library documents to read before the session (each shown to those who may read it).
+    documents = models.ManyToManyField(
+        "documents.Document", blank=True, related_name="sessions", verbose_name=_("documents"),
+    )
 
     class Meta:
         verbose_name = _("session")
@@ -390,6 +394,15 @@ class Session(TimeStamped):
     @property
     def day(self) -> date:
         return timezone.localtime(self.starts_at).date()
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.cancelled_at is not None
+
+    def get_abilities(self, user: User | Any) -> dict[str, bool]:
+        from assembly.sessions import session_abilities
+
+        return session_abilities(self, user)
 
 
 class AttendanceMode(models.TextChoices):
@@ -481,3 +494,90 @@ class AttendanceChange(models.Model):
 
 # Drawing lots lives in its own module; importing it here registers its models.
 from assembly.models_draws import Draw, Volunteer  # noqa: E402, F401
+
+
+class ReplyAnswer(models.TextChoices):
+    COMING = "vient", _("I am coming")
+    NOT_COMING = "absent", _("I am not coming")
+    ONLINE = "visio", _("I will join online")
+
+
+class SessionReply(TimeStamped):
+    """A convened person's answer to a convocation; changeable until the session starts."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    session = models.ForeignKey(
+        Session, on_delete=models.CASCADE, related_name="replies", verbose_name=_("session")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="session_replies",
+        verbose_name=_("person"),
+    )
+    answer = models.CharField(_("answer"), max_length=10, choices=ReplyAnswer.choices)
+
+    class Meta:
+        verbose_name = _("reply to a convocation")
+        verbose_name_plural = _("replies to convocations")
+        ordering = ["session__starts_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "user"], name="session_reply_once"),
+            models.CheckConstraint(
+                condition=Q(answer__in=ReplyAnswer.values), name="session_reply_known_answer"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.session}: {self.answer}"
+
+
+class MailingKind(models.TextChoices):
+    CONVOCATION = "convocation", _("convocation")
+    REMINDER_7 = "rappel_j7", _("reminder 7 days before")
+    REMINDER_1 = "rappel_j1", _("reminder the day before")
+    CANCELLATION = "annulation", _("cancellation")
+
+
+class SessionMailing(models.Model):
+    """What was sent to whom about a session: the reminders' memory (one of each kind per
+    person and session, never two)."""
+
+    id = models.BigAutoField(primary_key=True)
+    session = models.ForeignKey(
+        Session, on_delete=models.CASCADE, related_name="mailings", verbose_name=_("session")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="session_mailings",
+        verbose_name=_("person"),
+    )
+    kind = models.CharField(_("kind"), max_length=12, choices=MailingKind.choices)
+    sent_at = models.DateTimeField(_("sent at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("message about a session")
+        verbose_name_plural = _("messages about sessions")
+        ordering = ["sent_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "user", "kind"], name="session_mailing_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} — {self.session} — {self.user}"
+
+
+class CalendarFeed(TimeStamped):
+    """A person's secret calendar address (ICS). Regenerating it revokes the old one."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed",
+        verbose_name=_("person"),
+    )
+    token = models.CharField(_("secret"), max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = _("calendar feed")
+        verbose_name_plural = _("calendar feeds")
+
+    def __str__(self) -> str:
+        return f"{self.user}"

@@ -10,9 +10,12 @@ from django.utils.translation import gettext_lazy as _
 from assembly.models import (
     Attendance,
     AttendanceChange,
+    CalendarFeed,
     EndReason,
     Membership,
     Session,
+    SessionMailing,
+    SessionReply,
     Subgroup,
 )
 from assembly.models_draws import Draw, Volunteer
@@ -178,4 +181,50 @@ declare(
     machine_text=("inputs_json", "inputs_sha256", "result_sha256", "seed"),
     categories_of_people=_("DCCU team"),
     recipients=_("DCCU team"),
+)
+# Convocations: who answered what, and what was sent to whom. Useful while the session is
+# being organised and for its minutes; not accounting (attendance is).
+declare(
+    SessionReply,
+    subject="user",
+    fields=("session", "answer", "created_at", "updated_at"),
+    machine_text=("answer",),
+    purpose=_("Know who will come to a session, in person or online, to organise it."),
+    legal_basis=LegalBasis.PUBLIC_TASK,
+    retention=Retention(
+        _("1 year after the session, then deleted."), days=365, since="session__ends_at"
+    ),
+    erasure=Erasure.DELETE,
+    categories_of_people=_("people convened to sessions"),
+    recipients=_("the session's facilitators, DCCU team"),
+)
+declare(
+    SessionMailing,
+    subject="user",
+    fields=("session", "kind", "sent_at"),
+    machine_text=("kind",),
+    purpose=_("Remember which convocations and reminders were sent, so that none is sent "
+              "twice."),
+    legal_basis=LegalBasis.PUBLIC_TASK,
+    retention=Retention(
+        _("1 year after the session, then deleted."), days=365, since="session__ends_at"
+    ),
+    erasure=Erasure.DELETE,
+    categories_of_people=_("people convened to sessions"),
+    recipients=_("DCCU team"),
+)
+declare(
+    CalendarFeed,
+    subject="user",
+    fields=("token", "created_at"),
+    machine_text=("token",),
+    purpose=_("Let a person follow their sessions in their own calendar app through a secret "
+              "address they can revoke."),
+    legal_basis=LegalBasis.PUBLIC_TASK,
+    retention=Retention(
+        _("Until the person revokes it or their account is deleted.")
+    ),
+    erasure=Erasure.DELETE,
+    categories_of_people=_("people who asked for a calendar address"),
+    recipients=_("nobody but the person (and whoever they give the address to)"),
 )

@@ -26,6 +26,7 @@ urlpatterns = [
     path("comptes/", include("accounts.urls")),
     path("invitations/", include("assembly.urls_invitations")),
     path("tirages/", include("assembly.urls_draws")),
+    path("agenda/", include("assembly.urls_sessions")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", healthz, name="healthz"),

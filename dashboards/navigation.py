@@ -33,6 +33,7 @@ _SECTIONS: list[tuple[str, str]] = [
     ("library*", "library"),
     ("proposal*", "proposals"),
     ("workshops:*", "workshops"),
+    ("sessions:*", "agenda"),
     ("mandate_report_docx", "proposals"),
     ("decisions:*", "votes"),
     ("rights:profile", "profile"),
@@ -76,6 +77,7 @@ def current_section(request: HttpRequest) -> str:
 def main_entries() -> list[Entry]:
     return [
         Entry("home", _("Home"), reverse("home")),
+        Entry("agenda", _("Agenda"), reverse("sessions:agenda")),
         Entry("discussions", _("Discussions"), reverse("forums:rooms")),
         Entry("proposals", _("Proposals"), reverse("proposals")),
         Entry("votes", _("Votes"), reverse("decisions:votes")),

@@ -80,6 +80,13 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
         "new": queries.whats_new(user) if reads_assembly else {},
         "open_votes": queries.open_votes(user) if reads_assembly else [],
     }
+    from assembly.sessions import is_convened, next_session, reply_of
+
+    upcoming = next_session(user)
+    if upcoming is not None:
+        context["next_session"] = upcoming
+        context["next_convened"] = is_convened(upcoming, user)
+        context["next_reply"] = reply_of(upcoming, user)
     if Role.AGENT in roles or Role.FACILITATEUR in roles or Role.DCCU in roles:
         context["shared"] = queries.shared_documents(user)
     if Role.AGENT in roles:

@@ -24,6 +24,7 @@ class Kind(models.TextChoices):
     PROPOSAL_STAGE = "proposal_stage", _("Stages of my subgroup's proposals")
     DOCUMENT = "document", _("New documents in the mandates I follow")
     VOTE_OPENED = "vote_opened", _("Votes of the plenary I can take part in")
+    SESSION = "session", _("Convocations to sessions, and their changes")
 
 
 class Verb(models.TextChoices):
@@ -34,6 +35,9 @@ class Verb(models.TextChoices):
     RESTORED = "restored", _("restored")
     PUBLISHED = "published", _("published")
     DECLINED = "declined", _("declined")
+    CONVENED = "convened", _("convened")
+    CHANGED = "changed", _("changed")
+    CANCELLED = "cancelled", _("cancelled")
 
 
 class Notification(models.Model):
@@ -97,6 +101,14 @@ class Notification(models.Model):
         related_name="+",
         verbose_name=_("vote"),
     )
+    session = models.ForeignKey(
+        "assembly.Session",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("session"),
+    )
     count = models.PositiveIntegerField(_("number of messages"), default=1)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
@@ -156,6 +168,8 @@ DEFAULTS: dict[str, dict[str, bool]] = {
     Kind.PROPOSAL_STAGE: {"page": True, "email": False, "digest": True, "push": False},
     Kind.DOCUMENT: {"page": True, "email": True, "digest": True, "push": False},
     Kind.VOTE_OPENED: {"page": True, "email": False, "digest": False, "push": True},
+    # The convocation itself is always emailed (assembly.sessions): it is the official one.
+    Kind.SESSION: {"page": True, "email": False, "digest": False, "push": True},
 }
 
 

@@ -108,6 +108,17 @@ def sentence(notification: Notification, user: Any) -> str:
         return _("A vote of the plenary is open: %(question)s") % {
             "question": _("« %(title)s »") % {"title": n.vote.question}
         }
+    if kind == Kind.SESSION:
+        if n.session is None or not readable(n.session, user):
+            return _("A session you were convened to changed")
+        title = _("« %(title)s »") % {"title": n.session.title}
+        if n.verb == Verb.CANCELLED:
+            return _("The session %(title)s is cancelled") % {"title": title}
+        if n.verb == Verb.CHANGED:
+            return _("The session %(title)s changed: check its date and place") % {
+                "title": title
+            }
+        return _("You are convened to the session %(title)s: will you come?") % {"title": title}
     return _("Something new")
 
 
@@ -124,4 +135,6 @@ def url(notification: Notification, user: Any) -> str:
         return reverse("decisions:vote", args=[n.vote_id])
     if n.document_id is not None and readable(n.document, user):
         return reverse("library_document", args=[n.document_id])
+    if n.session_id is not None and readable(n.session, user):
+        return reverse("sessions:detail", args=[n.session_id])
     return reverse("notifications:list")

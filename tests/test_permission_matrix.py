@@ -105,6 +105,14 @@ MATRIX: list[tuple[str, str, dict[str, str]]] = [
     # Workshops (workshops/urls.py): the list shows the walls and boards of the rooms one
     # reads; pages with an id are walked role by role in tests/workshops/test_wall_access.py.
     ("get", "/ateliers/", {"anonymous": LOGIN, "*": OK}),
+    # The agenda (assembly/urls_sessions.py): one's own sessions and calendar address; only
+    # the DCCU and facilitators organise. Pages of a session are walked role by role in
+    # tests/assembly/test_sessions.py; a wrong or revoked feed address is a 404 to all.
+    ("get", "/agenda/", {"anonymous": LOGIN, "*": OK}),
+    ("get", "/agenda/?vue=mois", {"anonymous": LOGIN, "*": OK}),
+    ("get", "/agenda/abonnement/", {"anonymous": LOGIN, "*": OK}),
+    # A facilitator without a subgroup has no session to organise (403).
+    ("get", "/agenda/nouvelle/", {"anonymous": LOGIN, "dccu": OK, "*": FORBIDDEN}),
     # The library (documents/urls.py): browse and search are open to anonymous visitors
     # (public documents only); pages with an id are walked role by role in
     # tests/documents/test_pages.py, test_moderation.py and test_paths.py.

@@ -40,8 +40,11 @@ from assembly.models import (
     Assembly,
     Attendance,
     AttendanceChange,
+    CalendarFeed,
     Canton,
     Membership,
+    SessionMailing,
+    SessionReply,
 )
 from assembly.models import Session as MeetingSession
 from assembly.models_draws import Draw, Volunteer
@@ -282,6 +285,33 @@ def _draws(world: World) -> None:
         for n, user in ((1, world.person), (2, world.neighbour))
     ]
     world.add("assembly.Draw", [rows[0].pk], [rows[1].pk])
+@seeder("assembly.SessionReply")
+def _session_replies(world: World) -> None:
+    session = _sessions_of(world)[1]
+    rows = [
+        SessionReply.objects.create(session=session, user=user, answer=answer).pk
+        for user, answer in ((world.person, "visio"), (world.neighbour, "vient"))
+    ]
+    world.add("assembly.SessionReply", rows[:1], rows[1:])
+
+
+@seeder("assembly.SessionMailing")
+def _session_mailings(world: World) -> None:
+    session = _sessions_of(world)[1]
+    rows = [
+        SessionMailing.objects.create(session=session, user=user, kind="convocation").pk
+        for user in (world.person, world.neighbour)
+    ]
+    world.add("assembly.SessionMailing", rows[:1], rows[1:])
+
+
+@seeder("assembly.CalendarFeed")
+def _calendar_feeds(world: World) -> None:
+    rows = [
+        CalendarFeed.objects.create(user=user, token=f"secret-{n}").pk
+        for n, user in enumerate((world.person, world.neighbour))
+    ]
+    world.add("assembly.CalendarFeed", rows[:1], rows[1:])
 
 
 @seeder("assembly.Subgroup")

@@ -199,6 +199,9 @@ class Command(BaseCommand):
         from assembly.demo_draws import ensure_demo_draw
 
         ensure_demo_draw(assembly)
+        from assembly.demo import ensure_sessions
+
+        created_sessions = ensure_sessions(mandate)
 
         memberships = Membership.objects.current().filter(seat__assembly=assembly)
         full = memberships.filter(kind=MembershipKind.TITULAIRE).count()
@@ -217,6 +220,7 @@ class Command(BaseCommand):
             f"Library: {created_documents} documents created, path « {WELCOME_PATH} »",
             f"Vote open in the plenary: « {DEMO_QUESTION} » ({opened_votes} opened)",
             f"Workshops: {created_walls} idea walls and {created_boards} whiteboards created",
+            f"Sessions: {created_sessions} created (« Agenda » in the menu)",
         ]
         if created_users:
             summary.append(f"Password of the created accounts: {password}")

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('assembly', '0003_sessions_attendance'),
+        ('assembly', '0004_sessions_replies_feed'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
