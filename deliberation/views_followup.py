@@ -263,7 +263,8 @@ def report_docx(request: AuthenticatedRequest) -> HttpResponse:
 @login_required
 @require_POST
 def publication(request: AuthenticatedRequest) -> HttpResponse:
-    followup.require_ability(request.user, "publish")
+    if not followup.followup_abilities(request.user)["publish"]:
+        raise PermissionDenied
     assembly = Assembly.current()
     if assembly is None:
         raise Http404
