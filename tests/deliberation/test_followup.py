@@ -5,6 +5,7 @@ public page, hostile attachments, and the questions of the committee."""
 from __future__ import annotations
 
 import datetime as dt
+import html
 import io
 import re
 import shutil
@@ -323,7 +324,7 @@ def test_the_public_page_shows_progress_and_no_personal_data(world: dict[str, An
                                 answer="Au printemps.")
     followup.do_set_public(world["people"]["dccu"], world["proposal"].mandate.assembly,
                            enabled=True)
-    page = Client().get("/suivi/public/").content.decode()
+    page = html.unescape(Client().get("/suivi/public/").content.decode())
     assert "Un minibus le mardi" in page
     assert "Retenue sur les zones rurales." in page
     assert "Direction des mobilités" in page
