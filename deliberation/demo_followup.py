@@ -5,6 +5,7 @@ committee question answered — through the follow-up's own operations. Idempote
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
@@ -18,7 +19,7 @@ from deliberation.models import MilestoneStatus, Proposal, ProposalStatus
 # The committee: 12 full members (in a real mandate, drawn by lot among volunteers).
 COMMITTEE = [f"membre{n:03d}@example.org" for n in range(1, 108, 9)]
 
-PROPOSALS = [
+PROPOSALS: list[dict[str, Any]] = [
     {
         "subgroup": "Aidants",
         "title": "Un lieu de répit pour les aidants dans chaque bassin de vie",
@@ -120,7 +121,7 @@ def ensure_followup(mandate: Mandate, users: dict[str, User]) -> int:
             author = agent["agent1"] or None
             uploads = [SimpleUploadedFile(
                 "compte-rendu-concertation.txt",
-                "Compte rendu de la concertation avec les CCAS.\n".encode(),
+                b"Compte rendu de la concertation avec les CCAS.\n",
             )] if with_file else []
             update = followup.do_post_update(None, proposal, body=body, uploads=uploads)
             update.author = author

@@ -212,7 +212,9 @@ def _system_or(actor: Any, ability: str) -> None:
 # --- Operations ----------------------------------------------------------------------------------
 
 
-def do_answer_proposal(actor: Any, proposal: Proposal, *, decision: str, reasons: str) -> ProposalAnswer:
+def do_answer_proposal(
+    actor: Any, proposal: Proposal, *, decision: str, reasons: str
+) -> ProposalAnswer:
     """Record (or correct) the Département's answer; a proposal adopted or transmitted
     moves to « répondue par le Département »."""
     _system_or(actor, "answer")

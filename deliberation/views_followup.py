@@ -153,8 +153,9 @@ def update_add(request: AuthenticatedRequest, proposal_id: uuid.UUID) -> HttpRes
     item = followup.access_followed_proposal(request.user, proposal_id)
     followup.require_ability(request.user, "post_update")
     commitment = None
-    if request.POST.get("commitment"):
-        commitment = item.commitments.filter(pk=_uuid(request.POST["commitment"])).first()
+    commitment_id = _uuid(request.POST.get("commitment", ""))
+    if commitment_id is not None:
+        commitment = item.commitments.filter(pk=commitment_id).first()
     try:
         followup.do_post_update(request.user, item, body=request.POST.get("body", ""),
                                 uploads=request.FILES.getlist("files"), commitment=commitment)

@@ -18,6 +18,7 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 
 from accounts.demo import enrol_demo_totp
 from accounts.models import User
@@ -73,7 +74,7 @@ def world(assembly: Any) -> dict[str, Any]:
         people["agent"], proposal, title="Expérimenter un minibus",
         service="Direction des mobilités", owner=people["agent"],
     )
-    today = dt.date.today()
+    today = timezone.localdate()
     milestone = followup.do_add_milestone(people["agent"], commitment, title="Étude",
                                           due_date=today - dt.timedelta(days=3),
                                           status=MilestoneStatus.IN_PROGRESS)
