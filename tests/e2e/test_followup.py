@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.axe import assert_accessible
 from tests.e2e.conftest import ROOT
 from tests.e2e.login import log_in
 
@@ -35,6 +36,7 @@ def test_agent_updates_committee_asks_agent_answers_public_page_shows_it(
     page.get_by_role("link", name="Suivi", exact=True).first.click()
     page.get_by_role("link", name=PROPOSAL).click()
     proposal_url = page.url
+    assert_accessible(page, "a proposal's follow-up, as an agent (forms open)")
     page.get_by_label("Qu'est-ce qui a avancé ?").fill(progress)
     page.get_by_label("Fichiers (facultatif)").set_input_files(
         files=[{"name": "attribution.txt", "mimeType": "text/plain",
@@ -53,6 +55,7 @@ def test_agent_updates_committee_asks_agent_answers_public_page_shows_it(
     assert "Votre question est envoyée au service." in phone_page.locator(
         ".messages").inner_text()
     assert phone_page.evaluate("document.documentElement.scrollWidth") <= 320
+    assert_accessible(phone_page, "a proposal's follow-up, committee member on a phone")
 
     # The agent is told in the page, and answers.
     page.goto(live_url + "/notifications/")
@@ -67,6 +70,10 @@ def test_agent_updates_committee_asks_agent_answers_public_page_shows_it(
     phone_page.goto(live_url + "/suivi/comite/")
     answered = phone_page.locator(".followup-question", has_text=question)
     assert "D'abord Aspet et Salies-du-Salat" in answered.inner_text()
+    assert_accessible(phone_page, "the committee's space on a phone")
+    phone_page.goto(live_url + "/suivi/etat-des-lieux/")
+    assert phone_page.evaluate("document.documentElement.scrollWidth") <= 320
+    assert_accessible(phone_page, "the état des lieux on a phone")
 
     # The DCCU turns the public page on (its button is tested in tests/deliberation); then
     # anyone, without an account, reads the progress, without anyone's name.
@@ -85,5 +92,6 @@ def test_agent_updates_committee_asks_agent_answers_public_page_shows_it(
         assert "Hélène" not in text and "Maury" not in text  # agent1's names
         assert public.locator("svg[role=img] title").count() >= 1
         assert public.evaluate("document.documentElement.scrollWidth") <= 320
+        assert_accessible(public, "the public follow-up page on a phone")
     finally:
         visitor.close()
