@@ -16,6 +16,7 @@ urlpatterns = [
     path("appels/", include("calls.urls")),
     path("propositions/", include("deliberation.urls_proposals")),
     path("propositions/", include("deliberation.urls_export")),
+    path("suivi/", include("deliberation.urls_followup")),
     path("decisions/", include("decisions.urls")),
     path("bibliotheque/", include("documents.urls")),
     path("ateliers/", include("workshops.urls")),

@@ -13,7 +13,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from accounts.roles import DATA_HANDLER_ROLES, MODERATOR_ROLES, Role, user_roles
+from accounts.roles import ASSEMBLY_ROLES, DATA_HANDLER_ROLES, MODERATOR_ROLES, Role, user_roles
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,7 @@ _SECTIONS: list[tuple[str, str]] = [
     ("forums:*", "discussions"),
     ("library*", "library"),
     ("proposal*", "proposals"),
+    ("followup*", "followup"),
     ("workshops:*", "workshops"),
     ("sessions:*", "agenda"),
     ("mandate_report_docx", "proposals"),
@@ -74,12 +75,19 @@ def current_section(request: HttpRequest) -> str:
     return ""
 
 
-def main_entries() -> list[Entry]:
+def main_entries(user: Any = None) -> list[Entry]:
+    # « Suivi »: the roles that read the follow-up (deliberation.followup), not the DPD.
+    followup = (
+        [Entry("followup", _("Follow-up"), reverse("followup"))]
+        if user is None or user_roles(user) & ASSEMBLY_ROLES
+        else []
+    )
     return [
         Entry("home", _("Home"), reverse("home")),
         Entry("agenda", _("Agenda"), reverse("sessions:agenda")),
         Entry("discussions", _("Discussions"), reverse("forums:rooms")),
         Entry("proposals", _("Proposals"), reverse("proposals")),
+        *followup,
         Entry("votes", _("Votes"), reverse("decisions:votes")),
         Entry("workshops", _("Workshops"), reverse("workshops:index")),
         Entry("library", _("Library"), reverse("library")),
@@ -126,7 +134,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     return {
         "nav": {
             "current": current,
-            "main": main_entries(),
+            "main": main_entries(user),
             "account": account_entries(),
             "tools": tools,
             "in_account": current in ACCOUNT_KEYS,

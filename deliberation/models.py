@@ -323,3 +323,248 @@ class DraftComment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.draft_id} #{self.pk}"
+
+
+# --- Follow-up of adopted proposals (comité de suivi) -------------------------------------
+# docs/permissions.md, « Suivi des propositions »; operations in deliberation/followup.py.
+
+# Proposals the plenary adopted: the ones the Département answers and the committee follows.
+FOLLOWED_STATUSES = (
+    ProposalStatus.ADOPTED,
+    ProposalStatus.TRANSMITTED,
+    ProposalStatus.ANSWERED,
+    ProposalStatus.FOLLOW_UP,
+)
+
+
+class AnswerDecision(models.TextChoices):
+    RETAINED = "retenue", _("retained")
+    PARTLY = "partielle", _("partly retained")
+    NOT_RETAINED = "non_retenue", _("not retained")
+
+
+class ProposalAnswer(models.Model):
+    """The Département's official answer to an adopted proposal (written by the DCCU or an
+    agent on behalf of the President); one per proposal, edited in place, history kept in
+    ``FollowUpEvent``."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    proposal = models.OneToOneField(
+        Proposal, on_delete=models.CASCADE, related_name="answer", verbose_name=_("proposal")
+    )
+    decision = models.CharField(_("decision"), max_length=20, choices=AnswerDecision.choices)
+    reasons = models.TextField(_("reasons"))
+    answered_by = person_link(_("answered by"))
+    answered_at = models.DateTimeField(_("answered at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("answer of the Département")
+        verbose_name_plural = _("answers of the Département")
+
+    def __str__(self) -> str:
+        return f"{self.proposal}: {self.decision}"
+
+
+class Commitment(models.Model):
+    """Something the Département commits to do for a proposal, owned by one of its services
+    (and, inside the page only, optionally by an agent: never shown publicly)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    proposal = models.ForeignKey(
+        Proposal, on_delete=models.CASCADE, related_name="commitments", verbose_name=_("proposal")
+    )
+    title = models.CharField(_("commitment"), max_length=300)
+    service = models.CharField(_("service in charge"), max_length=200)
+    owner = person_link(_("agent in charge"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("commitment")
+        verbose_name_plural = _("commitments")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class MilestoneStatus(models.TextChoices):
+    UPCOMING = "a_venir", _("upcoming")
+    IN_PROGRESS = "en_cours", _("in progress")
+    DONE = "fait", _("done")
+    ABANDONED = "abandonne", _("abandoned")
+
+
+# Shown, never stored: an upcoming or ongoing milestone past its due date.
+LATE = "en_retard"
+OPEN_MILESTONE_STATUSES = frozenset({MilestoneStatus.UPCOMING, MilestoneStatus.IN_PROGRESS})
+
+
+class Milestone(models.Model):
+    """A dated step of a commitment."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    commitment = models.ForeignKey(
+        Commitment, on_delete=models.CASCADE, related_name="milestones",
+        verbose_name=_("commitment"),
+    )
+    title = models.CharField(_("milestone"), max_length=300)
+    due_date = models.DateField(_("due date"))
+    status = models.CharField(
+        _("status"), max_length=20, choices=MilestoneStatus.choices,
+        default=MilestoneStatus.UPCOMING,
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("milestone")
+        verbose_name_plural = _("milestones")
+        ordering = ["due_date", "created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=MilestoneStatus.values), name="milestone_known_status"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def is_late(self, today: Any = None) -> bool:
+        today = today or timezone.localdate()
+        return self.status in OPEN_MILESTONE_STATUSES and self.due_date < today
+
+    def shown_status(self, today: Any = None) -> str:
+        """The stored status, or ``LATE`` when it is open past its due date."""
+        return LATE if self.is_late(today) else self.status
+
+
+class ProgressUpdate(models.Model):
+    """News of the work on a proposal, posted by an agent (with files)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    proposal = models.ForeignKey(
+        Proposal, on_delete=models.CASCADE, related_name="progress_updates",
+        verbose_name=_("proposal"),
+    )
+    commitment = models.ForeignKey(
+        Commitment, on_delete=models.SET_NULL, null=True, blank=True, related_name="updates",
+        verbose_name=_("commitment"),
+    )
+    body = models.TextField(_("progress"))
+    author = person_link(_("author"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("progress update")
+        verbose_name_plural = _("progress updates")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.proposal} — {self.created_at:%Y-%m-%d}"
+
+
+def progress_file_path(instance: ProgressAttachment, filename: str) -> str:
+    # Random names: the original name is kept in `name`, never used on disk.
+    return f"followup/{uuid.uuid4().hex}"
+
+
+class ProgressAttachment(models.Model):
+    """A file of a progress update, checked by the library's door (documents.files)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    update = models.ForeignKey(
+        ProgressUpdate, on_delete=models.CASCADE, related_name="attachments",
+        verbose_name=_("progress update"),
+    )
+    file = models.FileField(_("file"), upload_to=progress_file_path)
+    name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size in bytes"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("attachment of a progress update")
+        verbose_name_plural = _("attachments of progress updates")
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CommitteeQuestion(models.Model):
+    """A question of the follow-up committee to a service about a proposal, answered here."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    proposal = models.ForeignKey(
+        Proposal, on_delete=models.CASCADE, related_name="committee_questions",
+        verbose_name=_("proposal"),
+    )
+    service = models.CharField(_("service asked"), max_length=200)
+    addressee = person_link(_("agent asked"))
+    body = models.TextField(_("question"))
+    author = person_link(_("asked by"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    answer = models.TextField(_("answer"), blank=True)
+    answered_by = person_link(_("answered by"))
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("question of the follow-up committee")
+        verbose_name_plural = _("questions of the follow-up committee")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.body[:60]
+
+
+class FollowUpAction(models.TextChoices):
+    ANSWER = "answer", _("answer of the Département recorded")
+    ANSWER_CHANGED = "answer_changed", _("answer of the Département corrected")
+    COMMITMENT = "commitment", _("commitment added")
+    MILESTONE = "milestone", _("milestone added")
+    MILESTONE_STATUS = "milestone_status", _("milestone's status changed")
+    UPDATE = "update", _("progress update published")
+    QUESTION = "question", _("question of the committee")
+    QUESTION_ANSWERED = "question_answered", _("question answered")
+
+
+class FollowUpEvent(models.Model):
+    """One change in a proposal's follow-up: who, when, what (never edited)."""
+
+    id = models.BigAutoField(primary_key=True)
+    proposal = models.ForeignKey(
+        Proposal, on_delete=models.CASCADE, related_name="followup_events",
+        verbose_name=_("proposal"),
+    )
+    action = models.CharField(_("action"), max_length=40, choices=FollowUpAction.choices)
+    summary = models.CharField(_("summary"), max_length=300, blank=True)
+    actor = person_link(_("by"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("follow-up change")
+        verbose_name_plural = _("follow-up changes")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.proposal_id}: {self.action}"
+
+
+class FollowUpPublication(models.Model):
+    """Whether the public follow-up page of an assembly is on (off until the DCCU says)."""
+
+    assembly = models.OneToOneField(
+        "assembly.Assembly", on_delete=models.CASCADE, related_name="followup_publication",
+        verbose_name=_("assembly"),
+    )
+    enabled = models.BooleanField(_("public page enabled"), default=False)
+    changed_at = models.DateTimeField(_("changed at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("publication of the follow-up")
+        verbose_name_plural = _("publications of the follow-up")
+
+    def __str__(self) -> str:
+        return f"{self.assembly_id}: {self.enabled}"

@@ -6,12 +6,18 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from deliberation.models import (
+    Commitment,
+    CommitteeQuestion,
     Draft,
     DraftComment,
     DraftContribution,
     DraftUpdate,
     DraftVersion,
+    FollowUpEvent,
+    ProgressAttachment,
+    ProgressUpdate,
     Proposal,
+    ProposalAnswer,
     ProposalTransition,
 )
 from gdpr.registry import Erasure, LegalBasis, Retention, RetentionAction, declare
@@ -204,4 +210,92 @@ declare(
     erasure=Erasure.PSEUDONYMISE,
     categories_of_people=WRITERS,
     recipients=PROPOSAL_READERS,
+)
+
+
+# --- Follow-up of adopted proposals (deliberation/followup.py) ------------------------------
+
+FOLLOWUP_PEOPLE = _("agents of the Département, DCCU team, members of the follow-up committee")
+FOLLOWUP_READERS = _(
+    "the assembly (full members, substitutes), facilitators, agents, DCCU team and the "
+    "follow-up committee; never on the public follow-up page, which names services only"
+)
+WITH_THE_FOLLOWUP = _(
+    "Kept with the proposal's follow-up, part of the assembly's record (the archives service "
+    "decides at the end of the mandate); erasure keeps it under a pseudonym."
+)
+
+declare(
+    ProposalAnswer,
+    subject="answered_by",
+    fields=("proposal", "decision", "reasons", "answered_at", "updated_at"),
+    purpose=_("Record the Département's official answer to each adopted proposal."),
+    legal_basis=LegalBasis.PUBLIC_TASK,
+    retention=Retention(WITH_THE_FOLLOWUP),
+    erasure=Erasure.PSEUDONYMISE,
+    categories_of_people=FOLLOWUP_PEOPLE,
+    recipients=FOLLOWUP_READERS,
+)
+declare(
+    Commitment,
+    subject="owner",
+    fields=("proposal", "title", "service", "created_at", "updated_at"),
+    purpose=_("Say which service, and optionally which agent, carries each commitment."),
+    legal_basis=LegalBasis.PUBLIC_TASK,
+    retention=Retention(WITH_THE_FOLLOWUP),
+    erasure=Erasure.PSEUDONYMISE,
+    categories_of_people=_("agents of the Département"),
+    recipients=FOLLOWUP_READERS,
+)
+declare(
+    ProgressUpdate,
+    subject="author",
+    fields=("proposal", "commitment", "body", "created_at"),
+    purpose=_("Tell the assembly and the committee how the work on a proposal progresses."),
+    legal_basis=LegalBasis.PUBLIC_TASK,
+    retention=Retention(WITH_THE_FOLLOWUP),
+    erasure=Erasure.PSEUDONYMISE,
+    categories_of_people=FOLLOWUP_PEOPLE,
+    recipients=FOLLOWUP_READERS,
+)
+declare(
+    ProgressAttachment,
+    subject="update__author",
+    fields=("update", "name", "file", "content_type", "size", "created_at"),
+    files=("file",),
+    machine_text=("content_type",),
+    purpose=_("Share the documents that show the progress of a proposal."),
+    legal_basis=LegalBasis.PUBLIC_TASK,
+    retention=Retention(WITH_THE_FOLLOWUP),
+    erasure=Erasure.KEEP,
+    categories_of_people=FOLLOWUP_PEOPLE,
+    recipients=FOLLOWUP_READERS,
+    notes=_("Official documents of the services: kept on erasure, their update then shows a "
+            "pseudonym as its author."),
+)
+declare(
+    CommitteeQuestion,
+    subject="author",
+    extra_subjects=("addressee",),
+    fields=("proposal", "service", "addressee", "body", "created_at", "answer",
+            "answered_at"),
+    actors={"answered_by": ("proposal", "answer", "answered_at")},
+    purpose=_("Let the follow-up committee ask the services questions and read their "
+              "answers."),
+    legal_basis=LegalBasis.PUBLIC_TASK,
+    retention=Retention(WITH_THE_FOLLOWUP),
+    erasure=Erasure.PSEUDONYMISE,
+    categories_of_people=FOLLOWUP_PEOPLE,
+    recipients=FOLLOWUP_READERS,
+)
+declare(
+    FollowUpEvent,
+    subject="actor",
+    fields=("proposal", "action", "summary", "created_at"),
+    purpose=_("Keep the history of the follow-up: who changed what, and when."),
+    legal_basis=LegalBasis.PUBLIC_TASK,
+    retention=Retention(WITH_THE_FOLLOWUP),
+    erasure=Erasure.PSEUDONYMISE,
+    categories_of_people=FOLLOWUP_PEOPLE,
+    recipients=FOLLOWUP_READERS,
 )

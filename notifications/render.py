@@ -93,6 +93,14 @@ def sentence(notification: Notification, user: Any) -> str:
         return _("Your message in %(place)s was hidden by the moderators") % {
             "place": _place(n, user)
         }
+    if kind == Kind.PROPOSAL_STAGE and n.verb == "suivi_question":  # deliberation.followup
+        return _("The follow-up committee asks a question about %(title)s") % {
+            "title": _title(n.proposal, user, _("a proposal you can no longer read")),
+        }
+    if kind == Kind.PROPOSAL_STAGE and n.verb == "suivi_reponse":
+        return _("A service answered your question about %(title)s") % {
+            "title": _title(n.proposal, user, _("a proposal you can no longer read")),
+        }
     if kind == Kind.PROPOSAL_STAGE:
         return _("The proposal %(title)s is now « %(stage)s »") % {
             "title": _title(n.proposal, user, _("a proposal you can no longer read")),
@@ -130,6 +138,8 @@ def url(notification: Notification, user: Any) -> str:
         link = reverse("forums:room", args=[n.room_id])
         return f"{link}#m{n.message_id}" if n.message_id is not None else link
     if n.proposal_id is not None and readable(n.proposal, user):
+        if n.verb in ("suivi_question", "suivi_reponse"):  # deliberation.followup's pages
+            return reverse("followup_proposal", args=[n.proposal_id]) + "#questions"
         return reverse("proposal", args=[n.proposal_id])
     if n.vote_id is not None and readable(n.vote, user):
         return reverse("decisions:vote", args=[n.vote_id])

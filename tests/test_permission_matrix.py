@@ -97,6 +97,17 @@ MATRIX: list[tuple[str, str, dict[str, str]]] = [
     # tests/deliberation/test_proposals_access.py.
     ("get", "/propositions/", {"anonymous": LOGIN, "*": OK}),
     ("get", "/admin/deliberation/proposal/", {"dccu": OK, "dpd": FORBIDDEN, **ADMIN_OUTSIDERS}),
+    # The follow-up of adopted proposals (deliberation/urls_followup.py): read by the
+    # assembly and the staff, not the DPD; pages with an id, the public page (404 until the
+    # DCCU turns it on) are walked role by role in tests/deliberation/test_followup.py.
+    ("get", "/suivi/", {"anonymous": LOGIN, "dpd": FORBIDDEN, "no_role": FORBIDDEN, "*": OK}),
+    ("get", "/suivi/comite/", {"anonymous": LOGIN, "agent": OK, "dccu": OK, "comite_suivi": OK,
+                               "*": FORBIDDEN}),
+    ("get", "/suivi/etat-des-lieux/",
+     {"anonymous": LOGIN, "dpd": FORBIDDEN, "no_role": FORBIDDEN, "*": OK}),
+    ("get", "/suivi/etat-des-lieux.docx",
+     {"anonymous": LOGIN, "dpd": FORBIDDEN, "no_role": FORBIDDEN, "*": OK}),
+    ("post", "/suivi/publication/", {"anonymous": LOGIN, "dccu": HOME, "*": FORBIDDEN}),
     # The plenary's votes (decisions/urls.py): the list shows what one may read; pages with
     # an id are walked role by role in tests/decisions/test_permissions.py.
     ("get", "/decisions/", {"anonymous": LOGIN, "*": OK}),

@@ -178,6 +178,11 @@ NOT_NAVIGATED = {
     # The erasure request's short address (the exit page's link): the same view as
     # « rights:request_new », which « Mes données » links.
     "rights:request_erasure",
+    # The follow-up's public page: for visitors, off until the DCCU turns it on (then /suivi/
+    # links it); its Word état des lieux is a download the état des lieux page links
+    # (tests/deliberation/test_followup.py opens both).
+    "followup_public",
+    "followup_report_docx",
     # POST only, or not a page.
     "forums:upload_refused",
     "set_language",

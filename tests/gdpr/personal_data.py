@@ -1023,3 +1023,81 @@ for _label, _key in (
     ("workshops.Dot", "dots"),
 ):
     _workshops_seeder(_label, _key)
+
+
+# --- Follow-up of adopted proposals (deliberation.followup) --------------------------------
+
+
+def _followup(world: World) -> dict[str, Any]:
+    """For each of the two people, an adopted proposal of their subgroup with the
+    Département's answer, a commitment they carry, a progress update with a file, a committee
+    question they asked, addressed to them and answered by them, and the history — through
+    the real operations (by the platform), then signed by the person."""
+    if "followup" in world.extra:
+        return world.extra["followup"]
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from deliberation import followup
+    from deliberation.models import (
+        Commitment,
+        CommitteeQuestion,
+        FollowUpEvent,
+        ProgressAttachment,
+        ProgressUpdate,
+        Proposal,
+        ProposalAnswer,
+    )
+    from deliberation.proposals import do_create_proposal
+
+    data: dict[str, Any] = {key: [] for key in (
+        "answers", "commitments", "updates", "attachments", "questions", "events")}
+    for user, subgroup in zip((world.person, world.neighbour), world.extra["subgroups"],
+                              strict=True):
+        proposal = do_create_proposal(None, subgroup, f"Proposition suivie {user.pk}")
+        Proposal.objects.filter(pk=proposal.pk).update(status="adoptee")
+        proposal.refresh_from_db()
+        answer = followup.do_answer_proposal(None, proposal, decision="retenue",
+                                             reasons="Retenue au budget.")
+        commitment = followup.do_add_commitment(None, proposal, title="Lancer une étude",
+                                                service="Direction des mobilités")
+        update = followup.do_post_update(
+            None, proposal, body="Étude lancée.",
+            uploads=[SimpleUploadedFile("note.txt", b"Compte rendu de la reunion.\n")],
+        )
+        question = followup.do_ask_question(None, proposal, body="Quel calendrier ?",
+                                            service="Direction des mobilités")
+        followup.do_answer_question(None, question, answer="Fin de l'année.")
+        ProposalAnswer.objects.filter(pk=answer.pk).update(answered_by=user)
+        Commitment.objects.filter(pk=commitment.pk).update(owner=user)
+        ProgressUpdate.objects.filter(pk=update.pk).update(author=user)
+        CommitteeQuestion.objects.filter(pk=question.pk).update(
+            author=user, addressee=user, answered_by=user)
+        FollowUpEvent.objects.filter(proposal=proposal).update(actor=user)
+        data["answers"].append([answer.pk])
+        data["commitments"].append([commitment.pk])
+        data["updates"].append([update.pk])
+        data["attachments"].append(list(ProgressAttachment.objects.filter(
+            update=update).values_list("pk", flat=True)))
+        data["questions"].append([question.pk])
+        data["events"].append(list(FollowUpEvent.objects.filter(
+            proposal=proposal).values_list("pk", flat=True)))
+    world.extra["followup"] = data
+    return data
+
+
+def _followup_seeder(label: str, key: str) -> None:
+    @seeder(label)
+    def seed(world: World) -> None:
+        mine, theirs = _followup(world)[key]
+        world.add(label, mine, theirs)
+
+
+for _label, _key in (
+    ("deliberation.ProposalAnswer", "answers"),
+    ("deliberation.Commitment", "commitments"),
+    ("deliberation.ProgressUpdate", "updates"),
+    ("deliberation.ProgressAttachment", "attachments"),
+    ("deliberation.CommitteeQuestion", "questions"),
+    ("deliberation.FollowUpEvent", "events"),
+):
+    _followup_seeder(_label, _key)

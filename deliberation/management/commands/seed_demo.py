@@ -202,6 +202,9 @@ class Command(BaseCommand):
         from assembly.demo import ensure_sessions
 
         created_sessions = ensure_sessions(mandate)
+        from deliberation.demo_followup import COMMITTEE, ensure_followup
+
+        followed = ensure_followup(mandate, users)
 
         memberships = Membership.objects.current().filter(seat__assembly=assembly)
         full = memberships.filter(kind=MembershipKind.TITULAIRE).count()
@@ -221,6 +224,8 @@ class Command(BaseCommand):
             f"Vote open in the plenary: « {DEMO_QUESTION} » ({opened_votes} opened)",
             f"Workshops: {created_walls} idea walls and {created_boards} whiteboards created",
             f"Sessions: {created_sessions} created (« Agenda » in the menu)",
+            f"Follow-up: {followed} adopted proposals answered and followed; committee: "
+            f"{COMMITTEE[0]} … {COMMITTEE[-1]} ({len(COMMITTEE)} members)",
         ]
         if created_users:
             summary.append(f"Password of the created accounts: {password}")
