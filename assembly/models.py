@@ -477,3 +477,73 @@ class AttendanceChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.session} — {self.at:%Y-%m-%d %H:%M}"
+
+
+class SessionDocumentKind(models.TextChoices):
+    NOTE_CADRAGE = "note_cadrage", _("framing note")
+    COMPTE_RENDU = "compte_rendu", _("minutes")
+    SYNTHESE = "synthese", _("synthesis")
+
+
+class SessionDocument(TimeStamped):
+    """A document due for a session (its framing note, minutes or synthesis), co-written
+    live: its text is the Yjs document of the same id (``workshops.YDocument``, kind
+    "sessiondoc", socket /ws/session-docs/<id>). The rules of what is due when are in
+    ``assembly.deadlines``; delivering it freezes the text and keeps a version."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    session = models.ForeignKey(
+        Session, on_delete=models.CASCADE, related_name="documents", verbose_name=_("session")
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=SessionDocumentKind.choices)
+    due_on = models.DateField(_("due on"))
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    delivered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("delivered by"),
+    )
+    reopened_at = models.DateTimeField(_("reopened at"), null=True, blank=True)
+    reopened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("reopened by"),
+    )
+
+    class Meta:
+        verbose_name = _("session document")
+        verbose_name_plural = _("session documents")
+        ordering = ["due_on", "session__starts_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "kind"], name="sessiondoc_once_per_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} — {self.session}"
+
+    def get_abilities(self, user: User | Any) -> dict[str, bool]:
+        from assembly import sessiondocs
+
+        return sessiondocs.abilities(self, user)
+
+
+class DeadlineReminder(models.Model):
+    """A reminder step sent for a document (« j-3 », « late-0 »…): each is sent once."""
+
+    id = models.BigAutoField(primary_key=True)
+    document = models.ForeignKey(
+        SessionDocument, on_delete=models.CASCADE, related_name="reminders",
+        verbose_name=_("document"),
+    )
+    step = models.CharField(_("step"), max_length=12)
+    sent_at = models.DateTimeField(_("sent at"), default=timezone.now)
+    recipients = models.PositiveIntegerField(_("recipients"), default=0)
+
+    class Meta:
+        verbose_name = _("deadline reminder")
+        verbose_name_plural = _("deadline reminders")
+        ordering = ["sent_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["document", "step"], name="reminder_once_per_step"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.document_id} {self.step}"

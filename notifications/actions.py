@@ -42,7 +42,7 @@ def wants(user: Any, kind: str, channel: str) -> bool:
 def _target(fields: dict[str, Any]) -> Any:
     """What decides whether a person may read the notification's subject."""
     return (fields.get("room") or fields.get("proposal") or fields.get("document")
-            or fields.get("vote"))
+            or fields.get("vote") or fields.get("session_document"))
 
 
 def notify(kind: str, recipient: Any, **fields: Any) -> None:
@@ -60,6 +60,7 @@ def notify_many(
     proposal: Any = None,
     document: Any = None,
     vote: Any = None,
+    session_document: Any = None,
 ) -> None:
     """Tell these people, once the caller's transaction commits (see the module)."""
     if kind not in Kind.values:
@@ -77,6 +78,7 @@ def notify_many(
         "proposal": proposal,
         "document": document,
         "vote": vote,
+        "session_document": session_document,
     }
     transaction.on_commit(lambda: _deliver(kind, list(people.values()), fields))
 
@@ -182,7 +184,8 @@ def inbox(user: Any) -> QuerySet[Notification]:
     """The person's notifications, newest first, with what their sentences need."""
     return (
         Notification.objects.filter(recipient=user)
-        .select_related("actor", "room__subgroup", "proposal__subgroup", "document", "vote")
+        .select_related("actor", "room__subgroup", "proposal__subgroup", "document", "vote",
+                        "session_document__session")
         .order_by("-created_at")
     )
 

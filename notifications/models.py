@@ -24,6 +24,7 @@ class Kind(models.TextChoices):
     PROPOSAL_STAGE = "proposal_stage", _("Stages of my subgroup's proposals")
     DOCUMENT = "document", _("New documents in the mandates I follow")
     VOTE_OPENED = "vote_opened", _("Votes of the plenary I can take part in")
+    DEADLINE = "deadline", _("Deadlines of the session documents I am responsible for")
 
 
 class Verb(models.TextChoices):
@@ -97,6 +98,14 @@ class Notification(models.Model):
         related_name="+",
         verbose_name=_("vote"),
     )
+    session_document = models.ForeignKey(
+        "assembly.SessionDocument",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("session document"),
+    )
     count = models.PositiveIntegerField(_("number of messages"), default=1)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
@@ -156,6 +165,7 @@ DEFAULTS: dict[str, dict[str, bool]] = {
     Kind.PROPOSAL_STAGE: {"page": True, "email": False, "digest": True, "push": False},
     Kind.DOCUMENT: {"page": True, "email": True, "digest": True, "push": False},
     Kind.VOTE_OPENED: {"page": True, "email": False, "digest": False, "push": True},
+    Kind.DEADLINE: {"page": True, "email": True, "digest": False, "push": False},
 }
 
 

@@ -45,6 +45,7 @@ declare(
         "proposal",
         "document",
         "vote",
+        "session_document",
         "count",
         "created_at",
         "read_at",
@@ -54,7 +55,7 @@ declare(
     purpose=_(
         "Tell a person, in the page, what concerns them: mentions, replies, direct messages, "
         "moderation of what they wrote, their proposals' stages, new documents they follow, "
-        "the plenary's votes they may take part in."
+        "the plenary's votes they may take part in, the session documents they must deliver."
     ),
     legal_basis=LegalBasis.PUBLIC_TASK,
     retention=Retention(

@@ -41,6 +41,7 @@ from assembly.models import (
     Attendance,
     AttendanceChange,
     Membership,
+    SessionDocument,
 )
 from assembly.models import Session as MeetingSession
 from gdpr import audit
@@ -249,6 +250,21 @@ def _attendance_changes(world: World) -> None:
         for user in (world.person, world.neighbour)
     ]
     world.add("assembly.AttendanceChange", [rows[0].pk], [rows[1].pk])
+
+
+@seeder("assembly.SessionDocument")
+def _session_documents(world: World) -> None:
+    # The plenaries' signal made their framing notes and syntheses.
+    mine, theirs = (
+        SessionDocument.objects.get(session=session, kind="synthese")
+        for session in _sessions_of(world)
+    )
+    now = timezone.now()
+    SessionDocument.objects.filter(pk=mine.pk).update(delivered_by=world.person, delivered_at=now)
+    SessionDocument.objects.filter(pk=theirs.pk).update(
+        delivered_by=world.neighbour, delivered_at=now
+    )
+    world.add("assembly.SessionDocument", [mine.pk], [theirs.pk])
 
 
 @seeder("assembly.Subgroup")
