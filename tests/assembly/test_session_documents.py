@@ -151,15 +151,21 @@ def test_minutes_delivered_in_time_are_delivered(world: World) -> None:
 # --- Reminders ------------------------------------------------------------------------------
 
 
-def test_reminders_are_sent_once_per_step_by_email_and_in_the_page(world: World) -> None:
+def test_reminders_are_sent_once_per_step_by_email_and_in_the_page(
+    world: World, django_capture_on_commit_callbacks: Any
+) -> None:
     due = world.minutes.due_on
     at = dt.datetime.combine(due + dt.timedelta(days=1), dt.time(8), tzinfo=PARIS)
-    assert deadline_reminders.send_deadline_reminders(at) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert deadline_reminders.send_deadline_reminders(at) == 1
     assert [m.to for m in mail.outbox] == [[world.facilitator.email]]
     assert "retard" in mail.outbox[0].subject.lower()
     assert Notification.objects.filter(
         recipient=world.facilitator, kind=Kind.DEADLINE, session_document=world.minutes
     ).count() == 1
+    inbox = client_of(world.facilitator).get("/notifications/").content.decode()
+    assert "En retard, encore à remettre : compte rendu de « Atelier mobilité »" in inbox
+    assert f"/echeances/{world.minutes.pk}/" in inbox
     # The same day, again, and the day after: nothing more.
     assert deadline_reminders.send_deadline_reminders(at) == 0
     assert deadline_reminders.send_deadline_reminders(at + dt.timedelta(days=1)) == 0
@@ -175,7 +181,7 @@ def test_reminders_are_sent_once_per_step_by_email_and_in_the_page(world: World)
 
 
 def test_three_days_before_a_framing_note_is_due_its_writers_are_reminded(
-    world: World,
+    world: World, django_capture_on_commit_callbacks: Any
 ) -> None:
     plenary = make_session(
         world.assembly, SessionKind.PLENIERE, dt.datetime(2027, 3, 14, 9, tzinfo=PARIS),
@@ -187,7 +193,8 @@ def test_three_days_before_a_framing_note_is_due_its_writers_are_reminded(
     deadline_reminders.send_deadline_reminders(before)
     assert not DeadlineReminder.objects.filter(document=note).exists()
     assert [world.other_facilitator.email] not in [m.to for m in mail.outbox]
-    deadline_reminders.send_deadline_reminders(before + dt.timedelta(days=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        deadline_reminders.send_deadline_reminders(before + dt.timedelta(days=1))
     assert DeadlineReminder.objects.get(document=note).step == "j-3"
     assert [world.other_facilitator.email] in [m.to for m in mail.outbox]
     assert Notification.objects.filter(
