@@ -14,7 +14,7 @@ The delays are the specification's (seed/000_f4864914ffc92fa5.txt, Article 4):
 - synthesis of a plenary: « pour les synthèses des réunions en plénières au plus tard
   21 jours » (Art. 4.3).
 
-Kinds the text leaves open, decided here (docs/sessions.md, « Deadlines »):
+Kinds the text leaves open, decided here (docs/deadlines.md):
 
 - interplénière: work between plenaries in subgroups (Art. 2, Art. 4.3 « Animations
   ponctuelles interplénier »): minutes within ten days, as a subgroup session;
