@@ -74,12 +74,17 @@ def is_convened(session: Session, user: Any) -> bool:
     return False  # a preparation meeting: its facilitators only
 
 
+ABILITIES = ("read", "write", "deliver", "reopen", "export")
+
+
 def abilities(document: SessionDocument, user: Any) -> dict[str, bool]:
+    if not getattr(user, "is_authenticated", False):
+        return dict.fromkeys(ABILITIES, False)
     session = document.session
     responsible = is_responsible(session, user)
     delivered = document.delivered_at is not None
     if document.kind == SessionDocumentKind.NOTE_CADRAGE:
-        reader = has_role(user, Role.FACILITATEUR) if user.is_authenticated else False
+        reader = has_role(user, Role.FACILITATEUR)
     else:
         reader = is_convened(session, user)
     read = responsible or (delivered and reader)
