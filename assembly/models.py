@@ -520,9 +520,30 @@ class SessionDocument(TimeStamped):
         return f"{self.get_kind_display()} — {self.session}"
 
     def get_abilities(self, user: User | Any) -> dict[str, bool]:
-        from assembly import sessiondocs
+        """Rules in ``assembly.sessiondocs`` (its docstring): the people responsible write
+        until it is delivered, then the people convened read it."""
+        from assembly.sessiondocs import is_convened, is_responsible
 
-        return sessiondocs.abilities(self, user)
+        keys = ("read", "write", "deliver", "reopen", "export")
+        if not getattr(user, "is_authenticated", False):
+            return dict.fromkeys(keys, False)
+        session = self.session
+        responsible = is_responsible(session, user)
+        delivered = self.delivered_at is not None
+        if self.kind == SessionDocumentKind.NOTE_CADRAGE:
+            # A working paper for the facilitators' network (« tuilage », Art. 4.2).
+            reader = has_role(user, Role.FACILITATEUR)
+        else:
+            reader = is_convened(session, user)
+        read = responsible or (delivered and reader)
+        write = responsible and not delivered and session.cancelled_at is None
+        return {
+            "read": read,
+            "write": write,
+            "deliver": write,
+            "reopen": delivered and has_role(user, Role.DCCU),
+            "export": read and delivered,
+        }
 
 
 class DeadlineReminder(models.Model):

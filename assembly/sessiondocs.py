@@ -74,30 +74,6 @@ def is_convened(session: Session, user: Any) -> bool:
     return False  # a preparation meeting: its facilitators only
 
 
-ABILITIES = ("read", "write", "deliver", "reopen", "export")
-
-
-def abilities(document: SessionDocument, user: Any) -> dict[str, bool]:
-    if not getattr(user, "is_authenticated", False):
-        return dict.fromkeys(ABILITIES, False)
-    session = document.session
-    responsible = is_responsible(session, user)
-    delivered = document.delivered_at is not None
-    if document.kind == SessionDocumentKind.NOTE_CADRAGE:
-        reader = has_role(user, Role.FACILITATEUR)
-    else:
-        reader = is_convened(session, user)
-    read = responsible or (delivered and reader)
-    write = responsible and not delivered and session.cancelled_at is None
-    return {
-        "read": read,
-        "write": write,
-        "deliver": write,
-        "reopen": delivered and has_role(user, Role.DCCU),
-        "export": read and delivered,
-    }
-
-
 def access_session_document(user: Any, document_id: Any) -> SessionDocument:
     """The document, or 404 when it is missing or may not be read (the same answer)."""
     try:
@@ -106,7 +82,7 @@ def access_session_document(user: Any, document_id: Any) -> SessionDocument:
         ).get(pk=document_id)
     except (SessionDocument.DoesNotExist, ValueError, ValidationError) as error:
         raise Http404 from error
-    if not abilities(document, user)["read"]:
+    if not document.get_abilities(user)["read"]:
         raise Http404
     return document
 
@@ -201,7 +177,7 @@ def do_deliver_session_document(actor: Any, document: SessionDocument) -> Sessio
         document = SessionDocument.objects.select_for_update().select_related(
             "session", "session__subgroup"
         ).get(pk=document.pk)
-        if not abilities(document, actor)["deliver"]:
+        if not document.get_abilities(actor)["deliver"]:
             if document.delivered_at is not None:
                 raise ValidationError(_("This document was already delivered."))
             raise ValidationError(_("You cannot deliver this document."))
@@ -225,7 +201,7 @@ def do_reopen_session_document(actor: Any, document: SessionDocument) -> Session
         document = SessionDocument.objects.select_for_update().select_related(
             "session", "session__subgroup"
         ).get(pk=document.pk)
-        if not abilities(document, actor)["reopen"]:
+        if not document.get_abilities(actor)["reopen"]:
             raise ValidationError(_("Only the DCCU team reopens a delivered document."))
         document.delivered_at = document.delivered_by = None
         document.reopened_at, document.reopened_by = timezone.now(), actor
