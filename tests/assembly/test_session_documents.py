@@ -163,9 +163,12 @@ def test_reminders_are_sent_once_per_step_by_email_and_in_the_page(
     assert Notification.objects.filter(
         recipient=world.facilitator, kind=Kind.DEADLINE, session_document=world.minutes
     ).count() == 1
-    inbox = client_of(world.facilitator).get("/notifications/").content.decode()
+    facilitator = client_of(world.facilitator)
+    inbox = facilitator.get("/notifications/").content.decode()
     assert "En retard, encore à remettre : compte rendu de « Atelier mobilité »" in inbox
-    assert f"/echeances/{world.minutes.pk}/" in inbox
+    told = Notification.objects.get(recipient=world.facilitator, kind=Kind.DEADLINE)
+    opened = facilitator.post(f"/notifications/{told.pk}/ouvrir/")
+    assert opened["Location"] == f"/echeances/{world.minutes.pk}/"
     # The same day, again, and the day after: nothing more.
     assert deadline_reminders.send_deadline_reminders(at) == 0
     assert deadline_reminders.send_deadline_reminders(at + dt.timedelta(days=1)) == 0

@@ -57,10 +57,10 @@ def test_a_facilitator_writes_and_delivers_late_minutes_and_the_dccu_sees_them(
     try:
         log_in(page, live_url, FACILITATOR)
         page.goto(live_url + "/echeances/")
-        page.get_by_role("link", name="En retard").click()
+        page.get_by_role("link", name="En retard", exact=True).click()
         row = page.locator("#deadlines tbody tr", has_text=SESSION)
         assert row.get_attribute("data-status") == "en_retard"
-        row.get_by_role("link", name="Compte rendu").click()
+        row.get_by_role("link", name="Compte rendu", exact=True).click()
         page.wait_for_url(re.compile(r"/echeances/[0-9a-f-]+/$"))
         page.wait_for_function("() => document.documentElement.dataset.draftSynced === 'true'")
         editor = page.locator("#draft-editor .ProseMirror")
@@ -94,7 +94,7 @@ def test_a_facilitator_writes_and_delivers_late_minutes_and_the_dccu_sees_them(
         page.goto(live_url + "/echeances/?statut=remis_en_retard")
         row = page.locator("#deadlines tbody tr", has_text=SESSION)
         assert row.locator(".deadline-status").inner_text().strip() == "Remis en retard"
-        row.get_by_role("link", name="Compte rendu").click()
+        row.get_by_role("link", name="Compte rendu", exact=True).click()
         assert page.get_by_role("button", name="Rouvrir pour ses rédacteur·ices").is_visible()
         assert "une visite de suivi en juin" in page.locator("#draft-editor").inner_text()
     finally:
