@@ -174,7 +174,7 @@ def do_deliver_session_document(actor: Any, document: SessionDocument) -> Sessio
     from workshops.models import YDocument
 
     with transaction.atomic():
-        document = SessionDocument.objects.select_for_update().select_related(
+        document = SessionDocument.objects.select_for_update(of=("self",)).select_related(
             "session", "session__subgroup"
         ).get(pk=document.pk)
         if not document.get_abilities(actor)["deliver"]:
@@ -198,7 +198,7 @@ def do_reopen_session_document(actor: Any, document: SessionDocument) -> Session
     from workshops.models import YDocument
 
     with transaction.atomic():
-        document = SessionDocument.objects.select_for_update().select_related(
+        document = SessionDocument.objects.select_for_update(of=("self",)).select_related(
             "session", "session__subgroup"
         ).get(pk=document.pk)
         if not document.get_abilities(actor)["reopen"]:
