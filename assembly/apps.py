@@ -12,3 +12,19 @@ class AssemblyConfig(AppConfig):
 
         # What role a person holds as a member follows from their membership, here.
         register_member_roles(member_roles)
+
+        from django.db.models.signals import post_delete, post_save
+
+        from assembly import sessiondocs
+        from assembly.models import Session, SessionDocument
+        from assembly.sessiondoc_store import SessionDocStore
+        from realtime.yjs import registry
+
+        # A session's documents follow it (assembly.deadlines): made when it is created,
+        # their due dates moved with it; their text goes with them.
+        post_save.connect(sessiondocs.session_saved, sender=Session, dispatch_uid="sessiondocs")
+        post_delete.connect(
+            sessiondocs.document_deleted, sender=SessionDocument, dispatch_uid="sessiondocs-del"
+        )
+        # Their text is a Yjs document kind (docs/protocol.md, « Session documents »).
+        registry.register(sessiondocs.KIND, SessionDocStore(), path=sessiondocs.PATH)

@@ -581,3 +581,92 @@ class CalendarFeed(TimeStamped):
 
     def __str__(self) -> str:
         return f"{self.user}"
+class SessionDocumentKind(models.TextChoices):
+    NOTE_CADRAGE = "note_cadrage", _("framing note")
+    COMPTE_RENDU = "compte_rendu", _("minutes")
+    SYNTHESE = "synthese", _("synthesis")
+
+
+class SessionDocument(TimeStamped):
+    """A document due for a session (its framing note, minutes or synthesis), co-written
+    live: its text is the Yjs document of the same id (``workshops.YDocument``, kind
+    "sessiondoc", socket /ws/session-docs/<id>). The rules of what is due when are in
+    ``assembly.deadlines``; delivering it freezes the text and keeps a version."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    session = models.ForeignKey(
+        Session, on_delete=models.CASCADE, related_name="deliverables", verbose_name=_("session")
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=SessionDocumentKind.choices)
+    due_on = models.DateField(_("due on"))
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    delivered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("delivered by"),
+    )
+    reopened_at = models.DateTimeField(_("reopened at"), null=True, blank=True)
+    reopened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("reopened by"),
+    )
+
+    class Meta:
+        verbose_name = _("session document")
+        verbose_name_plural = _("session documents")
+        ordering = ["due_on", "session__starts_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "kind"], name="sessiondoc_once_per_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} — {self.session}"
+
+    def get_abilities(self, user: User | Any) -> dict[str, bool]:
+        """Rules in ``assembly.sessiondocs`` (its docstring): the people responsible write
+        until it is delivered, then the people convened read it."""
+        from assembly.sessiondocs import is_convened, is_responsible
+
+        keys = ("read", "write", "deliver", "reopen", "export")
+        if not getattr(user, "is_authenticated", False):
+            return dict.fromkeys(keys, False)
+        session = self.session
+        responsible = is_responsible(session, user)
+        delivered = self.delivered_at is not None
+        if self.kind == SessionDocumentKind.NOTE_CADRAGE:
+            # A working paper for the facilitators' network (« tuilage », Art. 4.2).
+            reader = has_role(user, Role.FACILITATEUR)
+        else:
+            reader = is_convened(session, user)
+        read = responsible or (delivered and reader)
+        write = responsible and not delivered and session.cancelled_at is None
+        return {
+            "read": read,
+            "write": write,
+            "deliver": write,
+            "reopen": delivered and has_role(user, Role.DCCU),
+            "export": read and delivered,
+        }
+
+
+class DeadlineReminder(models.Model):
+    """A reminder step sent for a document (« j-3 », « late-0 »…): each is sent once."""
+
+    id = models.BigAutoField(primary_key=True)
+    document = models.ForeignKey(
+        SessionDocument, on_delete=models.CASCADE, related_name="reminders",
+        verbose_name=_("document"),
+    )
+    step = models.CharField(_("step"), max_length=12)
+    sent_at = models.DateTimeField(_("sent at"), default=timezone.now)
+    recipients = models.PositiveIntegerField(_("recipients"), default=0)
+
+    class Meta:
+        verbose_name = _("deadline reminder")
+        verbose_name_plural = _("deadline reminders")
+        ordering = ["sent_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["document", "step"], name="reminder_once_per_step"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.document_id} {self.step}"

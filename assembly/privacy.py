@@ -14,6 +14,7 @@ from assembly.models import (
     EndReason,
     Membership,
     Session,
+    SessionDocument,
     SessionMailing,
     SessionReply,
     Subgroup,
@@ -227,4 +228,28 @@ declare(
     erasure=Erasure.DELETE,
     categories_of_people=_("people who asked for a calendar address"),
     recipients=_("nobody but the person (and whoever they give the address to)"),
+)
+declare(
+    SessionDocument,
+    subject="delivered_by",
+    extra_subjects=("reopened_by",),
+    fields=("session", "kind", "due_on", "delivered_at", "reopened_at"),
+    purpose=_(
+        "Follow the documents due for each session (framing notes, minutes, syntheses): "
+        "who delivered them and when, who reopened them."
+    ),
+    legal_basis=LegalBasis.PUBLIC_TASK,
+    retention=Retention(
+        _("Until 1 year after the end of its assembly's mandate, then deleted with its "
+          "text."),
+        days=365,
+        since="session__assembly__mandate_end",
+    ),
+    erasure=Erasure.PSEUDONYMISE,
+    categories_of_people=_("facilitators and the DCCU team"),
+    recipients=_("the people responsible for the session, DCCU team; once delivered, the "
+                 "people convened"),
+    notes=_("The text is written together (its writers are in the workshops' document "
+            "register); a delivered document is an administrative record, kept as it was "
+            "delivered."),
 )

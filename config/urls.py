@@ -28,6 +28,7 @@ urlpatterns = [
     path("invitations/", include("assembly.urls_invitations")),
     path("tirages/", include("assembly.urls_draws")),
     path("agenda/", include("assembly.urls_sessions")),
+    path("echeances/", include("assembly.urls_deadlines")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", healthz, name="healthz"),

@@ -42,7 +42,8 @@ def wants(user: Any, kind: str, channel: str) -> bool:
 def _target(fields: dict[str, Any]) -> Any:
     """What decides whether a person may read the notification's subject."""
     return (fields.get("room") or fields.get("proposal") or fields.get("document")
-            or fields.get("vote") or fields.get("session"))
+            or fields.get("vote") or fields.get("session")
+            or fields.get("session_document"))
 
 
 def notify(kind: str, recipient: Any, **fields: Any) -> None:
@@ -61,6 +62,7 @@ def notify_many(
     document: Any = None,
     vote: Any = None,
     session: Any = None,
+    session_document: Any = None,
 ) -> None:
     """Tell these people, once the caller's transaction commits (see the module)."""
     if kind not in Kind.values:
@@ -79,6 +81,7 @@ def notify_many(
         "document": document,
         "vote": vote,
         "session": session,
+        "session_document": session_document,
     }
     transaction.on_commit(lambda: _deliver(kind, list(people.values()), fields))
 
@@ -185,7 +188,8 @@ def inbox(user: Any) -> QuerySet[Notification]:
     return (
         Notification.objects.filter(recipient=user)
         .select_related(
-            "actor", "room__subgroup", "proposal__subgroup", "document", "vote", "session"
+            "actor", "room__subgroup", "proposal__subgroup", "document", "vote", "session",
+            "session_document__session",
         )
         .order_by("-created_at")
     )
@@ -205,7 +209,7 @@ def access_notification(user: Any, notification_id: Any) -> Notification:
     """The notification if it is this person's; 404 otherwise, as for one that does not exist."""
     notification = (
         Notification.objects.select_related(
-            "actor", "room", "proposal", "document", "vote", "session"
+            "actor", "room", "proposal", "document", "vote", "session", "session_document"
         )
         .filter(pk=notification_id)
         .first()

@@ -25,6 +25,7 @@ class Kind(models.TextChoices):
     DOCUMENT = "document", _("New documents in the mandates I follow")
     VOTE_OPENED = "vote_opened", _("Votes of the plenary I can take part in")
     SESSION = "session", _("Convocations to sessions, and their changes")
+    DEADLINE = "deadline", _("Deadlines of the session documents I am responsible for")
 
 
 class Verb(models.TextChoices):
@@ -109,6 +110,14 @@ class Notification(models.Model):
         related_name="+",
         verbose_name=_("session"),
     )
+    session_document = models.ForeignKey(
+        "assembly.SessionDocument",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("session document"),
+    )
     count = models.PositiveIntegerField(_("number of messages"), default=1)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
@@ -170,6 +179,7 @@ DEFAULTS: dict[str, dict[str, bool]] = {
     Kind.VOTE_OPENED: {"page": True, "email": False, "digest": False, "push": True},
     # The convocation itself is always emailed (assembly.sessions): it is the official one.
     Kind.SESSION: {"page": True, "email": False, "digest": False, "push": True},
+    Kind.DEADLINE: {"page": True, "email": True, "digest": False, "push": False},
 }
 
 

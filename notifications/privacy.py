@@ -46,6 +46,7 @@ declare(
         "document",
         "vote",
         "session",
+        "session_document",
         "count",
         "created_at",
         "read_at",
@@ -55,7 +56,8 @@ declare(
     purpose=_(
         "Tell a person, in the page, what concerns them: mentions, replies, direct messages, "
         "moderation of what they wrote, their proposals' stages, new documents they follow, "
-        "the plenary's votes they may take part in, the sessions they are convened to."
+        "the plenary's votes they may take part in, the sessions they are convened to, the "
+        "session documents they must deliver."
     ),
     legal_basis=LegalBasis.PUBLIC_TASK,
     retention=Retention(

@@ -127,6 +127,17 @@ def sentence(notification: Notification, user: Any) -> str:
                 "title": title
             }
         return _("You are convened to the session %(title)s: will you come?") % {"title": title}
+    if kind == Kind.DEADLINE:
+        document = n.session_document
+        if document is None or not readable(document, user):
+            return _("A session document is due")
+        values = {
+            "document": document.get_kind_display(),
+            "session": _("« %(title)s »") % {"title": document.session.title},
+        }
+        if n.verb == "late":
+            return _("Late, still to deliver: %(document)s of %(session)s") % values
+        return _("Due in three days: %(document)s of %(session)s") % values
     return _("Something new")
 
 
@@ -143,6 +154,8 @@ def url(notification: Notification, user: Any) -> str:
         return reverse("proposal", args=[n.proposal_id])
     if n.vote_id is not None and readable(n.vote, user):
         return reverse("decisions:vote", args=[n.vote_id])
+    if n.session_document_id is not None and readable(n.session_document, user):
+        return reverse("deadlines:document", args=[n.session_document_id])
     if n.document_id is not None and readable(n.document, user):
         return reverse("library_document", args=[n.document_id])
     if n.session_id is not None and readable(n.session, user):

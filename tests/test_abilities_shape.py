@@ -17,7 +17,7 @@ from django.apps import apps
 from django.contrib.auth.models import AnonymousUser
 
 from accounts.roles import Role
-from assembly.models import Subgroup
+from assembly.models import Session, SessionDocument, Subgroup
 from assembly.models_draws import Draw
 from calls.models import Call
 from decisions.models import Amendment, Vote
@@ -51,6 +51,7 @@ def sample(label: str) -> Any:
     objects: dict[str, Any] = {
         "assembly.Subgroup": Subgroup(),
         "assembly.Draw": Draw(),
+        "assembly.SessionDocument": SessionDocument(session=Session(kind="pleniere")),
         "forums.Room": room,
         "forums.Message": Message(room=room),
         "documents.Document": Document(),
@@ -111,6 +112,17 @@ def test_abilities_keep_their_keys_for_a_person_with_roles(label: str) -> None:
         "calls.Call": Call.objects.create(room=factories.room_of(subgroup)),
         "notifications.Notification": Notification(recipient=person, kind="mention"),
     }
+    if label == "assembly.SessionDocument":
+        import datetime as dt
+
+        from django.utils import timezone
+
+        starts = timezone.now() + dt.timedelta(days=30)
+        session = Session.objects.create(
+            assembly=assembly, kind="pleniere", title="Plénière", starts_at=starts,
+            ends_at=starts + dt.timedelta(hours=6),
+        )
+        objects[label] = SessionDocument.objects.filter(session=session).first()
     if label in ("decisions.Vote", "decisions.Amendment"):
         from decisions.actions import do_create_vote
         from decisions.models import Amendment as AmendmentModel

@@ -46,6 +46,12 @@ MATRIX: list[tuple[str, str, dict[str, str]]] = [
     # are walked role by role in tests/assembly/test_draws.py.
     ("get", "/tirages/", {"anonymous": LOGIN, "dccu": OK, "*": FORBIDDEN}),
     ("get", "/tirages/nouveau/", {"anonymous": LOGIN, "dccu": OK, "*": FORBIDDEN}),
+    # The documents due for the sessions (assembly/urls_deadlines.py): the DCCU sees all,
+    # facilitators theirs; each document's pages are walked role by role in
+    # tests/assembly/test_session_documents.py.
+    ("get", "/echeances/", {"anonymous": LOGIN, "facilitateur": OK, "dccu": OK, "*": FORBIDDEN}),
+    ("get", "/echeances/?statut=en_retard",
+     {"anonymous": LOGIN, "facilitateur": OK, "dccu": OK, "*": FORBIDDEN}),
     ("get", "/admin/", {"dccu": OK, "dpd": OK, **ADMIN_OUTSIDERS}),
     ("get", "/admin/assembly/membership/", {"dccu": OK, "dpd": FORBIDDEN, **ADMIN_OUTSIDERS}),
     ("get", "/admin/assembly/subgroup/", {"dccu": OK, "dpd": FORBIDDEN, **ADMIN_OUTSIDERS}),

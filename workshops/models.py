@@ -25,6 +25,8 @@ class DocKind(models.TextChoices):
     WALL = "wall", _("idea wall")
     SHEET = "wallsheet", _("silent-writing sheet")
     BOARD = "board", _("whiteboard")
+    # A session's framing note, minutes or synthesis (assembly.SessionDocument).
+    SESSION_DOC = "sessiondoc", _("session document")
 
 
 class YDocument(models.Model):

@@ -43,6 +43,7 @@ from assembly.models import (
     CalendarFeed,
     Canton,
     Membership,
+    SessionDocument,
     SessionMailing,
     SessionReply,
 )
@@ -312,6 +313,19 @@ def _calendar_feeds(world: World) -> None:
         for n, user in enumerate((world.person, world.neighbour))
     ]
     world.add("assembly.CalendarFeed", rows[:1], rows[1:])
+@seeder("assembly.SessionDocument")
+def _session_documents(world: World) -> None:
+    # The plenaries' signal made their framing notes and syntheses.
+    mine, theirs = (
+        SessionDocument.objects.get(session=session, kind="synthese")
+        for session in _sessions_of(world)
+    )
+    now = timezone.now()
+    SessionDocument.objects.filter(pk=mine.pk).update(delivered_by=world.person, delivered_at=now)
+    SessionDocument.objects.filter(pk=theirs.pk).update(
+        delivered_by=world.neighbour, delivered_at=now
+    )
+    world.add("assembly.SessionDocument", [mine.pk], [theirs.pk])
 
 
 @seeder("assembly.Subgroup")

@@ -205,6 +205,9 @@ class Command(BaseCommand):
         from deliberation.demo_followup import COMMITTEE, ensure_followup
 
         followed = ensure_followup(mandate, users)
+        from assembly.demo_deadlines import ensure_session_documents
+
+        created_sessions = ensure_session_documents(mandate, users)
 
         memberships = Membership.objects.current().filter(seat__assembly=assembly)
         full = memberships.filter(kind=MembershipKind.TITULAIRE).count()
@@ -226,6 +229,7 @@ class Command(BaseCommand):
             f"Sessions: {created_sessions} created (« Agenda » in the menu)",
             f"Follow-up: {followed} adopted proposals answered and followed; committee: "
             f"{COMMITTEE[0]} … {COMMITTEE[-1]} ({len(COMMITTEE)} members)",
+            f"Sessions with documents due: {created_sessions} created (see /echeances/)",
         ]
         if created_users:
             summary.append(f"Password of the created accounts: {password}")
