@@ -12,3 +12,14 @@ class AssemblyConfig(AppConfig):
 
         # What role a person holds as a member follows from their membership, here.
         register_member_roles(member_roles)
+
+        # Joining a session's live call records attendance (assembly.attendance); calls
+        # knows nothing of sessions, so this app listens.
+        from django.db.models.signals import post_save
+
+        from assembly.attendance import on_call_participation_saved
+
+        post_save.connect(
+            on_call_participation_saved, sender="calls.CallParticipation",
+            dispatch_uid="assembly.attendance.call",
+        )
