@@ -23,3 +23,11 @@ class AssemblyConfig(AppConfig):
             on_call_participation_saved, sender="calls.CallParticipation",
             dispatch_uid="assembly.attendance.call",
         )
+
+        # A receipt's file goes with its row (a refused claim deleted, retention).
+        from django.db.models.signals import post_delete
+
+        from assembly.claims import on_receipt_deleted
+
+        post_delete.connect(on_receipt_deleted, sender="assembly.TravelReceipt",
+                            dispatch_uid="assembly.claims.receipt_file")

@@ -193,7 +193,6 @@ def serve_receipt(receipt: TravelReceipt) -> FileResponse:
     return response
 
 
-def delete_receipt_files(claim: TravelClaim) -> None:
-    storage = files.library_storage()
-    for receipt in claim.receipts.all():
-        storage.delete(receipt.storage_name)
+def on_receipt_deleted(sender: Any, instance: TravelReceipt, **kwargs: Any) -> None:
+    name = instance.storage_name
+    transaction.on_commit(lambda: files.delete_quietly(files.library_storage(), [name]))

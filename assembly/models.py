@@ -589,8 +589,8 @@ class TravelClaim(TimeStamped):
         verbose_name=_("session"),
     )
     date = models.DateField(_("date of the journey"))
-    origin = models.CharField(_("from"), max_length=200)
-    destination = models.CharField(_("to"), max_length=200)
+    origin = models.CharField(_("departure"), max_length=200)
+    destination = models.CharField(_("arrival"), max_length=200)
     amount = models.DecimalField(_("amount"), max_digits=8, decimal_places=2)
     status = models.CharField(
         _("status"), max_length=10, choices=ClaimStatus.choices, default=ClaimStatus.SUBMITTED

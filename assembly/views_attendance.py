@@ -302,9 +302,9 @@ class ClaimForm(forms.Form):
         label=gettext_lazy("Session"), queryset=Session.objects.none(), required=False,
         empty_label=gettext_lazy("— none —"),
     )
-    origin = forms.CharField(label=gettext_lazy("From"), max_length=200,
+    origin = forms.CharField(label=gettext_lazy("Departure"), max_length=200,
                              help_text=gettext_lazy("Town or address you left from."))
-    destination = forms.CharField(label=gettext_lazy("To"), max_length=200)
+    destination = forms.CharField(label=gettext_lazy("Arrival"), max_length=200)
     amount = forms.CharField(label=gettext_lazy("Amount (€)"), max_length=12,
                              widget=forms.TextInput(attrs={"inputmode": "decimal"}))
     receipts = ReceiptsField(
