@@ -266,7 +266,7 @@ def indemnities_export(request: AuthenticatedRequest, year: int, fmt: str) -> Ht
     assembly = _assembly()
     start, end = _period(assembly, year)
     header, rows = indemnities.export_rows(assembly, start)
-    name = f"indemnites-{indemnities.period_label(start, end)}"
+    name = f"indemnites-{start.year}-{end.year}"
     if fmt == "csv":
         response = HttpResponse(indemnities.to_csv(header, rows),
                                 content_type="text/csv; charset=utf-8")

@@ -196,6 +196,9 @@ class Command(BaseCommand):
         from workshops.demo import ensure_workshops
 
         created_walls, created_boards = ensure_workshops(mandate)
+        from assembly.demo_attendance import ensure_attendance
+
+        created_attendances = ensure_attendance(assembly, users)
 
         memberships = Membership.objects.current().filter(seat__assembly=assembly)
         full = memberships.filter(kind=MembershipKind.TITULAIRE).count()
@@ -214,6 +217,8 @@ class Command(BaseCommand):
             f"Library: {created_documents} documents created, path « {WELCOME_PATH} »",
             f"Vote open in the plenary: « {DEMO_QUESTION} » ({opened_votes} opened)",
             f"Workshops: {created_walls} idea walls and {created_boards} whiteboards created",
+            f"Past plenaries: {created_attendances} attendances recorded (membre001's "
+            "statement in « Mes présences et indemnités »)",
         ]
         if created_users:
             summary.append(f"Password of the created accounts: {password}")
