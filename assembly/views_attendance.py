@@ -95,7 +95,7 @@ def sessions(request: AuthenticatedRequest) -> HttpResponse:
 
 @login_required
 def checkin(request: AuthenticatedRequest, session_id: uuid.UUID) -> HttpResponse:
-    session = attendance.access_session(request.user, session_id, "check_in")
+    session = attendance.access_attendance_list(request.user, session_id, "check_in")
     present = {a.user_id: a for a in session.attendances.all()}
     people = [
         {"user": person, "attendance": present.get(person.pk)}
@@ -121,7 +121,7 @@ def checkin(request: AuthenticatedRequest, session_id: uuid.UUID) -> HttpRespons
 @require_POST
 @login_required
 def checkin_save(request: AuthenticatedRequest, session_id: uuid.UUID) -> HttpResponse:
-    session = attendance.access_session(request.user, session_id, "check_in")
+    session = attendance.access_attendance_list(request.user, session_id, "check_in")
     people = {str(p.pk): p for p in attendance.convened(session)}
     count = 0
     for key in request.POST.getlist("present"):
@@ -144,7 +144,7 @@ def checkin_save(request: AuthenticatedRequest, session_id: uuid.UUID) -> HttpRe
 @require_POST
 @login_required
 def correct(request: AuthenticatedRequest, session_id: uuid.UUID) -> HttpResponse:
-    session = attendance.access_session(request.user, session_id, "correct")
+    session = attendance.access_attendance_list(request.user, session_id, "correct")
     try:
         person = User.objects.get(pk=request.POST.get("user"))
     except (User.DoesNotExist, ValueError) as exc:
@@ -164,7 +164,7 @@ def correct(request: AuthenticatedRequest, session_id: uuid.UUID) -> HttpRespons
 @login_required
 def qr_display(request: AuthenticatedRequest, session_id: uuid.UUID) -> HttpResponse:
     """The code to project in the room; the page renews it before it expires."""
-    session = attendance.access_session(request.user, session_id, "check_in")
+    session = attendance.access_attendance_list(request.user, session_id, "check_in")
     url = request.build_absolute_uri(
         reverse("attendance:scan", kwargs={"token": attendance.qr_token(session)})
     )
