@@ -181,7 +181,7 @@ def _local_day(moment: datetime) -> date:
     return timezone.localtime(moment).date()
 
 
-def presences(assembly: Assembly, start: date, end: date) -> dict[int, list[Presence]]:
+def presences(assembly: Assembly, start: date, end: date) -> dict[Any, list[Presence]]:
     """Every plenary attendance of the period, per person."""
     rows = (
         Attendance.objects.filter(
@@ -192,7 +192,7 @@ def presences(assembly: Assembly, start: date, end: date) -> dict[int, list[Pres
         .select_related("session")
         .order_by("session__starts_at")
     )
-    result: dict[int, list[Presence]] = defaultdict(list)
+    result: dict[Any, list[Presence]] = defaultdict(list)
     for row in rows:
         session = row.session
         day = _local_day(session.starts_at)
@@ -276,7 +276,7 @@ def period_rows(assembly: Assembly, start: date) -> list[Row]:
     rules = Rules.of(assembly)
     start, end = period_of(start, rules)
     found = presences(assembly, start, end)
-    user_ids = set(found)
+    user_ids: set[Any] = set(found)
     user_ids |= set(
         TravelClaim.objects.filter(
             assembly=assembly, status=ClaimStatus.APPROVED, date__gte=start, date__lte=end
@@ -342,13 +342,14 @@ def do_correct_statement(
     if not reason:
         raise ValidationError(_("Give the reason for the correction."), code="reason")
     rows = [row for row in period_rows(assembly, period_start) if row.user.pk == user.pk]
-    if not rows or rows[0].validated is None:
+    validated = rows[0].validated if rows else None
+    if validated is None:
         raise ValidationError(
             _("This statement has not been validated yet: validate the period instead."),
             code="not_validated",
         )
     row = rows[0]
-    old = IndemnityStatement.objects.select_for_update().get(pk=row.validated.pk)
+    old = IndemnityStatement.objects.select_for_update().get(pk=validated.pk)
     old.superseded_at = timezone.now()
     old.save(update_fields=["superseded_at", "updated_at"])
     statement = _freeze(actor, assembly, row, supersedes=old, reason=reason[:300])

@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -40,6 +40,13 @@ def _assembly() -> Assembly:
     if assembly is None:
         raise Http404
     return assembly
+
+
+def _posted_person(request: AuthenticatedRequest) -> User:
+    try:
+        return User.objects.get(pk=request.POST.get("user") or "")
+    except (User.DoesNotExist, ValueError, ValidationError) as exc:
+        raise Http404 from exc
 
 
 def _errors(request: AuthenticatedRequest, error: ValidationError) -> None:
@@ -97,7 +104,7 @@ def sessions(request: AuthenticatedRequest) -> HttpResponse:
 def checkin(request: AuthenticatedRequest, session_id: uuid.UUID) -> HttpResponse:
     session = attendance.access_attendance_list(request.user, session_id, "check_in")
     present = {a.user_id: a for a in session.attendances.all()}
-    people = [
+    people: list[dict[str, Any]] = [
         {"user": person, "attendance": present.get(person.pk)}
         for person in attendance.convened(session)
     ]
@@ -145,10 +152,7 @@ def checkin_save(request: AuthenticatedRequest, session_id: uuid.UUID) -> HttpRe
 @login_required
 def correct(request: AuthenticatedRequest, session_id: uuid.UUID) -> HttpResponse:
     session = attendance.access_attendance_list(request.user, session_id, "correct")
-    try:
-        person = User.objects.get(pk=request.POST.get("user"))
-    except (User.DoesNotExist, ValueError) as exc:
-        raise Http404 from exc
+    person = _posted_person(request)
     try:
         attendance.do_correct_attendance(
             request.user, session, user=person, present=request.POST.get("present") == "1",
@@ -250,7 +254,7 @@ def indemnities_validate(request: AuthenticatedRequest, year: int) -> HttpRespon
 def indemnities_correct(request: AuthenticatedRequest, year: int) -> HttpResponse:
     assembly = _assembly()
     start, _end = _period(assembly, year)
-    person = get_object_or_404(User, pk=request.POST.get("user") or 0)
+    person = _posted_person(request)
     try:
         indemnities.do_correct_statement(
             request.user, assembly, start, user=person, reason=request.POST.get("reason", "")
