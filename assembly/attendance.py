@@ -80,7 +80,7 @@ def can_check_in(user: Any, session: Session) -> bool:
     return has_role(user, Role.DCCU) or session.facilitators.filter(pk=user.pk).exists()
 
 
-def attendance_abilities(session: Session, user: Any) -> dict[str, bool]:
+def rights(session: Session, user: Any) -> dict[str, bool]:
     check_in = can_check_in(user, session)
     return {
         "read": check_in or is_convened(session, user),
@@ -95,7 +95,7 @@ def access_attendance_list(user: Any, session_id: Any, ability: str = "read") ->
         session = Session.objects.select_related("assembly", "subgroup").get(pk=session_id)
     except (Session.DoesNotExist, ValueError, ValidationError) as exc:
         raise Http404 from exc
-    abilities = attendance_abilities(session, user)
+    abilities = rights(session, user)
     if not abilities["read"]:
         raise Http404
     if not abilities[ability]:

@@ -45,7 +45,7 @@ def may_claim(user: Any) -> bool:
     return has_role(user, *MEMBER_ROLES)
 
 
-def get_abilities(claim: TravelClaim, user: Any) -> dict[str, bool]:
+def rights(claim: TravelClaim, user: Any) -> dict[str, bool]:
     dccu = has_role(user, Role.DCCU)
     return {
         "read": dccu or claim.user_id == getattr(user, "pk", None),
@@ -58,7 +58,7 @@ def access_claim(user: Any, claim_id: Any, ability: str = "read") -> TravelClaim
         claim = TravelClaim.objects.select_related("user", "session").get(pk=claim_id)
     except (TravelClaim.DoesNotExist, ValueError, ValidationError) as exc:
         raise Http404 from exc
-    abilities = get_abilities(claim, user)
+    abilities = rights(claim, user)
     if not abilities["read"]:
         raise Http404
     if not abilities[ability]:

@@ -215,12 +215,16 @@ def indemnities_index(request: AuthenticatedRequest) -> HttpResponse:
     current = next((p for p in periods if p[0] <= today <= p[1]), periods[-1] if periods else None)
     if current is None:
         raise Http404
-    return redirect("attendance:indemnities_period", year=current[0].year)
+    return _period_page(request, assembly, current[0].year)
 
 
 @dccu_required
 def indemnities_period(request: AuthenticatedRequest, year: int) -> HttpResponse:
-    assembly = _assembly()
+    return _period_page(request, _assembly(), year)
+
+
+def _period_page(request: AuthenticatedRequest, assembly: Assembly, year: int) -> HttpResponse:
+    """The year's statements: as computed now, as validated, and what changed since."""
     start, end = _period(assembly, year)
     rows = indemnities.period_rows(assembly, start)
     return render(request, "attendance/indemnities.html", {
@@ -368,7 +372,7 @@ def claims_to_decide(request: AuthenticatedRequest) -> HttpResponse:
 def claim_detail(request: AuthenticatedRequest, claim_id: uuid.UUID) -> HttpResponse:
     claim = claims.access_claim(request.user, claim_id)
     return render(request, "attendance/claim.html", {
-        "claim": claim, "abilities": claims.get_abilities(claim, request.user),
+        "claim": claim, "abilities": claims.rights(claim, request.user),
         "receipts": claim.receipts.all(),
     })
 

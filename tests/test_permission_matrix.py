@@ -131,7 +131,7 @@ MATRIX: list[tuple[str, str, dict[str, str]]] = [
     ("get", "/presences/", {"anonymous": LOGIN, "*": OK}),
     ("get", "/presences/seances/",
      {"anonymous": LOGIN, "facilitateur": OK, "dccu": OK, "*": FORBIDDEN}),
-    ("get", "/presences/indemnites/", {"anonymous": LOGIN, "dccu": HOME, "*": FORBIDDEN}),
+    ("get", "/presences/indemnites/", {"anonymous": LOGIN, "dccu": OK, "*": FORBIDDEN}),
     ("get", "/presences/indemnites/{year}/", {"anonymous": LOGIN, "dccu": OK, "*": FORBIDDEN}),
     ("post", "/presences/indemnites/{year}/valider/",
      {"anonymous": LOGIN, "dccu": HOME, "*": FORBIDDEN}),
