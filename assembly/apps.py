@@ -28,3 +28,17 @@ class AssemblyConfig(AppConfig):
         )
         # Their text is a Yjs document kind (docs/protocol.md, « Session documents »).
         registry.register(sessiondocs.KIND, SessionDocStore(), path=sessiondocs.PATH)
+        # Joining a session's live call records attendance (assembly.attendance); calls
+        # knows nothing of sessions, so this app listens.
+        from assembly.attendance import on_call_participation_saved
+
+        post_save.connect(
+            on_call_participation_saved, sender="calls.CallParticipation",
+            dispatch_uid="assembly.attendance.call",
+        )
+
+        # A receipt's file goes with its row (a refused claim deleted, retention).
+        from assembly.claims import on_receipt_deleted
+
+        post_delete.connect(on_receipt_deleted, sender="assembly.TravelReceipt",
+                            dispatch_uid="assembly.claims.receipt_file")

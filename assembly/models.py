@@ -37,6 +37,23 @@ class Assembly(TimeStamped):
     name = models.CharField(_("name"), max_length=200)
     mandate_start = models.DateField(_("start of the mandate"))
     mandate_end = models.DateField(_("end of the mandate"))
+    # Indemnities (assembly.indemnities): the amount per day of presence at a plenary, how
+    # many plenaries a year are paid, and the month the indemnity year starts (October:
+    # plenaries are held from October to June).
+    indemnity_per_day = models.DecimalField(
+        _("indemnity per day of plenary"), max_digits=7, decimal_places=2, default=90
+    )
+    indemnity_max_plenaries = models.PositiveSmallIntegerField(
+        _("plenaries paid per year at most"), default=4
+    )
+    indemnity_year_start_month = models.PositiveSmallIntegerField(
+        _("month the indemnity year starts"), default=10,
+        help_text=_("1 = January … 10 = October."),
+    )
+    indemnity_counts_online = models.BooleanField(
+        _("online presence at a plenary is paid"), default=True,
+        help_text=_("A member who attends a plenary by video is paid like one in the room."),
+    )
 
     class Meta:
         db_table = "deliberation_assembly"
@@ -47,7 +64,11 @@ class Assembly(TimeStamped):
             models.CheckConstraint(
                 condition=Q(mandate_end__gt=models.F("mandate_start")),
                 name="assembly_mandate_end_after_start",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(indemnity_year_start_month__gte=1, indemnity_year_start_month__lte=12),
+                name="assembly_indemnity_month_range",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -670,3 +691,144 @@ class DeadlineReminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.document_id} {self.step}"
+
+
+# --- Indemnities and travel claims (assembly.indemnities, assembly.claims) ----------------
+
+
+class IndemnityStatement(TimeStamped):
+    """A member's indemnity statement for one period, frozen when the DCCU validates it.
+
+    ``lines`` keeps the detail as computed then (sessions, shares, amounts), so a later
+    change of attendance never rewrites a validated statement: it takes a correction, a
+    new statement that supersedes this one and says why (``correction_reason``).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    assembly = models.ForeignKey(
+        Assembly, on_delete=models.CASCADE, related_name="indemnity_statements",
+        verbose_name=_("assembly"),
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="indemnity_statements",
+        verbose_name=_("person"),
+    )
+    period_start = models.DateField(_("start of the period"))
+    period_end = models.DateField(_("end of the period"))
+    plenaries = models.PositiveSmallIntegerField(_("plenaries paid"))
+    days = models.DecimalField(_("days paid"), max_digits=6, decimal_places=2)
+    amount = models.DecimalField(_("indemnity"), max_digits=9, decimal_places=2)
+    travel_amount = models.DecimalField(
+        _("travel costs approved"), max_digits=9, decimal_places=2, default=0
+    )
+    lines = models.JSONField(_("detail"), default=list)
+    validated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("validated by"),
+    )
+    validated_at = models.DateTimeField(_("validated at"))
+    supersedes = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="superseded_by",
+        verbose_name=_("corrects"),
+    )
+    correction_reason = models.CharField(_("reason for the correction"), max_length=300,
+                                         blank=True)
+    superseded_at = models.DateTimeField(_("superseded at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("indemnity statement")
+        verbose_name_plural = _("indemnity statements")
+        ordering = ["period_start", "user__last_name", "user__first_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assembly", "user", "period_start"],
+                condition=Q(superseded_at__isnull=True),
+                name="indemnity_statement_one_current_per_period",
+            ),
+            models.CheckConstraint(
+                condition=Q(supersedes__isnull=True) | ~Q(correction_reason=""),
+                name="indemnity_statement_correction_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.period_start:%Y}"
+
+    @property
+    def total(self) -> Any:
+        return self.amount + self.travel_amount
+
+
+class ClaimStatus(models.TextChoices):
+    SUBMITTED = "soumise", _("submitted")
+    APPROVED = "acceptee", _("approved")
+    REFUSED = "refusee", _("refused")
+
+
+class TravelClaim(TimeStamped):
+    """A member's claim for the travel costs of a session, with receipts."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    assembly = models.ForeignKey(
+        Assembly, on_delete=models.CASCADE, related_name="travel_claims",
+        verbose_name=_("assembly"),
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="travel_claims",
+        verbose_name=_("person"),
+    )
+    session = models.ForeignKey(
+        Session, on_delete=models.PROTECT, null=True, blank=True, related_name="travel_claims",
+        verbose_name=_("session"),
+    )
+    date = models.DateField(_("date of the journey"))
+    origin = models.CharField(_("departure"), max_length=200)
+    destination = models.CharField(_("arrival"), max_length=200)
+    amount = models.DecimalField(_("amount"), max_digits=8, decimal_places=2)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ClaimStatus.choices, default=ClaimStatus.SUBMITTED
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_reason = models.CharField(_("reason"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("travel claim")
+        verbose_name_plural = _("travel claims")
+        ordering = ["-date", "-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="travel_claim_amount_positive"),
+            models.CheckConstraint(
+                condition=~Q(status="refusee") | ~Q(decision_reason=""),
+                name="travel_claim_refusal_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.date} — {self.amount} €"
+
+
+class TravelReceipt(models.Model):
+    """A receipt of a travel claim: checked by the library's door, stored privately."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    claim = models.ForeignKey(
+        TravelClaim, on_delete=models.CASCADE, related_name="receipts", verbose_name=_("claim")
+    )
+    storage_name = models.CharField(_("stored as"), max_length=200)
+    name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size in bytes"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("receipt")
+        verbose_name_plural = _("receipts")
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -12,15 +12,18 @@ from assembly.models import (
     AttendanceChange,
     CalendarFeed,
     EndReason,
+    IndemnityStatement,
     Membership,
     Session,
     SessionDocument,
     SessionMailing,
     SessionReply,
     Subgroup,
+    TravelClaim,
+    TravelReceipt,
 )
 from assembly.models_draws import Draw, Volunteer
-from gdpr.registry import Anchor, Erasure, LegalBasis, Retention, RetentionAction, declare
+from gdpr.registry import Anchor, CopyFile, Erasure, LegalBasis, Retention, RetentionAction, declare
 
 
 def end_membership_on_erasure(person: Any, pseudonym: str) -> None:
@@ -252,4 +255,82 @@ declare(
     notes=_("The text is written together (its writers are in the workshops' document "
             "register); a delivered document is an administrative record, kept as it was "
             "delivered."),
+)
+
+
+# Indemnity statements and travel claims are what the département pays from: accounting
+# records, kept like attendance. Bank details are never stored here (payment is the
+# département's own system).
+declare(
+    IndemnityStatement,
+    subject="user",
+    fields=("period_start", "period_end", "plenaries", "days", "amount", "travel_amount",
+            "lines", "validated_at", "correction_reason"),
+    actors={"validated_by": ("period_start", "amount", "validated_at", "correction_reason")},
+    # Shown in the public notice (« What Agora keeps »): bank details are not among it.
+    purpose=_("Compute and validate the indemnities paid to members for their presence at "
+              "plenaries, and send them to the département's payment service. The platform "
+              "never asks for nor keeps bank details: the département pays through its own "
+              "system."),
+    legal_basis=LegalBasis.LEGAL_OBLIGATION,
+    retention=Retention(
+        _("Accounting record: until 10 years after the end of its assembly's mandate, "
+          "then deleted."),
+        days=ACCOUNTING_DAYS,
+        since="assembly__mandate_end",
+    ),
+    erasure=Erasure.KEEP,
+    categories_of_people=_("members of the assembly"),
+    recipients=_("the member, DCCU team, the département's payment service"),
+    notes=_("No bank details: the département pays through its own system."),
+)
+
+
+def receipt_copy_files(rows: Any) -> Any:
+    """The receipts a person sent, under the name they gave."""
+    from documents import files
+
+    storage = files.library_storage()
+    for pk, stored, name in rows.values_list("pk", "storage_name", "name").iterator():
+        yield CopyFile(str(pk), "storage_name", name or "justificatif", storage, stored)
+
+
+declare(
+    TravelClaim,
+    subject="user",
+    fields=("session", "date", "origin", "destination", "amount", "status", "decided_at",
+            "decision_reason"),
+    actors={"decided_by": ("date", "amount", "status", "decided_at", "decision_reason")},
+    purpose=_("Refund members' travel costs to the sessions, on receipts."),
+    legal_basis=LegalBasis.LEGAL_OBLIGATION,
+    retention=Retention(
+        _("Accounting record: until 10 years after the end of its assembly's mandate, "
+          "then deleted."),
+        days=ACCOUNTING_DAYS,
+        since="assembly__mandate_end",
+    ),
+    erasure=Erasure.KEEP,
+    categories_of_people=_("members of the assembly"),
+    recipients=_("the member, DCCU team, the département's payment service"),
+    notes=_("No bank details: the département pays through its own system."),
+)
+declare(
+    TravelReceipt,
+    subject="claim__user",
+    fields=("name", "content_type", "size", "created_at"),
+    copy_files=receipt_copy_files,
+    machine_text=("storage_name", "sha256", "content_type"),
+    purpose=_("Justify the travel costs refunded to members."),
+    legal_basis=LegalBasis.LEGAL_OBLIGATION,
+    retention=Retention(
+        _("With its claim: until 10 years after the end of its assembly's mandate, "
+          "then deleted with its file."),
+        days=ACCOUNTING_DAYS,
+        since="claim__assembly__mandate_end",
+    ),
+    erasure=Erasure.KEEP,
+    categories_of_people=_("members of the assembly"),
+    recipients=_("the member, DCCU team, the département's payment service"),
+    notes=_("Stored under a random name outside the public files, served only to the "
+            "member and the DCCU; the file is deleted with its row."),
 )

@@ -536,6 +536,11 @@ FORUMS_VOICE_MAX_SECONDS = env_int("FORUMS_VOICE_MAX_SECONDS", 300)
 FORUMS_VOICE_MAX_BYTES = env_int("FORUMS_VOICE_MAX_BYTES", 10 * 1024 * 1024)
 # Files and images sent in a conversation (forums/attachments.py), each; five at a time.
 FORUMS_FILE_MAX_BYTES = env_int("FORUMS_FILE_MAX_BYTES", 10 * 1024 * 1024)
+
+# --- Attendance and travel claims (assembly.attendance, assembly.claims) ----------------
+# How long the code projected in the room stays valid (its page renews it before then).
+ATTENDANCE_QR_MAX_AGE = env_int("ATTENDANCE_QR_MAX_AGE", 180)
+CLAIMS_RECEIPT_MAX_BYTES = env_int("CLAIMS_RECEIPT_MAX_BYTES", 10 * 1024 * 1024)
 # Forum posts take no uploaded images: the widget's upload address refuses them.
 CK_EDITOR_5_UPLOAD_FILE_VIEW_NAME = "forums:upload_refused"
 

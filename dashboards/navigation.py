@@ -48,12 +48,20 @@ _SECTIONS: list[tuple[str, str]] = [
     ("accounts:two_factor_required", "two_factor"),
     ("dpo:*", "dpo"),
     ("invitations:*", "invitations"),
+    ("attendance:mine", "attendance"),
+    ("attendance:claims", "attendance"),
+    ("attendance:claim", "attendance"),
+    ("attendance:scan", "attendance"),
+    ("attendance:indemnities", "indemnities"),
+    ("attendance:indemnities_period", "indemnities"),
+    ("attendance:claims_dccu", "indemnities"),
+    ("attendance:*", "checkin"),
     ("facilitator_dashboard", "facilitator"),
     ("dccu_dashboard", "dccu"),
 ]
 
 ACCOUNT_KEYS = frozenset(
-    {"profile", "password", "two_factor", "notifications", "my_data", "choices"}
+    {"profile", "password", "two_factor", "notifications", "my_data", "choices", "attendance"}
 )
 
 
@@ -103,6 +111,7 @@ def account_entries() -> list[Entry]:
         Entry("notifications", _("Notifications"), reverse("notifications:preferences")),
         Entry("choices", _("My choices"), reverse("consent:choices")),
         Entry("my_data", _("My data"), reverse("rights:home")),
+        Entry("attendance", _("My attendance and indemnities"), reverse("attendance:mine")),
     ]
 
 
@@ -114,8 +123,13 @@ def tool_entries(user: Any) -> list[Entry]:
         entries.append(Entry("dccu", _("DCCU dashboard"), reverse("dccu_dashboard")))
     if roles & MODERATOR_ROLES:
         entries.append(Entry("facilitator", _("Facilitation"), reverse("facilitator_dashboard")))
+    if roles & MODERATOR_ROLES:
+        entries.append(Entry("checkin", _("Attendance lists"), reverse("attendance:sessions")))
     if Role.DCCU in roles:
         entries.append(Entry("invitations", _("Invitations"), reverse("invitations:list")))
+        entries.append(
+            Entry("indemnities", _("Indemnities"), reverse("attendance:indemnities"))
+        )
     if roles & DATA_HANDLER_ROLES:
         entries.append(Entry("requests", _("Data requests"), reverse("rights:requests")))
         entries.append(Entry("dpo", _("Data protection"), reverse("dpo:index")))

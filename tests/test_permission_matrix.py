@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from accounts.demo import enrol_demo_totp
 from accounts.models import Invitation, User
 from accounts.roles import Role
+from assembly.indemnities import Rules, period_of
 from assembly.invitations import do_invite_person
 from assembly.models import Assembly
 from forums.models import Room, RoomKind
 from tests import factories
+
+# The indemnity year the test assembly (begun 60 days ago) is in.
+YEAR = period_of(timezone.localdate() - dt.timedelta(days=60), Rules())[0].year
 
 ROLES = ["anonymous", "titulaire", "remplacant", "facilitateur", "agent", "dccu", "dpd",
          "comite_suivi", "no_role"]
@@ -148,6 +154,26 @@ MATRIX: list[tuple[str, str, dict[str, str]]] = [
     ("get", "/notifications/", {"anonymous": LOGIN, "*": OK}),
     ("get", "/notifications/preferences/", {"anonymous": LOGIN, "*": OK}),
     ("post", "/notifications/tout-lu/", {"anonymous": LOGIN, "*": HOME}),
+    # Attendance, indemnities and travel claims (assembly/urls_attendance.py): one's own
+    # page for everyone; pages of one session or claim are walked role by role in
+    # tests/assembly/test_attendance.py and test_travel_claims.py (404 for outsiders).
+    ("get", "/presences/", {"anonymous": LOGIN, "*": OK}),
+    ("get", "/presences/seances/",
+     {"anonymous": LOGIN, "facilitateur": OK, "dccu": OK, "*": FORBIDDEN}),
+    ("get", "/presences/indemnites/", {"anonymous": LOGIN, "dccu": OK, "*": FORBIDDEN}),
+    ("get", "/presences/indemnites/{year}/", {"anonymous": LOGIN, "dccu": OK, "*": FORBIDDEN}),
+    ("post", "/presences/indemnites/{year}/valider/",
+     {"anonymous": LOGIN, "dccu": HOME, "*": FORBIDDEN}),
+    ("post", "/presences/indemnites/{year}/corriger/",
+     {"anonymous": LOGIN, "dccu": "not_found", "*": FORBIDDEN}),
+    ("get", "/presences/indemnites/{year}/export.csv",
+     {"anonymous": LOGIN, "dccu": OK, "*": FORBIDDEN}),
+    ("get", "/presences/indemnites/{year}/export.ods",
+     {"anonymous": LOGIN, "dccu": OK, "*": FORBIDDEN}),
+    ("get", "/presences/frais/",
+     {"anonymous": LOGIN, "titulaire": OK, "remplacant": OK, "*": FORBIDDEN}),
+    ("get", "/presences/frais/a-traiter/", {"anonymous": LOGIN, "dccu": OK, "*": FORBIDDEN}),
+    ("get", "/presences/code/faux-code/", {"anonymous": LOGIN, "*": "invalid"}),
 ]
 
 
@@ -177,6 +203,10 @@ def _check(expect: str, response: Any, url: str) -> None:
         assert response.status_code == 302 and "login" in location, (url, location)
     elif expect == FORBIDDEN:
         assert response.status_code == 403, (url, response.status_code, location)
+    elif expect == "not_found":
+        assert response.status_code == 404, (url, response.status_code)
+    elif expect == "invalid":
+        assert response.status_code == 400, (url, response.status_code)
     elif expect == HOME:
         assert response.status_code == 302, (url, response.status_code)
         assert not location.startswith(("/comptes/login", "/admin/login")), (url, location)
@@ -201,7 +231,7 @@ def test_role_gets_the_documented_answer_on_every_url(
     if person is not None:
         client.force_login(person)
     for method, url_template, expectations in MATRIX:
-        url = url_template.format(invitation=invitation.pk)
+        url = url_template.format(invitation=invitation.pk, year=YEAR)
         expect = expectations.get(role, expectations["*"])
         call: Callable[..., Any] = getattr(client, method)
         response = call(url)

@@ -195,3 +195,18 @@ def test_every_room_of_the_saisine_opens_with_a_few_messages(seeded: Assembly) -
     before = Message.objects.count()
     seed()
     assert Message.objects.count() == before  # fixed client ids: nothing sent twice
+
+
+def test_membre001_has_past_plenaries_and_a_statement(seeded: Assembly) -> None:
+    import datetime as dt
+
+    from assembly.indemnities import statement_for
+    from assembly.models import Attendance
+
+    member = User.objects.get(email="membre001@example.org")
+    statement = statement_for(member, seeded, dt.date(2025, 10, 1))
+    assert statement.plenaries == 4 and len(statement.lines) == 5  # the cap shows
+    assert statement.amount == 360
+    count = Attendance.objects.count()
+    seed()
+    assert Attendance.objects.count() == count

@@ -42,10 +42,13 @@ from assembly.models import (
     AttendanceChange,
     CalendarFeed,
     Canton,
+    IndemnityStatement,
     Membership,
     SessionDocument,
     SessionMailing,
     SessionReply,
+    TravelClaim,
+    TravelReceipt,
 )
 from assembly.models import Session as MeetingSession
 from assembly.models_draws import Draw, Volunteer
@@ -326,6 +329,54 @@ def _session_documents(world: World) -> None:
         delivered_by=world.neighbour, delivered_at=now
     )
     world.add("assembly.SessionDocument", [mine.pk], [theirs.pk])
+@seeder("assembly.IndemnityStatement")
+def _indemnity_statements(world: World) -> None:
+    rows = [
+        IndemnityStatement.objects.create(
+            assembly=world.assembly, user=user, period_start=dt.date(2025, 10, 1),
+            period_end=dt.date(2026, 9, 30), plenaries=1, days=1, amount=90,
+            lines=[{"title": "Plénière 0", "amount": "90.00"}], validated_by=world.dccu,
+            validated_at=timezone.now(),
+        )
+        for user in (world.person, world.neighbour)
+    ]
+    world.add("assembly.IndemnityStatement", [rows[0].pk], [rows[1].pk])
+
+
+def _claims_of(world: World) -> list[TravelClaim]:
+    if "claims" not in world.extra:
+        session = _sessions_of(world)[0]
+        world.extra["claims"] = [
+            TravelClaim.objects.create(
+                assembly=world.assembly, user=user, session=session,
+                date=session.starts_at.date(), origin="Saint-Gaudens", destination="Toulouse",
+                amount="23.40", status="acceptee", decided_by=world.dccu,
+                decided_at=timezone.now(),
+            )
+            for user in (world.person, world.neighbour)
+        ]
+    return world.extra["claims"]  # type: ignore[no-any-return]
+
+
+@seeder("assembly.TravelClaim")
+def _travel_claims(world: World) -> None:
+    mine, theirs = _claims_of(world)
+    world.add("assembly.TravelClaim", [mine.pk], [theirs.pk])
+
+
+@seeder("assembly.TravelReceipt")
+def _travel_receipts(world: World) -> None:
+    from documents.files import library_storage
+
+    storage = library_storage()
+    rows = []
+    for claim in _claims_of(world):
+        stored = storage.save("claims/test.pdf", ContentFile(b"%PDF-1.4 billet de train"))
+        rows.append(TravelReceipt.objects.create(
+            claim=claim, storage_name=stored, name="billet.pdf", content_type="application/pdf",
+            size=24, sha256="0" * 64,
+        ))
+    world.add("assembly.TravelReceipt", [rows[0].pk], [rows[1].pk])
 
 
 @seeder("assembly.Subgroup")

@@ -207,7 +207,10 @@ class Command(BaseCommand):
         followed = ensure_followup(mandate, users)
         from assembly.demo_deadlines import ensure_session_documents
 
-        created_sessions = ensure_session_documents(mandate, users)
+        created_session_docs = ensure_session_documents(mandate, users)
+        from assembly.demo_attendance import ensure_attendance
+
+        created_attendances = ensure_attendance(assembly, users)
 
         memberships = Membership.objects.current().filter(seat__assembly=assembly)
         full = memberships.filter(kind=MembershipKind.TITULAIRE).count()
@@ -229,7 +232,9 @@ class Command(BaseCommand):
             f"Sessions: {created_sessions} created (« Agenda » in the menu)",
             f"Follow-up: {followed} adopted proposals answered and followed; committee: "
             f"{COMMITTEE[0]} … {COMMITTEE[-1]} ({len(COMMITTEE)} members)",
-            f"Sessions with documents due: {created_sessions} created (see /echeances/)",
+            f"Sessions with documents due: {created_session_docs} created (see /echeances/)",
+            f"Past plenaries: {created_attendances} attendances recorded (membre001's "
+            "statement in « Mes présences et indemnités »)",
         ]
         if created_users:
             summary.append(f"Password of the created accounts: {password}")
