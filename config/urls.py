@@ -25,6 +25,7 @@ urlpatterns = [
     path("comptes/", include("allauth.urls")),
     path("comptes/", include("accounts.urls")),
     path("invitations/", include("assembly.urls_invitations")),
+    path("", include("assembly.urls_seats")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", healthz, name="healthz"),

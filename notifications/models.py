@@ -24,6 +24,7 @@ class Kind(models.TextChoices):
     PROPOSAL_STAGE = "proposal_stage", _("Stages of my subgroup's proposals")
     DOCUMENT = "document", _("New documents in the mandates I follow")
     VOTE_OPENED = "vote_opened", _("Votes of the plenary I can take part in")
+    SEAT_OFFER = "seat_offer", _("A seat in the assembly offered to me")
 
 
 class Verb(models.TextChoices):
@@ -156,6 +157,8 @@ DEFAULTS: dict[str, dict[str, bool]] = {
     Kind.PROPOSAL_STAGE: {"page": True, "email": False, "digest": True, "push": False},
     Kind.DOCUMENT: {"page": True, "email": True, "digest": True, "push": False},
     Kind.VOTE_OPENED: {"page": True, "email": False, "digest": False, "push": True},
+    # The offer's own email is always sent (assembly.seats): this kind's email stays off.
+    Kind.SEAT_OFFER: {"page": True, "email": False, "digest": False, "push": True},
 }
 
 

@@ -108,6 +108,8 @@ def sentence(notification: Notification, user: Any) -> str:
         return _("A vote of the plenary is open: %(question)s") % {
             "question": _("« %(title)s »") % {"title": n.vote.question}
         }
+    if kind == Kind.SEAT_OFFER:
+        return _("A seat in the assembly is offered to you: please answer on the page « My seat »")
     return _("Something new")
 
 
@@ -124,4 +126,6 @@ def url(notification: Notification, user: Any) -> str:
         return reverse("decisions:vote", args=[n.vote_id])
     if n.document_id is not None and readable(n.document, user):
         return reverse("library_document", args=[n.document_id])
+    if n.kind == Kind.SEAT_OFFER:
+        return reverse("seats:mine")
     return reverse("notifications:list")
