@@ -51,15 +51,6 @@ class DeclineForm(forms.Form):
     )
 
 
-def _welcome_path(user: object) -> dict[str, object] | None:
-    from documents.views import path_progress
-
-    for row in path_progress(user):
-        if row["path"].slug == seats.WELCOME_PATH_SLUG:
-            return row
-    return None
-
-
 def _next_session(assembly: Assembly | None) -> object:
     if assembly is None:
         return None
@@ -88,7 +79,8 @@ def mine(request: AuthenticatedRequest) -> HttpResponse:
         "offer_days": settings.SEAT_OFFER_DAYS,
         "decline_form": DeclineForm(),
         "welcome": welcome,
-        "welcome_path": _welcome_path(user) if welcome else None,
+        # A link by its code: the library's progress bar is on the path's own page.
+        "welcome_path": seats.WELCOME_PATH_SLUG,
         "next_session": (
             _next_session(welcome.seat.assembly) if welcome is not None else None
         ),
