@@ -51,6 +51,7 @@ run: install translations frontend
 	$(BIN)/python manage.py seed_demo --password "$(DEMO_PASSWORD)"
 	$(BIN)/python manage.py gdpr_retention --schedule
 	$(BIN)/python manage.py forums_digest --schedule
+	$(BIN)/python manage.py seat_offers --schedule
 	@echo ""
 	@echo "  Agora est prêt : http://$(HOST):$(PORT)/"
 	@echo "  Connectez-vous avec membre001@example.org / $(DEMO_PASSWORD)"
