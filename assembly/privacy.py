@@ -24,6 +24,13 @@ def end_membership_on_erasure(person: Any, pseudonym: str) -> None:
     membership = Membership.objects.open().filter(user=person).first()
     if membership is not None:
         do_end_membership(None, membership, reason=EndReason.RESIGNATION)
+    # The reasons the person wrote themself go; the DCCU's record of why stays.
+    Membership.objects.filter(user=person, ended_by=person).update(end_note="")
+
+
+def blank_offer_answers_on_erasure(person: Any, pseudonym: str) -> None:
+    """The offers stay (who was asked, when, what became of it); the words go."""
+    SeatOffer.objects.filter(user=person).update(answer_note="")
 
 
 declare(
@@ -64,11 +71,13 @@ declare(
         since="seat__assembly__mandate_end",
     ),
     erasure=Erasure.KEEP,
+    eraser=blank_offer_answers_on_erasure,
     categories_of_people=_("substitutes"),
     recipients=_("DCCU team"),
     notes=_(
         "Part of the record of the assembly's composition: erasure keeps it under a "
-        "pseudonym with the membership; a pending offer passes to the next substitute."
+        "pseudonym with the membership, without the reason the person wrote; a pending "
+        "offer passes to the next substitute."
     ),
 )
 declare(

@@ -18,7 +18,6 @@ from django.test import Client
 
 from accounts.models import User
 from accounts.roles import Role, has_role
-from assembly import actions
 from assembly.models import (
     Assembly,
     Canton,
@@ -26,7 +25,6 @@ from assembly.models import (
     MandateKind,
     Membership,
     MembershipKind,
-    SeatCategory,
     Subgroup,
 )
 
