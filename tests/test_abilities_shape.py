@@ -17,7 +17,7 @@ from django.apps import apps
 from django.contrib.auth.models import AnonymousUser
 
 from accounts.roles import Role
-from assembly.models import Subgroup
+from assembly.models import SeatOffer, Subgroup
 from calls.models import Call
 from decisions.models import Amendment, Vote
 from deliberation.models import Draft, Proposal
@@ -49,6 +49,7 @@ def sample(label: str) -> Any:
     proposal = Proposal()
     objects: dict[str, Any] = {
         "assembly.Subgroup": Subgroup(),
+        "assembly.SeatOffer": SeatOffer(),
         "forums.Room": room,
         "forums.Message": Message(room=room),
         "documents.Document": Document(),
@@ -107,6 +108,7 @@ def test_abilities_keep_their_keys_for_a_person_with_roles(label: str) -> None:
         "gdpr.DataRequest": DataRequest(user=person, kind="access"),
         "calls.Call": Call.objects.create(room=factories.room_of(subgroup)),
         "notifications.Notification": Notification(recipient=person, kind="mention"),
+        "assembly.SeatOffer": SeatOffer(user=person),
     }
     if label in ("decisions.Vote", "decisions.Amendment"):
         from decisions.actions import do_create_vote
