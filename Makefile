@@ -53,6 +53,7 @@ run: install translations frontend
 	$(BIN)/python manage.py forums_digest --schedule
 	$(BIN)/python manage.py session_reminders --schedule
 	$(BIN)/python manage.py deadline_reminders --schedule
+	$(BIN)/python manage.py seat_offers --schedule
 	@echo ""
 	@echo "  Agora est prêt : http://$(HOST):$(PORT)/"
 	@echo "  Connectez-vous avec membre001@example.org / $(DEMO_PASSWORD)"

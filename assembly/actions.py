@@ -8,11 +8,13 @@ database constraints as the last line of defence.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,8 +28,10 @@ from assembly.models import (
     MandateKind,
     Membership,
     MembershipKind,
+    OfferStatus,
     Seat,
     SeatCategory,
+    SeatOffer,
     Subgroup,
 )
 from assembly.signals import (
@@ -116,6 +120,8 @@ def do_add_membership(
             errors.append(_("A full member has no substitute rank."))
         elif Membership.objects.open().filter(seat=seat, kind=kind).exists():
             errors.append(_("This seat already has a full member."))
+        elif SeatOffer.objects.pending().filter(seat=seat).exists():
+            errors.append(_("This seat is offered to a substitute, who has not answered yet."))
     elif kind == MembershipKind.REMPLACANT:
         if substitute_rank is None or substitute_rank < 1:
             errors.append(_("A substitute needs a rank (1, 2, 3…)."))
@@ -151,14 +157,56 @@ def do_end_membership(
     membership: Membership,
     *,
     reason: str,
+    note: str = "",
     on: date | None = None,
     promote_substitute: bool = True,
-) -> Membership | None:
-    """End a membership; a freed titulaire seat goes to the first-ranked substitute.
+) -> SeatOffer | None:
+    """The DCCU (or the system) ends a membership, with its reason in words; a freed
+    titulaire seat is offered to the next substitute of the seat (``offer_seat``).
 
-    Returns the new titulaire membership when a substitute was promoted.
+    Returns the offer made, if any. People resign themselves with ``do_resign``.
     """
     require_dccu(actor)
+    note = note.strip()
+    if actor is not None and reason != EndReason.MANDATE_END and not note:
+        raise ValidationError(_("Say why this membership ends: the reason is kept."))
+    return _end_membership(
+        membership, reason=reason, note=note, ended_by=actor, on=on,
+        offer=promote_substitute,
+    )
+
+
+RESIGNATION_CONFIRMATION = "confirmed"
+
+
+@transaction.atomic
+def do_resign(
+    user: User, *, confirmed: bool, note: str = "", on: date | None = None
+) -> SeatOffer | None:
+    """A member (titulaire or substitute) leaves the assembly of their own will.
+
+    ``confirmed`` is the explicit « yes, I leave » of the page: without it nothing ends.
+    """
+    membership = Membership.objects.open().filter(user=user).first()
+    if membership is None:
+        raise ValidationError(_("You have no seat in the assembly to resign from."))
+    if not confirmed:
+        raise ValidationError(_("Tick the box to confirm that you leave the assembly."))
+    return _end_membership(
+        membership, reason=EndReason.RESIGNATION, note=note.strip()[:2000], ended_by=user,
+        on=on, offer=True,
+    )
+
+
+def _end_membership(
+    membership: Membership,
+    *,
+    reason: str,
+    note: str,
+    ended_by: User | None,
+    on: date | None,
+    offer: bool,
+) -> SeatOffer | None:
     on = on or timezone.localdate()
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
     if membership.end is not None:
@@ -167,16 +215,167 @@ def do_end_membership(
         raise ValidationError(_("Unknown reason."))
     membership.end = max(on, membership.start)
     membership.end_reason = reason
-    membership.save(update_fields=["end", "end_reason", "updated_at"])
+    membership.end_note = note
+    membership.ended_by = ended_by
+    membership.save(
+        update_fields=["end", "end_reason", "end_note", "ended_by", "updated_at"]
+    )
     if membership.kind == MembershipKind.TITULAIRE:
         _leave_subgroups(membership)
     roles_changed(membership.user)
-    promoted: Membership | None = None
-    if membership.kind == MembershipKind.TITULAIRE and promote_substitute:
-        promoted = _promote_first_substitute(membership.seat, on)
+    made: SeatOffer | None = None
+    if membership.kind == MembershipKind.TITULAIRE and offer:
+        made = offer_seat(membership.seat, vacated=membership)
     elif membership.kind == MembershipKind.REMPLACANT:
+        # A substitute who leaves while the seat waits for their answer: the offer passes on.
+        pending = SeatOffer.objects.pending().filter(substitute=membership).first()
         _rerank_substitutes(membership.seat)
-    return promoted
+        if pending is not None:
+            _close_offer(pending, OfferStatus.WITHDRAWN)
+            made = offer_seat(pending.seat, vacated=pending.vacated)
+    return made
+
+
+def _close_offer(offer: SeatOffer, status: str, note: str = "") -> None:
+    offer.status = status
+    offer.answered_at = timezone.now()
+    offer.answer_note = note
+    offer.save(update_fields=["status", "answered_at", "answer_note", "updated_at"])
+
+
+def offer_seat(seat: Seat, *, vacated: Membership | None) -> SeatOffer | None:
+    """Offer a vacant seat to the first-ranked eligible substitute of that same seat (same
+    canton and category) not yet asked for this vacancy; None when nobody remains (the
+    seat is then « à pourvoir par tirage »). Inside the caller's transaction."""
+    if Membership.objects.open().filter(seat=seat, kind=MembershipKind.TITULAIRE).exists():
+        return None
+    if SeatOffer.objects.pending().filter(seat=seat).exists():
+        return None
+    asked = set(
+        SeatOffer.objects.filter(seat=seat, vacated=vacated).values_list("user_id", flat=True)
+    ) if vacated is not None else set()
+    candidates = (
+        Membership.objects.open()
+        .select_for_update()
+        .filter(seat=seat, kind=MembershipKind.REMPLACANT)
+        .exclude(user_id__in=asked)
+        .select_related("user")
+        .order_by("substitute_rank")
+    )
+    today = timezone.localdate()
+    for substitute in candidates:
+        if eligibility_problems(substitute.user, today):
+            continue
+        offer = SeatOffer.objects.create(
+            seat=seat,
+            vacated=vacated,
+            substitute=substitute,
+            user=substitute.user,
+            expires_at=timezone.now() + timedelta(days=settings.SEAT_OFFER_DAYS),
+        )
+        from assembly.seats import tell_offer_on_commit
+
+        tell_offer_on_commit(offer)
+        return offer
+    return None
+
+
+@transaction.atomic
+def do_offer_seat(actor: User | None, seat: Seat) -> SeatOffer:
+    """The DCCU offers a vacant seat again (e.g. after a seat was freed without an offer)."""
+    require_dccu(actor)
+    last = (
+        Membership.objects.filter(seat=seat, kind=MembershipKind.TITULAIRE, end__isnull=False)
+        .order_by("-end", "-created_at")
+        .first()
+    )
+    offer = offer_seat(seat, vacated=last)
+    if offer is None:
+        raise ValidationError(
+            _("This seat cannot be offered: it is held, already offered, or no eligible "
+              "substitute remains.")
+        )
+    return offer
+
+
+def access_seat_offer(user: User, offer_id: Any) -> SeatOffer:
+    """The person's own offer, or a 404 (another's offer does not exist for them)."""
+    offer = (
+        SeatOffer.objects.select_related("seat__canton", "seat__assembly")
+        .filter(pk=offer_id).first()
+    )
+    if offer is None or not offer.get_abilities(user)["read"] or offer.user_id != user.pk:
+        raise Http404
+    return offer
+
+
+@transaction.atomic
+def do_accept_seat_offer(user: User, offer: SeatOffer) -> Membership:
+    """The substitute takes the seat: they become its titulaire from today, and their
+    rights follow at once on their open pages and sockets."""
+    offer = SeatOffer.objects.select_for_update().get(pk=offer.pk)
+    if offer.user_id != user.pk:
+        raise PermissionDenied
+    if not offer.is_pending:
+        raise ValidationError(_("This offer is no longer open."))
+    if offer.expires_at <= timezone.now():
+        raise ValidationError(_("The time to answer this offer is over."))
+    today = timezone.localdate()
+    problems = eligibility_problems(user, today)
+    if problems:
+        raise ValidationError(problems)
+    substitute = Membership.objects.select_for_update().get(pk=offer.substitute_id)
+    if substitute.end is not None:
+        raise ValidationError(_("This offer is no longer open."))
+    substitute.end = max(today, substitute.start)
+    substitute.end_reason = EndReason.PROMOTED
+    substitute.save(update_fields=["end", "end_reason", "updated_at"])
+    try:
+        with transaction.atomic():
+            titulaire = Membership.objects.create(
+                user=user, seat=offer.seat, kind=MembershipKind.TITULAIRE, start=today
+            )
+    except IntegrityError as exc:
+        raise ValidationError(
+            _("This seat or this person changed meanwhile; please try again.")
+        ) from exc
+    offer.status = OfferStatus.ACCEPTED
+    offer.answered_at = timezone.now()
+    offer.became = titulaire
+    offer.save(update_fields=["status", "answered_at", "became", "updated_at"])
+    _rerank_substitutes(offer.seat)
+    roles_changed(user)
+    return titulaire
+
+
+@transaction.atomic
+def do_decline_seat_offer(user: User, offer: SeatOffer, *, note: str = "") -> SeatOffer | None:
+    """The substitute declines: they stay a substitute at their rank, and the seat is
+    offered to the next one. Returns that next offer, if any."""
+    offer = SeatOffer.objects.select_for_update().get(pk=offer.pk)
+    if offer.user_id != user.pk:
+        raise PermissionDenied
+    if not offer.is_pending:
+        raise ValidationError(_("This offer is no longer open."))
+    _close_offer(offer, OfferStatus.DECLINED, note.strip()[:2000])
+    return offer_seat(offer.seat, vacated=offer.vacated)
+
+
+def do_expire_seat_offers(now: Any = None) -> list[SeatOffer]:
+    """Pass every offer left unanswered past its deadline to the next substitute (the
+    scheduled job, hourly). Returns the new offers."""
+    now = now or timezone.now()
+    made: list[SeatOffer] = []
+    for pk in SeatOffer.objects.pending().filter(expires_at__lte=now).values_list("pk", flat=True):
+        with transaction.atomic():
+            offer = SeatOffer.objects.select_for_update().get(pk=pk)
+            if not offer.is_pending:
+                continue
+            _close_offer(offer, OfferStatus.EXPIRED)
+            following = offer_seat(offer.seat, vacated=offer.vacated)
+            if following is not None:
+                made.append(following)
+    return made
 
 
 def _leave_subgroups(membership: Membership) -> None:
@@ -186,28 +385,6 @@ def _leave_subgroups(membership: Membership) -> None:
     Subgroup.members.through.objects.filter(
         user_id=membership.user_id, subgroup__mandate__assembly_id=membership.seat.assembly_id
     ).delete()
-
-
-def _promote_first_substitute(seat: Seat, on: date) -> Membership | None:
-    candidates = (
-        Membership.objects.open()
-        .select_for_update()
-        .filter(seat=seat, kind=MembershipKind.REMPLACANT)
-        .order_by("substitute_rank")
-    )
-    for substitute in candidates:
-        if eligibility_problems(substitute.user, on):
-            continue
-        substitute.end = max(on, substitute.start)
-        substitute.end_reason = EndReason.PROMOTED
-        substitute.save(update_fields=["end", "end_reason", "updated_at"])
-        titulaire = Membership.objects.create(
-            user=substitute.user, seat=seat, kind=MembershipKind.TITULAIRE, start=on
-        )
-        roles_changed(substitute.user)
-        _rerank_substitutes(seat)
-        return titulaire
-    return None
 
 
 def _rerank_substitutes(seat: Seat) -> None:
@@ -240,12 +417,16 @@ def do_update_eligibility(actor: User | None, user: User, **changes: Any) -> Mem
 
 def end_membership_if_ineligible(actor: User | None, user: User) -> Membership | None:
     """End the open membership of a person who is no longer eligible, if any."""
+    require_dccu(actor)
     if not eligibility_problems(user):
         return None
     membership = Membership.objects.open().filter(user=user).first()
     if membership is None:
         return None
-    do_end_membership(actor, membership, reason=EndReason.INELIGIBLE)
+    _end_membership(
+        membership, reason=EndReason.INELIGIBLE, note=" ".join(eligibility_problems(user)),
+        ended_by=actor, on=None, offer=True,
+    )
     membership.refresh_from_db()
     return membership
 

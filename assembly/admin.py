@@ -12,8 +12,8 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.fields.related import ManyToManyField
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from accounts.models import User
 from accounts.roles import Role
@@ -257,6 +257,7 @@ class MembershipAdmin(ActionAdmin):
             return []
         return [
             "user", "seat", "kind", "substitute_rank", "start", "end", "end_reason",
+            "end_note", "ended_by",
             "created_at", "updated_at",
         ]
 
@@ -268,7 +269,12 @@ class MembershipAdmin(ActionAdmin):
         ended = promoted = 0
         for membership in queryset.select_related("user"):
             try:
-                if actions.do_end_membership(acting_user(request), membership, reason=reason):
+                # The seats page (/pilotage/sieges/) asks for the reason in words; the bulk
+                # action of the admin records where it came from.
+                if actions.do_end_membership(
+                    acting_user(request), membership, reason=reason,
+                    note=gettext("Recorded in the administration."),
+                ):
                     promoted += 1
             except ValidationError as exc:
                 for message in exc.messages:
@@ -279,8 +285,8 @@ class MembershipAdmin(ActionAdmin):
             self.message_user(
                 request,
                 ngettext(
-                    "%(ended)d membership ended, %(promoted)d substitute promoted.",
-                    "%(ended)d memberships ended, %(promoted)d substitutes promoted.",
+                    "%(ended)d membership ended, %(promoted)d seat offered to a substitute.",
+                    "%(ended)d memberships ended, %(promoted)d seats offered to substitutes.",
                     ended,
                 )
                 % {"ended": ended, "promoted": promoted},

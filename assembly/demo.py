@@ -27,6 +27,7 @@ from assembly.models import (
     MembershipKind,
     Seat,
     SeatCategory,
+    SeatOffer,
     Subgroup,
 )
 
@@ -214,6 +215,7 @@ def seed_assembly(password: str) -> DemoAssembly:
         [users[p.email] for p in titulaires],
         [users[p.email] for p in substitutes],
     )
+    ensure_seat_stories(seats, users)
     mandate = Mandate.objects.filter(assembly=assembly, title=SAISINE_TITLE).first() or (
         actions.do_create_mandate(
             None,
@@ -278,6 +280,27 @@ def ensure_memberships(
             )
             added += 1
     return added
+
+def ensure_seat_stories(seats: list[Seat], users: dict[str, User]) -> None:
+    """Two stories of the seats page (docs/assembly.md): a past replacement (membre108
+    resigned, remplacant108 accepted the seat) and a pending offer (membre107 became an
+    agent of the département: démission d'office, the seat waits for remplacant107's
+    answer). Once only: nothing is done when the assembly has offers already."""
+    if SeatOffer.objects.filter(seat__in=seats).exists():
+        return
+    resigned, successor = users["membre108@example.org"], users["remplacant108@example.org"]
+    membership = Membership.objects.open().filter(user=resigned).first()
+    if membership is not None and membership.kind == MembershipKind.TITULAIRE:
+        offer = actions.do_resign(
+            resigned, confirmed=True,
+            note="Je pars m'occuper d'un parent malade, je n'aurai plus le temps.",
+        )
+        if offer is not None and offer.user_id == successor.pk:
+            actions.do_accept_seat_offer(successor, offer)
+    incompatible = users["membre107@example.org"]
+    if Membership.objects.open().filter(user=incompatible).exists():
+        actions.do_update_eligibility(None, incompatible, is_department_agent=True)
+
 
 def ensure_subgroups(
     mandate: Mandate, seats: list[Seat], facilitators: list[User]

@@ -198,6 +198,17 @@ class Membership(TimeStamped):
     end_reason = models.CharField(
         _("end reason"), max_length=20, choices=EndReason.choices, blank=True
     )
+    # Why, in words: the member's own reason (optional), the DCCU's (required), or the
+    # incompatibility that caused a « démission d'office ».
+    end_note = models.TextField(_("reason given"), blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("ended by"),
+    )
 
     objects = MembershipQuerySet.as_manager()
 
@@ -248,6 +259,90 @@ class Membership(TimeStamped):
     @property
     def is_open(self) -> bool:
         return self.end is None
+
+
+class OfferStatus(models.TextChoices):
+    PENDING = "pending", _("waiting for an answer")
+    ACCEPTED = "accepted", _("accepted")
+    DECLINED = "declined", _("declined")
+    EXPIRED = "expired", _("no answer in time")
+    WITHDRAWN = "withdrawn", _("withdrawn")
+
+
+class SeatOfferQuerySet(models.QuerySet["SeatOffer"]):
+    def pending(self) -> SeatOfferQuerySet:
+        return self.filter(status=OfferStatus.PENDING)
+
+
+class SeatOffer(TimeStamped):
+    """A freed seat offered to one substitute of that seat, who accepts or declines.
+
+    The seat stays vacant while the offer waits; a decline or no answer by ``expires_at``
+    passes it to the next eligible substitute of the same seat (docs/assembly.md). All the
+    offers made for one departure share its ``vacated`` membership, so nobody is asked
+    twice for the same vacancy.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    seat = models.ForeignKey(
+        Seat, on_delete=models.PROTECT, related_name="offers", verbose_name=_("seat")
+    )
+    vacated = models.ForeignKey(
+        Membership, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("departure that freed the seat"),
+    )
+    substitute = models.ForeignKey(
+        Membership, on_delete=models.PROTECT, related_name="seat_offers",
+        verbose_name=_("substitute membership"),
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="seat_offers",
+        verbose_name=_("person"),
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=OfferStatus.choices, default=OfferStatus.PENDING
+    )
+    expires_at = models.DateTimeField(_("answer expected by"))
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    answer_note = models.TextField(_("reason given"), blank=True)
+    notified_at = models.DateTimeField(_("notified at"), null=True, blank=True)
+    # The titulaire membership the acceptance created (its onboarding starts from it).
+    became = models.ForeignKey(
+        Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("resulting membership"),
+    )
+
+    objects = SeatOfferQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("seat offer")
+        verbose_name_plural = _("seat offers")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["seat"], condition=Q(status="pending"), name="seat_offer_one_pending"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="pending", answered_at__isnull=True)
+                | ~Q(status="pending") & Q(answered_at__isnull=False),
+                name="seat_offer_answered_unless_pending",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.seat} → {self.user}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == OfferStatus.PENDING
+
+    def get_abilities(self, user: User | Any) -> dict[str, bool]:
+        """The substitute answers their own pending offer; the DCCU reads every offer."""
+        mine = bool(getattr(user, "is_authenticated", False)) and user.pk == self.user_id
+        return {
+            "read": mine or has_role(user, Role.DCCU),
+            "answer": mine and self.is_pending,
+        }
 
 
 class MandateKind(models.TextChoices):

@@ -14,6 +14,7 @@ from assembly.models import (
     EndReason,
     IndemnityStatement,
     Membership,
+    SeatOffer,
     Session,
     SessionDocument,
     SessionMailing,
@@ -34,12 +35,20 @@ def end_membership_on_erasure(person: Any, pseudonym: str) -> None:
     membership = Membership.objects.open().filter(user=person).first()
     if membership is not None:
         do_end_membership(None, membership, reason=EndReason.RESIGNATION)
+    # The reasons the person wrote themself go; the DCCU's record of why stays.
+    Membership.objects.filter(user=person, ended_by=person).update(end_note="")
+
+
+def blank_offer_answers_on_erasure(person: Any, pseudonym: str) -> None:
+    """The offers stay (who was asked, when, what became of it); the words go."""
+    SeatOffer.objects.filter(user=person).update(answer_note="")
 
 
 declare(
     Membership,
     subject="user",
-    fields=("seat", "kind", "substitute_rank", "start", "end", "end_reason"),
+    fields=("seat", "kind", "substitute_rank", "start", "end", "end_reason", "end_note"),
+    actors={"ended_by": ("seat", "end", "end_reason")},
     purpose=_(
         "Know who sits in the assembly, for which canton and category, and who replaces whom."
     ),
@@ -56,6 +65,30 @@ declare(
     notes=_(
         "The composition of the assembly is an administrative record: erasure keeps the "
         "membership under a pseudonym until the archives service decides."
+    ),
+)
+declare(
+    SeatOffer,
+    subject="user",
+    fields=("seat", "status", "expires_at", "answered_at", "answer_note", "notified_at"),
+    purpose=_(
+        "Offer a freed seat to its substitutes in their order, and keep who accepted or "
+        "declined it."
+    ),
+    legal_basis=LegalBasis.PUBLIC_TASK,
+    retention=Retention(
+        _("Until 1 year after the end of its assembly's mandate, then deleted."),
+        days=365,
+        since="seat__assembly__mandate_end",
+    ),
+    erasure=Erasure.KEEP,
+    eraser=blank_offer_answers_on_erasure,
+    categories_of_people=_("substitutes"),
+    recipients=_("DCCU team"),
+    notes=_(
+        "Part of the record of the assembly's composition: erasure keeps it under a "
+        "pseudonym with the membership, without the reason the person wrote; a pending "
+        "offer passes to the next substitute."
     ),
 )
 declare(

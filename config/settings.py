@@ -372,6 +372,9 @@ if PRODUCTION and AGORA_DEMO:
     raise ImproperlyConfigured("AGORA_DEMO cannot be on with AGORA_ENV=production.")
 
 INVITATION_VALID_DAYS = env_int("INVITATION_VALID_DAYS", 14)
+# A freed seat offered to a substitute waits this many days for an answer, then passes
+# to the next substitute of the seat (docs/assembly.md).
+SEAT_OFFER_DAYS = env_int("SEAT_OFFER_DAYS", 15)
 
 # --- Internationalisation -----------------------------------------------------------
 LANGUAGE_CODE = "fr"

@@ -30,6 +30,7 @@ urlpatterns = [
     path("agenda/", include("assembly.urls_sessions")),
     path("echeances/", include("assembly.urls_deadlines")),
     path("presences/", include("assembly.urls_attendance")),
+    path("", include("assembly.urls_seats")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", healthz, name="healthz"),

@@ -13,7 +13,14 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from accounts.roles import ASSEMBLY_ROLES, DATA_HANDLER_ROLES, MODERATOR_ROLES, Role, user_roles
+from accounts.roles import (
+    ASSEMBLY_ROLES,
+    DATA_HANDLER_ROLES,
+    MEMBER_ROLES,
+    MODERATOR_ROLES,
+    Role,
+    user_roles,
+)
 
 
 @dataclass(frozen=True)
@@ -58,10 +65,16 @@ _SECTIONS: list[tuple[str, str]] = [
     ("attendance:*", "checkin"),
     ("facilitator_dashboard", "facilitator"),
     ("dccu_dashboard", "dccu"),
+    ("seats:board", "dccu"),
+    ("seats:end", "dccu"),
+    ("seats:*", "seat"),
 ]
 
 ACCOUNT_KEYS = frozenset(
-    {"profile", "password", "two_factor", "notifications", "my_data", "choices", "attendance"}
+    {
+        "profile", "seat", "password", "two_factor", "notifications", "my_data", "choices",
+        "attendance",
+    }
 )
 
 
@@ -103,9 +116,15 @@ def main_entries(user: Any = None) -> list[Entry]:
     ]
 
 
-def account_entries() -> list[Entry]:
+def account_entries(user: Any = None) -> list[Entry]:
+    """« My account »; « My seat » for the members and the substitutes (an offered seat
+    is always offered to a substitute)."""
+    seat = []
+    if user is not None and user_roles(user) & MEMBER_ROLES:
+        seat = [Entry("seat", _("My seat"), reverse("seats:mine"))]
     return [
         Entry("profile", _("My profile"), reverse("rights:profile")),
+        *seat,
         Entry("password", _("Password"), reverse("account_change_password")),
         Entry("two_factor", _("Two-factor login"), reverse("mfa_index")),
         Entry("notifications", _("Notifications"), reverse("notifications:preferences")),
@@ -149,7 +168,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "nav": {
             "current": current,
             "main": main_entries(user),
-            "account": account_entries(),
+            "account": account_entries(user),
             "tools": tools,
             "in_account": current in ACCOUNT_KEYS,
             "in_tools": current in {entry.key for entry in tools},

@@ -16,7 +16,16 @@ from django.utils import timezone
 
 from accounts.models import Invitation, User
 from accounts.roles import Role, user_roles
-from assembly.models import Assembly, EndReason, Mandate, Membership, MembershipKind, Seat, Subgroup
+from assembly.models import (
+    Assembly,
+    EndReason,
+    Mandate,
+    Membership,
+    MembershipKind,
+    Seat,
+    SeatOffer,
+    Subgroup,
+)
 from deliberation.models import Proposal, ProposalStatus, ProposalTransition
 from deliberation.people import label_people
 from deliberation.proposals import readable_proposals
@@ -245,6 +254,7 @@ def seats_overview(assembly: Assembly | None) -> dict[str, Any]:
         "filled": filled,
         "vacant": seats.count() - filled,
         "substitutes": current.filter(kind=MembershipKind.REMPLACANT).count(),
+        "offers": SeatOffer.objects.pending().filter(seat__assembly=assembly).count(),
         "ended": substitutions,
         "promoted": promoted,
     }

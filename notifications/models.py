@@ -26,6 +26,7 @@ class Kind(models.TextChoices):
     VOTE_OPENED = "vote_opened", _("Votes of the plenary I can take part in")
     SESSION = "session", _("Convocations to sessions, and their changes")
     DEADLINE = "deadline", _("Deadlines of the session documents I am responsible for")
+    SEAT_OFFER = "seat_offer", _("A seat in the assembly offered to me")
 
 
 class Verb(models.TextChoices):
@@ -180,6 +181,8 @@ DEFAULTS: dict[str, dict[str, bool]] = {
     # The convocation itself is always emailed (assembly.sessions): it is the official one.
     Kind.SESSION: {"page": True, "email": False, "digest": False, "push": True},
     Kind.DEADLINE: {"page": True, "email": True, "digest": False, "push": False},
+    # The offer's own email is always sent (assembly.seats): this kind's email stays off.
+    Kind.SEAT_OFFER: {"page": True, "email": False, "digest": False, "push": True},
 }
 
 

@@ -138,6 +138,8 @@ def sentence(notification: Notification, user: Any) -> str:
         if n.verb == "late":
             return _("Late, still to deliver: %(document)s of %(session)s") % values
         return _("Due in three days: %(document)s of %(session)s") % values
+    if kind == Kind.SEAT_OFFER:
+        return _("A seat in the assembly is offered to you: please answer on the page « My seat »")
     return _("Something new")
 
 
@@ -160,4 +162,6 @@ def url(notification: Notification, user: Any) -> str:
         return reverse("library_document", args=[n.document_id])
     if n.session_id is not None and readable(n.session, user):
         return reverse("sessions:detail", args=[n.session_id])
+    if n.kind == Kind.SEAT_OFFER:
+        return reverse("seats:mine")
     return reverse("notifications:list")

@@ -17,7 +17,7 @@ from django.apps import apps
 from django.contrib.auth.models import AnonymousUser
 
 from accounts.roles import Role
-from assembly.models import Session, SessionDocument, Subgroup
+from assembly.models import SeatOffer, Session, SessionDocument, Subgroup
 from assembly.models_draws import Draw
 from calls.models import Call
 from decisions.models import Amendment, Vote
@@ -52,6 +52,7 @@ def sample(label: str) -> Any:
         "assembly.Subgroup": Subgroup(),
         "assembly.Draw": Draw(),
         "assembly.SessionDocument": SessionDocument(session=Session(kind="pleniere")),
+        "assembly.SeatOffer": SeatOffer(),
         "forums.Room": room,
         "forums.Message": Message(room=room),
         "documents.Document": Document(),
@@ -111,6 +112,7 @@ def test_abilities_keep_their_keys_for_a_person_with_roles(label: str) -> None:
         "gdpr.DataRequest": DataRequest(user=person, kind="access"),
         "calls.Call": Call.objects.create(room=factories.room_of(subgroup)),
         "notifications.Notification": Notification(recipient=person, kind="mention"),
+        "assembly.SeatOffer": SeatOffer(user=person),
     }
     if label == "assembly.SessionDocument":
         import datetime as dt

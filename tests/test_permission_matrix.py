@@ -15,7 +15,7 @@ from accounts.models import Invitation, User
 from accounts.roles import Role
 from assembly.indemnities import Rules, period_of
 from assembly.invitations import do_invite_person
-from assembly.models import Assembly
+from assembly.models import Assembly, Membership
 from forums.models import Room, RoomKind
 from tests import factories
 
@@ -25,6 +25,7 @@ YEAR = period_of(timezone.localdate() - dt.timedelta(days=60), Rules())[0].year
 ROLES = ["anonymous", "titulaire", "remplacant", "facilitateur", "agent", "dccu", "dpd",
          "comite_suivi", "no_role"]
 OK, LOGIN, FORBIDDEN, ADMIN_LOGIN, HOME = "ok", "login", "forbidden", "admin_login", "home"
+NOT_FOUND = "not_found"
 
 # The admin: anonymous visitors are sent to its login page, anyone else without the role
 # gets a 403 (never the login page: it would send them back, a redirect loop).
@@ -39,6 +40,16 @@ MATRIX: list[tuple[str, str, dict[str, str]]] = [
     ("get", "/aide/", {"anonymous": LOGIN, "*": OK}),
     ("get", "/animation/", {"anonymous": LOGIN, "facilitateur": OK, "dccu": OK, "*": FORBIDDEN}),
     ("get", "/pilotage/", {"anonymous": LOGIN, "dccu": OK, "*": FORBIDDEN}),
+    # Seats and replacements (assembly/urls_seats.py): docs/assembly.md. Offers are walked
+    # role by role in tests/assembly/test_seats.py (someone else's offer: 404).
+    ("get", "/pilotage/sieges/", {"anonymous": LOGIN, "dccu": OK, "*": FORBIDDEN}),
+    ("get", "/pilotage/sieges/fin/{membership}/",
+     {"anonymous": LOGIN, "dccu": OK, "*": FORBIDDEN}),
+    ("post", "/pilotage/sieges/{seat}/proposer/",
+     {"anonymous": LOGIN, "dccu": HOME, "*": FORBIDDEN}),
+    ("get", "/mon-siege/", {"anonymous": LOGIN, "*": OK}),
+    ("get", "/mon-siege/demission/",
+     {"anonymous": LOGIN, "titulaire": OK, "remplacant": OK, "*": NOT_FOUND}),
     ("get", "/comptes/login/", {"anonymous": OK, "*": HOME}),
     ("get", "/comptes/double-authentification/", {"anonymous": LOGIN, "*": HOME}),
     ("get", "/invitations/", {"anonymous": LOGIN, "dccu": OK, "*": FORBIDDEN}),
@@ -207,6 +218,8 @@ def _check(expect: str, response: Any, url: str) -> None:
         assert response.status_code == 404, (url, response.status_code)
     elif expect == "invalid":
         assert response.status_code == 400, (url, response.status_code)
+    elif expect == NOT_FOUND:
+        assert response.status_code == 404, (url, response.status_code, location)
     elif expect == HOME:
         assert response.status_code == 302, (url, response.status_code)
         assert not location.startswith(("/comptes/login", "/admin/login")), (url, location)
@@ -227,11 +240,17 @@ def test_role_gets_the_documented_answer_on_every_url(
     role: str, assembly: Assembly, invitation: Invitation
 ) -> None:
     person = _person(role, assembly)
+    seated = Membership.objects.open().filter(kind="titulaire").first() or Membership.objects.get(
+        user=factories.make_titulaire(assembly)
+    )
     client = Client()
     if person is not None:
         client.force_login(person)
     for method, url_template, expectations in MATRIX:
         url = url_template.format(invitation=invitation.pk, year=YEAR)
+        url = url_template.format(
+            invitation=invitation.pk, membership=seated.pk, seat=seated.seat_id
+        )
         expect = expectations.get(role, expectations["*"])
         call: Callable[..., Any] = getattr(client, method)
         response = call(url)

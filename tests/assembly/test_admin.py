@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts.demo import enrol_demo_totp
 from accounts.models import User
 from accounts.roles import Role, has_role
+from assembly import actions
 from assembly.models import (
     Assembly,
     EndReason,
@@ -22,6 +23,7 @@ from assembly.models import (
     Membership,
     MembershipKind,
     Seat,
+    SeatOffer,
     Subgroup,
 )
 from tests import factories
@@ -178,7 +180,7 @@ def test_admin_refuses_memberships_against_the_rules(
     ("action", "reason"),
     [("end_by_resignation", EndReason.RESIGNATION), ("declare_ineligible", EndReason.INELIGIBLE)],
 )
-def test_admin_actions_end_membership_and_promote_substitute(
+def test_admin_actions_end_membership_and_offer_the_seat(
     dccu_client: Client, assembly: Assembly, member: User, action: str, reason: str
 ) -> None:
     membership = Membership.objects.get(user=member)
@@ -191,9 +193,10 @@ def test_admin_actions_end_membership_and_promote_substitute(
     membership.refresh_from_db()
     assert membership.end is not None
     assert membership.end_reason == reason
-    promoted = Membership.objects.open().get(user=substitute)
-    assert promoted.kind == MembershipKind.TITULAIRE
-    assert promoted.seat == membership.seat
+    assert membership.end_note  # where it came from is kept
+    offer = SeatOffer.objects.get(user=substitute)
+    assert offer.status == "pending" and offer.seat == membership.seat
+    assert Membership.objects.open().get(user=substitute).kind == MembershipKind.REMPLACANT
 
 
 def test_admin_action_on_an_ended_membership_changes_nothing(
@@ -237,6 +240,9 @@ def test_making_a_member_an_agent_ends_membership_with_demission_office(
     assert member.is_department_agent
     membership.refresh_from_db()
     assert membership.end_reason == EndReason.INELIGIBLE
+    offer = SeatOffer.objects.get(user=substitute, status="pending")
+    assert not has_role(substitute, Role.TITULAIRE)  # until they accept
+    actions.do_accept_seat_offer(substitute, offer)
     assert Membership.objects.open().get(user=substitute).kind == MembershipKind.TITULAIRE
     assert has_role(substitute, Role.TITULAIRE)
 

@@ -10,7 +10,14 @@ from django.utils import timezone
 
 from accounts.models import User
 from assembly import actions
-from assembly.models import Assembly, EndReason, Membership, MembershipKind, SeatCategory
+from assembly.models import (
+    Assembly,
+    EndReason,
+    Membership,
+    MembershipKind,
+    SeatCategory,
+    SeatOffer,
+)
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -112,7 +119,9 @@ def test_becoming_ineligible_ends_membership_and_promotes_substitute(
     assert ended.end == timezone.localdate()
     assert ended.end_reason == EndReason.INELIGIBLE
     assert not Membership.objects.open().filter(user=person).exists()
-    promoted = Membership.objects.open().get(user=substitute)
+    assert ended.end_note  # the incompatibility, in words
+    offer = SeatOffer.objects.get(user=substitute, status="pending")
+    promoted = actions.do_accept_seat_offer(substitute, offer)
     assert promoted.kind == MembershipKind.TITULAIRE
     assert promoted.seat == ended.seat
 
@@ -140,6 +149,10 @@ def test_declaring_ineligible_ends_with_demission_office_and_promotes(
 
     assert ended is not None
     assert ended.end_reason == "demission_office"
+    assert ended.end_note == "Les personnes élues ne peuvent pas être membres."
+    # The seat is offered to the substitute, who becomes titulaire by accepting it.
+    offer = SeatOffer.objects.get(user=substitute, status="pending")
+    actions.do_accept_seat_offer(substitute, offer)
     assert Membership.objects.open().get(user=substitute).kind == MembershipKind.TITULAIRE
 
 

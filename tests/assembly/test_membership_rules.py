@@ -170,12 +170,13 @@ def test_freed_seat_goes_to_first_substitute_and_others_move_up(assembly: Assemb
     membership = add(assembly, titulaire, seat, MembershipKind.TITULAIRE)
     first, second, third = (factories.make_substitute(assembly, seat, rank=r) for r in (1, 2, 3))
 
-    promoted = actions.do_end_membership(None, membership, reason=EndReason.RESIGNATION)
+    offer = actions.do_end_membership(None, membership, reason=EndReason.RESIGNATION)
 
     membership.refresh_from_db()
     assert membership.end is not None
     assert membership.end_reason == EndReason.RESIGNATION
-    assert promoted is not None
+    assert offer is not None and offer.user == first
+    promoted = actions.do_accept_seat_offer(first, offer)
     assert promoted.user == first
     assert promoted.kind == MembershipKind.TITULAIRE
     old = Membership.objects.get(user=first, kind=MembershipKind.REMPLACANT)
@@ -204,10 +205,10 @@ def test_ineligible_substitute_is_skipped_for_promotion(assembly: Assembly) -> N
     eligible = factories.make_substitute(assembly, seat, rank=2)
     User.objects.filter(pk=now_agent.pk).update(is_department_agent=True)
 
-    promoted = actions.do_end_membership(None, membership, reason=EndReason.RESIGNATION)
+    offer = actions.do_end_membership(None, membership, reason=EndReason.RESIGNATION)
 
-    assert promoted is not None
-    assert promoted.user == eligible
+    assert offer is not None
+    assert offer.user == eligible
     assert membership_of(now_agent).kind == MembershipKind.REMPLACANT
 
 

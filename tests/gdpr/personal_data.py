@@ -44,6 +44,7 @@ from assembly.models import (
     Canton,
     IndemnityStatement,
     Membership,
+    SeatOffer,
     SessionDocument,
     SessionMailing,
     SessionReply,
@@ -212,6 +213,20 @@ def _memberships(world: World) -> None:
         [Membership.objects.get(user=world.person).pk],
         [Membership.objects.get(user=world.neighbour).pk],
     )
+
+
+@seeder("assembly.SeatOffer")
+def _seat_offers(world: World) -> None:
+    rows = []
+    for user in (world.person, world.neighbour):
+        membership = Membership.objects.get(user=user)
+        rows.append(SeatOffer.objects.create(
+            seat=membership.seat, substitute=membership, user=user, status="declined",
+            expires_at=timezone.now() + dt.timedelta(days=15), answered_at=timezone.now(),
+            answer_note=f"Pas disponible cette année, dit {user.first_name}",
+            notified_at=timezone.now(),
+        ).pk)
+    world.add("assembly.SeatOffer", rows[:1], rows[1:])
 
 
 def _sessions_of(world: World) -> list[MeetingSession]:

@@ -253,17 +253,19 @@ def test_erasure_is_one_transaction(member: User, monkeypatch: Any) -> None:
     assert EmailAddress.objects.filter(user=member).exists()
 
 
-def test_accepted_erasure_of_a_sitting_member_gives_the_seat_to_the_substitute(
+def test_accepted_erasure_of_a_sitting_member_offers_the_seat_to_the_substitute(
     assembly: Any, member: User
 ) -> None:
+    from assembly.models import SeatOffer
+
     seat = Membership.objects.get(user=member).seat
     substitute = factories.make_substitute(assembly, seat, rank=1)
     dpd = factories.UserFactory(roles=[Role.DPD])
     data_request = do_submit_request(member, kind=RequestKind.ERASURE)
     do_decide_request(dpd, data_request, accept=True, reason="")
-    assert Membership.objects.open().get(seat=seat, kind=MembershipKind.TITULAIRE).user == (
-        substitute
-    )
+    # As for any departure (docs/assembly.md): the substitute is asked, and accepts.
+    assert SeatOffer.objects.pending().get(seat=seat).user == substitute
+    assert not Membership.objects.open().filter(seat=seat, kind=MembershipKind.TITULAIRE)
 
 
 def test_a_sitting_members_erasure_may_be_refused_with_a_reason(

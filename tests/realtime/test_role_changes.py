@@ -158,7 +158,7 @@ async def not_relayed(listener: Socket, speaker: Socket, room: Room) -> None:
 def end_membership(user: User, reason: str) -> None:
     dccu = factories.UserFactory(roles=[Role.DCCU])
     membership = Membership.objects.open().get(user=user)
-    assembly_actions.do_end_membership(dccu, membership, reason=reason)
+    assembly_actions.do_end_membership(dccu, membership, reason=reason, note="Déménagement")
 
 
 @pytest.mark.parametrize("reason", [EndReason.RESIGNATION, EndReason.MANDATE_END])
