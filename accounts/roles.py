@@ -48,6 +48,8 @@ SPEAKER_ROLES = CONTRIBUTOR_ROLES - {Role.REMPLACANT}
 STAFF_ROLES = frozenset({Role.FACILITATEUR, Role.AGENT, Role.DCCU})
 # Moderate the plenary and the library.
 MODERATOR_ROLES = frozenset({Role.FACILITATEUR, Role.DCCU})
+# Answer for the Département in the follow-up of proposals (deliberation.followup).
+FOLLOWUP_ANSWER_ROLES = frozenset({Role.AGENT, Role.DCCU})
 # Handle the people's data requests and prepare access copies on their behalf.
 DATA_HANDLER_ROLES = frozenset({Role.DPD, Role.DCCU})
 

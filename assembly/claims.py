@@ -29,12 +29,19 @@ from django.utils.translation import ngettext
 
 from accounts.roles import MEMBER_ROLES, Role, has_role
 from assembly.models import Assembly, ClaimStatus, Session, TravelClaim, TravelReceipt
-from documents import files
 from gdpr import audit
 
 PREFIX = "claims/"
 MAX_RECEIPTS = 5
 RECEIPT_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg", "image/webp"})
+
+
+def _files() -> Any:
+    """The library's upload door (``documents.files``), imported when used: the institution
+    loads no app built on it (tests/assembly/test_imports.py)."""
+    from documents import files
+
+    return files
 
 
 def max_bytes() -> int:
@@ -69,7 +76,7 @@ def access_claim(user: Any, claim_id: Any, ability: str = "read") -> TravelClaim
 def _scan(path: Path) -> None:
     from documents.models import ScanStatus
 
-    status, _signature = files.scan_local(path)
+    status, _signature = _files().scan_local(path)
     if status == ScanStatus.INFECTED:
         raise ValidationError(_("The antivirus found a threat in this file."), code="infected")
     if status == ScanStatus.PENDING:
@@ -117,16 +124,16 @@ def do_submit_claim(
         errors.extend(error.messages)
     if errors:
         raise ValidationError(errors)
-    storage = files.library_storage()
+    storage = _files().library_storage()
     stored: list[dict[str, Any]] = []
     try:
         with tempfile.TemporaryDirectory(prefix="agora-claim-") as tmp:
             for index, upload in enumerate(receipts):
-                shown = files.sanitize_name(getattr(upload, "name", "") or "")
+                shown = _files().sanitize_name(getattr(upload, "name", "") or "")
                 directory = Path(tmp) / str(index)
                 directory.mkdir()
                 try:
-                    checked = files.check_upload(upload, directory, limit=max_bytes())
+                    checked = _files().check_upload(upload, directory, limit=max_bytes())
                     if checked.mime_type not in RECEIPT_TYPES:
                         raise ValidationError(
                             _("A receipt is a PDF or a photo (PNG, JPEG or WebP)."), code="type"
@@ -138,7 +145,7 @@ def do_submit_claim(
                         % {"name": shown, "reason": " ".join(error.messages)},
                         code=error.code,
                     ) from error
-                ext = files.extension_of(checked.name)
+                ext = _files().extension_of(checked.name)
                 with checked.path.open("rb") as fh:
                     name = storage.save(f"{PREFIX}{uuid.uuid4().hex}.{ext}", File(fh))
                 stored.append({
@@ -181,7 +188,7 @@ def do_decide_claim(actor: Any, claim: TravelClaim, *, approve: bool, reason: st
 def serve_receipt(receipt: TravelReceipt) -> FileResponse:
     """A receipt's bytes, for someone whose abilities the caller has checked."""
     try:
-        fh = files.library_storage().open(receipt.storage_name, "rb")
+        fh = _files().library_storage().open(receipt.storage_name, "rb")
     except (FileNotFoundError, OSError) as exc:
         raise Http404 from exc
     inline = receipt.content_type in RECEIPT_TYPES
@@ -195,4 +202,4 @@ def serve_receipt(receipt: TravelReceipt) -> FileResponse:
 
 def on_receipt_deleted(sender: Any, instance: TravelReceipt, **kwargs: Any) -> None:
     name = instance.storage_name
-    transaction.on_commit(lambda: files.delete_quietly(files.library_storage(), [name]))
+    transaction.on_commit(lambda: _files().delete_quietly(_files().library_storage(), [name]))

@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from accounts.roles import Role, has_role
+from accounts.roles import MODERATOR_ROLES, Role, has_role
 from assembly.models import ReplyAnswer, Session, SessionKind
 from assembly.sessions import manageable_subgroups
 
@@ -48,7 +48,7 @@ class SessionForm(forms.ModelForm):
             self.fields[name].input_formats = ["%Y-%m-%dT%H:%M"]  # type: ignore[attr-defined]
         self.fields["subgroup"].queryset = manageable_subgroups(actor)  # type: ignore[attr-defined]
         self.fields["facilitators"].queryset = User.objects.filter(  # type: ignore[attr-defined]
-            groups__name__in=[Role.FACILITATEUR, Role.DCCU], is_active=True
+            groups__name__in=MODERATOR_ROLES, is_active=True
         ).distinct().order_by("first_name", "last_name")
         self.fields["facilitators"].label_from_instance = (  # type: ignore[attr-defined]
             lambda user: user.public_name

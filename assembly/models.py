@@ -516,9 +516,9 @@ class Session(TimeStamped):
         return self.cancelled_at is not None
 
     def get_abilities(self, user: User | Any) -> dict[str, bool]:
-        from assembly.sessions import session_abilities
+        from assembly.sessions import rights_on_session
 
-        return session_abilities(self, user)
+        return rights_on_session(self, user)
 
 
 class AttendanceMode(models.TextChoices):

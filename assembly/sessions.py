@@ -129,7 +129,7 @@ def _substitute_reader(session: Session, user: Any) -> bool:
     return session.kind == SessionKind.PLENIERE and Role.REMPLACANT in user_roles(user)
 
 
-def session_abilities(session: Session, user: Any) -> dict[str, bool]:
+def rights_on_session(session: Session, user: Any) -> dict[str, bool]:
     """What this person may do with the session; « read » false = it does not exist for them."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return dict.fromkeys(("read", "reply", "manage", "see_replies", "join_call"), False)

@@ -104,7 +104,7 @@ def deadline_reopen(request: AuthenticatedRequest, document_id: uuid.UUID) -> Ht
 
 @login_required
 def deadline_export(request: AuthenticatedRequest, document_id: uuid.UUID) -> HttpResponse:
-    from assembly.sessiondoc_export import DOCX_MIME, session_document_docx
+    from deliberation.session_document_export import DOCX_MIME, session_document_docx
 
     document = sessiondocs.access_session_document(request.user, document_id)
     if not document.get_abilities(request.user)["export"]:

@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from accounts.roles import ASSEMBLY_ROLES, Role, user_roles
+from accounts.roles import ASSEMBLY_ROLES, FOLLOWUP_ANSWER_ROLES, Role, user_roles
 from assembly.models import Assembly, Mandate
 from deliberation.models import (
     FOLLOWED_STATUSES,
@@ -71,7 +71,7 @@ NO_ABILITIES = {
 }
 
 
-def followup_abilities(user: Any) -> dict[str, bool]:
+def followup_rights(user: Any) -> dict[str, bool]:
     """The same for every followed proposal: the follow-up is the assembly's, not a subgroup's.
 
     Members, substitutes and facilitators read; agents answer and post progress; the committee
@@ -103,7 +103,7 @@ def followed_proposals(mandate: Mandate | None = None) -> Any:
 def _require(user: Any, ability: str) -> dict[str, bool]:
     """403 when the person reads the follow-up but may not do this; 404 when they may not
     even read it (nobody learns what is there)."""
-    abilities = followup_abilities(user)
+    abilities = followup_rights(user)
     if not abilities["read"]:
         raise Http404
     if not abilities[ability]:
@@ -117,7 +117,7 @@ def require_ability(user: Any, ability: str) -> dict[str, bool]:
 
 def access_followed_proposal(user: Any, proposal_id: Any) -> Proposal:
     """An adopted proposal, for someone who reads the follow-up; 404 otherwise."""
-    if not followup_abilities(user)["read"]:
+    if not followup_rights(user)["read"]:
         raise Http404
     return _followed(proposal_id)
 
@@ -134,7 +134,7 @@ def _followed(proposal_id: Any) -> Proposal:
 
 
 def _access(model: Any, user: Any, object_id: Any, *related: str) -> Any:
-    if not followup_abilities(user)["read"]:
+    if not followup_rights(user)["read"]:
         raise Http404
     try:
         key = uuid.UUID(str(object_id))
@@ -182,7 +182,7 @@ def _agent(person: Any) -> Any:
     """An optional agent in charge: must hold the agent role (or be the DCCU)."""
     if person is None:
         return None
-    if not user_roles(person) & {Role.AGENT, Role.DCCU}:
+    if not user_roles(person) & FOLLOWUP_ANSWER_ROLES:
         raise ValidationError(_("Choose an agent of the Département."))
     return person
 

@@ -46,7 +46,7 @@ def _base_url(request: HttpRequest) -> str:
 @login_required
 @require_GET
 def index(request: AuthenticatedRequest) -> HttpResponse:
-    abilities = followup.followup_abilities(request.user)
+    abilities = followup.followup_rights(request.user)
     if not abilities["read"]:
         raise PermissionDenied
     assembly = Assembly.current()
@@ -72,7 +72,7 @@ def proposal(request: AuthenticatedRequest, proposal_id: uuid.UUID) -> HttpRespo
         "proposal": item,
         "answer": followup.answer_of(item),
         "details": details,
-        "abilities": followup.followup_abilities(request.user),
+        "abilities": followup.followup_rights(request.user),
         "decisions": AnswerDecision.choices,
         "milestone_statuses": MilestoneStatus.choices,
         "agents": followup.agents(),
@@ -226,7 +226,7 @@ def question_answer(request: AuthenticatedRequest, question_id: uuid.UUID) -> Ht
 @require_GET
 def committee(request: AuthenticatedRequest) -> HttpResponse:
     """The committee's space: every question, unanswered first."""
-    abilities = followup.followup_abilities(request.user)
+    abilities = followup.followup_rights(request.user)
     if not abilities["committee"]:
         raise PermissionDenied
     from deliberation.models import CommitteeQuestion
@@ -243,7 +243,7 @@ def committee(request: AuthenticatedRequest) -> HttpResponse:
 @login_required
 @require_GET
 def report(request: AuthenticatedRequest) -> HttpResponse:
-    abilities = followup.followup_abilities(request.user)
+    abilities = followup.followup_rights(request.user)
     if not abilities["read"]:
         raise PermissionDenied
     return render(request, "deliberation/followup/report.html",
@@ -253,7 +253,7 @@ def report(request: AuthenticatedRequest) -> HttpResponse:
 @login_required
 @require_GET
 def report_docx(request: AuthenticatedRequest) -> HttpResponse:
-    if not followup.followup_abilities(request.user)["read"]:
+    if not followup.followup_rights(request.user)["read"]:
         raise PermissionDenied
     today = timezone.localdate()
     return download(followup_report.report_docx(today), "application/vnd.openxmlformats-"
@@ -264,7 +264,7 @@ def report_docx(request: AuthenticatedRequest) -> HttpResponse:
 @login_required
 @require_POST
 def publication(request: AuthenticatedRequest) -> HttpResponse:
-    if not followup.followup_abilities(request.user)["publish"]:
+    if not followup.followup_rights(request.user)["publish"]:
         raise PermissionDenied
     assembly = Assembly.current()
     if assembly is None:

@@ -52,6 +52,7 @@ def sample(label: str) -> Any:
         "assembly.Subgroup": Subgroup(),
         "assembly.Draw": Draw(),
         "assembly.SessionDocument": SessionDocument(session=Session(kind="pleniere")),
+        "assembly.Session": Session(kind="pleniere"),
         "assembly.SeatOffer": SeatOffer(),
         "forums.Room": room,
         "forums.Message": Message(room=room),
@@ -114,7 +115,7 @@ def test_abilities_keep_their_keys_for_a_person_with_roles(label: str) -> None:
         "notifications.Notification": Notification(recipient=person, kind="mention"),
         "assembly.SeatOffer": SeatOffer(user=person),
     }
-    if label == "assembly.SessionDocument":
+    if label in ("assembly.SessionDocument", "assembly.Session"):
         import datetime as dt
 
         from django.utils import timezone
@@ -124,7 +125,10 @@ def test_abilities_keep_their_keys_for_a_person_with_roles(label: str) -> None:
             assembly=assembly, kind="pleniere", title="Plénière", starts_at=starts,
             ends_at=starts + dt.timedelta(hours=6),
         )
-        objects[label] = SessionDocument.objects.filter(session=session).first()
+        objects["assembly.Session"] = session
+        objects["assembly.SessionDocument"] = SessionDocument.objects.filter(
+            session=session
+        ).first()
     if label in ("decisions.Vote", "decisions.Amendment"):
         from decisions.actions import do_create_vote
         from decisions.models import Amendment as AmendmentModel
