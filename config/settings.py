@@ -22,15 +22,6 @@ def env_str(name: str, default: str = "") -> str:
     return os.environ.get(name, default)
 
 
-def redis_database_for_worker(url: str, worker: str) -> str:
-    """The same Redis with the database number moved by the test worker's index (gw0: +1)."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(url)
-    base = int(parts.path.strip("/") or 0)
-    return urlunsplit(parts._replace(path=f"/{base + 1 + int(worker.removeprefix('gw'))}"))
-
-
 def env_bool(name: str, default: bool = False) -> bool:
     value = os.environ.get(name)
     if value is None or value == "":
@@ -206,10 +197,6 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: channel layer and cache ----------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
-if REDIS_URL and os.environ.get("PYTEST_XDIST_WORKER", "").startswith("gw"):
-    # Tests in parallel (pytest-xdist): each worker on a Redis database of its own, or one
-    # worker's cache.clear() (a FLUSHDB) would wipe the other's channel layer mid-test.
-    REDIS_URL = redis_database_for_worker(REDIS_URL, os.environ["PYTEST_XDIST_WORKER"])
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {

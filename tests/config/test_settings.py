@@ -143,13 +143,3 @@ def test_production_sends_email_by_smtp_and_refuses_the_console() -> None:
     result = _settings(**secrets, EMAIL_BACKEND="django.core.mail.backends.console.EmailBackend")
     assert result.returncode != 0
     assert "console email backend" in result.stderr
-
-
-def test_parallel_test_workers_get_a_redis_database_each() -> None:
-    from config.settings import redis_database_for_worker
-
-    assert redis_database_for_worker("redis://127.0.0.1:6379/0", "gw0") == (
-        "redis://127.0.0.1:6379/1"
-    )
-    assert redis_database_for_worker("redis://h:6379", "gw1") == "redis://h:6379/2"
-    assert redis_database_for_worker("redis://:pw@h:6379/4", "gw2") == "redis://:pw@h:6379/7"
