@@ -24,7 +24,7 @@ from assembly.models import (
 )
 
 PLENARIES = [
-    (date(2025, 10, 11), "Plénière d'ouverture"),
+    (date(2025, 10, 11), "Plénière d'installation"),
     (date(2025, 12, 6), "Deuxième plénière : auditions"),
     (date(2026, 2, 7), "Troisième plénière : premières pistes"),
     (date(2026, 4, 4), "Quatrième plénière : arbitrages"),

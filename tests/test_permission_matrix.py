@@ -247,9 +247,8 @@ def test_role_gets_the_documented_answer_on_every_url(
     if person is not None:
         client.force_login(person)
     for method, url_template, expectations in MATRIX:
-        url = url_template.format(invitation=invitation.pk, year=YEAR)
         url = url_template.format(
-            invitation=invitation.pk, membership=seated.pk, seat=seated.seat_id
+            invitation=invitation.pk, year=YEAR, membership=seated.pk, seat=seated.seat_id
         )
         expect = expectations.get(role, expectations["*"])
         call: Callable[..., Any] = getattr(client, method)

@@ -17,6 +17,7 @@ from accounts.roles import Role
 from assembly.models import Subgroup
 from decisions.demo import DEMO_PROPOSAL
 from deliberation import drafts
+from deliberation.demo_followup import PROPOSALS as FOLLOWED
 from deliberation.models import (
     DraftComment,
     DraftVersion,
@@ -373,13 +374,15 @@ def test_seed_demo_gives_each_subgroup_one_templated_proposal_and_is_idempotent(
     call_command("seed_demo", stdout=StringIO())
     subgroups = list(Subgroup.objects.all())
     assert len(subgroups) == 6
-    # Besides them, the demo's proposal submitted to the plenary's vote (decisions.demo).
-    templated = Proposal.objects.exclude(title=DEMO_PROPOSAL)
+    # Besides them, the demo's proposal submitted to the plenary's vote (decisions.demo) and
+    # the adopted ones the Département answered (deliberation.demo_followup).
+    followed = [spec["title"] for spec in FOLLOWED]
+    templated = Proposal.objects.exclude(title=DEMO_PROPOSAL).exclude(title__in=followed)
     for subgroup in subgroups:
         proposal = templated.get(subgroup=subgroup)
         assert proposal.title == f"Proposition du sous-groupe {subgroup.name}"
         text = drafts.doc_text(drafts.load(proposal.draft.pk).doc)
         assert text.count("## ") == 4
     call_command("seed_demo", stdout=StringIO())
-    assert templated.count() == 6 and Proposal.objects.count() == 7
+    assert templated.count() == 6 and Proposal.objects.count() == 7 + len(followed)
     assert DraftVersion.objects.filter(draft__proposal__in=templated).count() == 6
