@@ -50,6 +50,8 @@ STAFF_ROLES = frozenset({Role.FACILITATEUR, Role.AGENT, Role.DCCU})
 MODERATOR_ROLES = frozenset({Role.FACILITATEUR, Role.DCCU})
 # Answer for the Département in the follow-up of proposals (deliberation.followup).
 FOLLOWUP_ANSWER_ROLES = frozenset({Role.AGENT, Role.DCCU})
+# Whose work the follow-up is (« Suivi » in their menu): those who answer, and the committee.
+FOLLOWUP_ROLES = FOLLOWUP_ANSWER_ROLES | {Role.COMITE_SUIVI}
 # Handle the people's data requests and prepare access copies on their behalf.
 DATA_HANDLER_ROLES = frozenset({Role.DPD, Role.DCCU})
 

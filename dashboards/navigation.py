@@ -14,8 +14,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import (
-    ASSEMBLY_ROLES,
     DATA_HANDLER_ROLES,
+    FOLLOWUP_ROLES,
     MEMBER_ROLES,
     MODERATOR_ROLES,
     Role,
@@ -97,10 +97,12 @@ def current_section(request: HttpRequest) -> str:
 
 
 def main_entries(user: Any = None) -> list[Entry]:
-    # « Suivi »: the roles that read the follow-up (deliberation.followup), not the DPD.
+    # « Suivi » in the row for the people whose work it is (the committee, the agents who
+    # answer, the DCCU); the others read it from « Propositions » (the row must fit on one
+    # line of a laptop's screen, tests/e2e/test_navigation.py).
     followup = (
         [Entry("followup", _("Follow-up"), reverse("followup"))]
-        if user is None or user_roles(user) & ASSEMBLY_ROLES
+        if user is None or user_roles(user) & FOLLOWUP_ROLES
         else []
     )
     return [

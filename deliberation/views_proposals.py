@@ -28,6 +28,7 @@ from assembly.models import Subgroup
 from config.errors import error_text
 from deliberation import drafts
 from deliberation.editor_text import editor_text
+from deliberation.followup import followup_rights
 from deliberation.models import DraftComment, DraftVersion, Proposal, ProposalStatus
 from deliberation.people import label_people, person_name_with_role
 from deliberation.proposals import (
@@ -130,6 +131,7 @@ def proposals(request: AuthenticatedRequest) -> HttpResponse:
         "has_subgroup": bool(mine_ids),
         "groups": [(mandate, list(subgroups.items())) for mandate, subgroups in groups.items()],
         "creatable": _creatable_subgroups(user),
+        "followup": followup_rights(user)["read"],
     })
 
 
