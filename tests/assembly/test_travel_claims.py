@@ -58,9 +58,10 @@ def test_a_hostile_receipt_is_refused_and_nothing_is_kept(
 
 
 def test_an_infected_receipt_is_refused(assembly: Assembly, monkeypatch: Any) -> None:
+    from documents import files
     from documents.models import ScanStatus
 
-    monkeypatch.setattr(claims.files, "scan_local", lambda path: (ScanStatus.INFECTED, "Eicar"))
+    monkeypatch.setattr(files, "scan_local", lambda path: (ScanStatus.INFECTED, "Eicar"))
     member = factories.make_titulaire(assembly)
     with pytest.raises(ValidationError, match="antivirus"):
         _submit(member, assembly, upload("billet.pdf", makers.pdf()))

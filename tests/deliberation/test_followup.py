@@ -162,12 +162,18 @@ def test_a_proposal_not_adopted_has_no_followup_page(world: dict[str, Any]) -> N
     assert client.get(f"/suivi/proposition/{world['proposal'].pk}/").status_code == 200
 
 
-@pytest.mark.parametrize("role", ["titulaire", "comite_suivi", "agent", "dccu"])
-def test_the_suivi_menu_entry_shows_for_the_roles_that_read_it(
+@pytest.mark.parametrize("role", ["comite_suivi", "agent", "dccu"])
+def test_the_suivi_menu_entry_shows_for_the_roles_that_follow_the_answers(
     role: str, world: dict[str, Any]
 ) -> None:
-    page = client_for(world, role).get("/suivi/").content.decode()
+    page = client_for(world, role).get("/").content.decode()
     assert 'href="/suivi/"' in page
+
+
+def test_a_member_reaches_the_followup_from_the_proposals_page(world: dict[str, Any]) -> None:
+    client = client_for(world, "titulaire")
+    assert 'href="/suivi/"' in client.get("/propositions/").content.decode()
+    assert client.get("/suivi/").status_code == 200
 
 
 def test_the_dpd_has_no_suivi_menu_entry(world: dict[str, Any]) -> None:

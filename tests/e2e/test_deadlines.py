@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import DEMO_PASSWORD
 from tests.e2e.login import log_in
@@ -95,7 +96,10 @@ def test_a_facilitator_writes_and_delivers_late_minutes_and_the_dccu_sees_them(
         row = page.locator("#deadlines tbody tr", has_text=SESSION)
         assert row.locator(".deadline-status").inner_text().strip() == "Remis en retard"
         row.get_by_role("link", name="Compte rendu", exact=True).click()
+        page.wait_for_url(re.compile(r"/echeances/[0-9a-f-]+/$"))
         assert page.get_by_role("button", name="Rouvrir pour ses rédacteur·ices").is_visible()
-        assert "une visite de suivi en juin" in page.locator("#draft-editor").inner_text()
+        # The text arrives with the editor's first sync, after the page has loaded.
+        page.wait_for_function("() => document.documentElement.dataset.draftSynced === 'true'")
+        expect(page.locator("#draft-editor")).to_contain_text("une visite de suivi en juin")
     finally:
         context.close()
