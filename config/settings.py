@@ -125,6 +125,7 @@ INSTALLED_APPS = [
     "decisions",
     "gdpr",
     "dashboards",
+    "learning",
 ]
 
 MIDDLEWARE = [

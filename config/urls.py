@@ -10,6 +10,7 @@ from notifications.views import push_service_worker
 
 urlpatterns = [
     path("", include("dashboards.urls")),
+    path("", include("learning.urls")),
     path("", include("gdpr.urls")),
     path("recherche/", search_page, name="search"),
     path("discussions/", include("forums.urls")),
