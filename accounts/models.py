@@ -262,3 +262,109 @@ class Invitation(models.Model):
     @property
     def status(self) -> InvitationStatus:
         return self.status_on()
+
+
+# --- Comfort: the guided first visits and the reading settings ----------------------------
+# Both are the person's own choices about how the platform shows itself to them, kept in
+# their account so that they follow them from one device to the next.
+
+
+class TourOutcome(models.TextChoices):
+    DONE = "done", _("done")
+    SKIPPED = "skipped", _("skipped")
+
+
+class TourProgress(models.Model):
+    """One guided first visit (``accounts.tours``) a person walked to the end or skipped.
+
+    No row: the visit is still to be offered. « Replay the guided visit » deletes the row.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="tours", verbose_name=_("person")
+    )
+    tour = models.CharField(_("guided visit"), max_length=20, choices=Role.choices)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=TourOutcome.choices)
+    step = models.PositiveSmallIntegerField(
+        _("last step seen"), default=0, help_text=_("Counted from 1; 0 when never opened.")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("guided visit seen")
+        verbose_name_plural = _("guided visits seen")
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "tour"], name="tour_progress_once_per_tour"),
+            models.CheckConstraint(
+                condition=models.Q(outcome__in=["done", "skipped"]),
+                name="tour_progress_outcome_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_tour_display()} ({self.get_outcome_display()})"
+
+
+TEXT_SIZES = (100, 125, 150, 175, 200)
+
+
+class ReadingPreferences(models.Model):
+    """How a person likes to read the platform: text size, contrast, motion, spacing.
+
+    Applied on ``<html>`` by the server (``accounts.context_processors``), so pages never
+    flash at the default size first.
+    """
+
+    user = models.OneToOneField(
+        User,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="reading_preferences",
+        verbose_name=_("person"),
+    )
+    text_size = models.PositiveSmallIntegerField(
+        _("text size"),
+        default=100,
+        choices=[(size, f"{size} %") for size in TEXT_SIZES],
+    )
+    high_contrast = models.BooleanField(_("high contrast"), default=False)
+    reduced_motion = models.BooleanField(_("reduced motion"), default=False)
+    dyslexia_spacing = models.BooleanField(
+        _("more spacing between letters, words and lines"), default=False
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("reading settings")
+        verbose_name_plural = _("reading settings")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(text_size__in=TEXT_SIZES), name="reading_text_size_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.text_size} %"
+
+    @property
+    def is_default(self) -> bool:
+        return (
+            self.text_size == 100
+            and not self.high_contrast
+            and not self.reduced_motion
+            and not self.dyslexia_spacing
+        )
+
+    def html_classes(self) -> str:
+        """The classes ``<html>`` carries (static/css/agora.css, « Reading comfort »)."""
+        classes = []
+        if self.high_contrast:
+            classes.append("comfort-contrast")
+        if self.reduced_motion:
+            classes.append("comfort-still")
+        if self.dyslexia_spacing:
+            classes.append("comfort-spacing")
+        return " ".join(classes)

@@ -165,6 +165,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "config.context_processors.agora",
                 "dashboards.navigation.navigation",
+                "accounts.comfort.reading_comfort",
             ],
             # |when and |day (config/dates.py) everywhere, like the built-in |date.
             "builtins": ["config.dates"],

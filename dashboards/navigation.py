@@ -53,6 +53,7 @@ _SECTIONS: list[tuple[str, str]] = [
     ("account_set_password", "password"),
     ("mfa_*", "two_factor"),
     ("accounts:two_factor_required", "two_factor"),
+    ("accounts:reading", "reading"),
     ("dpo:*", "dpo"),
     ("invitations:*", "invitations"),
     ("attendance:mine", "attendance"),
@@ -73,7 +74,7 @@ _SECTIONS: list[tuple[str, str]] = [
 ACCOUNT_KEYS = frozenset(
     {
         "profile", "seat", "password", "two_factor", "notifications", "my_data", "choices",
-        "attendance",
+        "attendance", "reading",
     }
 )
 
@@ -130,6 +131,7 @@ def account_entries(user: Any = None) -> list[Entry]:
         Entry("password", _("Password"), reverse("account_change_password")),
         Entry("two_factor", _("Two-factor login"), reverse("mfa_index")),
         Entry("notifications", _("Notifications"), reverse("notifications:preferences")),
+        Entry("reading", _("Reading comfort"), reverse("accounts:reading")),
         Entry("choices", _("My choices"), reverse("consent:choices")),
         Entry("my_data", _("My data"), reverse("rights:home")),
         Entry("attendance", _("My attendance and indemnities"), reverse("attendance:mine")),

@@ -13,8 +13,10 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
+from accounts.comfort import TOUR_AUTOSTART
 from accounts.http import AuthenticatedRequest
 from accounts.roles import ASSEMBLY_ROLES, MODERATOR_ROLES, Role, user_roles
+from accounts.tours import pending_tour, tour_payload
 from assembly.models import Assembly, Membership
 from dashboards import queries
 
@@ -106,6 +108,12 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
         context["open_requests"] = list(
             visible_requests(user).filter(status__in=OPEN_REQUEST_STATUSES).order_by("due_at")[:5]
         )
+    # The guided first visit of the person's main role, until done or skipped; at once
+    # after « Replay the guided visit ».
+    autostart = bool(request.session.pop(TOUR_AUTOSTART, False))
+    tour = pending_tour(user)
+    if tour is not None:
+        context["tour"] = tour_payload(tour, autostart=autostart)
     return render(request, "dashboards/home.html", context)
 
 

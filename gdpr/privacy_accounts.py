@@ -197,3 +197,34 @@ declare(
         "its person by the email address until the account exists."
     ),
 )
+
+
+# --- Comfort: guided first visits and reading settings (accounts.tours, accounts.comfort) ---
+from accounts.models import ReadingPreferences, TourProgress  # noqa: E402
+
+declare(
+    TourProgress,
+    subject="user",
+    fields=("tour", "outcome", "step", "created_at", "updated_at"),
+    purpose=_("Offer each person the guided first visit of their role once, and not again "
+              "after they finished or skipped it."),
+    legal_basis=LegalBasis.PUBLIC_TASK,
+    retention=Retention(_("As long as the account exists; « Replay the guided visit » "
+                          "deletes it.")),
+    erasure=Erasure.DELETE,
+    categories_of_people=MEMBERS_AND_STAFF,
+    recipients=_("the person only"),
+)
+declare(
+    ReadingPreferences,
+    subject="user",
+    fields=("text_size", "high_contrast", "reduced_motion", "dyslexia_spacing", "updated_at"),
+    purpose=_("Show the pages the way the person reads best: text size, contrast, motion and "
+              "spacing, on every device."),
+    legal_basis=LegalBasis.PUBLIC_TASK,
+    retention=Retention(_("As long as the account exists.")),
+    erasure=Erasure.DELETE,
+    categories_of_people=MEMBERS_AND_STAFF,
+    recipients=_("the person only"),
+    notes=_("A choice of presentation, not a statement of health: nothing asks why."),
+)

@@ -127,6 +127,28 @@ def _users(world: World) -> None:
     world.add("accounts.User", [world.person.pk], [world.neighbour.pk])
 
 
+@seeder("accounts.TourProgress")
+def _tours(world: World) -> None:
+    from accounts.tours import do_record_tour
+
+    rows = [
+        do_record_tour(world.person, "titulaire", "done", step=6).pk,
+        do_record_tour(world.neighbour, "titulaire", "skipped", step=2).pk,
+    ]
+    world.add("accounts.TourProgress", [rows[0]], [rows[1]])
+
+
+@seeder("accounts.ReadingPreferences")
+def _reading(world: World) -> None:
+    from accounts.models import ReadingPreferences
+
+    rows = [
+        ReadingPreferences.objects.create(user=world.person, text_size=200, high_contrast=True).pk,
+        ReadingPreferences.objects.create(user=world.neighbour, dyslexia_spacing=True).pk,
+    ]
+    world.add("accounts.ReadingPreferences", [rows[0]], [rows[1]])
+
+
 @seeder("account.EmailAddress")
 def _email_addresses(world: World) -> None:
     rows = [
