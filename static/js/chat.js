@@ -15,6 +15,7 @@ import { liveSocket } from "./socket.js";
 const TYPING_EVERY_MS = 3000;
 const TYPING_SHOWN_MS = 5000;
 const ANNOUNCE_AFTER_MS = 1500;
+const ANNOUNCE_GAP_MS = 5000; // a busy room speaks at most once every 5 s, in a summary
 const COUNT_FROM = 0.9; // the character counter shows from 90 % of the limit
 const NARROW = "(max-width: 40rem)";
 
@@ -41,6 +42,7 @@ class Chat {
     this.typingTimer = null;
     this.toAnnounce = [];
     this.announceTimer = null;
+    this.lastAnnounced = 0;
     this.readTimer = null;
     this.liveMarker = null;
     this.canWrite = root.dataset.write === "true";
@@ -468,7 +470,9 @@ class Chat {
   announce(name) {
     this.toAnnounce.push(name);
     if (this.announceTimer) return;
+    const wait = Math.max(ANNOUNCE_AFTER_MS, this.lastAnnounced + ANNOUNCE_GAP_MS - Date.now());
     this.announceTimer = window.setTimeout(() => {
+      this.lastAnnounced = Date.now();
       const names = [...new Set(this.toAnnounce)];
       const count = this.toAnnounce.length;
       this.toAnnounce = [];
@@ -479,7 +483,7 @@ class Chat {
       const p = document.createElement("p");
       p.textContent = line;
       this.announcer.replaceChildren(p);
-    }, ANNOUNCE_AFTER_MS);
+    }, wait);
   }
 
   showNotification(text) {

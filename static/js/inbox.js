@@ -23,6 +23,33 @@ function show(unread) {
   bell.classList.toggle("bell--unread", n > 0);
 }
 
+// Polite and throttled: at most one sentence every few seconds; what came meanwhile is
+// said as one summary (« 3 nouvelles notifications »), never as a queue of sentences.
+const SAY_GAP_MS = 5000;
+let lastSaid = 0;
+let waiting = [];
+let sayTimer = null;
+
+function speak(text) {
+  lastSaid = Date.now();
+  const p = document.createElement("p");
+  p.textContent = text;
+  status.replaceChildren(p);
+}
+
+function say(text) {
+  waiting.push(text);
+  if (sayTimer) return;
+  const wait = Math.max(0, lastSaid + SAY_GAP_MS - Date.now());
+  sayTimer = window.setTimeout(() => {
+    sayTimer = null;
+    const texts = waiting;
+    waiting = [];
+    if (texts.length === 1) speak(texts[0]);
+    else speak(status.dataset.many.replace("{count}", String(texts.length)));
+  }, wait);
+}
+
 if (bell && badge) {
   liveSocket().listen({
     // After every hello (first one and each reconnect): the exact figure.
@@ -33,11 +60,7 @@ if (bell && badge) {
       if (frame.type === "inbox.count") show(frame.unread);
       if (frame.type === "inbox.new") {
         show(frame.unread);
-        if (status) {
-          const p = document.createElement("p");
-          p.textContent = frame.text;
-          status.replaceChildren(p);
-        }
+        if (status) say(frame.text);
       }
     },
   });
