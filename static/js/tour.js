@@ -14,6 +14,7 @@ const count = dialog.querySelector("#tour-count");
 const title = dialog.querySelector("#tour-title");
 const text = dialog.querySelector("[data-tour-text]");
 const foldedHint = dialog.querySelector("[data-tour-folded]");
+const foldedMenuHint = dialog.querySelector("[data-tour-folded-menu]");
 const previous = dialog.querySelector("[data-tour-previous]");
 const next = dialog.querySelector("[data-tour-next]");
 const skip = dialog.querySelector("[data-tour-skip]");
@@ -39,8 +40,10 @@ function targetOf(step) {
   const button = document.querySelector(".menu-button");
   const folded = button !== null && !button.hidden && shown(button)
     && menu !== null && !menu.classList.contains("is-open");
-  if (element && folded && menu.contains(element)) return { element: button, folded: true };
-  return { element: element && shown(element) ? element : null, folded: false };
+  if (element && folded && menu.contains(element)) {
+    return { element: button, folded: element === menu ? "menu" : "entry" };
+  }
+  return { element: element && shown(element) ? element : null, folded: "" };
 }
 
 function unhighlight() {
@@ -62,7 +65,8 @@ function render() {
 
   unhighlight();
   const { element, folded } = targetOf(step);
-  foldedHint.hidden = !folded;
+  foldedHint.hidden = folded !== "entry";
+  foldedMenuHint.hidden = folded !== "menu";
   dialog.classList.remove("tour--top");
   if (element) {
     highlighted = element;
