@@ -52,6 +52,11 @@ MATRIX: list[tuple[str, str, dict[str, str]]] = [
      {"anonymous": LOGIN, "titulaire": OK, "remplacant": OK, "*": NOT_FOUND}),
     ("get", "/comptes/login/", {"anonymous": OK, "*": HOME}),
     ("get", "/comptes/double-authentification/", {"anonymous": LOGIN, "*": HOME}),
+    # Reading comfort and the guided first visits (accounts/urls.py): one's own only, for
+    # everyone with an account; a visit that is not one (here, nothing posted) is refused.
+    ("get", "/comptes/confort-de-lecture/", {"anonymous": LOGIN, "*": OK}),
+    ("post", "/comptes/visite-guidee/", {"anonymous": LOGIN, "*": "invalid"}),
+    ("post", "/comptes/visite-guidee/revoir/", {"anonymous": LOGIN, "*": HOME}),
     ("get", "/invitations/", {"anonymous": LOGIN, "dccu": OK, "*": FORBIDDEN}),
     ("get", "/invitations/nouvelle/", {"anonymous": LOGIN, "dccu": OK, "*": FORBIDDEN}),
     ("get", "/invitations/import/", {"anonymous": LOGIN, "dccu": OK, "*": FORBIDDEN}),
