@@ -96,6 +96,7 @@ def test_the_account_menu_links_every_account_page(world: dict[str, Any]) -> Non
         "/comptes/password/change/",
         "/comptes/2fa/",
         "/notifications/preferences/",  # the per-kind choices, not the email switch alone
+        "/comptes/confort-de-lecture/",
         "/mes-donnees/",
         "/confidentialite/choix/",
         "/propositions/",
@@ -104,6 +105,7 @@ def test_the_account_menu_links_every_account_page(world: dict[str, Any]) -> Non
         assert page in menu, page
     assert 'id="menu-language"' in html  # the language, in the account menu too
     assert 'action="/comptes/logout/"' in html
+    assert 'action="/comptes/visite-guidee/revoir/"' in html  # « Revoir la visite guidée »
     assert "Mon compte" in html and 'aria-controls="site-menu"' in html
 
 
