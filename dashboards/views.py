@@ -1,4 +1,4 @@
-"""Each role's home, the help page, and the facilitator's and the DCCU's dashboards."""
+"""Each role's home, and the facilitator's and the DCCU's dashboards."""
 
 from __future__ import annotations
 
@@ -107,23 +107,6 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
             visible_requests(user).filter(status__in=OPEN_REQUEST_STATUSES).order_by("due_at")[:5]
         )
     return render(request, "dashboards/home.html", context)
-
-
-@require_safe
-@login_required
-def help_page(request: AuthenticatedRequest) -> HttpResponse:
-    """What each part of the platform is for, in plain words."""
-    roles = user_roles(request.user)
-    return render(
-        request,
-        "dashboards/help.html",
-        {
-            "reads_assembly": bool(roles & ASSEMBLY_ROLES),
-            "moderates": bool(roles & MODERATOR_ROLES),
-            "is_dccu": Role.DCCU in roles,
-            "is_dpd": Role.DPD in roles,
-        },
-    )
 
 
 @require_safe
