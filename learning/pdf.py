@@ -9,14 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.conf import settings
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from learning.glossary import TERMS
 from learning.guides import SCREENS_DIR, Guide
 
 FONT = "Helvetica"
 INK = (33, 37, 41)
 ACCENT = (0, 84, 147)
+# The glossary's words on the aide-mémoire, most useful first (as many as fit).
+CHEATSHEET_WORDS = ("saisine", "pleniere", "interpleniere", "sous-groupe", "titulaire",
+                    "remplacant", "facilitateur", "dccu", "dpd")
 _PLAIN = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-",
                         "…": "...", "œ": "oe", "Œ": "OE", "€": "EUR", "\u202f": " "})
 
@@ -74,8 +79,8 @@ def guide_pdf(guide: Guide) -> bytes:
             pdf.image(str(image), x=pdf.l_margin + (pdf.epw - width) / 2, w=width,
                       alt_text=_plain(step.alt))
     pdf.ln(4)
-    pdf.paragraph("Une question ? Écrivez à l'équipe de l'assemblée, ou demandez à votre "
-                  "facilitateur ou facilitatrice.", size=10)
+    pdf.paragraph(f"Une question ? Écrivez à l'équipe de l'assemblée ({settings.DCCU_EMAIL}), "
+                  "ou demandez à votre facilitateur ou facilitatrice.", size=10)
     return bytes(pdf.output())
 
 
@@ -90,7 +95,7 @@ def cheatsheet_pdf(guides: Iterable[Guide]) -> bytes:
                   "« Aide », en haut de chaque page.", size=10, height=5)
     pdf.ln(2)
     column = (pdf.epw - 8) / 2
-    top = pdf.get_y()
+    top = bottom = pdf.get_y()
     for index, guide in enumerate(guides):
         if index == (len(guides) + 1) // 2:
             pdf.set_xy(pdf.l_margin + column + 8, top)
@@ -107,4 +112,22 @@ def cheatsheet_pdf(guides: Iterable[Guide]) -> bytes:
         pdf.set_x(x)
         pdf.ln(3)
         pdf.set_x(x)
+        bottom = max(bottom, pdf.get_y())
+    pdf.set_xy(pdf.l_margin, bottom + 2)
+    pdf.heading("Mots à connaître", 12)
+    pdf.ln(1)
+    for anchor in CHEATSHEET_WORDS:
+        term = next(t for t in TERMS if t.anchor == anchor)
+        line_height = 4.4
+        # As many words as the page holds (and the contact line): it stays one page.
+        if pdf.get_y() + 5 * line_height > pdf.h - pdf.b_margin:
+            break
+        pdf.set_font(FONT, "B", 9)
+        pdf.write(line_height, _plain(f"{term.term} : "))
+        pdf.set_font(FONT, size=9)
+        pdf.write(line_height, _plain(term.definition))
+        pdf.ln(line_height + 1)
+    pdf.ln(2)
+    pdf.paragraph(f"Une question ? Écrivez à l'équipe de l'assemblée : {settings.DCCU_EMAIL}",
+                  size=10, height=5)
     return bytes(pdf.output())

@@ -232,3 +232,15 @@ def test_aide_memoire_is_one_a4_page_with_every_guide_of_the_role(
     for slug in MEMBER_GUIDES:
         guide = get_guide(slug)
         assert guide is not None and guide.title in text
+
+
+def test_empty_member_pages_say_what_to_do(member_client: Client) -> None:
+    rooms = _text(member_client.get("/discussions/")).replace("’", "'")
+    assert "Vous n'êtes pas encore dans un groupe" in rooms
+    assert "touchez « Nouvelle conversation »" in rooms
+    proposals = _text(member_client.get("/propositions/")).replace("’", "'")
+    assert "Les propositions s'écrivent dans les sous-groupes" in proposals
+    library = _text(member_client.get("/bibliotheque/"))
+    assert "Partagez le premier avec « Partager un document »" in library
+    filtered = _text(member_client.get("/bibliotheque/?kind=video"))
+    assert "Aucun document ne correspond à ces filtres" in filtered
