@@ -32,6 +32,9 @@ SCREENS_DIR = Path(__file__).resolve().parent / "static" / "learning" / "screens
 SCREENS_STATIC = "learning/screens/"  # the same folder, as a static path
 
 _IMAGE = re.compile(r"^!\[(?P<alt>[^\]]+)\]\((?P<src>[\w.-]+\.png)\)$")
+# French spacing: no line break just inside « » nor before : ; ? ! (a non-breaking space).
+_SPACE_AFTER = re.compile(r"«\s+")
+_SPACE_BEFORE = re.compile(r"\s+([»:;?!])")
 # « [saisine](glossaire:saisine) »: a word of the glossary, linked to its definition.
 _GLOSSARY_LINK = re.compile(r"\[([^\]]+)\]\(glossaire:([\w-]+)\)")
 
@@ -173,6 +176,10 @@ def guide_for_url_name(url_name: str) -> Guide | None:
     return None
 
 
+def french_spacing(text: str) -> str:
+    return _SPACE_BEFORE.sub("\u00a0\\1", _SPACE_AFTER.sub("«\u00a0", text))
+
+
 @cache
 def read_steps(slug: str) -> list[Step]:
     """The steps of ``learning/guides/<slug>.md`` (read once per process)."""
@@ -188,9 +195,9 @@ def read_steps(slug: str) -> list[Step]:
             if found:
                 image, alt = found["src"], found["alt"]
             elif line:
-                paragraphs.append(line)
+                paragraphs.append(french_spacing(line))
         if not image:
             raise ValueError(f"{slug}.md, « {title.strip()} »: a step needs its screenshot")
         text = _GLOSSARY_LINK.sub(r"\1", " ".join(paragraphs))
-        steps.append(Step(title.strip(), text, image, alt, tuple(paragraphs)))
+        steps.append(Step(french_spacing(title.strip()), text, image, alt, tuple(paragraphs)))
     return steps
