@@ -1,10 +1,12 @@
-"""The site's one search: messages, library documents, proposals and people, by kind.
+"""The site's one search: messages, library documents, proposals, people and help, by kind.
 
 Each kind starts from what the person may read, through the owning app's own rule —
 ``forums.access.readable_rooms``, ``documents.access.visible_documents`` (through
 ``documents.search.search``), ``deliberation.proposals.readable_proposals``, and for
 people ``forums.views.people_i_share_a_room_with`` (the people one may write to) — so
-nothing a person may not read is ever found, nor counted. Words are read the library's
+nothing a person may not read is ever found, nor counted. The help centre's guides and
+glossary (``learning``) are read by everyone logged in; the guides shown are those for
+the person's roles, as in the help centre. Words are read the library's
 way (``documents.search``: lower case, accents removed, French stop words, the Snowball
 French stemmer): « vieillir » finds « vieillissement », « ecole » finds « École ».
 
@@ -34,7 +36,7 @@ from django.views.decorators.http import require_GET
 
 from documents import search as library
 
-KINDS = ("proposals", "documents", "messages", "people")
+KINDS = ("proposals", "documents", "messages", "people", "help")
 PER_KIND = 5  # results of each kind on the page of all kinds
 MAX_RESULTS = 50  # results of one kind, when the page shows only that kind
 MESSAGE_SCAN = 5000  # most recent messages read by the Python path
@@ -69,6 +71,7 @@ class SearchForm(forms.Form):
             ("documents", _("Library documents")),
             ("messages", _("Messages")),
             ("people", _("People")),
+            ("help", _("Help")),
         ],
     )
     mandate: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
@@ -232,12 +235,43 @@ def _people(user: Any, parsed: library.ParsedQuery, limit: int) -> Group:
     return Group("people", hits, len(found))
 
 
+def _help(user: Any, parsed: library.ParsedQuery, limit: int) -> Group:
+    """The guides for the person's roles, then the glossary's words, that match."""
+    from learning.glossary import TERMS
+    from learning.guides import guides_for
+
+    found: list[Hit] = []
+    for guide in guides_for(user):
+        if library.matches(parsed, guide.text):
+            body = "\n".join(guide.text.split("\n")[1:])
+            found.append(
+                Hit(
+                    title=library.highlight(guide.title, parsed),
+                    url=reverse("help_guide", args=[guide.slug]),
+                    excerpt=library.excerpt(body, parsed),
+                    meta=str(_("Guide")),
+                )
+            )
+    glossary = reverse("help_glossary")
+    for term in TERMS:
+        if library.matches(parsed, f"{term.term}\n{term.definition}"):
+            found.append(
+                Hit(
+                    title=library.highlight(term.term, parsed),
+                    url=f"{glossary}#{term.anchor}",
+                    excerpt=library.excerpt(term.definition, parsed),
+                    meta=str(_("Glossary")),
+                )
+            )
+    return Group("help", found[:limit], len(found))
+
+
 def search_everything(
     user: Any, query: str, *, kind: str = "", mandate: Any = None, theme: Any = None
 ) -> list[Group]:
     """The groups of results, in the order of ``KINDS``; only the asked kind if one is.
 
-    A mandate leaves out people (they have none); a theme keeps documents only."""
+    A mandate leaves out people and help (they have none); a theme keeps documents only."""
     parsed = library.parse_query(query)
     if parsed.empty:
         return []
@@ -245,7 +279,7 @@ def search_everything(
     if theme is not None:
         kinds = [k for k in kinds if k == "documents"]
     if mandate is not None:
-        kinds = [k for k in kinds if k != "people"]
+        kinds = [k for k in kinds if k not in ("people", "help")]
     limit = MAX_RESULTS if len(kinds) == 1 else PER_KIND
     groups = []
     for name in kinds:
@@ -255,6 +289,8 @@ def search_everything(
             groups.append(_proposals(user, parsed, limit, mandate=mandate))
         elif name == "messages":
             groups.append(_messages(user, parsed, limit, mandate=mandate))
+        elif name == "help":
+            groups.append(_help(user, parsed, limit))
         else:
             groups.append(_people(user, parsed, limit))
     return groups
@@ -267,6 +303,7 @@ TITLES = {
     "documents": _("Library documents"),
     "messages": _("Messages"),
     "people": _("People"),
+    "help": _("Help"),
 }
 
 

@@ -33,7 +33,7 @@ class Entry:
 # url name (or namespace:*) → menu entry key. Checked in order: the first match wins.
 _SECTIONS: list[tuple[str, str]] = [
     ("home", "home"),
-    ("help", "help"),
+    ("help*", "help"),
     ("forums:preferences", "notifications"),
     ("notifications:preferences", "notifications"),
     ("forums:*", "discussions"),

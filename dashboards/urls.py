@@ -4,7 +4,6 @@ from dashboards import views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("aide/", views.help_page, name="help"),
     path("animation/", views.facilitator, name="facilitator_dashboard"),
     path("pilotage/", views.dccu, name="dccu_dashboard"),
 ]

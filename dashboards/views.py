@@ -1,4 +1,4 @@
-"""Each role's home, the help page, and the facilitator's and the DCCU's dashboards."""
+"""Each role's home, and the facilitator's and the DCCU's dashboards."""
 
 from __future__ import annotations
 
@@ -115,23 +115,6 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
     if tour is not None:
         context["tour"] = tour_payload(tour, autostart=autostart)
     return render(request, "dashboards/home.html", context)
-
-
-@require_safe
-@login_required
-def help_page(request: AuthenticatedRequest) -> HttpResponse:
-    """What each part of the platform is for, in plain words."""
-    roles = user_roles(request.user)
-    return render(
-        request,
-        "dashboards/help.html",
-        {
-            "reads_assembly": bool(roles & ASSEMBLY_ROLES),
-            "moderates": bool(roles & MODERATOR_ROLES),
-            "is_dccu": Role.DCCU in roles,
-            "is_dpd": Role.DPD in roles,
-        },
-    )
 
 
 @require_safe

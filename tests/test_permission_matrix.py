@@ -38,6 +38,11 @@ MATRIX: list[tuple[str, str, dict[str, str]]] = [
     ("get", "/healthz", {"*": OK}),
     # Help and dashboards (dashboards/): docs/permissions.md, « Home pages and dashboards ».
     ("get", "/aide/", {"anonymous": LOGIN, "*": OK}),
+    # The help centre (learning/): any guide for anyone logged in, docs/help.md.
+    ("get", "/aide/glossaire/", {"anonymous": LOGIN, "*": OK}),
+    ("get", "/aide/aide-memoire.pdf", {"anonymous": LOGIN, "*": OK}),
+    ("get", "/aide/repondre-demande-rgpd/", {"anonymous": LOGIN, "*": OK}),
+    ("get", "/aide/ecrire-discussion/pas-a-pas.pdf", {"anonymous": LOGIN, "*": OK}),
     ("get", "/animation/", {"anonymous": LOGIN, "facilitateur": OK, "dccu": OK, "*": FORBIDDEN}),
     ("get", "/pilotage/", {"anonymous": LOGIN, "dccu": OK, "*": FORBIDDEN}),
     # Seats and replacements (assembly/urls_seats.py): docs/assembly.md. Offers are walked

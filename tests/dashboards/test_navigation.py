@@ -246,9 +246,11 @@ def _crawl(client: Any) -> set[str]:
             continue
         per_view[view] = per_view.get(view, 0) + 1
         response = client.get(key)
-        if response.status_code != 200 or "text/html" not in response.get("Content-Type", ""):
+        if response.status_code != 200:
             continue
-        reached.add(view)
+        reached.add(view)  # a file linked from a page (the help's PDFs) is reached too
+        if "text/html" not in response.get("Content-Type", ""):
+            continue
         parser = Links(key)
         parser.feed(response.content.decode())
         queue.extend(href.split("#")[0] for href, _ in parser.links)
