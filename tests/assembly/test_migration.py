@@ -33,6 +33,7 @@ def _migrate(targets: list[tuple[str, str | None]]) -> MigrationExecutor:
     return executor
 
 
+@pytest.mark.production_stack  # slow; runs once in CI, on PostgreSQL (.ci/run)
 @pytest.mark.django_db(transaction=True)
 def test_moving_the_institution_to_assembly_keeps_every_row() -> None:
     _migrate(BEFORE_THE_MOVE)

@@ -39,6 +39,10 @@ from tests.realtime.servers import (
     stored_draft,
 )
 
+# Starts its own server processes on the production stack: runs once in CI, in the
+# PostgreSQL + Redis pass (.ci/run).
+pytestmark = pytest.mark.production_stack
+
 
 @pytest.fixture
 def layer_redis(tmp_path: Path) -> Iterator[str]:

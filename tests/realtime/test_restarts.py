@@ -261,6 +261,7 @@ def redis_server_or_skip() -> str:
     return executable
 
 
+@pytest.mark.production_stack  # runs once in CI, in the PostgreSQL + Redis pass
 def test_redis_restart_loses_and_doubles_nothing(redis_server_or_skip: str, tmp_path: Path) -> None:
     redis = RedisServer(redis_server_or_skip, free_port(), tmp_path / "redis.log")
     server: Daphne | None = None

@@ -8,8 +8,14 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
+
 from tests.realtime.live import SETUP, open_socket, receive
 from tests.realtime.servers import Daphne, django_env, migrate, run_python
+
+# Starts its own server processes on the production stack: runs once in CI, in the
+# PostgreSQL + Redis pass (.ci/run).
+pytestmark = pytest.mark.production_stack
 
 
 def test_message_sent_through_one_process_reaches_a_client_of_the_other(
