@@ -48,7 +48,7 @@ class PracticeSpace(models.Model):
 
     def get_abilities(self, user: Any) -> dict[str, bool]:
         """``read``, ``write`` and ``reset``: its owner only (docs/permissions.md)."""
-        mine = (
+        mine = bool(
             user is not None
             and getattr(user, "is_authenticated", False)
             and user.is_active
