@@ -25,6 +25,7 @@ def export_practice_space(person: Any) -> Iterator[dict[str, Any]]:
         draft = doc_html(ydocs.load(space.draft_id, sandbox.ROOTS).doc)
         notes = walls.wall_content(space.wall_id)["notes"]
         yield {
+            "id": str(space.pk),
             "room": space.room.name,
             "draft": str(draft),
             "wall": [
