@@ -13,6 +13,7 @@ search, notifications, dashboards and the admin (forums/access.py, forums/action
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import pycrdt
@@ -83,10 +84,17 @@ def delete_space_content(space: PracticeSpace) -> None:
         )
         if name
     ]
+    from realtime.yjs import relay
+    from workshops.walls import WALL_KIND
+
     Room.objects.filter(pk=space.room_id).delete()  # its messages, its wall and notes
     YDocument.objects.filter(pk=space.draft_id).delete()
+    # A draft or wall still open in another tab re-reads its rights, finds nothing and
+    # closes (4404), rather than writing into a document that is gone.
+    relay.announce_abilities_changed(KIND, space.draft_id)
+    relay.announce_abilities_changed(WALL_KIND, space.wall_id)
     for name in names:
-        transaction.on_commit(lambda name=name: storage.delete(name))
+        transaction.on_commit(partial(storage.delete, name))
 
 
 def do_reset_practice_space(actor: Any) -> PracticeSpace:
@@ -142,7 +150,7 @@ def do_reset_training_room(actor: Any) -> Any:
         ]
         rooms.delete()
         for name in names:
-            transaction.on_commit(lambda name=name: storage.delete(name))
+            transaction.on_commit(partial(storage.delete, name))
         room = training_room()
     from gdpr.audit import record
 

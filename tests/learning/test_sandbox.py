@@ -320,7 +320,10 @@ async def test_only_the_owner_opens_the_practice_draft_and_room_sockets() -> Non
                 break
             await asyncio.sleep(0.1)
         assert "Je m'entraîne" in await sync_to_async(draft_text)(space)
-        await writer.close()
+        # Wiped from another tab: the open editor is closed, as for a missing document.
+        await sync_to_async(sandbox.do_reset_practice_space)(owner)
+        await closed_with(writer.socket, CLOSE_NOT_FOUND)
+        space = await sync_to_async(sandbox.practice_space)(owner)
 
         cookie = await sync_to_async(session_cookie)(other)
         socket = WebsocketCommunicator(application, path,
