@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.axe import assert_accessible
 from tests.e2e.login import log_in
 from tests.e2e.waiting import wait_until
 
@@ -20,6 +21,7 @@ def test_member_practises_then_wipes_everything_and_finds_it_empty(
     log_in(page, live_url, MEMBER)
     page.locator("#home-sandbox").get_by_role("link").click()
     page.get_by_role("heading", name="Bac à sable", exact=True).wait_for()
+    assert_accessible(page, "the practice space")
 
     # A message in my practice room, live through the same socket as every room.
     page.get_by_role("link", name="Ouvrir ma salle d'entraînement").click()
@@ -45,6 +47,7 @@ def test_member_practises_then_wipes_everything_and_finds_it_empty(
     # « Tout effacer et recommencer », confirmed.
     page.goto(live_url + "/bac-a-sable/")
     page.get_by_role("link", name="Tout effacer et recommencer").click()
+    assert_accessible(page, "the practice space's confirmation")
     page.get_by_role("button", name="Tout effacer et recommencer").click()
     page.get_by_text("Tout est effacé").wait_for()
 

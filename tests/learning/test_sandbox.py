@@ -76,7 +76,10 @@ def test_first_visit_creates_my_room_draft_and_wall_once(member: User) -> None:
                 reverse("workshops:wall", args=[space.wall_id]),
                 reverse("learning:sandbox_draft")):
         assert url in page.content.decode()
-        assert client.get(url).status_code == 200
+        opened = client.get(url)
+        assert opened.status_code == 200
+        # Every way back leads somewhere I may go (the wall's, to the practice space).
+        assert reverse("workshops:room", args=[space.room_id]) not in opened.content.decode()
     client.get(reverse("learning:sandbox"))
     assert PracticeSpace.objects.filter(owner=member).count() == 1
     assert Room.objects.filter(kind=RoomKind.PRACTICE).count() == 1
