@@ -54,6 +54,8 @@ run: install translations frontend
 	$(BIN)/python manage.py session_reminders --schedule
 	$(BIN)/python manage.py deadline_reminders --schedule
 	$(BIN)/python manage.py seat_offers --schedule
+	@case "$$(echo "$$AGORA_TRAINING_MODE" | tr A-Z a-z)" in 1|true|yes|on) \
+		$(BIN)/python manage.py training_reset --schedule ;; esac
 	@echo ""
 	@echo "  Agora est prêt : http://$(HOST):$(PORT)/"
 	@echo "  Connectez-vous avec membre001@example.org / $(DEMO_PASSWORD)"

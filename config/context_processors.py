@@ -13,4 +13,5 @@ def agora(request: HttpRequest) -> dict[str, Any]:
         "AGORA_ASSEMBLY_NAME": settings.AGORA_ASSEMBLY_NAME,
         "DPO_EMAIL": settings.DPO_EMAIL,
         "DCCU_EMAIL": settings.DCCU_EMAIL,
+        "AGORA_TRAINING_MODE": getattr(settings, "AGORA_TRAINING_MODE", False),
     }

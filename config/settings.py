@@ -359,6 +359,19 @@ if PRODUCTION and AGORA_DEMO:
     # Demo staff accounts get a TOTP secret published in the README: with real data,
     # that is no second factor at all.
     raise ImproperlyConfigured("AGORA_DEMO cannot be on with AGORA_ENV=production.")
+# Training mode (docs/training.md): the demo accounts are for training, a banner says so on
+# every page, and `training_reset` wipes and reseeds everything each night. Only ever on a
+# dedicated training instance: never with production settings, and never without the demo.
+AGORA_TRAINING_MODE = env_bool("AGORA_TRAINING_MODE", False)
+if AGORA_TRAINING_MODE and PRODUCTION:
+    raise ImproperlyConfigured(
+        "AGORA_TRAINING_MODE cannot be on with AGORA_ENV=production: its nightly reset "
+        "deletes every piece of data."
+    )
+if AGORA_TRAINING_MODE and not AGORA_DEMO:
+    raise ImproperlyConfigured("AGORA_TRAINING_MODE needs AGORA_DEMO (its demo accounts).")
+# The demo accounts' password after the nightly reset (seed_demo's published one if empty).
+AGORA_TRAINING_PASSWORD = env_str("AGORA_TRAINING_PASSWORD")
 
 INVITATION_VALID_DAYS = env_int("INVITATION_VALID_DAYS", 14)
 # A freed seat offered to a substitute waits this many days for an answer, then passes

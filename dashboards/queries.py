@@ -34,7 +34,7 @@ from documents.actions import moderation_queue
 from documents.models import Document, DocumentStatus, MandateFollow
 from forums.access import readable_rooms
 from forums.actions import reports_visible_to
-from forums.models import Message, RoomKind
+from forums.models import PRACTICE_KINDS, Message, RoomKind
 from forums.queries import room_summaries
 
 # Someone not seen for this long is worth a call from their facilitator.
@@ -209,6 +209,7 @@ def quiet_people(subgroups: list[Subgroup]) -> list[dict[str, Any]]:
         return []
     spoke = dict(
         Message.objects.filter(author__in=list(members))
+        .exclude(room__kind__in=PRACTICE_KINDS)  # practising is not taking part
         .order_by()
         .values("author")
         .annotate(last=Max("created_at"))
@@ -288,8 +289,10 @@ def participation_by_canton(assembly: Assembly | None) -> list[dict[str, Any]]:
     current = Membership.objects.current().filter(
         seat__assembly=assembly, kind=MembershipKind.TITULAIRE
     )
-    writers = Message.objects.filter(created_at__gte=since, deleted_at__isnull=True).values(
-        "author"
+    writers = (
+        Message.objects.filter(created_at__gte=since, deleted_at__isnull=True)
+        .exclude(room__kind__in=PRACTICE_KINDS)
+        .values("author")
     )
     rows = sorted(
         current.order_by()

@@ -16,7 +16,11 @@ Who may read, write and moderate a room is ``Room.get_abilities``; the rules
 - a document's comment room (kind « document »): read by whoever may read the document,
   written by whoever may comment on it, moderated by the library's moderators of it
   (``Document.get_abilities``); no grant or guest opens it, and it is not
-  listed with the conversations (its thread is shown on the document's page).
+  listed with the conversations (its thread is shown on the document's page);
+- a practice room (kind « practice », learning/sandbox.py): its owner only, nobody else,
+  the DCCU included; the shared training room (kind « training »): anyone logged in reads
+  and writes, facilitators and the DCCU moderate. Neither is listed with the
+  conversations (they are reached from the practice space), so neither is searched.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from django.db.models import Q
 from django.http import Http404
 
 from accounts.roles import ASSEMBLY_ROLES, STAFF_ROLES, Role, user_roles
-from forums.models import Message, Room, RoomKind, Thread
+from forums.models import PRACTICE_KINDS, Message, Room, RoomKind, Thread
 
 
 def readable_rooms(user: Any) -> list[Room]:
@@ -57,7 +61,13 @@ def readable_rooms(user: Any) -> list[Room]:
     ).values("pk")
     visible |= Q(pk__in=granted) & ~Q(kind=RoomKind.DIRECT)
     # Document comment rooms live on their document's page, never in the room list.
-    ids = Room.objects.filter(visible).exclude(kind=RoomKind.DOCUMENT).values("pk")
+    # The practice and training rooms live in the practice space, out of the list (and of
+    # search, mentions and unread counts, which read this list).
+    ids = (
+        Room.objects.filter(visible)
+        .exclude(kind__in=(RoomKind.DOCUMENT, *PRACTICE_KINDS))
+        .values("pk")
+    )
     return list(
         Room.objects.filter(pk__in=ids)
         .select_related("subgroup")

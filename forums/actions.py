@@ -43,6 +43,7 @@ from forums.events import (
 from forums.models import (
     MESSAGE_MAX_LENGTH,
     POST_MAX_LENGTH,
+    PRACTICE_KINDS,
     Attachment,
     AttachmentKind,
     Message,
@@ -214,6 +215,8 @@ def _publish_new(message: Message, mentioned: list[Any] | None = None) -> None:
         UnreadBumpEvent(room=room_id, message=message.pk, author=str(message.author_id)),
         [readers_group(message.room_id)],
     )
+    if message.room.kind in PRACTICE_KINDS:
+        return  # practice has no consequence: nobody is notified, by page or email
     _publish_notifications(message, mentioned or [])
     _notify_in_page(message, mentioned or [])
     transaction.on_commit(lambda: notify_new_message(message.pk))

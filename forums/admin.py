@@ -84,12 +84,17 @@ class RoomAdmin(DccuAdmin):
     fields = ["name", "charter", "archived", "participants"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Room]:
-        return super().get_queryset(request).exclude(kind=RoomKind.DIRECT).select_related(
-            "mandate"
+        # Nobody but its people reads a direct room or a practice room, the DCCU included.
+        return (
+            super().get_queryset(request)
+            .exclude(kind__in=(RoomKind.DIRECT, RoomKind.PRACTICE))
+            .select_related("mandate")
         )
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _is_dccu(request) and (obj is None or obj.kind != RoomKind.DIRECT)
+        return _is_dccu(request) and (
+            obj is None or obj.kind not in (RoomKind.DIRECT, RoomKind.PRACTICE)
+        )
 
     def get_form(
         self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
@@ -106,7 +111,9 @@ class RoomAdmin(DccuAdmin):
 
 def _visible_messages(queryset: QuerySet[Message]) -> QuerySet[Message]:
     reported = Report.objects.filter(message=OuterRef("pk"))
-    return queryset.filter(~Q(room__kind=RoomKind.DIRECT) | Exists(reported))
+    return queryset.exclude(room__kind=RoomKind.PRACTICE).filter(
+        ~Q(room__kind=RoomKind.DIRECT) | Exists(reported)
+    )
 
 
 @admin.register(Message)
@@ -187,4 +194,6 @@ class MuteAdmin(DccuAdmin):
     fields = readonly_fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Mute]:
-        return super().get_queryset(request).exclude(room__kind=RoomKind.DIRECT)
+        return super().get_queryset(request).exclude(
+            room__kind__in=(RoomKind.DIRECT, RoomKind.PRACTICE)
+        )

@@ -32,6 +32,14 @@ class RoomKind(models.TextChoices):
     STAFF = "staff", _("staff")
     # The comments of one library document: its abilities follow the document's.
     DOCUMENT = "document", _("comments on a document")
+    # The practice space (learning/sandbox.py): one person's room, read and written by its
+    # owner only, and the shared training room anyone logged in may write in. Neither is
+    # assembly content: no room list, search, notification, dashboard or guest grant.
+    PRACTICE = "practice", _("practice room")
+    TRAINING = "training", _("training room")
+
+
+PRACTICE_KINDS = (RoomKind.PRACTICE, RoomKind.TRAINING)
 
 
 class Room(models.Model):
@@ -135,7 +143,12 @@ class Room(models.Model):
                 return dict(NO_ABILITIES)
             abilities = document.get_abilities(user)
             read, write, moderate = abilities["read"], abilities["comment"], abilities["moderate"]
-        if self.kind not in (RoomKind.DIRECT, RoomKind.DOCUMENT):
+        elif self.kind == RoomKind.PRACTICE:
+            read = write = self.participants.filter(pk=user.pk).exists()
+        elif self.kind == RoomKind.TRAINING:
+            read = write = True
+            moderate = bool(roles & MODERATOR_ROLES)
+        if self.kind not in (RoomKind.DIRECT, RoomKind.DOCUMENT, *PRACTICE_KINDS):
             if user.has_perm("forums.participate_room", self) or self.participants.filter(
                 pk=user.pk
             ).exists():

@@ -27,7 +27,14 @@ from django.utils.translation import gettext as _
 from django_tasks import TaskResultStatus, task
 
 from config.logs import mail_failure
-from forums.models import Message, NotificationPreference, ReadMarker, RoomKind, Thread
+from forums.models import (
+    PRACTICE_KINDS,
+    Message,
+    NotificationPreference,
+    ReadMarker,
+    RoomKind,
+    Thread,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +75,8 @@ def _absolute(path: str) -> str:
 def _recipients(message: Message) -> list[tuple[Any, str]]:
     """Who should hear about this message by email, and why ("direct" or "mention")."""
     room = message.room
+    if room.kind in PRACTICE_KINDS:
+        return []
     reasons: dict[Any, tuple[Any, str]] = {}
     if room.kind == RoomKind.DIRECT:
         for person in room.participants.all():

@@ -37,6 +37,7 @@ SENTENCES: dict[str, Any] = {
     "forums.message.unhide": gettext_lazy("%(actor)s showed a message of %(subject)s again"),
     "forums.person.mute": gettext_lazy("%(actor)s muted %(subject)s in a room"),
     "forums.room.update": gettext_lazy("%(actor)s changed %(object)s"),
+    "learning.training_room.reset": gettext_lazy("%(actor)s emptied the training room"),
     "gdpr.audit.view": gettext_lazy("%(actor)s read the audit trail"),
     "gdpr.consent.view": gettext_lazy("%(actor)s viewed the consents of %(subject)s"),
     "gdpr.consent.give": gettext_lazy("%(subject)s gave an optional consent"),

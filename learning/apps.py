@@ -13,3 +13,20 @@ class LearningConfig(AppConfig):
 
     name = "learning"
     verbose_name = _("Help and training")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_delete
+
+        from learning import (
+            privacy,  # noqa: F401  (declarations, gdpr.registry)
+            sandbox,
+        )
+        from learning.models import PracticeSpace
+        from realtime.yjs import registry
+
+        # The practice draft is a Yjs document kind like the drafts (its owner only).
+        registry.register(sandbox.KIND, sandbox.PracticeDraftStore(), path=sandbox.PATH)
+        post_delete.connect(
+            sandbox.on_space_deleted, sender=PracticeSpace, dispatch_uid="learning-space"
+        )

@@ -25,13 +25,14 @@ from deliberation.models import Draft, Proposal
 from documents.models import Document
 from forums.models import Message, Room, RoomKind
 from gdpr.models import DataRequest
+from learning.models import PracticeSpace
 from notifications.models import Notification
 from workshops.models import Board, Wall
 
 ROOT = Path(__file__).resolve().parent.parent
 APPS = (
     "accounts", "assembly", "deliberation", "documents", "forums", "calls", "gdpr", "realtime",
-    "config", "notifications", "decisions", "workshops",
+    "config", "notifications", "decisions", "workshops", "learning",
 )
 ROW = re.compile(r"^\| `(?P<model>\w+\.\w+)` \| (?P<abilities>[^|]+) \|", re.M)
 
@@ -66,6 +67,7 @@ def sample(label: str) -> Any:
         "decisions.Amendment": Amendment(),
         "workshops.Wall": Wall(room=room),
         "workshops.Board": Board(room=room),
+        "learning.PracticeSpace": PracticeSpace(),
     }
     return objects[label]
 
@@ -114,6 +116,7 @@ def test_abilities_keep_their_keys_for_a_person_with_roles(label: str) -> None:
         "calls.Call": Call.objects.create(room=factories.room_of(subgroup)),
         "notifications.Notification": Notification(recipient=person, kind="mention"),
         "assembly.SeatOffer": SeatOffer(user=person),
+        "learning.PracticeSpace": PracticeSpace(owner=person),
     }
     if label in ("assembly.SessionDocument", "assembly.Session"):
         import datetime as dt

@@ -43,6 +43,18 @@ MATRIX: list[tuple[str, str, dict[str, str]]] = [
     ("get", "/aide/aide-memoire.pdf", {"anonymous": LOGIN, "*": OK}),
     ("get", "/aide/repondre-demande-rgpd/", {"anonymous": LOGIN, "*": OK}),
     ("get", "/aide/ecrire-discussion/pas-a-pas.pdf", {"anonymous": LOGIN, "*": OK}),
+    # The practice space (learning/urls.py): everyone logged in has their own; someone
+    # else's practice room, draft and wall answer 404 (tests/learning/test_sandbox.py).
+    # The shared training room is open to all logged in; only the DCCU empties it.
+    ("get", "/bac-a-sable/", {"anonymous": LOGIN, "*": OK}),
+    ("get", "/bac-a-sable/brouillon/", {"anonymous": LOGIN, "*": OK}),
+    ("get", "/bac-a-sable/effacer/", {"anonymous": LOGIN, "*": OK}),
+    ("post", "/bac-a-sable/effacer/", {"anonymous": LOGIN, "*": HOME}),
+    ("get", "/bac-a-sable/salle-commune/", {"anonymous": LOGIN, "*": HOME}),
+    ("get", "/bac-a-sable/salle-commune/effacer/",
+     {"anonymous": LOGIN, "dccu": OK, "*": FORBIDDEN}),
+    ("post", "/bac-a-sable/salle-commune/effacer/",
+     {"anonymous": LOGIN, "dccu": HOME, "*": FORBIDDEN}),
     ("get", "/animation/", {"anonymous": LOGIN, "facilitateur": OK, "dccu": OK, "*": FORBIDDEN}),
     ("get", "/pilotage/", {"anonymous": LOGIN, "dccu": OK, "*": FORBIDDEN}),
     # Seats and replacements (assembly/urls_seats.py): docs/assembly.md. Offers are walked

@@ -27,6 +27,8 @@ class DocKind(models.TextChoices):
     BOARD = "board", _("whiteboard")
     # A session's framing note, minutes or synthesis (assembly.SessionDocument).
     SESSION_DOC = "sessiondoc", _("session document")
+    # A person's practice draft (learning/sandbox.py): theirs only, not assembly content.
+    PRACTICE = "practice", _("practice draft")
 
 
 class YDocument(models.Model):

@@ -185,6 +185,9 @@ NOT_NAVIGATED = {
     # (tests/deliberation/test_followup.py opens both).
     "followup_public",
     "followup_report_docx",
+    # A redirect to the shared training room (a forums:room), which the practice space
+    # page links (tests/learning/test_sandbox.py follows it).
+    "learning:training_room",
     # POST only, or not a page.
     "forums:upload_refused",
     "set_language",

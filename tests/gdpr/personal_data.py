@@ -1127,6 +1127,25 @@ for _label, _key in (
     _workshops_seeder(_label, _key)
 
 
+# --- The practice space (learning.sandbox) --------------------------------------------------
+
+
+@seeder("learning.PracticeSpace")
+def _practice_spaces(world: World) -> None:
+    import uuid
+
+    from forums.actions import do_send_message
+    from learning import sandbox
+
+    rows = []
+    for user in (world.person, world.neighbour):
+        space = sandbox.practice_space(user)
+        do_send_message(user, space.room, body=f"Essai de {user.display_name}",
+                        client_id=uuid.uuid4())
+        rows.append(space.pk)
+    world.add("learning.PracticeSpace", rows[:1], rows[1:])
+
+
 # --- Follow-up of adopted proposals (deliberation.followup) --------------------------------
 
 

@@ -186,6 +186,7 @@ def test_declarations_are_grouped_by_the_app_that_declares_them() -> None:
         "calls",
         "decisions",
         "gdpr",
+        "learning",
         "consent",
     ]
 

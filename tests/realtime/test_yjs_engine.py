@@ -405,7 +405,7 @@ def test_a_kind_cannot_take_a_used_name_or_path() -> None:
     with pytest.raises(ValueError):
         registry.register("other", store, path="drafts")
     assert sorted(k.name for k in registry.kinds()) == [
-        "board", "draft", "sessiondoc", "wall", "wallsheet"
+        "board", "draft", "practicedraft", "sessiondoc", "wall", "wallsheet"
     ]
 
 
