@@ -54,6 +54,12 @@ FOLLOWUP_ANSWER_ROLES = frozenset({Role.AGENT, Role.DCCU})
 FOLLOWUP_ROLES = FOLLOWUP_ANSWER_ROLES | {Role.COMITE_SUIVI}
 # Handle the people's data requests and prepare access copies on their behalf.
 DATA_HANDLER_ROLES = frozenset({Role.DPD, Role.DCCU})
+# Write in their subgroup's drafts (the « co-écrire » guide is theirs).
+DRAFT_WRITER_ROLES = frozenset({Role.TITULAIRE, Role.FACILITATEUR, Role.DCCU})
+# A person's main role, for what is shown once per person (the guided first visit): the
+# first of theirs in this order.
+MAIN_ROLE_ORDER = (Role.DCCU, Role.DPD, Role.FACILITATEUR, Role.AGENT, Role.TITULAIRE,
+                   Role.REMPLACANT)
 
 _CACHE_ATTR = "_agora_roles_cache"
 

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import TourOutcome, TourProgress, User
-from accounts.roles import Role, user_roles
+from accounts.roles import MAIN_ROLE_ORDER, Role, user_roles
 
 
 @dataclass(frozen=True)
@@ -126,8 +126,7 @@ TOURS: dict[Role, tuple[Step, ...]] = {
 }
 
 # The visit of a person with several roles: the first of theirs in this order.
-TOUR_ORDER = (Role.DCCU, Role.DPD, Role.FACILITATEUR, Role.AGENT, Role.TITULAIRE,
-              Role.REMPLACANT)
+TOUR_ORDER = MAIN_ROLE_ORDER
 
 
 def tour_for(user: User) -> Role | None:

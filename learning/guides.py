@@ -22,6 +22,7 @@ from accounts.roles import (
     ASSEMBLY_ROLES,
     CONTRIBUTOR_ROLES,
     DATA_HANDLER_ROLES,
+    DRAFT_WRITER_ROLES,
     MODERATOR_ROLES,
     Role,
     user_roles,
@@ -109,7 +110,7 @@ GUIDES: tuple[Guide, ...] = (
         "co-ecrire-proposition",
         "Co-écrire une proposition",
         "Pour écrire à plusieurs le texte d'une proposition de votre sous-groupe.",
-        frozenset({Role.TITULAIRE, Role.FACILITATEUR, Role.DCCU}),
+        DRAFT_WRITER_ROLES,
         ("proposals", "proposal"),
     ),
     Guide(
@@ -143,7 +144,7 @@ GUIDES: tuple[Guide, ...] = (
         "valider-presences",
         "Valider les présences",
         "Pour noter qui est venu à une séance : c'est ce qui ouvre droit à l'indemnité.",
-        frozenset({Role.FACILITATEUR, Role.DCCU}),
+        MODERATOR_ROLES,
         ("attendance:sessions", "attendance:checkin"),
     ),
     Guide(
