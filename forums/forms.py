@@ -47,8 +47,9 @@ class VoiceForm(forms.Form):
     audio = forms.FileField(label=_("Recording"))
     # No duration field: the duration is read from the file itself (forums/voice.py).
     # No max_length (a browser would cut a paste): forums.actions refuses a long one whole.
+    # Never required: without it the worker may write one (forums/transcription.py).
     transcript = forms.CharField(
-        label=_("What you say, in writing"),
+        label=_("What you say, in writing"), required=False,
         help_text=_("People who cannot listen will read it."),
         widget=forms.Textarea(attrs={"rows": 2}),
     )

@@ -24,6 +24,8 @@ urlpatterns = [
     path("message/<int:message_id>/supprimer/", views_chat.delete, name="delete"),
     path("message/<int:message_id>/reagir/", views_chat.react, name="react"),
     path("message/<int:message_id>/non-lu/", views_chat.unread, name="unread"),
+    path("message/<int:message_id>/transcription/", views_chat.transcript_retry,
+         name="transcript_retry"),
     path("message/<int:message_id>/signaler/", views.report, name="report"),
     path("message/<int:message_id>/masquer/", views.hide, name="hide"),
     path("message/<int:message_id>/silence/", views.mute, name="mute"),

@@ -53,6 +53,7 @@ from forums.models import (
     Thread,
 )
 from forums.notifications import mark_connected
+from forums.transcription import enabled as transcription_enabled
 from forums.voice import do_add_voice_message
 
 HISTORY_SIZE = 50
@@ -90,6 +91,8 @@ def chat_text() -> dict[str, str]:
         "mic_refused": _("The microphone is not available. Check that your browser may use it."),
         "voice_unsupported": _("Your browser cannot record sound."),
         "send_failed": _("The message could not be sent. Try again."),
+        "transcribing": _("Automatic transcript in progress…"),
+        "transcript_retry_failed": _("The transcript could not be asked again."),
         "seconds": _("%(sec)d s"),
         "minutes": _("%(min)d min %(sec)02d s"),
         # JS has no plural rules: both forms are sent (one: count 1, many: above).
@@ -229,6 +232,7 @@ def _room_context(
         "last_id": history[-1].pk if history else 0,
         "chat_text": chat_text(),
         "voice_max_seconds": settings.FORUMS_VOICE_MAX_SECONDS,
+        "voice_transcribed": transcription_enabled(),
         "read_only_reason": "" if abilities["write"] else why_read_only(room, request.user),
         "people": room_people(room),
         "max_length": MESSAGE_MAX_LENGTH,

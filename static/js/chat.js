@@ -144,6 +144,9 @@ class Chat {
       case "message.updated":
         if (frame.room === this.roomId) this.updateMessage(frame.message);
         break;
+      case "transcript.progress":
+        if (frame.room === this.roomId) this.showTranscriptProgress(frame);
+        break;
       case "resync":
         if (frame.room !== this.roomId) break;
         for (const message of frame.messages) this.showMessage(message, true);
@@ -566,6 +569,7 @@ class Chat {
         case "unread": this.markUnread(item, button.dataset.url); break;
         case "edit": this.fetchEdit(id, button.dataset.url); break;
         case "delete": this.deleteMessage(id); break;
+        case "retry-transcript": this.retryTranscript(button); break;
         default: break;
       }
     });
@@ -725,6 +729,23 @@ class Chat {
     } catch {
       this.setStatus(fill(this.text.link_copy_failed, { url }));
     }
+  }
+
+  async retryTranscript(button) {
+    // The new state (in progress, then the text) comes back as message.updated.
+    button.disabled = true;
+    const answer = await this.post(button.dataset.url, {});
+    if (!answer || answer.error) {
+      button.disabled = false;
+      this.setStatus((answer && answer.error) || this.text.transcript_retry_failed);
+    }
+  }
+
+  showTranscriptProgress(frame) {
+    const line = document.querySelector(`#m${frame.message} [data-transcript="${frame.attachment}"]`);
+    if (!line) return;
+    line.textContent = frame.progress
+      ? `${this.text.transcribing} ${frame.progress} %` : this.text.transcribing;
   }
 
   async markUnread(item, url) {

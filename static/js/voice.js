@@ -1,5 +1,7 @@
-// Voice messages: record with MediaRecorder, listen, write what is said, send (multipart
-// POST to the room's voice address). Without MediaRecorder the section stays hidden.
+// Voice messages: record with MediaRecorder, listen, write what is said if one wishes, send
+// (multipart POST to the room's voice address). An empty transcript is written later by the
+// platform when speech-to-text is set up (forums/transcription.py); the message arrives at
+// once. Without MediaRecorder the section stays hidden.
 
 import { formatDuration, newClientId } from "./util.js";
 
@@ -87,11 +89,6 @@ class VoiceRecorder {
     event.preventDefault();
     if (!this.blob) {
       this.error.textContent = this.text.voice_unsupported;
-      return;
-    }
-    if (!this.transcript.value.trim()) {
-      this.transcript.focus();
-      this.transcript.reportValidity();
       return;
     }
     const data = new FormData(this.form);
