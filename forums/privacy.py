@@ -161,13 +161,24 @@ declare(
     Attachment,
     subject="message__author",
     fields=("message", "kind", "name", "file", "content_type", "size", "duration_seconds",
-            "transcript", "created_at"),
+            "transcript", "transcript_source", "transcript_status", "transcript_failure",
+            "created_at"),
     files=("file",),
     copy_files=attachment_copy_files,
     machine_text=("content_type",),
     purpose=_(
         "Share files and voice messages in the conversations; the transcript lets people "
-        "who cannot listen read what was said."
+        "who cannot listen read what was said. An automatic transcript is made on the "
+        "département's own servers: the recording never leaves the platform's "
+        "infrastructure."
+    ),
+    notes=_(
+        "The transcript of a voice message is personal data of the person who speaks: "
+        "typed by them, or written automatically by speech-to-text when the DCCU has set "
+        "it up, and correctable by them. Speech-to-text runs on the département's own "
+        "servers (whisper.cpp, or a transcription server it hosts): the recording never "
+        "leaves the platform's infrastructure, and no third-party service hears it. The "
+        "transcript is in the person's access copy and is erased with the recording."
     ),
     legal_basis=LegalBasis.PUBLIC_TASK,
     retention=Retention(

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 SAMPLE_RATE = 16_000
+GGML_MAGIC = b"lmgg"  # GGML_FILE_MAGIC 0x67676d6c, little endian, opens every model file
 DECODE_TIMEOUT = 120  # seconds; a 5-minute recording decodes in a few
 
 
@@ -37,6 +38,12 @@ def load_model(model_path: str, *, threads: int = 2) -> Any:
     path = Path(model_path)
     if not path.is_file():
         raise WhisperUnavailable(f"no whisper.cpp model file at {model_path!r}")
+    with path.open("rb") as fh:
+        magic = fh.read(4)
+    if magic != GGML_MAGIC:
+        # whisper.cpp does not fail on a file that is not a model: it hands back an empty
+        # context, and the first transcription then crashes the whole worker.
+        raise WhisperUnavailable(f"{model_path!r} is not a whisper.cpp (ggml) model file")
     try:
         from pywhispercpp.model import Model
     except ImportError as exc:

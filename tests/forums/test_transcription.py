@@ -6,6 +6,7 @@ and the room sees the text live. Failures leave a clear state and the recording 
 from __future__ import annotations
 
 import html
+import os
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -337,3 +338,52 @@ def test_whispercpp_without_its_package_or_model_fails_clearly(
     voice = voice_of(message)
     assert (voice.transcript_status, voice.transcript_failure) == ("failed", "unavailable")
     assert Path(tmp_path / voice.file.name).exists()
+
+
+def test_a_file_that_is_not_a_whisper_model_is_refused_before_whisper_cpp_reads_it(
+    tmp_path: Path,
+) -> None:
+    """whisper.cpp hands back an empty context for such a file and crashes on first use."""
+    from forums import whisper
+
+    fake = tmp_path / "ggml-small.bin"
+    fake.write_bytes(b"<html>not found</html>")
+    with pytest.raises(whisper.WhisperUnavailable, match="not a whisper.cpp"):
+        whisper.load_model(str(fake))
+
+
+def test_whispercpp_decodes_the_recording_into_16_khz_samples(tmp_path: Path) -> None:
+    """What whisper.cpp is given: the whole recording, mono at 16 kHz (4.2 s here)."""
+    pytest.importorskip("numpy")
+    from forums import whisper
+
+    path = tmp_path / "voice.webm"
+    path.write_bytes(recording())
+    samples = whisper.decode(path, "matroska")
+    assert abs(len(samples) / whisper.SAMPLE_RATE - 4.2) < 0.1
+    assert 0.1 < float(abs(samples).max()) <= 1.0
+    path.write_bytes(b"\x1a\x45\xdf\xa3" + b"\x00" * 200)
+    with pytest.raises(whisper.WhisperUnreadable):
+        whisper.decode(path, "matroska")
+
+
+@pytest.mark.skipif(not os.environ.get("AGORA_TEST_WHISPER_MODEL"),
+                    reason="needs pywhispercpp and a ggml model file (docs/deploy.md)")
+def test_whispercpp_transcribes_french_speech_with_a_real_model(tmp_path: Path) -> None:
+    """The real whisper.cpp path, where a model exists (no model can be downloaded here):
+    AGORA_TEST_WHISPER_MODEL=/srv/whisper/ggml-base.bin pytest -k real_model."""
+    import subprocess
+
+    from forums import whisper
+
+    wav = tmp_path / "voice.webm"
+    subprocess.run(  # noqa: S603 - fixed programs, our arguments
+        ["sh", "-c", f"espeak-ng -v fr -w {tmp_path}/s.wav 'Bonjour, je propose un minibus' "  # noqa: S607
+         f"&& ffmpeg -v error -i {tmp_path}/s.wav -c:a libopus -f webm {wav}"],
+        check=True, timeout=60,
+    )
+    seen: list[int] = []
+    text = whisper.transcribe(wav, demuxer="matroska", language="fr", threads=2,
+                              model_path=os.environ["AGORA_TEST_WHISPER_MODEL"],
+                              progress=seen.append)
+    assert "minibus" in text.lower()
