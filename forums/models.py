@@ -352,6 +352,55 @@ class Attachment(models.Model):
         return self.name
 
 
+def voice_draft_path(instance: VoiceDraft, filename: str) -> str:
+    # Where the voices of messages are: sending the draft hands its file over as it is.
+    return f"forums/voice/{uuid.uuid4().hex}"
+
+
+class VoiceDraft(models.Model):
+    """A recording uploaded before its message is sent, so that the platform proposes its
+    transcript and the person corrects it before sending (forums/transcription.py). One per
+    person and room at a time; it becomes the message's voice when sent, and is deleted
+    after a day if it never is."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="voice_drafts",
+        verbose_name=_("author"),
+    )
+    room = models.ForeignKey(
+        Room, on_delete=models.CASCADE, related_name="voice_drafts", verbose_name=_("room")
+    )
+    file = models.FileField(_("file"), upload_to=voice_draft_path)
+    content_type = models.CharField(_("type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size in bytes"))
+    duration_seconds = models.FloatField(_("duration (seconds)"))
+    transcript = models.TextField(_("proposed transcript"), blank=True)
+    transcript_status = models.CharField(
+        _("automatic transcript"), max_length=10,
+        choices=TranscriptStatus.choices, default=TranscriptStatus.PENDING,
+    )
+    transcript_progress = models.PositiveSmallIntegerField(_("transcript progress"), default=0)
+    transcript_failure = models.CharField(
+        _("why the automatic transcript failed"), max_length=12, blank=True,
+        choices=TranscriptFailure.choices, default=TranscriptFailure.NONE,
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("voice message being prepared")
+        verbose_name_plural = _("voice messages being prepared")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(transcript_progress__lte=100),
+                name="voicedraft_transcript_progress_percent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.id)
+
+
 class Reaction(models.Model):
     id = models.BigAutoField(primary_key=True)
     message = models.ForeignKey(

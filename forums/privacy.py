@@ -21,6 +21,7 @@ from forums.models import (
     Report,
     Room,
     Thread,
+    VoiceDraft,
 )
 from gdpr.audit import withhold_from_subject
 from gdpr.registry import Anchor, CopyFile, Erasure, LegalBasis, Retention, declare
@@ -192,6 +193,30 @@ declare(
     erasure=Erasure.DELETE,
     categories_of_people=PEOPLE,
     recipients=ROOM_READERS,
+)
+
+declare(
+    VoiceDraft,
+    subject="author",
+    fields=("room", "file", "content_type", "size", "duration_seconds", "transcript",
+            "transcript_status", "transcript_failure", "created_at"),
+    files=("file",),
+    machine_text=("content_type",),
+    purpose=_(
+        "Propose the transcript of a voice message before it is sent, so that the person "
+        "can correct it. It is made on the département's own servers: the recording never "
+        "leaves the platform's infrastructure."
+    ),
+    legal_basis=LegalBasis.PUBLIC_TASK,
+    retention=Retention(
+        _("Becomes the voice message when it is sent; deleted with its file after 1 day "
+          "if it never is."),
+        days=1,
+        since="created_at",
+    ),
+    erasure=Erasure.DELETE,
+    categories_of_people=PEOPLE,
+    recipients=_("only the person who recorded it"),
 )
 
 declare(

@@ -34,6 +34,7 @@ from forums.models import (
     TranscriptFailure,
     TranscriptSource,
     TranscriptStatus,
+    VoiceDraft,
 )
 from realtime.bus import send_event_on_commit
 
@@ -213,6 +214,117 @@ def _publish_progress(item: Attachment) -> None:
         ),
         [room_group(item.message.room_id)],
     )
+
+
+# --- Drafts: the transcript proposed before sending -------------------------------------
+
+DRAFT_FIELDS = ["transcript", "transcript_status", "transcript_progress", "transcript_failure"]
+
+
+@task()
+def transcribe_draft_task(draft_id: str) -> str:
+    return run_draft_transcription(draft_id)
+
+
+def do_add_voice_draft(actor: Any, room: Any, *, upload: Any) -> VoiceDraft:
+    """Keep a recording not sent yet and ask the worker for its transcript, which the page
+    proposes in the box; the person's previous draft in the room goes (one at a time)."""
+    from forums.voice import EXTENSIONS, validate_voice
+
+    if not room.get_abilities(actor)["write"]:
+        raise PermissionDenied(_("You cannot write in this room."))
+    if not enabled():
+        raise ValidationError(_("Automatic transcription is not set up on this platform."),
+                              code="off")
+    content_type, duration = validate_voice(upload)
+    upload.name = f"voice.{EXTENSIONS[content_type]}"
+    with transaction.atomic():
+        for old in VoiceDraft.objects.select_for_update().filter(author=actor, room=room):
+            discard_draft(old)
+        draft = VoiceDraft.objects.create(
+            author=actor, room=room, file=upload, content_type=content_type,
+            size=upload.size or 0, duration_seconds=duration,
+        )
+        draft_id = str(draft.pk)
+        transaction.on_commit(lambda: transcribe_draft_task.enqueue(draft_id))
+    return draft
+
+
+def discard_draft(draft: VoiceDraft) -> None:
+    """Delete a draft and its file (after the commit: a rollback keeps both)."""
+    name, storage = draft.file.name, draft.file.storage
+    draft.delete()
+    if name:
+        transaction.on_commit(lambda: storage.delete(name))
+
+
+def run_draft_transcription(draft_id: uuid.UUID | str) -> str:
+    """The worker's job for a draft: the page reads the result by polling the draft."""
+    with transaction.atomic():
+        draft = VoiceDraft.objects.select_for_update().filter(pk=draft_id).first()
+        if draft is None or draft.transcript_status != TranscriptStatus.PENDING:
+            return draft.transcript_status if draft is not None else "gone"
+        draft.transcript_status = TranscriptStatus.RUNNING
+        draft.save(update_fields=["transcript_status"])
+
+    def progress(percent: int) -> None:
+        VoiceDraft.objects.filter(pk=draft.pk).update(transcript_progress=percent)
+
+    failure, text = TranscriptFailure.NONE, ""
+    try:
+        text = _transcribe_stored(draft, progress)
+        if not text:
+            raise TranscriptionFailed(TranscriptFailure.NOTHING_HEARD)
+    except TranscriptionFailed as exc:
+        logger.warning("transcription of voice draft %s failed: %s", draft.pk, exc)
+        failure = exc.failure
+    except Exception:
+        logger.exception("transcription of voice draft %s failed", draft.pk)
+        failure = TranscriptFailure.ERROR
+    with transaction.atomic():
+        draft = VoiceDraft.objects.select_for_update().filter(pk=draft_id).first()
+        if draft is None:
+            return "gone"  # sent (its message's voice took over) or replaced meanwhile
+        draft.transcript = text
+        draft.transcript_failure = failure
+        draft.transcript_status = TranscriptStatus.FAILED if failure else TranscriptStatus.DONE
+        draft.transcript_progress = 0 if failure else 100
+        draft.save(update_fields=DRAFT_FIELDS)
+    return str(draft.transcript_status)
+
+
+def draft_state(draft: VoiceDraft) -> dict[str, Any]:
+    """What the page polls: the proposed text once ready, or why there is none."""
+    return {
+        "id": str(draft.pk),
+        "status": draft.transcript_status,
+        "progress": draft.transcript_progress,
+        "transcript": draft.transcript,
+        "failure": str(TranscriptFailure(draft.transcript_failure).label)
+        if draft.transcript_failure else "",
+    }
+
+
+def voice_from_draft(draft: VoiceDraft, typed: str) -> dict[str, Any]:
+    """The voice attachment's fields for a draft being sent with the text in the box: the
+    machine's proposal as it was, corrected, or the person's own words; still to come
+    when the worker has not finished (it is then asked again for the message)."""
+    proposed = draft.transcript if draft.transcript_status == TranscriptStatus.DONE else ""
+    if typed and proposed:
+        source = TranscriptSource.AUTOMATIC if typed == proposed else TranscriptSource.CORRECTED
+    else:
+        source = TranscriptSource.TYPED if typed else TranscriptSource.NONE
+    # Nothing typed and no proposal yet (or it failed): the worker is asked for the message.
+    waiting = not typed and draft.transcript_status != TranscriptStatus.DONE and enabled()
+    return {
+        "kind": AttachmentKind.VOICE, "file": draft.file.name, "content_type": draft.content_type,
+        "size": draft.size, "duration_seconds": draft.duration_seconds, "transcript": typed,
+        "transcript_source": source,
+        "transcript_status": TranscriptStatus.PENDING if waiting else (
+            TranscriptStatus.DONE if proposed and typed else TranscriptStatus.NONE
+        ),
+        "transcript_progress": 100 if proposed and typed else 0,
+    }
 
 
 # --- The author's operations -----------------------------------------------------------

@@ -51,8 +51,10 @@ from forums.models import (
     Room,
     RoomKind,
     Thread,
+    VoiceDraft,
 )
 from forums.notifications import mark_connected
+from forums.transcription import do_add_voice_draft, draft_state
 from forums.transcription import enabled as transcription_enabled
 from forums.voice import do_add_voice_message
 
@@ -93,6 +95,11 @@ def chat_text() -> dict[str, str]:
         "send_failed": _("The message could not be sent. Try again."),
         "transcribing": _("Automatic transcript in progress…"),
         "transcript_retry_failed": _("The transcript could not be asked again."),
+        "draft_running": _("The platform is writing what you say… You may send now: the "
+                           "transcript will be added when ready."),
+        "draft_done": _("Proposed transcript: correct it if needed, then send."),
+        "draft_failed": _("No transcript could be proposed (%(reason)s): you may write it, "
+                          "or send as it is."),
         "seconds": _("%(sec)d s"),
         "minutes": _("%(min)d min %(sec)02d s"),
         # JS has no plural rules: both forms are sent (one: count 1, many: above).
@@ -591,8 +598,11 @@ def voice(request: AuthenticatedRequest, room_id: uuid.UUID) -> HttpResponse:
     error = ""
     if form.is_valid():
         try:
+            draft = None
+            if form.cleaned_data["draft"]:
+                draft = access_voice_draft(request.user, form.cleaned_data["draft"])
             message, _created = do_add_voice_message(
-                request.user, room, upload=form.cleaned_data["audio"],
+                request.user, room, upload=form.cleaned_data["audio"], draft=draft,
                 transcript=form.cleaned_data["transcript"],
                 client_id=form.cleaned_data["client_id"] or uuid.uuid4(),
             )
@@ -608,6 +618,43 @@ def voice(request: AuthenticatedRequest, room_id: uuid.UUID) -> HttpResponse:
         return JsonResponse({"error": error}, status=400)
     messages.error(request, error)
     return redirect("forums:room", room.pk)
+
+
+def access_voice_draft(user: User, draft_id: uuid.UUID) -> VoiceDraft:
+    """One's own recording not sent yet; nobody else's exists (404)."""
+    draft = VoiceDraft.objects.filter(pk=draft_id, author=user).first()
+    if draft is None:
+        raise ValidationError(_("This recording is no longer available: record it again."),
+                              code="not_found")
+    return draft
+
+
+@login_required
+@require_POST
+def voice_draft(request: AuthenticatedRequest, room_id: uuid.UUID) -> HttpResponse:
+    """voice.js uploads a recording before it is sent, for the platform to propose its
+    transcript (forums/transcription.py); answers the draft's state, polled below."""
+    room = access_room(request.user, room_id)
+    form = VoiceForm(request.POST, request.FILES)
+    if not form.is_valid() or not form.cleaned_data["audio"]:
+        return JsonResponse({"error": _("The recording is empty.")}, status=400)
+    try:
+        draft = do_add_voice_draft(request.user, room, upload=form.cleaned_data["audio"])
+    except (ValidationError, PermissionDenied) as exc:
+        return JsonResponse({"error": error_text(exc)}, status=400)
+    return JsonResponse({
+        **draft_state(draft), "url": reverse("forums:voice_draft_state", args=[draft.pk]),
+    })
+
+
+@login_required
+@require_GET
+def voice_draft_state(request: AuthenticatedRequest, draft_id: uuid.UUID) -> HttpResponse:
+    """Where the proposed transcript of one's recording stands (404 for anyone else)."""
+    draft = VoiceDraft.objects.filter(pk=draft_id, author=request.user).first()
+    if draft is None:
+        raise Http404
+    return JsonResponse(draft_state(draft))
 
 
 @login_required

@@ -36,6 +36,7 @@ from forums.models import (
     Thread,
     TranscriptSource,
     TranscriptStatus,
+    VoiceDraft,
 )
 
 logger = logging.getLogger(__name__)
@@ -207,7 +208,8 @@ def do_add_voice_message(
     actor: Any,
     room: Room,
     *,
-    upload: UploadedFile,
+    upload: UploadedFile | None = None,
+    draft: VoiceDraft | None = None,
     transcript: str = "",
     client_id: uuid.UUID | str,
     thread: Thread | None = None,
@@ -217,6 +219,8 @@ def do_add_voice_message(
 
     Sent at once, never waiting for a transcript: without a typed one, and when
     speech-to-text is set up, the worker writes it later (forums/transcription.py).
+    ``draft``: the recording was uploaded before (``do_add_voice_draft``) for a proposed
+    transcript; its file becomes the message's, not sent again.
     Idempotent like any message (same author and client_id: the first one back,
     nothing stored twice).
     """
@@ -228,21 +232,37 @@ def do_add_voice_message(
     existing = Message.objects.filter(author=actor, client_id=str(client_id)).first()
     if existing is not None:
         return existing, False
-    content_type, duration = validate_voice(upload)
     typed = transcript.strip()
-    automatic = not typed and transcription.enabled()
-    voice = {
-        "kind": AttachmentKind.VOICE, "file": _named(upload, content_type),
-        "name": _("Voice message"), "content_type": content_type, "size": upload.size or 0,
-        "duration_seconds": duration, "transcript": typed,
-        "transcript_source": TranscriptSource.TYPED if typed else TranscriptSource.NONE,
-        "transcript_status": TranscriptStatus.PENDING if automatic else TranscriptStatus.NONE,
-    }
+    if draft is not None:
+        if draft.author_id != actor.pk or draft.room_id != room.pk:
+            raise ValidationError(_("This recording is no longer available: record it again."),
+                                  code="not_found")
+        voice = transcription.voice_from_draft(draft, typed)
+    elif upload is not None:
+        content_type, duration = validate_voice(upload)
+        automatic = not typed and transcription.enabled()
+        voice = {
+            "kind": AttachmentKind.VOICE, "file": _named(upload, content_type),
+            "content_type": content_type, "size": upload.size or 0,
+            "duration_seconds": duration, "transcript": typed,
+            "transcript_source": TranscriptSource.TYPED if typed else TranscriptSource.NONE,
+            "transcript_status": TranscriptStatus.PENDING if automatic else TranscriptStatus.NONE,
+        }
+    else:
+        raise ValidationError({"audio": [_("The recording is empty.")]})
+    voice["name"] = _("Voice message")
     with transaction.atomic():
+        if draft is not None and not VoiceDraft.objects.select_for_update().filter(
+            pk=draft.pk
+        ).exists():
+            raise ValidationError(_("This recording is no longer available: record it again."),
+                                  code="not_found")
         message, created = do_send_message(
             actor, room, body=typed, client_id=client_id, thread=thread, attachments=[voice]
         )
-        if created and automatic:
+        if created and draft is not None:
+            draft.delete()  # its file is now the message's: the row goes, the file stays
+        if created and voice["transcript_status"] == TranscriptStatus.PENDING:
             transcription.queue_transcription(message.attachments.get(kind=AttachmentKind.VOICE))
     return message, created
 

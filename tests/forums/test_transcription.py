@@ -387,3 +387,87 @@ def test_whispercpp_transcribes_french_speech_with_a_real_model(tmp_path: Path) 
                               model_path=os.environ["AGORA_TEST_WHISPER_MODEL"],
                               progress=seen.append)
     assert "minibus" in text.lower()
+
+
+# --- Proposed before sending ------------------------------------------------------------
+
+
+def upload_draft(client: Client, room: Room, committed: Callable[..., Any],
+                 content: bytes | None = None) -> Any:
+    return committed(
+        client.post, reverse("forums:voice_draft", args=[room.pk]),
+        {"audio": SimpleUploadedFile("voice.webm", content or recording(), "audio/webm")},
+        headers={"Accept": "application/json"},
+    )
+
+
+def send_draft(client: Client, room: Room, committed: Callable[..., Any], draft: str,
+               transcript: str) -> Any:
+    return committed(
+        client.post, reverse("forums:voice", args=[room.pk]),
+        {"draft": draft, "transcript": transcript, "client_id": str(uuid.uuid4())},
+        headers={"Accept": "application/json"},
+    )
+
+
+def test_the_transcript_is_proposed_before_sending_and_the_correction_is_sent(
+    member_client: Client, member: User, other: User, room: Room, stt: FakeSTT,
+    media: Path, committed: Callable[..., Any], run_worker: Callable[[], None],
+) -> None:
+    from forums.models import VoiceDraft
+
+    answer = upload_draft(member_client, room, committed).json()
+    assert answer["status"] == "pending" and not Message.objects.exists()
+    # Only its author may follow it.
+    assert logged_in(other).get(answer["url"]).status_code == 404
+    run_worker()
+    state = member_client.get(answer["url"]).json()
+    assert (state["status"], state["transcript"]) == (
+        "done", "Je propose un minibus le mardi matin."
+    )
+    stored = VoiceDraft.objects.get().file.name
+    response = send_draft(member_client, room, committed, answer["id"],
+                          "Je propose un minibus le mardi matin, à 7 h.")
+    assert response.status_code == 200, response.content
+    [voice] = response.json()["message"]["attachments"]
+    assert (voice["transcript_source"], voice["transcript_status"]) == ("corrected", "done")
+    # The recording went up once: the draft's file is the message's, the draft is gone.
+    assert Attachment.objects.get().file.name == stored and not VoiceDraft.objects.exists()
+    assert len([p for p in media.rglob("*") if p.is_file()]) == 1
+    assert len(stt.received) == 1
+    listened = member_client.get(voice["url"])
+    assert b"".join(listened.streaming_content) == recording()
+
+
+def test_a_draft_sent_before_its_proposal_is_transcribed_for_the_message(
+    member_client: Client, room: Room, stt: FakeSTT, committed: Callable[..., Any],
+    run_worker: Callable[[], None],
+) -> None:
+    answer = upload_draft(member_client, room, committed).json()
+    message = send_draft(member_client, room, committed, answer["id"], "").json()["message"]
+    assert message["attachments"][0]["transcript_status"] == "pending"
+    run_worker()
+    voice = voice_of(message)
+    assert (voice.transcript_status, voice.transcript_source) == ("done", "auto")
+    assert voice.transcript == "Je propose un minibus le mardi matin."
+
+
+def test_someone_else_cannot_send_or_read_a_draft(
+    member_client: Client, other: User, room: Room, stt: FakeSTT,
+    committed: Callable[..., Any],
+) -> None:
+    answer = upload_draft(member_client, room, committed).json()
+    response = send_draft(logged_in(other), room, committed, answer["id"], "Volé")
+    assert response.status_code == 400 and "plus disponible" in response.json()["error"]
+    assert not Message.objects.exists()
+
+
+def test_without_speech_to_text_no_draft_is_kept(
+    member_client: Client, room: Room, settings: Any, committed: Callable[..., Any]
+) -> None:
+    from forums.models import VoiceDraft
+
+    settings.AGORA_STT_BACKEND = ""
+    response = upload_draft(member_client, room, committed)
+    assert response.status_code == 400 and "pas activée" in response.json()["error"]
+    assert not VoiceDraft.objects.exists()
