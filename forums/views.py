@@ -635,6 +635,8 @@ def voice_draft(request: AuthenticatedRequest, room_id: uuid.UUID) -> HttpRespon
     """voice.js uploads a recording before it is sent, for the platform to propose its
     transcript (forums/transcription.py); answers the draft's state, polled below."""
     room = access_room(request.user, room_id)
+    if not room.get_abilities(request.user)["write"]:
+        raise PermissionDenied(_("You cannot write in this room."))
     form = VoiceForm(request.POST, request.FILES)
     if not form.is_valid() or not form.cleaned_data["audio"]:
         return JsonResponse({"error": _("The recording is empty.")}, status=400)

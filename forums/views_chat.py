@@ -149,6 +149,8 @@ def transcript_retry(request: AuthenticatedRequest, message_id: int) -> HttpResp
     from forums.transcription import do_retry_transcription
 
     message = access_message(request.user, message_id)
+    if message.author_id != request.user.pk:
+        raise PermissionDenied(_("Only the author can ask for the transcript again."))
     voice = message.attachments.filter(kind=AttachmentKind.VOICE).first()
     if voice is None:
         return _refused(request, message, ValidationError(_("This message has no recording.")))
