@@ -31,7 +31,13 @@ from config.dates import format_when
 from config.errors import error_text
 from documents.files import ALLOWED
 from forums import actions, attachments, queries
-from forums.access import access_message, access_room, access_thread, readable_rooms
+from forums.access import (
+    access_message,
+    access_room,
+    access_thread,
+    access_voice_draft,
+    readable_rooms,
+)
 from forums.forms import (
     DirectRoomForm,
     MessageForm,
@@ -600,7 +606,12 @@ def voice(request: AuthenticatedRequest, room_id: uuid.UUID) -> HttpResponse:
         try:
             draft = None
             if form.cleaned_data["draft"]:
-                draft = access_voice_draft(request.user, form.cleaned_data["draft"])
+                draft = VoiceDraft.objects.filter(
+                    pk=form.cleaned_data["draft"], author=request.user
+                ).first()
+                if draft is None:  # sent already, or replaced by a newer recording
+                    raise ValidationError(_("This recording is no longer available: "
+                                            "record it again."), code="not_found")
             message, _created = do_add_voice_message(
                 request.user, room, upload=form.cleaned_data["audio"], draft=draft,
                 transcript=form.cleaned_data["transcript"],
@@ -618,15 +629,6 @@ def voice(request: AuthenticatedRequest, room_id: uuid.UUID) -> HttpResponse:
         return JsonResponse({"error": error}, status=400)
     messages.error(request, error)
     return redirect("forums:room", room.pk)
-
-
-def access_voice_draft(user: User, draft_id: uuid.UUID) -> VoiceDraft:
-    """One's own recording not sent yet; nobody else's exists (404)."""
-    draft = VoiceDraft.objects.filter(pk=draft_id, author=user).first()
-    if draft is None:
-        raise ValidationError(_("This recording is no longer available: record it again."),
-                              code="not_found")
-    return draft
 
 
 @login_required
@@ -653,10 +655,7 @@ def voice_draft(request: AuthenticatedRequest, room_id: uuid.UUID) -> HttpRespon
 @require_GET
 def voice_draft_state(request: AuthenticatedRequest, draft_id: uuid.UUID) -> HttpResponse:
     """Where the proposed transcript of one's recording stands (404 for anyone else)."""
-    draft = VoiceDraft.objects.filter(pk=draft_id, author=request.user).first()
-    if draft is None:
-        raise Http404
-    return JsonResponse(draft_state(draft))
+    return JsonResponse(draft_state(access_voice_draft(request.user, draft_id)))
 
 
 @login_required
