@@ -455,8 +455,15 @@ def _back_to(message: Message) -> str:
 @login_required
 @require_GET
 def message_detail(request: AuthenticatedRequest, message_id: int) -> HttpResponse:
-    """One message with what can be done about it: report, and for moderators hide or mute."""
+    """One message with what can be done about it: report, and for moderators hide or mute.
+
+    As JSON (chat.js), the message as the socket sends it: the page asks for a voice
+    whose transcript is on its way, in case the worker's event does not reach it (one
+    process with the in-memory channel layer, or an event dropped by the layer)."""
     message = access_message(request.user, message_id)
+    if "application/json" in request.headers.get("Accept", ""):
+        fresh = queries.with_related(Message.objects.filter(pk=message.pk)).get()
+        return JsonResponse({"message": queries.serialize_message(fresh, request.user)})
     return _message_page(request, message)
 
 

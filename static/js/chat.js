@@ -66,6 +66,7 @@ class Chat {
     this.showPresence();
     this.fitScreen();
     this.scrollToStart();
+    this.watchTranscripts();
     this.live.listen({
       ready: () => this.onReady(),
       frame: (frame) => this.onFrame(frame),
@@ -739,6 +740,32 @@ class Chat {
       button.disabled = false;
       this.setStatus((answer && answer.error) || this.text.transcript_retry_failed);
     }
+  }
+
+  // A transcript on its way is written by the background worker, whose event may not reach
+  // this page (one process without Redis, or a dropped event): ask for it now and then.
+  watchTranscripts() {
+    window.setInterval(async () => {
+      if (document.hidden) return;
+      const waiting = [...this.log.querySelectorAll("[data-transcript]")].slice(-5);
+      for (const line of waiting) {
+        const link = line.closest("li[data-id]").querySelector(".msg__more");
+        if (!link) continue;
+        try {
+          const response = await fetch(link.href, {
+            credentials: "same-origin", headers: { Accept: "application/json" },
+          });
+          if (!response.ok) continue;
+          const answer = await response.json();
+          const voice = (answer.message.attachments || []).find((a) => a.kind === "voice");
+          if (voice && !["pending", "running"].includes(voice.transcript_status)) {
+            this.updateMessage(answer.message);
+          }
+        } catch {
+          return;
+        }
+      }
+    }, 5000);
   }
 
   showTranscriptProgress(frame) {

@@ -471,3 +471,21 @@ def test_without_speech_to_text_no_draft_is_kept(
     response = upload_draft(member_client, room, committed)
     assert response.status_code == 400 and "pas activée" in response.json()["error"]
     assert not VoiceDraft.objects.exists()
+
+
+def test_a_page_can_ask_for_a_transcript_the_socket_did_not_bring(
+    member_client: Client, other: User, outsider: User, room: Room, stt: FakeSTT,
+    committed: Callable[..., Any], run_worker: Callable[[], None],
+) -> None:
+    """With one process and the in-memory channel layer, the worker's event reaches no page:
+    chat.js then asks for the message itself while its transcript is on its way."""
+    message = send_voice(member_client, room, committed)
+    run_worker()
+    url = reverse("forums:message", args=[message["id"]])
+    answer = logged_in(other).get(url, headers={"Accept": "application/json"}).json()
+    [voice] = answer["message"]["attachments"]
+    assert (voice["transcript_status"], voice["transcript"]) == (
+        "done", "Je propose un minibus le mardi matin."
+    )
+    assert "minibus le mardi matin" in answer["message"]["html"]["fr"]
+    assert logged_in(outsider).get(url, headers={"Accept": "application/json"}).status_code == 404
