@@ -162,7 +162,7 @@ def _locked(attachment_id: uuid.UUID | str) -> Attachment | None:
     )
 
 
-def _transcribe_stored(item: Attachment, progress: Any) -> str:
+def _transcribe_stored(item: Attachment | VoiceDraft, progress: Any) -> str:
     """A copy of the stored recording in a private temporary folder, transcribed: the
     storage may not be a local disk, and the original is only ever read."""
     from forums.voice import EXTENSIONS
@@ -267,8 +267,10 @@ def run_draft_transcription(draft_id: uuid.UUID | str) -> str:
         draft.transcript_status = TranscriptStatus.RUNNING
         draft.save(update_fields=["transcript_status"])
 
+    pk = draft.pk
+
     def progress(percent: int) -> None:
-        VoiceDraft.objects.filter(pk=draft.pk).update(transcript_progress=percent)
+        VoiceDraft.objects.filter(pk=pk).update(transcript_progress=percent)
 
     failure, text = TranscriptFailure.NONE, ""
     try:
@@ -276,10 +278,10 @@ def run_draft_transcription(draft_id: uuid.UUID | str) -> str:
         if not text:
             raise TranscriptionFailed(TranscriptFailure.NOTHING_HEARD)
     except TranscriptionFailed as exc:
-        logger.warning("transcription of voice draft %s failed: %s", draft.pk, exc)
+        logger.warning("transcription of voice draft %s failed: %s", pk, exc)
         failure = exc.failure
     except Exception:
-        logger.exception("transcription of voice draft %s failed", draft.pk)
+        logger.exception("transcription of voice draft %s failed", pk)
         failure = TranscriptFailure.ERROR
     with transaction.atomic():
         draft = VoiceDraft.objects.select_for_update().filter(pk=draft_id).first()
