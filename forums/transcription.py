@@ -87,10 +87,12 @@ def transcribe_file(path: Path, content_type: str, progress: Any = None) -> str:
             return whisper.transcribe(
                 path, demuxer=DEMUXERS.get(content_type, "matroska"),
                 model_path=settings.AGORA_STT_MODEL_PATH, language=settings.AGORA_STT_LANGUAGE,
-                threads=settings.AGORA_STT_THREADS, progress=progress,
+                threads=settings.AGORA_STT_THREADS, timeout=settings.AGORA_STT_TIMEOUT,
+                progress=progress,
             )
         except whisper.WhisperUnavailable as exc:
-            raise TranscriptionFailed(TranscriptFailure.UNAVAILABLE, str(exc)) from exc
+            failure = TranscriptFailure.TIMEOUT if exc.timeout else TranscriptFailure.UNAVAILABLE
+            raise TranscriptionFailed(failure, str(exc)) from exc
         except whisper.WhisperUnreadable as exc:
             raise TranscriptionFailed(TranscriptFailure.UNREADABLE, str(exc)) from exc
     raise TranscriptionFailed(TranscriptFailure.NOT_CONFIGURED)
