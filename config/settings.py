@@ -539,6 +539,25 @@ CKEDITOR_5_FILE_UPLOAD_PERMISSION = "staff"
 # Voice messages (forums/voice.py): longest recording and largest file accepted.
 FORUMS_VOICE_MAX_SECONDS = env_int("FORUMS_VOICE_MAX_SECONDS", 300)
 FORUMS_VOICE_MAX_BYTES = env_int("FORUMS_VOICE_MAX_BYTES", 10 * 1024 * 1024)
+# Speech-to-text of voice messages (forums/transcription.py), run by the background worker
+# on the département's own servers, never a third-party cloud: "" (off: the author may type
+# a transcript), "whispercpp" (whisper.cpp in the worker, `pip install agora[whisper]` and a
+# ggml model file) or "openai" (a server speaking the OpenAI-compatible
+# /v1/audio/transcriptions API, e.g. a self-hosted faster-whisper server). docs/deploy.md.
+AGORA_STT_BACKEND = env_str("AGORA_STT_BACKEND")
+if AGORA_STT_BACKEND not in {"", "whispercpp", "openai"}:
+    raise ImproperlyConfigured("AGORA_STT_BACKEND must be empty, whispercpp or openai")
+AGORA_STT_MODEL_PATH = env_str("AGORA_STT_MODEL_PATH")  # whispercpp: the ggml model file
+AGORA_STT_URL = env_str("AGORA_STT_URL")  # openai: the server's base URL (before /v1/…)
+AGORA_STT_API_KEY = env_str("AGORA_STT_API_KEY")  # openai: sent as a Bearer token if set
+AGORA_STT_MODEL = env_str("AGORA_STT_MODEL", "whisper-1")  # openai: the model name it serves
+AGORA_STT_LANGUAGE = env_str("AGORA_STT_LANGUAGE", "fr")
+AGORA_STT_TIMEOUT = env_int("AGORA_STT_TIMEOUT", 300)  # seconds for one recording
+AGORA_STT_THREADS = env_int("AGORA_STT_THREADS", 2)  # whispercpp: CPU threads
+if AGORA_STT_BACKEND == "whispercpp" and not AGORA_STT_MODEL_PATH:
+    raise ImproperlyConfigured("AGORA_STT_BACKEND=whispercpp needs AGORA_STT_MODEL_PATH.")
+if AGORA_STT_BACKEND == "openai" and not AGORA_STT_URL:
+    raise ImproperlyConfigured("AGORA_STT_BACKEND=openai needs AGORA_STT_URL.")
 # Files and images sent in a conversation (forums/attachments.py), each; five at a time.
 FORUMS_FILE_MAX_BYTES = env_int("FORUMS_FILE_MAX_BYTES", 10 * 1024 * 1024)
 

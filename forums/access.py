@@ -31,7 +31,7 @@ from django.db.models import Q
 from django.http import Http404
 
 from accounts.roles import ASSEMBLY_ROLES, STAFF_ROLES, Role, user_roles
-from forums.models import PRACTICE_KINDS, Message, Room, RoomKind, Thread
+from forums.models import PRACTICE_KINDS, Message, Room, RoomKind, Thread, VoiceDraft
 
 
 def readable_rooms(user: Any) -> list[Room]:
@@ -107,3 +107,11 @@ def access_message(user: Any, message_id: Any) -> Message:
     if not message.room.get_abilities(user)["read"]:
         raise Http404
     return message
+
+
+def access_voice_draft(user: Any, draft_id: Any) -> VoiceDraft:
+    """One's own recording not sent yet; nobody else's exists (404), whoever asks."""
+    draft = VoiceDraft.objects.filter(pk=draft_id, author_id=getattr(user, "pk", None)).first()
+    if draft is None:
+        raise Http404
+    return draft

@@ -348,7 +348,7 @@ def do_send_message(
             if mentioned:
                 message.mentions.set(mentioned)
             for item in attachments or []:
-                Attachment.objects.create(message=message, kind=AttachmentKind.FILE, **item)
+                Attachment.objects.create(message=message, **{"kind": AttachmentKind.FILE, **item})
             Thread.objects.filter(pk=thread.pk, last_activity_at__lt=now).update(
                 last_activity_at=now
             )
@@ -467,6 +467,9 @@ def do_edit_message(actor: Any, message: Message, *, body: str) -> Message:
         message.edited_at = timezone.now()
         message.save(update_fields=["body", "body_html", "edited_at"])
         message.mentions.set(mentioned)
+        from forums.transcription import author_wrote
+
+        author_wrote(message, body)
         message = _fresh(message)
         _publish_updated(message)
     return message

@@ -38,6 +38,19 @@ class MessageUpdatedEvent(Event):
 
 
 @dataclasses.dataclass(frozen=True)
+class TranscriptProgressEvent(Event):
+    """The automatic transcript of a voice message started or moved on (``progress`` in
+    percent, 0 when the backend does not tell); its end comes as ``message.updated``."""
+
+    type: ClassVar[Literal["transcript.progress"]] = "transcript.progress"
+    room: str
+    message: int
+    attachment: str
+    status: str  # forums.models.TranscriptStatus: "running"
+    progress: int
+
+
+@dataclasses.dataclass(frozen=True)
 class ReactionEvent(Event):
     type: ClassVar[Literal["reaction"]] = "reaction"
     room: str

@@ -44,11 +44,14 @@ class ThreadForm(forms.Form):
 
 
 class VoiceForm(forms.Form):
-    audio = forms.FileField(label=_("Recording"))
+    # Either the recording, or the draft it was uploaded as for a proposed transcript.
+    audio = forms.FileField(label=_("Recording"), required=False)
+    draft = forms.UUIDField(required=False, widget=forms.HiddenInput)
     # No duration field: the duration is read from the file itself (forums/voice.py).
     # No max_length (a browser would cut a paste): forums.actions refuses a long one whole.
+    # Never required: without it the worker may write one (forums/transcription.py).
     transcript = forms.CharField(
-        label=_("What you say, in writing"),
+        label=_("What you say, in writing"), required=False,
         help_text=_("People who cannot listen will read it."),
         widget=forms.Textarea(attrs={"rows": 2}),
     )

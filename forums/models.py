@@ -277,6 +277,37 @@ class AttachmentKind(models.TextChoices):
     VOICE = "voice", _("voice message")
 
 
+class TranscriptStatus(models.TextChoices):
+    """Where the automatic transcript of a voice message stands (forums/transcription.py)."""
+
+    NONE = "none", _("not asked")
+    PENDING = "pending", _("waiting")
+    RUNNING = "running", _("in progress")
+    DONE = "done", _("done")
+    FAILED = "failed", _("failed")
+
+
+class TranscriptSource(models.TextChoices):
+    """Who wrote the transcript a voice message shows."""
+
+    NONE = "", _("no transcript")
+    TYPED = "typed", _("typed by the author")
+    AUTOMATIC = "auto", _("automatic")
+    CORRECTED = "corrected", _("automatic, corrected by the author")
+
+
+class TranscriptFailure(models.TextChoices):
+    """Why an automatic transcript could not be made; shown to the room in plain words."""
+
+    NONE = "", _("none")
+    UNAVAILABLE = "unavailable", _("the transcription service could not be reached")
+    TIMEOUT = "timeout", _("the transcription took too long")
+    UNREADABLE = "unreadable", _("the recording could not be read")
+    NOTHING_HEARD = "empty", _("no words were recognised")
+    NOT_CONFIGURED = "off", _("automatic transcription is not set up")
+    ERROR = "error", _("an unexpected error occurred")
+
+
 def attachment_path(instance: Attachment, filename: str) -> str:
     # Random names: the original name is kept in `name`, never used on disk.
     return f"forums/{instance.kind}/{uuid.uuid4().hex}"
@@ -299,15 +330,88 @@ class Attachment(models.Model):
         _("transcript"), blank=True,
         help_text=_("What the recording says, for people who cannot listen to it."),
     )
+    transcript_source = models.CharField(
+        _("transcript written by"), max_length=10, blank=True,
+        choices=TranscriptSource.choices, default=TranscriptSource.NONE,
+    )
+    transcript_status = models.CharField(
+        _("automatic transcript"), max_length=10,
+        choices=TranscriptStatus.choices, default=TranscriptStatus.NONE,
+    )
+    # Percent of the recording transcribed so far (whisper.cpp reports it; a server does not).
+    transcript_progress = models.PositiveSmallIntegerField(_("transcript progress"), default=0)
+    transcript_failure = models.CharField(
+        _("why the automatic transcript failed"), max_length=12, blank=True,
+        choices=TranscriptFailure.choices, default=TranscriptFailure.NONE,
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("attachment")
         verbose_name_plural = _("attachments")
         ordering = ["created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(transcript_progress__lte=100),
+                name="attachment_transcript_progress_percent",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind="voice") | models.Q(transcript_status="none"),
+                name="attachment_transcribe_only_voices",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+
+def voice_draft_path(instance: VoiceDraft, filename: str) -> str:
+    # Where the voices of messages are: sending the draft hands its file over as it is.
+    return f"forums/voice/{uuid.uuid4().hex}"
+
+
+class VoiceDraft(models.Model):
+    """A recording uploaded before its message is sent, so that the platform proposes its
+    transcript and the person corrects it before sending (forums/transcription.py). One per
+    person and room at a time; it becomes the message's voice when sent, and is deleted
+    after a day if it never is."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="voice_drafts",
+        verbose_name=_("author"),
+    )
+    room = models.ForeignKey(
+        Room, on_delete=models.CASCADE, related_name="voice_drafts", verbose_name=_("room")
+    )
+    file = models.FileField(_("file"), upload_to=voice_draft_path)
+    content_type = models.CharField(_("type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size in bytes"))
+    duration_seconds = models.FloatField(_("duration (seconds)"))
+    transcript = models.TextField(_("proposed transcript"), blank=True)
+    transcript_status = models.CharField(
+        _("automatic transcript"), max_length=10,
+        choices=TranscriptStatus.choices, default=TranscriptStatus.PENDING,
+    )
+    transcript_progress = models.PositiveSmallIntegerField(_("transcript progress"), default=0)
+    transcript_failure = models.CharField(
+        _("why the automatic transcript failed"), max_length=12, blank=True,
+        choices=TranscriptFailure.choices, default=TranscriptFailure.NONE,
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("voice message being prepared")
+        verbose_name_plural = _("voice messages being prepared")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(transcript_progress__lte=100),
+                name="voicedraft_transcript_progress_percent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.id)
 
 
 class Reaction(models.Model):

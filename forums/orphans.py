@@ -15,7 +15,7 @@ from django.core.files.storage import Storage
 from django.utils import timezone
 
 from config.orphans import walk
-from forums.models import Attachment
+from forums.models import Attachment, VoiceDraft
 
 GRACE = timedelta(hours=1)
 PREFIX = "forums/"  # attachment_path: forums/<kind>/<random name>
@@ -27,13 +27,16 @@ def attachment_storage() -> Storage:
 
 
 def find_orphans(*, now: datetime | None = None, grace: timedelta = GRACE) -> list[str]:
-    """Stored names under ``forums/`` that no Attachment refers to, older than ``grace``."""
+    """Stored names under ``forums/`` that no Attachment (nor voice draft) refers to, older
+    than ``grace``."""
     storage = attachment_storage()
     now = now or timezone.now()
     orphans = []
     for name in walk(storage, PREFIX):
         # One query per file keeps memory flat; the sweep runs at night.
-        if Attachment.objects.filter(file=name).exists():
+        if Attachment.objects.filter(file=name).exists() or VoiceDraft.objects.filter(
+            file=name
+        ).exists():
             continue
         try:
             modified = storage.get_modified_time(name)

@@ -21,6 +21,7 @@ from forums.models import (
     Report,
     Room,
     Thread,
+    VoiceDraft,
 )
 from gdpr.audit import withhold_from_subject
 from gdpr.registry import Anchor, CopyFile, Erasure, LegalBasis, Retention, declare
@@ -161,13 +162,24 @@ declare(
     Attachment,
     subject="message__author",
     fields=("message", "kind", "name", "file", "content_type", "size", "duration_seconds",
-            "transcript", "created_at"),
+            "transcript", "transcript_source", "transcript_status", "transcript_failure",
+            "created_at"),
     files=("file",),
     copy_files=attachment_copy_files,
     machine_text=("content_type",),
     purpose=_(
         "Share files and voice messages in the conversations; the transcript lets people "
-        "who cannot listen read what was said."
+        "who cannot listen read what was said. An automatic transcript is made on the "
+        "département's own servers: the recording never leaves the platform's "
+        "infrastructure."
+    ),
+    notes=_(
+        "The transcript of a voice message is personal data of the person who speaks: "
+        "typed by them, or written automatically by speech-to-text when the DCCU has set "
+        "it up, and correctable by them. Speech-to-text runs on the département's own "
+        "servers (whisper.cpp, or a transcription server it hosts): the recording never "
+        "leaves the platform's infrastructure, and no third-party service hears it. The "
+        "transcript is in the person's access copy and is erased with the recording."
     ),
     legal_basis=LegalBasis.PUBLIC_TASK,
     retention=Retention(
@@ -181,6 +193,30 @@ declare(
     erasure=Erasure.DELETE,
     categories_of_people=PEOPLE,
     recipients=ROOM_READERS,
+)
+
+declare(
+    VoiceDraft,
+    subject="author",
+    fields=("room", "file", "content_type", "size", "duration_seconds", "transcript",
+            "transcript_status", "transcript_failure", "created_at"),
+    files=("file",),
+    machine_text=("content_type",),
+    purpose=_(
+        "Propose the transcript of a voice message before it is sent, so that the person "
+        "can correct it. It is made on the département's own servers: the recording never "
+        "leaves the platform's infrastructure."
+    ),
+    legal_basis=LegalBasis.PUBLIC_TASK,
+    retention=Retention(
+        _("Becomes the voice message when it is sent; deleted with its file after 1 day "
+          "if it never is."),
+        days=1,
+        since="created_at",
+    ),
+    erasure=Erasure.DELETE,
+    categories_of_people=PEOPLE,
+    recipients=_("only the person who recorded it"),
 )
 
 declare(

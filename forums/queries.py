@@ -124,6 +124,10 @@ def serialize_message(
                 "size": a.size,
                 "duration_seconds": a.duration_seconds,
                 "transcript": a.transcript,
+                "transcript_source": a.transcript_source,
+                "transcript_status": a.transcript_status,
+                "transcript_progress": a.transcript_progress,
+                "transcript_failure": a.transcript_failure,
             }
             for a in message.attachments.all()
         ] if show else [],

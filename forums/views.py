@@ -31,7 +31,13 @@ from config.dates import format_when
 from config.errors import error_text
 from documents.files import ALLOWED
 from forums import actions, attachments, queries
-from forums.access import access_message, access_room, access_thread, readable_rooms
+from forums.access import (
+    access_message,
+    access_room,
+    access_thread,
+    access_voice_draft,
+    readable_rooms,
+)
 from forums.forms import (
     DirectRoomForm,
     MessageForm,
@@ -51,8 +57,11 @@ from forums.models import (
     Room,
     RoomKind,
     Thread,
+    VoiceDraft,
 )
 from forums.notifications import mark_connected
+from forums.transcription import do_add_voice_draft, draft_state
+from forums.transcription import enabled as transcription_enabled
 from forums.voice import do_add_voice_message
 
 HISTORY_SIZE = 50
@@ -90,6 +99,13 @@ def chat_text() -> dict[str, str]:
         "mic_refused": _("The microphone is not available. Check that your browser may use it."),
         "voice_unsupported": _("Your browser cannot record sound."),
         "send_failed": _("The message could not be sent. Try again."),
+        "transcribing": _("Automatic transcript in progress…"),
+        "transcript_retry_failed": _("The transcript could not be asked again."),
+        "draft_running": _("The platform is writing what you say… You may send now: the "
+                           "transcript will be added when ready."),
+        "draft_done": _("Proposed transcript: correct it if needed, then send."),
+        "draft_failed": _("No transcript could be proposed (%(reason)s): you may write it, "
+                          "or send as it is."),
         "seconds": _("%(sec)d s"),
         "minutes": _("%(min)d min %(sec)02d s"),
         # JS has no plural rules: both forms are sent (one: count 1, many: above).
@@ -229,6 +245,7 @@ def _room_context(
         "last_id": history[-1].pk if history else 0,
         "chat_text": chat_text(),
         "voice_max_seconds": settings.FORUMS_VOICE_MAX_SECONDS,
+        "voice_transcribed": transcription_enabled(),
         "read_only_reason": "" if abilities["write"] else why_read_only(room, request.user),
         "people": room_people(room),
         "max_length": MESSAGE_MAX_LENGTH,
@@ -438,8 +455,15 @@ def _back_to(message: Message) -> str:
 @login_required
 @require_GET
 def message_detail(request: AuthenticatedRequest, message_id: int) -> HttpResponse:
-    """One message with what can be done about it: report, and for moderators hide or mute."""
+    """One message with what can be done about it: report, and for moderators hide or mute.
+
+    As JSON (chat.js), the message as the socket sends it: the page asks for a voice
+    whose transcript is on its way, in case the worker's event does not reach it (one
+    process with the in-memory channel layer, or an event dropped by the layer)."""
     message = access_message(request.user, message_id)
+    if "application/json" in request.headers.get("Accept", ""):
+        fresh = queries.with_related(Message.objects.filter(pk=message.pk)).get()
+        return JsonResponse({"message": queries.serialize_message(fresh, request.user)})
     return _message_page(request, message)
 
 
@@ -587,8 +611,16 @@ def voice(request: AuthenticatedRequest, room_id: uuid.UUID) -> HttpResponse:
     error = ""
     if form.is_valid():
         try:
+            draft = None
+            if form.cleaned_data["draft"]:
+                draft = VoiceDraft.objects.filter(
+                    pk=form.cleaned_data["draft"], author=request.user
+                ).first()
+                if draft is None:  # sent already, or replaced by a newer recording
+                    raise ValidationError(_("This recording is no longer available: "
+                                            "record it again."), code="not_found")
             message, _created = do_add_voice_message(
-                request.user, room, upload=form.cleaned_data["audio"],
+                request.user, room, upload=form.cleaned_data["audio"], draft=draft,
                 transcript=form.cleaned_data["transcript"],
                 client_id=form.cleaned_data["client_id"] or uuid.uuid4(),
             )
@@ -604,6 +636,33 @@ def voice(request: AuthenticatedRequest, room_id: uuid.UUID) -> HttpResponse:
         return JsonResponse({"error": error}, status=400)
     messages.error(request, error)
     return redirect("forums:room", room.pk)
+
+
+@login_required
+@require_POST
+def voice_draft(request: AuthenticatedRequest, room_id: uuid.UUID) -> HttpResponse:
+    """voice.js uploads a recording before it is sent, for the platform to propose its
+    transcript (forums/transcription.py); answers the draft's state, polled below."""
+    room = access_room(request.user, room_id)
+    if not room.get_abilities(request.user)["write"]:
+        raise PermissionDenied(_("You cannot write in this room."))
+    form = VoiceForm(request.POST, request.FILES)
+    if not form.is_valid() or not form.cleaned_data["audio"]:
+        return JsonResponse({"error": _("The recording is empty.")}, status=400)
+    try:
+        draft = do_add_voice_draft(request.user, room, upload=form.cleaned_data["audio"])
+    except (ValidationError, PermissionDenied) as exc:
+        return JsonResponse({"error": error_text(exc)}, status=400)
+    return JsonResponse({
+        **draft_state(draft), "url": reverse("forums:voice_draft_state", args=[draft.pk]),
+    })
+
+
+@login_required
+@require_GET
+def voice_draft_state(request: AuthenticatedRequest, draft_id: uuid.UUID) -> HttpResponse:
+    """Where the proposed transcript of one's recording stands (404 for anyone else)."""
+    return JsonResponse(draft_state(access_voice_draft(request.user, draft_id)))
 
 
 @login_required

@@ -138,3 +138,27 @@ def unread(request: AuthenticatedRequest, message_id: int) -> HttpResponse:
         return JsonResponse({"unread": count})
     messages.success(request, _("Marked as unread from this message."))
     return redirect("forums:rooms")
+
+
+@login_required
+@require_POST
+def transcript_retry(request: AuthenticatedRequest, message_id: int) -> HttpResponse:
+    """The author asks again for the automatic transcript of their voice message that failed
+    (forums/transcription.py); the new one comes through the socket when the worker is done."""
+    from forums.models import AttachmentKind
+    from forums.transcription import do_retry_transcription
+
+    message = access_message(request.user, message_id)
+    if message.author_id != request.user.pk:
+        raise PermissionDenied(_("Only the author can ask for the transcript again."))
+    voice = message.attachments.filter(kind=AttachmentKind.VOICE).first()
+    if voice is None:
+        return _refused(request, message, ValidationError(_("This message has no recording.")))
+    try:
+        do_retry_transcription(request.user, voice)
+    except ValidationError as error:
+        return _refused(request, message, error)
+    if _wants_json(request):
+        return JsonResponse({"ok": True})
+    messages.success(request, _("The transcript is asked again: it will appear in a moment."))
+    return redirect(_back_to(message))

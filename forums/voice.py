@@ -29,7 +29,15 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from forums.models import Attachment, AttachmentKind, Message, Room, Thread
+from forums.models import (
+    AttachmentKind,
+    Message,
+    Room,
+    Thread,
+    TranscriptSource,
+    TranscriptStatus,
+    VoiceDraft,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -152,9 +160,9 @@ def _probe_upload(upload: UploadedFile, content_type: str) -> float | None:
         return probe_recording(path, content_type)
 
 
-def validate_voice(upload: UploadedFile, transcript: str) -> tuple[str, float]:
+def validate_voice(upload: UploadedFile) -> tuple[str, float]:
     """(content type, duration read from the file) of a valid recording; ValidationError
-    otherwise."""
+    otherwise. A typed transcript is never required (forums/transcription.py)."""
     errors: dict[str, list[ValidationError]] = {}
 
     def refuse(field: str, message: str, code: str) -> None:
@@ -191,10 +199,6 @@ def validate_voice(upload: UploadedFile, transcript: str) -> tuple[str, float]:
             elif duration > max_seconds() + 0.5:  # MediaRecorder stops a little late
                 refuse("audio", _("A voice message lasts %(max)d minutes at most.")
                        % {"max": max_seconds() // 60}, "too_long")
-    if not transcript.strip():
-        refuse("transcript",
-               _("Write in a few words what you say: people who cannot listen will read it."),
-               "empty")
     if errors or content_type is None or duration is None:
         raise ValidationError(errors)
     return content_type, round(duration, 1)
@@ -204,17 +208,23 @@ def do_add_voice_message(
     actor: Any,
     room: Room,
     *,
-    upload: UploadedFile,
-    transcript: str,
+    upload: UploadedFile | None = None,
+    draft: VoiceDraft | None = None,
+    transcript: str = "",
     client_id: uuid.UUID | str,
     thread: Thread | None = None,
 ) -> tuple[Message, bool]:
-    """Send a voice message: the transcript is the message text, the recording its attachment.
+    """Send a voice message: the recording is its attachment, the transcript its text.
     The duration stored is the one read from the file, never one the browser declares.
 
+    Sent at once, never waiting for a transcript: without a typed one, and when
+    speech-to-text is set up, the worker writes it later (forums/transcription.py).
+    ``draft``: the recording was uploaded before (``do_add_voice_draft``) for a proposed
+    transcript; its file becomes the message's, not sent again.
     Idempotent like any message (same author and client_id: the first one back,
     nothing stored twice).
     """
+    from forums import transcription
     from forums.actions import do_send_message
 
     if not room.get_abilities(actor)["write"]:
@@ -222,38 +232,42 @@ def do_add_voice_message(
     existing = Message.objects.filter(author=actor, client_id=str(client_id)).first()
     if existing is not None:
         return existing, False
-    content_type, duration = validate_voice(upload, transcript)
+    typed = transcript.strip()
+    if draft is not None:
+        if draft.author_id != actor.pk or draft.room_id != room.pk:
+            raise ValidationError(_("This recording is no longer available: record it again."),
+                                  code="not_found")
+        voice = transcription.voice_from_draft(draft, typed)
+    elif upload is not None:
+        content_type, duration = validate_voice(upload)
+        automatic = not typed and transcription.enabled()
+        voice = {
+            "kind": AttachmentKind.VOICE, "file": _named(upload, content_type),
+            "content_type": content_type, "size": upload.size or 0,
+            "duration_seconds": duration, "transcript": typed,
+            "transcript_source": TranscriptSource.TYPED if typed else TranscriptSource.NONE,
+            "transcript_status": TranscriptStatus.PENDING if automatic else TranscriptStatus.NONE,
+        }
+    else:
+        raise ValidationError({"audio": [_("The recording is empty.")]})
+    voice["name"] = _("Voice message")
     with transaction.atomic():
+        if draft is not None and not VoiceDraft.objects.select_for_update().filter(
+            pk=draft.pk
+        ).exists():
+            raise ValidationError(_("This recording is no longer available: record it again."),
+                                  code="not_found")
         message, created = do_send_message(
-            actor, room, body=transcript.strip(), client_id=client_id, thread=thread
+            actor, room, body=typed, client_id=client_id, thread=thread, attachments=[voice]
         )
-        if not created:
-            return message, False
-        Attachment.objects.create(
-            message=message, kind=AttachmentKind.VOICE,
-            file=_named(upload, content_type), name=_("Voice message"),
-            content_type=content_type, size=upload.size or 0,
-            duration_seconds=duration, transcript=transcript.strip(),
-        )
-        message = _publish_update(message)
-    return message, True
+        if created and draft is not None:
+            draft.delete()  # its file is now the message's: the row goes, the file stays
+        if created and voice["transcript_status"] == TranscriptStatus.PENDING:
+            transcription.queue_transcription(message.attachments.get(kind=AttachmentKind.VOICE))
+    return message, created
 
 
 def _named(upload: UploadedFile, content_type: str) -> UploadedFile:
     # attachment_path ignores it; the extension only helps whoever reads the disk.
     upload.name = f"voice.{EXTENSIONS[content_type]}"
     return upload
-
-
-def _publish_update(message: Message) -> Message:
-    """The first event (from do_send_message) predates the attachment: send the full one."""
-    from forums.events import MessageUpdatedEvent, room_group
-    from forums.queries import serialize_message, with_related
-    from realtime.bus import send_event_on_commit
-
-    message = with_related(Message.objects.filter(pk=message.pk)).get()
-    send_event_on_commit(
-        MessageUpdatedEvent(room=str(message.room_id), message=serialize_message(message, None)),
-        [room_group(message.room_id)],
-    )
-    return message

@@ -353,6 +353,10 @@ ROOM_PAGES: list[tuple[str, str, str, str]] = [
     ("get", "/discussions/salle/{room}/anciens/", "r", OK),
     ("post", "/discussions/salle/{room}/envoyer/", "r", HOME),  # refused in a message
     ("post", "/discussions/salle/{room}/vocal/", "r", HOME),  # refused in a message
+    # A recording uploaded for a proposed transcript (forums/transcription.py): writers (an
+    # empty form is refused); a draft is only ever its author's (someone else's: 404).
+    ("post", "/discussions/salle/{room}/vocal/brouillon/", "w", INVALID),
+    ("get", "/discussions/vocal/{draft}/", "r", NOT_FOUND),
     ("get", "/discussions/salle/{room}/sujets/", "r", OK),
     ("get", "/discussions/salle/{room}/sujets/nouveau/", "w", OK),
     ("get", "/discussions/sujet/{thread}/", "r", OK),
@@ -371,6 +375,7 @@ ROOM_PAGES: list[tuple[str, str, str, str]] = [
     ("post", "/discussions/message/{message}/modifier/", "a", INVALID),
     ("post", "/discussions/message/{message}/reagir/", "w", INVALID),  # no emoji given
     ("post", "/discussions/message/{message}/non-lu/", "r", HOME),
+    ("post", "/discussions/message/{message}/transcription/", "a", OK),  # its author only
     # Last: a moderator's delete removes the message (and its file) for the rows above.
     ("post", "/discussions/message/{message}/supprimer/", "m", HOME),
 ]
@@ -382,7 +387,7 @@ def _conversations(assembly: Assembly, person: User | None, role: str) -> dict[s
 
     from calls.actions import do_join_call
     from forums.actions import default_thread, do_create_direct_room
-    from forums.models import Attachment
+    from forums.models import Attachment, VoiceDraft
 
     voice = factories.make_titulaire(assembly)  # writes in the subgroup and the plenary
     staff = factories.UserFactory(roles=[Role.AGENT])
@@ -404,8 +409,13 @@ def _conversations(assembly: Assembly, person: User | None, role: str) -> dict[s
             size=4, file=SimpleUploadedFile("horaires.pdf", b"%PDF"),
         )
         call, _ = do_join_call(author, room, channel="matrix")
+        draft = VoiceDraft.objects.create(
+            author=author, room=room, content_type="audio/webm", size=4, duration_seconds=1,
+            file=SimpleUploadedFile("voice.webm", b"\x1a\x45\xdf\xa3"),
+        )
         objects[kind] = {"room": room.pk, "thread": default_thread(room).pk,
-                         "message": message.pk, "attachment": attachment.pk, "call": call.pk}
+                         "message": message.pk, "attachment": attachment.pk, "call": call.pk,
+                         "draft": draft.pk}
     return objects
 
 

@@ -68,6 +68,7 @@ class Chat {
     this.showPresence();
     this.fitScreen();
     this.scrollToStart();
+    this.watchTranscripts();
     this.live.listen({
       ready: () => this.onReady(),
       frame: (frame) => this.onFrame(frame),
@@ -145,6 +146,9 @@ class Chat {
         break;
       case "message.updated":
         if (frame.room === this.roomId) this.updateMessage(frame.message);
+        break;
+      case "transcript.progress":
+        if (frame.room === this.roomId) this.showTranscriptProgress(frame);
         break;
       case "resync":
         if (frame.room !== this.roomId) break;
@@ -570,6 +574,7 @@ class Chat {
         case "unread": this.markUnread(item, button.dataset.url); break;
         case "edit": this.fetchEdit(id, button.dataset.url); break;
         case "delete": this.deleteMessage(id); break;
+        case "retry-transcript": this.retryTranscript(button); break;
         default: break;
       }
     });
@@ -729,6 +734,49 @@ class Chat {
     } catch {
       this.setStatus(fill(this.text.link_copy_failed, { url }));
     }
+  }
+
+  async retryTranscript(button) {
+    // The new state (in progress, then the text) comes back as message.updated.
+    button.disabled = true;
+    const answer = await this.post(button.dataset.url, {});
+    if (!answer || answer.error) {
+      button.disabled = false;
+      this.setStatus((answer && answer.error) || this.text.transcript_retry_failed);
+    }
+  }
+
+  // A transcript on its way is written by the background worker, whose event may not reach
+  // this page (one process without Redis, or a dropped event): ask for it now and then.
+  watchTranscripts() {
+    window.setInterval(async () => {
+      if (document.hidden) return;
+      const waiting = [...this.log.querySelectorAll("[data-transcript]")].slice(-5);
+      for (const line of waiting) {
+        const link = line.closest("li[data-id]").querySelector(".msg__more");
+        if (!link) continue;
+        try {
+          const response = await fetch(link.href, {
+            credentials: "same-origin", headers: { Accept: "application/json" },
+          });
+          if (!response.ok) continue;
+          const answer = await response.json();
+          const voice = (answer.message.attachments || []).find((a) => a.kind === "voice");
+          if (voice && !["pending", "running"].includes(voice.transcript_status)) {
+            this.updateMessage(answer.message);
+          }
+        } catch {
+          return;
+        }
+      }
+    }, 5000);
+  }
+
+  showTranscriptProgress(frame) {
+    const line = document.querySelector(`#m${frame.message} [data-transcript="${frame.attachment}"]`);
+    if (!line) return;
+    line.textContent = frame.progress
+      ? `${this.text.transcribing} ${frame.progress} %` : this.text.transcribing;
   }
 
   async markUnread(item, url) {

@@ -1,5 +1,7 @@
-// Voice messages: record with MediaRecorder, listen, write what is said, send (multipart
-// POST to the room's voice address). Without MediaRecorder the section stays hidden.
+// Voice messages: record with MediaRecorder, listen, write what is said if one wishes, send
+// (multipart POST to the room's voice address). An empty transcript is written later by the
+// platform when speech-to-text is set up (forums/transcription.py); the message arrives at
+// once. Without MediaRecorder the section stays hidden.
 
 import { formatDuration, newClientId } from "./util.js";
 
@@ -17,6 +19,7 @@ class VoiceRecorder {
     this.preview = document.getElementById("voice-preview");
     this.transcript = document.getElementById("voice-transcript");
     this.error = document.getElementById("voice-error");
+    this.status = document.getElementById("voice-draft-status");
     this.blob = null;
     this.seconds = 0;
     this.maxSeconds = Number(section.dataset.maxSeconds) || 300;
@@ -29,6 +32,9 @@ class VoiceRecorder {
 
   async start() {
     this.error.textContent = "";
+    this.generation = (this.generation || 0) + 1; // a new recording: forget the last draft
+    this.draft = null;
+    this.status.textContent = "";
     let stream;
     try {
       stream = await navigator.mediaDevices.getUserMedia({ audio: true });
@@ -52,6 +58,7 @@ class VoiceRecorder {
       this.stopButton.hidden = true;
       this.timer.textContent = formatDuration(this.seconds, this.text);
       this.transcript.focus();
+      if (this.section.dataset.draftUrl) this.propose();
     });
     this.started = performance.now();
     this.seconds = 0;
@@ -73,7 +80,66 @@ class VoiceRecorder {
     if (this.recorder && this.recorder.state !== "inactive") this.recorder.stop();
   }
 
+  // The recording goes up at once as a draft: the worker transcribes it and the text is
+  // proposed in the box, unless the person has started typing. Sending never waits for it.
+  async propose() {
+    const data = new FormData();
+    data.append("csrfmiddlewaretoken", this.form.querySelector("[name=csrfmiddlewaretoken]").value);
+    data.append("audio", this.blob, `voice.${this.extension()}`);
+    const generation = (this.generation = (this.generation || 0) + 1);
+    try {
+      const response = await fetch(this.section.dataset.draftUrl, {
+        method: "POST", body: data, credentials: "same-origin",
+        headers: { Accept: "application/json" },
+      });
+      const answer = await response.json();
+      if (!response.ok || generation !== this.generation) return;
+      this.draft = answer.id;
+      this.showDraft(answer);
+      this.poll(answer.url, generation);
+    } catch {
+      // No proposal: the person types, or sends as it is.
+    }
+  }
+
+  async poll(url, generation) {
+    while (generation === this.generation) {
+      await new Promise((resolve) => window.setTimeout(resolve, 1500));
+      if (generation !== this.generation) return;
+      let state;
+      try {
+        const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+        if (!response.ok) return;
+        state = await response.json();
+      } catch {
+        continue;
+      }
+      this.showDraft(state);
+      if (state.status === "done" || state.status === "failed") return;
+    }
+  }
+
+  showDraft(state) {
+    const status = this.status;
+    if (state.status === "done") {
+      if (!this.transcript.value.trim()) this.transcript.value = state.transcript;
+      status.textContent = this.text.draft_done;
+    } else if (state.status === "failed") {
+      status.textContent = this.text.draft_failed.replace("%(reason)s", state.failure);
+    } else {
+      status.textContent = state.progress
+        ? `${this.text.draft_running} ${state.progress} %` : this.text.draft_running;
+    }
+  }
+
+  extension() {
+    return this.blob.type.includes("ogg") ? "ogg" : this.blob.type.includes("mp4") ? "m4a" : "webm";
+  }
+
   reset() {
+    this.generation = (this.generation || 0) + 1;
+    this.draft = null;
+    this.status.textContent = "";
     this.blob = null;
     this.form.reset();
     this.form.hidden = true;
@@ -89,14 +155,10 @@ class VoiceRecorder {
       this.error.textContent = this.text.voice_unsupported;
       return;
     }
-    if (!this.transcript.value.trim()) {
-      this.transcript.focus();
-      this.transcript.reportValidity();
-      return;
-    }
     const data = new FormData(this.form);
-    const extension = this.blob.type.includes("ogg") ? "ogg" : this.blob.type.includes("mp4") ? "m4a" : "webm";
-    data.append("audio", this.blob, `voice.${extension}`);
+    // Already uploaded as a draft: only its id goes, not the recording again.
+    if (this.draft) data.append("draft", this.draft);
+    else data.append("audio", this.blob, `voice.${this.extension()}`);
     data.append("client_id", newClientId());
     const button = document.getElementById("voice-send");
     button.disabled = true;

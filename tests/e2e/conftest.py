@@ -56,7 +56,17 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def server_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+def stt_server() -> Iterator[Any]:
+    """Speech-to-text on for the session: a fake server of the OpenAI-compatible protocol
+    (tests/forums/stt_server.py) that hears « Je propose un minibus le mardi matin. »."""
+    from tests.forums.stt_server import fake_stt
+
+    with fake_stt() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def server_env(tmp_path_factory: pytest.TempPathFactory, stt_server: Any) -> dict[str, str]:
     data_dir = tmp_path_factory.mktemp("agora-e2e")
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env.update(
@@ -66,6 +76,8 @@ def server_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
     )
     env["EMAIL_FILE_PATH"] = str(data_dir / "mail")
+    env.update(AGORA_STT_BACKEND="openai", AGORA_STT_URL=stt_server.url,
+               AGORA_STT_MODEL="fake-whisper", AGORA_STT_TIMEOUT="10")
     # Web push on (a fresh VAPID pair), so that its opt-in is drawn and checked in the pages.
     env["WEBPUSH_VAPID_PUBLIC_KEY"], env["WEBPUSH_VAPID_PRIVATE_KEY"] = _vapid_pair()
     return env

@@ -102,6 +102,35 @@ def test_two_members_chat_live_and_share_a_voice_message(
     assert scroll_width <= 320, "the chat scrolls sideways on a 320 px phone"
 
 
+def test_the_transcript_is_proposed_before_sending_or_added_live_after(
+    two_pages: tuple[Any, Any], live_url: str
+) -> None:
+    """Speech-to-text is on for the e2e session (conftest: a fake server of the protocol)."""
+    alice, bob = two_pages
+    _open_room(alice, live_url, ALICE)
+    _open_room(bob, live_url, BOB)
+    # Proposed in the box once the worker is done; Alice corrects it and sends.
+    alice.get_by_role("button", name="Enregistrer").click()
+    alice.wait_for_timeout(1000)
+    alice.get_by_role("button", name="Arrêter").click()
+    _wait_until(alice, "() => document.getElementById('voice-transcript').value"
+                       ".includes('minibus le mardi matin')")
+    assert "Transcription proposée" in alice.locator("#voice-draft-status").inner_text()
+    alice.get_by_label("Ce que vous dites, par écrit").fill("Un minibus le mardi, à 7 h 12.")
+    alice.get_by_role("button", name="Envoyer le message vocal").click()
+    corrected = bob.locator("#chat-log .msg", has_text="Un minibus le mardi, à 7 h 12.")
+    corrected.wait_for()
+    assert "corrigée" in corrected.inner_text()
+    # Sent at once without waiting: the transcript reaches Bob's open page when ready.
+    alice.get_by_role("button", name="Enregistrer").click()
+    alice.wait_for_timeout(1000)
+    alice.get_by_role("button", name="Arrêter").click()
+    alice.get_by_role("button", name="Envoyer le message vocal").click()
+    automatic = bob.locator("#chat-log .msg", has_text="elle peut contenir des erreurs")
+    automatic.wait_for()
+    assert "minibus le mardi matin" in automatic.inner_text()
+
+
 def test_the_room_reads_and_answers_without_javascript(browser: Any, live_url: str) -> None:
     context = browser.new_context(locale="fr-FR", java_script_enabled=False)
     page = context.new_page()

@@ -692,6 +692,25 @@ for _label, _key in (
     _forums_seeder(_label, _key)
 
 
+@seeder("forums.VoiceDraft")
+def _voice_drafts(world: World) -> None:
+    """Each person has a recording in their room not sent yet, its transcript proposed."""
+    from forums.models import Room, VoiceDraft
+
+    rows = []
+    for user, subgroup in zip((world.person, world.neighbour), world.extra["subgroups"],
+                              strict=True):
+        _forums(world)
+        draft = VoiceDraft(author=user, room=Room.objects.get(subgroup=subgroup),
+                           content_type="audio/ogg", size=4, duration_seconds=1.5,
+                           transcript=f"Brouillon de {user.first_name}",
+                           transcript_status="done")
+        draft.file.save("brouillon.ogg", ContentFile(b"OggS"), save=False)
+        draft.save()
+        rows.append([draft.pk])
+    world.add("forums.VoiceDraft", rows[0], rows[1])
+
+
 # --- Live calls (calls) -----------------------------------------------------------------------
 
 
