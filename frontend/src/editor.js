@@ -118,6 +118,9 @@ function mount(root) {
   const surface = h('div', { class: 'draft-editor__surface' })
   root.append(surface)
   if (!projection) {
+    // The way out of the text, said where a keyboard user meets it (see below).
+    root.append(h('p', { id: 'draft-editor-keys', class: 'draft-editor__keys' },
+      gettext('Keyboard: Escape, then Tab, leaves the text.')))
     app.suggestPanel = createSuggestPanel(app)
     root.append(app.suggestPanel.el)
   }
@@ -134,10 +137,23 @@ function mount(root) {
         'aria-multiline': 'true',
         'aria-label': projection ? gettext('Text of the proposal (projection)') : gettext('Text of the proposal'),
         lang: 'fr', // the proposal is written in French, whatever the interface's language
+        ...(projection ? {} : { 'aria-describedby': 'draft-editor-keys' }),
       },
     },
   })
   app.editor = editor
+
+  // No keyboard trap (WCAG 2.1.2, RGAA 12.9): in a list Tab indents, in a table it goes to
+  // the next cell (and adds a row at the end), so Tab alone may never leave the text.
+  // Escape puts the focus on the editor's frame; Tab or Shift+Tab then move on as anywhere.
+  // (ProseMirror marks every Escape as handled, so defaultPrevented cannot be asked here.)
+  if (!projection) {
+    root.setAttribute('tabindex', '-1')
+    surface.addEventListener('keydown', (e) => {
+      if (e.key !== 'Escape' || e.isComposing) return
+      root.focus()
+    })
+  }
 
   if (projection) followWriters(app)
   followConnection(app)
