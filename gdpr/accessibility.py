@@ -8,9 +8,9 @@ claims more than was tested (docs/accessibility.md).
 
 from __future__ import annotations
 
+import datetime as dt
 import tomllib
 from dataclasses import dataclass, field
-from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -41,8 +41,8 @@ class Audit:
     referential: str
     total_criteria: int
     kind: str
-    date: date
-    statement_date: date
+    date: dt.date
+    statement_date: dt.date
     auditor: str
     technologies: list[str]
     tools: list[str]

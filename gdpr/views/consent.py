@@ -278,7 +278,7 @@ class AccessibilityFeedbackForm(forms.Form):
 def accessibility(request: HttpRequest) -> HttpResponse:
     """The accessibility statement, from docs/accessibility/audit.toml, and its feedback
     form: public, like the statement, so that someone who cannot log in can say so."""
-    form = AccessibilityFeedbackForm(request.POST or None)
+    form = AccessibilityFeedbackForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         # The same per-address limit as the login's (ACCOUNT_RATE_LIMITS): the 429 page.
         limited = ratelimit.consume_or_429(request, action="accessibility_feedback")
@@ -294,9 +294,8 @@ def accessibility(request: HttpRequest) -> HttpResponse:
             return redirect(reverse("consent:accessibility") + "#feedback")
     audit = a11y.load_audit()
     context = {"audit": audit, "form": form, **_contacts()}
-    response = render(request, "gdpr/public/accessibility.html", context,
-                      status=400 if form.errors else 200)
-    return response
+    return render(request, "gdpr/public/accessibility.html", context,
+                  status=400 if form.errors else 200)
 
 
 # --- Staff: texts, paper consent, a person's history ------------------------------------
