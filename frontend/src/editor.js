@@ -119,8 +119,9 @@ function mount(root) {
   root.append(surface)
   if (!projection) {
     // The way out of the text, said where a keyboard user meets it (see below).
-    root.append(h('p', { id: 'draft-editor-keys', class: 'draft-editor__keys' },
-      gettext('Keyboard: Escape, then Tab, leaves the text.')))
+    app.keysHint = h('p', { id: 'draft-editor-keys', class: 'draft-editor__keys', tabindex: '-1' },
+      gettext('Keyboard: Escape, then Tab, leaves the text.'))
+    root.append(app.keysHint)
     app.suggestPanel = createSuggestPanel(app)
     root.append(app.suggestPanel.el)
   }
@@ -145,13 +146,13 @@ function mount(root) {
 
   // No keyboard trap (WCAG 2.1.2, RGAA 12.9): in a list Tab indents, in a table it goes to
   // the next cell (and adds a row at the end), so Tab alone may never leave the text.
-  // Escape puts the focus on the editor's frame; Tab or Shift+Tab then move on as anywhere.
-  // (ProseMirror marks every Escape as handled, so defaultPrevented cannot be asked here.)
+  // Escape puts the focus on the line that says so, just after the text: Tab then goes on
+  // past the editor, Shift+Tab back into the text. (ProseMirror marks every Escape as
+  // handled, so defaultPrevented cannot be asked here.)
   if (!projection) {
-    root.setAttribute('tabindex', '-1')
     surface.addEventListener('keydown', (e) => {
       if (e.key !== 'Escape' || e.isComposing) return
-      root.focus()
+      app.keysHint.focus()
     })
   }
 

@@ -55,11 +55,13 @@ _STAFF_PAGES: dict[tuple[int, str], Any] = {}
 def staff_page(browser: Any, live_url: str, email: str) -> Any:
     """One logged-in page per staff account for the whole test session, shared by the
     modules that only read with it: each new TOTP login in the same 30 s window would
-    wait for the next code. Leave it at 1280 × 900 when done."""
+    wait for the next code. Leave it at 1280 × 900 when done. Reduced motion: axe runs in
+    it (tests/e2e/test_axe_sweep.py) and must not measure a colour mid-transition."""
     key = (id(browser), email)
     page = _STAFF_PAGES.get(key)
     if page is None or page.is_closed():
-        context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900})
+        context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900},
+                                      reduced_motion="reduce")
         page = context.new_page()
         page.set_default_timeout(15_000)
         staff_log_in(page, live_url, email)

@@ -182,7 +182,8 @@ def _role_page(role: str, browser: Any, live_url: str) -> tuple[Any, bool]:
         page = staff_page(browser, live_url, email)
         page.set_viewport_size(DESKTOP)
         return page, False
-    context = browser.new_context(locale="fr-FR", viewport=DESKTOP)
+    # No transitions: axe must not measure a colour halfway through one.
+    context = browser.new_context(locale="fr-FR", viewport=DESKTOP, reduced_motion="reduce")
     page = context.new_page()
     page.set_default_timeout(15_000)
     if email is not None:

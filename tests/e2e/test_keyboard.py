@@ -14,7 +14,6 @@ membre077 (the keyboard login).
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -209,24 +208,27 @@ def test_co_writing_a_draft_with_the_keyboard(member: Any, live_url: str) -> Non
     member.keyboard.type("Phrase écrite au clavier seul.")
     wait_until(member, "() => window.agoraDraft.editor.getText().includes('au clavier seul')")
     # The toolbar is one stop before the text; its arrows move between the buttons.
-    toolbar = tab_until(member, lambda s: bool(re.match(r"button", s["tag"])), shift=True,
-                        limit=1)
+    toolbar = tab_until(member, lambda s: s["tag"] == "button", shift=True, limit=1)
     member.keyboard.press("ArrowRight")
     assert _focused(member)["text"] != toolbar["text"]  # type: ignore[index]
     member.keyboard.press("Escape")  # the toolbar gives the focus back to the text
-    assert _focused(member)["editable"]  # type: ignore[index]
+    wait_until(member, "() => document.activeElement.isContentEditable")
     # Undo by keyboard: the draft is the subgroup's, the sentence was only a test.
     member.keyboard.press("Control+z")
     wait_until(member, "(before) => window.agoraDraft.editor.getText() === before", before)
-    # No trap: Escape leaves the text for its frame (its focus shows), Tab moves on.
+    # No trap: the text says how to leave it; Escape puts the focus on that line (it
+    # shows), Tab then goes on past the editor, and Shift+Tab would come back.
     assert member.evaluate(
         "document.getElementById(document.activeElement.getAttribute('aria-describedby'))"
         ".textContent").startswith("Au clavier : Échap")
     member.keyboard.press("Escape")
-    frame = _focused(member)
-    assert frame is not None and frame["id"] == "draft-editor" and frame["visible"], frame
+    hint = _focused(member)
+    assert hint is not None and hint["id"] == "draft-editor-keys" and hint["visible"], hint
     after = tab_until(member, lambda s: True, limit=1)
-    assert not after["editable"] and after["order"] > frame["order"], after
+    assert after["order"] > hint["order"], after
+    assert member.evaluate(
+        "!document.activeElement.closest('.draft-toolbar, .draft-editor__surface')")
+    tab_until(member, lambda s: s["editable"], shift=True, limit=3)
 
 
 OPEN_A_VOTE = """
