@@ -54,3 +54,20 @@ class AgoraAdminSite(admin.AdminSite):
             return inner(request, *args, **kwargs)
 
         return cast(_View, refuse_logged_in_outsiders)
+
+
+class LabelledListEditableAdmin(admin.ModelAdmin):
+    """A ModelAdmin whose ``list_editable`` fields have a name: Django draws them in the
+    list without a label (axe « label », RGAA 11.1), so each says what and of which row."""
+
+    def get_changelist_form(self, request: HttpRequest, **kwargs: Any) -> Any:
+        base = super().get_changelist_form(request, **kwargs)
+
+        class Labelled(base):  # type: ignore[misc, valid-type]
+            def __init__(self, *args: Any, **form_kwargs: Any) -> None:
+                super().__init__(*args, **form_kwargs)
+                for field in self.fields.values():
+                    field.widget.attrs["aria-label"] = _("%(field)s of « %(object)s »") % {
+                        "field": field.label, "object": self.instance}
+
+        return Labelled

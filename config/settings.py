@@ -340,6 +340,9 @@ ACCOUNT_RATE_LIMITS = {
     "request_login_code": "150/m/ip,3/5m/key",
     "reset_password": "20/m/ip,5/m/key",
     "reset_password_from_key": "20/m/ip",
+    # The accessibility statement's feedback form (public, mailed to the DCCU): a plenary
+    # shares one address, and 20 messages an hour from it is more than real problems send.
+    "accessibility_feedback": "20/h/ip",
 }
 # The client address is what config.middleware.TrustedProxyMiddleware put in
 # REMOTE_ADDR, behind exactly AGORA_TRUSTED_PROXY_COUNT proxies of ours (docs/deploy.md);

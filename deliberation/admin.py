@@ -7,13 +7,14 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from config.admin import LabelledListEditableAdmin
 from deliberation.models import Proposal
 
 # --- Proposals ---------------------------------------------------------------------------
 
 
 @admin.register(Proposal)
-class ProposalAdmin(admin.ModelAdmin):
+class ProposalAdmin(LabelledListEditableAdmin):
     """Read mostly: proposals are created and moved through the workflow on their pages
     (``deliberation.proposals``); here the DCCU orders them for the mandate's report."""
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 from django.utils.translation import gettext, gettext_noop
 
 EDITOR_MSGIDS: tuple[str, ...] = (
+    # The way out of the text by keyboard (editor.js).
+    gettext_noop("Keyboard: Escape, then Tab, leaves the text."),
     # Suggestions (suggest.js, suggestpanel.js).
     gettext_noop("A participant"),
     gettext_noop("Addition"),

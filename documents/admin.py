@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from config.admin import LabelledListEditableAdmin
 from documents.models import (
     Document,
     DocumentEvent,
@@ -33,7 +34,7 @@ class ReadingPathItemInline(admin.TabularInline):
 
 
 @admin.register(ReadingPath)
-class ReadingPathAdmin(admin.ModelAdmin):
+class ReadingPathAdmin(LabelledListEditableAdmin):
     list_display = ("title", "mandate", "position")
     list_editable = ("position",)
     prepopulated_fields = {"slug": ("title",)}

@@ -117,6 +117,8 @@ MATRIX: list[tuple[str, str, dict[str, str]]] = [
     ("get", "/donnees-personnelles/", {"*": OK}),
     ("get", "/mentions-legales/", {"*": OK}),
     ("get", "/accessibilite/", {"*": OK}),
+    # Its feedback form is public too (an empty message comes back with its error).
+    ("post", "/accessibilite/", {"*": "invalid"}),
     ("get", "/bienvenue/", {"anonymous": LOGIN, "*": HOME}),
     ("get", "/confidentialite/choix/", {"anonymous": LOGIN, "*": OK}),
     ("post", "/confidentialite/choix/email_digest/retirer/", {"anonymous": LOGIN, "*": HOME}),

@@ -118,6 +118,10 @@ function mount(root) {
   const surface = h('div', { class: 'draft-editor__surface' })
   root.append(surface)
   if (!projection) {
+    // The way out of the text, said where a keyboard user meets it (see below).
+    app.keysHint = h('p', { id: 'draft-editor-keys', class: 'draft-editor__keys', tabindex: '-1' },
+      gettext('Keyboard: Escape, then Tab, leaves the text.'))
+    root.append(app.keysHint)
     app.suggestPanel = createSuggestPanel(app)
     root.append(app.suggestPanel.el)
   }
@@ -134,10 +138,23 @@ function mount(root) {
         'aria-multiline': 'true',
         'aria-label': projection ? gettext('Text of the proposal (projection)') : gettext('Text of the proposal'),
         lang: 'fr', // the proposal is written in French, whatever the interface's language
+        ...(projection ? {} : { 'aria-describedby': 'draft-editor-keys' }),
       },
     },
   })
   app.editor = editor
+
+  // No keyboard trap (WCAG 2.1.2, RGAA 12.9): in a list Tab indents, in a table it goes to
+  // the next cell (and adds a row at the end), so Tab alone may never leave the text.
+  // Escape puts the focus on the line that says so, just after the text: Tab then goes on
+  // past the editor, Shift+Tab back into the text. (ProseMirror marks every Escape as
+  // handled, so defaultPrevented cannot be asked here.)
+  if (!projection) {
+    surface.addEventListener('keydown', (e) => {
+      if (e.key !== 'Escape' || e.isComposing) return
+      app.keysHint.focus()
+    })
+  }
 
   if (projection) followWriters(app)
   followConnection(app)

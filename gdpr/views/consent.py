@@ -12,6 +12,7 @@ from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
+from allauth.core import ratelimit
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -28,6 +29,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.http import AuthenticatedRequest
 from accounts.models import User
+from gdpr import accessibility as a11y
 from gdpr import audit, consent, markup
 from gdpr.models import ConsentDecision, OptionalPurpose, PolicyText, TextKind
 from gdpr.register import build_register
@@ -259,8 +261,41 @@ def legal_notice(request: HttpRequest) -> HttpResponse:
     )
 
 
+class AccessibilityFeedbackForm(forms.Form):
+    message = forms.CharField(
+        label=gettext_lazy("Your message"), max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=gettext_lazy("What you could not do or read, and on which page."),
+    )
+    page = forms.CharField(label=gettext_lazy("Page concerned (optional)"), max_length=300,
+                           required=False)
+    email = forms.EmailField(
+        label=gettext_lazy("Your email address (optional, to get an answer)"), required=False,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+
 def accessibility(request: HttpRequest) -> HttpResponse:
-    return render(request, "gdpr/public/accessibility.html", _contacts())
+    """The accessibility statement, from docs/accessibility/audit.toml, and its feedback
+    form: public, like the statement, so that someone who cannot log in can say so."""
+    form = AccessibilityFeedbackForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        # The same per-address limit as the login's (ACCOUNT_RATE_LIMITS): the 429 page.
+        limited = ratelimit.consume_or_429(request, action="accessibility_feedback")
+        if limited is not None:
+            return limited
+        if form.is_valid():
+            a11y.do_send_accessibility_feedback(
+                message=form.cleaned_data["message"], email=form.cleaned_data["email"],
+                page=form.cleaned_data["page"],
+            )
+            messages.success(request, _("Thank you: your message was sent to the citizen "
+                                        "dialogue team, who will answer you."))
+            return redirect(reverse("consent:accessibility") + "#feedback")
+    audit = a11y.load_audit()
+    context = {"audit": audit, "form": form, **_contacts()}
+    return render(request, "gdpr/public/accessibility.html", context,
+                  status=400 if form.errors else 200)
 
 
 # --- Staff: texts, paper consent, a person's history ------------------------------------

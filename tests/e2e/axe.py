@@ -9,12 +9,21 @@ WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 FAILING_IMPACTS = {"serious", "critical"}
 
 
+# Only what the report needs comes back from the page (the full results are large).
+_RUN = """(options) => axe.run(document, options).then((results) => results.violations.map(
+    (v) => ({id: v.id, impact: v.impact, help: v.help,
+             nodes: v.nodes.map((n) => ({target: n.target}))})))"""
+
+
 def _axe_violations(page: Any) -> list[dict[str, Any]]:
+    """axe's violations in the page; axe-core is injected once per document (the sweep
+    runs it twice on each page, at two widths)."""
     from axe_playwright_python.sync_playwright import Axe
 
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.evaluate(Axe().axe_script)
     options = {"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]}
-    results = Axe().run(page, options=options)
-    return list(results.response["violations"])
+    return list(page.evaluate(_RUN, options))
 
 
 def _describe(violations: list[dict[str, Any]]) -> str:

@@ -4,12 +4,17 @@ axe-core comes bundled in axe-playwright-python; it runs inside the page, so the
 checked as Chromium renders them (real CSS, real contrast). A "serious" or "critical"
 violation fails the test; lesser ones are printed (pytest -s) but do not fail.
 
-Closed <details> are opened first so that their content is checked too. axe does not
-check everything WCAG asks (reflow, input purpose, keyboard order): see the last tests.
+Every page of the permission matrix is swept for every role by tests/e2e/test_axe_sweep.py
+(desktop and 320 px); this module keeps what the sweep cannot reach: pages outside the
+matrix (the code and reset requests, the welcome page, a ballot, the draft editor and its
+versions) and checks axe does not make (input purpose, tab order, the folded menu).
+
+Closed <details> are opened first so that their content is checked too.
 
 Demo accounts used here and nowhere else: membre050 (welcome page), membre051 (member pages),
-membre052 (home on a 320 px phone), membre053 (code and reset requests). DCCU and DPD log in
-once each per module: a TOTP code is refused a second time by the server (replay protection).
+membre052 (the editor on a 320 px phone), membre053 (code and reset requests). The DCCU logs
+in once per test session (tests/e2e/login.py's staff_page): a TOTP code is refused a second
+time by the server (replay protection).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import pytest
 
 from tests.e2e.axe import assert_accessible
 from tests.e2e.conftest import DEMO_PASSWORD
+from tests.e2e.login import staff_page
 
 pytestmark = pytest.mark.e2e
 
@@ -38,28 +44,6 @@ def _accept_charter_if_asked(page: Any, live_url: str) -> None:
     if "/bienvenue/" in page.url:
         page.locator('button[name="decision"][value="accept"]').click()
         page.wait_for_url(live_url + "/")
-
-
-def _demo_code() -> str:
-    from accounts.demo import current_demo_code
-
-    return current_demo_code()
-
-
-def _staff_login(page: Any, live_url: str, email: str) -> None:
-    """Password, then the demo TOTP code (retried once in the next 30 s window if refused)."""
-    _password_login(page, live_url, email)
-    code_input = page.locator('input[name="code"]')
-    for attempt in range(2):
-        if "/2fa/" not in page.url:
-            break
-        code_input.fill(_demo_code())
-        page.locator('form button[type="submit"]').first.click()
-        page.wait_for_load_state()
-        if "/2fa/" in page.url and attempt == 0:
-            time.sleep(31 - time.time() % 30)  # the code was used already: wait for the next
-    assert "/2fa/" not in page.url and "/comptes/login/" not in page.url, page.url
-    _accept_charter_if_asked(page, live_url)
 
 
 def _new_page(browser: Any, width: int = 1280, height: int = 900, **kwargs: Any) -> Any:
@@ -79,22 +63,6 @@ def member_page(browser: Any, live_url: str) -> Iterator[Any]:
     page.context.close()
 
 
-@pytest.fixture(scope="module")
-def dccu_page(browser: Any, live_url: str) -> Iterator[Any]:
-    page = _new_page(browser)
-    _staff_login(page, live_url, "dccu@example.org")
-    yield page
-    page.context.close()
-
-
-@pytest.fixture(scope="module")
-def dpd_page(browser: Any, live_url: str) -> Iterator[Any]:
-    page = _new_page(browser)
-    _staff_login(page, live_url, "dpd@example.org")
-    yield page
-    page.context.close()
-
-
 def test_the_checker_reports_a_violation(page: Any) -> None:
     """Guard against a silently disabled axe: a broken page must fail with the rule id."""
     page.set_content('<!DOCTYPE html><html lang="fr"><head><title>t</title></head><body>'
@@ -104,13 +72,7 @@ def test_the_checker_reports_a_violation(page: Any) -> None:
     assert "image-alt" in str(failure.value) and "img" in str(failure.value)
 
 
-@pytest.mark.parametrize("path", [
-    "/comptes/login/",
-    "/comptes/login/code/",
-    "/comptes/password/reset/",
-    "/donnees-personnelles/",
-    "/mentions-legales/",
-])
+@pytest.mark.parametrize("path", ["/comptes/login/code/", "/comptes/password/reset/"])
 def test_public_pages_have_no_serious_violation(page: Any, live_url: str, path: str) -> None:
     page.goto(live_url + path)
     assert_accessible(page, path)
@@ -137,27 +99,10 @@ def test_the_welcome_page_has_no_serious_violation(page: Any, live_url: str) -> 
     assert_accessible(page, "welcome and charter")
 
 
-@pytest.mark.parametrize("path", [
-    "/",
-    "/aide/",
-    "/mes-donnees/",
-    "/mes-donnees/profil/",
-    "/confidentialite/choix/",
-    "/donnees-personnelles/",
-    "/mentions-legales/",
-])
-def test_member_pages_have_no_serious_violation(member_page: Any, live_url: str,
-                                                path: str) -> None:
-    member_page.goto(live_url + path)
-    assert member_page.url == live_url + path
-    assert_accessible(member_page, path)
-
-
-def test_the_plenarys_votes_and_a_ballot_have_no_serious_violation(
+def test_a_ballot_has_no_serious_violation(
     member_page: Any, live_url: str
 ) -> None:
     member_page.goto(live_url + "/decisions/")
-    assert_accessible(member_page, "/decisions/")
     member_page.get_by_role("link", name="Quelle version de « Des navettes").click()
     assert_accessible(member_page, "a vote (the demo's majority judgment)")
 
@@ -172,30 +117,11 @@ def test_profile_fields_declare_their_purpose(member_page: Any, live_url: str) -
         assert field.get_attribute("autocomplete") == purpose, name
 
 
-def test_home_on_a_320px_phone_has_no_serious_violation(browser: Any, live_url: str) -> None:
-    page = _new_page(browser, 320, 640, is_mobile=True, has_touch=True)
-    try:
-        _password_login(page, live_url, "membre052@example.org")
-        _accept_charter_if_asked(page, live_url)
-        assert page.url == live_url + "/"
-        assert_accessible(page, "home at 320 px")
-    finally:
-        page.context.close()
-
-
-@pytest.mark.parametrize(
-    "path", ["/invitations/", "/invitations/import/", "/", "/pilotage/", "/animation/"]
-)
-def test_dccu_pages_have_no_serious_violation(dccu_page: Any, live_url: str, path: str) -> None:
-    dccu_page.goto(live_url + path)
-    assert dccu_page.url == live_url + path
-    assert_accessible(dccu_page, path)
-
-
 def test_dccu_reaches_the_dashboard_from_the_folded_menu_on_a_phone(
-    dccu_page: Any, live_url: str
+    browser: Any, live_url: str
 ) -> None:
     """Staff with many entries get the same compact menu: a button, then « Gestion »."""
+    dccu_page = staff_page(browser, live_url, "dccu@example.org")
     dccu_page.set_viewport_size({"width": 390, "height": 844})
     try:
         dccu_page.goto(live_url + "/")
@@ -217,13 +143,6 @@ def test_dccu_reaches_the_dashboard_from_the_folded_menu_on_a_phone(
         assert dccu_page.evaluate("document.documentElement.scrollWidth") <= 390
     finally:
         dccu_page.set_viewport_size({"width": 1280, "height": 900})
-
-
-@pytest.mark.parametrize("path", ["/dpd/registre/", "/dpd/journal/", "/", "/dpd/"])
-def test_dpd_pages_have_no_serious_violation(dpd_page: Any, live_url: str, path: str) -> None:
-    dpd_page.goto(live_url + path)
-    assert dpd_page.url == live_url + path
-    assert_accessible(dpd_page, path)
 
 
 def test_login_page_tab_order(page: Any, live_url: str) -> None:
@@ -272,8 +191,6 @@ def _own_draft_url(page: Any, live_url: str) -> str:
 def test_proposal_pages_and_the_live_editor_have_no_serious_violation(
     member_page: Any, live_url: str
 ) -> None:
-    member_page.goto(live_url + "/propositions/")
-    assert_accessible(member_page, "/propositions/")
     draft_url = _own_draft_url(member_page, live_url)
     member_page.goto(draft_url)
     deadline = time.monotonic() + 15
