@@ -59,6 +59,12 @@ EXCLUDED: dict[str, str] = {
         "TOTP enrolment: every demo staff account is enrolled, so it redirects",
     "/bienvenue/": "first login only; test_accessibility.py checks it (membre050)",
     "/dpd/registre/export.ods": "file download",
+    "/aide/aide-memoire.pdf": "file download (PDF)",
+    "/discussions/vocal/{draft}/":
+        "a voice draft's transcript as JSON for the recorder's script, not a page",
+    "/aide/ecrire-discussion/pas-a-pas.pdf": "file download (PDF)",
+    "/bac-a-sable/salle-commune/":
+        "a redirect to the shared training room, a room page like the swept ones",
     "/dpd/registre/export.csv": "file download",
     "/suivi/etat-des-lieux.docx": "file download (Word)",
     "/presences/indemnites/{year}/export.csv": "file download",
