@@ -12,7 +12,7 @@ from tests.e2e.login import log_in
 from tests.e2e.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
-MEMBER = "membre080@example.org"  # no other browser test uses this account
+MEMBER = "membre083@example.org"  # no other browser test uses this account
 
 
 def test_member_practises_then_wipes_everything_and_finds_it_empty(
