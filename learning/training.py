@@ -78,6 +78,11 @@ def wipe() -> None:
         no_style(), wiped_tables(), reset_sequences=True, allow_cascade=True
     )
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # PostgreSQL refuses to TRUNCATE a table with deferred foreign-key checks still
+            # pending in the transaction (rows written earlier in it): run them first.
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         connection.ops.execute_sql_flush(sql)
 
 
