@@ -116,13 +116,24 @@ def whats_new(user: Any, limit: int = 6) -> dict[str, list[Any]]:
         .filter(status=DocumentStatus.PUBLISHED, published_at__gte=since)
         .order_by("-published_at")[:limit]
     )
-    transitions = list(
+    # One line per proposal, its latest change: a proposal that went through five stages in
+    # a week would otherwise push every other news item out of the list.
+    recent = (
         ProposalTransition.objects.filter(
             proposal__in=readable_proposals(user).values("pk"), created_at__gte=since
         )
         .select_related("proposal")
-        .order_by("-created_at")[:limit]
+        .order_by("-created_at", "-pk")
     )
+    transitions: list[Any] = []
+    seen: set[int] = set()
+    for transition in recent.iterator(chunk_size=50):
+        if transition.proposal_id in seen:
+            continue
+        seen.add(transition.proposal_id)
+        transitions.append(transition)
+        if len(transitions) == limit:
+            break
     return {"documents": documents, "transitions": transitions}
 
 

@@ -241,3 +241,33 @@ def test_invitations_read_the_same_on_the_dashboard_and_say_what_to_do_when_none
     response = client.get("/invitations/")
     assert '<table class="table-stack">' in response.content.decode()
     assert "« Importer le tirage au sort » invite toute une liste" in _text(response)
+
+
+def test_whats_new_gives_each_proposal_one_line_with_its_latest_stage(
+    world: dict[str, Any],
+) -> None:
+    """A proposal moved through several stages in a week is one news item (its latest
+    change), so that it does not push the other proposals out of « Quoi de neuf »."""
+    from dashboards.queries import whats_new
+    from deliberation.models import ProposalStatus, ProposalTransition
+    from deliberation.proposals import do_create_proposal
+
+    people = world["people"]
+    busy = world["proposal"]
+    quiet = do_create_proposal(people["titulaire"], world["subgroup"], "Un marché couvert")
+    steps = [ProposalStatus.DRAFT, ProposalStatus.REVIEW, ProposalStatus.SUBMITTED]
+    for before, after in zip(steps, steps[1:], strict=False):
+        ProposalTransition.objects.create(
+            proposal=busy, from_status=before, to_status=after, by=people["facilitateur"]
+        )
+    ProposalTransition.objects.create(
+        proposal=quiet,
+        from_status=ProposalStatus.DRAFT,
+        to_status=ProposalStatus.REVIEW,
+        by=people["facilitateur"],
+    )
+    news = whats_new(people["titulaire"])["transitions"]
+    assert [t.proposal_id for t in news].count(busy.pk) == 1
+    latest = next(t for t in news if t.proposal_id == busy.pk)
+    assert latest.to_status == ProposalStatus.SUBMITTED
+    assert quiet.pk in [t.proposal_id for t in news]
