@@ -24,6 +24,7 @@ from typing import Any
 from django.apps import apps
 from django.conf import settings
 from django.db import connections, models
+from django.db.utils import load_backend
 
 from backups import archive as archives
 from backups import crypto
@@ -133,15 +134,18 @@ def table_names(alias: str) -> list[str]:
 
 
 @contextmanager
-def attached(base_alias: str, name: str) -> Iterator[str]:
-    """The restored database as a second connection alias, for the ORM's ``using()``."""
-    connections.databases[DRILL_ALIAS] = {**connections[base_alias].settings_dict, "NAME": name}
+def attached(base_alias: str, name: str, alias: str = DRILL_ALIAS) -> Iterator[str]:
+    """The restored database as a connection of this thread under another alias, for the
+    ORM's ``using()``; the settings' DATABASES are left alone."""
+    settings_dict = {**connections[base_alias].settings_dict, "NAME": name}
+    connections[alias] = load_backend(settings_dict["ENGINE"]).DatabaseWrapper(
+        settings_dict, alias
+    )
     try:
-        yield DRILL_ALIAS
+        yield alias
     finally:
-        connections[DRILL_ALIAS].close()
-        del connections[DRILL_ALIAS]
-        del connections.databases[DRILL_ALIAS]
+        connections[alias].close()
+        del connections[alias]
 
 
 # --- Files ---------------------------------------------------------------------------------
