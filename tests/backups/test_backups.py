@@ -265,3 +265,18 @@ def test_production_refuses_to_back_up_without_a_key(settings: Any) -> None:
 
     with pytest.raises(CommandError, match="production needs a backup key"):
         call_command("backup", stdout=io.StringIO())
+
+
+@pytest.mark.parametrize("fmt", ["md", "csv", "html"])
+def test_the_register_states_how_long_backups_are_kept(settings: Any, fmt: str) -> None:
+    from django.utils import translation
+
+    from gdpr.register import build_register, export
+
+    settings.BACKUP_KEEP_DAILY, settings.BACKUP_KEEP_WEEKLY = 10, 3
+    with translation.override("fr"):
+        text = export(build_register(), fmt)[0].decode("utf-8-sig").replace("&#x27;", "'")
+
+    assert "Sauvegardes de la base de données et des fichiers privés, chiffrées" in text
+    assert "gardée 10 jours et la dernière de chaque semaine 3 semaines" in text
+    assert "au plus tard 21 jours après" in text
