@@ -7,7 +7,9 @@
 #   DRILL_DATABASE_URL=postgres://postgres@127.0.0.1:5432/agora_drill bench/restore_drill.sh
 #
 # The database named in DRILL_DATABASE_URL is dropped and created again: never point it at
-# a real site. Prints the time of each step and the load average before and after.
+# a real site. Prints the time of each step and the load average before and after;
+# BENCH_FLOOR=1 also times bare pg_dump and pg_restore of the same database (the floor);
+# BENCH_REPEAT=N repeats the backup, the drill (and the floor) N times.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,7 +17,14 @@ cd "$(dirname "$0")/.."
 db_name="${DRILL_DATABASE_URL##*/}"
 server="${DRILL_DATABASE_URL%/*}"
 data_dir="$(mktemp -d -t agora-drill-XXXXXX)"
-trap 'rm -rf "$data_dir"; psql "$server/postgres" -qc "DROP DATABASE IF EXISTS \"$db_name\" WITH (FORCE)" >/dev/null 2>&1 || true' EXIT
+cleanup() {
+    rm -rf "$data_dir"
+    for name in "$db_name" "${db_name}_floor"; do
+        psql "$server/postgres" -qc "DROP DATABASE IF EXISTS \"$name\" WITH (FORCE)" \
+            >/dev/null 2>&1 || true
+    done
+}
+trap cleanup EXIT
 
 psql "$server/postgres" -qc "DROP DATABASE IF EXISTS \"$db_name\" WITH (FORCE)"
 psql "$server/postgres" -qc "CREATE DATABASE \"$db_name\""
@@ -33,11 +42,29 @@ timed() {  # timed LABEL COMMAND…: run it, then print how long it took
     printf '%s: %d.%d s\n' "$label" $((ms / 1000)) $(((ms % 1000) / 100))
 }
 seed() { manage seed_demo > "$data_dir/seed.log"; }
+# The floor, in the same run: bare pg_dump, and createdb + pg_restore + dropdb of its dump,
+# with no encryption, manifest, files or checks.
+floor_dump() {
+    pg_dump --format=custom --no-owner --no-privileges --file="$data_dir/floor.dump" \
+        "$DRILL_DATABASE_URL"
+}
+floor_restore() {
+    psql "$server/postgres" -qc "CREATE DATABASE \"${db_name}_floor\""
+    pg_restore --no-owner --no-privileges --exit-on-error --dbname="$server/${db_name}_floor" \
+        "$data_dir/floor.dump"
+    psql "$server/postgres" -qc "DROP DATABASE \"${db_name}_floor\" WITH (FORCE)"
+}
 
 echo "load before: $(uptime)"
 ( umask 077 && manage backup --generate-key > "$BACKUP_KEY_FILE" )
 timed "migrate" manage migrate --noinput -v 0
 timed "seed_demo" seed
-timed "backup" manage backup
-timed "restore_drill" manage restore_drill
+for _ in $(seq 1 "${BENCH_REPEAT:-1}"); do
+    timed "backup" manage backup
+    timed "restore_drill" manage restore_drill
+    if [[ "${BENCH_FLOOR:-}" == 1 ]]; then
+        timed "floor: pg_dump" floor_dump
+        timed "floor: createdb + pg_restore + dropdb" floor_restore
+    fi
+done
 echo "load after: $(uptime)"
