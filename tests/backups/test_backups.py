@@ -229,6 +229,22 @@ def test_restore_into_an_empty_database_and_folders_brings_everything_back(
             restore.drop_database("default", name)
 
 
+@pytest.mark.django_db(transaction=True)
+def test_the_key_and_the_access_copies_are_never_in_the_archive(
+    content: dict[str, Any], site: Path, settings: Any
+) -> None:
+    key_file = site / "private" / "backup.key"
+    key_file.write_text(crypto.generate_key())
+    settings.BACKUP_KEY, settings.BACKUP_KEY_FILE = "", str(key_file)
+    (site / "private" / "access-copies").mkdir()
+    (site / "private" / "access-copies" / "copie.zip").write_bytes(b"PK")
+
+    files = archive.make_backup().manifest["files"]
+
+    assert f"private/{content['file'].storage_name}" in files
+    assert not [name for name in files if "backup.key" in name or "access-copies" in name]
+
+
 def test_retention_keeps_the_newest_of_each_recent_day_and_week(tmp_path: Path) -> None:
     now = datetime(2026, 12, 9, 12, 0, tzinfo=UTC)  # a Wednesday
     made = [
