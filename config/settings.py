@@ -126,6 +126,7 @@ INSTALLED_APPS = [
     "gdpr",
     "dashboards",
     "learning",
+    "backups",
 ]
 
 MIDDLEWARE = [
@@ -441,6 +442,19 @@ LIBRARY_WITHOUT_ANTIVIRUS = env_bool("LIBRARY_WITHOUT_ANTIVIRUS", False)
 for _public_root in (STATIC_ROOT, MEDIA_ROOT):
     if PRIVATE_ROOT.resolve().is_relative_to(_public_root.resolve()):
         raise ImproperlyConfigured("PRIVATE_ROOT must not be inside STATIC_ROOT or MEDIA_ROOT.")
+
+# --- Backups (backups/, docs/deploy.md « Backups and restore ») -------------------------
+# Encrypted archives of the database and the private files, made by `manage.py backup`.
+# The key (URL-safe base64 of 32 bytes, `manage.py backup --generate-key`) comes from
+# BACKUP_KEY or the file BACKUP_KEY_FILE, never from the archive; production refuses to
+# back up without one (development makes var/backup.key). After each backup, the newest
+# archive of each of the last BACKUP_KEEP_DAILY days and of each of the last
+# BACKUP_KEEP_WEEKLY weeks is kept, the others deleted (stated in the register).
+BACKUP_DIR = Path(env_str("BACKUP_DIR", str(DATA_DIR / "backups")))
+BACKUP_KEY = env_str("BACKUP_KEY")
+BACKUP_KEY_FILE = env_str("BACKUP_KEY_FILE")
+BACKUP_KEEP_DAILY = env_int("BACKUP_KEEP_DAILY", 7)
+BACKUP_KEEP_WEEKLY = env_int("BACKUP_KEEP_WEEKLY", 5)
 
 # --- Email -------------------------------------------------------------------------------
 # Development prints emails on the console: that output is a log holding addresses, names

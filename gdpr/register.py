@@ -92,6 +92,29 @@ SECURITY_MEASURES = (
 )
 
 
+
+
+def backup_measure() -> str:
+    """The backups and how long they are kept, from the settings the backup command reads
+    (docs/deploy.md « Backups and restore »): erasure reaches a backup when it expires."""
+    from backups.archive import longest_kept_days
+
+    return _(
+        "Backups of the database and of the private files, encrypted (AES-256-GCM, the key "
+        "kept apart from the archives); the last backup of each day is kept %(daily)d days "
+        "and the last of each week %(weekly)d weeks, then deleted: an erasure or a deletion "
+        "reaches the backups when they expire, %(days)d days later at most."
+    ) % {
+        "daily": settings.BACKUP_KEEP_DAILY,
+        "weekly": settings.BACKUP_KEEP_WEEKLY,
+        "days": longest_kept_days(),
+    }
+
+
+def security_measures() -> tuple[str, ...]:
+    return (*(_text(m) for m in SECURITY_MEASURES), backup_measure())
+
+
 @dataclass(frozen=True)
 class Contact:
     name: str
@@ -283,7 +306,7 @@ def build_register() -> Register:
             phone=settings.DPO_PHONE,
         ),
         processings=processings,
-        security_measures=tuple(_text(m) for m in SECURITY_MEASURES),
+        security_measures=security_measures(),
         generated_at=timezone.now(),
     )
 

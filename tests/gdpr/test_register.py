@@ -30,7 +30,6 @@ from gdpr.models import AuditEntry, OptionalPurpose
 from gdpr.register import (
     EXPORTS,
     REGENERATE,
-    SECURITY_MEASURES,
     build_register,
     consent_entry_key,
     declarations_table,
@@ -38,6 +37,7 @@ from gdpr.register import (
     do_export_register,
     docs_table_is_current,
     export,
+    security_measures,
     write_docs_table,
 )
 from gdpr.registry import Erasure, LegalBasis, Retention, declarations, get_declaration
@@ -142,7 +142,7 @@ def test_ods_holds_contacts_table_and_security_measures(english: None) -> None:
     assert "1 boulevard de la Marquette, 31090 Toulouse Cedex 9" in cells
     assert "dpd.haute-garonne@cd31.fr" in cells and "05 34 33 36 06" in cells
     measures = [row[0] for row in sheets["Security measures"][1:]]
-    assert measures == [str(m) for m in SECURITY_MEASURES]
+    assert measures == list(security_measures())
 
 
 @override_settings(DPO_EMAIL="dpo@example.org", DPO_PHONE="01 02 03 04 05")
@@ -298,7 +298,7 @@ def test_csv_holds_the_controller_the_dpo_and_the_security_measures(english: Non
         "dpd.haute-garonne@cd31.fr", "05 34 33 36 06"
     ]
     start = next(i for i, line in enumerate(lines) if line == ["Security measures"])
-    assert [line[0] for line in lines[start + 1:]] == [str(m) for m in SECURITY_MEASURES]
+    assert [line[0] for line in lines[start + 1:]] == list(security_measures())
 
 
 # --- Data that is stored is in the register --------------------------------------------------
