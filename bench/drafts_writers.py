@@ -467,6 +467,7 @@ def run_writers(
     origin: str | None,
     seed: int,
     pg: tuple[str, str] | None,
+    procs: int = 4,
 ) -> dict[str, Any]:
     command = [
         "node",
@@ -476,6 +477,7 @@ def run_writers(
         "--writers", str(writers),
         "--duration", str(duration),
         "--seed", str(seed),
+        "--procs", str(procs),
     ]  # fmt: skip
     if cookies_file:
         command += ["--cookies", cookies_file]
@@ -510,6 +512,13 @@ def run_writers(
         result["window"] = [t0, t1]
         result["server_cpu_s"] = c1 - c0
         result["server_cpu_pct"] = 100 * (c1 - c0) / (t1 - t0)
+        # Server CPU per relayed update, one definition for every server: CPU seconds of
+        # the server process over the typing window divided by the deliveries (one
+        # keystroke reaching one other writer; N-1 per keystroke), and by the keystrokes.
+        if result["deliveries_received"]:
+            result["cpu_us_per_delivery"] = 1e6 * (c1 - c0) / result["deliveries_received"]
+        if result["keystrokes"]:
+            result["cpu_us_per_update"] = 1e6 * (c1 - c0) / result["keystrokes"]
         if sampler:
             result["pg_cpu_pct"] = 100 * sampler.seconds / (t1 - t0)
     result["server_cpu_whole_run_s"] = cpu_after - cpu_before
@@ -537,7 +546,8 @@ LABELS = {
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--writers", type=int, nargs="+", default=[20, 40])
+    parser.add_argument("--writers", type=int, nargs="+", default=[20, 40, 80])
+    parser.add_argument("--procs", type=int, default=4, help="load-generating Node processes")
     parser.add_argument("--duration", type=float, default=60.0)
     parser.add_argument("--repeat", type=int, default=1, help="runs per server and writer count")
     parser.add_argument("--embedded", action="store_true", help="SQLite + in-memory layer")
@@ -597,6 +607,7 @@ def main() -> None:
                         origin=agora.origin if ours else None,
                         seed=1000 + index,
                         pg=pg if ours else None,
+                        procs=args.procs,
                     )
                     result.update(server=name, rep=rep, loadavg=loadavg())
                     if ours and args.trace:
@@ -627,9 +638,9 @@ def main() -> None:
     )
     print(
         "| server | writers | p50 | p99 | max | deliveries | converged | server CPU "
-        "(% of one core) |"
+        "(% of one core) | CPU µs per delivery | generator CPU (% of one core) |"
     )
-    print("|---|---:|---:|---:|---:|---|---|---:|")
+    print("|---|---:|---:|---:|---:|---|---|---:|---:|---:|")
     for row in rows:
         cpu = f"{row['server_cpu_pct']:.0f} %" if "server_cpu_pct" in row else "–"
         if "pg_cpu_pct" in row:
@@ -637,7 +648,9 @@ def main() -> None:
         print(
             f"| {LABELS[row['server']]} | {row['writers']} | {fmt(row['p50_ms'])} "
             f"| {fmt(row['p99_ms'])} | {fmt(row['max_ms'])} | {row['deliveries_received']:,}/"
-            f"{row['deliveries_expected']:,} | {'yes' if row['converged'] else '**no**'} | {cpu} |"
+            f"{row['deliveries_expected']:,} | {'yes' if row['converged'] else '**no**'} | {cpu} "
+            f"| {row.get('cpu_us_per_delivery', float('nan')):.1f} "
+            f"| {row.get('loadgen_cpu_pct', float('nan')):.0f} % ({row.get('procs', 1)} procs) |"
         )
     print()
     for writers in args.writers:
@@ -651,7 +664,8 @@ def main() -> None:
                     print(
                         f"{writers} writers: {name}/reference p50 "
                         f"{by[name]['p50_ms'] / ref['p50_ms']:.2f}x, "
-                        f"p99 {by[name]['p99_ms'] / ref['p99_ms']:.2f}x"
+                        f"p99 {by[name]['p99_ms'] / ref['p99_ms']:.2f}x, CPU per delivery "
+                        f"{by[name]['cpu_us_per_delivery'] / ref['cpu_us_per_delivery']:.2f}x"
                     )
     traced = [r for r in rows if "trace" in r]
     if traced:
