@@ -565,6 +565,7 @@ class YDocSession:
         if kind == relay.JOINED:
             return  # the hub added its channel to the peers
         if kind == relay.UPDATE and self.doc is not None:
+            relayed: list[bytes] = []
             for update_id, update in zip(
                 message.get("ids") or [None] * len(message["updates"]),
                 message["updates"],
@@ -579,7 +580,9 @@ class YDocSession:
                     continue
                 if effective:
                     self.stored_bytes += len(effective)
-                    await self.send_all(yp.sync_update(effective))
+                    relayed.append(effective)
+            if relayed:  # one commit of another process: one message per socket
+                await self.send_all(yp.sync_update(pycrdt_merge(relayed)))
         elif kind == relay.AWARENESS:
             payload = message["payload"]
             for entry in yp.parse_awareness(payload):
