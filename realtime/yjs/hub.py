@@ -3,10 +3,12 @@
 Design (measured in bench/drafts_writers.py, see docs/performance.md and docs/protocol.md):
 - A session holds the document (pycrdt) and the sockets of this process that have it
   open. An update from a writer is checked (checked kinds) and applied to the session's
-  document (which both validates it and tells what it really adds), then, in parallel:
-  - relayed to the other sockets of this process at the next send tick: what arrived
-    since the last tick is merged (Yjs merge_updates) into ONE message per socket, each
-    socket getting the others' updates, never its own;
+  document (which both validates it and tells what it really adds), then
+  - relayed to the other sockets of this process: what arrived since the last send tick
+    is merged (Yjs merge_updates) into ONE message per socket, each socket getting the
+    others' updates, never its own — before it is stored for kinds that say
+    `relay_before_store` (drafts), after the commit for the others (walls, boards: other
+    server operations read what was stored);
   - stored by a group commit on a thread of its own (what queued while the previous
     commit ran goes in one transaction), and once stored published to the other
     processes with ONE channel-layer message per commit, sent only to the channels of
@@ -248,6 +250,7 @@ class YDocSession:
         self.key = (kind, doc_id)
         self.group = doc_group(kind, doc_id)
         self.store: DocStore = get_kind(kind).store
+        self.relay_first = bool(getattr(self.store, "relay_before_store", False))
         self.sockets: set[YDocConsumer] = set()
         self.doc: pycrdt.Doc | None = None
         self.locked = False
@@ -453,10 +456,11 @@ class YDocSession:
         self.last_local_edit = time.monotonic()
         if self.flushing is None or self.flushing.done():
             self.flushing = asyncio.create_task(self._flush())
-        # Relayed before it is stored (see the module's docstring on durability).
-        self.unsent.append((sender, effective))
-        if self.sending is None or self.sending.done():
-            self.sending = asyncio.create_task(self._send_tick())
+        if self.relay_first:
+            # Relayed before it is stored (see the module's docstring on durability).
+            self.unsent.append((sender, effective))
+            if self.sending is None or self.sending.done():
+                self.sending = asyncio.create_task(self._send_tick())
 
     async def _send_tick(self) -> None:
         """Send what arrived since the last tick: one message per socket, merged."""
@@ -501,6 +505,8 @@ class YDocSession:
                 return
             self.seen.update(ids)
             self.since_compaction += len(batch)
+            if not self.relay_first:
+                await self.fan_out([(sender, update) for sender, update, _, _ in batch])
             if not self.hub.alone and self.peers != set():
                 # Other processes get it from a task of its own, in order: the next batch
                 # is stored meanwhile instead of waiting for Redis.
