@@ -15,6 +15,7 @@ from channels.sessions import InstanceSessionWrapper
 from django.conf import settings
 
 from realtime.bus import session_group, user_group
+from realtime.daphne import daphne_protocol, write_frame
 from realtime.frames import FrameError
 from realtime.guards import SocketGuards, TokenBucket
 from realtime.yjs import protocol as yp
@@ -62,6 +63,7 @@ class YDocConsumer(SocketGuards, AsyncWebsocketConsumer):
         self.hello = False
         self.budget = TokenBucket(FRAME_BURST, FRAME_RATE)
         self.send_frame = _unwrapped_send(self.base_send)
+        self.wire = daphne_protocol(self.send_frame)
         user = self.scope.get("user")
         self.doc_id = str(self.scope["url_route"]["kwargs"]["doc_id"])
         if await self._guard(user):
@@ -108,6 +110,12 @@ class YDocConsumer(SocketGuards, AsyncWebsocketConsumer):
         except Exception:
             # The socket is going away; its disconnect removes it from the session.
             logger.debug("yjs socket gone while sending", exc_info=True)
+
+    async def send_framed(self, data: bytes, frame: bytes) -> None:
+        """Send `data`, already framed as `frame` (realtime.daphne.binary_frame) by the
+        caller for every socket it relays to."""
+        if not write_frame(self.wire, frame):
+            await self.send_bytes(data)
 
     async def send_control(self, content: dict[str, Any]) -> None:
         if self.hello:

@@ -42,6 +42,7 @@ from django.conf import settings
 from django.db import close_old_connections, connections
 from django.utils import timezone
 
+from realtime.daphne import binary_frame
 from realtime.yjs import protocol as yp
 from realtime.yjs import relay
 from realtime.yjs.registry import get as get_kind
@@ -427,9 +428,10 @@ class YDocSession:
             self.empty_since = time.monotonic()
 
     async def send_all(self, message: bytes, *, but: YDocConsumer | None = None) -> None:
+        frame = binary_frame(message)  # built once for every socket
         for socket in list(self.sockets):
             if socket is not but:
-                await socket.send_bytes(message)
+                await socket.send_framed(message, frame)
 
     def _doc(self) -> pycrdt.Doc:
         if self.doc is None:
@@ -482,9 +484,10 @@ class YDocSession:
             return
         senders = {sender for sender, _ in batch}
         everything = yp.sync_update(pycrdt_merge([update for _, update in batch]))
+        frame = binary_frame(everything)
         for socket in list(self.sockets):
             if socket not in senders:
-                await socket.send_bytes(everything)
+                await socket.send_framed(everything, frame)
                 continue
             others = [update for sender, update in batch if sender is not socket]
             if others:
