@@ -38,6 +38,7 @@ function parseArgs (argv) {
     seed: 1,
     endBias: 0.8,
     cursor: false,
+    stagger: 25,
     child: -1,
     tmp: ''
   }
@@ -72,6 +73,10 @@ async function child () {
   const got = [] // [client, clock, t] flattened: remote clocks applied here
   const writers = []
   for (const i of mine) {
+    // Writers open one after the other (--stagger ms apart, over all the processes): a
+    // stampede on a loaded machine can outlast daphne's 5 s connect timeout, and every
+    // retry then queues behind the others.
+    await sleep(args.stagger * (i === mine[0] ? i : args.procs))
     const doc = new Y.Doc()
     const fragment = doc.getXmlFragment('default')
     const cookie = cookies.length ? cookies[i % cookies.length] : null
