@@ -11,13 +11,13 @@ Not a test. In one run, on the same machine, it starts:
 - the reference: ``@y/websocket-server`` (``frontend/node_modules/@y/websocket-server``,
   in-memory documents, no auth) on another port;
 
-then runs ``frontend/bench/writers.mjs`` (N stock Yjs + y-websocket clients in one Node
-process, 5 characters a second each) against each server for every writer count,
+then runs ``frontend/bench/writers.mjs`` (N stock Yjs + y-websocket clients split over
+``--procs`` Node processes, 5 characters a second each) against each server for every writer count,
 alternating which server goes first, and samples each server's CPU time
 (/proc/<pid>/stat utime+stime) over the typing window. Prints one JSON line per run and a
 markdown table; exits non-zero if a run did not converge.
 
-    .venv/bin/python bench/drafts_writers.py                       # 20 and 40 writers, 60 s
+    .venv/bin/python bench/drafts_writers.py                       # 20, 40, 80 writers, 60 s
     .venv/bin/python bench/drafts_writers.py --duration 30 --writers 20
     .venv/bin/python bench/drafts_writers.py --embedded            # SQLite + in-memory layer
     .venv/bin/python bench/drafts_writers.py --servers agora --trace   # time Agora's stages
@@ -151,7 +151,7 @@ def _bare_consumer() -> Any:
     return BareRelay.as_asgi()
 
 
-TRACE: dict[str, list[list[float]]] = {"batch": [], "apply": [], "lag": []}
+TRACE: dict[str, list[list[float]]] = {"batch": [], "apply": [], "lag": [], "tick": []}
 
 
 def _install_trace(path: str) -> None:
@@ -167,15 +167,13 @@ def _install_trace(path: str) -> None:
     import threading
 
     from deliberation.draft_store import DraftStore
-    from realtime.yjs import hub, relay
+    from realtime.yjs import hub
 
     original_on_writer = hub.on_writer
     original_enqueue = hub.YDocSession.enqueue
     original_apply = hub.YDocSession.apply
-    original_send_all = hub.YDocSession.send_all
-    original_publish = hub.DocHub.publish
+    original_fan_out = hub.YDocSession.fan_out
     queued: collections.deque[float] = collections.deque()
-    current: dict[str, Any] = {}
     lag_task: list[Any] = []
 
     async def lag_probe() -> None:
@@ -216,37 +214,24 @@ def _install_trace(path: str) -> None:
         oldest = queued[0] if queued else called
         for _ in range(min(n, len(queued))):
             queued.popleft()
-        current.clear()
-        current.update(
-            t=called, n=n, waited=called - oldest, thread_wait=stamps["start"] - called,
-            db=stamps["end"] - stamps["start"], resume=back - stamps["end"], fanout=0.0,
-            back=back,
+        # Since issue 18 the fan-out runs beside the commit (send ticks, below) and the
+        # publish goes to other processes only (none here): the batch row is the commit.
+        TRACE["batch"].append(
+            [called, n, called - oldest, stamps["start"] - called,
+             stamps["end"] - stamps["start"], back - stamps["end"], 0.0, 0.0,
+             back - oldest]
         )  # fmt: skip
         return result
 
-    async def send_all(self: Any, message: bytes, *, but: Any = None) -> None:
+    async def fan_out(self: Any, batch: Any) -> None:
         t = time.monotonic()
-        await original_send_all(self, message, but=but)
-        if current:
-            current["fanout"] += time.monotonic() - t
-
-    async def publish(self: Any, session: Any, message: dict[str, Any]) -> None:
-        t = time.monotonic()
-        await original_publish(self, session, message)
-        if current and message.get("type") == relay.UPDATE:
-            done = time.monotonic()
-            TRACE["batch"].append(
-                [current["t"], current["n"], current["waited"], current["thread_wait"],
-                 current["db"], current["resume"], current["fanout"], done - t,
-                 done - current["t"] + current["waited"]]
-            )  # fmt: skip
-            current.clear()
+        await original_fan_out(self, batch)
+        TRACE["tick"].append([t, len(batch), time.monotonic() - t])
 
     hub.on_writer = on_writer  # type: ignore[assignment]
     hub.YDocSession.enqueue = enqueue  # type: ignore[method-assign]
     hub.YDocSession.apply = apply  # type: ignore[method-assign]
-    hub.YDocSession.send_all = send_all  # type: ignore[method-assign]
-    hub.DocHub.publish = publish  # type: ignore[method-assign]
+    hub.YDocSession.fan_out = fan_out  # type: ignore[method-assign]
 
     def dump() -> None:
         # Only on request (the orchestrator touches `path`.request after a run): a dump
@@ -310,6 +295,11 @@ def summarise_trace(path: Path, start: float, end: float) -> dict[str, Any]:
         "max": max(applies, default=0),
     }
     out["loop_lag"] = {"p50": pct(lags, 50), "p99": pct(lags, 99), "max": max(lags, default=0)}
+    ticks = [a for a in data.get("tick", []) if start <= a[0] <= end]
+    sizes = [float(a[1]) for a in ticks]
+    spent = [a[2] * 1000 for a in ticks]
+    for name, values in (("tick_size", sizes), ("tick_fanout", spent)):
+        out[name] = {"p50": pct(values, 50), "p99": pct(values, 99), "max": max(values, default=0)}
     return out
 
 
@@ -467,6 +457,7 @@ def run_writers(
     origin: str | None,
     seed: int,
     pg: tuple[str, str] | None,
+    procs: int = 4,
 ) -> dict[str, Any]:
     command = [
         "node",
@@ -476,6 +467,7 @@ def run_writers(
         "--writers", str(writers),
         "--duration", str(duration),
         "--seed", str(seed),
+        "--procs", str(procs),
     ]  # fmt: skip
     if cookies_file:
         command += ["--cookies", cookies_file]
@@ -510,6 +502,13 @@ def run_writers(
         result["window"] = [t0, t1]
         result["server_cpu_s"] = c1 - c0
         result["server_cpu_pct"] = 100 * (c1 - c0) / (t1 - t0)
+        # Server CPU per relayed update, one definition for every server: CPU seconds of
+        # the server process over the typing window divided by the deliveries (one
+        # keystroke reaching one other writer; N-1 per keystroke), and by the keystrokes.
+        if result["deliveries_received"]:
+            result["cpu_us_per_delivery"] = 1e6 * (c1 - c0) / result["deliveries_received"]
+        if result["keystrokes"]:
+            result["cpu_us_per_update"] = 1e6 * (c1 - c0) / result["keystrokes"]
         if sampler:
             result["pg_cpu_pct"] = 100 * sampler.seconds / (t1 - t0)
     result["server_cpu_whole_run_s"] = cpu_after - cpu_before
@@ -537,7 +536,8 @@ LABELS = {
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--writers", type=int, nargs="+", default=[20, 40])
+    parser.add_argument("--writers", type=int, nargs="+", default=[20, 40, 80])
+    parser.add_argument("--procs", type=int, default=4, help="load-generating Node processes")
     parser.add_argument("--duration", type=float, default=60.0)
     parser.add_argument("--repeat", type=int, default=1, help="runs per server and writer count")
     parser.add_argument("--embedded", action="store_true", help="SQLite + in-memory layer")
@@ -597,6 +597,7 @@ def main() -> None:
                         origin=agora.origin if ours else None,
                         seed=1000 + index,
                         pg=pg if ours else None,
+                        procs=args.procs,
                     )
                     result.update(server=name, rep=rep, loadavg=loadavg())
                     if ours and args.trace:
@@ -627,9 +628,9 @@ def main() -> None:
     )
     print(
         "| server | writers | p50 | p99 | max | deliveries | converged | server CPU "
-        "(% of one core) |"
+        "(% of one core) | CPU µs per delivery | generator CPU (% of one core) |"
     )
-    print("|---|---:|---:|---:|---:|---|---|---:|")
+    print("|---|---:|---:|---:|---:|---|---|---:|---:|---:|")
     for row in rows:
         cpu = f"{row['server_cpu_pct']:.0f} %" if "server_cpu_pct" in row else "–"
         if "pg_cpu_pct" in row:
@@ -637,7 +638,9 @@ def main() -> None:
         print(
             f"| {LABELS[row['server']]} | {row['writers']} | {fmt(row['p50_ms'])} "
             f"| {fmt(row['p99_ms'])} | {fmt(row['max_ms'])} | {row['deliveries_received']:,}/"
-            f"{row['deliveries_expected']:,} | {'yes' if row['converged'] else '**no**'} | {cpu} |"
+            f"{row['deliveries_expected']:,} | {'yes' if row['converged'] else '**no**'} | {cpu} "
+            f"| {row.get('cpu_us_per_delivery', float('nan')):.1f} "
+            f"| {row.get('loadgen_cpu_pct', float('nan')):.0f} % ({row.get('procs', 1)} procs) |"
         )
     print()
     for writers in args.writers:
@@ -651,13 +654,14 @@ def main() -> None:
                     print(
                         f"{writers} writers: {name}/reference p50 "
                         f"{by[name]['p50_ms'] / ref['p50_ms']:.2f}x, "
-                        f"p99 {by[name]['p99_ms'] / ref['p99_ms']:.2f}x"
+                        f"p99 {by[name]['p99_ms'] / ref['p99_ms']:.2f}x, CPU per delivery "
+                        f"{by[name]['cpu_us_per_delivery'] / ref['cpu_us_per_delivery']:.2f}x"
                     )
     traced = [r for r in rows if "trace" in r]
     if traced:
         print("\nAgora's write path, per stored batch (ms; size in updates): p50 / p99 / max\n")
-        stages = ["size", "waited", "thread_wait", "db", "resume", "fanout", "publish", "total",
-                  "apply", "loop_lag"]  # fmt: skip
+        stages = ["size", "waited", "thread_wait", "db", "resume", "total", "apply",
+                  "loop_lag", "tick_size", "tick_fanout"]  # fmt: skip
         print("| writers | batches | " + " | ".join(stages) + " |")
         print("|---:|---:|" + "---:|" * len(stages))
         for row in traced:

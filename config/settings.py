@@ -252,6 +252,11 @@ DRAFT_COMPACT_EVERY = env_int("DRAFT_COMPACT_EVERY", 500)
 DRAFT_VERSION_PAUSE = env_int("DRAFT_VERSION_PAUSE", 60)  # seconds without edits
 DRAFT_FRAME_RATE = env_int("DRAFT_FRAME_RATE", 60)  # messages a second per socket
 DRAFT_FRAME_BURST = env_int("DRAFT_FRAME_BURST", 200)
+# Co-writing relay (realtime/yjs/hub.py): at most one send per socket per tick (0: what
+# arrived in one turn of the event loop is merged); how long the group commit waits to
+# gather updates (0: it stores what queued while the previous commit ran).
+DRAFT_SEND_TICK_MS = env_int("DRAFT_SEND_TICK_MS", 0)
+DRAFT_COMMIT_WAIT_MS = env_int("DRAFT_COMMIT_WAIT_MS", 0)
 
 # --- Background tasks (Django's tasks API; django-tasks backport on 5.2) ---------------
 # The database backend needs no extra service: `manage.py db_worker` runs them

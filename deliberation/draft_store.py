@@ -21,6 +21,10 @@ PATH = "drafts"
 
 
 class DraftStore:
+    # Keystrokes reach the other writers before the group commit (realtime/yjs/hub.py):
+    # an edit is durable once stored, and until then the clients holding it give it back.
+    relay_before_store = True
+
     def limits(self) -> Limits:
         # Read at each use: settings and tests may lower them.
         return Limits(drafts.MAX_UPDATE_BYTES, drafts.MAX_DOCUMENT_BYTES, drafts.COMPACT_EVERY)

@@ -33,3 +33,44 @@ def close_oversized_frames_cleanly() -> None:
 
     factory.setProtocolOptions = set_protocol_options  # type: ignore[method-assign]
     factory.agora_clean_close = True  # type: ignore[attr-defined]
+
+
+# --- One frame, many sockets ---------------------------------------------------------------
+# A co-writing relay sends the same bytes to every other socket of a document. Through
+# the ASGI send each copy costs daphne's handle_reply, autobahn's framing and checks, and
+# a Twisted write; the frame (server to client: never masked) is the same for all, so it
+# is built once and written to each open transport (docs/performance.md, issue 18).
+
+
+def daphne_protocol(send: Any) -> Any:
+    """The daphne protocol behind an application's `send` (daphne passes
+    `partial(server.handle_reply, protocol)`), or None under any other server or test."""
+    func = getattr(send, "func", None)
+    args: tuple[Any, ...] = getattr(send, "args", ())
+    if getattr(func, "__name__", "") != "handle_reply" or len(args) != 1:
+        return None
+    protocol = args[0]
+    if not hasattr(protocol, "STATE_OPEN") or not hasattr(protocol, "transport"):
+        return None
+    return protocol
+
+
+def binary_frame(payload: bytes) -> bytes:
+    """One unfragmented, unmasked binary websocket frame (RFC 6455 §5.2)."""
+    length = len(payload)
+    if length < 126:
+        header = bytes((0x82, length))
+    elif length < 65536:
+        header = bytes((0x82, 126)) + length.to_bytes(2, "big")
+    else:
+        header = bytes((0x82, 127)) + length.to_bytes(8, "big")
+    return header + payload
+
+
+def write_frame(protocol: Any, frame: bytes) -> bool:
+    """Write a ready frame to an open socket; False when it is not open (the caller then
+    goes through the ASGI send, which drops it cleanly)."""
+    if protocol is None or protocol.state != protocol.STATE_OPEN or protocol.transport is None:
+        return False
+    protocol.transport.write(frame)
+    return True

@@ -2,11 +2,21 @@
 
 Design (measured in bench/drafts_writers.py, see docs/performance.md and docs/protocol.md):
 - A session holds the document (pycrdt) and the sockets of this process that have it
-  open. An update from a writer is applied to the session's document (which both
-  validates it and tells what it really adds), appended to storage in a batch by a
-  writer task on a thread of its own, and only then relayed: directly to the other
-  sockets of this process, and to the other processes with ONE channel-layer message per
-  batch (the group `<kind>.<id>` holds one channel per process, not one per socket).
+  open. An update from a writer is checked (checked kinds) and applied to the session's
+  document (which both validates it and tells what it really adds), then
+  - relayed to the other sockets of this process: what arrived since the last send tick
+    is merged (Yjs merge_updates) into ONE message per socket, each socket getting the
+    others' updates, never its own — before it is stored for kinds that say
+    `relay_before_store` (drafts), after the commit for the others (walls, boards: other
+    server operations read what was stored);
+  - stored by a group commit on a thread of its own (what queued while the previous
+    commit ran goes in one transaction), and once stored published to the other
+    processes with ONE channel-layer message per commit, sent only to the channels of
+    the other processes that have the document open (never read back by this one).
+  Durability: an edit is durable once stored. Until then (a few milliseconds) it lives in
+  the document of every client that has it; if the server dies inside that window, the
+  clients' reconnect sync (step 1 / step 2) gives it back, and it is stored then
+  (docs/protocol.md, « Durability »; tests/realtime/test_drafts_crash.py).
 - The channel layer may drop messages (capacity, expiry, restart): every few seconds a
   session reads the ids stored since its last look and applies what it has not seen, so
   sockets converge even when a relay was lost. A client that reconnects resyncs with the
@@ -32,6 +42,7 @@ from django.conf import settings
 from django.db import close_old_connections, connections
 from django.utils import timezone
 
+from realtime.daphne import binary_frame
 from realtime.yjs import protocol as yp
 from realtime.yjs import relay
 from realtime.yjs.registry import get as get_kind
@@ -49,6 +60,8 @@ T = TypeVar("T")
 CATCHUP_SECONDS: float = getattr(settings, "DRAFT_CATCHUP_SECONDS", 2.0)
 VERSION_PAUSE: float = getattr(settings, "DRAFT_VERSION_PAUSE", 60.0)
 SESSION_GRACE: float = getattr(settings, "DRAFT_ROOM_GRACE", 10.0)  # empty, then retired
+SEND_TICK: float = getattr(settings, "DRAFT_SEND_TICK_MS", 0) / 1000
+COMMIT_WAIT: float = getattr(settings, "DRAFT_COMMIT_WAIT_MS", 0) / 1000
 LOCK_CHECK_TICKS = 5  # every 5 looks, re-read whether the document is locked (frozen)
 AUTHORS_FORGET_TICKS = 5  # and forget which writers are recorded as contributors
 # Unchecked updates kept for the shadow copy; past this, rebuilding it is cheaper.
@@ -171,14 +184,38 @@ class DocHub:
             del self.sessions[session.key]
 
     async def publish(self, session: YDocSession, message: dict[str, Any]) -> None:
+        """Send to the other processes that have the document open, not to this one: the
+        group holds this process's channel too, and reading one's own relays back from
+        Redis cost ~10 % of daphne's CPU with nobody else to serve."""
         if self.alone:
             return
         message = {**message, "kind": session.kind, "doc": session.doc_id, "origin": self.channel}
+        peers = session.peers
         try:
-            await self.layer.group_send(session.group, message)
+            if peers is None:
+                await self.layer.group_send(session.group, message)
+            else:
+                for channel in list(peers):
+                    await self.layer.send(channel, message)
         except Exception:
             # Other processes catch up from storage (YDocSession.catch_up).
             logger.warning("yjs relay to other processes failed", exc_info=True)
+
+    async def read_peers(self, session: YDocSession) -> None:
+        """The other processes' channels in the document's group (channels-redis: its
+        group key holds them); None, meaning "send to the group", for any other layer."""
+        layer = self.layer
+        if self.alone or not hasattr(layer, "_group_key"):
+            session.peers = None
+            return
+        try:
+            connection = layer.connection(layer.consistent_hash(session.group))
+            members = await connection.zrange(layer._group_key(session.group), 0, -1)
+        except Exception:
+            logger.warning("yjs hub: could not read the group's members", exc_info=True)
+            session.peers = None
+            return
+        session.peers = {m.decode() for m in members} - {self.channel}
 
     async def _listen(self) -> None:
         while True:
@@ -192,8 +229,12 @@ class DocHub:
                 continue
             key = (str(message.get("kind", "")), str(message.get("doc", "")))
             session = self.sessions.get(key)
-            if session is None or message.get("origin") == self.channel:
+            origin = str(message.get("origin", ""))
+            if session is None or origin == self.channel:
                 continue
+            if origin and session.peers is not None:
+                # A process we relay to only if it is known: one that relays to us is.
+                session.peers.add(origin)
             try:
                 await session.on_layer_message(message)
             except Exception:
@@ -210,6 +251,7 @@ class YDocSession:
         self.key = (kind, doc_id)
         self.group = doc_group(kind, doc_id)
         self.store: DocStore = get_kind(kind).store
+        self.relay_first = bool(getattr(self.store, "relay_before_store", False))
         self.sockets: set[YDocConsumer] = set()
         self.doc: pycrdt.Doc | None = None
         self.locked = False
@@ -229,6 +271,14 @@ class YDocSession:
         self.queue: list[tuple[YDocConsumer | None, bytes, Any, list[Any]]] = []
         self.flushing: asyncio.Task[None] | None = None
         self.outbox: list[tuple[list[int], list[bytes]]] = []
+        # Updates applied but not yet sent to this process's other sockets, and the task
+        # that sends them at the next tick.
+        self.unsent: list[tuple[YDocConsumer | None, bytes]] = []
+        self.sending: asyncio.Task[None] | None = None
+        self.last_send = 0.0
+        # The channels of the other processes with this document open (None: unknown,
+        # publish to the whole group).
+        self.peers: set[str] | None = None
         self.publishing: asyncio.Task[None] | None = None
         self.marked_edit = 0.0  # last_local_edit when last_edit_at was last written
         self.closed = False
@@ -257,6 +307,15 @@ class YDocSession:
     async def _load(self) -> None:
         # Joined even alone: the server's own messages (restore, freeze) come this way.
         await self.hub.layer.group_add(self.group, self.hub.channel)
+        if not self.hub.alone:
+            await self.hub.read_peers(self)
+            # The processes already there add our channel to their peers now, not at
+            # their next look (what they publish meanwhile is also in storage).
+            await self.hub.layer.group_send(
+                self.group,
+                {"type": relay.JOINED, "kind": self.kind, "doc": self.doc_id,
+                 "origin": self.hub.channel},
+            )  # fmt: skip
         try:
             loaded = await on_writer(self.store.load, self.doc_id)
         except Exception:
@@ -369,9 +428,10 @@ class YDocSession:
             self.empty_since = time.monotonic()
 
     async def send_all(self, message: bytes, *, but: YDocConsumer | None = None) -> None:
+        frame = binary_frame(message)  # built once for every socket
         for socket in list(self.sockets):
             if socket is not but:
-                await socket.send_bytes(message)
+                await socket.send_framed(message, frame)
 
     def _doc(self) -> pycrdt.Doc:
         if self.doc is None:
@@ -398,9 +458,45 @@ class YDocSession:
         self.last_local_edit = time.monotonic()
         if self.flushing is None or self.flushing.done():
             self.flushing = asyncio.create_task(self._flush())
+        if self.relay_first:
+            # Relayed before it is stored (see the module's docstring on durability).
+            self.unsent.append((sender, effective))
+            if self.sending is None or self.sending.done():
+                self.sending = asyncio.create_task(self._send_tick())
+
+    async def _send_tick(self) -> None:
+        """Send what arrived since the last tick: one message per socket, merged."""
+        while self.unsent:
+            if SEND_TICK:
+                wait = self.last_send + SEND_TICK - time.monotonic()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+            batch, self.unsent = self.unsent, []
+            self.last_send = time.monotonic()
+            await self.fan_out(batch)
+
+    async def fan_out(self, batch: list[tuple[YDocConsumer | None, bytes]]) -> None:
+        """Each socket gets the batch's updates but its own (a writer never gets its own
+        keystrokes back): one merge for everybody, one more per sender in the batch."""
+        if len(batch) == 1:
+            sender, update = batch[0]
+            await self.send_all(yp.sync_update(update), but=sender)
+            return
+        senders = {sender for sender, _ in batch}
+        everything = yp.sync_update(pycrdt_merge([update for _, update in batch]))
+        frame = binary_frame(everything)
+        for socket in list(self.sockets):
+            if socket not in senders:
+                await socket.send_framed(everything, frame)
+                continue
+            others = [update for sender, update in batch if sender is not socket]
+            if others:
+                await socket.send_bytes(yp.sync_update(pycrdt_merge(others)))
 
     async def _flush(self) -> None:
         while self.queue:
+            if COMMIT_WAIT:
+                await asyncio.sleep(COMMIT_WAIT)
             batch, self.queue = self.queue, []
             try:
                 ids = await on_writer(self._store_batch, batch)
@@ -412,9 +508,9 @@ class YDocSession:
                 return
             self.seen.update(ids)
             self.since_compaction += len(batch)
-            for sender, update, _, _ in batch:
-                await self.send_all(yp.sync_update(update), but=sender)
-            if not self.hub.alone:
+            if not self.relay_first:
+                await self.fan_out([(sender, update) for sender, update, _, _ in batch])
+            if not self.hub.alone and self.peers != set():
                 # Other processes get it from a task of its own, in order: the next batch
                 # is stored meanwhile instead of waiting for Redis.
                 self.outbox.append((ids, [update for _, update, _, _ in batch]))
@@ -475,7 +571,10 @@ class YDocSession:
 
     async def on_layer_message(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
+        if kind == relay.JOINED:
+            return  # the hub added its channel to the peers
         if kind == relay.UPDATE and self.doc is not None:
+            relayed: list[bytes] = []
             for update_id, update in zip(
                 message.get("ids") or [None] * len(message["updates"]),
                 message["updates"],
@@ -490,7 +589,9 @@ class YDocSession:
                     continue
                 if effective:
                     self.stored_bytes += len(effective)
-                    await self.send_all(yp.sync_update(effective))
+                    relayed.append(effective)
+            if relayed:  # one commit of another process: one message per socket
+                await self.send_all(yp.sync_update(pycrdt_merge(relayed)))
         elif kind == relay.AWARENESS:
             payload = message["payload"]
             for entry in yp.parse_awareness(payload):
@@ -549,6 +650,7 @@ class YDocSession:
                 # Re-join at every look: a Redis restart, a flush or an expiry may have
                 # lost the group, and with it relays, awareness and control messages.
                 await self.hub.layer.group_add(self.group, self.hub.channel)
+                await self.hub.read_peers(self)
                 ticks += 1
                 if ticks % LOCK_CHECK_TICKS == 0:
                     # A freeze announced while the group was lost still arrives, late.

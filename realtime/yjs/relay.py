@@ -17,6 +17,7 @@ UPDATE = "yjs.update"  # stored updates: {"ids": [...], "updates": [bytes, ...]}
 AWARENESS = "yjs.awareness"  # {"payload": bytes}, awareness entries already rewritten
 ABILITIES = "yjs.abilities"  # every socket re-reads its abilities
 CONTROL = "yjs.control"  # {"content": {...}}: a control message for every socket
+JOINED = "yjs.joined"  # a process opened the document: relay to its channel too
 
 
 def doc_group(kind: str, doc_id: Any) -> str:

@@ -74,6 +74,12 @@ class DocAbilities:
 
 
 class DocStore(Protocol):
+    # Optional attribute `relay_before_store = True`: the engine relays an update to this
+    # process's other sockets before the group commit stores it (drafts: every keystroke
+    # of 100 writers; an edit is durable once stored, restored by the clients' reconnect
+    # sync until then). Without it: stored, then relayed — for kinds whose other server
+    # operations read what was stored (a dot on a wall's note).
+
     def limits(self) -> Limits: ...
 
     def abilities(self, user: Any, doc_id: str) -> DocAbilities | None:

@@ -87,8 +87,9 @@ def stock_clients(node: str, env: dict[str, str], tmp_path: Path) -> None:
 
     with Daphne(env) as first:
         written = run_node(node, first, {**cookies, "AGORA_PHASE": "write"}, tmp_path / "w.json")
-        # Converged means each writer got the other's updates, and the server relays an
-        # update only once it is stored: a SIGKILL now must lose nothing.
+        # Converged means each writer got the other's updates; the group commit stores an
+        # update milliseconds after relaying it, well before node has exited: a SIGKILL
+        # now must lose nothing. (A kill inside that window: test_drafts_crash.py.)
         kill(first)
 
     with Daphne(env) as second:

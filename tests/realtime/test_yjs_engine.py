@@ -138,6 +138,17 @@ async def memo_kind() -> AsyncIterator[MemoryStore]:
         registry.unregister("memo")
 
 
+async def until_stored(predicate: Any, timeout: float = 5.0) -> None:
+    """Relayed before stored (realtime/yjs/hub.py): wait for the group commit."""
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        assert loop.time() < deadline, "not stored in time"
+        await asyncio.sleep(0.02)
+
+
 async def connect(application: Any, user: Any, path: str) -> YClient:
     cookie = await sync_to_async(cookie_of)(user)
     socket = WebsocketCommunicator(application, path, headers=[HOST, ORIGIN, (b"cookie", cookie)])
@@ -170,7 +181,9 @@ async def test_a_second_kind_syncs_two_clients_through_its_own_store(
     await write(a, "Idée : un banc devant la mairie")
     await b.drain_until(lambda: b.received_updates)
     assert str(b.doc.get("memo", type=pycrdt.Text)) == "Idée : un banc devant la mairie"
-    # Stored in the kind's store before it was relayed.
+    # Relayed at once, stored by the group commit right after (the durability rule of
+    # docs/protocol.md: durable once stored; until then the clients hold it).
+    await until_stored(lambda: memo_kind.updates["wall-1"])
     assert len(memo_kind.updates["wall-1"]) == 1
 
     await write(b, "Oui ! ")
@@ -296,6 +309,7 @@ async def test_a_checked_kind_refuses_updates_before_they_apply(checked_kind: Ch
     await add_note(a, "n1", text="Un banc", author=f"p{alice.pk}")
     await b.drain_until(lambda: b.received_updates)
     assert b.doc.get("notes", type=pycrdt.Map)["n1"]["text"] == "Un banc"
+    await until_stored(lambda: checked_kind.facts)
     assert checked_kind.facts == [(alice.pk, ("note", "n1"))]
     assert checked_kind.seen[-1] == [Change(("notes",), "n1", "add")]
 
@@ -326,6 +340,7 @@ async def test_a_checked_kind_refuses_updates_before_they_apply(checked_kind: Ch
     assert sorted(c.doc.get("notes", type=pycrdt.Map).keys()) == ["n1", "n4"]
     await add_note(c, "n5", text="Bancs", author=f"p{bob.pk}")
     await a.drain_until(lambda: "n5" in a.doc.get("notes", type=pycrdt.Map))
+    await until_stored(lambda: len(checked_kind.facts) == 3)
     assert [key for _, (_, key) in checked_kind.facts] == ["n1", "n4", "n5"]
     assert checked_kind.facts[-1][0] == bob.pk
 

@@ -1,0 +1,45 @@
+"""The relay's shortcut (realtime/daphne.py): a frame built once, written to each socket.
+
+Under a real daphne the consumer's send leads to the protocol, and a frame written there
+arrives as the client's binary message, in order with what the ASGI send writes."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import websockets
+
+from realtime.daphne import binary_frame, daphne_protocol, write_frame
+from tests.realtime.servers import Daphne, django_env
+
+
+async def probe(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    if scope["type"] != "websocket":
+        return
+    await receive()
+    await send({"type": "websocket.accept"})
+    protocol = daphne_protocol(send)
+    for payload in (b"court", b"x" * 300, b"y" * 70_000):  # the three length encodings
+        assert write_frame(protocol, binary_frame(payload))
+    await send({"type": "websocket.send", "bytes": b"par daphne"})
+    await receive()
+
+
+def test_a_frame_written_to_the_protocol_reaches_the_client_in_order(tmp_path: Path) -> None:
+    with Daphne(django_env(tmp_path), app="tests.realtime.test_daphne_frames:probe") as server:
+
+        async def read() -> list[bytes]:
+            async with websockets.connect(server.url("/x"), max_size=2**20) as socket:
+                return [await socket.recv() for _ in range(4)]  # type: ignore[misc]
+
+        got = asyncio.run(read())
+    assert got == [b"court", b"x" * 300, b"y" * 70_000, b"par daphne"]
+
+
+def test_outside_daphne_there_is_no_shortcut() -> None:
+    async def send(message: Any) -> None: ...
+
+    assert daphne_protocol(send) is None
+    assert write_frame(None, binary_frame(b"x")) is False
