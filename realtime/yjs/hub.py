@@ -32,6 +32,7 @@ from django.conf import settings
 from django.db import close_old_connections, connections
 from django.utils import timezone
 
+from config import metrics
 from realtime.yjs import protocol as yp
 from realtime.yjs import relay
 from realtime.yjs.registry import get as get_kind
@@ -227,6 +228,7 @@ class YDocSession:
         self.shadow: pycrdt.Doc | None = None
         self.shadow_behind: list[bytes] = []
         self.queue: list[tuple[YDocConsumer | None, bytes, Any, list[Any]]] = []
+        self.received: list[float] = []  # when each queued update came in (config/metrics)
         self.flushing: asyncio.Task[None] | None = None
         self.outbox: list[tuple[list[int], list[bytes]]] = []
         self.publishing: asyncio.Task[None] | None = None
@@ -394,6 +396,7 @@ class YDocSession:
         facts: list[Any] | None = None,
     ) -> None:
         self.queue.append((sender, effective, author, facts or []))
+        self.received.append(time.monotonic())
         self.stored_bytes += len(effective)
         self.last_local_edit = time.monotonic()
         if self.flushing is None or self.flushing.done():
@@ -402,6 +405,7 @@ class YDocSession:
     async def _flush(self) -> None:
         while self.queue:
             batch, self.queue = self.queue, []
+            received, self.received = self.received, []
             try:
                 ids = await on_writer(self._store_batch, batch)
             except Exception:
@@ -414,6 +418,7 @@ class YDocSession:
             self.since_compaction += len(batch)
             for sender, update, _, _ in batch:
                 await self.send_all(yp.sync_update(update), but=sender)
+            metrics.observe_relay(self.kind, received)
             if not self.hub.alone:
                 # Other processes get it from a task of its own, in order: the next batch
                 # is stored meanwhile instead of waiting for Redis.
