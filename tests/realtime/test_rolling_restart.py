@@ -14,12 +14,20 @@ import asyncio
 import re
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.realtime.live import SETUP
+from tests.realtime.live import SETUP, run_in_own_loop
+from tests.realtime.restart_clients import (
+    Client,
+    YClient,
+    assert_exactly_once,
+    has_all,
+    private_redis,
+)
 from tests.realtime.servers import (
     Daphne,
     django_env,
@@ -29,15 +37,14 @@ from tests.realtime.servers import (
     run_python,
     stored_draft,
 )
-from tests.realtime.test_drafts_processes import (  # noqa: F401 (a fixture)
-    YClient,
-    has_all,
-    layer_redis,
-    run_in_own_loop,
-)
-from tests.realtime.test_restarts import Client, assert_exactly_once
 
 pytestmark = pytest.mark.production_stack
+
+
+@pytest.fixture
+def layer_redis(tmp_path: Path) -> Iterator[str]:
+    with private_redis(tmp_path) as url:
+        yield url
 
 
 def metric(server: Daphne, name: str, **labels: str) -> float:
@@ -73,7 +80,7 @@ def environment(tmp_path: Path, redis: str, database: dict[str, str]) -> dict[st
 
 
 def test_a_rolling_restart_keeps_every_acknowledged_message(
-    layer_redis: str, tmp_path: Path  # noqa: F811
+    layer_redis: str, tmp_path: Path
 ) -> None:
     with private_database() as database:
         env = environment(tmp_path, layer_redis, database)
@@ -143,15 +150,16 @@ async def chat_through_rolling_restart(servers: list[Daphne], people: dict[str, 
 
 
 def test_a_rolling_restart_keeps_every_draft_edit(
-    layer_redis: str, tmp_path: Path  # noqa: F811
+    layer_redis: str, tmp_path: Path
 ) -> None:
     with private_database() as database:
         env = environment(tmp_path, layer_redis, database)
         migrate(env)
         world = draft_world(env)
         servers = [Daphne(env).__enter__(), Daphne(env).__enter__()]
+        words: list[str] = []
         try:
-            words = run_in_own_loop(draft_through_rolling_restart(servers, world), timeout=180)
+            run_in_own_loop(draft_through_rolling_restart(servers, world, words), timeout=180)
         finally:
             for server in servers:
                 server.stop()
@@ -160,12 +168,11 @@ def test_a_rolling_restart_keeps_every_draft_edit(
 
 
 async def draft_through_rolling_restart(
-    servers: list[Daphne], world: dict[str, Any]
-) -> list[str]:
+    servers: list[Daphne], world: dict[str, Any], words: list[str]
+) -> None:
     draft = world["draft"]
     alice = YClient("alice", servers[0], world["writers"][0], draft)
     bob = YClient("bob", servers[1], world["writers"][1], draft)
-    words: list[str] = []
     try:
         await alice.connect()
         await bob.connect()
@@ -189,7 +196,6 @@ async def draft_through_rolling_restart(
             words.append(word)
             await alice.until(word, has_all(alice, words), timeout=10)
         assert await asyncio.to_thread(metric, servers[0], "agora_yjs_updates_relayed_total") >= 4
-        return words
     finally:
         await alice.close()
         await bob.close()
