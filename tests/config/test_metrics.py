@@ -3,50 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 import uuid
 from typing import Any
 
 import pytest
-from asgiref.sync import sync_to_async
-from channels.testing import WebsocketCommunicator
-from django.conf import settings
 from django.test import Client
 from django.urls import resolve
 from django.utils import timezone
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from config.asgi import application
 from tests import factories
-
-# Browsers send both; the origin must be the site the socket is opened on.
-HOST = (b"host", b"testserver")
-ORIGIN = (b"origin", b"http://testserver")
+from tests.metrics import sample, scrape
 
 OUTSIDE = "203.0.113.7"
-
-
-def scrape(client: Client, **extra: Any) -> str:
-    response = client.get("/metrics", **extra)
-    assert response.status_code == 200
-    assert response["Content-Type"].startswith("text/plain")
-    return response.content.decode()
-
-
-def sample(text: str, name: str, **labels: str) -> float:
-    """The value of one series, 0 when it is absent."""
-    for line in text.splitlines():
-        if line.startswith("#") or not line.startswith(name):
-            continue
-        series, _sep, value = line.rpartition(" ")
-        head, _brace, rest = series.partition("{")
-        if head != name:
-            continue
-        found = dict(re.findall(r'(\w+)="([^"]*)"', rest))
-        if all(found.get(key) == wanted for key, wanted in labels.items()):
-            return float(value)
-    return 0.0
 
 
 @pytest.mark.django_db
@@ -121,34 +91,3 @@ def test_chat_messages_are_counted_by_room_kind(client: Client) -> None:
     text = scrape(client)
     assert sample(text, "agora_chat_messages_total", room_kind="subgroup") == before + 1
     assert "Bonjour" not in text
-
-
-@pytest.mark.django_db(transaction=True)
-async def test_open_sockets_are_counted_until_they_close() -> None:
-    person = await sync_to_async(factories.UserFactory)(email="metrique@example.org")
-    login = Client()
-    await sync_to_async(login.force_login)(person)
-    name = settings.SESSION_COOKIE_NAME
-    cookie = f"{name}={login.cookies[name].value}".encode()
-    client = Client()  # Prometheus: no session
-
-    async def open_hub() -> float:
-        text = await sync_to_async(scrape)(client)
-        return sample(text, "agora_sockets_open", kind="hub")
-
-    before = await open_hub()
-    socket = WebsocketCommunicator(
-        application, "/ws/", headers=[HOST, ORIGIN, (b"cookie", cookie)]
-    )
-    ok, _ = await socket.connect()
-    assert ok
-    assert (await socket.receive_json_from())["type"] == "hello"
-    assert await open_hub() == before + 1
-    # A frame a feature handles (here refused: no such room) is timed under its type.
-    await socket.send_json_to({"type": "subscribe", "room": str(uuid.uuid4())})
-    assert (await socket.receive_json_from())["type"] == "error"
-    text = await sync_to_async(scrape)(client)
-    assert sample(text, "agora_ws_frame_seconds_count", type="subscribe") >= 1
-    await socket.disconnect()
-    assert await open_hub() == before
-    assert "metrique" not in (await sync_to_async(scrape)(client))
