@@ -102,11 +102,12 @@ class Client:
         await self.send({"type": "subscribe", "room": self.room})
         await self.receive_until("subscribed")
 
-    async def say(self, body: str, client_id: str) -> int:
-        """Send and wait for the acknowledgement: the stored message's id."""
+    async def say(self, body: str, client_id: str, timeout: float = 15) -> int:
+        """Send and wait for the acknowledgement: the stored message's id. (15 s: a process
+        just started, on a machine shared with other test runs, once took more than 5.)"""
         await self.send_only(body, client_id)
         for _ in range(50):  # bounded: other people's messages may come first
-            frame = await self.receive_until("message")
+            frame = await self.receive_until("message", timeout=timeout)
             if frame["message"]["client_id"] == client_id:
                 return int(frame["message"]["id"])
         raise AssertionError(f"no acknowledgement for {client_id}")
