@@ -114,3 +114,17 @@ def test_healthz_is_503_when_the_database_is_down(tmp_path: Any) -> None:
     status, _sep, body = result.stdout.strip().splitlines()[-1].partition(" ")
     assert status == "503"
     assert '"database": false' in body
+
+
+@pytest.mark.django_db
+def test_a_media_server_that_does_not_answer_is_named(client: Client, settings: Any) -> None:
+    # Nothing listens on port 1: the Admin API's ping fails at once.
+    settings.CALLS_JANUS_URL = "http://127.0.0.1:1/janus"
+    settings.CALLS_JANUS_ADMIN_URL = "http://127.0.0.1:1/admin"
+    settings.CALLS_JANUS_ADMIN_SECRET = "secret-de-test"
+    settings.CALLS_JANUS_PLUGIN_KEY = "cle-de-test"
+    body = client.get("/healthz").json()
+    assert body["status"] == "degraded"
+    assert body["failing"] == ["janus"]
+    detail = body["components"]["janus"]["detail"]
+    assert "Janus" in detail and "secret-de-test" not in detail and "127.0.0.1" not in detail
