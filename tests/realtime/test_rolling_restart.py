@@ -49,7 +49,8 @@ def layer_redis(tmp_path: Path) -> Iterator[str]:
 
 def metric(server: Daphne, name: str, **labels: str) -> float:
     """One series summed over every process, read from whichever process answers."""
-    with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/metrics", timeout=10) as r:  # noqa: S310
+    # 60 s: a fresh process loads every view on its first request, slow on a loaded machine.
+    with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/metrics", timeout=60) as r:  # noqa: S310
         text = r.read().decode()
     total = 0.0
     for line in text.splitlines():
