@@ -130,6 +130,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: every request gets its id and is counted, whatever answers it.
+    "config.logformat.RequestIdMiddleware",
+    "config.metrics.RequestMetricsMiddleware",
     "config.middleware.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -526,7 +529,7 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
     if env_bool("SECURE_PROXY_SSL_HEADER", True):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -590,11 +593,36 @@ CLAIMS_RECEIPT_MAX_BYTES = env_int("CLAIMS_RECEIPT_MAX_BYTES", 10 * 1024 * 1024)
 # Forum posts take no uploaded images: the widget's upload address refuses them.
 CK_EDITOR_5_UPLOAD_FILE_VIEW_NAME = "forums:upload_refused"
 
+# --- Operations: logs, metrics, health (docs/deploy.md « Monitoring ») -------------------
+# One JSON object per line in production (or LOG_FORMAT=json), with the request id; plain
+# lines in development. Both mask email addresses (config/logformat.py).
+LOG_FORMAT = env_str("LOG_FORMAT", "json" if PRODUCTION else "plain")
+if LOG_FORMAT not in {"json", "plain"}:
+    raise ImproperlyConfigured("LOG_FORMAT must be json or plain")
+# Who may read /metrics and the detailed /healthz: these networks (the client address as
+# our proxies saw it), or anyone presenting METRICS_TOKEN as a bearer token (off if empty).
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", ["127.0.0.1/32", "::1/128"])
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+# /healthz calls the worker failing when a due task has waited this long (seconds), and
+# the disk failing below this much free space on the data folders.
+HEALTH_WORKER_MAX_LAG = env_int("HEALTH_WORKER_MAX_LAG", 600)
+HEALTH_DISK_MIN_FREE_MB = env_int("HEALTH_DISK_MIN_FREE_MB", 1024)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"redacted": {"()": "config.logformat.RedactingFormatter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "redacted"}},
+    "formatters": {
+        "redacted": {"()": "config.logformat.RedactingFormatter"},
+        "json": {"()": "config.logformat.JsonFormatter"},
+    },
+    "filters": {"request_id": {"()": "config.logformat.RequestIdFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "redacted",
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"daphne": {"level": "WARNING"}, "django.channels.server": {"level": "WARNING"}},
 }

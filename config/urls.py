@@ -5,6 +5,7 @@ from django.urls import include, path
 
 from accounts.views import email_addresses_closed
 from config.health import healthz
+from config.metrics import metrics_view
 from config.search import search_page
 from notifications.views import push_service_worker
 
@@ -35,6 +36,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics_view, name="metrics"),
     # At the root, so that it may show notifications for the whole site (its scope is /).
     path("sw.js", push_service_worker, name="push_service_worker"),
 ]

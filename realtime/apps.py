@@ -13,3 +13,7 @@ class RealtimeConfig(AppConfig):
 
         # A person's roles changed: their open sockets re-check their access.
         on_roles_changed(recheck_user_sockets)
+
+        from config.metrics import connect_signals
+
+        connect_signals()  # messages posted, tasks finished (config/metrics.py)

@@ -24,6 +24,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.utils.translation import gettext
 
+from config import metrics
 from realtime.bus import CLOSE_LOGGED_OUT, session_group, user_group
 from realtime.frames import FrameError, domain_error
 from realtime.guards import CLOSE_TOO_MANY_FRAMES, SocketGuards, TokenBucket
@@ -255,6 +256,7 @@ class HubConsumer(SocketGuards, AsyncJsonWebsocketConsumer):
         await self.error("bad_frame", gettext("Unreadable message."))
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        received = time.monotonic()
         if not isinstance(content, dict) or not isinstance(content.get("type"), str):
             await self._bad_frame()
             return
@@ -283,6 +285,7 @@ class HubConsumer(SocketGuards, AsyncJsonWebsocketConsumer):
             await self.error(
                 "server_error", gettext("Something went wrong; please try again."), content
             )
+        metrics.observe_frame(frame_type, received)
 
     # --- Events from the channel layer ---------------------------------------------------
 

@@ -36,6 +36,10 @@ ADMIN_OUTSIDERS = {"anonymous": ADMIN_LOGIN, "*": FORBIDDEN}
 MATRIX: list[tuple[str, str, dict[str, str]]] = [
     ("get", "/", {"anonymous": LOGIN, "*": OK}),
     ("get", "/healthz", {"*": OK}),
+    # Operators' endpoints: access by network or bearer token, never by role (the test
+    # client is 127.0.0.1, allowed by default; tests/config/test_metrics.py walks the
+    # refusals, a 404 for anyone else).
+    ("get", "/metrics", {"*": OK}),
     # Help and dashboards (dashboards/): docs/permissions.md, « Home pages and dashboards ».
     ("get", "/aide/", {"anonymous": LOGIN, "*": OK}),
     # The help centre (learning/): any guide for anyone logged in, docs/help.md.

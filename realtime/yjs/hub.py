@@ -42,6 +42,7 @@ from django.conf import settings
 from django.db import close_old_connections, connections
 from django.utils import timezone
 
+from config import metrics
 from realtime.daphne import binary_frame
 from realtime.yjs import protocol as yp
 from realtime.yjs import relay
@@ -269,11 +270,13 @@ class YDocSession:
         self.shadow: pycrdt.Doc | None = None
         self.shadow_behind: list[bytes] = []
         self.queue: list[tuple[YDocConsumer | None, bytes, Any, list[Any]]] = []
+        self.received: list[float] = []  # when each queued update came in (config/metrics)
         self.flushing: asyncio.Task[None] | None = None
         self.outbox: list[tuple[list[int], list[bytes]]] = []
         # Updates applied but not yet sent to this process's other sockets, and the task
         # that sends them at the next tick.
         self.unsent: list[tuple[YDocConsumer | None, bytes]] = []
+        self.unsent_received: list[float] = []  # when each unsent update came in
         self.sending: asyncio.Task[None] | None = None
         self.last_send = 0.0
         # The channels of the other processes with this document open (None: unknown,
@@ -458,9 +461,12 @@ class YDocSession:
         self.last_local_edit = time.monotonic()
         if self.flushing is None or self.flushing.done():
             self.flushing = asyncio.create_task(self._flush())
-        if self.relay_first:
+        if not self.relay_first:
+            self.received.append(time.monotonic())
+        else:
             # Relayed before it is stored (see the module's docstring on durability).
             self.unsent.append((sender, effective))
+            self.unsent_received.append(time.monotonic())
             if self.sending is None or self.sending.done():
                 self.sending = asyncio.create_task(self._send_tick())
 
@@ -472,8 +478,10 @@ class YDocSession:
                 if wait > 0:
                     await asyncio.sleep(wait)
             batch, self.unsent = self.unsent, []
+            received, self.unsent_received = self.unsent_received, []
             self.last_send = time.monotonic()
             await self.fan_out(batch)
+            metrics.observe_relay(self.kind, received)
 
     async def fan_out(self, batch: list[tuple[YDocConsumer | None, bytes]]) -> None:
         """Each socket gets the batch's updates but its own (a writer never gets its own
@@ -498,6 +506,7 @@ class YDocSession:
             if COMMIT_WAIT:
                 await asyncio.sleep(COMMIT_WAIT)
             batch, self.queue = self.queue, []
+            received, self.received = self.received, []
             try:
                 ids = await on_writer(self._store_batch, batch)
             except Exception:
@@ -510,6 +519,7 @@ class YDocSession:
             self.since_compaction += len(batch)
             if not self.relay_first:
                 await self.fan_out([(sender, update) for sender, update, _, _ in batch])
+                metrics.observe_relay(self.kind, received)
             if not self.hub.alone and self.peers != set():
                 # Other processes get it from a task of its own, in order: the next batch
                 # is stored meanwhile instead of waiting for Redis.
