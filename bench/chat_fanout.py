@@ -77,6 +77,13 @@ async def open_socket(server: Daphne, path: str, cookie: str | None) -> Any:
 async def receiver(
     socket: Any, index: int, ours: bool, arrivals: dict[str, dict[int, float]]
 ) -> None:
+    with contextlib.suppress(websockets.ConnectionClosed):  # counted as lost deliveries
+        await _receive(socket, index, ours, arrivals)
+
+
+async def _receive(
+    socket: Any, index: int, ours: bool, arrivals: dict[str, dict[int, float]]
+) -> None:
     async for raw in socket:
         now = time.perf_counter()
         if ours and '"client_id"' not in raw:
@@ -132,7 +139,8 @@ async def phase(
             frame = {"type": "message", "key": key, "body": f"{BODY} ({n})"}
         if n >= WARMUP:
             sent[key] = time.perf_counter()
-        await senders[n % len(senders)].send(json.dumps(frame))
+        with contextlib.suppress(websockets.ConnectionClosed):  # its receipts stay missing
+            await senders[n % len(senders)].send(json.dumps(frame))
         await asyncio.sleep(max(0.0, start + (n + 1) / rate - time.perf_counter()))
     deadline = time.perf_counter() + 10
     while time.perf_counter() < deadline and any(len(arrivals[k]) < clients for k in sent):
