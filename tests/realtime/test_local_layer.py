@@ -78,7 +78,7 @@ async def test_events_published_from_the_database_thread_arrive_all_and_in_order
             return bus._serving_loop() is not None
 
         assert await database_sync_to_async(publish)()  # the loop's thread, not waited for
-        received = [(await asyncio.wait_for(layer.receive(channel), 2))["n"] for _ in range(90)]
+        received = [(await asyncio.wait_for(layer.receive(channel), 10))["n"] for _ in range(90)]
         assert received == list(range(90))
 
 
