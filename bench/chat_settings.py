@@ -7,7 +7,9 @@ from config.settings import REDIS_URL
 
 _LAYERS = {
     # The embedded default (`make run` without REDIS_URL): one process, nothing shared.
-    "memory": {"BACKEND": "channels.layers.InMemoryChannelLayer"},
+    "memory": CHANNEL_LAYERS["default"],  # noqa: F405 - config.settings' own choice
+    # Channels' stock in-memory layer, for comparison (issue 18).
+    "memory-stock": {"BACKEND": "channels.layers.InMemoryChannelLayer"},
     "redis": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         "CONFIG": {

@@ -205,6 +205,8 @@ def render(room: Room, body: str, fmt: str) -> tuple[str, str, list[Any]]:
 
 
 def _publish_new(message: Message, mentioned: list[Any] | None = None) -> None:
+    """The events of a new message (serialised here, once for every reader), its
+    notifications, and its emails' task when anyone could get one."""
     room_id = str(message.room_id)
     send_event_on_commit(
         MessageEvent(room=room_id, message=serialize_message(message)),
@@ -219,7 +221,18 @@ def _publish_new(message: Message, mentioned: list[Any] | None = None) -> None:
         return  # practice has no consequence: nobody is notified, by page or email
     _publish_notifications(message, mentioned or [])
     _notify_in_page(message, mentioned or [])
-    transaction.on_commit(lambda: notify_new_message(message.pk))
+    if _may_email(message, mentioned or []):
+        transaction.on_commit(lambda: notify_new_message(message.pk))
+
+
+def _may_email(message: Message, mentioned: list[Any]) -> bool:
+    """Whether ``forums.notifications`` could email anyone about this message: only the
+    other participants of a direct room and the people mentioned. Otherwise no task is
+    queued: a plenary's ten messages a second were ten task rows a second, and the
+    worker's writes beside daphne's (issue 18)."""
+    if message.room.kind == RoomKind.DIRECT:
+        return True
+    return any(person.pk != message.author_id for person in mentioned)
 
 
 def _notify_in_page(message: Message, mentioned: list[Any]) -> None:

@@ -9,6 +9,7 @@ which checks everything itself.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
 import time
@@ -137,6 +138,31 @@ class PresenceBatcher:
                     )
 
 
+class Encodings:
+    """The JSON text of the last events relayed in this process, by the event dict itself.
+
+    The embedded default's layer (``realtime.layers.LocalChannelLayer``) hands every
+    socket of a group the same dict: a plenary message is then encoded once, not once per
+    reader (110 × ~2 KB). With Redis each socket has its own copy and this simply misses.
+    """
+
+    KEPT = 8
+
+    def __init__(self) -> None:
+        # id(event) -> (event, text); the event is held so its id is not reused meanwhile.
+        self.texts: dict[int, tuple[dict[str, Any], str]] = {}
+
+    def text(self, event: dict[str, Any]) -> str:
+        kept = self.texts.get(id(event))
+        if kept is not None and kept[0] is event:
+            return kept[1]
+        text = json.dumps(event)
+        if len(self.texts) >= self.KEPT:
+            del self.texts[next(iter(self.texts))]
+        self.texts[id(event)] = (event, text)
+        return text
+
+
 class ChatFeature(LiveFeature):
     name = "chat"
     frames = {
@@ -175,6 +201,7 @@ class ChatFeature(LiveFeature):
         self.delivered_order: deque[int] = deque()
         self.connected_marked = 0.0
         self.presence = socket.hub.state("forums.presence", Presence)
+        self.encodings = socket.hub.state("forums.encodings", Encodings)
         self.counted = False
 
     @property
@@ -355,6 +382,11 @@ class ChatFeature(LiveFeature):
         if kind == "unread.bump":
             if event.get("author") == me or not isinstance(room_id, str):
                 return  # one's own message is not unread
+            if room_id in self.subscriptions:
+                # The room is open on this socket: its `message` is the news (the room list,
+                # which counts bumps, subscribes to nothing). A plenary's sockets all have it
+                # open: half the frames of each message (issue 18).
+                return
             if await self._still_reader(room_id):
                 await self.socket.send_json(event)
             return
@@ -379,6 +411,8 @@ class ChatFeature(LiveFeature):
             if event["message"]["id"] in self.delivered:
                 return  # already sent (the sender's own acknowledgement, or a resync)
             self._remember(event["message"]["id"])
+            await self.socket.send(text_data=self.encodings.text(event))
+            return
         await self.socket.send_json(event)
 
     async def roles_changed(self) -> None:

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import logging
+import os
+from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from asgiref.sync import async_to_sync
+from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
 if TYPE_CHECKING:
     from realtime.events import Event
+
+logger = logging.getLogger(__name__)
 
 # Close codes the browser sees (4000-4999 are free for applications).
 CLOSE_LOGGED_OUT = 4001  # this session logged out: do not reconnect
@@ -27,9 +33,71 @@ def user_group(user_id: object) -> str:
     return f"user.{user_id}"
 
 
+def _serving_loop() -> asyncio.AbstractEventLoop | None:
+    """The server's event loop when this runs in one of its database threads (a consumer's
+    ``database_sync_to_async``, an ASGI view), else None (worker, commands, sync tests).
+    asgiref records it there for ``async_to_sync``; read the same way."""
+    local = SyncToAsync.threadlocal
+    if getattr(local, "main_event_loop_pid", None) != os.getpid():
+        return None
+    loop: asyncio.AbstractEventLoop | None = getattr(local, "main_event_loop", None)
+    return loop if loop is not None and loop.is_running() else None
+
+
+class _Publisher:
+    """Hands a server loop's group sends over in order, one at a time.
+
+    A database thread that publishes does not wait for the delivery: with
+    ``async_to_sync`` it stood blocked until the loop had queued the event to every
+    member, and the next message's write (of any socket of the process: the database
+    thread is one) waited behind it (issue 18, docs/performance.md).
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.pending: deque[tuple[Any, str, dict[str, Any]]] = deque()
+        self.task: asyncio.Task[None] | None = None
+
+    def put(self, layer: Any, group: str, message: dict[str, Any]) -> None:
+        """On the loop (call_soon_threadsafe): queue one send, start draining."""
+        self.pending.append((layer, group, message))
+        if self.task is None:
+            self.task = self.loop.create_task(self._drain())
+
+    async def _drain(self) -> None:
+        try:
+            while self.pending:
+                layer, group, message = self.pending.popleft()
+                try:
+                    await layer.group_send(group, message)
+                except Exception:
+                    # An event is a hint (clients resync): log it, keep the others going.
+                    logger.exception("publishing %s failed", message.get("type"))
+        finally:
+            self.task = None
+
+
+_publishers: dict[asyncio.AbstractEventLoop, _Publisher] = {}
+
+
+def _publish_from_thread(loop: asyncio.AbstractEventLoop, layer: Any, group: str,
+                         message: dict[str, Any]) -> None:
+    publisher = _publishers.get(loop)
+    if publisher is None:
+        for old in [known for known in _publishers if known.is_closed()]:
+            del _publishers[old]
+        publisher = _publishers.setdefault(loop, _Publisher(loop))
+    loop.call_soon_threadsafe(publisher.put, layer, group, message)
+
+
 def _send(group: str, message: dict[str, Any]) -> None:
     layer = get_channel_layer()
-    if layer is not None:
+    if layer is None:
+        return
+    loop = _serving_loop()
+    if loop is not None:
+        _publish_from_thread(loop, layer, group, message)
+    else:
         async_to_sync(layer.group_send)(group, message)
 
 

@@ -39,7 +39,7 @@ def _read(**env: str) -> dict[str, object]:
 def test_no_environment_gives_the_embedded_defaults(tmp_path: Path) -> None:
     values = _read(AGORA_DATA_DIR=str(tmp_path))
     assert values["db"] == "django.db.backends.sqlite3"
-    assert values["layer"] == "channels.layers.InMemoryChannelLayer"
+    assert values["layer"] == "realtime.layers.LocalChannelLayer"  # in-memory, one process
     assert values["cache"].endswith("LocMemCache")  # type: ignore[union-attr]
     assert values["email"] == "django.core.mail.backends.console.EmailBackend"
     assert (tmp_path / "agora.sqlite3").parent.exists()

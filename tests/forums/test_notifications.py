@@ -167,3 +167,27 @@ def test_a_conversation_between_people_is_told_by_who_wrote_never_as_a_room(
     message = notifications._message_email(direct.messages.get(), other, "direct")
     assert "« »" not in message.body
     assert f"{member.public_name} vous a envoyé un message direct." in message.body
+
+
+def test_the_worker_is_asked_only_about_messages_someone_could_be_emailed(
+    settings: Any, room: Room, member: User, other: User,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """A plain message in a room (a plenary's ten a second) queues no task: nobody could
+    get an email. A mention queues one, and the worker's run sends it."""
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    email_tasks = DBTaskResult.objects.filter(
+        task_path=notifications.send_message_notifications_task.module_path
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        factories.send(member, room, "Bonjour à tous")
+        factories.send(member, room, "Quelqu’un connaît @Paul ?")  # nobody of that name
+    assert email_tasks.count() == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        mention = factories.send(member, room, "Qu'en penses-tu @Zoé M. ?")
+    [queued] = email_tasks
+    assert queued.args_kwargs["args"] == [mention.pk]
+    assert notifications.send_message_notifications(mention.pk) == 1
+    assert [e.to for e in mail.outbox] == [["zoe@example.org"]]

@@ -101,6 +101,27 @@ async def test_unread_bump_reaches_readers_of_the_room_only(
     await carol.nothing()  # not a reader of « Mobilités »
 
 
+async def test_a_socket_with_the_room_open_gets_the_message_not_a_bump(
+    world: World, sockets: list[Socket]
+) -> None:
+    """The chat page counts nothing: its `message` is the news. The room list of the same
+    person, on another socket that subscribes to nothing, still counts the bump."""
+    alice = await socket_of(world, "alice", sockets)
+    bob_chat = await socket_of(world, "bob", sockets)
+    bob_list = await socket_of(world, "bob", sockets)
+    await bob_chat.subscribe(world.mobility)
+    ack = await alice.say(world.mobility, "Point sur les transports")
+    frames = [await bob_chat.receive()]
+    while frames[-1]["type"] != "message":
+        frames.append(await bob_chat.receive())
+    assert frames[-1]["message"]["id"] == ack["message"]["id"]
+    assert "unread.bump" not in [frame["type"] for frame in frames]
+    bump = await bob_list.next_of("unread.bump")
+    assert bump["message"] == ack["message"]["id"]
+    await bob_chat.nothing()
+    await bob_list.nothing()
+
+
 async def test_losing_access_stops_the_bumps(world: World, sockets: list[Socket]) -> None:
     alice = await socket_of(world, "alice", sockets)
     bob = await socket_of(world, "bob", sockets)
