@@ -183,6 +183,10 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(DATA_DIR / "agora.sqlite3"),
+            # Kept open as PostgreSQL's are: each database_sync_to_async call of the socket
+            # consumers otherwise closes and reopens the file, 3× the cost of a session and
+            # user lookup (docs/performance.md, « Issue 18 — reconnect storms »).
+            "CONN_MAX_AGE": 60,
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
