@@ -17,7 +17,7 @@ assembly (110 people, each in the plenary and two of eight subgroups), then:
 
     .venv/bin/python bench/reconnect_storm.py                         # embedded default
     .venv/bin/python bench/reconnect_storm.py --stack production \\
-        --database postgres://postgres@127.0.0.1:5432/h_storm --redis redis://127.0.0.1:6379/24
+        --database postgres://postgres@127.0.0.1:5432/h_storm --redis redis://127.0.0.1:18479/24
     .venv/bin/python bench/reconnect_storm.py --phases rate --rate-sockets 2000
 
 Embedded default: SQLite file, in-memory channel layer. Production: PostgreSQL (the
@@ -477,7 +477,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stack", choices=["embedded", "production"], default="embedded")
     parser.add_argument("--database", default="postgres://postgres@127.0.0.1:5432/h_storm")
-    parser.add_argument("--redis", default="redis://127.0.0.1:6379/24")
+    parser.add_argument(
+        "--redis", default=os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/1",
+        help="flushed first: never a database in use",
+    )
     parser.add_argument("--phases", default="rate,idle,storm")
     parser.add_argument("--people", type=int, default=110)
     parser.add_argument("--subgroups", type=int, default=8)
