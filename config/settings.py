@@ -187,8 +187,9 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(DATA_DIR / "agora.sqlite3"),
-            # Kept open like PostgreSQL's: at 0, every database call of a socket opened the
-            # file again with its PRAGMAs (7 % of daphne's time in a plenary, issue 18).
+            # Kept open as PostgreSQL's are: each database_sync_to_async call of the socket
+            # consumers otherwise closes and reopens the file with its PRAGMAs, 3× the cost of
+            # a session and user lookup (docs/performance.md, issue 18).
             "CONN_MAX_AGE": 60,
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",

@@ -17,8 +17,13 @@ class LibraryFeature(LiveFeature):
         super().__init__(socket)
         self.groups: set[str] = set()
 
-    async def connect(self) -> dict[str, Any]:
-        await self._follow_audiences()
+    @classmethod
+    def access(cls, user: Any) -> list[str]:
+        return _audiences(user)
+
+    async def connect(self, loaded: list[str]) -> dict[str, Any]:
+        self.groups = {library_group(audience) for audience in loaded}
+        await self.socket.join_all(sorted(self.groups))
         return {}
 
     async def relay(self, event: dict[str, Any]) -> None:

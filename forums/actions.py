@@ -66,6 +66,7 @@ from gdpr import audit
 from notifications.actions import mark_read_about, notify, notify_many
 from notifications.models import Kind, Verb
 from realtime.bus import send_event_on_commit, user_group
+from realtime.hub import forget_person
 
 DEFAULT_RATE_LIMIT = (20, 10)  # messages, seconds
 # The short set offered under every message, with the names screen readers say.
@@ -662,7 +663,7 @@ def do_mute_person(actor: Any, room: Room, person: Any, *, minutes: int, reason:
         )
         audit.record(actor, "forums.person.mute", subject=person, obj=mute,
                      room=str(room.pk), minutes=minutes)
-        send_event_on_commit(RoomAccessChangedEvent(room=str(room.pk)), [user_group(person.pk)])
+        _access_changed(room, person.pk)
     return mute
 
 
@@ -717,8 +718,7 @@ def do_create_direct_room(actor: Any, *, participants: list[Any], name: str = ""
         room.participants.set(people)
         default_thread(room)
         for person in people:
-            send_event_on_commit(RoomAccessChangedEvent(room=str(room.pk)),
-                                 [user_group(person.pk)])
+            _access_changed(room, person.pk)
     return room
 
 
@@ -755,9 +755,15 @@ def do_update_room(
             send_event_on_commit(RoomAccessChangedEvent(room=str(room.pk)),
                                  [room_group(room.pk)])
         for person_id in changed:
-            send_event_on_commit(RoomAccessChangedEvent(room=str(room.pk)),
-                                 [user_group(person_id)])
+            _access_changed(room, person_id)
     return room
+
+
+def _access_changed(room: Room, person_id: Any) -> None:
+    """What the person may read in ``room`` changed: their sockets re-check it at once, and
+    their next connection here reads their rooms again (not the few seconds' copy)."""
+    send_event_on_commit(RoomAccessChangedEvent(room=str(room.pk)), [user_group(person_id)])
+    transaction.on_commit(lambda: forget_person(person_id))
 
 
 def subgroup_people_changed(subgroup: Any, people: set[Any]) -> None:
@@ -766,4 +772,4 @@ def subgroup_people_changed(subgroup: Any, people: set[Any]) -> None:
     if room is None:
         return
     for person_id in people:
-        send_event_on_commit(RoomAccessChangedEvent(room=str(room.pk)), [user_group(person_id)])
+        _access_changed(room, person_id)

@@ -22,10 +22,14 @@ class ForumsConfig(AppConfig):
 
 
 def _rooms_for_new_subgroup(sender: Any, subgroup: Any, mandate: Any, **kwargs: Any) -> None:
-    """Every subgroup talks in its own room from the start."""
-    from forums.actions import ensure_rooms
+    """Every subgroup talks in its own room from the start; its people hear of it at once
+    (their people were set before the room existed)."""
+    from forums.actions import ensure_rooms, subgroup_people_changed
 
     ensure_rooms(mandate)
+    people = {*subgroup.members.values_list("pk", flat=True)}
+    people |= {*subgroup.facilitators.values_list("pk", flat=True)}
+    subgroup_people_changed(subgroup, people)
 
 
 def _room_people_changed(sender: Any, subgroup: Any, people: set[Any], **kwargs: Any) -> None:

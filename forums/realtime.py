@@ -31,7 +31,7 @@ from realtime.frames import (
     str_field,
     uuid_field,
 )
-from realtime.hub import LiveFeature
+from realtime.hub import LiveFeature, forget_person
 
 logger = logging.getLogger(__name__)
 
@@ -208,15 +208,23 @@ class ChatFeature(LiveFeature):
     def person(self) -> str:
         return str(self.socket.user.pk)
 
-    async def connect(self) -> dict[str, Any]:
+    @classmethod
+    def access(cls, user: Any) -> list[dict[str, Any]]:
+        return _readable_rooms(user)
+
+    @classmethod
+    def load(cls, user: Any, access: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return _with_unread(user, access)
+
+    async def connect(self, loaded: list[dict[str, Any]]) -> dict[str, Any]:
         self.presence.socket_opened(self.person)
         self.counted = True
         await self._refresh_connected(force=True)
-        rooms = await self.socket.call(_room_summaries, self.socket.user)
         # Every readable room's `unread.bump` events, subscribed or not (the room list).
-        for room in rooms:
-            await self._join_readers(room["id"])
-        return {"rooms": rooms}
+        now = time.monotonic()
+        await self.socket.join_all(readers_group(room["id"]) for room in loaded)
+        self.reader_of.update((room["id"], now) for room in loaded)
+        return {"rooms": loaded}
 
     async def disconnect(self) -> None:
         for room in list(self.subscriptions):
@@ -371,6 +379,7 @@ class ChatFeature(LiveFeature):
         kind = event.get("type")
         me = self.socket.brief["id"]
         if kind == "room.access_changed":
+            forget_person(me)  # the next connection reads the person's rooms again
             if isinstance(room_id, str):
                 if await self._may_read(room_id):
                     await self._join_readers(room_id)
@@ -484,13 +493,21 @@ def _mark_disconnected(user_id: str) -> None:
     mark_disconnected(user_id)
 
 
-def _room_summaries(user: Any) -> list[dict[str, Any]]:
+def _readable_rooms(user: Any) -> list[dict[str, Any]]:
+    """The rooms of ``hello`` without their counts (kept per person by the hub)."""
     from forums.access import readable_rooms
-    from forums.queries import room_summary, unread_counts
+    from forums.queries import room_summary
 
-    rooms = readable_rooms(user)
-    unread = unread_counts(user, rooms)
-    return [room_summary(room, user, unread.get(str(room.pk), 0)) for room in rooms]
+    return [room_summary(room, user, 0) for room in readable_rooms(user)]
+
+
+def _with_unread(user: Any, rooms: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rooms with their unread counts now (one query, whatever the number of rooms)."""
+    from forums.models import Room
+    from forums.queries import unread_counts
+
+    unread = unread_counts(user, [Room(pk=room["id"]) for room in rooms])
+    return [{**room, "unread": unread.get(room["id"], 0)} for room in rooms]
 
 
 def _room_abilities(user: Any, room_id: str) -> dict[str, bool]:

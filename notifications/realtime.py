@@ -13,11 +13,15 @@ class InboxFeature(LiveFeature):
     name = "inbox"
     events = ("inbox.",)
 
-    async def connect(self) -> dict[str, Any]:
-        # The hub joins the person's user group already: the count is what a page needs first.
+    @classmethod
+    def load(cls, user: Any, access: Any) -> int:
         from notifications.actions import unread_count
 
-        return {"inbox": {"unread": await self.socket.call(unread_count, self.socket.user)}}
+        return unread_count(user)
+
+    async def connect(self, loaded: int) -> dict[str, Any]:
+        # The hub joins the person's user group already: the count is what a page needs first.
+        return {"inbox": {"unread": loaded}}
 
     async def relay(self, event: dict[str, Any]) -> None:
         # Sent to the recipient's user group only, after the rows were checked for them.

@@ -10,9 +10,12 @@ class RealtimeConfig(AppConfig):
         from accounts.roles import on_roles_changed
         from realtime import sessions  # noqa: F401  (its receivers)
         from realtime.bus import recheck_user_sockets
+        from realtime.hub import forget_person
 
-        # A person's roles changed: their open sockets re-check their access.
+        # A person's roles changed: their open sockets re-check their access, and their
+        # next connection to this process reads it again.
         on_roles_changed(recheck_user_sockets)
+        on_roles_changed(forget_person)
 
         from config.metrics import connect_signals
 

@@ -113,7 +113,10 @@ def close_session_sockets(session_key: str) -> None:
 
 def close_user_sockets(user_id: object, *, code: int = CLOSE_ACCESS_ENDED) -> None:
     """Close every websocket of this person (account ended, erased, roles removed)."""
+    from realtime.hub import forget_person
+
     send_on_commit(user_group(user_id), {"type": "session.close", "code": code})
+    transaction.on_commit(lambda: forget_person(user_id))
 
 
 def recheck_user_sockets(user_id: object) -> None:

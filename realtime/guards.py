@@ -124,17 +124,6 @@ class SocketGuards:
         await self.accept()  # type: ignore[attr-defined]
         await self.close(code=code)  # type: ignore[attr-defined]
 
-    @database_sync_to_async
-    def _missing_two_factor(self, user: Any) -> bool:
-        # Same rule as the HTTP middleware: no live data before the second factor.
-        from accounts.middleware import missing_two_factor
-
-        return missing_two_factor(user)
-
-    @database_sync_to_async
-    def _closed_gate(self, user: Any) -> int | None:
-        return closed_gate(user)
-
     async def _remember_roles(self) -> None:
         self.roles = await database_sync_to_async(_roles_of)(self.user)
         self.roles_read_at = time.monotonic()
@@ -163,10 +152,7 @@ class SocketGuards:
         if user is None or not user.is_authenticated or not user.is_active:
             await self._refuse(CLOSE_UNAUTHENTICATED)
             return True
-        if await self._missing_two_factor(user):
-            await self._refuse(CLOSE_TWO_FACTOR_REQUIRED)
-            return True
-        code = await self._closed_gate(user)
+        code = await database_sync_to_async(refusal)(user)
         if code is not None:
             await self._refuse(code)
             return True
@@ -175,6 +161,19 @@ class SocketGuards:
             await self._refuse(CLOSE_TOO_MANY_SOCKETS)
             return True
         return False
+
+
+def refusal(user: Any) -> int | None:
+    """The close code a socket of ``user`` is refused with, or None: login, the second
+    factor, then the apps' gates (in the database thread, one call for all of them)."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return CLOSE_UNAUTHENTICATED
+    # Same rule as the HTTP middleware: no live data before the second factor.
+    from accounts.middleware import missing_two_factor
+
+    if missing_two_factor(user):
+        return CLOSE_TWO_FACTOR_REQUIRED
+    return closed_gate(user)
 
 
 def _roles_of(user: Any) -> frozenset[str]:

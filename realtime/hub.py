@@ -12,9 +12,12 @@ the hub keeps (``Hub.state``), never in module globals.
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import logging
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, ClassVar, TypeVar
 
 from channels.db import database_sync_to_async
@@ -27,7 +30,13 @@ from django.utils.translation import gettext
 from config import metrics
 from realtime.bus import CLOSE_LOGGED_OUT, session_group, user_group
 from realtime.frames import FrameError, domain_error
-from realtime.guards import CLOSE_TOO_MANY_FRAMES, SocketGuards, TokenBucket
+from realtime.guards import (
+    CLOSE_TOO_MANY_FRAMES,
+    CLOSE_TOO_MANY_SOCKETS,
+    SocketGuards,
+    TokenBucket,
+    refusal,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +51,14 @@ MAX_FRAME_CHARS = 64 * 1024
 FRAME_BURST = float(getattr(settings, "REALTIME_FRAME_BURST", 30))
 FRAME_RATE = float(getattr(settings, "REALTIME_FRAME_RATE", 10))
 FRAME_DEBT_CLOSE = -2 * FRAME_BURST
+
+# What a person may follow (roles, name, rooms, audiences: ``LiveFeature.access``) is kept
+# this long per person and process, so that the tabs of a person reconnecting together
+# after a restart read it once. A change of roles or of a room's access forgets it at once
+# in the processes holding the person's sockets and in the one that made the change; in
+# another process it is at most this old (the sockets' own re-checks are ``ROLES_TTL``).
+# Refusals are never kept: a person who just accepted the charter gets in at once.
+CONNECT_CACHE_SECONDS = float(getattr(settings, "REALTIME_CONNECT_CACHE_SECONDS", 5))
 
 T = TypeVar("T")
 
@@ -63,9 +80,23 @@ class LiveFeature:
     def __init__(self, socket: HubConsumer) -> None:
         self.socket = socket
 
-    async def connect(self) -> dict[str, Any]:
+    @classmethod
+    def access(cls, user: Any) -> Any:
+        """What this person may follow (rooms, audiences…), read in the database thread
+        inside the hub's one call per connection. Kept per person for a few seconds
+        (``CONNECT_CACHE_SECONDS``) and forgotten when their roles or accesses change, so
+        it must depend on nothing else; a constant number of queries, whatever it lists."""
+        return None
+
+    @classmethod
+    def load(cls, user: Any, access: Any) -> Any:
+        """What ``hello`` needs fresh at each connection (unread counts…), read in the same
+        call as ``access``, never kept; what it returns is given to ``connect``."""
+        return access
+
+    async def connect(self, loaded: Any) -> dict[str, Any]:
         """The socket is accepted: join groups; return the fields this feature adds to
-        ``hello``."""
+        ``hello``. ``loaded`` is what ``load`` returned: no database call is needed here."""
         return {}
 
     async def disconnect(self) -> None:
@@ -140,6 +171,106 @@ class Hub:
         return self._state[key]  # type: ignore[no-any-return]
 
 
+@dataclasses.dataclass(frozen=True)
+class Access:
+    """What a person may follow, as read for one connection (kept per person)."""
+
+    payload: dict[str, Any]  # hello's "user": id, name, roles
+    features: dict[str, Any]  # feature name -> LiveFeature.access(user)
+
+
+@dataclasses.dataclass(frozen=True)
+class Admission:
+    """What ``HubConsumer.connect`` needs: a refusal's close code, or hello's material."""
+
+    refusal: int | None
+    payload: dict[str, Any] = dataclasses.field(default_factory=dict)
+    features: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+class AccessCache:
+    """``Access`` per person for ``CONNECT_CACHE_SECONDS``, in this process. Read and
+    written in the database thread, forgotten from the event loop too: a lock keeps the
+    two apart (the operations are a few dictionary lookups)."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[float, Access]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, person: str) -> Access | None:
+        with self._lock:
+            entry = self._entries.get(person)
+            if entry is None:
+                return None
+            if entry[0] < time.monotonic():
+                del self._entries[person]
+                return None
+            return entry[1]
+
+    def put(self, person: str, access: Access) -> None:
+        if CONNECT_CACHE_SECONDS <= 0:
+            return
+        with self._lock:
+            if len(self._entries) > 10_000:  # a bound, not an expected size
+                now = time.monotonic()
+                self._entries = {k: v for k, v in self._entries.items() if v[0] >= now}
+            self._entries[person] = (time.monotonic() + CONNECT_CACHE_SECONDS, access)
+
+    def forget(self, person: str) -> None:
+        with self._lock:
+            self._entries.pop(person, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+def access_cache() -> AccessCache:
+    return Hub.current().state("realtime.access_cache", AccessCache)
+
+
+def forget_person(user_id: object) -> None:
+    """The person's roles or accesses changed: read them again at their next connection
+    (in this process; ``RealtimeConfig.ready`` and the sockets' events call it)."""
+    access_cache().forget(str(user_id))
+
+
+def _connect_data(user: Any, live: list[type[LiveFeature]]) -> Admission:
+    """Run in the database thread, once per connection: the guards and the person's access
+    (both kept per person for a few seconds), then each feature's fresh part. Its number of
+    queries does not depend on how many rooms the person reads
+    (tests/realtime/test_connect_path.py)."""
+    person = str(getattr(user, "pk", None))
+    cache = access_cache()
+    # A person admitted seconds ago passed the guards then: they are read again only
+    # when nothing is kept (refusals are never kept).
+    admitted = getattr(user, "is_authenticated", False) and getattr(user, "is_active", False)
+    access = cache.get(person) if admitted else None
+    if access is None:
+        code = refusal(user)
+        if code is not None:
+            return Admission(refusal=code)
+        from accounts.roles import user_roles
+
+        access = Access(
+            payload={
+                "id": person,
+                "name": _person_name(user),
+                "roles": sorted(r.value for r in user_roles(user)),
+            },
+            features={feature.name: feature.access(user) for feature in live},
+        )
+        cache.put(person, access)
+    return Admission(
+        refusal=None,
+        payload=dict(access.payload),
+        features={
+            feature.name: feature.load(user, access.features.get(feature.name))
+            for feature in live
+        },
+    )
+
+
 class HubConsumer(SocketGuards, AsyncJsonWebsocketConsumer):
     """The /ws/ socket: authenticated, rate-limited, dispatching to the registered features."""
 
@@ -150,35 +281,36 @@ class HubConsumer(SocketGuards, AsyncJsonWebsocketConsumer):
         self.hub = Hub.current()
         user = self.scope.get("user")
         session = self.scope.get("session")
-        if await self._guard(user):
+        # Everything the connection needs from the database, in one call: the process has
+        # one database thread, which a storm of reconnections would otherwise queue on
+        # once per guard, feature and room (docs/performance.md, « Issue 18 »).
+        live = list(_features)
+        loaded = await database_sync_to_async(_connect_data)(user, live)
+        if loaded.refusal is not None:
+            await self._refuse(loaded.refusal)
+            return
+        if not self._claim_socket_slot(user):
+            logger.warning("socket refused: too many open for person %s", user.pk)
+            await self._refuse(CLOSE_TOO_MANY_SOCKETS)
             return
         self.user = user
         # The user group lets the end of an account (or a password change) close all of a
         # person's sockets and carries their own events; the session group lets logout
         # close this tab's.
-        await self.join(user_group(user.pk))
+        groups = [user_group(user.pk)]
         if session is not None and session.session_key:
-            await self.join(session_group(session.session_key))
+            groups.append(session_group(session.session_key))
+        await self.join_all(groups)
         await self.accept()
-        payload = await self._user_payload(user)
+        payload = loaded.payload
         self.brief = {"id": payload["id"], "name": payload["name"]}
         self.roles = frozenset(payload["roles"])
         self.roles_read_at = time.monotonic()
-        self.live = [feature(self) for feature in _features]
+        self.live = [feature(self) for feature in live]
         hello: dict[str, Any] = {"type": "hello", "user": payload}
         for feature in self.live:
-            hello.update(await feature.connect())
+            hello.update(await feature.connect(loaded.features.get(feature.name)))
         await self.send_json(hello)
-
-    @database_sync_to_async
-    def _user_payload(self, user: Any) -> dict[str, Any]:
-        from accounts.roles import user_roles
-
-        return {
-            "id": str(user.pk),
-            "name": _person_name(user),
-            "roles": sorted(r.value for r in user_roles(user)),
-        }
 
     async def disconnect(self, code: int) -> None:
         self._release_socket_slot()
@@ -196,6 +328,12 @@ class HubConsumer(SocketGuards, AsyncJsonWebsocketConsumer):
         if group not in self.groups_held:
             await self.channel_layer.group_add(group, self.channel_name)
             self.groups_held.add(group)
+
+    async def join_all(self, groups: Iterable[str]) -> None:
+        """Join several groups at once (a Redis round trip each, in parallel)."""
+        new = [g for g in dict.fromkeys(groups) if g not in self.groups_held]
+        await asyncio.gather(*(self.channel_layer.group_add(g, self.channel_name) for g in new))
+        self.groups_held.update(new)
 
     async def leave(self, group: str) -> None:
         if group in self.groups_held:
@@ -310,6 +448,7 @@ class HubConsumer(SocketGuards, AsyncJsonWebsocketConsumer):
 
     async def roles_changed(self, message: dict[str, Any]) -> None:
         """The person's roles changed (realtime.bus.recheck_user_sockets): re-check now."""
+        forget_person(self.user.pk)
         if await self._reload_user() is not None:
             await self._features_recheck()
 
@@ -321,6 +460,7 @@ class HubConsumer(SocketGuards, AsyncJsonWebsocketConsumer):
         if changed is None:
             return False
         if changed:
+            forget_person(self.user.pk)
             await self._features_recheck()
         return True
 

@@ -19,6 +19,10 @@ def _fresh_channel_layer(request: pytest.FixtureRequest) -> Iterator[None]:
     # to the loop that first used it, so every test gets its own layer instance.
     # (A sync fixture: it must also work for tests that run their own loop.)
     channel_layers.backends.clear()
+    # What the hub keeps per person for a few seconds starts empty in each test.
+    from realtime.hub import access_cache
+
+    access_cache().clear()
     yield
     channel_layers.backends.clear()
     if request.node.get_closest_marker("django_db") is not None:
