@@ -126,7 +126,7 @@ def whats_new(user: Any, limit: int = 6) -> dict[str, list[Any]]:
         .order_by("-created_at", "-pk")
     )
     transitions: list[Any] = []
-    seen: set[int] = set()
+    seen: set[Any] = set()
     for transition in recent.iterator(chunk_size=50):
         if transition.proposal_id in seen:
             continue
