@@ -17,12 +17,14 @@ import dataclasses
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar, TypeVar
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.utils.translation import gettext
@@ -191,30 +193,35 @@ class Admission:
 class AccessCache:
     """``Access`` per person for ``CONNECT_CACHE_SECONDS``, in this process. Read and
     written in the database thread, forgotten from the event loop too: a lock keeps the
-    two apart (the operations are a few dictionary lookups)."""
+    two apart (the operations are a few dictionary lookups).
+
+    Each entry carries the person's access generation read from Django's cache (Redis
+    when ``REDIS_URL`` is set): a change committed in another process writes a new one
+    (``forget_person``), so no process admits a connection on access taken away
+    elsewhere, not even for the few seconds an entry lives."""
 
     def __init__(self) -> None:
-        self._entries: dict[str, tuple[float, Access]] = {}
+        self._entries: dict[str, tuple[float, Any, Access]] = {}
         self._lock = threading.Lock()
 
-    def get(self, person: str) -> Access | None:
+    def get(self, person: str, generation: Any = None) -> Access | None:
         with self._lock:
             entry = self._entries.get(person)
             if entry is None:
                 return None
-            if entry[0] < time.monotonic():
+            if entry[0] < time.monotonic() or entry[1] != generation:
                 del self._entries[person]
                 return None
-            return entry[1]
+            return entry[2]
 
-    def put(self, person: str, access: Access) -> None:
+    def put(self, person: str, access: Access, generation: Any = None) -> None:
         if CONNECT_CACHE_SECONDS <= 0:
             return
         with self._lock:
             if len(self._entries) > 10_000:  # a bound, not an expected size
                 now = time.monotonic()
                 self._entries = {k: v for k, v in self._entries.items() if v[0] >= now}
-            self._entries[person] = (time.monotonic() + CONNECT_CACHE_SECONDS, access)
+            self._entries[person] = (time.monotonic() + CONNECT_CACHE_SECONDS, generation, access)
 
     def forget(self, person: str) -> None:
         with self._lock:
@@ -225,14 +232,33 @@ class AccessCache:
             self._entries.clear()
 
 
+def _generation_key(person: str) -> str:
+    return f"realtime:access-generation:{person}"
+
+
+def access_generation(person: str) -> Any:
+    """The person's access generation shared by the processes (None: no change lately)."""
+    if CONNECT_CACHE_SECONDS <= 0:
+        return None
+    return cache.get(_generation_key(person))
+
+
 def access_cache() -> AccessCache:
     return Hub.current().state("realtime.access_cache", AccessCache)
 
 
-def forget_person(user_id: object) -> None:
-    """The person's roles or accesses changed: read them again at their next connection
-    (in this process; ``RealtimeConfig.ready`` and the sockets' events call it)."""
-    access_cache().forget(str(user_id))
+def forget_person(user_id: object, everywhere: bool = True) -> None:
+    """The person's roles or accesses changed: read them again at their next connection,
+    in this process and, through the shared generation, in every other one
+    (``RealtimeConfig.ready`` and the sockets' events call it). The sockets' events pass
+    ``everywhere=False``: the process that made the change has already told the others, and
+    the event loop does not wait for the cache."""
+    person = str(user_id)
+    access_cache().forget(person)
+    if everywhere and CONNECT_CACHE_SECONDS > 0:
+        # Outlives every entry made before it (entries live CONNECT_CACHE_SECONDS).
+        timeout = max(60, int(CONNECT_CACHE_SECONDS * 4))
+        cache.set(_generation_key(person), uuid.uuid4().hex, timeout)
 
 
 def _connect_data(user: Any, live: list[type[LiveFeature]]) -> Admission:
@@ -241,11 +267,12 @@ def _connect_data(user: Any, live: list[type[LiveFeature]]) -> Admission:
     queries does not depend on how many rooms the person reads
     (tests/realtime/test_connect_path.py)."""
     person = str(getattr(user, "pk", None))
-    cache = access_cache()
+    kept = access_cache()
     # A person admitted seconds ago passed the guards then: they are read again only
     # when nothing is kept (refusals are never kept).
     admitted = getattr(user, "is_authenticated", False) and getattr(user, "is_active", False)
-    access = cache.get(person) if admitted else None
+    generation = access_generation(person) if admitted else None
+    access = kept.get(person, generation) if admitted else None
     if access is None:
         code = refusal(user)
         if code is not None:
@@ -260,7 +287,7 @@ def _connect_data(user: Any, live: list[type[LiveFeature]]) -> Admission:
             },
             features={feature.name: feature.access(user) for feature in live},
         )
-        cache.put(person, access)
+        kept.put(person, access, generation)
     return Admission(
         refusal=None,
         payload=dict(access.payload),
@@ -448,7 +475,7 @@ class HubConsumer(SocketGuards, AsyncJsonWebsocketConsumer):
 
     async def roles_changed(self, message: dict[str, Any]) -> None:
         """The person's roles changed (realtime.bus.recheck_user_sockets): re-check now."""
-        forget_person(self.user.pk)
+        forget_person(self.user.pk, everywhere=False)
         if await self._reload_user() is not None:
             await self._features_recheck()
 
@@ -460,7 +487,7 @@ class HubConsumer(SocketGuards, AsyncJsonWebsocketConsumer):
         if changed is None:
             return False
         if changed:
-            forget_person(self.user.pk)
+            forget_person(self.user.pk, everywhere=False)
             await self._features_recheck()
         return True
 

@@ -209,3 +209,28 @@ async def test_a_refusal_is_never_kept(world: World, opened: list[Socket]) -> No
         await connect(world.solo, opened)
     finally:
         guards._gates.remove((CLOSE_WELCOME_REQUIRED, gate))
+
+
+async def test_a_change_committed_in_another_process_is_not_admitted_from_what_was_kept(
+    world: World, opened: list[Socket]
+) -> None:
+    """Another process takes a room away: it cannot forget this process's kept access, but
+    it writes the person's new access generation in the shared cache (Redis in
+    production), and this process reads the access again at the next connection."""
+    from realtime import hub
+
+    first = await connect(world.busy, opened)
+    room = await sync_to_async(Room.objects.select_related("subgroup").get)(name="Groupe 7")
+    assert str(room.pk) in room_ids(first) and room.subgroup is not None
+    assert access_cache().get(str(world.busy.pk), hub.access_generation(str(world.busy.pk)))
+
+    def remove_in_another_process() -> None:
+        elsewhere = hub.AccessCache()  # the other process's own kept entries
+        with mock.patch.object(hub, "access_cache", return_value=elsewhere):
+            assembly_actions.do_set_subgroup_people(
+                None, room.subgroup, members=[], facilitators=[]
+            )
+
+    await sync_to_async(remove_in_another_process)()
+    again = await connect(world.busy, opened)
+    assert str(room.pk) not in room_ids(again)
