@@ -379,7 +379,8 @@ class ChatFeature(LiveFeature):
         kind = event.get("type")
         me = self.socket.brief["id"]
         if kind == "room.access_changed":
-            forget_person(me, everywhere=False)  # the next connection reads the person's rooms again
+            # The next connection reads the person's rooms again.
+            forget_person(me, everywhere=False)
             if isinstance(room_id, str):
                 if await self._may_read(room_id):
                     await self._join_readers(room_id)
