@@ -7,6 +7,7 @@ the doc shows the same template and that nginx accepts it rendered.
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 from pathlib import Path
@@ -49,10 +50,14 @@ def render(values: dict[str, str]) -> str:
 def standalone(site: str, prefix: Path, *, workers: int = 1, log_format: str = "") -> str:
     """A whole nginx.conf around the site, for `nginx -p prefix -c …` run by a user in the
     foreground: its own pid, logs and temporary directories under ``prefix``."""
-    for name in ("logs", "tmp/body", "tmp/proxy", "tmp/fastcgi", "tmp/uwsgi", "tmp/scgi"):
+    for name in ("logs", "temp/body", "temp/proxy", "temp/fastcgi", "temp/uwsgi", "temp/scgi"):
         (prefix / name).mkdir(parents=True, exist_ok=True)
     access = f"access_log {prefix}/logs/access.log bench;" if log_format else "access_log off;"
+    # Started by root, nginx would run its workers as nobody, who may not reach the bench's
+    # private directories and sockets (in production: docs/deploy.md, « Processes »).
+    user = "user root;" if os.geteuid() == 0 else ""
     return f"""daemon off;
+{user}
 worker_processes {workers};
 worker_rlimit_nofile 16384;
 pid {prefix}/nginx.pid;
@@ -62,11 +67,11 @@ http {{
     include /etc/nginx/mime.types;
     default_type application/octet-stream;
     sendfile on;
-    client_body_temp_path {prefix}/tmp/body;
-    proxy_temp_path {prefix}/tmp/proxy;
-    fastcgi_temp_path {prefix}/tmp/fastcgi;
-    uwsgi_temp_path {prefix}/tmp/uwsgi;
-    scgi_temp_path {prefix}/tmp/scgi;
+    client_body_temp_path {prefix}/temp/body;
+    proxy_temp_path {prefix}/temp/proxy;
+    fastcgi_temp_path {prefix}/temp/fastcgi;
+    uwsgi_temp_path {prefix}/temp/uwsgi;
+    scgi_temp_path {prefix}/temp/scgi;
     {f"log_format bench '{log_format}';" if log_format else ""}
     {access}
 {site}

@@ -3,10 +3,10 @@ on PostgreSQL and Redis, with Locust playing members; one daphne is killed mid-r
 
 Not a test. One run:
 
-1. creates the PostgreSQL database ``agora_proxy`` (dropped at the end), starts a private
-   redis-server on ``--port`` - 1 (no persistence; or uses ``--redis``), migrates, seeds the demo assembly
-   (``seed_demo``: 108 titulaires in 6 subgroups, rooms, one draft per subgroup, the
-   library with one PDF), collects the static files;
+1. creates the PostgreSQL database ``agora_proxy`` (dropped at the end) from a seed made
+   once (``--prepare-only``: migrations, ``seed_demo``: 108 titulaires in 6 subgroups,
+   rooms, one draft per subgroup, the library with one PDF; collectstatic), starts a
+   private redis-server on ``--port`` - 1 (no persistence; or uses ``--redis``);
 2. logs the simulated users in by creating their sessions directly (``Client.force_login``
    in one process: no password hashing, no login page), cycling over the subgroups'
    titulaires (1,000 users on 108 people: about 9 open sessions each, like pages and
@@ -25,8 +25,9 @@ Not a test. One run:
    observer socket of its room, and every draft edit acknowledged is in the stored draft;
 7. prints a markdown report (and writes it with the raw data under the output directory).
 
-    flock /tmp/agora-bench.lock .venv/bin/python bench/proxy_load.py            # 1,000 users, 10 min
-    flock /tmp/agora-bench.lock .venv/bin/python bench/proxy_load.py --quick    # 100 users, 60 s
+    .venv/bin/python bench/proxy_load.py --prepare-only     # the seed, outside the lock
+    flock /tmp/agora-bench.lock .venv/bin/python bench/proxy_load.py          # 1,000 users, 10 min
+    flock /tmp/agora-bench.lock .venv/bin/python bench/proxy_load.py --quick  # 100 users, 60 s
 
 Needs nginx (Debian package), PostgreSQL at --pg and Redis at --redis, openssl, and the
 bench extra (``pip install -c constraints.txt -e ".[bench]"``: Locust, websocket-client).
@@ -62,6 +63,7 @@ BIN = Path(sys.executable).parent
 TICK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 DATABASE = "agora_proxy"
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 SEED_DIR = Path(tempfile.gettempdir()) / "agora-proxy-seed"
 
 WORLD = """
@@ -90,7 +92,8 @@ for subgroup in subgroups:
     members = list(subgroup.members.filter(is_active=True).order_by("email"))
     for member in members:
         for text, decision in texts:
-            if text is not None and not ConsentRecord.objects.filter(user=member, text=text).exists():
+            known = ConsentRecord.objects.filter(user=member, text=text)
+            if text is not None and not known.exists():
                 ConsentRecord.objects.create(user=member, text=text, decision=decision)
         places.append((member, {"room": str(room.pk), "proposal": str(proposal.pk),
                                 "draft": str(draft.pk)}))
@@ -106,7 +109,8 @@ document = Document.objects.filter(status="publie", files__isnull=False).first()
 file = document.files.order_by("-version").first()
 print(json.dumps({"people": people, "observers": observers, "watchers": watchers,
                   "plenary": str(plenary.pk), "document": str(document.pk),
-                  "file": str(file.pk), "file_size": file.size, "storage_name": file.storage_name,
+                  "file": str(file.pk), "file_size": file.size,
+                  "storage_name": file.storage_name,
                   "titulaires": len(places), "subgroups": len(subgroups)}))
 """
 
@@ -115,7 +119,8 @@ import pycrdt
 from deliberation import drafts
 from forums.models import Message
 acked = ACKED_MESSAGES
-stored = set(str(c) for c in Message.objects.filter(client_id__in=acked).values_list("client_id", flat=True))
+found = Message.objects.filter(client_id__in=acked).values_list("client_id", flat=True)
+stored = {str(c) for c in found}
 texts = {}
 for draft_id in DRAFT_IDS:
     doc = drafts.load(draft_id).doc
@@ -148,12 +153,22 @@ class Sampler(threading.Thread):
 
     @staticmethod
     def read(pid: int) -> tuple[float, int] | None:
+        """CPU seconds and proportional set size (PSS: shared pages split between the
+        processes sharing them, so PostgreSQL's shared buffers are not counted once per
+        backend); RSS where smaps_rollup cannot be read."""
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            rss_pages = int(Path(f"/proc/{pid}/statm").read_text().split()[1])
+            memory = int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
+            try:
+                for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                    if line.startswith("Pss:"):
+                        memory = int(line.split()[1]) * 1024
+                        break
+            except OSError:
+                pass
         except (OSError, IndexError, ValueError):
             return None
-        return (int(fields[11]) + int(fields[12])) / TICK, rss_pages * PAGE
+        return (int(fields[11]) + int(fields[12])) / TICK, memory
 
     def snapshot(self) -> dict[str, tuple[float, int]]:
         out: dict[str, tuple[float, int]] = {}
@@ -184,7 +199,7 @@ class Sampler(threading.Thread):
             rss = [s[1][name][1] for s in window if name in s[1]]
             out[name] = {
                 "cpu_percent": round(100 * max(cpu, 0.0) / seconds, 1),
-                "rss_mb_max": round(max(rss) / 2**20, 1),
+                "memory_mb_max": round(max(rss) / 2**20, 1),
             }
         return out
 
@@ -281,7 +296,8 @@ class Stack:
         self.psql(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
         seed_db, seed_dir = f"{DATABASE}_seed", SEED_DIR
         exists = sh("psql", f"{self.args.pg}/postgres", "-Atqc",
-                    f"SELECT 1 FROM pg_database WHERE datname = '{seed_db}'").stdout.strip()
+                    f"SELECT 1 FROM pg_database WHERE datname = '{seed_db}'"  # noqa: S608
+                    ).stdout.strip()
         if self.args.fresh or not exists or not (seed_dir / "ready").exists():
             self.psql(f"DROP DATABASE IF EXISTS {seed_db} WITH (FORCE)")
             self.psql(f"CREATE DATABASE {seed_db}")
@@ -354,16 +370,16 @@ class Stack:
         })
         prefix = self.dir / "nginx"
         # Which process served each request, for the failover count (no client address).
-        log_format = '$msec $status $upstream_addr $request_time "$request_method $uri"'
+        log_format = '$msec $status $request_time "$upstream_addr" "$request_method $uri"'
         conf = prefix / "nginx.conf"
         prefix.mkdir()
         conf.write_text(proxy_deploy.standalone(site, prefix, workers=self.args.nginx_workers,
                                                 log_format=log_format))
         self.nginx_conf = conf
-        sh("nginx", "-t", "-q", "-p", str(prefix), "-c", str(conf))
+        sh(NGINX, "-t", "-q", "-p", str(prefix), "-c", str(conf))
         nginx_log = (prefix / "logs" / "stderr.log").open("ab")
         self.nginx = subprocess.Popen(  # noqa: S603 - Debian's nginx in the foreground
-            ["nginx", "-p", str(prefix), "-c", str(conf)], stdout=nginx_log,
+            [NGINX, "-p", str(prefix), "-c", str(conf)], stdout=nginx_log,
             stderr=subprocess.STDOUT,
         )
         self.processes.append(self.nginx)
@@ -449,10 +465,11 @@ def nginx_upstreams(log: Path, kill_at_epoch: float | None) -> dict[str, Any]:
     after: Counter[str] = Counter()
     statuses: Counter[str] = Counter()
     for line in log.read_text().splitlines():
-        parts = line.split(" ", 4)
-        if len(parts) < 5:
+        parts = line.split(" ", 3)
+        if len(parts) < 4:
             continue
-        ended, status, upstream, duration = float(parts[0]), parts[1], parts[2], parts[3]
+        ended, status, duration = float(parts[0]), parts[1], parts[2]
+        upstream = parts[3].split('"')[1]
         statuses[status] += 1
         if status != "101":
             continue
@@ -473,7 +490,8 @@ def read_stats(prefix: Path) -> list[dict[str, Any]]:
             rows.append({
                 "type": row["Type"], "name": row["Name"],
                 "count": int(row["Request Count"]), "failures": int(row["Failure Count"]),
-                "p50": row["50%"], "p99": row["99%"], "max": row["Max Response Time"],
+                "p50": row["50%"], "p99": row["99%"],
+                "max": round(float(row["Max Response Time"] or 0)),
                 "rps": round(float(row["Requests/s"]), 2),
             })
     return rows
@@ -583,7 +601,7 @@ def run(args: argparse.Namespace) -> int:
 def backend_pids(pg: str) -> list[int]:
     try:
         done = sh("psql", f"{pg}/postgres", "-Atqc",
-                  f"SELECT pid FROM pg_stat_activity WHERE datname = '{DATABASE}'")
+                  f"SELECT pid FROM pg_stat_activity WHERE datname = '{DATABASE}'")  # noqa: S608
     except subprocess.CalledProcessError:
         return []
     return [int(x) for x in done.stdout.split()]
@@ -596,6 +614,11 @@ def verify(stack: Stack, out: Path) -> dict[str, Any]:
     room_of: dict[str, str] = {}
     reconnects: list[float] = []
     failed: list[Any] = []
+    deadline = time.monotonic() + 60  # the workers write theirs after the master's exit
+    while len(list(out.glob("locust-*.json"))) < stack.args.processes:
+        if time.monotonic() > deadline:
+            break
+        time.sleep(1)
     files = sorted(out.glob("locust-*.json"))
     for path in files:
         data = json.loads(path.read_text())
@@ -630,10 +653,10 @@ def print_report(report: dict[str, Any]) -> None:
     for row in report.get("stats", []):
         print(f"| {row['type']} {row['name']} | {row['count']} | {row['failures']} | "
               f"{row['p50']} | {row['p99']} | {row['max']} | {row['rps']} |")
-    print("\n| process | CPU % of one core | RSS max MB |")
+    print("\n| process | CPU % of one core | memory (PSS) max MB |")
     print("|---|---:|---:|")
     for name, values in report.get("resources", {}).items():
-        print(f"| {name} | {values['cpu_percent']} | {values['rss_mb_max']} |")
+        print(f"| {name} | {values['cpu_percent']} | {values['memory_mb_max']} |")
     for key in ("proxy_checks", "killed", "nginx", "verification", "load_before", "load_after",
                 "locust_command", "locust_exit", "dir"):
         if key in report:

@@ -36,6 +36,7 @@ import websocket
 from gevent.event import Event
 from locust import between, events, task
 from locust.contrib.fasthttp import FastHttpUser
+from locust.runners import MasterRunner
 
 from realtime.yjs import protocol as yp
 
@@ -311,6 +312,8 @@ class DraftWatcher:
 @events.test_start.add_listener
 def start_observers(environment: Any, **_kwargs: Any) -> None:
     """This process's observers: one socket per subgroup room and per draft."""
+    if isinstance(environment.runner, MasterRunner):
+        return  # the users, and so the observers, are in the worker processes
     index = getattr(environment.runner, "worker_index", 0) or 0
     for room, cookies in WORLD["observers"].items():
         observer = RoomSocket(cookies[index % len(cookies)], [room], observe=True)
@@ -324,6 +327,8 @@ def start_observers(environment: Any, **_kwargs: Any) -> None:
 
 @events.test_stop.add_listener
 def write_results(environment: Any, **_kwargs: Any) -> None:
+    if isinstance(environment.runner, MasterRunner):
+        return
     gevent.sleep(5)  # let the observers' last relays and resyncs arrive
     for observer in OBSERVERS:
         observer.close()
