@@ -669,7 +669,7 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=600, help="seconds of load")
     parser.add_argument("--spawn-rate", type=float, default=10.0, help="users started a second")
     parser.add_argument("--processes", type=int, default=2, help="Locust processes")
-    parser.add_argument("--think", default="10,30", help="seconds between a user's actions")
+    parser.add_argument("--think", default="20,60", help="seconds between a user's actions")
     parser.add_argument("--daphnes", type=int, default=4)
     parser.add_argument("--nginx-workers", type=int, default=1)
     parser.add_argument("--port", type=int, default=18680)

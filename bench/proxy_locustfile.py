@@ -42,7 +42,7 @@ from realtime.yjs import protocol as yp
 
 WORLD: dict[str, Any] = json.loads(Path(os.environ["PROXY_LOAD_WORLD"]).read_text())
 OUT = Path(os.environ["PROXY_LOAD_OUT"])
-THINK = tuple(float(x) for x in os.environ.get("PROXY_LOAD_THINK", "10,30").split(","))
+THINK = tuple(float(x) for x in os.environ.get("PROXY_LOAD_THINK", "20,60").split(","))
 BASE = WORLD["base"]  # https://127.0.0.1:18680
 WS_BASE = BASE.replace("https://", "wss://")
 SSL = {"cert_reqs": ssl.CERT_NONE, "check_hostname": False}  # the bench's self-signed cert
