@@ -458,11 +458,15 @@ def check_proxy(stack: Stack, world: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def nginx_upstreams(log: Path, kill_at_epoch: float | None) -> dict[str, Any]:
-    """WebSocket handshakes (101) per daphne before and after the kill, from nginx's log.
-    A line is written when the socket ends; $msec minus $request_time is when it began."""
+def nginx_upstreams(
+    log: Path, kill_at_epoch: float | None, restart_epoch: float | None = None
+) -> dict[str, Any]:
+    """WebSocket handshakes (101) per daphne before the kill, between the kill and the
+    restart, and after it, from nginx's log. A line is written when the socket ends;
+    $msec minus $request_time is when it began."""
     before: Counter[str] = Counter()
     after: Counter[str] = Counter()
+    restarted: Counter[str] = Counter()
     statuses: Counter[str] = Counter()
     for line in log.read_text().splitlines():
         parts = line.split(" ", 3)
@@ -475,12 +479,15 @@ def nginx_upstreams(log: Path, kill_at_epoch: float | None) -> dict[str, Any]:
             continue
         began = ended - float(duration)
         name = Path(upstream.split(",")[-1].strip().removeprefix("unix:")).stem
-        if kill_at_epoch is not None and began >= kill_at_epoch:
+        if restart_epoch is not None and began >= restart_epoch:
+            restarted[name] += 1
+        elif kill_at_epoch is not None and began >= kill_at_epoch:
             after[name] += 1
         else:
             before[name] += 1
     return {"sockets_opened_before_kill": dict(before),
-            "sockets_opened_after_kill": dict(after), "statuses": dict(statuses)}
+            "sockets_opened_between_kill_and_restart": dict(after),
+            "sockets_opened_after_restart": dict(restarted), "statuses": dict(statuses)}
 
 
 def read_stats(prefix: Path) -> list[dict[str, Any]]:
@@ -555,6 +562,7 @@ def run(args: argparse.Namespace) -> int:
         kill_epoch = None
         killed_pid = None
         restarted = False
+        restart_epoch: float | None = None
         while locust.poll() is None:
             elapsed = time.monotonic() - started
             if args.kill and kill_epoch is None and elapsed >= kill_after:
@@ -570,6 +578,7 @@ def run(args: argparse.Namespace) -> int:
                     and time.time() - kill_epoch >= args.restart_after):
                 stack.daphnes[1] = stack.start_daphne(1)
                 restarted = True
+                restart_epoch = time.time()
                 report["killed"]["restarted_at_s"] = round(time.monotonic() - started, 1)
                 print(f"restarted daphne 2 at {time.monotonic() - started:.0f} s", flush=True)
             time.sleep(0.5)
@@ -581,7 +590,7 @@ def run(args: argparse.Namespace) -> int:
         # Steady state only: after the ramp, before the end.
         report["resources"] = sampler.summary(started + ramp + 5, ended - 5)
         report["nginx"] = nginx_upstreams(stack.dir / "nginx" / "logs" / "access.log",
-                                          kill_epoch)
+                                          kill_epoch, restart_epoch)
         report["started_epoch"] = started_epoch
         report["verification"] = verify(stack, out)
     finally:
