@@ -516,6 +516,16 @@ def run(args: argparse.Namespace) -> int:
         report["proxy_checks"] = check_proxy(stack, world)
         print(json.dumps(report["proxy_checks"]), flush=True)
 
+        if args.lock:
+            # Setting up is no measurement; only the load itself holds the machine's
+            # bench lock (as bench/chat_fanout.py --lock does).
+            import fcntl
+
+            lock_file = Path(args.lock).open("a")  # noqa: SIM115 - held until the load ends
+            print(f"waiting for {args.lock} at {time.strftime('%H:%M:%S')}", flush=True)
+            fcntl.flock(lock_file, fcntl.LOCK_EX)
+            print(f"holding {args.lock} at {time.strftime('%H:%M:%S')}", flush=True)
+            report["load_before"] = loadavg()
         sampler = Sampler()
         sampler.groups = {
             "nginx": lambda: children(stack.nginx.pid),
@@ -586,6 +596,8 @@ def run(args: argparse.Namespace) -> int:
         sampler.stopping.set()
         report["locust_exit"] = locust.returncode
         report["load_after"] = loadavg()
+        if args.lock:
+            lock_file.close()  # releases the lock
         report["stats"] = read_stats(prefix)
         # Steady state only: after the ramp, before the end.
         report["resources"] = sampler.summary(started + ramp + 5, ended - 5)
@@ -686,6 +698,9 @@ def main() -> int:
     parser.add_argument("--redis", default="", help="default: a private redis-server")
     parser.add_argument("--no-kill", dest="kill", action="store_false")
     parser.add_argument("--restart-after", type=float, default=30.0)
+    parser.add_argument("--lock", default="",
+                        help="a lock file (/tmp/agora-bench.lock) held only while the load "
+                             "runs: set up before taking it, check after releasing it")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--fresh", action="store_true", help="migrate and seed again")
     parser.add_argument("--drop-seed", action="store_true",
