@@ -34,7 +34,7 @@ def template() -> str:
 def upstream_lines(sockets: list[Path]) -> str:
     """The `server` lines of the upstream, one per daphne Unix socket."""
     return "\n".join(
-        f"    server unix:{path} max_fails=1 fail_timeout=10s;" for path in sockets
+        f"    server unix:{path} max_fails=0;" for path in sockets
     )
 
 
