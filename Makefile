@@ -75,7 +75,7 @@ run: install translations frontend
 	fi; \
 	trap 'kill $$worker $$janus 2>/dev/null' EXIT INT TERM; \
 	CALLS_JANUS_URL="$${CALLS_JANUS_URL-$$janus_url}" CALLS_JANUS_HTTP_PORT=$(JANUS_PORT) \
-	$(BIN)/daphne -b $(HOST) -p $(PORT) --websocket-max-message-size 1048576 --websocket-max-frame-size 1048576 config.asgi:application
+	$(BIN)/daphne -b $(HOST) -p $(PORT) --websocket-max-message-size 1048576 --websocket-max-frame-size 1048576 --websocket_connect_timeout 30 config.asgi:application
 
 test: install translations frontend
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

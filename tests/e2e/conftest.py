@@ -112,7 +112,7 @@ def live_url(server_env: dict[str, str]) -> Iterator[str]:
     process = subprocess.Popen(  # noqa: S603
         [python, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
          "--websocket-max-message-size", "1048576", "--websocket-max-frame-size", "1048576",
-         "config.asgi:application"],
+         "--websocket_connect_timeout", "30", "config.asgi:application"],
         cwd=ROOT, env=server_env, stdout=log, stderr=subprocess.STDOUT,
     )
     # The background worker, as `make run` starts it: access copies are built there.

@@ -21,7 +21,13 @@ from urllib.parse import urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parents[2]
 # daphne closes (1009) anything over 1 MB before reading it; the /ws/ consumer answers
 # frames between 64 KB and 1 MB with a `too_large` error (docs/protocol.md).
-DAPHNE_LIMITS = ["--websocket-max-message-size", "1048576", "--websocket-max-frame-size", "1048576"]
+DAPHNE_LIMITS = [
+    "--websocket-max-message-size", "1048576", "--websocket-max-frame-size", "1048576",
+    # A handshake waits up to 30 s for its accept instead of daphne's 5: under a reconnect
+    # storm, dropping it after the work was done only sent the client back into the queue
+    # (docs/performance.md, issue 18: 174 of 1,000 back within 60 s at 5 s, all at 30 s).
+    "--websocket_connect_timeout", "30",
+]
 
 
 def redis_url() -> str:
