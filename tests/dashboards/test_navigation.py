@@ -192,6 +192,9 @@ NOT_NAVIGATED = {
     "forums:upload_refused",
     "set_language",
     "healthz",
+    # Prometheus' endpoint: for the allowed networks or a token, never a person's page
+    # (tests/config/test_metrics.py).
+    "metrics",
 }
 # Pages with an object that the crawl must reach too (the world has one of each).
 WITH_OBJECTS = {"forums:room", "proposal", "library_document", "library_path", "forums:message"}

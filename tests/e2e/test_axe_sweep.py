@@ -55,6 +55,7 @@ STAFF = {"dccu", "dpd"}
 # GET URLs of the matrix the sweep does not open, and why. Keep the reason honest.
 EXCLUDED: dict[str, str] = {
     "/healthz": "a plain-text health check for the load balancer, not a page",
+    "/metrics": "Prometheus' text format for the monitoring machines, not a page",
     "/comptes/double-authentification/":
         "TOTP enrolment: every demo staff account is enrolled, so it redirects",
     "/bienvenue/": "first login only; test_accessibility.py checks it (membre050)",
