@@ -35,6 +35,17 @@ def member_client(member: User) -> Client:
     return client
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: Any, items: list[pytest.Item]) -> None:
+    """The browser tests last, after pytest-django's own ordering: their Playwright keeps
+    an event loop running on the main thread for the rest of the session, in which no
+    other test can start its own (an async test without a database ran after them and
+    failed with « Runner.run() cannot be called from a running event loop »)."""
+    items[:] = [item for item in items if "e2e" not in item.keywords] + [
+        item for item in items if "e2e" in item.keywords
+    ]
+
+
 def pytest_configure(config: Any) -> None:
     from django.conf import settings
 
