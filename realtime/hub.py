@@ -236,15 +236,15 @@ def _generation_key(person: str) -> str:
     return f"realtime:access-generation:{person}"
 
 
-def access_generation(person: str) -> Any:
+def kept_access_generation(person: str) -> Any:
     """The person's access generation shared by the processes (None: no change lately)."""
     if CONNECT_CACHE_SECONDS <= 0:
         return None
     return cache.get(_generation_key(person))
 
 
-def access_cache() -> AccessCache:
-    return Hub.current().state("realtime.access_cache", AccessCache)
+def connect_cache() -> AccessCache:
+    return Hub.current().state("realtime.connect_cache", AccessCache)
 
 
 def forget_person(user_id: object, everywhere: bool = True) -> None:
@@ -254,7 +254,7 @@ def forget_person(user_id: object, everywhere: bool = True) -> None:
     ``everywhere=False``: the process that made the change has already told the others, and
     the event loop does not wait for the cache."""
     person = str(user_id)
-    access_cache().forget(person)
+    connect_cache().forget(person)
     if everywhere and CONNECT_CACHE_SECONDS > 0:
         # Outlives every entry made before it (entries live CONNECT_CACHE_SECONDS).
         timeout = max(60, int(CONNECT_CACHE_SECONDS * 4))
@@ -267,11 +267,11 @@ def _connect_data(user: Any, live: list[type[LiveFeature]]) -> Admission:
     queries does not depend on how many rooms the person reads
     (tests/realtime/test_connect_path.py)."""
     person = str(getattr(user, "pk", None))
-    kept = access_cache()
+    kept = connect_cache()
     # A person admitted seconds ago passed the guards then: they are read again only
     # when nothing is kept (refusals are never kept).
     admitted = getattr(user, "is_authenticated", False) and getattr(user, "is_active", False)
-    generation = access_generation(person) if admitted else None
+    generation = kept_access_generation(person) if admitted else None
     access = kept.get(person, generation) if admitted else None
     if access is None:
         code = refusal(user)

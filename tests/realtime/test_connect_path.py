@@ -21,7 +21,7 @@ from assembly.models import EndReason, Membership
 from forums.actions import ensure_rooms
 from forums.models import Room, RoomKind
 from realtime.guards import CLOSE_WELCOME_REQUIRED
-from realtime.hub import access_cache
+from realtime.hub import connect_cache
 from tests import factories
 from tests.realtime.chat import Socket, session_cookie
 
@@ -107,7 +107,7 @@ async def test_hello_costs_the_same_queries_for_one_room_and_for_thirty(
     world: World, opened: list[Socket]
 ) -> None:
     await connect(world.solo, opened)  # the process's first socket fills its own caches
-    access_cache().clear()
+    connect_cache().clear()
     solo, solo_queries = await counted_connect(world.solo, opened)
     busy, busy_queries = await counted_connect(world.busy, opened)
     assert room_ids(solo) == {str(world.plenary.pk)}
@@ -205,7 +205,7 @@ async def test_a_refusal_is_never_kept(world: World, opened: list[Socket]) -> No
         closed = await refused.communicator.receive_output(timeout=3)
         assert closed == {"type": "websocket.close", "code": CLOSE_WELCOME_REQUIRED}
         refuse["on"] = False
-        assert access_cache().get(str(world.solo.pk)) is None
+        assert connect_cache().get(str(world.solo.pk)) is None
         await connect(world.solo, opened)
     finally:
         guards._gates.remove((CLOSE_WELCOME_REQUIRED, gate))
@@ -222,11 +222,11 @@ async def test_a_change_committed_in_another_process_is_not_admitted_from_what_w
     first = await connect(world.busy, opened)
     room = await sync_to_async(Room.objects.select_related("subgroup").get)(name="Groupe 7")
     assert str(room.pk) in room_ids(first) and room.subgroup is not None
-    assert access_cache().get(str(world.busy.pk), hub.access_generation(str(world.busy.pk)))
+    assert connect_cache().get(str(world.busy.pk), hub.kept_access_generation(str(world.busy.pk)))
 
     def remove_in_another_process() -> None:
         elsewhere = hub.AccessCache()  # the other process's own kept entries
-        with mock.patch.object(hub, "access_cache", return_value=elsewhere):
+        with mock.patch.object(hub, "connect_cache", return_value=elsewhere):
             assembly_actions.do_set_subgroup_people(
                 None, room.subgroup, members=[], facilitators=[]
             )

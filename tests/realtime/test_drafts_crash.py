@@ -26,7 +26,6 @@ from tests.realtime.servers import (
     private_database,
     stored_draft,
 )
-from tests.realtime.test_drafts_node import node  # noqa: F401 - the fixture
 
 CRASH_JS = ROOT / "frontend" / "test" / "drafts-crash.mjs"
 

@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from tests.realtime.servers import (
     ROOT,
@@ -29,22 +26,6 @@ from tests.realtime.servers import (
 
 FRONTEND = ROOT / "frontend"
 NODE_TEST = FRONTEND / "test" / "drafts-sync.test.mjs"
-
-
-@pytest.fixture
-def node() -> str:
-    executable = shutil.which("node")
-    if executable is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("node is required under CI for the stock Yjs client test")
-        pytest.skip("node is not installed: the stock Yjs client test needs it")
-    for package in ("yjs", "y-websocket", "ws"):
-        if not (FRONTEND / "node_modules" / package / "package.json").exists():
-            pytest.fail(
-                f"frontend/node_modules/{package} is missing: run `make test` "
-                "(it installs the frontend's packages with `npm ci --prefix frontend`)"
-            )
-    return executable
 
 
 def run_node(node: str, server: Daphne, variables: dict[str, str], result: Path) -> dict[str, Any]:
