@@ -516,8 +516,10 @@ class CallPanel {
       this.janus = await joinJanus(this.media, {
         onState: (state, detail) => this.onMediaServerState(state, detail),
         onLevel: (level) => this.onMediaServerLevel(level),
+        muted: Boolean(this.micMuted),
       });
-      if (this.micMuted && this.janus.mute) this.janus.mute(true);
+      // Muted or unmuted while joining: the client sends it after the join's own request.
+      if (this.janus.mute) this.janus.mute(Boolean(this.micMuted));
       // Cameras and screens of the others come through the server's video room.
       if (this.janus.watchVideo) this.janus.watchVideo((feed, track, on) => this.onServerVideo(feed, track, on));
     } catch (error) {

@@ -94,7 +94,8 @@ async function inboundAudio (pc) {
 /**
  * Join a call's audio through Janus.
  * @param {object} media what calls/janus.py media_for returned for this person
- * @param {object} options {onLevel(level), onState(state, detail), audioElement, display}
+ * @param {object} options {onLevel(level), onState(state, detail), audioElement, display,
+ *   muted (the microphone's state when joining)}
  * @returns {Promise<object>} {speak(bool), mute(bool), getStats(), publishCamera(),
  *   publishScreen(), unpublishVideo(), watchVideo(onTrack), leave(), janus}
  */
@@ -113,7 +114,22 @@ export async function joinJanus (media, options = {}) {
   let current = null // {handle, kind: 'speaker'|'listener'}
   let video = null
   const subscribers = new Map()
-  let muted = false
+  let muted = Boolean(options.muted)
+  // AudioBridge « configure » requests, one after the other: over Janus's HTTP transport
+  // each is its own request, and two in flight may arrive in either order — a « mute »
+  // clicked while the join's own configure travels could be overtaken by it, leaving the
+  // person heard while their page says muted. Each waits for the previous one's answer
+  // and reads `muted` when it is sent, so the last state asked for is the one Janus has.
+  let configuring = Promise.resolve()
+  function configure (handle, jsep) {
+    const next = configuring.then(() => new Promise((resolve) => {
+      const message = { message: { request: 'configure', muted }, success: resolve, error: resolve }
+      if (jsep) message.jsep = jsep
+      handle.send(message)
+    }))
+    configuring = next
+    return next
+  }
 
   async function listen () {
     const waiter = {}
@@ -164,7 +180,7 @@ export async function joinJanus (media, options = {}) {
       handle.createOffer({
         tracks: [{ type: 'audio', capture: true, recv: true }],
         success: (jsep) => {
-          handle.send({ message: { request: 'configure', muted }, jsep })
+          configure(handle, jsep)
           resolve()
         },
         error: (cause) => reject(new Error(String(cause))),
@@ -263,9 +279,7 @@ export async function joinJanus (media, options = {}) {
     speak: (yes) => switchTo(Boolean(yes)),
     mute: (yes) => {
       muted = Boolean(yes)
-      if (current && current.kind === 'speaker') {
-        current.handle.send({ message: { request: 'configure', muted } })
-      }
+      if (current && current.kind === 'speaker') configure(current.handle)
     },
     getStats: () => {
       const pc = current && current.handle.webrtcStuff && current.handle.webrtcStuff.pc
