@@ -31,9 +31,13 @@ from accounts.models import User
 from assembly.models import Assembly, Session
 assembly = Assembly.objects.get(name__startswith="Assemblée citoyenne de la Haute-Garonne")
 now = timezone.now()
+# Held now and within the local day whatever the hour: a plenary that runs past midnight
+# counts two days (the statement's rule), which would change the figures below.
+midnight = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
 session = Session.objects.create(
     assembly=assembly, kind="pleniere", title="Plénière du jour (e2e)",
-    starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=5),
+    starts_at=max(midnight, now - timedelta(hours=1)),
+    ends_at=min(midnight + timedelta(days=1), now + timedelta(hours=5)),
     place="Hôtel du Département")
 session.facilitators.add(User.objects.get(email="facilitateur1@example.org"))
 people = [User.objects.get(email=f"membre00{n}@example.org") for n in (1, 2)]
