@@ -6,6 +6,9 @@ PORT ?= 8000
 JANUS_PORT ?= 8088
 HOST ?= 127.0.0.1
 DEMO_PASSWORD ?= agora-demo
+# Test workers (pytest-xdist): two share the cores of a CI machine; TEST_WORKERS=0 runs the
+# suite in this one process.
+TEST_WORKERS ?= 2
 STAMP := $(VENV)/.installed-stamp
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/django.po))
 
@@ -78,7 +81,7 @@ run: install translations frontend
 	$(BIN)/daphne -b $(HOST) -p $(PORT) --websocket-max-message-size 1048576 --websocket-max-frame-size 1048576 --websocket_connect_timeout 30 config.asgi:application
 
 test: install translations frontend
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

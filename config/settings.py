@@ -425,6 +425,10 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not PRODUCTION
+# Outside production, find a static file when it is asked for instead of listing them all
+# when the middleware starts: the test client starts it again for every test, and listing
+# the ~700 files each time took 17 % of the suite's time.
+WHITENOISE_AUTOREFRESH = not PRODUCTION
 
 # --- Library (documents/files.py, docs/deploy.md « Library files ») --------------------
 # Largest file accepted in the library; large videos are shared as links.

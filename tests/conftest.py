@@ -37,13 +37,24 @@ def member_client(member: User) -> Client:
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: Any, items: list[pytest.Item]) -> None:
-    """The browser tests last, after pytest-django's own ordering: their Playwright keeps
-    an event loop running on the main thread for the rest of the session, in which no
-    other test can start its own (an async test without a database ran after them and
-    failed with « Runner.run() cannot be called from a running event loop »)."""
-    items[:] = [item for item in items if "e2e" not in item.keywords] + [
-        item for item in items if "e2e" in item.keywords
-    ]
+    """The browser tests first, then the tests without the test database (among them the
+    longest: several server processes, a crash, stock Node clients), then pytest-django's
+    own order (the transactional tests, whose flush empties every table, after the
+    others). The browser tests share one server and one Chromium and run together on one
+    worker (tests/workers.py), first, as the longest unit of work, while the other worker
+    takes the rest; the long tests early leave no long tail at the end. Playwright runs an
+    event loop on the main thread while it is open, in which no other test could start
+    its own: tests/e2e/conftest.py closes it after the last browser test."""
+    def rank(item: pytest.Item) -> int:
+        if "e2e" in item.keywords:
+            return 0
+        if item.get_closest_marker("django_db") is None and not (
+            {"db", "transactional_db"} & set(getattr(item, "fixturenames", ()))
+        ):
+            return 1
+        return 2
+
+    items.sort(key=rank)
 
 
 def pytest_configure(config: Any) -> None:
@@ -51,6 +62,30 @@ def pytest_configure(config: Any) -> None:
 
     # The real hasher costs ~1 s per password here; tests only need it to work.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    _flush_postgresql_by_delete()
+
+
+def _flush_postgresql_by_delete() -> None:
+    """A transactional test ends with a flush of every table. On PostgreSQL, Django's one
+    TRUNCATE of the ~150 tables took 1.3–1.9 s a test here (it makes new files for each
+    table and index); deleting the few rows a test wrote takes milliseconds. The foreign
+    keys Django creates are checked at the commit (DEFERRABLE INITIALLY DEFERRED) and the
+    flush runs in one transaction, so the order of the tables does not matter. A flush
+    that resets the sequences keeps Django's TRUNCATE … RESTART IDENTITY."""
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    truncate = DatabaseOperations.sql_flush
+
+    def sql_flush(
+        self: DatabaseOperations, style: Any, tables: Any, *, reset_sequences: bool = False,
+        allow_cascade: bool = False,
+    ) -> list[str]:
+        if reset_sequences:
+            return truncate(self, style, tables, reset_sequences=True,
+                            allow_cascade=allow_cascade)
+        return [f"DELETE FROM {self.quote_name(table)};" for table in tables]  # noqa: S608
+
+    DatabaseOperations.sql_flush = sql_flush  # type: ignore[method-assign]
 
 
 @pytest.fixture(autouse=True)

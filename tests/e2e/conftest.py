@@ -147,24 +147,56 @@ def live_url(server_env: dict[str, str]) -> Iterator[str]:
         worker_log.close()
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
+class SharedBrowser:
+    """One Chromium for every browser test of the process, started by the first one and
+    closed after the last one (pytest_runtest_teardown below): while Playwright is open,
+    its event loop runs on the main thread and an async test cannot start its own, so the
+    tests that a worker runs after the browser group need it closed."""
 
-    path = chromium_path()
-    assert path is not None
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(
-            executable_path=path,
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run",
-                  # Voice messages: a fake microphone, and no permission prompt.
-                  "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"],
-        )
-        yield instance
-        instance.close()
+    def __init__(self) -> None:
+        self._playwright: Any = None
+        self._browser: Any = None
+
+    def get(self) -> Any:
+        if self._browser is None:
+            from playwright.sync_api import sync_playwright
+
+            path = chromium_path()
+            assert path is not None
+            self._playwright = sync_playwright().start()
+            self._browser = self._playwright.chromium.launch(
+                executable_path=path,
+                headless=True,
+                args=["--no-sandbox", "--disable-gpu", "--disable-quic",
+                      "--disable-background-networking", "--disable-component-update",
+                      "--disable-sync", "--no-first-run",
+                      # Voice messages: a fake microphone, and no permission prompt.
+                      "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"],
+            )
+        return self._browser
+
+    def close(self) -> None:
+        if self._browser is not None:
+            self._browser.close()
+            self._playwright.stop()
+        self._browser = self._playwright = None
+
+
+SHARED_BROWSER = SharedBrowser()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Any:
+    return SHARED_BROWSER.get()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """After the test's own fixtures (its pages) are gone: close Chromium when no browser
+    test follows."""
+    yield
+    if nextitem is None or "e2e" not in nextitem.keywords:
+        SHARED_BROWSER.close()
 
 
 @pytest.fixture

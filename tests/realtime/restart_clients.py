@@ -1,9 +1,7 @@
 """Live clients that behave as the browser does across restarts, and a private Redis: for
-tests that restart server processes (tests/realtime/test_rolling_restart.py).
-
-``Client`` and ``YClient`` are the ones of test_restarts.py and test_drafts_processes.py
-(a test module may not import another, tests/test_test_layout.py); those two may import
-them from here.
+the tests that restart or multiply server processes (test_restarts.py,
+test_drafts_processes.py, test_rolling_restart.py; a test module may not import another,
+tests/test_test_layout.py).
 """
 
 from __future__ import annotations

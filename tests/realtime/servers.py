@@ -31,7 +31,12 @@ DAPHNE_LIMITS = [
 
 
 def redis_url() -> str:
-    return os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+    """The environment's Redis, else the local one: a database per test worker."""
+    from tests.workers import redis_url_for, worker_index
+
+    return os.environ.get("REDIS_URL") or redis_url_for(
+        "redis://127.0.0.1:6379/0", worker_index() or 0
+    )
 
 
 def redis_reachable(url: str) -> bool:
@@ -85,7 +90,8 @@ def run_python(env: dict[str, str], code: str, timeout: float = 300) -> Any:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def migrate(env: dict[str, str]) -> None:
+def run_migrate(env: dict[str, str]) -> None:
+    """`manage.py migrate` in a child process, on the database ``env`` names."""
     subprocess.run(  # noqa: S603
         [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
         env=env,
@@ -93,6 +99,74 @@ def migrate(env: dict[str, str]) -> None:
         check=True,
         timeout=300,
     )
+
+
+# The first migrated database of this process, per kind: a SQLite file, or a PostgreSQL
+# database used as the template of the next ones (dropped when the process ends).
+_MIGRATED: dict[str, str] = {}
+
+
+def migrate(env: dict[str, str]) -> None:
+    """Give the new, empty database that ``env`` names the schema and reference rows of
+    every migration. The first call of a process runs `manage.py migrate`; later ones copy
+    that result (SQLite's backup API, or PostgreSQL's CREATE DATABASE … TEMPLATE), which
+    takes a fraction of a second where migrating takes 15–25 s on two busy cores. The
+    migrations themselves are tested where they are the subject (tests/assembly/
+    test_migration.py, the browser tests' server, CI's makemigrations check)."""
+    url = env.get("DATABASE_URL", "")
+    if url.startswith(("postgres://", "postgresql://")):
+        _copy_postgresql(env, url)
+    else:
+        _copy_sqlite(env)
+
+
+def _copy_sqlite(env: dict[str, str]) -> None:
+    import atexit
+    import shutil
+    import sqlite3
+
+    if "sqlite" not in _MIGRATED:
+        directory = Path(tempfile.mkdtemp(prefix="agora-migrated-"))
+        atexit.register(shutil.rmtree, directory, True)
+        run_migrate({**env, "AGORA_DATA_DIR": str(directory)})
+        _MIGRATED["sqlite"] = str(directory / "agora.sqlite3")
+    target = Path(env["AGORA_DATA_DIR"]) / "agora.sqlite3"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.closing(sqlite3.connect(_MIGRATED["sqlite"])) as source, \
+            contextlib.closing(sqlite3.connect(target)) as copy:
+        source.backup(copy)
+
+
+def _copy_postgresql(env: dict[str, str], url: str) -> None:
+    import atexit
+
+    import psycopg
+    from psycopg import sql
+
+    parts = urlsplit(url)
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    target = parts.path.strip("/")
+    if "postgresql" not in _MIGRATED:
+        template = f"agora_migrated_{os.getpid()}_{secrets.token_hex(4)}"
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(template)))
+        atexit.register(_drop_database, admin, template)
+        run_migrate({**env, "DATABASE_URL": urlunsplit(parts._replace(path=f"/{template}"))})
+        _MIGRATED["postgresql"] = template
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+            sql.Identifier(target)))
+        conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+            sql.Identifier(target), sql.Identifier(_MIGRATED["postgresql"])))
+
+
+def _drop_database(admin: str, name: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    with contextlib.suppress(psycopg.Error), psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+            sql.Identifier(name)))
 
 
 class Daphne:

@@ -8,34 +8,23 @@ what other processes stored every DRAFT_CATCHUP_SECONDS (2 s) and converges anyw
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
-import shutil
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import pycrdt
 import pytest
 import redis
-import websockets
 
-from deliberation import drafts
 from deliberation.draft_store import KIND
-from realtime.yjs import protocol as yp
 from realtime.yjs.relay import doc_group
+from tests.realtime.restart_clients import YClient, has_all, private_redis
 from tests.realtime.servers import (
     Daphne,
-    RedisServer,
     django_env,
     draft_world,
-    free_port,
     migrate,
     private_database,
-    redis_reachable,
-    redis_url,
     stored_draft,
 )
 
@@ -46,23 +35,8 @@ pytestmark = pytest.mark.production_stack
 
 @pytest.fixture
 def layer_redis(tmp_path: Path) -> Iterator[str]:
-    """A private redis-server when one is installed: the machine's Redis is shared with
-    other test runs, and Django's `cache.clear()` there is a FLUSHDB that would drop our
-    groups mid-test. Otherwise REDIS_URL, as test_two_processes does."""
-    executable = shutil.which("redis-server")
-    if executable is not None:
-        server = RedisServer(executable, free_port(), tmp_path / "redis.log")
-        try:
-            server.start()
-            yield server.url
-        finally:
-            server.stop()
-        return
-    if not redis_reachable(redis_url()):
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"Redis is required under CI and not reachable at {redis_url()}")
-        pytest.skip(f"Redis not reachable at {redis_url()}: the two-process test needs it")
-    yield redis_url()
+    with private_redis(tmp_path) as url:
+        yield url
 
 
 @pytest.fixture
@@ -83,101 +57,6 @@ def run_in_own_loop(coroutine: Any, timeout: float = 60) -> Any:
         return pool.submit(asyncio.run, coroutine).result(timeout=timeout)
 
 
-class YClient:
-    """A y-websocket client: a pycrdt document kept in sync over one real socket."""
-
-    def __init__(self, name: str, server: Daphne, cookie: str, draft: str) -> None:
-        self.name = name
-        self.server = server
-        self.cookie = cookie
-        self.draft = draft
-        self.doc: pycrdt.Doc[Any] = pycrdt.Doc()
-        self.fragment = self.doc.get(drafts.FRAGMENT, type=pycrdt.XmlFragment)
-        self.synced = asyncio.Event()
-        self.changed = asyncio.Event()
-        self.updates_received = 0
-        self.closed_code: int | None = None
-        self.socket: Any = None
-        self.reader: asyncio.Task[None] | None = None
-
-    async def connect(self) -> YClient:
-        self.socket = await websockets.connect(
-            self.server.url(f"/ws/drafts/{self.draft}"),
-            origin=self.server.origin,  # type: ignore[arg-type]
-            additional_headers={"Cookie": self.cookie},
-            max_size=2**20,
-            open_timeout=10,
-        )
-        self.reader = asyncio.create_task(self._read())
-        # As the stock provider: our step 1 on open; the server's step 1 is answered.
-        await self.socket.send(yp.sync_step1(self.doc.get_state()))
-        await asyncio.wait_for(self.synced.wait(), timeout=5)
-        return self
-
-    async def _read(self) -> None:
-        try:
-            async for message in self.socket:
-                if isinstance(message, str):
-                    raise AssertionError(f"{self.name}: text frame {message!r}")
-                reader = yp.Reader(message)
-                kind = reader.var_uint()
-                if kind != yp.MESSAGE_SYNC:
-                    continue  # awareness; no control message without "hello"
-                step = reader.var_uint()
-                payload = reader.var_bytes()
-                if step == yp.SYNC_STEP1:
-                    await self.socket.send(yp.sync_step2(self.doc.get_update(payload)))
-                    continue
-                self.doc.apply_update(payload)
-                if step == yp.SYNC_STEP2:
-                    self.synced.set()
-                else:
-                    self.updates_received += 1
-                self.changed.set()
-        except websockets.ConnectionClosed as closed:
-            self.closed_code = closed.rcvd.code if closed.rcvd else None
-
-    def text(self) -> str:
-        return drafts.doc_text(self.doc)
-
-    def xml(self) -> str:
-        return str(self.fragment)
-
-    async def type(self, chars: str, *, block: int = 1, at_end: bool = True) -> None:
-        """Insert text in a block's text (at its end or start) and send the update."""
-        before = self.doc.get_state()
-        text = self.fragment.children[block].children[0]
-        text.insert(len(text) if at_end else 0, chars)
-        await self.socket.send(yp.sync_update(self.doc.get_update(before)))
-
-    async def add_paragraph(self, chars: str) -> None:
-        before = self.doc.get_state()
-        self.fragment.children.append(pycrdt.XmlElement("paragraph", {}, [pycrdt.XmlText(chars)]))
-        await self.socket.send(yp.sync_update(self.doc.get_update(before)))
-
-    async def until(self, what: str, condition: Callable[[], bool], timeout: float = 5) -> float:
-        """Wait for the condition; return how long it took."""
-        started = time.monotonic()
-        deadline = started + timeout
-        while not condition():
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise AssertionError(f"{self.name}: {what} not reached within {timeout} s")
-            self.changed.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.changed.wait(), timeout=min(left, 0.1))
-        return time.monotonic() - started
-
-    async def close(self) -> None:
-        if self.socket is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self.socket.close(), timeout=3)
-        if self.reader is not None:
-            self.reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self.reader
-
-
 async def typing(client: YClient, tag: str, words: int = 20) -> list[str]:
     """Type words one update at a time: even ones into the shared paragraph, odd ones as
     new paragraphs, with short pauses so that updates of different writers cross."""
@@ -191,10 +70,6 @@ async def typing(client: YClient, tag: str, words: int = 20) -> list[str]:
             await client.add_paragraph(word)
         await asyncio.sleep(0.01 + (i % 3) * 0.01)
     return typed
-
-
-def has_all(client: YClient, words: list[str]) -> Callable[[], bool]:
-    return lambda: all(word in client.text() for word in words)
 
 
 def shows(client: YClient, xml: str) -> Callable[[], bool]:

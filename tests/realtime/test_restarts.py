@@ -10,19 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import shutil
-import time
 import uuid
 from pathlib import Path
-from typing import Any
 
 import pytest
 import websockets
 
-from realtime.events import check_event
 from tests.realtime.live import SETUP, run_in_own_loop
+from tests.realtime.restart_clients import Client, assert_exactly_once
 from tests.realtime.servers import (
     Daphne,
     RedisServer,
@@ -33,135 +30,6 @@ from tests.realtime.servers import (
 )
 
 CHATTER = ("presence", "typing", "unread")
-
-
-class Client:
-    """A websockets client that keeps, like the browser, the message ids it has seen."""
-
-    def __init__(self, server: Daphne, cookie: str, room: str) -> None:
-        self.server = server
-        self.cookie = cookie
-        self.room = room
-        self.socket: Any = None
-        self.seen: list[int] = []  # every message id received, in arrival order
-
-    async def connect(self, attempts: int = 40) -> None:
-        """Connect with a bounded backoff (the server may still be starting)."""
-        delay = 0.1
-        for _ in range(attempts):
-            try:
-                self.socket = await websockets.connect(
-                    self.server.url(),
-                    origin=self.server.origin,  # type: ignore[arg-type]
-                    additional_headers={"Cookie": self.cookie},
-                    max_size=2**20,
-                    open_timeout=5,
-                )
-                hello = await self.receive_until("hello")
-                assert any(r["id"] == self.room for r in hello["rooms"]), hello
-                return
-            except (OSError, websockets.WebSocketException, TimeoutError):
-                await self.close()
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 1.0)
-        raise AssertionError(f"could not reconnect to {self.server.url()}")
-
-    async def close(self) -> None:
-        if self.socket is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self.socket.close(), timeout=3)
-            self.socket = None
-
-    async def send(self, frame: dict[str, Any]) -> None:
-        await self.socket.send(json.dumps(frame))
-
-    async def receive(self, timeout: float = 5) -> dict[str, Any]:
-        frame: dict[str, Any] = json.loads(await asyncio.wait_for(self.socket.recv(), timeout))
-        if frame["type"] in ("message", *CHATTER):
-            check_event(frame)
-        if frame["type"] == "message" and frame["room"] == self.room:
-            self.seen.append(frame["message"]["id"])
-        return frame
-
-    async def receive_until(self, kind: str, timeout: float = 5) -> dict[str, Any]:
-        """The next frame of this type; messages met on the way are recorded."""
-        deadline = time.monotonic() + timeout
-        for _ in range(200):  # bounded
-            left = deadline - time.monotonic()
-            if left <= 0:
-                break
-            frame = await self.receive(left)
-            if frame["type"] == kind:
-                return frame
-            # Other frames (chatter, `unread.bump`…) are skipped; an error never is.
-            assert frame["type"] != "error", frame
-        raise AssertionError(f"no {kind} frame within {timeout} s")
-
-    async def subscribe(self) -> None:
-        await self.send({"type": "subscribe", "room": self.room})
-        await self.receive_until("subscribed")
-
-    async def say(self, body: str, client_id: str) -> int:
-        """Send and wait for the acknowledgement: the stored message's id."""
-        await self.send_only(body, client_id)
-        for _ in range(50):  # bounded: other people's messages may come first
-            frame = await self.receive_until("message")
-            if frame["message"]["client_id"] == client_id:
-                return int(frame["message"]["id"])
-        raise AssertionError(f"no acknowledgement for {client_id}")
-
-    async def send_only(self, body: str, client_id: str) -> None:
-        await self.send(
-            {
-                "type": "message.send",
-                "room": self.room,
-                "thread": None,
-                "body": body,
-                "client_id": client_id,
-            }
-        )
-
-    async def resync(self) -> list[int]:
-        """Ask for everything after the last id seen, page after page; return what came."""
-        after = max(self.seen, default=0)
-        got: list[int] = []
-        for _ in range(20):  # bounded: pages of 200
-            await self.send({"type": "resync", "room": self.room, "after": after})
-            page = await self.receive_until("resync")
-            ids = [m["id"] for m in page["messages"]]
-            assert ids == sorted(ids), page  # oldest first
-            got += ids
-            self.seen += ids
-            if not page["has_more"]:
-                return got
-            after = ids[-1]
-        raise AssertionError("resync never ended")
-
-    async def still_works(self) -> bool:
-        """Whether the socket still answers a ping frame (messages met on the way are kept)."""
-        if self.socket is None:
-            return False
-        try:
-            await self.send({"type": "ping"})
-            await self.receive_until("pong", timeout=3)
-        except (websockets.ConnectionClosed, TimeoutError, AssertionError):
-            return False
-        return True
-
-    async def wait_closed(self, timeout: float = 15) -> None:
-        """Read until the server's side goes away (it was stopped)."""
-        deadline = time.monotonic() + timeout
-        with contextlib.suppress(websockets.ConnectionClosed):
-            while time.monotonic() < deadline:
-                with contextlib.suppress(TimeoutError):
-                    await self.receive(timeout=max(0.1, deadline - time.monotonic()))
-            raise AssertionError("the socket stayed open after its server stopped")
-        self.socket = None
-
-
-def assert_exactly_once(client: Client, stored: list[int]) -> None:
-    assert len(client.seen) == len(set(client.seen)), f"doubled: {client.seen}"
-    assert sorted(client.seen) == sorted(set(stored)), f"seen {client.seen}, stored {stored}"
 
 
 def world(env: dict[str, str]) -> dict[str, str]:
