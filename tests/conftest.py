@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -139,3 +142,21 @@ def _reference_data_in_transactional_tests(request: pytest.FixtureRequest) -> No
     if marker is not None and marker.kwargs.get("transaction"):
         request.getfixturevalue("transactional_db")
         restore_reference_data()
+
+
+@pytest.fixture
+def node() -> str:
+    """Node with the frontend's stock Yjs packages, for the tests that run its clients."""
+    executable = shutil.which("node")
+    if executable is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("node is required under CI for the stock Yjs client test")
+        pytest.skip("node is not installed: the stock Yjs client test needs it")
+    modules = Path(__file__).resolve().parents[1] / "frontend" / "node_modules"
+    for package in ("yjs", "y-websocket", "ws"):
+        if not (modules / package / "package.json").exists():
+            pytest.fail(
+                f"frontend/node_modules/{package} is missing: run `make test` "
+                "(it installs the frontend's packages with `npm ci --prefix frontend`)"
+            )
+    return executable

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from asgiref.sync import SyncToAsync
@@ -43,21 +41,3 @@ def redis_or_skip() -> None:
         if os.environ.get("CI") == "true":
             pytest.fail(f"Redis is required under CI and not reachable at {redis_url()}")
         pytest.skip(f"Redis not reachable at {redis_url()}: the two-process test needs it")
-
-
-@pytest.fixture
-def node() -> str:
-    """Node with the frontend's stock Yjs packages, for the tests that run its clients."""
-    executable = shutil.which("node")
-    if executable is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("node is required under CI for the stock Yjs client test")
-        pytest.skip("node is not installed: the stock Yjs client test needs it")
-    modules = Path(__file__).resolve().parents[2] / "frontend" / "node_modules"
-    for package in ("yjs", "y-websocket", "ws"):
-        if not (modules / package / "package.json").exists():
-            pytest.fail(
-                f"frontend/node_modules/{package} is missing: run `make test` "
-                "(it installs the frontend's packages with `npm ci --prefix frontend`)"
-            )
-    return executable

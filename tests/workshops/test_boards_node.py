@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from tests.realtime.servers import ROOT, Daphne, django_env, migrate, private_database, run_python
 
@@ -41,19 +38,6 @@ print(json.dumps({"board": str(board.pk), "a": cookie(alice), "b": cookie(bob),
                   "r": cookie(reader), "image": str(image.pk),
                   "name_a": person_name_with_role(alice)}))
 """
-
-
-@pytest.fixture
-def node() -> str:
-    executable = shutil.which("node")
-    if executable is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("node is required under CI for the stock Yjs client test")
-        pytest.skip("node is not installed: the stock Yjs client test needs it")
-    for package in ("yjs", "y-websocket", "ws"):
-        if not (FRONTEND / "node_modules" / package / "package.json").exists():
-            pytest.fail(f"frontend/node_modules/{package} is missing: run `make test`")
-    return executable
 
 
 def stored_board(env: dict[str, str], board_id: str) -> dict[str, Any]:
