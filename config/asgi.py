@@ -1,6 +1,7 @@
 """One ASGI application for HTTP and WebSocket, served by daphne."""
 
 import os
+from typing import Any
 
 from django.core.asgi import get_asgi_application
 
@@ -19,13 +20,17 @@ from realtime.routing import websocket_urlpatterns  # noqa: E402
 # A frame over daphne's limit closes with 1009, not a dropped connection (1006).
 close_oversized_frames_cleanly()
 
+
+def websocket_stack(app: Any) -> Any:
+    """What every socket crosses before its consumer: origin compared by scheme, host and
+    port (realtime/origin.py), session and person, a request id for its log lines, a count
+    per kind (config/metrics.py). tests/realtime/test_daphne_frames.py runs it under daphne."""
+    return SocketRequestId(SocketMetrics(SameOriginValidator(AuthMiddlewareStack(app))))
+
+
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        # Origin compared by scheme, host and port (realtime/origin.py); each socket has
-        # a request id for its log lines and is counted per kind (config/metrics.py).
-        "websocket": SocketRequestId(SocketMetrics(SameOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
-        ))),
+        "websocket": websocket_stack(URLRouter(websocket_urlpatterns)),
     }
 )

@@ -173,6 +173,9 @@ class SocketMetrics:
                 closed(message.get("code", 1000))
             await send(message)
 
+        # Frames may go past it (realtime.daphne.server_send): only accepts and closes count.
+        counting_send.__wrapped__ = send  # type: ignore[attr-defined]
+
         async def counting_receive() -> dict[str, Any]:
             message = await receive()
             if message["type"] == "websocket.disconnect":

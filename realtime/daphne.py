@@ -42,9 +42,30 @@ def close_oversized_frames_cleanly() -> None:
 # is built once and written to each open transport (docs/performance.md, issue 18).
 
 
+def server_send(send: Any) -> Any:
+    """The server's own send under the wrappers of the websocket stack: Channels' session
+    wrapper (it saves a modified session on "http.response.start" only) and any wrapper
+    that names what it wraps in ``__wrapped__`` (config/metrics.py counts accepts and
+    closes, never frames). For a relayed frame they are pure overhead, paid once per
+    socket per update."""
+    from channels.sessions import InstanceSessionWrapper
+
+    for _ in range(16):  # a bound: the stack is a handful of wrappers deep
+        owner = getattr(send, "__self__", None)
+        if isinstance(owner, InstanceSessionWrapper):
+            send = owner.real_send
+        elif getattr(send, "__wrapped__", None) is not None:
+            send = send.__wrapped__
+        else:
+            break
+    return send
+
+
 def daphne_protocol(send: Any) -> Any:
     """The daphne protocol behind an application's `send` (daphne passes
-    `partial(server.handle_reply, protocol)`), or None under any other server or test."""
+    `partial(server.handle_reply, protocol)`, which the websocket stack wraps: see
+    ``server_send``), or None under any other server or test."""
+    send = server_send(send)
     func = getattr(send, "func", None)
     args: tuple[Any, ...] = getattr(send, "args", ())
     if getattr(func, "__name__", "") != "handle_reply" or len(args) != 1:

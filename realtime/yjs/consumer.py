@@ -11,11 +11,10 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
-from channels.sessions import InstanceSessionWrapper
 from django.conf import settings
 
 from realtime.bus import session_group, user_group
-from realtime.daphne import daphne_protocol, write_frame
+from realtime.daphne import daphne_protocol, server_send, write_frame
 from realtime.frames import FrameError
 from realtime.guards import SocketGuards, TokenBucket
 from realtime.yjs import protocol as yp
@@ -37,17 +36,6 @@ FRAME_BURST = float(getattr(settings, "DRAFT_FRAME_BURST", 200))
 FRAME_RATE = float(getattr(settings, "DRAFT_FRAME_RATE", 60))
 
 
-def _unwrapped_send(send: Any) -> Any:
-    """The server's own send under Channels' session wrappers: a wrapper saves a modified
-    session on "http.response.start" only, and for a websocket frame it is pure overhead
-    paid once per socket per relayed update (the fan-out's largest cost after daphne's)."""
-    owner = getattr(send, "__self__", None)
-    while isinstance(owner, InstanceSessionWrapper):
-        send = owner.real_send
-        owner = getattr(send, "__self__", None)
-    return send
-
-
 class YDocConsumer(SocketGuards, AsyncWebsocketConsumer):
     session: YDocSession | None = None
     abilities: DocAbilities
@@ -62,7 +50,7 @@ class YDocConsumer(SocketGuards, AsyncWebsocketConsumer):
         self.session = None
         self.hello = False
         self.budget = TokenBucket(FRAME_BURST, FRAME_RATE)
-        self.send_frame = _unwrapped_send(self.base_send)
+        self.send_frame = server_send(self.base_send)
         self.wire = daphne_protocol(self.send_frame)
         user = self.scope.get("user")
         self.doc_id = str(self.scope["url_route"]["kwargs"]["doc_id"])

@@ -38,6 +38,36 @@ def test_a_frame_written_to_the_protocol_reaches_the_client_in_order(tmp_path: P
     assert got == [b"court", b"x" * 300, b"y" * 70_000, b"par daphne"]
 
 
+async def _bare_probe(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    await receive()
+    await send({"type": "websocket.accept"})
+    found = daphne_protocol(send) is not None
+    await send({"type": "websocket.send", "text": "protocol" if found else "none"})
+    await receive()
+
+
+def _stacked_probe() -> Any:
+    from config.asgi import websocket_stack
+
+    return websocket_stack(_bare_probe)
+
+
+stacked_probe = _stacked_probe()
+
+
+def test_the_shortcut_is_found_through_the_sites_websocket_stack(tmp_path: Path) -> None:
+    """config.asgi wraps every socket's send (session, metrics…): the relay must still find
+    daphne's protocol behind them, or each relay pays the ASGI send per socket again."""
+    with Daphne(django_env(tmp_path), app="tests.realtime.test_daphne_frames:stacked_probe") as server:
+
+        async def read() -> Any:
+            async with websockets.connect(server.url("/x"), origin=server.origin) as socket:
+                return await socket.recv()
+
+        got = asyncio.run(read())
+    assert got == "protocol"
+
+
 def test_outside_daphne_there_is_no_shortcut() -> None:
     async def send(message: Any) -> None: ...
 
