@@ -58,7 +58,8 @@ stacked_probe = _stacked_probe()
 def test_the_shortcut_is_found_through_the_sites_websocket_stack(tmp_path: Path) -> None:
     """config.asgi wraps every socket's send (session, metrics…): the relay must still find
     daphne's protocol behind them, or each relay pays the ASGI send per socket again."""
-    with Daphne(django_env(tmp_path), app="tests.realtime.test_daphne_frames:stacked_probe") as server:
+    app = "tests.realtime.test_daphne_frames:stacked_probe"
+    with Daphne(django_env(tmp_path), app=app) as server:
 
         async def read() -> Any:
             async with websockets.connect(server.url("/x"), origin=server.origin) as socket:
@@ -73,3 +74,35 @@ def test_outside_daphne_there_is_no_shortcut() -> None:
 
     assert daphne_protocol(send) is None
     assert write_frame(None, binary_frame(b"x")) is False
+
+
+def test_a_frame_the_kernel_takes_in_part_keeps_the_rest_in_order() -> None:
+    """Written at once when the transport holds nothing; what the kernel does not take, and
+    any frame after it, waits in Twisted's buffer, in order."""
+    import socket
+    from types import SimpleNamespace
+
+    from twisted.internet import tcp
+
+    ours, theirs = socket.socketpair()
+    ours.setblocking(False)
+    ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    transport = tcp.Connection(ours, None)
+    transport.connected = 1
+    transport.startWriting = lambda: None  # no reactor here: Twisted would write later
+    protocol = SimpleNamespace(STATE_OPEN=3, state=3, transport=transport)
+    try:
+        big, small = binary_frame(b"a" * 200_000), binary_frame(b"b")
+        assert write_frame(protocol, big)
+        sent = len(big) - transport._tempDataLen
+        assert 0 < sent < len(big)  # the kernel took part of it, at once
+        assert write_frame(protocol, small)  # behind the rest: not written now
+        assert b"".join(transport._tempDataBuffer) == big[sent:] + small
+        theirs.setblocking(False)
+        received = b""
+        while len(received) < sent:
+            received += theirs.recv(1 << 20)
+        assert received == big[:sent]
+    finally:
+        ours.close()
+        theirs.close()
