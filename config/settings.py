@@ -262,10 +262,12 @@ DRAFT_VERSION_PAUSE = env_int("DRAFT_VERSION_PAUSE", 60)  # seconds without edit
 DRAFT_FRAME_RATE = env_int("DRAFT_FRAME_RATE", 60)  # messages a second per socket
 DRAFT_FRAME_BURST = env_int("DRAFT_FRAME_BURST", 200)
 # Co-writing relay (realtime/yjs/hub.py): at most one send per socket per tick (0: what
-# arrived in one turn of the event loop is merged); how long the group commit waits to
-# gather updates (0: it stores what queued while the previous commit ran).
+# arrived in one turn of the event loop is merged); how long a draft's group commit waits
+# to gather updates while no other process has the draft open (0: it stores what queued
+# while the previous commit ran). Edits are relayed before they are stored: see
+# docs/protocol.md, « Durability and convergence ».
 DRAFT_SEND_TICK_MS = env_int("DRAFT_SEND_TICK_MS", 0)
-DRAFT_COMMIT_WAIT_MS = env_int("DRAFT_COMMIT_WAIT_MS", 0)
+DRAFT_COMMIT_WAIT_MS = env_int("DRAFT_COMMIT_WAIT_MS", 50)
 
 # --- Background tasks (Django's tasks API; django-tasks backport on 5.2) ---------------
 # The database backend needs no extra service: `manage.py db_worker` runs them

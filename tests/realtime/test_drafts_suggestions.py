@@ -16,7 +16,7 @@ from deliberation.models import DraftUpdate
 from realtime.yjs import protocol as yp
 from realtime.yjs.hub import DocHub
 from tests import factories
-from tests.realtime.ydrafts import HOST, ORIGIN, YClient, cookie_of, make_draft
+from tests.realtime.ydrafts import HOST, ORIGIN, YClient, cookie_of, make_draft, until_stored
 
 pytestmark = pytest.mark.django_db(transaction=True)
 AT = "2026-12-07T02:00:00.000Z"
@@ -207,8 +207,9 @@ async def test_a_readers_suggestion_is_stored_relayed_and_survives_reconnection(
         ("insertion", str(world.reader.pk), " commu"),
         ("insertion", str(world.reader.pk), "Un banc."),
     ]
-    stored = await sync_to_async(lambda: drafts.load(world.draft.pk).doc)()
-    assert len(suggestions.suggestions_in(stored)) == 3
+    await until_stored(
+        sync_to_async(lambda: len(suggestions.suggestions_in(drafts.load(world.draft.pk).doc)) == 3)
+    )
 
     # The writer accepts (editors are not checked): the deletion goes, the insertion stays.
     def accept(doc: pycrdt.Doc) -> None:

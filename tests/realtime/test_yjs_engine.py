@@ -26,7 +26,7 @@ from realtime.yjs.consumer import CLOSE_NOT_FOUND
 from realtime.yjs.hub import DocHub
 from realtime.yjs.store import Change, DocAbilities, Limits, Loaded, Verdict
 from tests import factories
-from tests.realtime.ydrafts import HOST, ORIGIN, YClient, cookie_of
+from tests.realtime.ydrafts import HOST, ORIGIN, YClient, cookie_of, until_stored
 
 YJS = Path(settings.BASE_DIR) / "realtime" / "yjs"
 
@@ -136,17 +136,6 @@ async def memo_kind() -> AsyncIterator[MemoryStore]:
     finally:
         await DocHub.current().close()
         registry.unregister("memo")
-
-
-async def until_stored(predicate: Any, timeout: float = 5.0) -> None:
-    """Relayed before stored (realtime/yjs/hub.py): wait for the group commit."""
-    import asyncio
-
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        assert loop.time() < deadline, "not stored in time"
-        await asyncio.sleep(0.02)
 
 
 async def connect(application: Any, user: Any, path: str) -> YClient:

@@ -120,3 +120,21 @@ class YClient:
 
     async def close(self) -> None:
         await self.socket.disconnect()
+
+
+async def until_stored(predicate: Any, timeout: float = 5.0) -> None:
+    """Relayed before stored (realtime/yjs/hub.py): wait for the group commit. The
+    predicate may return an awaitable (a database read through sync_to_async)."""
+    import asyncio
+    import inspect
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        result = predicate()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return
+        assert loop.time() < deadline, "not stored in time"
+        await asyncio.sleep(0.02)
