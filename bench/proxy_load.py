@@ -635,12 +635,18 @@ def verify(stack: Stack, out: Path) -> dict[str, Any]:
     room_of: dict[str, str] = {}
     reconnects: list[float] = []
     failed: list[Any] = []
-    deadline = time.monotonic() + 60  # the workers write theirs after the master's exit
-    while len(list(out.glob("locust-*.json"))) < stack.args.processes:
-        if time.monotonic() > deadline:
-            break
+    # Each worker writes its file at test_stop and again, marked final, when it quits
+    # (after the master's exit): only final files count, or the check would pass on what
+    # an early stop wrote.
+    deadline = time.monotonic() + 120
+
+    def final_files() -> list[Path]:
+        return [p for p in sorted(out.glob("locust-*.json"))
+                if json.loads(p.read_text()).get("final")]
+
+    while len(final_files()) < stack.args.processes and time.monotonic() < deadline:
         time.sleep(1)
-    files = sorted(out.glob("locust-*.json"))
+    files = final_files()
     for path in files:
         data = json.loads(path.read_text())
         for message in data["acked_messages"]:
@@ -663,7 +669,7 @@ def verify(stack: Stack, out: Path) -> dict[str, Any]:
     stored["failed_actions"] = len(failed)
     stored["ok"] = (
         not stored["messages_missing"] and stored["edits_missing_count"] == 0
-        and not undelivered and bool(files)
+        and not undelivered and len(files) == stack.args.processes
     )
     return stored
 

@@ -326,18 +326,34 @@ def start_observers(environment: Any, **_kwargs: Any) -> None:
 
 
 @events.test_stop.add_listener
-def write_results(environment: Any, **_kwargs: Any) -> None:
+def results_at_stop(environment: Any, **_kwargs: Any) -> None:
     if isinstance(environment.runner, MasterRunner):
         return
     gevent.sleep(5)  # let the observers' last relays and resyncs arrive
+    write_results(final=False)
+
+
+@events.quitting.add_listener
+def results_at_exit(environment: Any, **_kwargs: Any) -> None:
+    """The last word: test_stop may come more than once (Locust fires it in a worker for
+    every stop it is told), and bench/proxy_load.py reads only files marked final."""
+    if isinstance(environment.runner, MasterRunner):
+        return
     for observer in OBSERVERS:
         observer.close()
     for watcher in WATCHERS.values():
         watcher.closed = True
+    write_results(final=True)
+
+
+def write_results(*, final: bool) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / f"locust-{os.getpid()}.json").write_text(
+    path = OUT / f"locust-{os.getpid()}.json"
+    partial = path.with_suffix(".tmp")
+    partial.write_text(
         json.dumps(
             {
+                "final": final,
                 "acked_messages": ACKED_MESSAGES,
                 "acked_edits": ACKED_EDITS,
                 "failed": FAILED,
@@ -348,6 +364,7 @@ def write_results(environment: Any, **_kwargs: Any) -> None:
             }
         )
     )
+    partial.replace(path)  # never read half written
 
 
 class Member(FastHttpUser):
