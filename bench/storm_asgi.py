@@ -1,7 +1,8 @@
 """Bench-only ASGI app for bench/reconnect_storm.py: /ws/ is Agora's hub, /bare/ the floor.
 
-/bare/ is a bare Channels consumer on the same daphne, the same layer and the same
-middleware as /ws/ (origin check, session and user lookup): it accepts and says ``hello``
+/bare/ is a bare Channels consumer on the same daphne, the same layer and Channels' own
+middleware (origin check, session, then the person read by Channels' AuthMiddleware,
+where /ws/ reads it in its own database call): it accepts and says ``hello``
 with the person's id, nothing else. What /ws/ adds on top is Agora's connect path
 (guards, roles, rooms, unread counts, groups).
 """
@@ -14,14 +15,15 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.chat_settings")
 django_asgi_app = get_asgi_application()
 
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.auth import AuthMiddleware  # noqa: E402
 from channels.generic.websocket import AsyncJsonWebsocketConsumer  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.sessions import SessionMiddlewareStack  # noqa: E402
 from django.urls import re_path  # noqa: E402
 
 from realtime.daphne import close_oversized_frames_cleanly  # noqa: E402
-from realtime.hub import HubConsumer  # noqa: E402
 from realtime.origin import SameOriginValidator  # noqa: E402
+from realtime.routing import websocket_urlpatterns  # noqa: E402
 
 close_oversized_frames_cleanly()
 
@@ -48,11 +50,11 @@ application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         "websocket": SameOriginValidator(
-            AuthMiddlewareStack(
+            SessionMiddlewareStack(
                 URLRouter(
                     [
-                        re_path(r"^ws/?$", HubConsumer.as_asgi()),
-                        re_path(r"^bare/?$", BareHello.as_asgi()),
+                        websocket_urlpatterns[0],  # /ws/, as the site routes it
+                        re_path(r"^bare/?$", AuthMiddleware(BareHello.as_asgi())),
                     ]
                 )
             )

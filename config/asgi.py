@@ -8,8 +8,8 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.sessions import SessionMiddlewareStack  # noqa: E402
 
 from config.logformat import SocketRequestId  # noqa: E402
 from config.metrics import SocketMetrics  # noqa: E402
@@ -23,9 +23,10 @@ close_oversized_frames_cleanly()
 
 def websocket_stack(app: Any) -> Any:
     """What every socket crosses before its consumer: origin compared by scheme, host and
-    port (realtime/origin.py), session and person, a request id for its log lines, a count
-    per kind (config/metrics.py). tests/realtime/test_daphne_frames.py runs it under daphne."""
-    return SocketRequestId(SocketMetrics(SameOriginValidator(AuthMiddlewareStack(app))))
+    port (realtime/origin.py), the session, a request id for its log lines, a count per
+    kind (config/metrics.py). Each route reads the person (realtime/routing.py).
+    tests/realtime/test_daphne_frames.py runs it under daphne."""
+    return SocketRequestId(SocketMetrics(SameOriginValidator(SessionMiddlewareStack(app))))
 
 
 application = ProtocolTypeRouter(

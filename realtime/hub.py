@@ -30,6 +30,7 @@ from django.http import Http404
 from django.utils.translation import gettext
 
 from config import metrics
+from realtime.auth import resolved
 from realtime.bus import CLOSE_LOGGED_OUT, session_group, user_group
 from realtime.frames import FrameError, domain_error
 from realtime.guards import (
@@ -186,6 +187,7 @@ class Admission:
     """What ``HubConsumer.connect`` needs: a refusal's close code, or hello's material."""
 
     refusal: int | None
+    user: Any = None  # the person, read from the session in the same call
     payload: dict[str, Any] = dataclasses.field(default_factory=dict)
     features: dict[str, Any] = dataclasses.field(default_factory=dict)
 
@@ -265,7 +267,9 @@ def _connect_data(user: Any, live: list[type[LiveFeature]]) -> Admission:
     """Run in the database thread, once per connection: the guards and the person's access
     (both kept per person for a few seconds), then each feature's fresh part. Its number of
     queries does not depend on how many rooms the person reads
-    (tests/realtime/test_connect_path.py)."""
+    (tests/realtime/test_connect_path.py). The person is read from the session here too
+    (``realtime.auth.PersonOnFirstUse``)."""
+    user = resolved(user)
     person = str(getattr(user, "pk", None))
     kept = connect_cache()
     # A person admitted seconds ago passed the guards then: they are read again only
@@ -290,6 +294,7 @@ def _connect_data(user: Any, live: list[type[LiveFeature]]) -> Admission:
         kept.put(person, access, generation)
     return Admission(
         refusal=None,
+        user=user,
         payload=dict(access.payload),
         features={
             feature.name: feature.load(user, access.features.get(feature.name))
@@ -306,16 +311,17 @@ class HubConsumer(SocketGuards, AsyncJsonWebsocketConsumer):
         self.live: list[LiveFeature] = []
         self.budget = TokenBucket(FRAME_BURST, FRAME_RATE)
         self.hub = Hub.current()
-        user = self.scope.get("user")
         session = self.scope.get("session")
-        # Everything the connection needs from the database, in one call: the process has
-        # one database thread, which a storm of reconnections would otherwise queue on
-        # once per guard, feature and room (docs/performance.md, « Issue 18 »).
+        # Everything the connection needs from the database, in one call, the person
+        # included: the process has one database thread, which a storm of reconnections
+        # would otherwise queue on once per guard, feature and room (docs/performance.md,
+        # « Issue 18 »).
         live = list(_features)
-        loaded = await database_sync_to_async(_connect_data)(user, live)
+        loaded = await database_sync_to_async(_connect_data)(self.scope.get("user"), live)
         if loaded.refusal is not None:
             await self._refuse(loaded.refusal)
             return
+        user = self.scope["user"] = loaded.user
         if not self._claim_socket_slot(user):
             logger.warning("socket refused: too many open for person %s", user.pk)
             await self._refuse(CLOSE_TOO_MANY_SOCKETS)

@@ -7,7 +7,9 @@ speaks y-websocket for that kind (docs/protocol.md).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.urls import URLPattern, re_path
 
@@ -50,14 +52,16 @@ def kinds() -> list[DocKind]:
     return list(_kinds.values())
 
 
-def urlpatterns() -> list[URLPattern]:
-    """One websocket route per registered kind (read once the apps are ready)."""
+def urlpatterns(wrap: Callable[[Any], Any] | None = None) -> list[URLPattern]:
+    """One websocket route per registered kind (read once the apps are ready); ``wrap``
+    puts a middleware around each consumer (the site's: Channels' AuthMiddleware)."""
     from realtime.yjs.consumer import YDocConsumer
 
+    def app(kind: Any) -> Any:
+        consumer = YDocConsumer.as_asgi(kind=kind.name)
+        return wrap(consumer) if wrap is not None else consumer
+
     return [
-        re_path(
-            rf"^ws/{re.escape(kind.path)}/(?P<doc_id>[^/]+)/?$",
-            YDocConsumer.as_asgi(kind=kind.name),
-        )
+        re_path(rf"^ws/{re.escape(kind.path)}/(?P<doc_id>[^/]+)/?$", app(kind))
         for kind in _kinds.values()
     ]

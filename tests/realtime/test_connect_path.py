@@ -234,3 +234,25 @@ async def test_a_change_committed_in_another_process_is_not_admitted_from_what_w
     await sync_to_async(remove_in_another_process)()
     again = await connect(world.busy, opened)
     assert str(room.pk) not in room_ids(again)
+
+
+async def test_a_connection_takes_one_trip_to_the_database_thread(
+    world: World, opened: list[Socket]
+) -> None:
+    """The person is read from the session inside the hub's one call (realtime/auth.py):
+    a reconnect storm queues one trip per socket on the process's database thread, not
+    two (Channels' AuthMiddleware would add its own)."""
+    from channels.db import DatabaseSyncToAsync
+
+    trips: list[str] = []
+    handler = DatabaseSyncToAsync.thread_handler
+
+    def counting(self: Any, loop: Any, *args: Any, **kwargs: Any) -> Any:
+        trips.append(getattr(self.func, "__name__", repr(self.func)))
+        return handler(self, loop, *args, **kwargs)
+
+    await connect(world.solo, opened)  # the process's first socket fills its own caches
+    with mock.patch.object(DatabaseSyncToAsync, "thread_handler", counting):
+        socket = await connect(world.busy, opened)
+    assert socket.hello["user"]["id"] == str(world.busy.pk)
+    assert trips == ["_connect_data"], trips
