@@ -356,7 +356,7 @@ def start_daphne(env: dict[str, str]) -> Daphne:
 
 
 def phase_rate(env: dict[str, str], cookies: list[str], args: argparse.Namespace) -> None:
-    for path in ("/bare/", "/ws/"):
+    for path in args.rate_paths.split(","):
         server = start_daphne(env)
         try:
             time.sleep(1)
@@ -491,6 +491,8 @@ def main() -> None:
     parser.add_argument("--idle", type=float, default=10.0)
     parser.add_argument("--storm", type=int, default=1000)
     parser.add_argument("--storm-timeout", type=float, default=60.0)
+    parser.add_argument("--rate-paths", default="/raw/,/bare/,/ws/",
+                        help="/raw/: daphne alone; /bare/: + session and person; /ws/: Agora")
     parser.add_argument("--py-spy", help="profile daphne in the rate phase into PREFIX-*.svg")
     parser.add_argument("--py-spy-bin", default="py-spy")
     args = parser.parse_args()

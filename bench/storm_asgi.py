@@ -46,6 +46,14 @@ class BareHello(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(f"user.{user.pk}", self.channel_name)
 
 
+class RawHello(AsyncJsonWebsocketConsumer):
+    """daphne's own ceiling: accept and say hello, no session, no person, no layer."""
+
+    async def connect(self) -> None:
+        await self.accept()
+        await self.send_json({"type": "hello"})
+
+
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
@@ -55,6 +63,7 @@ application = ProtocolTypeRouter(
                     [
                         websocket_urlpatterns[0],  # /ws/, as the site routes it
                         re_path(r"^bare/?$", AuthMiddleware(BareHello.as_asgi())),
+                        re_path(r"^raw/?$", RawHello.as_asgi()),
                     ]
                 )
             )
