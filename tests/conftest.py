@@ -105,6 +105,20 @@ def _clear_cache() -> Any:
     forget_staff_badges()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_channel_layers() -> Any:
+    """Each async test runs in its own event loop, and a Redis layer keeps locks bound to
+    the loop that first used it: a consumer left receiving by one test made the next one
+    on the same layer fail with « bound to a different event loop » (on PostgreSQL +
+    Redis, depending on the order the workers ran the tests in). Every test gets its own
+    layer instance (tests/realtime/conftest.py adds the rest of what sockets need)."""
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
+
+
 @pytest.fixture
 def dccu_client(dccu: User) -> Client:
     """A DCCU team member, logged in, with the two-factor app enrolled."""

@@ -15,9 +15,9 @@ from tests.realtime.servers import redis_reachable, redis_url
 
 @pytest.fixture(autouse=True)
 def _fresh_channel_layer(request: pytest.FixtureRequest) -> Iterator[None]:
-    # Each test runs in its own event loop; a Redis layer keeps locks and pools bound
-    # to the loop that first used it, so every test gets its own layer instance.
-    # (A sync fixture: it must also work for tests that run their own loop.)
+    # Every test gets its own layer instance (tests/conftest.py, _fresh_channel_layers);
+    # again here, after that fixture. (A sync fixture: it must also work for tests that
+    # run their own loop.)
     channel_layers.backends.clear()
     # What the hub keeps per person for a few seconds starts empty in each test.
     from realtime.hub import connect_cache
