@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +12,7 @@ from accounts.models import User
 from accounts.roles import Role
 from assembly.models import Assembly
 from tests import factories
+from tests.tools import program_or_skip
 
 
 @pytest.fixture
@@ -161,11 +160,7 @@ def _reference_data_in_transactional_tests(request: pytest.FixtureRequest) -> No
 @pytest.fixture
 def node() -> str:
     """Node with the frontend's stock Yjs packages, for the tests that run its clients."""
-    executable = shutil.which("node")
-    if executable is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("node is required under CI for the stock Yjs client test")
-        pytest.skip("node is not installed: the stock Yjs client test needs it")
+    executable = program_or_skip("node", "the stock Yjs client test")
     modules = Path(__file__).resolve().parents[1] / "frontend" / "node_modules"
     for package in ("yjs", "y-websocket", "ws"):
         if not (modules / package / "package.json").exists():

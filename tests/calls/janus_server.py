@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import socket
 import subprocess
 import time
@@ -17,6 +15,7 @@ import pytest
 from django.test.utils import override_settings
 
 from calls import mediaserver
+from tests.tools import program_or_skip
 
 
 def free_port() -> int:
@@ -45,12 +44,7 @@ class Server:
 
 
 def janus_or_skip() -> str:
-    binary = shutil.which("janus")
-    if binary is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("janus is not installed (CI installs it: apt-get install janus)")
-        pytest.skip("janus is not installed here (apt-get install janus)")
-    return binary
+    return program_or_skip("janus", "the calls through Janus (apt-get install janus)")
 
 
 @contextmanager

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import shutil
 import uuid
 from pathlib import Path
 
@@ -28,6 +26,7 @@ from tests.realtime.servers import (
     migrate,
     run_python,
 )
+from tests.tools import program_or_skip
 
 CHATTER = ("presence", "typing", "unread")
 
@@ -121,12 +120,7 @@ async def server_restart(first: Daphne, second: Daphne, people: dict[str, str]) 
 
 @pytest.fixture
 def redis_server_or_skip() -> str:
-    executable = shutil.which("redis-server")
-    if executable is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("redis-server is required under CI for the Redis restart test")
-        pytest.skip("redis-server is not installed: the Redis restart test needs its own")
-    return executable
+    return program_or_skip("redis-server", "the Redis restart test")
 
 
 @pytest.mark.production_stack  # runs once in CI, in the PostgreSQL + Redis pass

@@ -4,23 +4,19 @@ mirrors them (frontend/test/wall-model.test.mjs)."""
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+
+from tests.tools import program_or_skip
 
 FRONTEND = Path(__file__).resolve().parents[2] / "frontend"
 NODE_TEST = FRONTEND / "test" / "wall-model.test.mjs"
 
 
 def test_the_wall_client_logic_passes_its_node_tests() -> None:
-    node = shutil.which("node")
-    if node is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("node is required under CI for the wall client's tests")
-        pytest.skip("node is not installed: the wall client's tests need it")
+    node = program_or_skip("node", "the wall client's tests")
     if not (FRONTEND / "node_modules" / "yjs" / "package.json").exists():
         pytest.fail("frontend/node_modules is missing: run `make test` (npm ci --prefix frontend)")
     done = subprocess.run(  # noqa: S603 - our node and our test file
