@@ -136,8 +136,12 @@ def table_names(alias: str) -> list[str]:
 @contextmanager
 def attached(base_alias: str, name: str, alias: str = DRILL_ALIAS) -> Iterator[str]:
     """The restored database as a connection of this thread under another alias, for the
-    ORM's ``using()``; the settings' DATABASES are left alone."""
-    settings_dict = {**connections[base_alias].settings_dict, "NAME": name}
+    ORM's ``using()``; the settings' DATABASES are left alone. One plain connection, not
+    the base's pool: PostgreSQL's pools are kept per alias for the life of the process, and
+    each drill's database is a new one, dropped afterwards."""
+    base = connections[base_alias].settings_dict
+    options = {key: value for key, value in base.get("OPTIONS", {}).items() if key != "pool"}
+    settings_dict = {**base, "NAME": name, "OPTIONS": options, "CONN_MAX_AGE": 0}
     connections[alias] = load_backend(settings_dict["ENGINE"]).DatabaseWrapper(
         settings_dict, alias
     )

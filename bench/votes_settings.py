@@ -1,6 +1,7 @@
 """Settings for bench/votes.py: the chat benches' (layer by BENCH_LAYER). With
-``BENCH_CONN_MAX_AGE`` the database connections' lifetime can be changed (the production
-setting, 60 s, is the default): under ASGI each request in flight holds its own."""
+``BENCH_CONN_MAX_AGE`` the database connections' lifetime can be set instead of
+PostgreSQL's pool (the production setting, config/settings.py): under ASGI each request in
+flight holds its own."""
 
 import os
 
@@ -8,4 +9,5 @@ from bench.chat_settings import *  # noqa: F403
 from bench.chat_settings import DATABASES
 
 if "BENCH_CONN_MAX_AGE" in os.environ:
+    DATABASES["default"].get("OPTIONS", {}).pop("pool", None)
     DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ["BENCH_CONN_MAX_AGE"])

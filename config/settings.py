@@ -180,7 +180,27 @@ TEMPLATES = [
 # --- Database: SQLite file by default, DATABASE_URL for PostgreSQL ---------------
 DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL)}
+    # PostgreSQL connections come from a pool per process (psycopg-pool, Django's
+    # OPTIONS["pool"]): under ASGI each HTTP request runs in a thread of its own, and
+    # persistent connections (CONN_MAX_AGE) kept one per thread: 4 daphne processes ran a
+    # PostgreSQL server out of its 100 connections within 30 s of a 1,000-user load
+    # (docs/performance.md, issue 18). A request or a socket's database call borrows one
+    # and gives it back; at most DATABASE_POOL_SIZE per process, a borrower waits up to
+    # DATABASE_POOL_TIMEOUT seconds. DATABASE_POOL_SIZE=0 turns the pool off (behind
+    # pgbouncer in transaction mode), keeping each connection 60 s instead.
+    DATABASE_POOL_SIZE = env_int("DATABASE_POOL_SIZE", 10)
+    if DATABASE_POOL_SIZE > 0 and "postgresql" in DATABASES["default"]["ENGINE"]:
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": min(2, DATABASE_POOL_SIZE),
+            "max_size": DATABASE_POOL_SIZE,
+            "timeout": env_int("DATABASE_POOL_TIMEOUT", 10),
+            # A connection idle 5 minutes is closed (down to min_size).
+            "max_idle": 300,
+        }
+    else:
+        DATABASES["default"]["CONN_MAX_AGE"] = 60
 else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {

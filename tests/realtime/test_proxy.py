@@ -11,10 +11,12 @@ import signal
 import ssl
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +42,8 @@ from bench import proxy_deploy  # noqa: E402
 pytestmark = pytest.mark.production_stack
 
 PDF = b"%PDF-1.4\n% Agora proxy test\n" + b"0" * 4000 + b"\n%%EOF\n"
+# PostgreSQL connections each daphne may hold (DATABASE_POOL_SIZE, config/settings.py).
+POOL_SIZE = 3
 TLS = ssl._create_unverified_context()  # noqa: S323 - the test's own self-signed certificate
 
 WORLD = """
@@ -122,6 +126,7 @@ def proxied(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
             # Not production here (no collectstatic): the socket's https origin is trusted
             # explicitly instead of through X-Forwarded-Proto.
             CSRF_TRUSTED_ORIGINS=base,
+            DATABASE_POOL_SIZE=str(POOL_SIZE),
         )
         migrate(env)
         world = run_python(env, f"PDF = {PDF!r}\n" + WORLD)
@@ -167,7 +172,8 @@ def proxied(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
                     pass
                 assert time.monotonic() < deadline, (tmp_path / "nginx.log").read_text()
                 time.sleep(0.3)
-            yield {"base": base, "daphnes": processes[:2], **world}
+            yield {"base": base, "daphnes": processes[:2],
+                   "database_url": database.get("DATABASE_URL", ""), **world}
         finally:
             for process in processes:
                 if process.poll() is None:
@@ -203,6 +209,45 @@ def test_library_file_is_sent_by_nginx_after_the_application_checked_the_reader(
 
 def test_sockets_are_upgraded_through_nginx(proxied: dict[str, Any]) -> None:
     assert hello(proxied["base"], proxied["cookie"])["type"] == "hello"
+
+
+def test_each_process_holds_no_more_database_connections_than_its_pool(
+    proxied: dict[str, Any],
+) -> None:
+    """Under ASGI every HTTP request runs in a thread of its own: with persistent
+    connections each kept one, and 1,000 users ran PostgreSQL out of connections
+    (docs/performance.md). With the pool, 30 requests at once through the two processes
+    never hold more than the two pools."""
+    if not proxied["database_url"]:
+        pytest.skip("PostgreSQL only: the embedded default has no connections to count")
+    import psycopg
+
+    base, cookie = proxied["base"], proxied["cookie"]
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        with psycopg.connect(proxied["database_url"], autocommit=True) as conn:
+            while not done.is_set():
+                row = conn.execute(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                ).fetchone()
+                peak = max(peak, row[0] if row else 0)
+                time.sleep(0.01)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        with ThreadPoolExecutor(30) as requests:
+            statuses = list(requests.map(
+                lambda _: get(base + "/", {"Cookie": cookie})[0], range(90)))
+    finally:
+        done.set()
+        sampler.join(timeout=10)
+    assert statuses == [200] * 90
+    assert 0 < peak <= 2 * POOL_SIZE, f"{peak} connections at once for two pools of {POOL_SIZE}"
 
 
 def test_when_a_daphne_process_dies_the_other_serves_pages_and_sockets(
