@@ -17,6 +17,10 @@ class RealtimeConfig(AppConfig):
         on_roles_changed(recheck_user_sockets)
         on_roles_changed(forget_person)
 
+        from realtime.threads import install
+
+        install()  # the sockets' database threads keep their connection
+
         from config.metrics import connect_signals
 
         connect_signals()  # messages posted, tasks finished (config/metrics.py)

@@ -45,6 +45,7 @@ from django.utils import timezone
 
 from config import metrics
 from realtime.daphne import binary_frame
+from realtime.threads import keep_connections_here
 from realtime.yjs import protocol as yp
 from realtime.yjs import relay
 from realtime.yjs.registry import get as get_kind
@@ -71,8 +72,13 @@ SHADOW_BEHIND_MAX = 500
 
 # One thread appends updates (in order, never behind a slow HTTP view on Channels' own
 # database thread); another compacts and records versions, which may take longer.
-_writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="yjs-db")
-_slow = ThreadPoolExecutor(max_workers=1, thread_name_prefix="yjs-compact")
+# Each keeps its database connection (realtime/threads.py).
+_writer = ThreadPoolExecutor(
+    max_workers=1, thread_name_prefix="yjs-db", initializer=keep_connections_here
+)
+_slow = ThreadPoolExecutor(
+    max_workers=1, thread_name_prefix="yjs-compact", initializer=keep_connections_here
+)
 
 
 def _in_thread(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:

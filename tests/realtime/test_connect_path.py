@@ -256,3 +256,29 @@ async def test_a_connection_takes_one_trip_to_the_database_thread(
         socket = await connect(world.busy, opened)
     assert socket.hello["user"]["id"] == str(world.busy.pk)
     assert trips == ["_connect_data"], trips
+
+
+async def test_the_sockets_database_thread_keeps_its_connection(
+    world: World, opened: list[Socket]
+) -> None:
+    """With PostgreSQL's pool each call would give its connection back and borrow again,
+    and every socket of the process would queue behind that one thread while HTTP
+    requests held the pool (realtime/threads.py). The thread's connection outlives the
+    calls that opened it, in the drafts' store threads too."""
+    from asgiref.sync import SyncToAsync
+    from django.db import connections
+
+    from realtime.yjs import hub as yjs_hub
+
+    def kept() -> tuple[bool, Any]:
+        connection = connections["default"]
+        return connection.connection is not None, connection.close_at
+
+    await connect(world.solo, opened)
+    assert SyncToAsync.single_thread_executor.submit(kept).result(timeout=10) == (True, None)
+
+    def query() -> int:
+        return User.objects.count()
+
+    assert await yjs_hub.on_writer(query) >= 2
+    assert yjs_hub._writer.submit(kept).result(timeout=10) == (True, None)
