@@ -54,8 +54,20 @@ def _failed(detail: str, **figures: Any) -> Check:
     return {"ok": False, "detail": detail, **figures}
 
 
+def _connect_within(seconds: float) -> None:
+    """PostgreSQL's pool (``DATABASE_POOL_SIZE``) waits ``DATABASE_POOL_TIMEOUT`` for a
+    connection, and that long every time while the server is down: the check borrows one
+    itself and waits ``seconds`` at most (its cursor then takes it from the pool)."""
+    pool = getattr(connection, "pool", None)
+    if pool is None or connection.connection is not None:
+        return
+    pool.open()
+    pool.putconn(pool.getconn(timeout=seconds))
+
+
 def _database() -> Check:
     try:
+        _connect_within(CHECK_TIMEOUT)
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             if cursor.fetchone() == (1,):
@@ -201,8 +213,12 @@ def _sync_checks() -> dict[str, Check]:
         "database": _database, "cache": _cache, "worker": _worker, "disk": _disk,
         "janus": _janus,
     }
-    results = {}
+    results: dict[str, Check] = {}
     for name, check in checks.items():
+        if name == "worker" and not results["database"]["ok"]:
+            # Its figures are in the database: not waited for a second time.
+            results[name] = _failed(gettext("The task table cannot be read."))
+            continue
         result = check()
         if result is not None:
             results[name] = result

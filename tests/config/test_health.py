@@ -100,8 +100,9 @@ def test_healthz_is_503_when_the_channel_layer_is_down(client: Client) -> None:
 def test_healthz_is_503_when_the_database_is_down(tmp_path: Any) -> None:
     # A real server process whose database cannot be reached (nothing listens on port 1).
     code = (
-        "import django, json; django.setup(); from django.test import Client; "
-        "r = Client().get('/healthz'); print(r.status_code, json.dumps(r.json()))"
+        "import django, json, time; django.setup(); from django.test import Client; "
+        "t = time.monotonic(); r = Client().get('/healthz'); "
+        "print(round(time.monotonic() - t, 1), r.status_code, json.dumps(r.json()))"
     )
     env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL"}}
     env.update(DATABASE_URL="postgres://nobody@127.0.0.1:1/none",
@@ -111,9 +112,12 @@ def test_healthz_is_503_when_the_database_is_down(tmp_path: Any) -> None:
         timeout=60, check=False,
     )
     assert result.returncode == 0, result.stderr
-    status, _sep, body = result.stdout.strip().splitlines()[-1].partition(" ")
+    seconds, status, body = result.stdout.strip().splitlines()[-1].split(" ", 2)
     assert status == "503"
     assert '"database": false' in body
+    # Bounded (CHECK_TIMEOUT, 3 s), not the pool's wait for a connection (10 s) once for
+    # the database and again for the worker's task table: 21 s before.
+    assert float(seconds) < 9, seconds
 
 
 @pytest.mark.django_db
