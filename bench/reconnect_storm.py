@@ -1,4 +1,4 @@
-"""Reconnect storms and socket capacity of one daphne process (issue 18).
+"""Reconnect storms and socket capacity of daphne processes (issue 18).
 
 Not a test. Starts one daphne process serving a bench-only ASGI app (bench/storm_asgi.py:
 Agora's hub at /ws/, a bare Channels consumer at /bare/ as the floor) on a throw-away
@@ -10,7 +10,8 @@ assembly (110 people, each in the plenary and two of eight subgroups), then:
   generators used;
 - ``idle``: --idle-sockets sockets opened (same way) and held idle: daphne's RSS before
   and after, how many are still open after --idle seconds;
-- ``storm``: --storm sockets connected; daphne is killed (SIGKILL) and started again; every
+- ``storm``: --storm sockets connected (to --servers daphne processes, each generator's to
+  one of them); daphne is killed (SIGKILL; every one of them) and started again; every
   client reconnects on the browser's schedule (static/js/socket.js: backoff 500 ms × 2^n,
   capped at 30 s, times a jitter in [0.5, 1)) and the bench records when each one has its
   ``hello`` again, and every close code or error on the way.
@@ -19,6 +20,7 @@ assembly (110 people, each in the plenary and two of eight subgroups), then:
     .venv/bin/python bench/reconnect_storm.py --stack production \\
         --database postgres://postgres@127.0.0.1:5432/h_storm --redis redis://127.0.0.1:18479/24
     .venv/bin/python bench/reconnect_storm.py --phases rate --rate-sockets 2000
+    .venv/bin/python bench/reconnect_storm.py --stack production --phases storm --servers 2
 
 Embedded default: SQLite file, in-memory channel layer. Production: PostgreSQL (the
 database in --database is dropped and created again) and the Redis channel layer (the
@@ -288,13 +290,17 @@ def loadavg() -> str:
 class Generators:
     """P load-generating processes, each with its share of the sockets."""
 
-    def __init__(self, server: Daphne, path: str, cookies: list[str], sockets: int,
-                 procs: int, concurrency: int, reconnect: bool = False,
+    def __init__(self, server: Daphne | list[Daphne], path: str, cookies: list[str],
+                 sockets: int, procs: int, concurrency: int, reconnect: bool = False,
                  storm_timeout: float = 60) -> None:
         context = multiprocessing.get_context("spawn")
         self.conns: list[Connection] = []
         self.procs: list[Any] = []
+        servers = server if isinstance(server, list) else [server]
         for i in range(procs):
+            # Several servers: each generator's sockets go to one of them, in turn (the
+            # proxy's balancing, without a proxy in the way).
+            server = servers[i % len(servers)]
             share = [cookies[n % len(cookies)] for n in range(i, sockets, procs)]
             spec = {
                 "url": server.url(path), "origin": server.origin, "cookies": share,
@@ -349,9 +355,9 @@ def opened_summary(results: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def start_daphne(env: dict[str, str]) -> Daphne:
+def start_daphne(env: dict[str, str], index: int = 0) -> Daphne:
     server = Daphne(env, app=APP)
-    server.port = PORT
+    server.port = PORT + index
     return server.__enter__()
 
 
@@ -418,20 +424,25 @@ def phase_idle(env: dict[str, str], cookies: list[str], args: argparse.Namespace
 
 
 def phase_storm(env: dict[str, str], cookies: list[str], args: argparse.Namespace) -> None:
-    server = start_daphne(env)
+    """The storm on --servers daphne processes (the production stack for more than one):
+    all of them are killed at once and started again, as after a crash or a restart of
+    the whole service."""
+    servers = [start_daphne(env, index) for index in range(args.servers)]
     gens: Generators | None = None
     try:
         time.sleep(1)
         before_load = loadavg()
-        gens = Generators(server, "/ws/", cookies, args.storm, args.procs, args.concurrency,
+        gens = Generators(servers, "/ws/", cookies, args.storm, args.procs, args.concurrency,
                           reconnect=True, storm_timeout=args.storm_timeout)
         summary = opened_summary(gens.gather())
         time.sleep(2)
         gens.tell("storm")
         killed = time.time()
-        server.process.kill()  # type: ignore[union-attr]
-        server.process.wait(timeout=10)  # type: ignore[union-attr]
-        server = start_daphne(env)
+        for server in servers:
+            server.process.kill()  # type: ignore[union-attr]
+        for server in servers:
+            server.process.wait(timeout=10)  # type: ignore[union-attr]
+        servers = [start_daphne(env, index) for index in range(args.servers)]
         listening = time.time()
         results = gens.gather(timeout=args.storm_timeout + 120)
         rehello = [t for r in results for t in r["rehello"]]
@@ -444,7 +455,8 @@ def phase_storm(env: dict[str, str], cookies: list[str], args: argparse.Namespac
         tries = [t for r in results for t in r["tries"]]
         last = served[-1] if served else float("nan")
         print(
-            f"storm: {summary['opened']}/{args.storm} connected; daphne killed, listening again "
+            f"storm on {args.servers} daphne process(es): {summary['opened']}/{args.storm} "
+            f"connected; daphne killed, listening again "
             f"{listening - killed:.1f} s later; {len(served)}/{args.storm} had hello again, the "
             f"last {last:.2f} s after daphne listened ({last + listening - killed:.2f} s after "
             f"the kill); after listening: p50 {statistics.median(served) if served else 0:.2f} s,"
@@ -457,7 +469,8 @@ def phase_storm(env: dict[str, str], cookies: list[str], args: argparse.Namespac
     finally:
         if gens is not None:
             gens.stop()
-        server.stop()
+        for server in servers:
+            server.stop()
 
 
 def fresh_postgres(url: str) -> None:
@@ -491,11 +504,15 @@ def main() -> None:
     parser.add_argument("--idle", type=float, default=10.0)
     parser.add_argument("--storm", type=int, default=1000)
     parser.add_argument("--storm-timeout", type=float, default=60.0)
+    parser.add_argument("--servers", type=int, default=1,
+                        help="daphne processes in the storm (more than one: --stack production)")
     parser.add_argument("--rate-paths", default="/raw/,/bare/,/ws/",
                         help="/raw/: daphne alone; /bare/: + session and person; /ws/: Agora")
     parser.add_argument("--py-spy", help="profile daphne in the rate phase into PREFIX-*.svg")
     parser.add_argument("--py-spy-bin", default="py-spy")
     args = parser.parse_args()
+    if args.servers > 1 and args.stack != "production":
+        parser.error("--servers above 1 needs --stack production (a Redis channel layer)")
     raise_open_files()
     data_dir = Path(tempfile.mkdtemp(prefix="agora-storm-"))
     extra = {"BENCH_LAYER": "memory", "REDIS_URL": ""}
