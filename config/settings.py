@@ -187,8 +187,8 @@ if DATABASE_URL:
     # PostgreSQL server out of its 100 connections within 30 s of a 1,000-user load
     # (docs/performance.md, issue 18). A request or a socket's database call borrows one
     # and gives it back; at most DATABASE_POOL_SIZE per process, a borrower waits up to
-    # DATABASE_POOL_TIMEOUT seconds. DATABASE_POOL_SIZE=0 turns the pool off (behind
-    # pgbouncer in transaction mode), keeping each connection 60 s instead.
+    # DATABASE_POOL_TIMEOUT seconds. DATABASE_POOL_SIZE=0 turns the pool off,
+    # keeping each connection 60 s instead (docs/deploy.md).
     DATABASE_POOL_SIZE = env_int("DATABASE_POOL_SIZE", 10)
     if DATABASE_POOL_SIZE > 0 and "postgresql" in DATABASES["default"]["ENGINE"]:
         DATABASES["default"]["CONN_MAX_AGE"] = 0

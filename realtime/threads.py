@@ -41,3 +41,14 @@ def install() -> None:
 
     connection_created.connect(_created, dispatch_uid="realtime.threads.keep")
     SyncToAsync.single_thread_executor.submit(keep_connections_here).result(timeout=10)
+
+
+def close_kept_connections() -> None:
+    """Close the connections the three threads keep (tests, before PostgreSQL drops the
+    test database: a checked-out pool connection would keep it open)."""
+    from asgiref.sync import SyncToAsync
+
+    from realtime.yjs.hub import close_thread_connections
+
+    SyncToAsync.single_thread_executor.submit(connections.close_all).result(timeout=10)
+    close_thread_connections()

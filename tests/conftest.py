@@ -120,20 +120,15 @@ def _fresh_channel_layers() -> Any:
 
 @pytest.fixture(autouse=True)
 def _socket_threads_give_back_connections(request: pytest.FixtureRequest) -> Any:
-    """database_sync_to_async runs on asgiref's one shared thread, and the draft server
-    has database threads of its own: a connection they hold would outlive the test (a
-    pool's checked-out connection too) and keep PostgreSQL from dropping the test database
-    at the end of the run (« is being accessed by other users »)."""
+    """The sockets' database threads keep their connection (realtime/threads.py): it would
+    outlive the test and keep PostgreSQL from dropping the test database at the end of the
+    run (« is being accessed by other users »)."""
     yield
     if request.node.get_closest_marker("django_db") is None:
         return
-    from asgiref.sync import SyncToAsync
-    from django.db import connections
+    from realtime.threads import close_kept_connections
 
-    from realtime.yjs.hub import close_thread_connections
-
-    SyncToAsync.single_thread_executor.submit(connections.close_all).result(timeout=10)
-    close_thread_connections()
+    close_kept_connections()
 
 
 @pytest.fixture
